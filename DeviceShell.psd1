@@ -1,0 +1,40 @@
+# DeviceShell module manifest. The build stamps ModuleVersion from Directory.Build.props into the
+# staged copy (out/DeviceShell/DeviceShell.psd1); CmdletsToExport is explicit and checked by the
+# contract tests against the [Cmdlet] classes in DeviceShell.dll.
+@{
+    RootModule           = 'DeviceShell.dll'
+    ModuleVersion        = '0.0.0'
+    GUID                 = '6f4b8c2e-3d1a-4e5b-9c7f-2a8d0e1b4c63'
+    Author               = 'DeviceShell contributors'
+    CompanyName          = 'DeviceShell'
+    Copyright            = '(c) DeviceShell contributors. MIT License.'
+    Description          = 'Script, automate and test connected devices from PowerShell: Tinkerforge Bricks (TFP), Suprema G-SDK gateways (gRPC/TLS), Webifi relay networks and Raspberry Pi TCP links, each with a built-in simulator.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('DeviceShell.format.ps1xml')
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    CmdletsToExport      = @(
+        # Sessions and Lab
+        'Get-DeviceSession'
+        'Start-DeviceLab'
+        'Stop-DeviceLab'
+        # Bricks
+
+        # Gateway
+
+        # Webifi
+
+        # Pi link
+
+    )
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('IoT', 'Tinkerforge', 'gRPC', 'Suprema', 'Webifi', 'RaspberryPi', 'Simulator', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/deviceshell/DeviceShell'
+            LicenseUri   = 'https://github.com/deviceshell/DeviceShell/blob/main/LICENSE'
+            ReleaseNotes = 'See README.md.'
+        }
+    }
+}

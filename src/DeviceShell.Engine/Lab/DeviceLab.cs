@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Engine.Lab;
+
+/// <summary>One simulator of a running lab, as announced on the lab's JSON line.</summary>
+public sealed class LabEndpoint
+{
+    public LabEndpoint(string simulator, string host, int port, string? caCertificate)
+    {
+        Simulator = simulator;
+        Host = host;
+        Port = port;
+        CaCertificate = caCertificate;
+    }
+
+    public string Simulator { get; }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    /// <summary>The CA certificate file a client must trust (gateway only).</summary>
+    public string? CaCertificate { get; }
+
+    public override string ToString() => $"{Simulator} {Host}:{Port}";
+}
+
+/// <summary>
+/// The Lab host (DeviceShell.Lab) running as a child process. Start waits for the one JSON line the
+/// host prints when every simulator listens; Stop closes its stdin (the host's signal to stop) and
+/// kills it if it does not exit in time.
+/// </summary>
+public sealed class DeviceLab : IAsyncDisposable
+{
+    private static readonly object RunningGate = new();
+    private static readonly List<DeviceLab> RunningLabs = new();
+
+    private readonly Process _process;
+    private readonly StringWriterQueue _log;
+    private readonly SemaphoreSlim _controlGate = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
+    private int _lastControlId;
+    private Task? _answerReader;
+    private volatile bool _disposed;
+
+    private DeviceLab(Process process, IReadOnlyList<LabEndpoint> endpoints, StringWriterQueue log)
+    {
+        _process = process;
+        Endpoints = endpoints;
+        _log = log;
+        StartedAt = DateTimeOffset.Now;
+    }
+
+    public int ProcessId => _process.Id;
+
+    public DateTimeOffset StartedAt { get; }
+
+    public IReadOnlyList<LabEndpoint> Endpoints { get; }
+
+    public bool HasExited => _disposed || _process.HasExited;
+
+    /// <summary>The last lines the lab wrote to stderr (its log).</summary>
+    public IReadOnlyList<string> RecentLog => _log.Snapshot();
+
+    public LabEndpoint? this[string simulator] => Endpoints.FirstOrDefault(e => string.Equals(e.Simulator, simulator, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Labs started by this process and not stopped yet, oldest first.</summary>
+    public static IReadOnlyList<DeviceLab> Running
+    {
+        get { lock (RunningGate) { return RunningLabs.ToArray(); } }
+    }
+
+    /// <summary>
+    /// Starts <c>dotnet &lt;labAssembly&gt; args</c> and waits up to <paramref name="timeout"/> for its endpoint line.
+    /// </summary>
+    public static async Task<DeviceLab> StartAsync(string labAssembly, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(labAssembly))
+            throw new DeviceException(DeviceErrorKind.NotFound, "LabNotFound", $"The Lab host was not found at '{labAssembly}'.", labAssembly);
+        string dotnet = DotnetHost.Find()
+            ?? throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "DotnetNotFound",
+                "Starting the Lab needs the .NET runtime host 'dotnet' (8.0 or later with ASP.NET Core) on PATH or in DOTNET_ROOT.", labAssembly);
+
+        var start = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(labAssembly)!,
+        };
+        start.ArgumentList.Add(labAssembly);
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+
+        var process = Process.Start(start)
+            ?? throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "LabStartFailed", "The Lab process could not be started.", labAssembly);
+        var log = new StringWriterQueue(200);
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Add(e.Data); };
+        process.BeginErrorReadLine();
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        string? line;
+        try
+        {
+            line = await process.StandardOutput.ReadLineAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            if (cancellationToken.IsCancellationRequested) throw;
+            throw new DeviceException(DeviceErrorKind.Timeout, "LabStartTimeout",
+                $"The Lab did not report its endpoints within {timeout.TotalSeconds:0.#} s. Last log lines: {string.Join(" | ", log.Snapshot().TakeLast(5))}", labAssembly);
+        }
+        if (line is null)
+        {
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            throw new DeviceException(DeviceErrorKind.InvalidOperation, "LabStartFailed",
+                $"The Lab exited (code {process.ExitCode}) before it was ready: {string.Join(" | ", log.Snapshot().TakeLast(5))}", labAssembly);
+        }
+
+        IReadOnlyList<LabEndpoint> endpoints;
+        try
+        {
+            endpoints = ParseEndpoints(line);
+        }
+        catch (JsonException ex)
+        {
+            Kill(process);
+            throw new DeviceException(DeviceErrorKind.Protocol, "LabBadEndpointLine", $"The Lab printed an endpoint line that is not JSON: {line}", labAssembly, ex);
+        }
+        var lab = new DeviceLab(process, endpoints, log);
+        lab._answerReader = Task.Run(lab.ReadAnswersAsync);
+        lock (RunningGate) { RunningLabs.Add(lab); }
+        return lab;
+    }
+
+    /// <summary>Parses the host's line: {"brick":{"host":"127.0.0.1","port":4223},...}.</summary>
+    public static IReadOnlyList<LabEndpoint> ParseEndpoints(string line)
+    {
+        using var document = JsonDocument.Parse(line);
+        var endpoints = new List<LabEndpoint>();
+        foreach (var simulator in document.RootElement.EnumerateObject())
+        {
+            var value = simulator.Value;
+            string? ca = value.TryGetProperty("caCertificate", out var caElement) ? caElement.GetString() : null;
+            endpoints.Add(new LabEndpoint(simulator.Name, value.GetProperty("host").GetString()!, value.GetProperty("port").GetInt32(), ca));
+        }
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Sends a command to one simulator of the running lab (plug a device, press a button, ...) and
+    /// returns its result. A refused command becomes a <see cref="DeviceException"/> with the simulator's reason.
+    /// </summary>
+    public async Task<JsonElement> ControlAsync(string simulator, string command, System.Text.Json.Nodes.JsonObject? arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (_process.HasExited)
+            throw new DeviceException(DeviceErrorKind.InvalidOperation, "LabNotRunning", "The lab has stopped.", this);
+        int id = Interlocked.Increment(ref _lastControlId);
+        var answer = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = answer;
+        try
+        {
+            var request = new System.Text.Json.Nodes.JsonObject { ["id"] = id, ["simulator"] = simulator, ["command"] = command, ["args"] = arguments ?? new System.Text.Json.Nodes.JsonObject() };
+            await _controlGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _process.StandardInput.WriteLineAsync(request.ToJsonString().AsMemory(), cancellationToken).ConfigureAwait(false);
+                await _process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _controlGate.Release();
+            }
+            JsonElement reply;
+            try
+            {
+                reply = await answer.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new DeviceException(DeviceErrorKind.Timeout, "LabControlTimeout", $"The lab did not answer '{command}' for {simulator} within {timeout.TotalSeconds:0.#} s.", this);
+            }
+            if (reply.TryGetProperty("ok", out var ok) && ok.GetBoolean())
+                return reply.TryGetProperty("result", out var result) ? result.Clone() : default;
+            string reason = reply.TryGetProperty("error", out var error) ? error.GetString() ?? "" : "no reason given";
+            throw new DeviceException(DeviceErrorKind.InvalidArgument, "LabCommandRefused", $"The {simulator} simulator refused '{command}': {reason}", this);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task ReadAnswersAsync()
+    {
+        try
+        {
+            string? line;
+            while ((line = await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false)) is not null)
+            {
+                JsonElement answer;
+                try
+                {
+                    using var document = JsonDocument.Parse(line);
+                    answer = document.RootElement.Clone();
+                }
+                catch (JsonException)
+                {
+                    _log.Add("stdout (not an answer): " + line);
+                    continue;
+                }
+                if (answer.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number && _pending.TryGetValue(id.GetInt32(), out var waiting))
+                    waiting.TrySetResult(answer);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The lab went away; pending commands fail below.
+        }
+        foreach (var waiting in _pending.Values)
+            waiting.TrySetException(new DeviceException(DeviceErrorKind.InvalidOperation, "LabNotRunning", "The lab stopped before it answered.", this));
+    }
+
+    /// <summary>Asks the lab to stop (stdin closed) and waits; kills it after <paramref name="timeout"/>.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        lock (RunningGate) { RunningLabs.Remove(this); }
+        if (_process.HasExited) return;
+        try
+        {
+            _process.StandardInput.Close();
+            await _process.WaitForExitAsync().WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or InvalidOperationException)
+        {
+            Kill(_process);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (_answerReader is not null) await _answerReader.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _disposed = true;
+        _process.Dispose();
+        _controlGate.Dispose();
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It has exited already.
+        }
+    }
+
+    public override string ToString() => $"DeviceLab pid {ProcessId}: {string.Join(", ", Endpoints)}";
+
+    /// <summary>A small thread-safe ring of the host's log lines for error messages.</summary>
+    private sealed class StringWriterQueue
+    {
+        private readonly Queue<string> _lines = new();
+        private readonly int _capacity;
+
+        public StringWriterQueue(int capacity) => _capacity = capacity;
+
+        public void Add(string line)
+        {
+            lock (_lines)
+            {
+                if (_lines.Count == _capacity) _lines.Dequeue();
+                _lines.Enqueue(line);
+            }
+        }
+
+        public IReadOnlyList<string> Snapshot()
+        {
+            lock (_lines) { return _lines.ToArray(); }
+        }
+    }
+}
+
+/// <summary>Finds the dotnet host: DOTNET_ROOT first, then PATH.</summary>
+internal static class DotnetHost
+{
+    public static string? Find()
+    {
+        string exe = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        var candidates = new List<string>();
+        string? root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        if (!string.IsNullOrEmpty(root)) candidates.Add(Path.Combine(root, exe));
+        // When the current process is dotnet itself (tests, the Lab), use that one.
+        string? self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileName(self).Equals(exe, StringComparison.OrdinalIgnoreCase)) candidates.Add(self);
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            candidates.Add(Path.Combine(dir, exe));
+        return candidates.FirstOrDefault(File.Exists);
+    }
+}

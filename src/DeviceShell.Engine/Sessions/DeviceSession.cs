@@ -1,0 +1,96 @@
+namespace DeviceShell.Engine.Sessions;
+
+/// <summary>
+/// What every world's session has in common (cmdlets.md §2). A world derives from this, owns its
+/// connection and reader task, and posts background traffic into its <see cref="EventQueue{T}"/>.
+/// Thread-safe: state changes may come from the reader task while the pipeline thread reads them.
+/// </summary>
+public abstract class DeviceSession : IAsyncDisposable
+{
+    private int _state = (int)DeviceSessionState.Connecting;
+    private long _connectedAtTicks;
+
+    protected DeviceSession(DeviceWorld world, string endpoint)
+    {
+        World = world;
+        Endpoint = endpoint;
+    }
+
+    /// <summary>Process-wide number given by <see cref="SessionRegistry"/>; 0 until registered.</summary>
+    public int Id { get; internal set; }
+
+    internal SessionRegistry? Registry { get; set; }
+
+    public DeviceWorld World { get; }
+
+    public string Endpoint { get; protected set; }
+
+    public DeviceSessionState State => (DeviceSessionState)Volatile.Read(ref _state);
+
+    /// <summary>When the current connection came up (null while not connected).</summary>
+    public DateTimeOffset? ConnectedAt
+    {
+        get
+        {
+            long ticks = Interlocked.Read(ref _connectedAtTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Background items dropped because nobody consumed them fast enough.</summary>
+    public abstract long DroppedEvents { get; }
+
+    /// <summary>Raised (off the reader thread) whenever <see cref="State"/> changes.</summary>
+    public event EventHandler<SessionStateChangedEventArgs>? StateChanged;
+
+    protected void SetState(DeviceSessionState state)
+    {
+        var previous = (DeviceSessionState)Interlocked.Exchange(ref _state, (int)state);
+        if (previous == state) return;
+        if (state == DeviceSessionState.Connected)
+            Interlocked.Exchange(ref _connectedAtTicks, DateTimeOffset.UtcNow.UtcTicks);
+        else if (previous == DeviceSessionState.Connected)
+            Interlocked.Exchange(ref _connectedAtTicks, 0);
+        var handlers = StateChanged;
+        if (handlers is not null)
+        {
+            var args = new SessionStateChangedEventArgs(previous, state);
+            // Never run user handlers on the reader thread that called us.
+            ThreadPool.QueueUserWorkItem(_ => handlers(this, args));
+        }
+    }
+
+    /// <summary>Closes the connection for good. Idempotent.</summary>
+    protected abstract ValueTask CloseCoreAsync();
+
+    /// <summary>Closes the session and removes it from the registry.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (State == DeviceSessionState.Closed) return;
+        try
+        {
+            await CloseCoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            SetState(DeviceSessionState.Closed);
+            Registry?.Remove(this);
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    public override string ToString() => $"{World} session {Id} ({Endpoint}, {State})";
+}
+
+public sealed class SessionStateChangedEventArgs : EventArgs
+{
+    public SessionStateChangedEventArgs(DeviceSessionState previous, DeviceSessionState current)
+    {
+        Previous = previous;
+        Current = current;
+    }
+
+    public DeviceSessionState Previous { get; }
+
+    public DeviceSessionState Current { get; }
+}

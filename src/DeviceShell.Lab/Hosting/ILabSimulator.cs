@@ -1,0 +1,55 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace DeviceShell.Lab.Hosting;
+
+/// <summary>
+/// Marks a simulator the Lab host can start; <see cref="Name"/> is its command-line option
+/// (<c>--brick 4223</c>) and its key in the endpoint JSON line. The host finds simulators by this
+/// attribute, so a world adds its simulator without touching the host.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class LabSimulatorAttribute : Attribute
+{
+    public LabSimulatorAttribute(string name, string description)
+    {
+        Name = name;
+        Description = description;
+    }
+
+    public string Name { get; }
+
+    public string Description { get; }
+}
+
+/// <summary>A simulated peer. Implementations need a public parameterless constructor.</summary>
+public interface ILabSimulator : IAsyncDisposable
+{
+    /// <summary>Starts listening; returns once connections are accepted.</summary>
+    Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken);
+}
+
+/// <param name="Address">Where to listen (loopback unless the user asked otherwise).</param>
+/// <param name="Port">The port, 0 for a free one.</param>
+/// <param name="Settings">The simulator's own options: <c>--brick-secret S</c> arrives as <c>secret = S</c>.</param>
+public sealed record LabSimulatorOptions(IPAddress Address, int Port, IReadOnlyDictionary<string, string> Settings, ILoggerFactory LoggerFactory)
+{
+    public string? Setting(string name) => Settings.TryGetValue(name, out string? value) ? value : null;
+
+    public static LabSimulatorOptions Loopback(int port = 0, IReadOnlyDictionary<string, string>? settings = null, ILoggerFactory? loggerFactory = null) =>
+        new(IPAddress.Loopback, port, settings ?? new Dictionary<string, string>(), loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+}
+
+/// <summary>What the host prints for a simulator: {"host":..,"port":..[,"caCertificate":..]}.</summary>
+public sealed record LabSimulatorEndpoint(string Host, int Port, string? CaCertificate = null);
+
+/// <summary>
+/// A simulator that can be changed while it runs (plug a bricklet, add a gateway device, press a button).
+/// The Lab host forwards control lines from its stdin: <c>{"id":1,"simulator":"brick","command":"add-device","args":{...}}</c>
+/// and prints the answer on stdout: <c>{"id":1,"ok":true,"result":...}</c> or <c>{"id":1,"ok":false,"error":"..."}</c>.
+/// </summary>
+public interface ILabControllable
+{
+    /// <summary>Runs one command; throws <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/> with a clear message when it cannot.</summary>
+    Task<System.Text.Json.Nodes.JsonNode?> ControlAsync(string command, System.Text.Json.Nodes.JsonObject arguments, CancellationToken cancellationToken);
+}

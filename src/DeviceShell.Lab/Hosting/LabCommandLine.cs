@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Net;
+
+namespace DeviceShell.Lab.Hosting;
+
+/// <summary>
+/// Parses <c>--brick 4223 --brick-secret S --gateway 0 [--bind 127.0.0.1] [--no-stdin] [--verbose]</c>.
+/// A simulator option takes its port (0 = free); <c>--NAME-SETTING VALUE</c> passes a setting to it.
+/// </summary>
+public sealed class LabCommandLine
+{
+    public List<(string Name, int Port, Dictionary<string, string> Settings)> Simulators { get; } = new();
+
+    public IPAddress Bind { get; private set; } = IPAddress.Loopback;
+
+    /// <summary>Ignore stdin (for running detached, where stdin is /dev/null and closes at once).</summary>
+    public bool IgnoreStdin { get; private set; }
+
+    public bool Verbose { get; private set; }
+
+    public bool Help { get; private set; }
+
+    public static LabCommandLine Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> simulatorNames)
+    {
+        var result = new LabCommandLine();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new FormatException($"Unexpected argument '{arg}'.");
+            string option = arg[2..].ToLowerInvariant();
+            switch (option)
+            {
+                case "help": result.Help = true; continue;
+                case "no-stdin": result.IgnoreStdin = true; continue;
+                case "verbose": result.Verbose = true; continue;
+                case "bind":
+                    string address = Value(args, ref i, arg);
+                    result.Bind = IPAddress.TryParse(address, out var ip) ? ip : throw new FormatException($"'{address}' is not an IP address.");
+                    continue;
+            }
+            if (simulatorNames.Contains(option, StringComparer.OrdinalIgnoreCase))
+            {
+                string text = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "0";
+                if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+                    throw new FormatException($"'{text}' is not a port for --{option} (0 to 65535).");
+                if (result.Simulators.Exists(s => s.Name == option)) throw new FormatException($"--{option} is given twice.");
+                result.Simulators.Add((option, port, new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)));
+                continue;
+            }
+            string? owner = simulatorNames.FirstOrDefault(n => option.StartsWith(n + "-", StringComparison.OrdinalIgnoreCase));
+            if (owner is null) throw new FormatException($"Unknown option '{arg}'.");
+            var entry = result.Simulators.Find(s => s.Name.Equals(owner, StringComparison.OrdinalIgnoreCase));
+            if (entry.Settings is null) throw new FormatException($"'{arg}' must follow --{owner}.");
+            entry.Settings[option[(owner.Length + 1)..]] = Value(args, ref i, arg);
+        }
+        return result;
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i, string option) =>
+        i + 1 < args.Count ? args[++i] : throw new FormatException($"{option} needs a value.");
+}

@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// Base of every DeviceShell cmdlet: a cancellation token tied to Ctrl+C, waiting on engine tasks on
+/// the pipeline thread, and error records built from engine exceptions (cmdlets.md §4).
+/// Import rule (checked by the contract tests): exported types here never derive from engine types and
+/// never hold engine value types in fields, because PowerShell loads every exported type before the
+/// module initializer has set up the engine's load context.
+/// </summary>
+public abstract class DeviceCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Fires when the user presses Ctrl+C or the pipeline is stopped.</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Runs an engine call to completion on the pipeline thread; Ctrl+C cancels it.</summary>
+    protected T Await<T>(Func<CancellationToken, Task<T>> call)
+    {
+        try
+        {
+            return call(StopToken).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void Await(Func<CancellationToken, Task> call) =>
+        Await<bool>(async token => { await call(token).ConfigureAwait(false); return true; });
+
+    /// <summary>Writes a non-terminating error for one failed item; the command goes on with the next.</summary>
+    protected void WriteFailure(Exception exception, object? target = null) => WriteError(ErrorRecords.From(exception, target));
+
+    /// <summary>Stops the command: nothing can go on after this failure.</summary>
+    protected void ThrowFailure(Exception exception, object? target = null) => ThrowTerminatingError(ErrorRecords.From(exception, target));
+
+    /// <summary>
+    /// Runs one engine call for one input item: failures the engine expects become a non-terminating
+    /// error record and the method returns false; programming errors still surface.
+    /// </summary>
+    protected bool TryRun(Action action, object? target)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (Exception ex) when (ErrorRecords.IsExpected(ex))
+        {
+            WriteFailure(ex, target);
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

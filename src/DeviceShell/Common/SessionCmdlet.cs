@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// Base of every cmdlet that works on a session. <c>-Session</c> binds by value and by property name
+/// (so <c>Get-DeviceSession | Get-BrickEnumeration</c> works); without it the world's newest session is used.
+/// The parameter is typed as the common <see cref="DeviceSession"/> so that it has one type across the module.
+/// </summary>
+public abstract class SessionCmdlet : DeviceCmdlet
+{
+    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(SessionCompleter))]
+    [SessionTransformation]
+    public DeviceSession? Session { get; set; }
+
+    /// <summary>
+    /// The session this command works on: the one given, else the world's default. When there is none,
+    /// or the one given belongs to another world, the command stops with a clear error record.
+    /// </summary>
+    protected TSession ResolveSession<TSession>(string world, string connectCommand) where TSession : DeviceSession
+    {
+        if (Session is null)
+        {
+            var fallback = SessionRegistry.Shared.List().OfType<TSession>().LastOrDefault();
+            if (fallback is null) ThrowTerminatingError(ErrorRecords.SessionNotFound(world, connectCommand));
+            WriteVerbose($"Using {fallback}.");
+            return fallback!;
+        }
+        if (Session is TSession typed)
+        {
+            if (typed.State == DeviceSessionState.Closed)
+                ThrowTerminatingError(ErrorRecords.From(new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed",
+                    $"{typed} is closed. Open a new one with {connectCommand}.", typed)));
+            return typed;
+        }
+        ThrowTerminatingError(ErrorRecords.From(new DeviceException(DeviceErrorKind.InvalidArgument, "WrongSessionWorld",
+            $"{Session} is not a {world} session.", Session)));
+        return null!;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Management.Automation;
+using System.Net.Sockets;
+using DeviceShell.Commands;
+using DeviceShell.Engine.Lab;
+using DeviceShell.Testing;
+
+namespace DeviceShell.Cmdlets.Tests.Sessions;
+
+/// <summary>Start-DeviceLab and Stop-DeviceLab against a real Lab host process.</summary>
+public class DeviceLabTests
+{
+    [Fact]
+    public async Task Start_returns_endpoints_that_answer_and_Stop_ends_the_process()
+    {
+        var start = CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Echo", true));
+        Assert.Null(start.TerminatingError);
+        var lab = Assert.IsType<DeviceLab>(Assert.Single(start.Objects));
+        try
+        {
+            var echo = lab["echo"]!;
+            Assert.Equal("127.0.0.1", echo.Host);
+            Assert.InRange(echo.Port, 1, 65535);
+
+            using var client = new TcpClient();
+            await client.ConnectAsync(echo.Host, echo.Port).WaitAsync(TestSupport.Short);
+            var stream = client.GetStream();
+            await stream.WriteAsync("ping"u8.ToArray()).AsTask().WaitAsync(TestSupport.Short);
+            var buffer = new byte[4];
+            await stream.ReadExactlyAsync(buffer).AsTask().WaitAsync(TestSupport.Short);
+            Assert.Equal("ping"u8.ToArray(), buffer);
+        }
+        finally
+        {
+            var stop = CmdletHarness.Invoke(new StopDeviceLabCommand(), ("Lab", new[] { lab }), ("PassThru", true));
+            Assert.Null(stop.TerminatingError);
+            Assert.Same(lab, Assert.Single(stop.Objects));
+        }
+        Assert.True(lab.HasExited);
+        Assert.DoesNotContain(lab, DeviceLab.Running);
+    }
+
+    [Fact]
+    public void WhatIf_starts_nothing()
+    {
+        var run = CmdletHarness.Invoke(new StartDeviceLabCommand(), new Dictionary<string, object?> { ["Echo"] = true }, whatIf: true);
+        Assert.Empty(run.Objects);
+        Assert.Single(run.ShouldProcessCalls);
+    }
+
+    [Fact]
+    public void A_port_in_use_ends_in_a_clear_error_not_a_hang()
+    {
+        using var blocker = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        blocker.Start();
+        int port = ((System.Net.IPEndPoint)blocker.LocalEndpoint).Port;
+        var run = CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Echo", true), ("Port", new[] { port }), ("StartTimeoutSec", 20));
+        Assert.NotNull(run.TerminatingError);
+        Assert.Equal("LabStartFailed", run.TerminatingError!.FullyQualifiedErrorId);
+        Assert.Contains("address already in use", run.TerminatingError.Exception.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Control_commands_reach_the_host_and_refusals_are_clear()
+    {
+        var lab = Assert.IsType<DeviceLab>(Assert.Single(CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Echo", true)).Objects));
+        await using (lab)
+        {
+            var refused = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(
+                () => lab.ControlAsync("echo", "anything", null, TestSupport.Short));
+            Assert.Equal("LabCommandRefused", refused.ErrorId);
+            Assert.Contains("takes no commands", refused.Message, StringComparison.Ordinal);
+
+            var unknown = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(
+                () => lab.ControlAsync("brick", "add-device", null, TestSupport.Short));
+            Assert.Contains("not running in this lab", unknown.Message, StringComparison.Ordinal);
+        }
+        Assert.True(lab.HasExited);
+    }
+}
