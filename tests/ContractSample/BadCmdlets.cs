@@ -1,0 +1,33 @@
+using System.Management.Automation;
+
+namespace ContractSample;
+
+/// <summary>An unapproved verb, no OutputType, no help page, not in the manifest.</summary>
+[Cmdlet("Frobnicate", "Widget")]
+public sealed class FrobnicateWidgetCommand : PSCmdlet
+{
+    [Parameter]
+    public int Port { get; set; }
+}
+
+/// <summary>Changes something without SupportsShouldProcess; -Session that cannot come from the pipeline; -Port of another type.</summary>
+[Cmdlet(VerbsCommon.Set, "Widget")]
+[OutputType(typeof(string))]
+public sealed class SetWidgetCommand : PSCmdlet
+{
+    [Parameter]
+    public string? Session { get; set; }
+
+    [Parameter]
+    public string? Port { get; set; }
+
+    [Parameter]
+    public string? Colour { get; set; }
+}
+
+/// <summary>A Brick cmdlet exists, so the Bricks world's card names are required and missing.</summary>
+[Cmdlet(VerbsCommon.Get, "BrickWidget")]
+[OutputType(typeof(string))]
+public sealed class GetBrickWidgetCommand : PSCmdlet
+{
+}
