@@ -31,3 +31,9 @@ public sealed class SetWidgetCommand : PSCmdlet
 public sealed class GetBrickWidgetCommand : PSCmdlet
 {
 }
+
+/// <summary>A generic constraint naming a type of the (pretend) engine: loading this type loads the engine.</summary>
+public abstract class ConstrainedHelper
+{
+    protected static T First<T>(T[] items) where T : ErrorRecord => items[0];
+}

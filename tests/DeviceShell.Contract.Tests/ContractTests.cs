@@ -61,6 +61,13 @@ public class ContractTests
         Expect("Get-BrickEnumeration: the Bricks world has landed but its card name is missing.");
         Assert.DoesNotContain(problems, p => p.StartsWith("Get-BrickWidget: the help page", StringComparison.Ordinal));
         Assert.DoesNotContain(problems, p => p.Contains("Send-WebifiData", StringComparison.Ordinal));
+
+        // Import safety, with PowerShell's own assembly playing the engine's part.
+        string sampleAssembly = Built("tests/ContractSample", "net8.0", "ContractSample.dll");
+        using var context = ModuleContract.LoadContext(sampleAssembly, PowerShellReference);
+        var unsafeTypes = ModuleContract.ImportSafety(context.LoadFromAssemblyPath(sampleAssembly), "System.Management.Automation").ToList();
+        Assert.Contains(unsafeTypes, p => p.StartsWith("ContractSample.SetWidgetCommand: derives from an engine type", StringComparison.Ordinal));
+        Assert.Contains(unsafeTypes, p => p.StartsWith("ContractSample.ConstrainedHelper: the generic parameter T is constrained", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -100,8 +100,8 @@ public static class ModuleContract
 
     /// <summary>
     /// PowerShell loads every exported type before IModuleAssemblyInitializer.OnImport runs, so no exported
-    /// type may need the engine (which only resolves after OnImport) to be loaded: no engine base types and
-    /// no fields of engine value types.
+    /// type may need the engine (which only resolves after OnImport) to be loaded: no engine base types,
+    /// no fields of engine value types, and no generic constraints naming engine types.
     /// </summary>
     public static IEnumerable<string> ImportSafety(Assembly module, string engineAssemblyName)
     {
@@ -117,10 +117,19 @@ public static class ModuleContract
                     break;
                 }
             }
-            foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            const BindingFlags declared = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+            foreach (var field in type.GetFields(declared))
             {
                 if (NeedsEngine(field.FieldType))
                     yield return $"{type.FullName}.{field.Name}: a field of the engine value type {field.FieldType.Name}; PowerShell cannot load it at import.";
+            }
+            var genericParameters = type.GetMethods(declared).Where(m => m.IsGenericMethodDefinition).SelectMany(m => m.GetGenericArguments())
+                .Concat(type.IsGenericTypeDefinition ? type.GetGenericArguments() : Array.Empty<Type>());
+            foreach (var parameter in genericParameters)
+            {
+                var engineConstraint = parameter.GetGenericParameterConstraints().FirstOrDefault(c => FromEngine(c) || c.GetGenericArguments().Any(FromEngine));
+                if (engineConstraint is not null)
+                    yield return $"{type.FullName}: the generic parameter {parameter.Name} is constrained to the engine type {engineConstraint.Name}; PowerShell cannot load it at import.";
             }
         }
     }

@@ -19,7 +19,11 @@ public abstract class SessionCmdlet : DeviceCmdlet
     /// The session this command works on: the one given, else the world's default. When there is none,
     /// or the one given belongs to another world, the command stops with a clear error record.
     /// </summary>
-    protected TSession ResolveSession<TSession>(string world, string connectCommand) where TSession : DeviceSession
+    /// <remarks>
+    /// TSession is constrained to <c>class</c>, not to DeviceSession: a constraint naming an engine type makes the
+    /// runtime load the engine when PowerShell reads this type, before the module initializer can resolve it.
+    /// </remarks>
+    protected TSession ResolveSession<TSession>(string world, string connectCommand) where TSession : class
     {
         if (Session is null)
         {
@@ -30,7 +34,7 @@ public abstract class SessionCmdlet : DeviceCmdlet
         }
         if (Session is TSession typed)
         {
-            if (typed.State == DeviceSessionState.Closed)
+            if (Session.State == DeviceSessionState.Closed)
                 ThrowTerminatingError(ErrorRecords.From(new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed",
                     $"{typed} is closed. Open a new one with {connectCommand}.", typed)));
             return typed;
