@@ -76,4 +76,39 @@ public class DeviceLabTests
         }
         Assert.True(lab.HasExited);
     }
+
+    private static string LabAssembly => Path.Combine(AppContext.BaseDirectory, "Lab", "DeviceShell.Lab.dll");
+
+    [Fact]
+    public async Task Closing_stdin_stops_the_lab_gracefully()
+    {
+        var lab = await DeviceLab.StartAsync(LabAssembly, new[] { "--echo", "0" }, TimeSpan.FromSeconds(30));
+        await lab.StopAsync(TimeSpan.FromSeconds(10));
+        Assert.True(lab.HasExited);
+        // The host logs this only on its own way out, not when it is killed.
+        Assert.Contains(lab.RecentLog, line => line.Contains("Stopping the lab.", StringComparison.Ordinal));
+        await lab.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_lab_that_is_not_ready_in_time_is_killed_with_LabStartTimeout()
+    {
+        var failure = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(
+            () => DeviceLab.StartAsync(LabAssembly, new[] { "--echo", "0" }, TimeSpan.FromMilliseconds(1)));
+        Assert.Equal("LabStartTimeout", failure.ErrorId);
+        Assert.Equal(DeviceShell.Engine.Sessions.DeviceErrorKind.Timeout, failure.Kind);
+    }
+
+    [Fact]
+    public async Task Bad_lab_arguments_and_a_missing_lab_are_clear_errors()
+    {
+        var badOption = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(
+            () => DeviceLab.StartAsync(LabAssembly, new[] { "--echo", "0", "--no-such-option" }, TimeSpan.FromSeconds(30)));
+        Assert.Equal("LabStartFailed", badOption.ErrorId);
+        Assert.Contains("Unknown option '--no-such-option'", badOption.Message, StringComparison.Ordinal);
+
+        var missing = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(
+            () => DeviceLab.StartAsync("/no/such/Lab.dll", Array.Empty<string>(), TimeSpan.FromSeconds(5)));
+        Assert.Equal("LabNotFound", missing.ErrorId);
+    }
 }
