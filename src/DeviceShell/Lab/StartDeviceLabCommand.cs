@@ -6,7 +6,8 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Starts the Lab host (the simulators) from the module's Lab/ folder as a child process and returns
-/// its endpoints. Each switch adds one simulator; -Port gives their ports in the same order (0 = free port).
+/// its endpoints. Each switch, or the simulator's port parameter, adds one simulator; ports default to 0 (a free port).
+/// One port parameter per simulator (rather than one -Port array) keeps -Port a single int across the module.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "DeviceLab", SupportsShouldProcess = true)]
 [OutputType(typeof(DeviceLab))]
@@ -23,10 +24,25 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
     /// <summary>A built-in TCP echo server: the reference peer for benchmarks and quick checks.</summary>
     [Parameter] public SwitchParameter Echo { get; set; }
 
-    /// <summary>Ports for the chosen simulators, in the order Brick, Gateway, Webifi, PiButton, Echo; missing ones are 0 (free port).</summary>
     [Parameter]
     [ValidateRange(0, 65535)]
-    public int[]? Port { get; set; }
+    public int? BrickPort { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? GatewayPort { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? WebifiPort { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? PiButtonPort { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? EchoPort { get; set; }
 
     /// <summary>The Brick Daemon simulator asks clients to authenticate with this secret.</summary>
     [Parameter]
@@ -38,29 +54,34 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
 
     protected override void EndProcessing()
     {
-        var chosen = new List<string>();
-        if (Brick) chosen.Add("brick");
-        if (Gateway) chosen.Add("gateway");
-        if (Webifi) chosen.Add("webifi");
-        if (PiButton) chosen.Add("pibutton");
-        if (Echo) chosen.Add("echo");
-        if (chosen.Count == 0) chosen.AddRange(new[] { "brick", "gateway", "webifi", "pibutton" });
+        var chosen = new List<(string Name, int Port)>();
+        void Choose(string name, bool asked, int? port)
+        {
+            if (asked || port is not null) chosen.Add((name, port ?? 0));
+        }
+        Choose("brick", Brick, BrickPort);
+        Choose("gateway", Gateway, GatewayPort);
+        Choose("webifi", Webifi, WebifiPort);
+        Choose("pibutton", PiButton, PiButtonPort);
+        Choose("echo", Echo, EchoPort);
+        if (chosen.Count == 0) chosen.AddRange(new[] { ("brick", 0), ("gateway", 0), ("webifi", 0), ("pibutton", 0) });
 
         var arguments = new List<string>();
-        for (int i = 0; i < chosen.Count; i++)
+        foreach (var (name, port) in chosen)
         {
-            arguments.Add("--" + chosen[i]);
-            arguments.Add((Port is not null && i < Port.Length ? Port[i] : 0).ToString(CultureInfo.InvariantCulture));
-            if (chosen[i] == "brick" && BrickSecret is not null)
+            arguments.Add("--" + name);
+            arguments.Add(port.ToString(CultureInfo.InvariantCulture));
+            if (name == "brick" && BrickSecret is not null)
             {
                 arguments.Add("--brick-secret");
                 arguments.Add(new System.Net.NetworkCredential(string.Empty, BrickSecret).Password);
             }
         }
-        if (!ShouldProcess(string.Join(", ", chosen), "Start simulators")) return;
+        string simulators = string.Join(", ", chosen.Select(c => c.Name));
+        if (!ShouldProcess(simulators, "Start simulators")) return;
 
         string labAssembly = Path.Combine(Path.GetDirectoryName(typeof(StartDeviceLabCommand).Assembly.Location)!, "Lab", "DeviceShell.Lab.dll");
-        WriteVerbose($"Starting the lab ({string.Join(", ", chosen)}) from {labAssembly}.");
+        WriteVerbose($"Starting the lab ({simulators}) from {labAssembly}.");
         var progress = new ProgressRecord(1, "Start-DeviceLab", "Waiting for the simulators to listen");
         WriteProgress(progress);
         try

@@ -31,7 +31,7 @@ public class DeviceLabTests
         }
         finally
         {
-            var stop = CmdletHarness.Invoke(new StopDeviceLabCommand(), ("Lab", new[] { lab }), ("PassThru", true));
+            var stop = CmdletHarness.Invoke(new StopDeviceLabCommand(), ("Lab", lab), ("PassThru", true));
             Assert.Null(stop.TerminatingError);
             Assert.Same(lab, Assert.Single(stop.Objects));
         }
@@ -53,7 +53,7 @@ public class DeviceLabTests
         using var blocker = new TcpListener(System.Net.IPAddress.Loopback, 0);
         blocker.Start();
         int port = ((System.Net.IPEndPoint)blocker.LocalEndpoint).Port;
-        var run = CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Echo", true), ("Port", new[] { port }), ("StartTimeoutSec", 20));
+        var run = CmdletHarness.Invoke(new StartDeviceLabCommand(), ("EchoPort", port), ("StartTimeoutSec", 20));
         Assert.NotNull(run.TerminatingError);
         Assert.Equal("LabStartFailed", run.TerminatingError!.FullyQualifiedErrorId);
         Assert.Contains("address already in use", run.TerminatingError.Exception.Message, StringComparison.OrdinalIgnoreCase);
