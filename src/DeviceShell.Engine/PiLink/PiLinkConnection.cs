@@ -6,7 +6,7 @@ namespace DeviceShell.Engine.PiLink;
 /// One TCP connection of a Pi link, the same on both sides: a single reader task that turns the byte stream into
 /// frames, and sends serialised by a gate so that concurrent senders never interleave their bytes.
 /// </summary>
-internal sealed class PiLinkConnection : IAsyncDisposable
+internal sealed class PiLinkConnection
 {
     private readonly Socket _socket;
     private readonly PiLinkOptions _options;
@@ -62,7 +62,10 @@ internal sealed class PiLinkConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Shuts the connection down (the peer sees an orderly close) and ends the reader. Idempotent.</summary>
+    /// <summary>
+    /// Shuts the connection down (the peer sees an orderly close) and ends the reader. Idempotent and safe from any
+    /// thread; it is the only clean-up (the token source has no timer and the gate no wait handle, so neither needs disposing).
+    /// </summary>
     public void Close()
     {
         if (Interlocked.Exchange(ref _closed, 1) == 1) return;
@@ -76,13 +79,5 @@ internal sealed class PiLinkConnection : IAsyncDisposable
         }
         _closing.Cancel();
         _socket.Close();
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Close();
-        _closing.Dispose();
-        _sendGate.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -99,9 +99,9 @@ public sealed class PiLinkServer : PiLinkEndpoint
             {
                 socket = await _listener!.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
             {
-                return;
+                return; // stopped (InvalidOperationException: stopped before the first accept)
             }
             string address = ((IPEndPoint)socket.RemoteEndPoint!).Address.MapToIPv4().ToString();
             lock (_gate)
@@ -148,7 +148,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
                 // The client left while we answered; the reader ends on its own.
             }
         }).ConfigureAwait(false);
-        await link.Connection.DisposeAsync().ConfigureAwait(false);
+        link.Connection.Close();
         lock (_gate)
         {
             if (_client != link) return;

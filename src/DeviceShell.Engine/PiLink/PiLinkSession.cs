@@ -174,9 +174,5 @@ public sealed class PiLinkSession : PiLinkEndpoint
         }
     }
 
-    protected override async ValueTask CloseCoreAsync()
-    {
-        await DisconnectAsync().ConfigureAwait(false);
-        if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
-    }
+    protected override ValueTask CloseCoreAsync() => new(DisconnectAsync());
 }

@@ -48,12 +48,11 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task A_second_client_is_closed_at_once_and_sees_SERVER_OCCUPIED_then_DISCONNECTED()
     {
-        await using var server = PiLinkTestKit.StartServer();
-        await using var first = await PiLinkTestKit.ConnectAsync(server.Port);
-        await server.ExpectAsync(PiLinkState.Listening);
-        await server.ExpectAsync(PiLinkState.Connected);
+        var (server, first) = await PiLinkTestKit.ConnectedPairAsync();
+        await using var serverScope = server;
+        await using var clientScope = first;
 
-        await using var second = new PiLinkSession("127.0.0.1", server.Port, PiLinkTestKit.Fast);
+        await using var second = new PiLinkSession("127.0.0.1", server.Port, PiLinkTestKit.Patient);
         Assert.Equal(PiLinkState.ServerOccupied, await second.ConnectAsync().Within());
         await second.ExpectAsync(PiLinkState.Connecting);
         await second.ExpectAsync(PiLinkState.ServerOccupied, $"127.0.0.1:{server.Port}");
@@ -88,10 +87,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Client_disconnect_gives_server_LISTENING_and_client_DISCONNECTED()
     {
-        await using var server = PiLinkTestKit.StartServer();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
-        await server.ExpectAsync(PiLinkState.Listening);
-        await server.ExpectAsync(PiLinkState.Connected);
+        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
+        await using var serverScope = server;
+        await using var clientScope = client;
 
         await client.DisconnectAsync().Within();
         await client.ExpectAsync(PiLinkState.Disconnected, "");
@@ -103,10 +101,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_disconnect_clears_the_client_connected_flag()
     {
-        await using var server = PiLinkTestKit.StartServer();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
-        await server.ExpectAsync(PiLinkState.Listening);
-        await server.ExpectAsync(PiLinkState.Connected);
+        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
+        await using var serverScope = server;
+        await using var clientScope = client;
 
         await server.DisconnectClientAsync().Within();
         await server.ExpectAsync(PiLinkState.Listening, PortText(server));
@@ -122,10 +119,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_idle_timeout_disconnects_a_silent_client()
     {
-        await using var server = PiLinkTestKit.StartServer(PiLinkTestKit.Fast with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
-        await server.ExpectAsync(PiLinkState.Listening);
-        await server.ExpectAsync(PiLinkState.Connected);
+        var (server, client) = await PiLinkTestKit.ConnectedPairAsync(PiLinkTestKit.Fast with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var serverScope = server;
+        await using var clientScope = client;
         await client.SendAsync("tick").Within(); // activity resets the timer
         await server.ExpectAsync(PiLinkState.Message, "tick");
 
@@ -136,10 +132,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_terminate_with_a_client_gives_TERMINATED_and_client_DISCONNECTED()
     {
-        var server = PiLinkTestKit.StartServer();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
-        await server.ExpectAsync(PiLinkState.Listening);
-        await server.ExpectAsync(PiLinkState.Connected);
+        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
+        await using var serverScope = server;
+        await using var clientScope = client;
 
         await server.DisposeAsync().AsTask().Within();
         await server.ExpectAsync(PiLinkState.Terminated, "");

@@ -15,6 +15,12 @@ internal static class PiLinkTestKit
         ConnectTimeout = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>
+    /// For a client that must see SERVER_OCCUPIED: the refusal ends the probe as soon as it arrives, so a long window
+    /// costs nothing and keeps a loaded test machine (a late accept loop) from turning the refusal into CONNECTED.
+    /// </summary>
+    public static readonly PiLinkOptions Patient = Fast with { OccupiedWait = TimeSpan.FromSeconds(5) };
+
     public static PiLinkServer StartServer(PiLinkOptions? options = null)
     {
         var server = new PiLinkServer(0, options ?? Fast);
@@ -30,6 +36,16 @@ internal static class PiLinkTestKit
         await client.ExpectAsync(PiLinkState.Connecting, $"127.0.0.1:{port}");
         await client.ExpectAsync(PiLinkState.Connected, $"127.0.0.1:{port}");
         return client;
+    }
+
+    /// <summary>A started server with a connected client; the server's LISTENING and CONNECTED are taken already.</summary>
+    public static async Task<(PiLinkServer Server, PiLinkSession Client)> ConnectedPairAsync(PiLinkOptions? serverOptions = null)
+    {
+        var server = StartServer(serverOptions);
+        var client = await ConnectAsync(server.Port);
+        await server.ExpectAsync(PiLinkState.Listening);
+        await server.ExpectAsync(PiLinkState.Connected, "127.0.0.1");
+        return (server, client);
     }
 
     public static async Task<PiLinkMessage> NextAsync(this PiLinkEndpoint endpoint, TimeSpan? within = null)
