@@ -13,7 +13,7 @@ namespace DeviceShell.Commands;
 public sealed class ConnectPiLinkCommand : DeviceCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("ComputerName", "Host")]
+    [Alias("ComputerName")]
     [ValidateNotNullOrEmpty]
     public string HostName { get; set; } = "";
 
