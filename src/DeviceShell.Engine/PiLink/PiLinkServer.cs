@@ -59,6 +59,8 @@ public sealed class PiLinkServer : PiLinkEndpoint
     /// <exception cref="DeviceException">PiLinkPortInUse (ResourceUnavailable) after queueing PORT_IN_USE(port).</exception>
     public void Start()
     {
+        if (_listener is not null || LinkState != PiLinkState.Listening)
+            throw new InvalidOperationException("A Pi link server starts once; create a new one to listen again.");
         var listener = new TcpListener(Options.BindAddress, Port);
         try
         {

@@ -92,7 +92,11 @@ public sealed class PiLinkSession : PiLinkEndpoint
 
         // The probe: a server that already has a client closes this socket at once (one-client rule).
         bool refused = await Task.WhenAny(_linkEnded.Task, Task.Delay(Options.OccupiedWait, cancellationToken)).ConfigureAwait(false) == _linkEnded.Task;
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            connection.Close();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
         lock (_gate)
         {
             refused = refused || _linkEnded.Task.IsCompleted;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.PiLink.Gpio;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,12 +23,22 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
     public Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
     {
         var log = options.LoggerFactory.CreateLogger<PiButtonSimulator>();
-        int pin = options.Setting("pin") is string text ? int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture) : PiButton.DefaultPin;
+        int pin = PiButton.DefaultPin;
+        if (options.Setting("pin") is string text && !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out pin))
+            throw new ArgumentException($"--pibutton-pin takes a line number, not '{text}'.");
         // Not the process-wide line: two labs (or a lab and a test) in one process must not share a button.
         _pin = new SimulatedPinSource(0, pin);
         _server = PiButtonServer.Create(new PiButton(_pin, 0, pin), options.Port, new PiLinkOptions { BindAddress = options.Address });
         _server.Messages.Received += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, item.Text);
-        _server.Start();
+        try
+        {
+            _server.Start();
+        }
+        catch (DeviceException ex)
+        {
+            // The host reports I/O failures as a clean start failure (PORT_IN_USE is one).
+            throw new IOException(ex.Message, ex);
+        }
         log.LogInformation("Pi button server listening on {Address}:{Port} (simulated pin {Pin})", options.Address, _server.Port, pin);
         return Task.FromResult(new LabSimulatorEndpoint(options.Address.ToString(), _server.Port));
     }

@@ -16,9 +16,13 @@ public sealed class ReceivePiLinkMessageCommand : ReceiveCmdlet
     [Parameter]
     public SwitchParameter MessageOnly { get; set; }
 
+    /// <summary>A server started here; the same as passing it as -Session, named for readability.</summary>
+    [Parameter]
+    public PiLinkServer? Server { get; set; }
+
     protected override void ProcessRecord()
     {
-        var link = ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
+        var link = Server ?? ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
         Drain(link, link.Messages, item =>
         {
             if (item.State == PiLinkState.MessageTooLarge)

@@ -57,6 +57,16 @@ public class PiButtonTests
     }
 
     [Fact]
+    public async Task The_lab_simulator_reports_a_taken_port_as_a_start_failure()
+    {
+        await using var first = new PiButtonSimulator();
+        var endpoint = await first.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None);
+        await using var second = new PiButtonSimulator();
+        var error = await Assert.ThrowsAsync<IOException>(() => second.StartAsync(LabSimulatorOptions.Loopback(endpoint.Port), CancellationToken.None));
+        Assert.Contains("PORT_IN_USE", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Simulated_lines_are_shared_per_chip_and_line_and_read_low_when_pressed()
     {
         var line = SimulatedPinSource.Line(7, 21);
