@@ -119,7 +119,7 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_idle_timeout_disconnects_a_silent_client()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync(PiLinkTestKit.Fast with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        var (server, client) = await PiLinkTestKit.ConnectedPairAsync(PiLinkTestKit.Fast with { IdleTimeout = TimeSpan.FromSeconds(1) });
         await using var serverScope = server;
         await using var clientScope = client;
         await client.SendAsync("tick").Within(); // activity resets the timer
