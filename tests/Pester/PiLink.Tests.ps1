@@ -10,6 +10,7 @@ BeforeAll {
 
 AfterAll {
     Disconnect-PiLink -All
+    Get-DeviceSession -World PiLink | Where-Object { $_.GetType().Name -eq 'PiLinkServer' } | Stop-PiLinkServer
     if ($script:lab) { Stop-DeviceLab -Lab $script:lab }
 }
 

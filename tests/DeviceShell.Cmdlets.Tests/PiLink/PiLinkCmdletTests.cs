@@ -61,7 +61,7 @@ public class PiLinkCmdletTests
                 Assert.Equal("Button released", Ask(client, "go"));
 
                 // The server's own view: state changes and the messages it received.
-                var seen = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Session", server), ("Count", 5), ("TimeoutSec", 5));
+                var seen = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), new Dictionary<string, object?> { ["Count"] = 5, ["TimeoutSec"] = 5 }, input: new[] { server });
                 Assert.Equal(new[] { "LISTENING", "CONNECTED", "MESSAGE", "MESSAGE", "MESSAGE" }, seen.OfType<PiLinkMessage>().Select(m => m.StateName));
                 Assert.All(seen.OfType<PiLinkMessage>().Skip(2), m => Assert.Equal("go", m.Text));
             }
