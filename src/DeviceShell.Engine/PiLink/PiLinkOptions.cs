@@ -7,6 +7,9 @@ public sealed record PiLinkOptions
 {
     public const int DefaultPort = 22000;
 
+    /// <summary>The defaults (options are immutable, so one instance serves everyone).</summary>
+    public static PiLinkOptions Default { get; } = new();
+
     /// <summary>The byte that ends every message; tcpcom uses NUL. A server may use '\n' for line-oriented clients (tcpcom's endOfBlock).</summary>
     public byte Terminator { get; init; }
 

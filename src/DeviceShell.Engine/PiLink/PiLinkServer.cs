@@ -26,7 +26,8 @@ public sealed class PiLinkServer : PiLinkEndpoint
     private int _port;
     private long _refused;
 
-    public PiLinkServer(int port, PiLinkOptions? options = null) : base($"{(options ?? new()).BindAddress}:{port}", options ?? new PiLinkOptions())
+    public PiLinkServer(int port, PiLinkOptions? options = null)
+        : base($"{(options ?? PiLinkOptions.Default).BindAddress}:{port}", options ?? PiLinkOptions.Default)
     {
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "A port is 0 to 65535.");
         _port = port;

@@ -23,7 +23,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
     private int _connectStarted;
 
     public PiLinkSession(string hostName, int port, PiLinkOptions? options = null)
-        : base($"{hostName}:{port.ToString(CultureInfo.InvariantCulture)}", options ?? new PiLinkOptions())
+        : base($"{hostName}:{port.ToString(CultureInfo.InvariantCulture)}", options ?? PiLinkOptions.Default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(hostName);
         if (port is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "A port is 1 to 65535.");

@@ -29,14 +29,13 @@ public sealed class ConnectPiLinkCommand : DeviceCmdlet
     /// <summary>How long to watch for the one-client refusal before declaring CONNECTED.</summary>
     [Parameter]
     [ValidateRange(0, 60)]
-    public double OccupiedWaitSec { get; set; } = new PiLinkOptions().OccupiedWait.TotalSeconds;
+    public double OccupiedWaitSec { get; set; } = PiLinkOptions.Default.OccupiedWait.TotalSeconds;
 
     protected override void ProcessRecord()
     {
-        var defaults = new PiLinkOptions();
-        var options = defaults with
+        var options = PiLinkOptions.Default with
         {
-            ConnectTimeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.ConnectTimeout,
+            ConnectTimeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : PiLinkOptions.Default.ConnectTimeout,
             OccupiedWait = TimeSpan.FromSeconds(OccupiedWaitSec),
         };
         var session = new PiLinkSession(HostName, Port, options);

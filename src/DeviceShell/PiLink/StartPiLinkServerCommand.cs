@@ -24,7 +24,7 @@ public sealed class StartPiLinkServerCommand : DeviceCmdlet
 
     [Parameter]
     [ValidateRange(1, 256 * 1024 * 1024)]
-    public int MaxMessageBytes { get; set; } = new PiLinkOptions().MaxMessageBytes;
+    public int MaxMessageBytes { get; set; } = PiLinkOptions.Default.MaxMessageBytes;
 
     protected override void EndProcessing()
     {
