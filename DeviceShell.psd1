@@ -27,6 +27,15 @@
         # Webifi
 
         # Pi link
+        'Start-PiButtonServer'
+        'Set-PiButtonState'
+        'Get-PiButtonState'
+        'Start-PiLinkServer'
+        'Stop-PiLinkServer'
+        'Connect-PiLink'
+        'Send-PiLinkMessage'
+        'Receive-PiLinkMessage'
+        'Disconnect-PiLink'
 
     )
     PrivateData          = @{

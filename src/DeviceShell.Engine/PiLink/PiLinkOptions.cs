@@ -1,0 +1,36 @@
+using System.Net;
+
+namespace DeviceShell.Engine.PiLink;
+
+/// <summary>Settings of a Pi link endpoint. The defaults talk to an unmodified tcpcom peer.</summary>
+public sealed record PiLinkOptions
+{
+    public const int DefaultPort = 22000;
+
+    /// <summary>The defaults (options are immutable, so one instance serves everyone).</summary>
+    public static PiLinkOptions Default { get; } = new();
+
+    /// <summary>The byte that ends every message; tcpcom uses NUL. A server may use '\n' for line-oriented clients (tcpcom's endOfBlock).</summary>
+    public byte Terminator { get; init; }
+
+    /// <summary>The largest message accepted or sent, in UTF-8 bytes without the terminator (tcpcom has no limit).</summary>
+    public int MaxMessageBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Client: how long the TCP connect may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Client: after the TCP connect, how long to watch for the server closing the socket at once (its one-client
+    /// rule) before reporting CONNECTED. tcpcom waits a fixed 2 s; a loopback or LAN refusal arrives within milliseconds.
+    /// </summary>
+    public TimeSpan OccupiedWait { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Server: disconnect a client that sent nothing for this long (tcpcom's setTimeout); null = never.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>Server: the local address to listen on; tcpcom listens on every IPv4 interface.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Any;
+
+    /// <summary>How many received items wait for a consumer before the oldest is dropped.</summary>
+    public int QueueCapacity { get; init; } = 10_000;
+}

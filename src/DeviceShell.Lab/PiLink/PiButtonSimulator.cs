@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DeviceShell.Engine.PiLink;
+using DeviceShell.Engine.PiLink.Gpio;
+using DeviceShell.Engine.Sessions;
+using DeviceShell.Lab.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DeviceShell.Lab.PiLink;
+
+/// <summary>
+/// The tutorial's button server on a simulated button: the engine's <see cref="PiButtonServer"/> with a simulated
+/// pin source of its own. Setting <c>--pibutton-pin N</c> names the line it reports (default 8).
+/// Control commands: <c>press</c>, <c>release</c>, <c>set {"pressed":true|false}</c>, <c>state</c>;
+/// each answers <c>{"pressed":bool,"pin":N}</c>.
+/// </summary>
+[LabSimulator("pibutton", "Pi button server (tcpcom, answers go with Button pressed/released)")]
+public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
+{
+    private SimulatedPinSource? _pin;
+    private PiLinkServer? _server;
+
+    public Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
+    {
+        var log = options.LoggerFactory.CreateLogger<PiButtonSimulator>();
+        int pin = PiButton.DefaultPin;
+        if (options.Setting("pin") is string text && !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out pin))
+            throw new ArgumentException($"--pibutton-pin takes a line number, not '{text}'.");
+        // Not the process-wide line: two labs (or a lab and a test) in one process must not share a button.
+        _pin = new SimulatedPinSource(0, pin);
+        _server = PiButtonServer.Create(new PiButton(_pin, 0, pin), options.Port, new PiLinkOptions { BindAddress = options.Address });
+        _server.Messages.Received += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, item.Text);
+        try
+        {
+            _server.Start();
+        }
+        catch (DeviceException ex)
+        {
+            // The host reports I/O failures as a clean start failure (PORT_IN_USE is one).
+            throw new IOException(ex.Message, ex);
+        }
+        log.LogInformation("Pi button server listening on {Address}:{Port} (simulated pin {Pin})", options.Address, _server.Port, pin);
+        return Task.FromResult(new LabSimulatorEndpoint(options.Address.ToString(), _server.Port));
+    }
+
+    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
+    {
+        var pin = _pin ?? throw new InvalidOperationException("The Pi button simulator is not running.");
+        switch (command)
+        {
+            case "press": pin.Pressed = true; break;
+            case "release": pin.Pressed = false; break;
+            case "set":
+                pin.Pressed = arguments["pressed"]?.GetValue<bool>() ?? throw new ArgumentException("'set' needs {\"pressed\": true|false}.");
+                break;
+            case "state": break;
+            default: throw new ArgumentException($"Unknown command '{command}'; the Pi button takes press, release, set and state.");
+        }
+        return Task.FromResult<JsonNode?>(new JsonObject { ["pressed"] = pin.Pressed, ["pin"] = pin.LineNumber });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using DeviceShell.Engine.PiLink;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// Streams received messages and state changes (CONNECTED, DISCONNECTED, LISTENING, ...) of a client session or of a
+/// server started here (<c>$server | Receive-PiLinkMessage</c>). A message over the size limit becomes the
+/// non-terminating error PiLinkMessageTooLarge (ProtocolError) and the link goes on.
+/// </summary>
+[Cmdlet(VerbsCommunications.Receive, "PiLinkMessage")]
+[OutputType(typeof(PiLinkMessage))]
+public sealed class ReceivePiLinkMessageCommand : ReceiveCmdlet
+{
+    /// <summary>Only messages (State MESSAGE), no state changes.</summary>
+    [Parameter]
+    public SwitchParameter MessageOnly { get; set; }
+
+    /// <summary>A server started here; the same as passing it as -Session, named for readability.</summary>
+    [Parameter]
+    public PiLinkServer? Server { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var link = Server ?? ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
+        Drain(link, link.Messages, item =>
+        {
+            if (item.State == PiLinkState.MessageTooLarge)
+            {
+                WriteFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.Protocol, "PiLinkMessageTooLarge",
+                    $"{item.Peer} sent a message over the size limit: {item.Text}. It was dropped; the link goes on.", link));
+                return false;
+            }
+            return !MessageOnly || item.State == PiLinkState.Message;
+        });
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using DeviceShell.Engine.PiLink;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// Sends messages over a Pi link: from a client (Connect-PiLink) to its server, or from a server started here to its
+/// client. With -WaitReplySec it returns the peer's next message as the reply (that message is then not queued for
+/// Receive-PiLinkMessage); tcpcom's own reply wait never returned the reply.
+/// </summary>
+[Cmdlet(VerbsCommunications.Send, "PiLinkMessage")]
+[OutputType(typeof(PiLinkMessage))]
+public sealed class SendPiLinkMessageCommand : SessionCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [AllowEmptyString]
+    public string[] Message { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    [ValidateRange(0.001, 3600)]
+    public double? WaitReplySec { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var link = ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
+        foreach (string text in Message)
+        {
+            TryRun(() =>
+            {
+                if (WaitReplySec is double seconds)
+                {
+                    var reply = Await(token => link.SendAndReceiveReplyAsync(text, TimeSpan.FromSeconds(seconds), token));
+                    WriteVerbose($"Sent '{text}', reply '{reply.Text}'.");
+                    WriteObject(reply);
+                }
+                else
+                {
+                    Await(token => link.SendAsync(text, token));
+                    WriteVerbose($"Sent '{text}' ({link.Endpoint}).");
+                }
+            }, text);
+        }
+    }
+}

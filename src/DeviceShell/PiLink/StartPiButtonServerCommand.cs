@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using DeviceShell.Engine.PiLink;
+using DeviceShell.Engine.PiLink.Gpio;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// The tutorial's button server in this PowerShell process: answers <c>go</c> with <c>Button pressed</c> /
+/// <c>Button released</c> from a GPIO input with pull-up (Linux GPIO character device) or from a simulated button.
+/// The server is registered as a PiLink session, so Get-DeviceSession lists it and Receive-PiLinkMessage reads it.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "PiButtonServer", SupportsShouldProcess = true)]
+[OutputType(typeof(PiLinkServer))]
+public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
+{
+    [Parameter(Position = 0)]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; } = PiLinkOptions.DefaultPort;
+
+    /// <summary>Read a simulated button (Set-PiButtonState presses it) instead of GPIO.</summary>
+    [Parameter]
+    public SwitchParameter Simulated { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string source = Simulated ? $"simulated pin {Pin}" : $"/dev/gpiochip{Chip} line {Pin}";
+        if (!ShouldProcess($"port {Port}", $"Start a Pi button server reading {source}")) return;
+        PiLinkServer? server = null;
+        try
+        {
+            var button = PiButton.Open(Chip, Pin, Simulated);
+            server = PiButtonServer.Create(button, Port);
+            server.Start();
+        }
+        catch (DeviceException ex)
+        {
+            if (server is not null) Await(_ => server.DisposeAsync().AsTask());
+            ThrowFailure(ex, ex.Target ?? Port);
+        }
+        WriteVerbose($"Pi button server listening on port {server!.Port}, reading {source}; it answers '{PiButtonServer.Command}'.");
+        WriteObject(SessionRegistry.Shared.Add(server));
+    }
+}

@@ -1,0 +1,22 @@
+using System.Management.Automation;
+using DeviceShell.Engine.PiLink;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Terminates a server started with Start-PiLinkServer or Start-PiButtonServer (default: the newest).</summary>
+[Cmdlet(VerbsLifecycle.Stop, "PiLinkServer", SupportsShouldProcess = true)]
+[OutputType(typeof(PiLinkServer))]
+public sealed class StopPiLinkServerCommand : SessionCmdlet
+{
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var server = ResolveSession<PiLinkServer>("Pi link server", "Start-PiLinkServer");
+        if (!ShouldProcess(server.ToString(), "Terminate")) return;
+        Await(_ => server.DisposeAsync().AsTask());
+        WriteVerbose($"Terminated the server on port {server.Port}.");
+        if (PassThru) WriteObject(server);
+    }
+}

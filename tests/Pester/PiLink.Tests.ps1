@@ -1,0 +1,95 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# The Python Exemplary tutorial in PowerShell: a button server (the Lab's pibutton simulator, or one started in this
+# process with -Simulated), a client that sends 'go' every so often and reads the replies, and tcpcom's one-client rule.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    $script:lab = Start-DeviceLab -PiButton -StartTimeoutSec 60
+    $script:button = $script:lab.Endpoints | Where-Object Simulator -EQ 'pibutton'
+}
+
+AfterAll {
+    Disconnect-PiLink -All
+    Get-DeviceSession -World PiLink | Where-Object { $_.GetType().Name -eq 'PiLinkServer' } | Stop-PiLinkServer
+    if ($script:lab) { Stop-DeviceLab -Lab $script:lab }
+}
+
+Describe 'The tutorial button server (Lab simulator)' {
+    It 'answers go with the button state while a client polls every so often' {
+        $link = Connect-PiLink -HostName $button.Host -Port $button.Port -TimeoutSec 5
+        try {
+            $link.LinkState.ToString() | Should -Be 'Connected'
+            (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button released'
+
+            Set-PiButtonState -Pressed -Lab $lab -TimeoutSec 5
+            $replies = foreach ($poll in 1..3) {
+                (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text
+                Start-Sleep -Milliseconds 200
+            }
+            $replies | Should -Be @('Button pressed', 'Button pressed', 'Button pressed')
+
+            Set-PiButtonState -Lab $lab -TimeoutSec 5
+            (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button released'
+        }
+        finally {
+            Disconnect-PiLink -Session $link
+        }
+    }
+
+    It 'reports the client states in tcpcom order' {
+        $link = Connect-PiLink -HostName $button.Host -Port $button.Port -TimeoutSec 5
+        try {
+            Send-PiLinkMessage -Session $link -Message 'go'
+            $items = Receive-PiLinkMessage -Session $link -Count 3 -TimeoutSec 5
+            $items.StateName | Should -Be @('CONNECTING', 'CONNECTED', 'MESSAGE')
+            $items[2].Text | Should -BeIn @('Button pressed', 'Button released')
+        }
+        finally {
+            Disconnect-PiLink -Session $link
+        }
+    }
+
+    It 'refuses a second client with SERVER_OCCUPIED' {
+        $first = Connect-PiLink -HostName $button.Host -Port $button.Port -TimeoutSec 5
+        try {
+            { Connect-PiLink -HostName $button.Host -Port $button.Port -TimeoutSec 5 -OccupiedWaitSec 5 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PiLinkServerOccupied*'
+            (Send-PiLinkMessage -Session $first -Message 'go' -WaitReplySec 5).Text | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            Disconnect-PiLink -Session $first
+        }
+    }
+}
+
+Describe 'A button server in this process' {
+    It 'follows Set-PiButtonState and shows its own state changes' {
+        $server = Start-PiButtonServer -Simulated -Port 0 -Pin 5
+        try {
+            $server.LinkState.ToString() | Should -Be 'Listening'
+            $link = Connect-PiLink -HostName 127.0.0.1 -Port $server.Port -TimeoutSec 5
+            Set-PiButtonState -Pressed -Pin 5
+            (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button pressed'
+            (Get-PiButtonState -Simulated -Pin 5).Pressed | Should -BeTrue
+            Set-PiButtonState -Pin 5
+            (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button released'
+
+            ($server | Receive-PiLinkMessage -Count 4 -TimeoutSec 5).StateName |
+                Should -Be @('LISTENING', 'CONNECTED', 'MESSAGE', 'MESSAGE')
+            Disconnect-PiLink -Session $link
+            ($server | Receive-PiLinkMessage -Count 1 -TimeoutSec 5).StateName | Should -Be 'LISTENING'
+        }
+        finally {
+            Stop-PiLinkServer -Session $server
+        }
+        $server.LinkState.ToString() | Should -Be 'Terminated'
+    }
+
+    It 'gives clear errors for a missing GPIO chip and a closed port' {
+        { Start-PiButtonServer -Chip 99 -Port 0 -ErrorAction Stop } | Should -Throw -ErrorId 'PiGpioChipNotFound*'
+        $server = Start-PiLinkServer -Port 0
+        $port = $server.Port
+        Stop-PiLinkServer -Session $server
+        { Connect-PiLink -HostName 127.0.0.1 -Port $port -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId 'PiLinkConnectionFailed*'
+    }
+}
