@@ -24,7 +24,7 @@ public static class LabDemoRunner
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 limit.CancelAfter(TimeSpan.FromSeconds(60));
-                await demo.RunAsync(host.Endpoints[demo.Simulator], output, limit.Token).ConfigureAwait(false);
+                await demo.RunAsync(new LabDemoContext(host, demo.Simulator, output), limit.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

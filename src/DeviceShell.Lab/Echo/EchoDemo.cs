@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using DeviceShell.Lab.Demo;
-using DeviceShell.Lab.Hosting;
 
 namespace DeviceShell.Lab.Echo;
 
@@ -10,8 +9,9 @@ public sealed class EchoDemo : ILabDemo
 {
     public string Simulator => "echo";
 
-    public async Task RunAsync(LabSimulatorEndpoint endpoint, TextWriter output, CancellationToken cancellationToken)
+    public async Task RunAsync(LabDemoContext context, CancellationToken cancellationToken)
     {
+        var endpoint = context.Endpoint;
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(endpoint.Host, endpoint.Port, cancellationToken).ConfigureAwait(false);
         var stream = client.GetStream();
@@ -23,6 +23,6 @@ public sealed class EchoDemo : ILabDemo
             await stream.WriteAsync("hello"u8.ToArray(), cancellationToken).ConfigureAwait(false);
             await stream.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        output.WriteLine($"   {roundTrips} TCP round trips to {endpoint.Host}:{endpoint.Port} in {clock.ElapsedMilliseconds} ms; last answer '{System.Text.Encoding.ASCII.GetString(buffer)}'");
+        context.Say($"{roundTrips} TCP round trips to {endpoint.Host}:{endpoint.Port} in {clock.ElapsedMilliseconds} ms; last answer '{System.Text.Encoding.ASCII.GetString(buffer)}'");
     }
 }

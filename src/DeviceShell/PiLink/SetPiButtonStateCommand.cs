@@ -22,7 +22,7 @@ public sealed class SetPiButtonStateCommand : PiButtonLineCmdlet
 
     [Parameter]
     [ValidateRange(0.1, 600)]
-    public double TimeoutSec { get; set; } = 10;
+    public double? TimeoutSec { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -39,7 +39,7 @@ public sealed class SetPiButtonStateCommand : PiButtonLineCmdlet
         var lab = Lab ?? DeviceLab.Running.LastOrDefault(l => l["pibutton"] is not null);
         if (lab is not null && ShouldProcess($"pibutton simulator of {lab}", action))
         {
-            TryRun(() => Await(token => lab.ControlAsync("pibutton", "set", new JsonObject { ["pressed"] = Pressed.IsPresent }, TimeSpan.FromSeconds(TimeoutSec), token)), lab);
+            TryRun(() => Await(token => lab.ControlAsync("pibutton", "set", new JsonObject { ["pressed"] = Pressed.IsPresent }, TimeSpan.FromSeconds(TimeoutSec ?? 10), token)), lab);
             WriteVerbose($"{action}d the lab's button ({lab}).");
         }
         if (PassThru) WriteObject(new PiButton(line, Chip, Pin).Read());
