@@ -1,7 +1,7 @@
 namespace DeviceShell.Engine.Bricks;
 
 /// <summary>How to reach a Brick Daemon and how the session behaves once connected.</summary>
-public sealed class BrickConnectOptions
+public sealed record BrickConnectOptions
 {
     public string HostName { get; init; } = "localhost";
 
