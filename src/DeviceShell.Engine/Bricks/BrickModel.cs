@@ -249,3 +249,31 @@ public sealed class BrickNode
 
     public override string ToString() => Tree;
 }
+
+/// <summary>One value read through a typed device wrapper (Get-BrickTemperature).</summary>
+public sealed class BrickReading
+{
+    public BrickReading(string uid, string deviceName, string quantity, double value, string unit)
+    {
+        Uid = uid;
+        DeviceName = deviceName;
+        Quantity = quantity;
+        Value = value;
+        Unit = unit;
+        At = DateTimeOffset.Now;
+    }
+
+    public string Uid { get; }
+
+    public string DeviceName { get; }
+
+    public string Quantity { get; }
+
+    public double Value { get; }
+
+    public string Unit { get; }
+
+    public DateTimeOffset At { get; }
+
+    public override string ToString() => $"{Uid} {Quantity} {Value} {Unit}";
+}

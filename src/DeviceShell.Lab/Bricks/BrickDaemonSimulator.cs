@@ -33,6 +33,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
     private string? _secret;
     private uint _nextNonce;
     private long _probes;
+    private int _disposed;
 
     public BrickDaemonSimulator() : this(SimulatedDevices.DefaultStack()) { }
 
@@ -314,8 +315,10 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         }
     }
 
+    /// <summary>Stops listening and drops every client (they see the daemon go away). Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Cancel();
         _listener?.Stop();
         Client[] clients;
