@@ -18,7 +18,7 @@ public sealed class InvokeBrickFunctionCommand : BrickCmdlet
     public string Uid { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1)]
-    [ValidateRange(1, 255)]
+    [ValidateRange((byte)1, (byte)255)]
     public byte FunctionId { get; set; }
 
     /// <summary>The request payload (at most 64 bytes, little endian as the device expects it).</summary>
