@@ -76,10 +76,13 @@ public sealed class BrickDevice
     /// <summary>Null for get_identity answers.</summary>
     public BrickEnumerationType? EnumerationType { get; }
 
+    /// <summary>The session that saw the device, so <c>Get-BrickEnumeration -Session $s | Get-BrickIdentity</c> stays on that session.</summary>
+    public BrickSession? Session { get; init; }
+
     /// <summary>The 25 identity bytes shared by get_identity responses and enumerate callbacks.</summary>
     public const int IdentityLength = 25;
 
-    public static BrickDevice FromPayload(ReadOnlySpan<byte> payload)
+    public static BrickDevice FromPayload(ReadOnlySpan<byte> payload, BrickSession? session = null)
     {
         BrickEnumerationType? type = payload.Length > IdentityLength ? (BrickEnumerationType)payload[IdentityLength] : null;
         return new BrickDevice(
@@ -89,7 +92,7 @@ public sealed class BrickDevice
             new Version(payload[17], payload[18], payload[19]),
             new Version(payload[20], payload[21], payload[22]),
             BinaryPrimitives.ReadUInt16LittleEndian(payload[23..]),
-            type);
+            type) { Session = session };
     }
 
     /// <summary>The identity payload; with <paramref name="type"/> the 26-byte enumerate callback payload.</summary>
@@ -144,9 +147,9 @@ public sealed class BrickResponse
 /// <summary>A callback, an enumerate callback or a connection change, in the order the session saw them.</summary>
 public sealed class BrickEvent
 {
-    public BrickEvent(int sessionId, BrickEventKind kind, string? uid, byte functionId, byte[] payload, BrickDevice? device, string? reason)
+    public BrickEvent(BrickSession? session, BrickEventKind kind, string? uid, byte functionId, byte[] payload, BrickDevice? device, string? reason)
     {
-        SessionId = sessionId;
+        Session = session;
         Kind = kind;
         Uid = uid;
         FunctionId = functionId;
@@ -156,7 +159,10 @@ public sealed class BrickEvent
         ReceivedAt = DateTimeOffset.Now;
     }
 
-    public int SessionId { get; }
+    /// <summary>The session the event came from (binds to -Session down the pipeline).</summary>
+    public BrickSession? Session { get; }
+
+    public int SessionId => Session?.Id ?? 0;
 
     public BrickEventKind Kind { get; }
 

@@ -162,7 +162,7 @@ public sealed class BrickSession : DeviceSession
     public async Task<BrickDevice> GetIdentityAsync(uint uid, CancellationToken cancellationToken = default)
     {
         byte[] payload = await CallAsync(uid, TfpFunction.GetIdentity, Array.Empty<byte>(), BrickDevice.IdentityLength, null, cancellationToken).ConfigureAwait(false);
-        return BrickDevice.FromPayload(payload);
+        return BrickDevice.FromPayload(payload, this);
     }
 
     /// <summary>
@@ -439,7 +439,7 @@ public sealed class BrickSession : DeviceSession
             _link = link;
         }
         SetState(DeviceSessionState.Connected);
-        _events.Post(new BrickEvent(Id, BrickEventKind.Connected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
+        _events.Post(new BrickEvent(this, BrickEventKind.Connected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
         if (link.IsDead) AfterLoss(link); // the reader gave up before the link was adopted
     }
 
@@ -462,7 +462,7 @@ public sealed class BrickSession : DeviceSession
             _link = null;
         }
         var reason = link.DropReason;
-        _events.Post(new BrickEvent(Id, BrickEventKind.Disconnected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
+        _events.Post(new BrickEvent(this, BrickEventKind.Disconnected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
         if (reason != BrickDisconnectReason.Request && _autoReconnect && !_userDisconnected && !_closing.IsCancellationRequested)
         {
             SetState(DeviceSessionState.Reconnecting);
@@ -522,17 +522,17 @@ public sealed class BrickSession : DeviceSession
         {
             // The bindings ignore enumerate callbacks of any other length; so do we.
             if (packet.Payload.Length != BrickDevice.IdentityLength + 1) return;
-            var device = BrickDevice.FromPayload(packet.Payload);
+            var device = BrickDevice.FromPayload(packet.Payload, this);
             if (device.EnumerationType == BrickEnumerationType.Disconnected) _knownDevices.TryRemove(device.Uid, out _);
             else _knownDevices[device.Uid] = device;
             Action<BrickDevice>[] observers;
             lock (_enumerateObservers) { observers = _enumerateObservers.ToArray(); }
             foreach (var observe in observers) observe(device);
-            _events.Post(new BrickEvent(Id, BrickEventKind.Enumerate, device.Uid, packet.FunctionId, packet.Payload, device, null));
+            _events.Post(new BrickEvent(this, BrickEventKind.Enumerate, device.Uid, packet.FunctionId, packet.Payload, device, null));
             return;
         }
         if (packet.FunctionId == 0) return; // CALLBACK_FORCED_ACK of a WIFI Extension: not a callback
-        _events.Post(new BrickEvent(Id, BrickEventKind.Callback, BrickUid.Encode(packet.Uid), packet.FunctionId, packet.Payload, null, null));
+        _events.Post(new BrickEvent(this, BrickEventKind.Callback, BrickUid.Encode(packet.Uid), packet.FunctionId, packet.Payload, null, null));
     }
 
     private void RaiseTypedEvent(object? sender, BrickEvent item)

@@ -127,8 +127,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         switch (command)
         {
             case "add-device":
-                string uid = RequiredString(arguments, "uid");
-                BrickUid.Parse(uid);
+                string uid = RequiredUid(arguments);
                 int identifier = arguments["deviceIdentifier"]?.GetValue<int>() ?? throw new ArgumentException("add-device needs deviceIdentifier.");
                 string connectedUid = arguments["connectedUid"]?.GetValue<string>() ?? Devices.FirstOrDefault(d => d.ConnectedUid == "0")?.Uid ?? "0";
                 string positionText = arguments["position"]?.GetValue<string>() ?? FreePosition(connectedUid).ToString();
@@ -138,7 +137,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
                 result = Describe(device);
                 break;
             case "remove-device":
-                string removed = RequiredString(arguments, "uid");
+                string removed = RequiredUid(arguments);
                 if (!RemoveDevice(removed)) throw new ArgumentException($"There is no device with UID {removed}.");
                 result = new JsonObject { ["uid"] = removed };
                 break;
@@ -158,6 +157,13 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
                 throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, silence-device.");
         }
         return Task.FromResult(result);
+    }
+
+    /// <summary>The "uid" argument, checked; a bad one is an ArgumentException, which the Lab host reports as a refused command.</summary>
+    private static string RequiredUid(JsonObject arguments)
+    {
+        string uid = RequiredString(arguments, "uid");
+        return BrickUid.TryParse(uid, out _) ? uid : throw new ArgumentException($"'{uid}' is not a valid base58 UID.");
     }
 
     private static string RequiredString(JsonObject arguments, string name) =>

@@ -110,6 +110,22 @@ public sealed class BrickCmdletTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Piped_devices_carry_their_session_even_when_another_is_the_default()
+    {
+        var first = Connect();
+        await using var other = new BrickDaemonSimulator(new[] { SimulatedDevices.Create(13, "Xth", "0", '0') });
+        int otherPort = (await other.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None)).Port;
+        var second = Assert.IsType<BrickSession>(Assert.Single(CmdletHarness.Invoke(new ConnectBrickCommand(), ("HostName", "127.0.0.1"), ("Port", otherPort), ("TimeoutSec", 0.3)).Objects));
+        Assert.Same(second, SessionRegistry.Shared.GetDefault(DeviceWorld.Brick));
+
+        var devices = CmdletHarness.Invoke(new GetBrickEnumerationCommand(), ("Session", first), ("WaitSec", 2)).Objects;
+        var identities = CmdletHarness.Invoke(new GetBrickIdentityCommand(), input: devices);
+        Assert.Empty(identities.Errors);
+        Assert.Equal(6, identities.Objects.Count);
+        Assert.All(identities.Objects.Cast<BrickDevice>(), d => Assert.Same(first, d.Session));
+    }
+
+    [Fact]
     public void Bad_uids_and_silent_devices_are_per_item_errors_and_the_session_goes_on()
     {
         var session = Connect(("TimeoutSec", 0.3));

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Engine.Tests.Bricks;
+
+/// <summary>The simulated devices: callback periods, thresholds, value-has-to-change, and the Lab control commands.</summary>
+public class SimulatedStackTests
+{
+    private static async Task<List<BrickEvent>> CallbacksFor(BrickSession session, TimeSpan window)
+    {
+        var seen = new List<BrickEvent>();
+        var end = DateTime.UtcNow + window;
+        while (DateTime.UtcNow < end)
+        {
+            var (taken, item) = await session.Events.TakeAsync(end - DateTime.UtcNow > TimeSpan.Zero ? end - DateTime.UtcNow : TimeSpan.Zero);
+            if (taken && item.Kind == BrickEventKind.Callback) seen.Add(item);
+        }
+        return seen;
+    }
+
+    [Fact]
+    public async Task Callback_periods_are_honoured_and_zero_stops_them()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        var session = await bed.ConnectAsync();
+        var humidity = BrickUid.Parse("b1Q");
+        // set_humidity_callback_configuration: 50 ms, value need not change, no threshold
+        await session.CallAsync(humidity, 2, new byte[] { 50, 0, 0, 0, 0, (byte)'x', 0, 0, 0, 0 }, 0).Within();
+        Assert.Equal(new byte[] { 50, 0, 0, 0, 0, (byte)'x', 0, 0, 0, 0 }, await session.CallAsync(humidity, 3, Array.Empty<byte>(), 10).Within());
+        var burst = await CallbacksFor(session, TimeSpan.FromSeconds(1));
+        Assert.InRange(burst.Count, 5, 30); // 20 expected; loose bounds for a busy machine
+        Assert.All(burst, c => Assert.InRange(BitConverter.ToUInt16(c.Payload), 0, 10000));
+
+        await session.CallAsync(humidity, 2, new byte[] { 0, 0, 0, 0, 0, (byte)'x', 0, 0, 0, 0 }, 0).Within();
+        await Task.Delay(100);
+        while (session.Events.TryTake(out _)) { }
+        Assert.Empty(await CallbacksFor(session, TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task A_threshold_that_cannot_be_met_sends_nothing_and_a_bad_option_is_invalid_parameter()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        var session = await bed.ConnectAsync();
+        var thermometer = BrickUid.Parse("4ER");
+        // '>' 200 °C: never reached by the simulated room temperature.
+        await session.CallAsync(thermometer, 2, new byte[] { 10, 0, 0, 0, 0, (byte)'>', 0x20, 0x4E, 0, 0 }, 0).Within();
+        Assert.Empty(await CallbacksFor(session, TimeSpan.FromMilliseconds(300)));
+        var bad = await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(thermometer, 2, new byte[] { 10, 0, 0, 0, 0, (byte)'?', 0, 0, 0, 0 }, 0));
+        Assert.Equal("InvalidParameter", bad.ErrorId);
+    }
+
+    [Fact]
+    public async Task The_first_generation_temperature_bricklet_uses_a_plain_period()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        bed.Daemon.AddDevice(DeviceShell.Lab.Bricks.SimulatedDevices.Create(TemperatureBricklet.Identifier, "T1", "6qY", 'f'));
+        var session = await bed.ConnectAsync();
+        var device = new TemperatureBricklet(session, "T1");
+        await device.SetTemperatureCallbackPeriodAsync(20).Within();
+        Assert.Equal(20u, BitConverter.ToUInt32(await session.CallAsync(device.UidValue, 3, Array.Empty<byte>(), 4).Within()));
+        var callback = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
+        Assert.Equal(("T1", TemperatureBricklet.CallbackTemperature), (callback.Uid!, callback.FunctionId));
+        // No co-processor on a 1.0 Bricklet.
+        Assert.Equal("FunctionNotSupported", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(device.UidValue, TfpFunction.GetChipTemperature, Array.Empty<byte>(), 2))).ErrorId);
+    }
+
+    [Fact]
+    public async Task Lab_commands_plug_list_press_and_refuse_clearly()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        var session = await bed.ConnectAsync();
+        var added = await bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "Zz9", ["deviceIdentifier"] = 2100 }, CancellationToken.None);
+        Assert.Equal(("6qY", "f"), (added!["connectedUid"]!.GetValue<string>(), added["position"]!.GetValue<string>()));
+        var list = (JsonArray)(await bed.Daemon.ControlAsync("list-devices", new JsonObject(), CancellationToken.None))!;
+        Assert.Equal(7, list.Count);
+        Assert.Equal(4, (await new IndustrialDigitalIn4V2Bricklet(session, "Zz9").GetValueAsync().Within()).Length);
+
+        await bed.Daemon.ControlAsync("press-button", new JsonObject { ["uid"] = "23Qx", ["pressed"] = true }, CancellationToken.None);
+        var press = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
+        Assert.Equal(("23Qx", (byte)0), (press.Uid!, press.Payload[0]));
+        Assert.True(await new RgbLedButtonBricklet(session, "23Qx").GetButtonPressedAsync().Within());
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "Zz9", ["deviceIdentifier"] = 13 }, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "0", ["deviceIdentifier"] = 13 }, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("remove-device", new JsonObject { ["uid"] = "abc" }, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("explode", new JsonObject(), CancellationToken.None));
+    }
+}
