@@ -2,7 +2,7 @@ namespace DeviceShell.Engine.Bricks;
 
 /// <summary>
 /// Device identifier &lt;-&gt; display name for every Tinkerforge device the public bindings know
-/// (identifiers as of the bindings' device display-name table). Kept as a data table: one
+/// (identifiers as of the official bindings 2.1.35). Kept as a data table: one
 /// "identifier name" per line, so adding a device is a one-line change.
 /// </summary>
 public static class BrickDeviceCatalog
@@ -26,6 +26,8 @@ public static class BrickDeviceCatalog
         29 IO-4 Bricklet
         111 HAT Brick
         112 HAT Zero Brick
+        113 ESP32 Brick
+        115 ESP32 Ethernet Brick
         210 Joystick Bricklet
         211 LCD 16x2 Bricklet
         212 LCD 20x4 Bricklet
@@ -152,6 +154,8 @@ public static class BrickDeviceCatalog
         2164 Industrial PTC Bricklet
         2165 DC Bricklet 2.0
         2166 Silent Stepper Bricklet 2.0
+        2171 GPS Bricklet 3.0
+        2174 Industrial Dual AC In Bricklet
         """;
 
     private static readonly Lazy<IReadOnlyList<BrickDeviceType>> All = new(Load);

@@ -164,18 +164,19 @@ public static class SimulatedDevices
             functionId == 1 ? DeviceAnswer.UInt16((int)(Environment.TickCount64 / 1000 % 16)) : null;
     }
 
-    /// <summary>Inputs count up once a second (a 4-bit counter), so edges accumulate while the lab runs.</summary>
+    /// <summary>Inputs count up once a second (a 4-bit counter) from plug-in, so edges accumulate while the lab runs.</summary>
     private sealed class SimulatedDigitalIn4V2Bricklet : SimulatedBrickDevice
     {
         private readonly long[] _edgeBase = new long[4];
+        private readonly long _pluggedAtMs = Environment.TickCount64;
 
         public SimulatedDigitalIn4V2Bricklet(string uid, string connectedUid, char position)
             : base(uid, connectedUid, position, IndustrialDigitalIn4V2Bricklet.Identifier, BrickletHardware, BrickletFirmware) { }
 
-        private static long Seconds => Environment.TickCount64 / 1000;
+        private long Seconds => (Environment.TickCount64 - _pluggedAtMs) / 1000;
 
-        /// <summary>Input i toggles every 2^i seconds, so it has seen seconds / 2^i edges (both directions counted).</summary>
-        private static long Edges(int channel) => Seconds >> channel;
+        /// <summary>Input i toggles every 2^i seconds, so it has seen seconds / 2^i edges since it was plugged in (both directions counted).</summary>
+        private long Edges(int channel) => Seconds >> channel;
 
         protected override DeviceAnswer? HandleFunction(byte functionId, byte[] payload)
         {
