@@ -18,6 +18,8 @@ namespace DeviceShell.Lab.Bricks;
 /// error replies from the daemon itself (UID 1), callbacks broadcast to every authenticated client,
 /// responses to the requester only, and enumerate CONNECTED/DISCONNECTED callbacks when devices are
 /// plugged or unplugged at run time (Lab commands add-device, remove-device).
+/// The stack is the default one (<see cref="SimulatedDevices.DefaultStack"/>) unless the constructor or the
+/// <c>--brick-stack</c> setting gives another (see <see cref="SimulatedDevices.ParseStack"/>).
 /// </summary>
 [LabSimulator("brick", "Tinkerforge Brick Daemon (TFP over TCP) with a simulated stack")]
 public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
@@ -71,6 +73,11 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
     {
         _log = options.LoggerFactory.CreateLogger<BrickDaemonSimulator>();
         _secret ??= string.IsNullOrEmpty(options.Setting("secret")) ? null : options.Setting("secret");
+        if (options.Setting("stack") is string stack)
+        {
+            _devices.Clear();
+            foreach (var device in SimulatedDevices.ParseStack(stack)) Attach(device);
+        }
         if (_secret is not null)
         {
             if (_secret.Length > 64 || _secret.Any(c => c < 0x20 || c > 0x7E))

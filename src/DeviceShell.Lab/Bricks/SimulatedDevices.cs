@@ -34,6 +34,27 @@ public static class SimulatedDevices
         new SimulatedRgbLedButtonBricklet("23Qx", "6qY", 'e'),
     };
 
+    /// <summary>
+    /// Parses a stack description: <c>empty</c> (no hardware: brickd then answers no device request),
+    /// <c>default</c>, or comma-separated <c>identifier:uid:connectedUid:position</c> entries,
+    /// e.g. <c>13:6qY:0:0,2113:4ER:6qY:a</c>.
+    /// </summary>
+    public static IReadOnlyList<SimulatedBrickDevice> ParseStack(string description)
+    {
+        if (description.Equals("empty", StringComparison.OrdinalIgnoreCase)) return Array.Empty<SimulatedBrickDevice>();
+        if (description.Equals("default", StringComparison.OrdinalIgnoreCase)) return DefaultStack();
+        var devices = new List<SimulatedBrickDevice>();
+        foreach (string entry in description.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] parts = entry.Split(':');
+            if (parts.Length != 4 || !int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int identifier)
+                || parts[3].Length != 1 || !BrickUid.TryParse(parts[1], out _))
+                throw new ArgumentException($"'{entry}' is not a stack entry; write identifier:uid:connectedUid:position, e.g. 2113:4ER:6qY:a.");
+            devices.Add(Create(identifier, parts[1], parts[2], parts[3][0]));
+        }
+        return devices;
+    }
+
     private sealed class SimulatedGenericDevice : SimulatedBrickDevice
     {
         public SimulatedGenericDevice(int identifier, string uid, string connectedUid, char position)

@@ -88,3 +88,36 @@ public class SimulatedStackTests
         await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("explode", new JsonObject(), CancellationToken.None));
     }
 }
+
+/// <summary>The --brick-stack setting of the Lab.</summary>
+public class SimulatedStackSettingTests
+{
+    [Fact]
+    public async Task A_stack_setting_replaces_the_default_stack()
+    {
+        await using var daemon = new DeviceShell.Lab.Bricks.BrickDaemonSimulator();
+        var settings = new Dictionary<string, string> { ["stack"] = "13:5aB:0:0, 2131:7Cd:5aB:c" };
+        var endpoint = await daemon.StartAsync(DeviceShell.Lab.Hosting.LabSimulatorOptions.Loopback(settings: settings), CancellationToken.None).Within();
+        await using var session = await BrickSession.ConnectAsync(new BrickConnectOptions { HostName = endpoint.Host, Port = endpoint.Port }).Within();
+        var devices = await session.EnumerateAsync(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(100)).Within();
+        Assert.Equal(new[] { "5aB", "7Cd" }, devices.Select(d => d.Uid).Order(StringComparer.Ordinal));
+        Assert.Equal('c', devices.Single(d => d.Uid == "7Cd").Position);
+    }
+
+    [Fact]
+    public async Task An_empty_stack_answers_nothing_like_brickd_without_hardware()
+    {
+        await using var daemon = new DeviceShell.Lab.Bricks.BrickDaemonSimulator();
+        var endpoint = await daemon.StartAsync(DeviceShell.Lab.Hosting.LabSimulatorOptions.Loopback(settings: new Dictionary<string, string> { ["stack"] = "empty" }), CancellationToken.None).Within();
+        await using var session = await BrickSession.ConnectAsync(new BrickConnectOptions { HostName = endpoint.Host, Port = endpoint.Port, Timeout = TimeSpan.FromMilliseconds(200) }).Within();
+        Assert.Empty(await session.EnumerateAsync(TimeSpan.FromMilliseconds(300)).Within());
+        Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceException>(() => session.GetIdentityAsync(BrickUid.Parse("6qY")))).ErrorId);
+    }
+
+    [Theory]
+    [InlineData("13:6qY:0")]
+    [InlineData("x:6qY:0:0")]
+    [InlineData("13:0OO:0:0")]
+    public void A_bad_stack_entry_is_refused_clearly(string stack) =>
+        Assert.Contains("is not a stack entry", Assert.Throws<ArgumentException>(() => DeviceShell.Lab.Bricks.SimulatedDevices.ParseStack(stack)).Message, StringComparison.Ordinal);
+}
