@@ -13,7 +13,7 @@ BeforeAll {
 
 AfterAll {
     Disconnect-Brick -All -ErrorAction SilentlyContinue
-    Get-Variable -Scope Script -Name Lab -ErrorAction SilentlyContinue | ForEach-Object { Stop-DeviceLab -Lab $_.Value -ErrorAction SilentlyContinue }
+    if ($script:Lab) { Stop-DeviceLab -Lab $script:Lab -ErrorAction SilentlyContinue }
 }
 
 Describe 'Connect-Brick' {
