@@ -272,6 +272,19 @@ public class BrickSessionTests
     }
 
     [Fact]
+    public async Task A_full_event_queue_drops_the_oldest_and_counts_without_blocking_requests()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        var session = await bed.ConnectAsync(bed.Options() with { EventCapacity = 5 });
+        var thermometer = new TemperatureV2Bricklet(session, "4ER");
+        await thermometer.SetTemperatureCallbackConfigurationAsync(1, false).Within();
+        await BrickTestBed.Eventually(() => session.DroppedEvents > 10, what: "dropped callbacks");
+        Assert.InRange(session.Events.Count, 1, 5);
+        Assert.Equal("4ER", (await session.GetIdentityAsync(Thermometer).Within()).Uid);
+        await thermometer.SetTemperatureCallbackConfigurationAsync(0, false).Within();
+    }
+
+    [Fact]
     public async Task An_idle_connection_sends_disconnect_probes()
     {
         await using var bed = await BrickTestBed.StartAsync();
