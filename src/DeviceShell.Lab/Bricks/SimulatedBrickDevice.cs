@@ -98,7 +98,9 @@ public abstract class SimulatedBrickDevice
                 if (callback.PeriodMs == 0) continue;
                 if (nowMs >= callback.NextDueMs)
                 {
-                    callback.NextDueMs = Math.Max(callback.NextDueMs + callback.PeriodMs, nowMs - callback.PeriodMs);
+                    // Stay on the period grid; when the loop ran late, skip the missed ticks instead of sending a burst.
+                    callback.NextDueMs += callback.PeriodMs;
+                    if (callback.NextDueMs <= nowMs) callback.NextDueMs = nowMs + callback.PeriodMs;
                     byte[]? payload = callback.Produce();
                     if (payload is not null) due.Add((UidValue, callback.FunctionId, payload));
                 }

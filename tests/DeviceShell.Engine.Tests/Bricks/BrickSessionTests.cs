@@ -96,7 +96,7 @@ public class BrickSessionTests
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(BrickUid.Parse("zzz"), 1, Array.Empty<byte>(), null, TimeSpan.FromMilliseconds(300)));
         Assert.Equal(("RequestTimeout", DeviceErrorKind.Timeout), (error.ErrorId, error.Kind));
-        Assert.InRange(clock.ElapsedMilliseconds, 250, 3000);
+        Assert.InRange(clock.ElapsedMilliseconds, 250, 10_000);
 
         bed.Daemon.Find("b1Q")!.Silent = true;
         session.Timeout = TimeSpan.FromMilliseconds(200);

@@ -99,7 +99,7 @@ public class HostilePeerTests
         await using var peer = new HostilePeer(async (socket, _) =>
         {
             byte[] first = await HostilePeer.ReadRequestAsync(socket);
-            await Task.Delay(400); // past the caller's timeout
+            await Task.Delay(1500); // far past the caller's 200 ms timeout, even on a busy machine
             var late = new byte[10];
             first.AsSpan(0, 8).CopyTo(late);
             late[4] = 10;
@@ -110,6 +110,6 @@ public class HostilePeerTests
         await using var session = await BrickSession.ConnectAsync(Options(peer.Port) with { Timeout = TimeSpan.FromMilliseconds(200) }).Within();
         Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(12345, 1, Array.Empty<byte>(), 2))).ErrorId);
         await BrickTestBed.Eventually(() => session.StaleResponses == 1, what: "the late answer");
-        Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2, TimeSpan.FromSeconds(2)).Within());
+        Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2, TimeSpan.FromSeconds(5)).Within(TimeSpan.FromSeconds(10)));
     }
 }
