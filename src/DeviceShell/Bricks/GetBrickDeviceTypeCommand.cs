@@ -8,7 +8,8 @@ namespace DeviceShell.Commands;
 [OutputType(typeof(BrickDeviceType))]
 public sealed class GetBrickDeviceTypeCommand : DeviceCmdlet
 {
-    [Parameter(ParameterSetName = "Identifier", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Not positional: a positional argument is a name pattern (so <c>Get-BrickDeviceType *Relay*</c> reads naturally).</summary>
+    [Parameter(ParameterSetName = "Identifier", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("DeviceIdentifier")]
     [ValidateRange(0, 65535)]
     public int[] Identifier { get; set; } = Array.Empty<int>();
