@@ -81,10 +81,15 @@ public sealed class BrickSession : DeviceSession
         _ => BrickConnectionState.Disconnected,
     };
 
+    /// <summary>Turning it on while a lost connection sits disconnected (not by request) starts reconnecting right away.</summary>
     public bool AutoReconnect
     {
         get => _autoReconnect;
-        set => _autoReconnect = value;
+        set
+        {
+            _autoReconnect = value;
+            if (value && State == DeviceSessionState.Disconnected && !_userDisconnected && !_closing.IsCancellationRequested) StartReconnecting();
+        }
     }
 
     /// <summary>The default time a request waits for its response.</summary>
@@ -465,8 +470,7 @@ public sealed class BrickSession : DeviceSession
         _events.Post(new BrickEvent(this, BrickEventKind.Disconnected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
         if (reason != BrickDisconnectReason.Request && _autoReconnect && !_userDisconnected && !_closing.IsCancellationRequested)
         {
-            SetState(DeviceSessionState.Reconnecting);
-            if (Interlocked.Exchange(ref _reconnecting, 1) == 0) _ = Task.Run(ReconnectLoopAsync);
+            StartReconnecting();
         }
         else if (State is not DeviceSessionState.Closed)
         {
@@ -474,35 +478,44 @@ public sealed class BrickSession : DeviceSession
         }
     }
 
+    private void StartReconnecting()
+    {
+        SetState(DeviceSessionState.Reconnecting);
+        if (Interlocked.Exchange(ref _reconnecting, 1) == 0) _ = Task.Run(ReconnectLoopAsync);
+    }
+
     private async Task ReconnectLoopAsync()
     {
+        Link? link = null;
         try
         {
-            while (_autoReconnect && !_userDisconnected && !_closing.IsCancellationRequested)
+            while (link is null && _autoReconnect && !_userDisconnected && !_closing.IsCancellationRequested)
             {
                 await Task.Delay(_options.ReconnectInterval, _closing.Token).ConfigureAwait(false);
-                Link link;
                 try
                 {
                     link = await OpenAuthenticatedLinkAsync(_closing.Token).ConfigureAwait(false);
                 }
                 catch (DeviceException)
                 {
-                    continue; // daemon still away (or refusing our secret): keep trying until the user disconnects
+                    // Daemon still away (or refusing our secret): keep trying until the user disconnects.
                 }
-                Interlocked.Increment(ref _reconnects);
-                Adopt(link, BrickConnectReason.AutoReconnect);
-                return;
             }
-            if (!_userDisconnected && State == DeviceSessionState.Reconnecting) SetState(DeviceSessionState.Disconnected);
         }
         catch (OperationCanceledException)
         {
             // The session is closing.
         }
-        finally
+        // Let the next loss start a new loop before the link is adopted: it may die at once.
+        Interlocked.Exchange(ref _reconnecting, 0);
+        if (link is not null)
         {
-            Interlocked.Exchange(ref _reconnecting, 0);
+            Interlocked.Increment(ref _reconnects);
+            Adopt(link, BrickConnectReason.AutoReconnect);
+        }
+        else if (!_userDisconnected && State == DeviceSessionState.Reconnecting)
+        {
+            SetState(DeviceSessionState.Disconnected);
         }
     }
 

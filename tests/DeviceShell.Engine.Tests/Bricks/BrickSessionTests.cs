@@ -256,6 +256,21 @@ public class BrickSessionTests
     }
 
     [Fact]
+    public async Task Without_auto_reconnect_a_lost_link_stays_down_until_it_is_turned_back_on()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        var session = await bed.ConnectAsync(bed.Options() with { AutoReconnect = false });
+        await bed.RestartAsync();
+        Assert.Equal("Shutdown", (await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected)).Reason);
+        Assert.Equal(BrickConnectionState.Disconnected, session.ConnectionState);
+        Assert.Equal("NotConnected", (await Assert.ThrowsAsync<DeviceException>(() => session.GetIdentityAsync(Master))).ErrorId);
+
+        session.AutoReconnect = true;
+        Assert.Equal("AutoReconnect", (await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect")).Reason);
+        Assert.Equal("6qY", (await session.GetIdentityAsync(Master).Within()).Uid);
+    }
+
+    [Fact]
     public async Task Eight_threads_on_one_session_all_get_their_own_answers()
     {
         await using var bed = await BrickTestBed.StartAsync();
