@@ -42,6 +42,9 @@ public sealed class ConnectBrickCommand : DeviceCmdlet
             AutoReconnect = !NoAutoReconnect,
         };
         WriteVerbose($"Connecting to the Brick Daemon at {HostName}:{Port}{(Secret is null ? "" : " and authenticating")}.");
+        // An unreachable host can take the whole connect timeout.
+        var progress = new ProgressRecord(3, "Connect-Brick", $"Connecting to {HostName}:{Port}");
+        WriteProgress(progress);
         try
         {
             var session = Await(token => BrickSession.ConnectAsync(options, token));
@@ -52,6 +55,11 @@ public sealed class ConnectBrickCommand : DeviceCmdlet
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))
         {
             ThrowFailure(ex, $"{HostName}:{Port}");
+        }
+        finally
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
         }
     }
 }
