@@ -21,6 +21,18 @@
         'Start-DeviceLab'
         'Stop-DeviceLab'
         # Bricks
+        'Connect-Brick'
+        'Disconnect-Brick'
+        'Set-BrickSession'
+        'Get-BrickEnumeration'
+        'Get-BrickTopology'
+        'Get-BrickIdentity'
+        'Invoke-BrickFunction'
+        'Receive-BrickCallback'
+        'Get-BrickDeviceType'
+        'Get-BrickTemperature'
+        'Add-LabBrickDevice'
+        'Remove-LabBrickDevice'
 
         # Gateway
 

@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Lab;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Plugs a simulated device into the Brick Daemon simulator of a running lab; connected clients get an enumerate CONNECTED callback.</summary>
+[Cmdlet(VerbsCommon.Add, "LabBrickDevice", SupportsShouldProcess = true)]
+[OutputType(typeof(BrickDevice))]
+public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Uid { get; set; } = "";
+
+    /// <summary>What kind of device it is (Get-BrickDeviceType lists them); the devices of the spec answer their functions, others only the common ones.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int DeviceIdentifier { get; set; }
+
+    /// <summary>The Brick it sits on; default: the lab's bottom Master Brick.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ConnectedUid { get; set; }
+
+    /// <summary>Port 'a'..'h' (Bricklets) or '0'..'8' (Bricks); default: the first free Bricklet port.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern("^[a-z0-9]$")]
+    public string? Position { get; set; }
+
+    [Parameter]
+    public DeviceLab? Lab { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (!TryRun(() => BrickUid.Parse(Uid), Uid)) return;
+        var lab = LabBrickControl.Resolve(this, Lab);
+        if (lab is null || !ShouldProcess(Uid, $"Plug a {BrickDeviceCatalog.DisplayName(DeviceIdentifier)} into {lab}")) return;
+        var arguments = new JsonObject { ["uid"] = Uid, ["deviceIdentifier"] = DeviceIdentifier };
+        if (ConnectedUid is not null) arguments["connectedUid"] = ConnectedUid;
+        if (Position is not null) arguments["position"] = Position;
+        TryRun(() =>
+        {
+            var plugged = Await(token => lab.ControlAsync("brick", "add-device", arguments, TimeSpan.FromSeconds(10), token));
+            WriteVerbose($"Plugged {Uid} into the lab's Brick Daemon.");
+            if (PassThru)
+            {
+                WriteObject(new BrickDevice(Uid, plugged.GetProperty("connectedUid").GetString()!, plugged.GetProperty("position").GetString()![0],
+                    new Version(1, 0, 0), new Version(2, 0, 0), DeviceIdentifier, BrickEnumerationType.Connected));
+            }
+        }, Uid);
+    }
+}
+
+/// <summary>Finds the lab whose Brick simulator a Lab cmdlet drives.</summary>
+internal static class LabBrickControl
+{
+    public static DeviceLab? Resolve(DeviceCmdlet cmdlet, DeviceLab? given)
+    {
+        var lab = given ?? DeviceLab.Running.LastOrDefault(l => l["brick"] is not null);
+        if (lab is null)
+        {
+            cmdlet.WriteError(ErrorRecords.From(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound",
+                "No running lab has a Brick Daemon simulator. Start one with Start-DeviceLab -Brick, or pass -Lab.")));
+        }
+        return lab;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using System.Security;
+using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Connects to a Brick Daemon, authenticates when -Secret is given, and registers the session as the Brick default.</summary>
+[Cmdlet(VerbsCommunications.Connect, "Brick")]
+[OutputType(typeof(BrickSession))]
+public sealed class ConnectBrickCommand : DeviceCmdlet
+{
+    [Parameter(Position = 0)]
+    [Alias("ComputerName", "IPAddress")]
+    [ValidateNotNullOrEmpty]
+    public string HostName { get; set; } = "localhost";
+
+    [Parameter(Position = 1)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 4223;
+
+    /// <summary>The daemon's authentication secret (ASCII). Kept in memory to re-authenticate after every auto-reconnect.</summary>
+    [Parameter]
+    public SecureString? Secret { get; set; }
+
+    /// <summary>How long each request waits for its response (default 2.5 s).</summary>
+    [Parameter]
+    [ValidateRange(0.001, 3600)]
+    public double? TimeoutSec { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoAutoReconnect { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var options = new BrickConnectOptions
+        {
+            HostName = HostName,
+            Port = Port,
+            Secret = Secret is null ? null : new System.Net.NetworkCredential(string.Empty, Secret).Password,
+            Timeout = TimeSpan.FromSeconds(TimeoutSec ?? 2.5),
+            AutoReconnect = !NoAutoReconnect,
+        };
+        WriteVerbose($"Connecting to the Brick Daemon at {HostName}:{Port}{(Secret is null ? "" : " and authenticating")}.");
+        // An unreachable host can take the whole connect timeout.
+        var progress = new ProgressRecord(3, "Connect-Brick", $"Connecting to {HostName}:{Port}");
+        WriteProgress(progress);
+        try
+        {
+            var session = Await(token => BrickSession.ConnectAsync(options, token));
+            SessionRegistry.Shared.Add(session);
+            WriteVerbose($"Connected: {session}.");
+            WriteObject(session);
+        }
+        catch (Exception ex) when (ErrorRecords.IsExpected(ex))
+        {
+            ThrowFailure(ex, $"{HostName}:{Port}");
+        }
+        finally
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+    }
+}

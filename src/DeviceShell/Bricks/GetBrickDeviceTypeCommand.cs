@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Bricks;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Looks up the device-identifier catalogue: by identifier, by name (wildcards), or all of it.</summary>
+[Cmdlet(VerbsCommon.Get, "BrickDeviceType", DefaultParameterSetName = "Name")]
+[OutputType(typeof(BrickDeviceType))]
+public sealed class GetBrickDeviceTypeCommand : DeviceCmdlet
+{
+    /// <summary>Not positional: a positional argument is a name pattern (so <c>Get-BrickDeviceType *Relay*</c> reads naturally).</summary>
+    [Parameter(ParameterSetName = "Identifier", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("DeviceIdentifier")]
+    [ValidateRange(0, 65535)]
+    public int[] Identifier { get; set; } = Array.Empty<int>();
+
+    [Parameter(ParameterSetName = "Name", Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "*";
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == "Identifier")
+        {
+            foreach (int identifier in Identifier)
+            {
+                var type = BrickDeviceCatalog.Find(identifier);
+                if (type is null)
+                    WriteFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "UnknownDeviceIdentifier",
+                        $"No Tinkerforge device has the identifier {identifier}.", identifier));
+                else
+                    WriteObject(type);
+            }
+            return;
+        }
+        var pattern = new WildcardPattern(Name, WildcardOptions.IgnoreCase);
+        foreach (var type in BrickDeviceCatalog.Types)
+            if (pattern.IsMatch(type.Name)) WriteObject(type);
+    }
+}

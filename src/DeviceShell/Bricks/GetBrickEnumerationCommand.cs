@@ -1,0 +1,20 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Bricks;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Broadcasts enumerate and writes every device that answers (one object per UID).</summary>
+[Cmdlet(VerbsCommon.Get, "BrickEnumeration")]
+[OutputType(typeof(BrickDevice))]
+public sealed class GetBrickEnumerationCommand : BrickCmdlet
+{
+    /// <summary>The longest time to collect answers; it ends sooner once answers came and then stopped for a quarter second.</summary>
+    [Parameter(Position = 0)]
+    [ValidateRange(0.05, 3600)]
+    public double WaitSec { get; set; } = 1;
+
+    protected override void ProcessRecord()
+    {
+        foreach (var device in Enumerate(ResolveBrickSession(), WaitSec)) WriteObject(device);
+    }
+}

@@ -1,0 +1,33 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Bricks;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Streams callbacks, enumerate callbacks and connection events of a Brick session as they arrive.</summary>
+[Cmdlet(VerbsCommunications.Receive, "BrickCallback")]
+[OutputType(typeof(BrickEvent))]
+public sealed class ReceiveBrickCallbackCommand : ReceiveCmdlet
+{
+    /// <summary>Only events of these devices (connection events have no UID and are then left out).</summary>
+    [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(BrickUidCompleter))]
+    public string[]? Uid { get; set; }
+
+    [Parameter]
+    public byte[]? FunctionId { get; set; }
+
+    [Parameter]
+    [ValidateSet("Enumerate", "Connected", "Disconnected", "Callback", IgnoreCase = true)]
+    public string[]? Kind { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var session = ResolveSession<BrickSession>("Brick", "Connect-Brick");
+        Drain(session, session.Events, Matches);
+    }
+
+    private bool Matches(BrickEvent item) =>
+        (Uid is null || Uid.Contains(item.Uid, StringComparer.Ordinal))
+        && (FunctionId is null || FunctionId.Contains(item.FunctionId))
+        && (Kind is null || Kind.Contains(item.Kind.ToString(), StringComparer.OrdinalIgnoreCase));
+}

@@ -1,0 +1,38 @@
+using System.Management.Automation;
+using System.Text.Json.Nodes;
+using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Lab;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Unplugs a simulated device from the lab's Brick Daemon simulator; connected clients get an enumerate DISCONNECTED callback.</summary>
+[Cmdlet(VerbsCommon.Remove, "LabBrickDevice", SupportsShouldProcess = true)]
+[OutputType(typeof(BrickDevice))]
+public sealed class RemoveLabBrickDeviceCommand : DeviceCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Uid { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public DeviceLab? Lab { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var lab = LabBrickControl.Resolve(this, Lab);
+        if (lab is null) return;
+        foreach (string uid in Uid)
+        {
+            if (!ShouldProcess(uid, $"Unplug from {lab}")) continue;
+            TryRun(() =>
+            {
+                Await(token => lab.ControlAsync("brick", "remove-device", new JsonObject { ["uid"] = uid }, TimeSpan.FromSeconds(10), token));
+                WriteVerbose($"Unplugged {uid}.");
+                if (PassThru) WriteObject(new BrickDevice(uid, "", '\0', new Version(0, 0, 0), new Version(0, 0, 0), 0, BrickEnumerationType.Disconnected));
+            }, uid);
+        }
+    }
+}
