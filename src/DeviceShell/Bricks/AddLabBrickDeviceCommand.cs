@@ -11,9 +11,10 @@ namespace DeviceShell.Commands;
 [OutputType(typeof(BrickDevice))]
 public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
 {
+    /// <summary>The new devices' UIDs; several plug several devices of the same kind.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string Uid { get; set; } = "";
+    public string[] Uid { get; set; } = Array.Empty<string>();
 
     /// <summary>What kind of device it is (Get-BrickDeviceType lists them); the devices of the spec answer their functions, others only the common ones.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -37,22 +38,27 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!TryRun(() => BrickUid.Parse(Uid), Uid)) return;
+        foreach (string uid in Uid) Plug(uid);
+    }
+
+    private void Plug(string uid)
+    {
+        if (!TryRun(() => BrickUid.Parse(uid), uid)) return;
         var lab = LabBrickControl.Resolve(this, Lab);
-        if (lab is null || !ShouldProcess(Uid, $"Plug a {BrickDeviceCatalog.DisplayName(DeviceIdentifier)} into {lab}")) return;
-        var arguments = new JsonObject { ["uid"] = Uid, ["deviceIdentifier"] = DeviceIdentifier };
+        if (lab is null || !ShouldProcess(uid, $"Plug a {BrickDeviceCatalog.DisplayName(DeviceIdentifier)} into {lab}")) return;
+        var arguments = new JsonObject { ["uid"] = uid, ["deviceIdentifier"] = DeviceIdentifier };
         if (ConnectedUid is not null) arguments["connectedUid"] = ConnectedUid;
         if (Position is not null) arguments["position"] = Position;
         TryRun(() =>
         {
             var plugged = Await(token => lab.ControlAsync("brick", "add-device", arguments, TimeSpan.FromSeconds(10), token));
-            WriteVerbose($"Plugged {Uid} into the lab's Brick Daemon.");
+            WriteVerbose($"Plugged {uid} into the lab's Brick Daemon.");
             if (PassThru)
             {
-                WriteObject(new BrickDevice(Uid, plugged.GetProperty("connectedUid").GetString()!, plugged.GetProperty("position").GetString()![0],
+                WriteObject(new BrickDevice(uid, plugged.GetProperty("connectedUid").GetString()!, plugged.GetProperty("position").GetString()![0],
                     new Version(1, 0, 0), new Version(2, 0, 0), DeviceIdentifier, BrickEnumerationType.Connected));
             }
-        }, Uid);
+        }, uid);
     }
 }
 

@@ -7,6 +7,7 @@ namespace DeviceShell.Commands;
 /// Sends one raw request to any device function. With -ResponseExpected it waits for the response and writes it;
 /// header error codes become errors (InvalidParameter, FunctionNotSupported, UnknownErrorCode). Without it the
 /// request is sent with the response-expected flag off and nothing is written, as the bindings do for plain setters.
+/// Several UIDs get the same request one after another (e.g. one setter for every LED); each failure is its own error record.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "BrickFunction", SupportsShouldProcess = true)]
 [OutputType(typeof(BrickResponse))]
@@ -15,7 +16,7 @@ public sealed class InvokeBrickFunctionCommand : BrickCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BrickUidCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Uid { get; set; } = "";
+    public string[] Uid { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateRange((byte)1, (byte)255)]
@@ -37,9 +38,14 @@ public sealed class InvokeBrickFunctionCommand : BrickCmdlet
     protected override void ProcessRecord()
     {
         var session = ResolveBrickSession();
-        if (ParseUid(Uid) is not uint uid) return;
-        if (!ShouldProcess(Uid, $"Call function {FunctionId} with {Payload.Length} payload byte(s)")) return;
-        WriteVerbose($"Request to {Uid}: fid {FunctionId}, {Payload.Length} byte(s), response expected: {ResponseExpected.IsPresent}.");
+        foreach (string text in Uid) Call(session, text);
+    }
+
+    private void Call(BrickSession session, string text)
+    {
+        if (ParseUid(text) is not uint uid) return;
+        if (!ShouldProcess(text, $"Call function {FunctionId} with {Payload.Length} payload byte(s)")) return;
+        WriteVerbose($"Request to {text}: fid {FunctionId}, {Payload.Length} byte(s), response expected: {ResponseExpected.IsPresent}.");
         TimeSpan? timeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : null;
         TryRun(() =>
         {
@@ -49,8 +55,8 @@ public sealed class InvokeBrickFunctionCommand : BrickCmdlet
                 return;
             }
             byte[] answer = Await(token => session.CallAsync(uid, FunctionId, Payload, null, timeout, token));
-            WriteVerbose($"Response from {Uid}: {answer.Length} byte(s).");
-            WriteObject(new BrickResponse(Uid, FunctionId, 0, answer));
-        }, Uid);
+            WriteVerbose($"Response from {text}: {answer.Length} byte(s).");
+            WriteObject(new BrickResponse(text, FunctionId, 0, answer));
+        }, text);
     }
 }

@@ -13,8 +13,9 @@ public sealed class ReceiveBrickCallbackCommand : ReceiveCmdlet
     [ArgumentCompleter(typeof(BrickUidCompleter))]
     public string[]? Uid { get; set; }
 
+    /// <summary>Only callbacks of this function; 0 (the default, never a real function id) means any.</summary>
     [Parameter]
-    public byte[]? FunctionId { get; set; }
+    public byte FunctionId { get; set; }
 
     [Parameter]
     [ValidateSet("Enumerate", "Connected", "Disconnected", "Callback", IgnoreCase = true)]
@@ -28,6 +29,6 @@ public sealed class ReceiveBrickCallbackCommand : ReceiveCmdlet
 
     private bool Matches(BrickEvent item) =>
         (Uid is null || Uid.Contains(item.Uid, StringComparer.Ordinal))
-        && (FunctionId is null || FunctionId.Contains(item.FunctionId))
+        && (FunctionId == 0 || FunctionId == item.FunctionId)
         && (Kind is null || Kind.Contains(item.Kind.ToString(), StringComparer.OrdinalIgnoreCase));
 }
