@@ -57,8 +57,13 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
 
     public TimeSpan ReconnectInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    private long _droppedByClosedStreams;
+
     /// <summary>Status changes discarded because a subscriber's queue was full, over all streams so far.</summary>
-    public long DroppedStatusChanges { get; private set; }
+    public long DroppedStatusChanges
+    {
+        get { lock (_gate) { return _droppedByClosedStreams + _subscribers.Sum(s => s.Dropped); } }
+    }
 
     public int Subscribers
     {
@@ -375,7 +380,7 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
             lock (_gate)
             {
                 _subscribers.Remove(subscriber);
-                DroppedStatusChanges += subscriber.Dropped;
+                _droppedByClosedStreams += subscriber.Dropped;
             }
             if (subscriber.Dropped > 0) _log.LogInformation("A status subscriber read too slowly: {Dropped} change(s) discarded", subscriber.Dropped);
         }

@@ -48,8 +48,14 @@ public sealed class GrpcServer : IAsyncDisposable
     /// <summary>A server-streaming method; the handler writes each message with the given writer as it wants to send it.</summary>
     public void MapServerStreaming<TRequest, TResponse>(string path, MessageParser<TRequest> parser, Func<TRequest, Func<TResponse, Task>, GrpcCallContext, Task> handler)
         where TRequest : IMessage<TRequest> where TResponse : IMessage<TResponse> =>
-        _methods[path] = (body, response, context) =>
-            handler(parser.ParseFrom(body), message => WriteMessageAsync(response, message, context.CancellationToken), context);
+        _methods[path] = async (body, response, context) =>
+        {
+            var request = parser.ParseFrom(body);
+            // Headers go out at once, so the client knows the stream is open before the first message.
+            await response.StartAsync(context.CancellationToken).ConfigureAwait(false);
+            await response.Body.FlushAsync(context.CancellationToken).ConfigureAwait(false);
+            await handler(request, message => WriteMessageAsync(response, message, context.CancellationToken), context).ConfigureAwait(false);
+        };
 
     /// <summary>Starts listening (HTTP/2 + TLS with <paramref name="certificate"/>); returns the bound endpoint.</summary>
     public async Task<IPEndPoint> StartAsync(IPAddress address, int port, X509Certificate2 certificate, CancellationToken cancellationToken)

@@ -76,10 +76,11 @@ public sealed class GrpcChannel : IDisposable
     /// <summary>
     /// Server streaming: yields each message as its frame arrives. Ends normally on an OK trailer; a
     /// non-OK trailer, a dropped connection or a deadline throws <see cref="GrpcException"/>. Stopping the
-    /// enumeration early (or cancelling) resets the stream.
+    /// enumeration early (or cancelling) resets the stream. <paramref name="started"/> runs once the response
+    /// headers arrived, that is when the server has accepted the call.
     /// </summary>
     public async IAsyncEnumerable<TResponse> ServerStreamingAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser,
-        TimeSpan? deadline, [EnumeratorCancellation] CancellationToken cancellationToken) where TResponse : IMessage<TResponse>
+        TimeSpan? deadline, [EnumeratorCancellation] CancellationToken cancellationToken, Action? started = null) where TResponse : IMessage<TResponse>
     {
         using var call = new CallScope(deadline, cancellationToken);
         HttpResponseMessage response;
@@ -88,6 +89,7 @@ public sealed class GrpcChannel : IDisposable
         {
             response = await StartAsync(method, request, deadline, call.Token).ConfigureAwait(false);
             body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
+            started?.Invoke();
         }
         catch (Exception ex) when (call.Translate(ex) is { } translated)
         {
@@ -95,6 +97,8 @@ public sealed class GrpcChannel : IDisposable
         }
         using (response)
         await using (body)
+        // Cancelling resets the HTTP/2 stream at once, even while no read is pending.
+        using (call.Token.Register(() => response.Dispose()))
         {
             while (true)
             {
