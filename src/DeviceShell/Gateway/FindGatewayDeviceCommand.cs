@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
+
+namespace DeviceShell.Commands;
+
+/// <summary>SearchDevice: asks the gateway to look for devices on its subnet for -TimeoutSec seconds.</summary>
+[Cmdlet(VerbsCommon.Find, "GatewayDevice")]
+[OutputType(typeof(GatewaySearchResult))]
+public sealed class FindGatewayDeviceCommand : GatewayCmdlet
+{
+    [Parameter]
+    [ValidateRange(0, 60)]
+    public double TimeoutSec { get; set; } = 5;
+
+    protected override void ProcessRecord()
+    {
+        var session = ResolveGateway();
+        var searchTime = TimeSpan.FromSeconds(TimeoutSec);
+        WriteVerbose($"SearchDevice(timeout = {searchTime.TotalMilliseconds:0} ms) on {session.Endpoint}.");
+        var search = session.SearchAsync(searchTime, StopToken);
+        var progress = new ProgressRecord(1, "Find-GatewayDevice", "Searching the gateway's subnet");
+        var started = DateTime.UtcNow;
+        while (searchTime > TimeSpan.FromSeconds(1) && !search.Wait(250))
+        {
+            var left = searchTime - (DateTime.UtcNow - started);
+            progress.SecondsRemaining = Math.Max(0, (int)left.TotalSeconds);
+            progress.PercentComplete = Math.Clamp((int)(100 * (DateTime.UtcNow - started) / searchTime), 0, 100);
+            WriteProgress(progress);
+        }
+        if (searchTime > TimeSpan.FromSeconds(1))
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+        foreach (var device in Call(_ => search)) WriteObject(device);
+    }
+}
