@@ -34,16 +34,14 @@ public sealed class AddGatewayAsyncConnectionCommand : GatewayCmdlet
 
     protected override void ProcessRecord()
     {
-        if (DeviceId.Length != IPAddress.Length)
+        TryRun(() =>
         {
-            WriteFailure(new ArgumentException($"-DeviceId has {DeviceId.Length} value(s) but -IPAddress has {IPAddress.Length}; they pair up by position."), DeviceId);
-            return;
-        }
-        for (int i = 0; i < DeviceId.Length; i++)
-        {
-            var connection = new GatewayAsyncConnection(DeviceId[i], IPAddress[i], Port, UseSsl);
-            if (ShouldProcess($"{connection.DeviceId} ({connection.IPAddress}:{connection.Port})", "Add async connection")) _connections.Add(connection);
-        }
+            foreach (var (id, address) in DeviceAddressPairs.Pair(DeviceId, IPAddress))
+            {
+                var connection = new GatewayAsyncConnection(id, address, Port, UseSsl);
+                if (ShouldProcess($"{connection.DeviceId} ({connection.IPAddress}:{connection.Port})", "Add async connection")) _connections.Add(connection);
+            }
+        }, DeviceId);
     }
 
     protected override void EndProcessing()

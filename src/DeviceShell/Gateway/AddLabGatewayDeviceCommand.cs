@@ -46,15 +46,10 @@ public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
             ThrowFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound", "No lab is running. Start one with Start-DeviceLab -Gateway."));
             return;
         }
-        if (DeviceId.Length != IPAddress.Length)
+        IReadOnlyList<(uint DeviceId, string IPAddress)> devices = Array.Empty<(uint, string)>();
+        if (!TryRun(() => devices = DeviceAddressPairs.Pair(DeviceId, IPAddress), DeviceId)) return;
+        foreach (var (id, address) in devices)
         {
-            WriteFailure(new ArgumentException($"-DeviceId has {DeviceId.Length} value(s) but -IPAddress has {IPAddress.Length}; they pair up by position."), DeviceId);
-            return;
-        }
-        for (int i = 0; i < DeviceId.Length; i++)
-        {
-            uint id = DeviceId[i];
-            string address = IPAddress[i];
             if (!ShouldProcess($"{id} ({Type}, {address})", "Add simulated gateway device")) continue;
             var arguments = new JsonObject { ["deviceId"] = id, ["type"] = Type, ["ipAddress"] = address, ["port"] = Port, ["deviceToServer"] = DeviceToServer.IsPresent };
             TryRun(() => Await(token => lab.ControlAsync("gateway", "add-device", arguments, TimeSpan.FromSeconds(10), token)), id);

@@ -1,26 +1,18 @@
 using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
 
 namespace DeviceShell.Commands;
 
 /// <summary>DeleteAsyncConnection: the gateway stops managing the devices (disconnecting them first).</summary>
 [Cmdlet(VerbsCommon.Remove, "GatewayAsyncConnection", SupportsShouldProcess = true)]
 [OutputType(typeof(void))]
-public sealed class RemoveGatewayAsyncConnectionCommand : GatewayCmdlet
+public sealed class RemoveGatewayAsyncConnectionCommand : GatewayBatchCmdlet
 {
-    private readonly List<uint> _ids = new();
+    protected override string Action => "Remove async connection";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
-    public uint[] DeviceId { get; set; } = Array.Empty<uint>();
-
-    protected override void ProcessRecord() => _ids.AddRange(DeviceId);
-
-    protected override void EndProcessing()
+    protected override void Apply(GatewaySession session, IReadOnlyList<uint> deviceIds)
     {
-        if (_ids.Count == 0) return;
-        var session = ResolveGateway();
-        if (!ShouldProcess(string.Join(", ", _ids), "Remove async connection")) return;
-        WriteVerbose($"DeleteAsyncConnection({string.Join(", ", _ids)}).");
-        Call(token => session.DeleteAsyncConnectionsAsync(_ids, token), _ids.ToArray());
+        WriteVerbose($"DeleteAsyncConnection({string.Join(", ", deviceIds)}).");
+        Call(token => session.DeleteAsyncConnectionsAsync(deviceIds, token), deviceIds.ToArray());
     }
 }

@@ -6,27 +6,18 @@ namespace DeviceShell.Commands;
 /// <summary>SetConnectionModeMulti: the devices must be connected; each failed device becomes its own error record.</summary>
 [Cmdlet(VerbsCommon.Set, "GatewayConnectionMode", SupportsShouldProcess = true)]
 [OutputType(typeof(void))]
-public sealed class SetGatewayConnectionModeCommand : GatewayCmdlet
+public sealed class SetGatewayConnectionModeCommand : GatewayBatchCmdlet
 {
-    private readonly List<uint> _ids = new();
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
-    public uint[] DeviceId { get; set; } = Array.Empty<uint>();
-
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateSet("ServerToDevice", "DeviceToServer")]
     public string Mode { get; set; } = "ServerToDevice";
 
-    protected override void ProcessRecord() => _ids.AddRange(DeviceId);
+    protected override string Action => $"Set connection mode {Mode}";
 
-    protected override void EndProcessing()
+    protected override void Apply(GatewaySession session, IReadOnlyList<uint> deviceIds)
     {
-        if (_ids.Count == 0) return;
-        var session = ResolveGateway();
-        if (!ShouldProcess(string.Join(", ", _ids), $"Set connection mode {Mode}")) return;
         var mode = Enum.Parse<GatewayConnectionMode>(Mode, ignoreCase: true);
-        WriteVerbose($"SetConnectionModeMulti({string.Join(", ", _ids)}, {mode}).");
-        WriteDeviceErrors(Call(token => session.SetConnectionModeAsync(_ids, mode, token), _ids.ToArray()));
+        WriteVerbose($"SetConnectionModeMulti({string.Join(", ", deviceIds)}, {mode}).");
+        WriteDeviceErrors(Call(token => session.SetConnectionModeAsync(deviceIds.ToArray(), mode, token), deviceIds.ToArray()));
     }
 }

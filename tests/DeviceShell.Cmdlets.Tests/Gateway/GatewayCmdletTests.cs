@@ -48,6 +48,20 @@ public sealed class GatewayCmdletTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Add_async_connection_checks_pairs_and_honours_WhatIf()
+    {
+        var mismatch = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), ("Session", _session), ("DeviceId", new[] { 1u, 2u }), ("IPAddress", new[] { "10.0.0.1" }));
+        Assert.Equal(("InvalidArgument", ErrorCategory.InvalidArgument), (Assert.Single(mismatch.Errors).FullyQualifiedErrorId, mismatch.Errors[0].CategoryInfo.Category));
+
+        var whatIf = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), new Dictionary<string, object?>
+        {
+            ["Session"] = _session, ["DeviceId"] = new[] { 546835041u }, ["IPAddress"] = new[] { "192.168.0.104" },
+        }, whatIf: true);
+        Assert.Single(whatIf.ShouldProcessCalls);
+        Assert.Empty(CmdletHarness.Invoke(new GetGatewayDeviceCommand(), ("Session", _session)).Objects);
+    }
+
+    [Fact]
     public void Pending_device_piped_into_Set_AcceptFilter_Add_is_admitted()
     {
         Thread.Sleep(250);

@@ -45,7 +45,7 @@ public sealed class GrpcChannel : IDisposable
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsTrust.Check(host, certificate, errors, trustedRoot) is null,
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsTrust.Validate(host, certificate, errors, trustedRoot),
             },
         };
         string authority = IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
@@ -223,12 +223,14 @@ public sealed class GrpcChannel : IDisposable
 /// </summary>
 public static class TlsTrust
 {
-    /// <summary>Null when the certificate is acceptable, else why not (also thrown by the handshake as the reason).</summary>
-    public static string? Check(string host, X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 trustedRoot)
+    /// <summary>
+    /// True when the certificate is acceptable; otherwise throws <see cref="AuthenticationException"/> with the reason,
+    /// which the handshake passes on, so the user learns why rather than just "the remote certificate is invalid".
+    /// </summary>
+    public static bool Validate(string host, X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 trustedRoot)
     {
         string? reason = Reason(host, certificate, errors, trustedRoot);
-        if (reason is not null) throw new AuthenticationException(reason);
-        return null;
+        return reason is null ? true : throw new AuthenticationException(reason);
     }
 
     private static string? Reason(string host, X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 trustedRoot)
