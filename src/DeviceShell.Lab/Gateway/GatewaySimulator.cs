@@ -65,6 +65,9 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
         get { lock (_gate) { return _droppedByClosedStreams + _subscribers.Sum(s => s.Dropped); } }
     }
 
+    /// <summary>Distinct client connections that have made calls so far.</summary>
+    public int ConnectionsSeen => _server?.ConnectionsSeen ?? 0;
+
     public int Subscribers
     {
         get { lock (_gate) { return _subscribers.Count; } }

@@ -27,6 +27,7 @@ public sealed class GrpcServer : IAsyncDisposable
 {
     private readonly Dictionary<string, Func<byte[], HttpResponse, GrpcCallContext, Task>> _methods = new(StringComparer.Ordinal);
     private readonly ILogger _log;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _connections = new();
     private WebApplication? _app;
 
     public GrpcServer(ILoggerFactory loggerFactory, int maxMessageSize = GrpcWire.DefaultMaxMessageSize)
@@ -36,6 +37,9 @@ public sealed class GrpcServer : IAsyncDisposable
     }
 
     public int MaxMessageSize { get; }
+
+    /// <summary>Distinct HTTP/2 connections that have made calls so far (a gRPC channel should use one).</summary>
+    public int ConnectionsSeen => _connections.Count;
 
     public void MapUnary<TRequest, TResponse>(string path, MessageParser<TRequest> parser, Func<TRequest, GrpcCallContext, Task<TResponse>> handler)
         where TRequest : IMessage<TRequest> where TResponse : IMessage<TResponse> =>
@@ -85,6 +89,7 @@ public sealed class GrpcServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext http)
     {
         var response = http.Response;
+        _connections.TryAdd(http.Connection.Id, true);
         string path = http.Request.Path.Value ?? string.Empty;
         if (http.Request.ContentType is not { } type || !type.StartsWith(GrpcWire.ContentType, StringComparison.OrdinalIgnoreCase))
         {

@@ -22,9 +22,10 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
     [ValidateNotNullOrEmpty]
     public string CaCertificate { get; set; } = string.Empty;
 
+    /// <summary>Deadline of each call of the session; 10 s when not given.</summary>
     [Parameter]
     [ValidateRange(0.1, 3600)]
-    public double TimeoutSec { get; set; } = 10;
+    public double? TimeoutSec { get; set; }
 
     protected override void EndProcessing()
     {
@@ -32,7 +33,7 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
         WriteVerbose($"Opening gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetDeviceList.");
         try
         {
-            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec), token));
+            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token));
             WriteObject(SessionRegistry.Shared.Add(session));
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

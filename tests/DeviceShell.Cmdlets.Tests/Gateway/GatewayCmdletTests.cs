@@ -48,6 +48,21 @@ public sealed class GatewayCmdletTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Long_search_shows_progress_and_Ctrl_C_stops_it()
+    {
+        var search = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), ("Session", _session), ("TimeoutSec", 1.3));
+        Assert.Equal(4, search.Objects.Count);
+        Assert.NotEmpty(search.Progress);
+        Assert.Equal(ProgressRecordType.Completed, search.Progress[^1].RecordType);
+
+        using var stop = new CancellationTokenSource(300);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var stopped = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), new Dictionary<string, object?> { ["Session"] = _session, ["TimeoutSec"] = 10.0 }, stop: stop.Token);
+        Assert.True(stopped.Stopped);
+        Assert.True(watch.ElapsedMilliseconds < 3000, $"stopping took {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
     public void Add_async_connection_checks_pairs_and_honours_WhatIf()
     {
         var mismatch = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), ("Session", _session), ("DeviceId", new[] { 1u, 2u }), ("IPAddress", new[] { "10.0.0.1" }));

@@ -64,6 +64,17 @@ public sealed class GatewaySessionTests
     }
 
     [Fact]
+    public async Task All_calls_and_the_status_stream_share_one_HTTP2_connection()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        var session = await lab.ConnectAsync();
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => session.GetDevicesAsync(CancellationToken.None))).Within();
+        await session.SearchAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).Within();
+        Assert.Equal(1, lab.Simulator.Subscribers);
+        Assert.Equal(1, lab.Simulator.ConnectionsSeen);
+    }
+
+    [Fact]
     public async Task Unknown_device_id_is_NotFound()
     {
         await using var lab = await GatewayLab.StartAsync();
