@@ -173,7 +173,7 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
                 string ip = arguments["ipAddress"]?.GetValue<string>() ?? throw new ArgumentException("ipAddress is required.");
                 if (!System.Net.IPAddress.TryParse(ip, out _)) throw new ArgumentException($"'{ip}' is not an IP address.");
                 var device = AddDevice(id, type, ip, arguments["port"]?.GetValue<int>() ?? 51211, arguments["deviceToServer"]?.GetValue<bool>() ?? false);
-                return Task.FromResult<JsonNode?>(new JsonObject { ["deviceId"] = device.Id, ["type"] = device.Type.ToString(), ["ipAddress"] = device.IPAddress });
+                return Task.FromResult<JsonNode?>(new JsonObject { ["deviceId"] = device.Id, ["type"] = ProtoName(device.Type), ["ipAddress"] = device.IPAddress });
             case "remove-device":
                 RemoveDevice(id);
                 return Task.FromResult<JsonNode?>(null);
@@ -181,6 +181,11 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
                 throw new ArgumentException($"Unknown gateway command '{command}' (known: add-device, remove-device).");
         }
     }
+
+    /// <summary>The name the gateway's schema gives a type (BIOENTRY_W2), as the Python example prints it.</summary>
+    private static string ProtoName(DeviceType type) =>
+        typeof(DeviceType).GetField(type.ToString())?.GetCustomAttributes(typeof(Google.Protobuf.Reflection.OriginalNameAttribute), false)
+            .OfType<Google.Protobuf.Reflection.OriginalNameAttribute>().FirstOrDefault()?.Name ?? ((int)type).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Accepts the proto name (BIOENTRY_W2), the C# name (BioentryW2) or the number.</summary>
     private static DeviceType ParseType(string name)
