@@ -25,8 +25,9 @@ public sealed class GatewaySession : DeviceSession
     private uint[] _knownDeviceIds = Array.Empty<uint>();
     private Task? _statusReader;
     private long _resubscriptions;
-    private bool _resubscribing; // touched by the status reader task only
-    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _resubscribing; // 1 from a dropped stream until the next subscription request went out
+    private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
+    private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private GatewaySession(string host, int port, GrpcChannel channel, TimeSpan callTimeout, int statusQueueSize, int eventCapacity)
         : base(DeviceWorld.Gateway, $"{host}:{port}")
@@ -104,18 +105,21 @@ public sealed class GatewaySession : DeviceSession
             await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        // Status changes made right after Connect-Gateway returns must not be missed: wait for the stream to open.
+        // Status changes made right after Connect-Gateway returns should not be missed: wait briefly for the
+        // stream's response headers. Gateways that send them only with the first change are not waited for.
         session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
         try
         {
-            await session._subscribed.Task.WaitAsync(callTimeout, cancellationToken).ConfigureAwait(false);
+            await session._headersReceived.Task.WaitAsync(TimeSpan.FromTicks(Math.Min(callTimeout.Ticks, HeaderWait.Ticks)), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        catch (TimeoutException)
+        {
+            // The subscription request is out; the stream goes on in the background.
+        }
+        catch (OperationCanceledException)
         {
             await session.DisposeAsync().ConfigureAwait(false);
-            if (ex is OperationCanceledException) throw;
-            throw new DeviceException(DeviceErrorKind.Timeout, "GatewayStatusSubscribeTimeout",
-                $"The gateway at {host}:{port} did not open the status stream within {callTimeout.TotalSeconds:0.#} s.", session.Endpoint, ex);
+            throw;
         }
         return session;
     }
@@ -266,7 +270,7 @@ public sealed class GatewaySession : DeviceSession
             {
                 var request = new SubscribeStatusRequest { QueueSize = _statusQueueSize };
                 await foreach (var change in _channel.ServerStreamingAsync(ServicePath + "SubscribeStatus", request, StatusChange.Parser, null, closing,
-                    started: OnSubscribed).ConfigureAwait(false))
+                    requestSent: OnSubscribed, headersReceived: () => _headersReceived.TrySetResult()).ConfigureAwait(false))
                 {
                     StatusChanges.Post(new GatewayStatusChange
                     {
@@ -283,8 +287,8 @@ public sealed class GatewaySession : DeviceSession
                 // The gateway went away or ended the stream with an error: resubscribe below.
             }
             if (closing.IsCancellationRequested) return;
-            if (!_resubscribing) delay = TimeSpan.FromMilliseconds(50);
-            _resubscribing = true;
+            if (Volatile.Read(ref _resubscribing) == 0) delay = TimeSpan.FromMilliseconds(50);
+            Volatile.Write(ref _resubscribing, 1);
             SetState(DeviceSessionState.Reconnecting);
             try
             {
@@ -301,9 +305,7 @@ public sealed class GatewaySession : DeviceSession
     private void OnSubscribed()
     {
         SetState(DeviceSessionState.Connected);
-        _subscribed.TrySetResult();
-        if (!_resubscribing) return;
-        _resubscribing = false;
+        if (Interlocked.Exchange(ref _resubscribing, 0) == 0) return;
         Interlocked.Increment(ref _resubscriptions);
         StatusChanges.Post(new GatewayStatusChange
         {

@@ -41,7 +41,11 @@ public sealed class PythonInteropTests
             string? portLine = await server.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.Long);
             Assert.True(int.TryParse(portLine, out int port), $"the server printed '{portLine}': {await ReadErrorAsync(server)}");
 
+            // The server holds back the stream's headers until its first change (4 s): connecting must not wait for them.
+            var connecting = Stopwatch.StartNew();
             await using var session = await GatewaySession.ConnectAsync("127.0.0.1", port, certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+            Assert.True(connecting.ElapsedMilliseconds < 3500, $"connecting took {connecting.ElapsedMilliseconds} ms");
+            Assert.Equal(DeviceSessionState.Connected, session.State);
             var devices = await session.GetDevicesAsync(CancellationToken.None).Within();
             Assert.Equal(new uint[] { 1, 2 }, devices.Select(d => d.DeviceId));
             Assert.Equal((GatewayDeviceType.BioliteN2, GatewayDeviceStatus.TlsNotAllowed, true), (devices[1].Type, devices[1].Status, devices[1].UseSsl));

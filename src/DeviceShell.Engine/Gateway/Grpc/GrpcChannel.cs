@@ -76,20 +76,22 @@ public sealed class GrpcChannel : IDisposable
     /// <summary>
     /// Server streaming: yields each message as its frame arrives. Ends normally on an OK trailer; a
     /// non-OK trailer, a dropped connection or a deadline throws <see cref="GrpcException"/>. Stopping the
-    /// enumeration early (or cancelling) resets the stream. <paramref name="started"/> runs once the response
-    /// headers arrived, that is when the server has accepted the call.
+    /// enumeration early (or cancelling) resets the stream. <paramref name="requestSent"/> runs once the request
+    /// message is on the connection; <paramref name="headersReceived"/> once the response headers arrived (many
+    /// servers send them only with the first message, so a caller must not depend on it).
     /// </summary>
     public async IAsyncEnumerable<TResponse> ServerStreamingAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser,
-        TimeSpan? deadline, [EnumeratorCancellation] CancellationToken cancellationToken, Action? started = null) where TResponse : IMessage<TResponse>
+        TimeSpan? deadline, [EnumeratorCancellation] CancellationToken cancellationToken, Action? requestSent = null, Action? headersReceived = null)
+        where TResponse : IMessage<TResponse>
     {
         using var call = new CallScope(deadline, cancellationToken);
         HttpResponseMessage response;
         Stream body;
         try
         {
-            response = await StartAsync(method, request, deadline, call.Token).ConfigureAwait(false);
+            response = await StartAsync(method, request, deadline, call.Token, requestSent).ConfigureAwait(false);
             body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
-            started?.Invoke();
+            headersReceived?.Invoke();
         }
         catch (Exception ex) when (call.Translate(ex) is { } translated)
         {
@@ -118,9 +120,9 @@ public sealed class GrpcChannel : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> StartAsync(string method, IMessage request, TimeSpan? deadline, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> StartAsync(string method, IMessage request, TimeSpan? deadline, CancellationToken cancellationToken, Action? requestSent = null)
     {
-        var content = new ByteArrayContent(GrpcWire.Frame(request.ToByteArray()));
+        var content = new FrameContent(GrpcWire.Frame(request.ToByteArray()), requestSent);
         content.Headers.ContentType = new MediaTypeHeaderValue(GrpcWire.ContentType);
         var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_address, method))
         {
@@ -175,6 +177,32 @@ public sealed class GrpcChannel : IDisposable
     };
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The request body: one framed message, with a signal once it has been written to the connection.</summary>
+    private sealed class FrameContent : HttpContent
+    {
+        private readonly byte[] _frame;
+        private readonly Action? _written;
+
+        public FrameContent(byte[] frame, Action? written)
+        {
+            _frame = frame;
+            _written = written;
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(_frame).ConfigureAwait(false);
+            await stream.FlushAsync().ConfigureAwait(false);
+            _written?.Invoke();
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _frame.Length;
+            return true;
+        }
+    }
 
     /// <summary>One call's cancellation (caller's token + deadline) and the translation of transport failures into statuses.</summary>
     private sealed class CallScope : IDisposable

@@ -33,6 +33,8 @@ class Connect(connect_pb2_grpc.ConnectServicer):
         context.abort(grpc.StatusCode.INTERNAL, 'multi failed')
 
     def SubscribeStatus(self, request, context):
+        # grpcio sends the response headers only with the first message; the first change comes 4 s late on purpose.
+        time.sleep(4)
         for i in range(3):
             yield connect_pb2.StatusChange(deviceID=10 + i, status=connect_pb2.TCP_CONNECTED, timestamp=1700000000 + i)
         while context.is_active():
