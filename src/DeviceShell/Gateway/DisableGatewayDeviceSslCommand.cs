@@ -5,7 +5,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>DisableSSLMulti: the devices must be connected; each failed device becomes its own error record.</summary>
 [Cmdlet(VerbsLifecycle.Disable, "GatewayDeviceSsl", SupportsShouldProcess = true)]
-[OutputType(typeof(void))]
+[OutputType(typeof(GatewayDevice))]
 public sealed class DisableGatewayDeviceSslCommand : GatewayBatchCmdlet
 {
     protected override string Action => "Disable SSL";

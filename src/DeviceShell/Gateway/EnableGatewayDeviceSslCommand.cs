@@ -5,7 +5,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>EnableSSLMulti: the devices must be connected; each failed device becomes its own error record.</summary>
 [Cmdlet(VerbsLifecycle.Enable, "GatewayDeviceSsl", SupportsShouldProcess = true)]
-[OutputType(typeof(void))]
+[OutputType(typeof(GatewayDevice))]
 public sealed class EnableGatewayDeviceSslCommand : GatewayBatchCmdlet
 {
     protected override string Action => "Enable SSL";

@@ -15,6 +15,10 @@ public abstract class GatewayBatchCmdlet : GatewayCmdlet
     [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
     public uint[] DeviceId { get; set; } = Array.Empty<uint>();
 
+    /// <summary>Writes the devices afterwards, as the gateway lists them (devices it no longer manages are left out).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     /// <summary>The ShouldProcess action, e.g. "Enable SSL".</summary>
     protected abstract string Action { get; }
 
@@ -29,6 +33,7 @@ public abstract class GatewayBatchCmdlet : GatewayCmdlet
         var session = ResolveGateway();
         if (!ShouldProcess(string.Join(", ", _ids), Action)) return;
         Apply(session, _ids);
+        if (PassThru) WriteDevices(session, _ids);
     }
 
     /// <summary>Enable-/Disable-GatewayDeviceSsl: EnableSSLMulti / DisableSSLMulti with per-device error records.</summary>

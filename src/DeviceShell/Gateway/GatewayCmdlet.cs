@@ -28,6 +28,12 @@ public abstract class GatewayCmdlet : SessionCmdlet
     protected void Call(Func<CancellationToken, Task> call, object? target = null) =>
         Call<bool>(async token => { await call(token).ConfigureAwait(false); return true; }, target);
 
+    /// <summary>-PassThru of the sink cmdlets: the given devices as the gateway lists them now.</summary>
+    protected void WriteDevices(GatewaySession session, IReadOnlyCollection<uint> deviceIds)
+    {
+        foreach (var device in Call(token => session.GetDevicesAsync(token)).Where(d => deviceIds.Contains(d.DeviceId))) WriteObject(device);
+    }
+
     /// <summary>A Multi call: one non-terminating error record per failed device; the others were changed.</summary>
     protected void WriteDeviceErrors(IReadOnlyList<GatewayDeviceError> errors)
     {

@@ -5,7 +5,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>DeleteAsyncConnection: the gateway stops managing the devices (disconnecting them first).</summary>
 [Cmdlet(VerbsCommon.Remove, "GatewayAsyncConnection", SupportsShouldProcess = true)]
-[OutputType(typeof(void))]
+[OutputType(typeof(GatewayDevice))]
 public sealed class RemoveGatewayAsyncConnectionCommand : GatewayBatchCmdlet
 {
     protected override string Action => "Remove async connection";

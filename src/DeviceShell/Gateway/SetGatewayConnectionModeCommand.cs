@@ -5,7 +5,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>SetConnectionModeMulti: the devices must be connected; each failed device becomes its own error record.</summary>
 [Cmdlet(VerbsCommon.Set, "GatewayConnectionMode", SupportsShouldProcess = true)]
-[OutputType(typeof(void))]
+[OutputType(typeof(GatewayDevice))]
 public sealed class SetGatewayConnectionModeCommand : GatewayBatchCmdlet
 {
     [Parameter(Mandatory = true, Position = 1)]

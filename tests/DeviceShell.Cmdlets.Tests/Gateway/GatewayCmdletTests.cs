@@ -101,7 +101,8 @@ public sealed class GatewayCmdletTests : IAsyncLifetime
         var unreachable = Assert.Single(connect.Errors);
         Assert.Equal(("GatewayUnavailable", ErrorCategory.ConnectionError), (unreachable.FullyQualifiedErrorId, unreachable.CategoryInfo.Category));
 
-        var ssl = CmdletHarness.Invoke(new EnableGatewayDeviceSslCommand(), ("Session", _session), ("DeviceId", new[] { device.DeviceId, 4242u }));
+        var ssl = CmdletHarness.Invoke(new EnableGatewayDeviceSslCommand(), ("Session", _session), ("DeviceId", new[] { device.DeviceId, 4242u }), ("PassThru", true));
+        Assert.Equal(device.DeviceId, Assert.IsType<GatewayDevice>(Assert.Single(ssl.Objects)).DeviceId);
         var error = Assert.Single(ssl.Errors);
         Assert.Equal(("GatewayNotFound", ErrorCategory.ObjectNotFound, (object)4242u), (error.FullyQualifiedErrorId, error.CategoryInfo.Category, error.TargetObject));
         Assert.Null(ssl.TerminatingError);
