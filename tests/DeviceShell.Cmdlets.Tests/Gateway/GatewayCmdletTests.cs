@@ -33,8 +33,9 @@ public sealed class GatewayCmdletTests : IAsyncLifetime
     [Fact]
     public void Find_piped_into_Add_async_connection_connects_the_devices()
     {
-        var found = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), ("Session", _session), ("TimeoutSec", 0.2)).Objects.Cast<GatewaySearchResult>()
-            .Where(d => d.ConnectionMode == GatewayConnectionMode.ServerToDevice).ToArray();
+        var search = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), ("Session", _session), ("TimeoutSec", 0.2));
+        Assert.Contains("SearchDevice(timeout = 200 ms)", string.Join("\n", search.Verbose));
+        var found = search.Objects.Cast<GatewaySearchResult>().Where(d => d.ConnectionMode == GatewayConnectionMode.ServerToDevice).ToArray();
         Assert.Equal(3, found.Length);
         var add = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), new Dictionary<string, object?> { ["Session"] = _session, ["PassThru"] = true }, input: found);
         Assert.Empty(add.Errors);

@@ -48,8 +48,11 @@ public sealed class GatewaySessionTests
     {
         await using var lab = await GatewayLab.StartAsync();
         var session = await lab.ConnectAsync();
+        var raised = new TaskCompletionSource<GatewayStatusChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        session.StatusChanged += (_, change) => raised.TrySetResult(change);
         uint id = await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         Assert.Equal(BioEntryW2, id);
+        Assert.Equal(id, (await raised.Task.Within()).DeviceId);
         var change = await GatewayLab.NextAsync(session, c => c.DeviceId == id);
         Assert.Equal(GatewayDeviceStatus.TcpConnected, change.Status);
         var device = Assert.Single(await session.GetDevicesAsync(CancellationToken.None).Within());
