@@ -432,6 +432,7 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
     {
         foreach (var managed in _managed.Values.ToArray())
         {
+            if (_subnet.TryGetValue(managed.Device.Id, out var onSubnet)) managed.Device = onSubnet;
             var device = managed.Device;
             bool reachable = device.Present && (managed.Kind == ManagedKind.Incoming
                 ? device.Mode == ConnectionMode.DeviceToServer

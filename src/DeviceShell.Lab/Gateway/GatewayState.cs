@@ -46,7 +46,8 @@ internal enum ManagedKind
 
 internal sealed class ManagedDevice
 {
-    public required SimulatedDevice Device { get; init; }
+    /// <summary>The subnet device; an async connection added before its device appeared holds a placeholder until then.</summary>
+    public required SimulatedDevice Device { get; set; }
 
     public required ManagedKind Kind { get; init; }
 

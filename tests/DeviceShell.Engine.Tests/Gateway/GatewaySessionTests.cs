@@ -107,6 +107,18 @@ public sealed class GatewaySessionTests
     }
 
     [Fact]
+    public async Task Async_connection_to_a_device_that_appears_later_connects_then()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        var session = await lab.ConnectAsync();
+        await session.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(800001, "192.168.0.180") }, CancellationToken.None).Within();
+        Assert.Equal(GatewayDeviceStatus.TcpCannotConnect, (await GatewayLab.NextAsync(session, c => c.DeviceId == 800001)).Status);
+        lab.Simulator.AddDevice(800001, "FACESTATION_F2", "192.168.0.180");
+        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == 800001)).Status);
+        Assert.Equal(GatewayDeviceType.FacestationF2, Assert.Single(await session.GetDevicesAsync(CancellationToken.None).Within()).Type);
+    }
+
+    [Fact]
     public async Task Device_to_server_device_waits_in_the_pending_list_until_the_filter_admits_it()
     {
         await using var lab = await GatewayLab.StartAsync();
