@@ -19,6 +19,7 @@ public sealed class GatewaySession : DeviceSession
     private const string ServicePath = "gsdk.connect.Connect/";
     private static readonly TimeSpan MaxResubscribeDelay = TimeSpan.FromSeconds(2);
     private readonly GrpcChannel _channel;
+    private X509Certificate2? _trustedRoot;
     private readonly CancellationTokenSource _closing = new();
     private readonly int _statusQueueSize;
     private readonly object _knownGate = new();
@@ -95,7 +96,7 @@ public sealed class GatewaySession : DeviceSession
             }
         }
         var channel = GrpcChannel.ForTls(host, port, ca, callTimeout, maxReceiveMessageSize);
-        var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity);
+        var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity) { _trustedRoot = ca };
         try
         {
             await session.GetDevicesAsync(cancellationToken).ConfigureAwait(false);
@@ -105,6 +106,7 @@ public sealed class GatewaySession : DeviceSession
             await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        session.SetState(DeviceSessionState.Connected);
         // Status changes made right after Connect-Gateway returns should not be missed: wait briefly for the
         // stream's response headers. Gateways that send them only with the first change are not waited for.
         session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
@@ -329,6 +331,7 @@ public sealed class GatewaySession : DeviceSession
             }
         }
         _channel.Dispose();
+        _trustedRoot?.Dispose();
         StatusChanges.Dispose();
         _closing.Dispose();
     }
