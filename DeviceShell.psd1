@@ -35,6 +35,24 @@
         'Remove-LabBrickDevice'
 
         # Gateway
+        'Connect-Gateway'
+        'Disconnect-Gateway'
+        'Find-GatewayDevice'
+        'Connect-GatewayDevice'
+        'Disconnect-GatewayDevice'
+        'Add-GatewayAsyncConnection'
+        'Remove-GatewayAsyncConnection'
+        'Get-GatewayDevice'
+        'Get-AcceptFilter'
+        'Set-AcceptFilter'
+        'Get-GatewayPendingDevice'
+        'Set-GatewayConnectionMode'
+        'Enable-GatewayDeviceSsl'
+        'Disable-GatewayDeviceSsl'
+        'Receive-GatewayStatus'
+        'Get-GatewaySlaveDevice'
+        'Set-GatewaySlaveDevice'
+        'Add-LabGatewayDevice'
 
         # Webifi
 

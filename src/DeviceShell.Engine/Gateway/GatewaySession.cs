@@ -1,0 +1,338 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using DeviceShell.Engine.Gateway.Grpc;
+using DeviceShell.Engine.Sessions;
+using Google.Protobuf;
+using Gsdk.Connect;
+
+namespace DeviceShell.Engine.Gateway;
+
+/// <summary>
+/// A session with a Suprema device gateway: one gRPC channel (one HTTP/2 connection over TLS that trusts
+/// only the given CA), every Connect RPC with a per-call deadline, and a status subscription kept open in
+/// the background. When the stream drops, the session resubscribes on its own and posts a gap marker
+/// into <see cref="StatusChanges"/>, because changes made while it was away are not replayed.
+/// No protobuf type leaves this class.
+/// </summary>
+public sealed class GatewaySession : DeviceSession
+{
+    private const string ServicePath = "gsdk.connect.Connect/";
+    private static readonly TimeSpan MaxResubscribeDelay = TimeSpan.FromSeconds(2);
+    private readonly GrpcChannel _channel;
+    private X509Certificate2? _trustedRoot;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly int _statusQueueSize;
+    private readonly object _knownGate = new();
+    private uint[] _knownDeviceIds = Array.Empty<uint>();
+    private Task? _statusReader;
+    private long _resubscriptions;
+    private int _resubscribing; // 1 from a dropped stream until the next subscription request went out
+    private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
+    private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private GatewaySession(string host, int port, GrpcChannel channel, TimeSpan callTimeout, int statusQueueSize, int eventCapacity)
+        : base(DeviceWorld.Gateway, $"{host}:{port}")
+    {
+        _channel = channel;
+        HostName = host;
+        Port = port;
+        CallTimeout = callTimeout;
+        _statusQueueSize = statusQueueSize;
+        StatusChanges = new EventQueue<GatewayStatusChange>(eventCapacity);
+    }
+
+    public string HostName { get; }
+
+    public int Port { get; }
+
+    /// <summary>Deadline of each RPC (SearchDevice adds its own search time).</summary>
+    public TimeSpan CallTimeout { get; set; }
+
+    /// <summary>Status changes as they arrive, plus gap markers after a resubscription.</summary>
+    public EventQueue<GatewayStatusChange> StatusChanges { get; }
+
+    /// <summary>Raised (on the queue's dispatcher task) for every status change; works with Register-ObjectEvent.</summary>
+    public event EventHandler<GatewayStatusChange>? StatusChanged
+    {
+        add => StatusChanges.Received += value;
+        remove => StatusChanges.Received -= value;
+    }
+
+    public override long DroppedEvents => StatusChanges.Dropped;
+
+    /// <summary>How often the status stream had to be opened again after it dropped.</summary>
+    public long Resubscriptions => Interlocked.Read(ref _resubscriptions);
+
+    /// <summary>Device ids seen in the last search or device list (for tab completion).</summary>
+    public IReadOnlyList<uint> KnownDeviceIds
+    {
+        get { lock (_knownGate) { return _knownDeviceIds; } }
+    }
+
+    /// <summary>
+    /// Opens the channel and checks it with GetDeviceList. <paramref name="caCertificateFile"/> (PEM or DER) is the
+    /// only trusted root. Fails with CaCertificateNotFound / CaCertificateInvalid / GatewayTlsFailed /
+    /// GatewayUnavailable / GatewayDeadlineExceeded.
+    /// </summary>
+    public static async Task<GatewaySession> ConnectAsync(string host, int port, string caCertificateFile, TimeSpan callTimeout,
+        CancellationToken cancellationToken, int statusQueueSize = 1024, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024)
+    {
+        if (!File.Exists(caCertificateFile))
+            throw new DeviceException(DeviceErrorKind.NotFound, "CaCertificateNotFound", $"The CA certificate file '{caCertificateFile}' does not exist.", caCertificateFile);
+        X509Certificate2 ca;
+        try
+        {
+            ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(caCertificateFile, cancellationToken).ConfigureAwait(false));
+        }
+        catch (CryptographicException)
+        {
+            try
+            {
+                ca = new X509Certificate2(await File.ReadAllBytesAsync(caCertificateFile, cancellationToken).ConfigureAwait(false));
+            }
+            catch (CryptographicException ex)
+            {
+                throw new DeviceException(DeviceErrorKind.InvalidArgument, "CaCertificateInvalid", $"'{caCertificateFile}' holds no readable certificate (PEM or DER).", caCertificateFile, ex);
+            }
+        }
+        var channel = GrpcChannel.ForTls(host, port, ca, callTimeout, maxReceiveMessageSize);
+        var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity) { _trustedRoot = ca };
+        try
+        {
+            await session.GetDevicesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        session.SetState(DeviceSessionState.Connected);
+        // Status changes made right after Connect-Gateway returns should not be missed: wait briefly for the
+        // stream's response headers. Gateways that send them only with the first change are not waited for.
+        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
+        try
+        {
+            await session._headersReceived.Task.WaitAsync(TimeSpan.FromTicks(Math.Min(callTimeout.Ticks, HeaderWait.Ticks)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The subscription request is out; the stream goes on in the background.
+        }
+        catch (OperationCanceledException)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return session;
+    }
+
+    public async Task<IReadOnlyList<GatewaySearchResult>> SearchAsync(TimeSpan searchTime, CancellationToken cancellationToken)
+    {
+        var request = new SearchDeviceRequest { Timeout = (uint)Math.Clamp(searchTime.TotalMilliseconds, 0, uint.MaxValue) };
+        var response = await CallAsync("SearchDevice", request, SearchDeviceResponse.Parser, cancellationToken, searchTime + CallTimeout).ConfigureAwait(false);
+        var found = response.DeviceInfos.Select(d => new GatewaySearchResult
+        {
+            DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, UseDhcp = d.UseDHCP, ConnectionMode = (GatewayConnectionMode)d.ConnectionMode,
+            IPAddress = d.IPAddr, Port = d.Port, UseSsl = d.UseSSL, ServerAddress = d.ServerAddr,
+        }).ToArray();
+        Remember(found.Select(d => d.DeviceId));
+        return found;
+    }
+
+    /// <summary>Synchronous Connect: returns the device id the gateway reports.</summary>
+    public async Task<uint> ConnectDeviceAsync(string ipAddress, int port, bool useSsl, CancellationToken cancellationToken)
+    {
+        var request = new ConnectRequest { ConnectInfo = new ConnectInfo { IPAddr = ipAddress, Port = port, UseSSL = useSsl } };
+        return (await CallAsync("Connect", request, ConnectResponse.Parser, cancellationToken, target: $"{ipAddress}:{port}").ConfigureAwait(false)).DeviceID;
+    }
+
+    public Task AddAsyncConnectionsAsync(IEnumerable<GatewayAsyncConnection> connections, CancellationToken cancellationToken)
+    {
+        var request = new AddAsyncConnectionRequest();
+        request.ConnectInfos.AddRange(connections.Select(c => new AsyncConnectInfo { DeviceID = c.DeviceId, IPAddr = c.IPAddress, Port = c.Port, UseSSL = c.UseSsl }));
+        return CallAsync("AddAsyncConnection", request, AddAsyncConnectionResponse.Parser, cancellationToken);
+    }
+
+    public Task DeleteAsyncConnectionsAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken) =>
+        CallAsync("DeleteAsyncConnection", new DeleteAsyncConnectionRequest { DeviceIDs = { deviceIds } }, DeleteAsyncConnectionResponse.Parser, cancellationToken);
+
+    public async Task<GatewayAcceptFilter> GetAcceptFilterAsync(CancellationToken cancellationToken)
+    {
+        var filter = (await CallAsync("GetAcceptFilter", new GetAcceptFilterRequest(), GetAcceptFilterResponse.Parser, cancellationToken).ConfigureAwait(false)).Filter ?? new AcceptFilter();
+        return new GatewayAcceptFilter { AllowAll = filter.AllowAll, DeviceId = filter.DeviceIDs.ToArray(), IPAddress = filter.IPAddrs.ToArray(), SubnetMask = filter.SubnetMasks.ToArray() };
+    }
+
+    public Task SetAcceptFilterAsync(GatewayAcceptFilter filter, CancellationToken cancellationToken)
+    {
+        var request = new SetAcceptFilterRequest
+        {
+            Filter = new AcceptFilter { AllowAll = filter.AllowAll, DeviceIDs = { filter.DeviceId }, IPAddrs = { filter.IPAddress }, SubnetMasks = { filter.SubnetMask } },
+        };
+        return CallAsync("SetAcceptFilter", request, SetAcceptFilterResponse.Parser, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<GatewayPendingDevice>> GetPendingDevicesAsync(CancellationToken cancellationToken)
+    {
+        var response = await CallAsync("GetPendingList", new GetPendingListRequest(), GetPendingListResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return response.DeviceInfos.Select(d => new GatewayPendingDevice
+        {
+            DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, IPAddress = d.IPAddr, LastTry = DateTimeOffset.FromUnixTimeSeconds(d.LastTry),
+        }).ToArray();
+    }
+
+    public async Task<IReadOnlyList<GatewayDevice>> GetDevicesAsync(CancellationToken cancellationToken)
+    {
+        var response = await CallAsync("GetDeviceList", new GetDeviceListRequest(), GetDeviceListResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var devices = response.DeviceInfos.Select(d => new GatewayDevice
+        {
+            DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, ConnectionMode = (GatewayConnectionMode)d.ConnectionMode, IPAddress = d.IPAddr,
+            Port = d.Port, Status = (GatewayDeviceStatus)d.Status, AutoReconnect = d.AutoReconnect, UseSsl = d.UseSSL,
+        }).ToArray();
+        Remember(devices.Select(d => d.DeviceId));
+        return devices;
+    }
+
+    public Task DisconnectDevicesAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken) =>
+        CallAsync("Disconnect", new DisconnectRequest { DeviceIDs = { deviceIds } }, DisconnectResponse.Parser, cancellationToken);
+
+    public Task DisconnectAllDevicesAsync(CancellationToken cancellationToken) =>
+        CallAsync("DisconnectAll", new DisconnectAllRequest(), DisconnectAllResponse.Parser, cancellationToken);
+
+    /// <summary>SetConnectionModeMulti; returns the devices that failed (empty when all changed).</summary>
+    public Task<IReadOnlyList<GatewayDeviceError>> SetConnectionModeAsync(IReadOnlyCollection<uint> deviceIds, GatewayConnectionMode mode, CancellationToken cancellationToken) =>
+        MultiAsync("SetConnectionModeMulti", new SetConnectionModeMultiRequest { DeviceIDs = { deviceIds }, ConnectionMode = (ConnectionMode)mode },
+            SetConnectionModeMultiResponse.Parser, r => r.DeviceErrors, cancellationToken);
+
+    /// <summary>EnableSSLMulti / DisableSSLMulti; returns the devices that failed.</summary>
+    public Task<IReadOnlyList<GatewayDeviceError>> SetSslAsync(IReadOnlyCollection<uint> deviceIds, bool enabled, CancellationToken cancellationToken) => enabled
+        ? MultiAsync("EnableSSLMulti", new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, EnableSSLMultiResponse.Parser, r => r.DeviceErrors, cancellationToken)
+        : MultiAsync("DisableSSLMulti", new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, DisableSSLMultiResponse.Parser, r => r.DeviceErrors, cancellationToken);
+
+    public async Task<IReadOnlyList<GatewaySlaveDevice>> GetSlaveDevicesAsync(CancellationToken cancellationToken)
+    {
+        var response = await CallAsync("GetSlaveDevice", new GetSlaveDeviceRequest(), GetSlaveDeviceResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return response.SlaveDeviceInfos.Select(s => new GatewaySlaveDevice
+        {
+            DeviceId = s.DeviceID, Rs485SlaveDeviceId = s.Rs485SlaveDeviceIDs.ToArray(), WiegandSlaveDeviceId = s.WiegandSlaveDeviceIDs.ToArray(),
+        }).ToArray();
+    }
+
+    public Task SetSlaveDevicesAsync(IEnumerable<GatewaySlaveDevice> slaves, CancellationToken cancellationToken)
+    {
+        var request = new SetSlaveDeviceRequest();
+        request.SlaveDeviceInfos.AddRange(slaves.Select(s => new SlaveDeviceInfo
+        {
+            DeviceID = s.DeviceId, Rs485SlaveDeviceIDs = { s.Rs485SlaveDeviceId }, WiegandSlaveDeviceIDs = { s.WiegandSlaveDeviceId },
+        }));
+        return CallAsync("SetSlaveDevice", request, SetSlaveDeviceResponse.Parser, cancellationToken);
+    }
+
+    private void Remember(IEnumerable<uint> deviceIds)
+    {
+        lock (_knownGate) { _knownDeviceIds = deviceIds.Distinct().ToArray(); }
+    }
+
+    private async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken,
+        TimeSpan? deadline = null, object? target = null) where TResponse : IMessage<TResponse>
+    {
+        if (State == DeviceSessionState.Closed)
+            throw new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed", $"{this} is closed.", this);
+        try
+        {
+            return await _channel.UnaryAsync(ServicePath + method, request, parser, deadline ?? CallTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GrpcException ex)
+        {
+            throw GatewayErrors.From(ex, method, target ?? Endpoint);
+        }
+    }
+
+    private async Task<IReadOnlyList<GatewayDeviceError>> MultiAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser,
+        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, CancellationToken cancellationToken) where TResponse : IMessage<TResponse>
+    {
+        try
+        {
+            var response = await CallAsync(method, request, parser, cancellationToken).ConfigureAwait(false);
+            // Gateways before V1.4 listed the failures in the response body instead of the status.
+            return legacyErrors(response).Select(e => new GatewayDeviceError(e.DeviceID, (GrpcStatusCode)e.Code, e.Msg)).ToArray();
+        }
+        catch (DeviceException ex) when (ex.InnerException is GrpcException grpc && GatewayErrors.UnpackMulti(grpc.Details) is { Count: > 0 } perDevice)
+        {
+            return perDevice;
+        }
+    }
+
+    /// <summary>The one reader task of the session: keeps the status stream open, resubscribing with a growing delay.</summary>
+    private async Task ReadStatusAsync(CancellationToken closing)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!closing.IsCancellationRequested)
+        {
+            try
+            {
+                var request = new SubscribeStatusRequest { QueueSize = _statusQueueSize };
+                await foreach (var change in _channel.ServerStreamingAsync(ServicePath + "SubscribeStatus", request, StatusChange.Parser, null, closing,
+                    requestSent: OnSubscribed, headersReceived: () => _headersReceived.TrySetResult()).ConfigureAwait(false))
+                {
+                    StatusChanges.Post(new GatewayStatusChange
+                    {
+                        DeviceId = change.DeviceID, Status = (GatewayDeviceStatus)change.Status, Timestamp = DateTimeOffset.FromUnixTimeSeconds(change.Timestamp),
+                    });
+                }
+            }
+            catch (OperationCanceledException) when (closing.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (GrpcException)
+            {
+                // The gateway went away or ended the stream with an error: resubscribe below.
+            }
+            if (closing.IsCancellationRequested) return;
+            if (Volatile.Read(ref _resubscribing) == 0) delay = TimeSpan.FromMilliseconds(50);
+            Volatile.Write(ref _resubscribing, 1);
+            SetState(DeviceSessionState.Reconnecting);
+            try
+            {
+                await Task.Delay(delay, closing).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxResubscribeDelay.Ticks));
+        }
+    }
+
+    private void OnSubscribed()
+    {
+        SetState(DeviceSessionState.Connected);
+        if (Interlocked.Exchange(ref _resubscribing, 0) == 0) return;
+        Interlocked.Increment(ref _resubscriptions);
+        StatusChanges.Post(new GatewayStatusChange
+        {
+            IsGap = true, Timestamp = DateTimeOffset.UtcNow,
+            Message = "The status stream dropped and was subscribed again; changes in between may be missing (check Get-GatewayDevice).",
+        });
+    }
+
+    protected override async ValueTask CloseCoreAsync()
+    {
+        _closing.Cancel();
+        if (_statusReader is not null)
+        {
+            try
+            {
+                await _statusReader.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The channel is disposed below, which ends the reader anyway.
+            }
+        }
+        _channel.Dispose();
+        _trustedRoot?.Dispose();
+        StatusChanges.Dispose();
+        _closing.Dispose();
+    }
+}

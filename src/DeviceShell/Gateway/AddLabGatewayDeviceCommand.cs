@@ -1,0 +1,61 @@
+using System.Management.Automation;
+using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// Puts devices on the simulated gateway's subnet of a lab started with Start-DeviceLab -Gateway (or brings a
+/// removed one back, so its async connection reconnects). -DeviceId and -IPAddress pair up by position.
+/// </summary>
+[Cmdlet(VerbsCommon.Add, "LabGatewayDevice", SupportsShouldProcess = true)]
+[OutputType(typeof(DeviceLab))]
+public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public uint[] DeviceId { get; set; } = Array.Empty<uint>();
+
+    /// <summary>The device model: the G-SDK name (BIOENTRY_W2), DeviceShell's name (BioentryW2) or the number.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Type { get; set; } = "BIOENTRY_W2";
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] IPAddress { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 51211;
+
+    /// <summary>The device connects to the gateway itself; it lands in the pending list until the accept filter admits it.</summary>
+    [Parameter]
+    public SwitchParameter DeviceToServer { get; set; }
+
+    /// <summary>The labs to change (default: the newest running one); an array like Stop-DeviceLab's -Lab.</summary>
+    [Parameter]
+    public DeviceLab[]? Lab { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var labs = Lab ?? DeviceLab.Running.TakeLast(1).ToArray();
+        if (labs.Length == 0)
+        {
+            ThrowFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound", "No lab is running. Start one with Start-DeviceLab -Gateway."));
+            return;
+        }
+        IReadOnlyList<(uint DeviceId, string IPAddress)> devices = Array.Empty<(uint, string)>();
+        if (!TryRun(() => devices = DeviceAddressPairs.Pair(DeviceId, IPAddress), DeviceId)) return;
+        foreach (var (id, address) in devices)
+        {
+            if (!ShouldProcess($"{id} ({Type}, {address})", "Add simulated gateway device")) continue;
+            var arguments = new JsonObject { ["deviceId"] = id, ["type"] = Type, ["ipAddress"] = address, ["port"] = Port, ["deviceToServer"] = DeviceToServer.IsPresent };
+            foreach (var lab in labs)
+                TryRun(() => Await(token => lab.ControlAsync("gateway", "add-device", arguments, TimeSpan.FromSeconds(10), token)), id);
+        }
+        if (PassThru) WriteObject(labs, enumerateCollection: true);
+    }
+}

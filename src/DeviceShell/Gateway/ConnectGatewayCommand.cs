@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Opens a TLS channel to a device gateway trusting only -CaCertificate, checks it with GetDeviceList and registers the session.</summary>
+[Cmdlet(VerbsCommunications.Connect, "Gateway")]
+[OutputType(typeof(GatewaySession))]
+public sealed class ConnectGatewayCommand : DeviceCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string HostName { get; set; } = string.Empty;
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 4000;
+
+    /// <summary>The gateway's root CA file (ca.crt, PEM or DER); relative paths are resolved against the current location.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string CaCertificate { get; set; } = string.Empty;
+
+    /// <summary>Deadline of each call of the session; 10 s when not given.</summary>
+    [Parameter]
+    [ValidateRange(0.1, 3600)]
+    public double? TimeoutSec { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string caFile = GetUnresolvedProviderPathFromPSPath(CaCertificate);
+        WriteVerbose($"Opening gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetDeviceList.");
+        try
+        {
+            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token));
+            WriteObject(SessionRegistry.Shared.Add(session));
+        }
+        catch (Exception ex) when (ErrorRecords.IsExpected(ex))
+        {
+            ThrowFailure(ex, $"{HostName}:{Port}");
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
+
+namespace DeviceShell.Commands;
+
+/// <summary>Disconnect / DisconnectAll. Async connections are retried by the gateway after a delay (remove them with Remove-GatewayAsyncConnection).</summary>
+[Cmdlet(VerbsCommunications.Disconnect, "GatewayDevice", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId")]
+[OutputType(typeof(GatewayDevice))]
+public sealed class DisconnectGatewayDeviceCommand : GatewayCmdlet
+{
+    private readonly List<uint> _ids = new();
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "DeviceId", ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
+    public uint[] DeviceId { get; set; } = Array.Empty<uint>();
+
+    [Parameter(Mandatory = true, ParameterSetName = "All")]
+    public SwitchParameter All { get; set; }
+
+    /// <summary>Writes the devices the gateway still lists afterwards (async connections stay, disconnected, until it retries).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord() => _ids.AddRange(DeviceId);
+
+    protected override void EndProcessing()
+    {
+        var session = ResolveGateway();
+        if (All)
+        {
+            if (!ShouldProcess(session.Endpoint, "Disconnect all devices")) return;
+            WriteVerbose("DisconnectAll.");
+            Call(token => session.DisconnectAllDevicesAsync(token), session.Endpoint);
+            if (PassThru) foreach (var device in Call(token => session.GetDevicesAsync(token))) WriteObject(device);
+            return;
+        }
+        if (_ids.Count == 0 || !ShouldProcess(string.Join(", ", _ids), "Disconnect")) return;
+        WriteVerbose($"Disconnect({string.Join(", ", _ids)}).");
+        Call(token => session.DisconnectDevicesAsync(_ids, token), _ids.ToArray());
+        if (PassThru) WriteDevices(session, _ids);
+    }
+}

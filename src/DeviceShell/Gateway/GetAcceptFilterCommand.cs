@@ -1,0 +1,17 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
+
+namespace DeviceShell.Commands;
+
+/// <summary>GetAcceptFilter: which device-to-server devices the gateway admits.</summary>
+[Cmdlet(VerbsCommon.Get, "AcceptFilter")]
+[OutputType(typeof(GatewayAcceptFilter))]
+public sealed class GetAcceptFilterCommand : GatewayCmdlet
+{
+    protected override void ProcessRecord()
+    {
+        var session = ResolveGateway();
+        WriteVerbose("GetAcceptFilter.");
+        WriteObject(Call(token => session.GetAcceptFilterAsync(token)));
+    }
+}

@@ -1,0 +1,17 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
+
+namespace DeviceShell.Commands;
+
+/// <summary>GetPendingList: device-to-server devices that tried to connect but are not in the accept filter.</summary>
+[Cmdlet(VerbsCommon.Get, "GatewayPendingDevice")]
+[OutputType(typeof(GatewayPendingDevice))]
+public sealed class GetGatewayPendingDeviceCommand : GatewayCmdlet
+{
+    protected override void ProcessRecord()
+    {
+        var session = ResolveGateway();
+        WriteVerbose("GetPendingList.");
+        foreach (var device in Call(token => session.GetPendingDevicesAsync(token))) WriteObject(device);
+    }
+}

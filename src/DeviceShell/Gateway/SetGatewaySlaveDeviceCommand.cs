@@ -1,0 +1,38 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Gateway;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// SetSlaveDevice: registers the slaves of a connected parent device. The gateway does not store them, so
+/// set them again after the parent reconnects.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "GatewaySlaveDevice", SupportsShouldProcess = true)]
+[OutputType(typeof(GatewaySlaveDevice))]
+public sealed class SetGatewaySlaveDeviceCommand : GatewayCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
+    public uint[] DeviceId { get; set; } = Array.Empty<uint>();
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyCollection]
+    public uint[] Rs485SlaveDeviceId { get; set; } = Array.Empty<uint>();
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyCollection]
+    public uint[] WiegandSlaveDeviceId { get; set; } = Array.Empty<uint>();
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var session = ResolveGateway();
+        var slaves = DeviceId.Select(id => new GatewaySlaveDevice { DeviceId = id, Rs485SlaveDeviceId = Rs485SlaveDeviceId, WiegandSlaveDeviceId = WiegandSlaveDeviceId }).ToArray();
+        if (!ShouldProcess(string.Join(", ", DeviceId), "Set slave devices")) return;
+        WriteVerbose($"SetSlaveDevice({string.Join("; ", slaves.Select(s => s.ToString()))}).");
+        Call(token => session.SetSlaveDevicesAsync(slaves, token), DeviceId);
+        if (PassThru) foreach (var slave in slaves) WriteObject(slave);
+    }
+}

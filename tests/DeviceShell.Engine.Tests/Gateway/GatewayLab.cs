@@ -1,0 +1,55 @@
+using DeviceShell.Engine.Gateway;
+using DeviceShell.Lab.Gateway;
+using DeviceShell.Lab.Hosting;
+
+namespace DeviceShell.Engine.Tests.Gateway;
+
+/// <summary>A gateway simulator on a free loopback port with a fast reconnect loop, and sessions to it.</summary>
+internal sealed class GatewayLab : IAsyncDisposable
+{
+    private readonly List<GatewaySession> _sessions = new();
+
+    private GatewayLab(GatewaySimulator simulator, LabSimulatorEndpoint endpoint)
+    {
+        Simulator = simulator;
+        Endpoint = endpoint;
+    }
+
+    public GatewaySimulator Simulator { get; private set; }
+
+    public LabSimulatorEndpoint Endpoint { get; private set; }
+
+    public static async Task<GatewayLab> StartAsync(Dictionary<string, string>? settings = null, GatewayCertificates? certificates = null, int port = 0)
+    {
+        var simulator = certificates is null ? new GatewaySimulator() : new GatewaySimulator(certificates);
+        simulator.ReconnectInterval = TimeSpan.FromMilliseconds(100);
+        var endpoint = await simulator.StartAsync(LabSimulatorOptions.Loopback(port, settings), CancellationToken.None).Within();
+        return new GatewayLab(simulator, endpoint);
+    }
+
+    public async Task<GatewaySession> ConnectAsync(int eventCapacity = 10_000, int maxReceiveMessageSize = 1 << 20, int statusQueueSize = 1024)
+    {
+        var session = await GatewaySession.ConnectAsync("127.0.0.1", Endpoint.Port, Endpoint.CaCertificate!, TimeSpan.FromSeconds(5), CancellationToken.None,
+            statusQueueSize, eventCapacity, maxReceiveMessageSize).Within();
+        _sessions.Add(session);
+        return session;
+    }
+
+    /// <summary>Takes the next non-gap status change of a device (or any device when null).</summary>
+    public static async Task<GatewayStatusChange> NextAsync(GatewaySession session, Func<GatewayStatusChange, bool> match)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Short;
+        while (DateTime.UtcNow < deadline)
+        {
+            var (taken, change) = await session.StatusChanges.TakeAsync(deadline - DateTime.UtcNow);
+            if (taken && match(change)) return change;
+        }
+        throw new TimeoutException("No matching status change arrived.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var session in _sessions) await session.DisposeAsync().AsTask().Within();
+        await Simulator.DisposeAsync().AsTask().Within();
+    }
+}

@@ -1,0 +1,52 @@
+"""A tiny grpcio gsdk.connect.Connect server for DeviceShell's client tests.
+Usage: connect_server.py STUBS CERT_FILE KEY_FILE. Prints the port, then serves until stdin closes."""
+import sys
+import time
+
+sys.path.insert(0, sys.argv[1])
+from concurrent import futures  # noqa: E402
+import grpc  # noqa: E402
+import connect_pb2  # noqa: E402
+import connect_pb2_grpc  # noqa: E402
+import err_pb2  # noqa: E402
+from google.rpc import status_pb2  # noqa: E402
+
+
+class Connect(connect_pb2_grpc.ConnectServicer):
+    def GetDeviceList(self, request, context):
+        return connect_pb2.GetDeviceListResponse(deviceInfos=[
+            connect_pb2.DeviceInfo(deviceID=1, type=13, IPAddr='10.0.0.1', port=51211, status=connect_pb2.TCP_CONNECTED, autoReconnect=True),
+            connect_pb2.DeviceInfo(deviceID=2, type=18, IPAddr='10.0.0.2', port=51211, status=connect_pb2.TLS_NOT_ALLOWED, useSSL=True)])
+
+    def SearchDevice(self, request, context):
+        time.sleep(request.timeout / 1000.0)
+        return connect_pb2.SearchDeviceResponse()
+
+    def Disconnect(self, request, context):
+        context.abort(grpc.StatusCode.NOT_FOUND, 'no such device: {} (ünïcode 100%)'.format(list(request.deviceIDs)))
+
+    def EnableSSLMulti(self, request, context):
+        multi = err_pb2.MultiErrorResponse(deviceErrors=[err_pb2.ErrorResponse(deviceID=i, code=9, msg='not connected') for i in request.deviceIDs if i > 100])
+        status = status_pb2.Status(code=grpc.StatusCode.INTERNAL.value[0], message='multi failed')
+        status.details.add().Pack(multi)
+        context.set_trailing_metadata((('grpc-status-details-bin', status.SerializeToString()),))
+        context.abort(grpc.StatusCode.INTERNAL, 'multi failed')
+
+    def SubscribeStatus(self, request, context):
+        # grpcio sends the response headers only with the first message; the first change comes 4 s late on purpose.
+        time.sleep(4)
+        for i in range(3):
+            yield connect_pb2.StatusChange(deviceID=10 + i, status=connect_pb2.TCP_CONNECTED, timestamp=1700000000 + i)
+        while context.is_active():
+            time.sleep(0.05)
+
+
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+connect_pb2_grpc.add_ConnectServicer_to_server(Connect(), server)
+with open(sys.argv[2], 'rb') as cert, open(sys.argv[3], 'rb') as key:
+    credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+port = server.add_secure_port('127.0.0.1:0', credentials)
+server.start()
+print(port, flush=True)
+sys.stdin.read()
+server.stop(0)

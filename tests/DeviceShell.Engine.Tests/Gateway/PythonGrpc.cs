@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace DeviceShell.Engine.Tests.Gateway;
+
+/// <summary>
+/// Debian's grpcio (python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc) as the
+/// reference gRPC implementation. Stubs are generated once per run from our own .proto files.
+/// </summary>
+internal static class PythonGrpc
+{
+    public const string Python = "/usr/bin/python3";
+
+    private static readonly Lazy<string?> Missing = new(FindMissing);
+    private static readonly Lazy<string> Stubs = new(GenerateStubs);
+
+    public static string? MissingReason => Missing.Value;
+
+    public static string RepoRoot { get; } = typeof(PythonGrpc).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+
+    public static string Script(string name) => Path.Combine(RepoRoot, "tests", "DeviceShell.Engine.Tests", "Gateway", "Interop", name);
+
+    public static string StubFolder => Stubs.Value;
+
+    private static string? FindMissing()
+    {
+        var (code, _, error) = Run(Python, new[] { "-c", "import grpc, google.protobuf" }, TimeSpan.FromSeconds(20));
+        if (code != 0) return $"{Python} cannot import grpc ({error.Trim()}); install python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc.";
+        if (Run(Python, new[] { "-c", "import grpc_tools" }, TimeSpan.FromSeconds(20)).Code != 0 && (!File.Exists("/usr/bin/protoc") || !File.Exists("/usr/bin/grpc_python_plugin")))
+            return "Neither grpc_tools nor protoc + grpc_python_plugin is installed (protobuf-compiler, protobuf-compiler-grpc).";
+        return null;
+    }
+
+    private static string GenerateStubs()
+    {
+        string protos = Path.Combine(RepoRoot, "src", "DeviceShell.Engine", "Gateway", "Protos");
+        string output = Directory.CreateTempSubdirectory("deviceshell-pystubs-").FullName;
+        string[] files = { "connect.proto", "device.proto", "err.proto", "google/rpc/status.proto" };
+        var arguments = new List<string>();
+        bool viaGrpcTools = Run(Python, new[] { "-c", "import grpc_tools" }, TimeSpan.FromSeconds(20)).Code == 0;
+        string tool = viaGrpcTools ? Python : "/usr/bin/protoc";
+        if (viaGrpcTools) arguments.AddRange(new[] { "-m", "grpc_tools.protoc" });
+        arguments.Add("-I" + protos);
+        if (Directory.Exists("/usr/include/google/protobuf")) arguments.Add("-I/usr/include");
+        arguments.Add("--python_out=" + output);
+        arguments.Add("--grpc_python_out=" + output);
+        if (!viaGrpcTools) arguments.Add("--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin");
+        arguments.AddRange(files);
+        var (code, stdout, error) = Run(tool, arguments, TimeSpan.FromSeconds(60));
+        if (code != 0) throw new InvalidOperationException($"Generating Python stubs failed ({code}): {stdout} {error}");
+        return output;
+    }
+
+    public static (int Code, string Output, string Error) Run(string file, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, string.Empty, ex.Message);
+        }
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                return (-2, output.Result, "timed out; " + error.Result);
+            }
+            process.WaitForExit();
+            return (process.ExitCode, output.Result, error.Result);
+        }
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason, when Debian's grpcio is not installed.</summary>
+public sealed class PythonGrpcFactAttribute : FactAttribute
+{
+    public PythonGrpcFactAttribute()
+    {
+        if (PythonGrpc.MissingReason is { } reason) Skip = reason;
+    }
+}
