@@ -32,17 +32,17 @@ public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
     [Parameter]
     public SwitchParameter DeviceToServer { get; set; }
 
-    /// <summary>The labs to change (default: the newest running one); an array like Stop-DeviceLab's -Lab.</summary>
+    /// <summary>The lab to change (default: the newest running one).</summary>
     [Parameter]
-    public DeviceLab[]? Lab { get; set; }
+    public DeviceLab? Lab { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
-        var labs = Lab ?? DeviceLab.Running.TakeLast(1).ToArray();
-        if (labs.Length == 0)
+        var lab = Lab ?? DeviceLab.Running.LastOrDefault();
+        if (lab is null)
         {
             ThrowFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound", "No lab is running. Start one with Start-DeviceLab -Gateway."));
             return;
@@ -53,9 +53,8 @@ public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
         {
             if (!ShouldProcess($"{id} ({Type}, {address})", "Add simulated gateway device")) continue;
             var arguments = new JsonObject { ["deviceId"] = id, ["type"] = Type, ["ipAddress"] = address, ["port"] = Port, ["deviceToServer"] = DeviceToServer.IsPresent };
-            foreach (var lab in labs)
-                TryRun(() => Await(token => lab.ControlAsync("gateway", "add-device", arguments, TimeSpan.FromSeconds(10), token)), id);
+            TryRun(() => Await(token => lab.ControlAsync("gateway", "add-device", arguments, TimeSpan.FromSeconds(10), token)), id);
         }
-        if (PassThru) WriteObject(labs, enumerateCollection: true);
+        if (PassThru) WriteObject(lab);
     }
 }

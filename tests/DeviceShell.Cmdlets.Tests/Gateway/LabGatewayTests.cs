@@ -24,7 +24,7 @@ public sealed class LabGatewayTests
             Assert.Null(connect.TerminatingError);
             session = Assert.IsType<GatewaySession>(Assert.Single(connect.Objects));
 
-            var add = CmdletHarness.Invoke(new AddLabGatewayDeviceCommand(), ("Lab", new[] { lab }), ("DeviceId", new[] { 700001u }), ("IPAddress", new[] { "192.168.0.140" }),
+            var add = CmdletHarness.Invoke(new AddLabGatewayDeviceCommand(), ("Lab", lab), ("DeviceId", new[] { 700001u }), ("IPAddress", new[] { "192.168.0.140" }),
                 ("Type", "XPASS2"), ("DeviceToServer", true));
             Assert.Empty(add.Errors);
             Assert.Single(add.ShouldProcessCalls);
@@ -39,14 +39,14 @@ public sealed class LabGatewayTests
             Assert.NotNull(pending);
             Assert.Equal((GatewayDeviceType.Xpass2, "192.168.0.140"), (pending!.Type, pending.IPAddress));
 
-            var refused = CmdletHarness.Invoke(new AddLabGatewayDeviceCommand(), ("Lab", new[] { lab }), ("DeviceId", new[] { 700002u }), ("IPAddress", new[] { "192.168.0.141" }), ("Type", "TOASTER"));
+            var refused = CmdletHarness.Invoke(new AddLabGatewayDeviceCommand(), ("Lab", lab), ("DeviceId", new[] { 700002u }), ("IPAddress", new[] { "192.168.0.141" }), ("Type", "TOASTER"));
             var error = Assert.Single(refused.Errors);
             Assert.Equal(("LabCommandRefused", ErrorCategory.InvalidArgument), (error.FullyQualifiedErrorId, error.CategoryInfo.Category));
         }
         finally
         {
             if (session is not null) CmdletHarness.Invoke(new DisconnectGatewayCommand(), ("Session", session));
-            CmdletHarness.Invoke(new StopDeviceLabCommand(), ("Lab", new[] { lab }));
+            CmdletHarness.Invoke(new StopDeviceLabCommand(), ("Lab", lab));
         }
     }
 }
