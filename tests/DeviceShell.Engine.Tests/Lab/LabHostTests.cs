@@ -73,5 +73,7 @@ public class LabHostTests
         Assert.True(exit == 0, output.ToString());
         Assert.Contains("Demo finished.", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("go -> Button pressed", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Add-LabBrickDevice Dem -> callback", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Get-GatewayDevice: 4 managed device(s)", output.ToString(), StringComparison.Ordinal);
     }
 }
