@@ -78,7 +78,15 @@ internal sealed class WebSocketLink : WebifiLink
         {
             _sendLock.Release();
         }
-        return await AwaitRepliesAsync(Task.WhenAll(replies), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await AwaitRepliesAsync(Task.WhenAll(replies), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException) when (replies[0].IsCompletedSuccessfully)
+        {
+            // The link broke part way: what was acknowledged counts, the rest is sent again after the reconnect.
+            return replies.TakeWhile(r => r.IsCompletedSuccessfully).Select(r => r.Result).ToArray();
+        }
     }
 
     public override async Task CloseAsync(CancellationToken cancellationToken)

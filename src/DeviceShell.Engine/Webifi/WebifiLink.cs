@@ -63,7 +63,10 @@ internal abstract class WebifiLink : IAsyncDisposable
     /// <summary>Sets the listen-to networks; returns 4 (all set) or 5 (not all).</summary>
     public abstract Task<int> SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken);
 
-    /// <summary>Sends the messages in order and returns the relay's code for each, once all are acknowledged.</summary>
+    /// <summary>
+    /// Sends the messages in order and returns the relay's code for each acknowledged one: all of them, or the
+    /// acknowledged first ones when the link broke part way (the link is broken then).
+    /// </summary>
     public abstract Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken);
 
     /// <summary>Ends the relay session politely (close message or terminating cancel); best effort.</summary>

@@ -301,7 +301,7 @@ public sealed class WebifiSession : DeviceSession
                     continue;
                 }
                 int[] codes = await link.SendAsync(batch.Select(p => p.Message).ToList(), closing).ConfigureAwait(false);
-                for (int i = 0; i < batch.Count; i++)
+                for (int i = 0; i < codes.Length; i++)
                 {
                     if (codes[i] == WebifiErrorCode.SessionExpired)
                     {

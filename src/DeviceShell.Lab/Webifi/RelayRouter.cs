@@ -54,6 +54,7 @@ internal sealed class RelayRouter
     private readonly WebifiRelayOptions _options;
     private readonly DateTime _graceEnds;
     private int _parkedCount;
+    private bool _closed;
     private int _lastId = 99;
 
     public RelayRouter(IReadOnlyList<WebifiAccount> accounts, WebifiRelayOptions options)
@@ -138,42 +139,58 @@ internal sealed class RelayRouter
         return known.Count == names.Count ? WebifiErrorCode.NetworksSet : WebifiErrorCode.NotAllNetworksSet;
     }
 
-    /// <summary>Delivers one group; returns 0, or 2 when some addressed network or session id does not exist.</summary>
-    public int Route(RelaySession from, RelayDataGroup group)
+    /// <summary>From now on nothing is routed: a stopping relay must not acknowledge data it can no longer deliver.</summary>
+    public void Close()
+    {
+        lock (_gate) { _closed = true; }
+    }
+
+    /// <summary>
+    /// Delivers the groups of one client message, all or none: 0, 2 when some addressed network or session id
+    /// does not exist, 7 for a message without data, or null when the relay is stopping (then nothing was delivered).
+    /// </summary>
+    public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
+    {
+        if (groups.Count == 0) return WebifiErrorCode.ProtocolError;
+        lock (_gate)
+        {
+            if (_closed) return null;
+            return groups.Select(g => Route(from, g)).Max();
+        }
+    }
+
+    /// <summary>Called under the routing lock.</summary>
+    private int Route(RelaySession from, RelayDataGroup group)
     {
         int code = WebifiErrorCode.Success;
         var delivery = new RelayDelivery(from.Id, group.DataType, group.Data);
-        lock (_gate)
+        var recipients = new HashSet<RelaySession>();
+        var networks = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks.ToList() : group.Networks;
+        foreach (string network in networks)
         {
-            var recipients = new HashSet<RelaySession>();
-            var networks = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks.ToList() : group.Networks;
-            foreach (string network in networks)
+            if (!from.Account.Networks.Contains(network, StringComparer.Ordinal))
             {
-                if (!from.Account.Networks.Contains(network, StringComparer.Ordinal))
-                {
-                    code = WebifiErrorCode.NotDelivered;
-                    continue;
-                }
-                int before = recipients.Count;
-                bool anyListener = false;
-                foreach (var session in _byId.Values)
-                {
-                    if (session.Account != from.Account || !session.Networks.Contains(network)) continue;
-                    anyListener = true;
-                    if (session != from) recipients.Add(session);
-                }
-                if (!anyListener && recipients.Count == before) Park(from.Account.ConnectName, network, delivery);
+                code = WebifiErrorCode.NotDelivered;
+                continue;
             }
-            foreach (string text in group.SessionIds)
+            bool anyListener = false;
+            foreach (var session in _byId.Values)
             {
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)
-                    && _byId.TryGetValue(id, out var session) && session.Account == from.Account)
-                    recipients.Add(session);
-                else
-                    code = WebifiErrorCode.NotDelivered;
+                if (session.Account != from.Account || !session.Networks.Contains(network)) continue;
+                anyListener = true;
+                if (session != from) recipients.Add(session);
             }
-            foreach (var recipient in recipients) recipient.Enqueue(delivery);
+            if (!anyListener) Park(from.Account.ConnectName, network, delivery);
         }
+        foreach (string text in group.SessionIds)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)
+                && _byId.TryGetValue(id, out var session) && session.Account == from.Account)
+                recipients.Add(session);
+            else
+                code = WebifiErrorCode.NotDelivered;
+        }
+        foreach (var recipient in recipients) recipient.Enqueue(delivery);
         return code;
     }
 

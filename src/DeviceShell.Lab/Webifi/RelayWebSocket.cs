@@ -133,7 +133,14 @@ internal sealed class RelayWebSocket
                     if (fields[0].Text == "t" && _session is not null) _router.Remove(_session);
                     return false;
                 case "n" or "s" or "dt" or "d":
-                    await SendAsync(Reply("s", RouteAll(fields))).ConfigureAwait(false);
+                    if (_session is null)
+                    {
+                        await SendAsync(Reply("s", WebifiErrorCode.SessionExpired)).ConfigureAwait(false);
+                        return true;
+                    }
+                    // No answer when the relay is stopping: unacknowledged, the client sends it again later.
+                    if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
+                        await SendAsync(Reply("s", code)).ConfigureAwait(false);
                     return true;
                 default:
                     await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
@@ -158,14 +165,6 @@ internal sealed class RelayWebSocket
             _writer ??= Task.Run(WriteLoopAsync);
         }
         return WebifiErrorCode.Success;
-    }
-
-    private int RouteAll(List<TildeField> fields)
-    {
-        if (_session is null) return WebifiErrorCode.SessionExpired;
-        var groups = RelayDataGroup.Parse(fields);
-        if (groups.Count == 0) return WebifiErrorCode.ProtocolError;
-        return groups.Select(g => _router.Route(_session, g)).Max();
     }
 
     /// <summary>Writes the mailbox as <c>rt=r</c> frames (several messages per frame) until drained at a stop or close.</summary>

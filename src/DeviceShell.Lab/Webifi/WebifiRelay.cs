@@ -146,9 +146,11 @@ public sealed class WebifiRelay : ILabSimulator
     {
         var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
         if (session is null) return;
-        var groups = RelayDataGroup.Parse(fields!);
-        int code = groups.Count == 0 ? WebifiErrorCode.ProtocolError : groups.Select(g => Router.Route(session, g)).Max();
-        await WriteCodeAsync(context, code).ConfigureAwait(false);
+        if (Router.RouteAll(session, RelayDataGroup.Parse(fields!)) is int code)
+            await WriteCodeAsync(context, code).ConfigureAwait(false);
+        else
+            context.Abort(); // stopping: unacknowledged, so the client sends it again to the next relay
+
     }
 
     /// <summary>
@@ -272,6 +274,7 @@ public sealed class WebifiRelay : ILabSimulator
     /// <summary>Stops in order: no connection takes new messages, every mailbox is written out, sockets close, Kestrel stops.</summary>
     public async ValueTask DisposeAsync()
     {
+        _router?.Close();
         _stopping.Cancel();
         var connections = _webSockets.Keys.ToList();
         await Task.WhenAll(connections.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
