@@ -100,6 +100,12 @@ internal sealed class RelayRouter
         lock (_gate) { return _byDeviceId.GetValueOrDefault(deviceId); }
     }
 
+    /// <summary>False once the session expired or closed (its WebSocket may still be open; the client gets error 12).</summary>
+    public bool IsLive(RelaySession session)
+    {
+        lock (_gate) { return _byId.TryGetValue(session.Id, out var live) && live == session; }
+    }
+
     public void Remove(RelaySession session)
     {
         lock (_gate)
@@ -108,6 +114,7 @@ internal sealed class RelayRouter
             _byDeviceId.Remove(session.DeviceId);
         }
         session.CancelDownload(WebifiErrorCode.SessionExpired);
+        session.End();
     }
 
     /// <summary>Removes sessions with no WebSocket and no held download that were last seen before <paramref name="cutoff"/>.</summary>

@@ -22,6 +22,7 @@ internal sealed record RelayDelivery(int From, string DataType, byte[] Data)
 internal sealed class RelaySession
 {
     private readonly object _gate = new();
+    private readonly CancellationTokenSource _ended = new();
     private readonly Queue<RelayDelivery> _mailbox = new();
     private readonly int _capacity;
     private readonly long _capacityBytes;
@@ -50,6 +51,11 @@ internal sealed class RelaySession
 
     /// <summary>The listen-to (default) networks. Replaced as a whole; read under the relay's routing lock.</summary>
     public IReadOnlySet<string> Networks { get; set; } = new HashSet<string>();
+
+    /// <summary>Cancelled when the session expires or closes.</summary>
+    public CancellationToken Ended => _ended.Token;
+
+    public void End() => _ended.Cancel();
 
     public long Dropped => Interlocked.Read(ref _dropped);
 

@@ -60,7 +60,7 @@ internal sealed class RelayWebSocket
                 if (!goOn) break;
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             _log.LogDebug("WebSocket of session {Session} ended: {Reason}", _session?.Id, ex.Message);
         }
@@ -125,7 +125,7 @@ internal sealed class RelayWebSocket
                     await SendAsync(Reply("a", Authenticate(fields[0].Text))).ConfigureAwait(false);
                     return true;
                 case "nc":
-                    int networks = _session is null ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
+                    int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
                     await SendAsync(Reply("n", networks)).ConfigureAwait(false);
                     return true;
                 case "c":
@@ -133,7 +133,7 @@ internal sealed class RelayWebSocket
                     if (fields[0].Text == "t" && _session is not null) _router.Remove(_session);
                     return false;
                 case "n" or "s" or "dt" or "d":
-                    if (_session is null)
+                    if (_session is null || !_router.IsLive(_session))
                     {
                         await SendAsync(Reply("s", WebifiErrorCode.SessionExpired)).ConfigureAwait(false);
                         return true;
@@ -162,6 +162,8 @@ internal sealed class RelayWebSocket
             _session?.DetachWebSocket();
             _session = session;
             session.AttachWebSocket();
+            // An expired session's socket is closed, so its client notices and logs in again.
+            session.Ended.Register(() => _ = CloseAsync(WebSocketCloseStatus.PolicyViolation, "session expired"));
             _writer ??= Task.Run(WriteLoopAsync);
         }
         return WebifiErrorCode.Success;
@@ -196,7 +198,7 @@ internal sealed class RelayWebSocket
                 await SendAsync(frame).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             _log.LogDebug("Writer of session {Session} ended: {Reason}", _session?.Id, ex.Message);
         }
@@ -221,6 +223,26 @@ internal sealed class RelayWebSocket
         finally
         {
             _sendLock.Release();
+        }
+    }
+
+    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            await _sendLock.WaitAsync(_abort).ConfigureAwait(false);
+            try
+            {
+                await _socket.CloseOutputAsync(status, reason, _abort).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            _socket.Abort();
         }
     }
 

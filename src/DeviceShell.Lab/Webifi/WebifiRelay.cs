@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
+using System.Text.Json.Nodes;
 using DeviceShell.Engine.Webifi;
 using DeviceShell.Lab.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +21,7 @@ namespace DeviceShell.Lab.Webifi;
 /// so a message is either acknowledged and delivered or not acknowledged (and sent again by the client).
 /// </summary>
 [LabSimulator("webifi", "Webifi relay: credentials, WebSocket and long polling")]
-public sealed class WebifiRelay : ILabSimulator
+public sealed class WebifiRelay : ILabSimulator, ILabControllable
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
@@ -268,6 +268,37 @@ public sealed class WebifiRelay : ILabSimulator
         catch (OperationCanceledException)
         {
             // Stopping.
+        }
+    }
+
+    /// <summary>
+    /// Lab commands: <c>sessions</c> lists the logged-in sessions; <c>expire-sessions</c> ends them all as an expiry
+    /// would (their clients get error 12 and log in again).
+    /// </summary>
+    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
+    {
+        switch (command)
+        {
+            case "sessions":
+                var list = new JsonArray();
+                foreach (var session in Router.Sessions.OrderBy(s => s.Id))
+                {
+                    list.Add(new JsonObject
+                    {
+                        ["sessionId"] = session.Id,
+                        ["connectName"] = session.Account.ConnectName,
+                        ["networks"] = new JsonArray(session.Networks.Order().Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
+                        ["queued"] = session.QueuedCount,
+                        ["dropped"] = session.Dropped,
+                    });
+                }
+                return Task.FromResult<JsonNode?>(list);
+            case "expire-sessions":
+                var all = Router.Sessions;
+                foreach (var session in all) Router.Remove(session);
+                return Task.FromResult<JsonNode?>(JsonValue.Create(all.Count));
+            default:
+                throw new ArgumentException($"The webifi relay knows the commands 'sessions' and 'expire-sessions', not '{command}'.");
         }
     }
 

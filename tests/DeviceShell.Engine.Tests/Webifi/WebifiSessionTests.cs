@@ -236,6 +236,21 @@ public class WebifiSessionTests
         Assert.Equal(0, sender.BufferedCount);
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task After_error_12_the_client_logs_in_again_and_sends_what_was_refused(WebifiTransport transport)
+    {
+        await using var relay = await WebifiTestRelay.StartAsync();
+        var receiver = await relay.ConnectAsync(transport, "net1");
+        var sender = await relay.ConnectAsync(transport);
+        int oldId = sender.SessionId;
+        var expired = await relay.Relay.ControlAsync("expire-sessions", new System.Text.Json.Nodes.JsonObject(), CancellationToken.None);
+        Assert.Equal(2, expired!.GetValue<int>());
+        await sender.SendTextAsync("after expiry", toNetworks: new[] { "net1" });
+        Assert.NotEqual(oldId, sender.SessionId);
+        Assert.Equal("after expiry", Assert.Single(await receiver.ReceiveAsync(1, TestTimeouts.Long)).Data);
+    }
+
     [Fact]
     public async Task A_client_that_never_reads_keeps_relay_memory_bounded()
     {
