@@ -25,6 +25,13 @@
         # Gateway
 
         # Webifi
+        'Connect-Webifi'
+        'Disconnect-Webifi'
+        'Find-WebifiDevice'
+        'Get-WebifiErrorText'
+        'Receive-WebifiData'
+        'Send-WebifiData'
+        'Set-WebifiSession'
 
         # Pi link
 

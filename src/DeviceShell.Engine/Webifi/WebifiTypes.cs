@@ -138,3 +138,48 @@ public sealed record WebifiConnectOptions
     /// <summary>Longest pause between two reconnect attempts (they start at 100 ms and double).</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 }
+
+/// <summary>What Send-WebifiData -PassThru writes: one acknowledged send.</summary>
+public sealed class WebifiSendReceipt
+{
+    public WebifiSendReceipt(WebifiOutgoing message, int fromSessionId, DateTimeOffset acknowledgedAt)
+    {
+        Data = Encoding.UTF8.GetString(message.Data);
+        DataType = message.DataType;
+        ToNetwork = message.ToNetworks.ToArray();
+        ToSessionId = message.ToSessionIds.ToArray();
+        FromSessionId = fromSessionId;
+        AcknowledgedAt = acknowledgedAt;
+    }
+
+    public string Data { get; }
+
+    public string DataType { get; }
+
+    /// <summary>Empty together with <see cref="ToSessionId"/>: the sender's default networks.</summary>
+    public string[] ToNetwork { get; }
+
+    public int[] ToSessionId { get; }
+
+    public int FromSessionId { get; }
+
+    public DateTimeOffset AcknowledgedAt { get; }
+
+    public override string ToString() => Data;
+}
+
+/// <summary>An error code with its description (Get-WebifiErrorText).</summary>
+public sealed class WebifiErrorDescription
+{
+    public WebifiErrorDescription(int code, string text)
+    {
+        Code = code;
+        Text = text;
+    }
+
+    public int Code { get; }
+
+    public string Text { get; }
+
+    public override string ToString() => Text;
+}
