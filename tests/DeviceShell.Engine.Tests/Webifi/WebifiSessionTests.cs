@@ -66,8 +66,7 @@ public class WebifiSessionTests
     public async Task Hard_payloads_survive(WebifiTransport transport)
     {
         await using var relay = await WebifiTestRelay.StartAsync();
-        var receiver = await relay.ConnectAsync(transport, "net1");
-        var sender = await relay.ConnectAsync(transport);
+        var (receiver, sender) = await relay.ConnectPairAsync(transport);
         string[] payloads = { "~", "~~", "~t=1", "a~t=1b~t=1", "nul\0inside\0", "Grüße 世界 🙂", "", "=~-", "~c=t" };
         foreach (string payload in payloads) await sender.SendTextAsync(payload, "odd~type", new[] { "net1" });
         var received = await receiver.ReceiveAsync(payloads.Length);
@@ -84,8 +83,7 @@ public class WebifiSessionTests
     public async Task A_large_payload_is_delivered_and_one_over_the_limit_is_refused_clearly(WebifiTransport transport)
     {
         await using var relay = await WebifiTestRelay.StartAsync();
-        var receiver = await relay.ConnectAsync(transport, "net1");
-        var sender = await relay.ConnectAsync(transport);
+        var (receiver, sender) = await relay.ConnectPairAsync(transport);
         // The worst case for escaping: every byte is '~' and doubles on the wire.
         var large = Enumerable.Repeat((byte)'~', 1024 * 1024).ToArray();
         await sender.SendAsync(new WebifiOutgoing(large, "big", new[] { "net1" }, Array.Empty<int>())).Within(TestTimeouts.Long);
@@ -123,8 +121,7 @@ public class WebifiSessionTests
     public async Task Networks_change_while_running(WebifiTransport transport)
     {
         await using var relay = await WebifiTestRelay.StartAsync();
-        var listener = await relay.ConnectAsync(transport, "net1");
-        var sender = await relay.ConnectAsync(transport);
+        var (listener, sender) = await relay.ConnectPairAsync(transport);
         await listener.SetNetworksAsync(new[] { "net2" }).Within();
         Assert.Equal(new[] { "net2" }, listener.Networks);
         await sender.SendTextAsync("old", toNetworks: new[] { "net1" });
@@ -241,8 +238,7 @@ public class WebifiSessionTests
     public async Task After_error_12_the_client_logs_in_again_and_sends_what_was_refused(WebifiTransport transport)
     {
         await using var relay = await WebifiTestRelay.StartAsync();
-        var receiver = await relay.ConnectAsync(transport, "net1");
-        var sender = await relay.ConnectAsync(transport);
+        var (receiver, sender) = await relay.ConnectPairAsync(transport);
         int oldId = sender.SessionId;
         var expired = await relay.Relay.ControlAsync("expire-sessions", new System.Text.Json.Nodes.JsonObject(), CancellationToken.None);
         Assert.Equal(2, expired!.GetValue<int>());
@@ -275,5 +271,45 @@ public class WebifiSessionTests
     {
         using var response = await http.PostAsync(uri, new ByteArrayContent(Encoding.UTF8.GetBytes(body))).Within();
         return TildeCodec.Decode(await response.Content.ReadAsByteArrayAsync());
+    }
+}
+
+/// <summary>Encryption: the relay serves HTTPS/WSS with a self-signed certificate made in-process; the client trusts exactly that one.</summary>
+public class WebifiEncryptionTests
+{
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSigned()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=DeviceShell Webifi test relay", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        // Kestrel needs the key in a form every platform accepts: round-trip through PKCS#12.
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+    }
+
+    [Theory]
+    [InlineData(WebifiTransport.WebSocket)]
+    [InlineData(WebifiTransport.LongPolling)]
+    public async Task Data_flows_over_TLS_when_the_client_trusts_the_relay_certificate(WebifiTransport transport)
+    {
+        using var certificate = SelfSigned();
+        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { Certificate = certificate });
+        var receiver = await relay.ConnectAsync(relay.ClientOptions(transport, "net1") with { UseEncryption = true, TrustedCertificate = certificate });
+        var sender = await relay.ConnectAsync(relay.ClientOptions(transport) with { UseEncryption = true, TrustedCertificate = certificate });
+        await sender.SendTextAsync("secret handshake", toNetworks: new[] { "net1" });
+        Assert.Equal("secret handshake", Assert.Single(await receiver.ReceiveAsync(1)).Data);
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_is_a_connection_error()
+    {
+        using var certificate = SelfSigned();
+        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { Certificate = certificate });
+        var error = await Assert.ThrowsAsync<DeviceException>(() => WebifiSession.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket) with { UseEncryption = true }).Within());
+        Assert.Equal(("WebifiConnectionFailed", DeviceErrorKind.Connection), (error.ErrorId, error.Kind));
     }
 }

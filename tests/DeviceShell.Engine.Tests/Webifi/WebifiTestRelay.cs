@@ -65,6 +65,10 @@ internal sealed class WebifiTestRelay : IAsyncDisposable
     public async Task<WebifiSession> ConnectAsync(WebifiTransport transport, params string[] networks) =>
         await ConnectAsync(ClientOptions(transport, networks));
 
+    /// <summary>A receiver listening to net1 and a sender with no networks of its own.</summary>
+    public async Task<(WebifiSession Receiver, WebifiSession Sender)> ConnectPairAsync(WebifiTransport transport) =>
+        (await ConnectAsync(transport, "net1"), await ConnectAsync(transport));
+
     public async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options)
     {
         var session = await WebifiSession.ConnectAsync(options).Within();
