@@ -41,7 +41,20 @@ public sealed class WebifiRelayOptions
     public IReadOnlyList<WebifiAccount> Accounts { get; init; } = new[] { WebifiAccount.Default };
 
     /// <summary>Options from the Lab's <c>--webifi-*</c> settings.</summary>
+    /// <exception cref="ArgumentException">A setting is malformed (the Lab host reports it and exits).</exception>
     public static WebifiRelayOptions From(LabSimulatorOptions options)
+    {
+        try
+        {
+            return Read(options);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException(ex.Message, ex);
+        }
+    }
+
+    private static WebifiRelayOptions Read(LabSimulatorOptions options)
     {
         var defaults = new WebifiRelayOptions();
         string? accounts = options.Setting("accounts");
