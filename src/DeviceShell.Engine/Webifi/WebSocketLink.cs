@@ -148,7 +148,7 @@ internal sealed class WebSocketLink : WebifiLink
         {
             await _socket.SendAsync(frame, type, true, BrokenToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
             var lost = Lost(ex.Message, ex);
             Break(lost);

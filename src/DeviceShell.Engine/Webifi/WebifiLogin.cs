@@ -94,11 +94,12 @@ internal static class WebifiLogin
         int separator = deviceId.IndexOf('s', StringComparison.Ordinal);
         int sessionId = separator > 0 && int.TryParse(deviceId.AsSpan(0, separator), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : -1;
         var hosts = options.UseEncryption ? names : ips;
-        string http0 = options.UseEncryption ? "https" : "http";
-        return new WebifiCredentials(deviceId, sessionId,
-            new Uri($"{http0}://{hosts[0]}/"), new Uri($"{http0}://{hosts[1]}/"),
-            new Uri($"{(options.UseEncryption ? "wss" : "ws")}://{hosts[0]}/api/WebSocket"),
-            ReadErrorTable(fields));
+        string scheme = options.UseEncryption ? "https" : "http";
+        if (!Uri.TryCreate($"{scheme}://{hosts[0]}/", UriKind.Absolute, out var upload)
+            || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out var download)
+            || !Uri.TryCreate($"{(options.UseEncryption ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
+            throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
+        return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields));
     }
 
     /// <summary>From the first key named <c>0</c> to the end, every field is "code → description".</summary>

@@ -36,6 +36,7 @@ public sealed class WebifiSession : DeviceSession
     private int _sessionId = -1;
     private long _downloadTimeoutTicks;
     private long _reconnects;
+    private volatile DeviceException? _refused;
 
     private WebifiSession(WebifiConnectOptions options)
         : base(DeviceWorld.Webifi, options.Server.GetLeftPart(UriPartial.Authority))
@@ -137,6 +138,7 @@ public sealed class WebifiSession : DeviceSession
                 $"The payload has {message.Data.Length} bytes; a Webifi message may have at most {_options.MaxPayloadBytes}.", message);
         if (_closing.IsCancellationRequested)
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session is closed.", this);
+        if (_refused is not null) throw _refused;
         var pending = new PendingSend(message);
         lock (_gate) { _outgoing.AddLast(pending); }
         _outgoingSignal.Release();
@@ -259,8 +261,11 @@ public sealed class WebifiSession : DeviceSession
             }
             catch (DeviceException ex) when (ex.Kind == DeviceErrorKind.Authentication)
             {
+                // The account changed under us: retrying cannot help, and waiting sends must not hang.
+                _refused = ex;
                 OnReport(WebifiErrorCode.InvalidCredentials, "login");
                 SetState(DeviceSessionState.Disconnected);
+                FailQueued(ex);
                 return null;
             }
             catch (Exception ex) when (ex is DeviceException or HttpRequestException or WebSocketException or IOException
@@ -314,9 +319,14 @@ public sealed class WebifiSession : DeviceSession
                 }
             }
         }
-        catch (Exception ex) when (ex is DeviceException or OperationCanceledException or TaskCanceledException or ObjectDisposedException)
+        catch (OperationCanceledException)
         {
             // The link broke (the batch stays queued) or the session is closing.
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, the cure is the same: drop this link and log in again; the batch stays queued.
+            link.Break(ex);
         }
     }
 
@@ -359,16 +369,20 @@ public sealed class WebifiSession : DeviceSession
             await link.CloseAsync(limit.Token).ConfigureAwait(false);
             await link.DisposeAsync().ConfigureAwait(false);
         }
+        FailQueued(new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session was closed before the relay acknowledged this send.", this));
+        Messages.Dispose();
+        _http.Dispose();
+    }
+
+    private void FailQueued(DeviceException reason)
+    {
         List<PendingSend> unsent;
         lock (_gate)
         {
             unsent = _outgoing.ToList();
             _outgoing.Clear();
         }
-        foreach (var pending in unsent)
-            pending.Acknowledged.TrySetException(new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session was closed before the relay acknowledged this send.", this));
-        Messages.Dispose();
-        _http.Dispose();
+        foreach (var pending in unsent) pending.Acknowledged.TrySetException(reason);
     }
 
     public override string ToString() => $"Webifi session {Id} ({ConnectName}@{Endpoint}, {Transport}, session id {SessionId}, {State})";

@@ -248,6 +248,21 @@ public class WebifiSessionTests
     }
 
     [Fact]
+    public async Task A_login_refused_after_a_restart_fails_the_queued_sends_instead_of_retrying()
+    {
+        await using var relay = await WebifiTestRelay.StartAsync();
+        var session = await relay.ConnectAsync(WebifiTransport.WebSocket, "net1");
+        var otherAccount = new WebifiRelayOptions { Accounts = new[] { new WebifiAccount("someone", "else", new[] { "net1" }) } };
+        await relay.RestartAsync(TimeSpan.FromMilliseconds(300), otherAccount);
+        // Queued while reconnecting, or refused at once when the session already gave up: either way a clear error.
+        var error = await Assert.ThrowsAsync<DeviceException>(() => session.SendAsync(WebifiOutgoing.Text("never delivered")).Within(TestTimeouts.Long));
+        Assert.Equal("WebifiAuthenticationFailed", error.ErrorId);
+        Assert.Equal(DeviceSessionState.Disconnected, session.State);
+        Assert.Equal(WebifiErrorCode.InvalidCredentials, session.LastError?.Code);
+        Assert.Throws<DeviceException>(() => { _ = session.SendAsync(WebifiOutgoing.Text("later")); });
+    }
+
+    [Fact]
     public async Task A_client_that_never_reads_keeps_relay_memory_bounded()
     {
         var options = new WebifiRelayOptions { MailboxCapacity = 200, MailboxBytes = 256 * 1024 };

@@ -35,11 +35,11 @@ internal sealed class WebifiTestRelay : IAsyncDisposable
     }
 
     /// <summary>Stops the relay (as a crash would, every client loses its connection) and starts a new one on the same port.</summary>
-    public async Task RestartAsync(TimeSpan downtime)
+    public async Task RestartAsync(TimeSpan downtime, WebifiRelayOptions? options = null)
     {
         await Relay.DisposeAsync().AsTask().Within();
         await Task.Delay(downtime);
-        Relay = new WebifiRelay(Options);
+        Relay = new WebifiRelay(options ?? Options);
         await Relay.StartAsync(LabSimulatorOptions.Loopback(Port), CancellationToken.None).Within();
     }
 
