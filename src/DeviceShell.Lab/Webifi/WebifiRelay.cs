@@ -19,6 +19,18 @@ namespace DeviceShell.Lab.Webifi;
 /// (default: webifi / pswd with networks net1, net2, lab). Plain HTTP unless a certificate is given.
 /// Stopping is orderly: every connection finishes the message in hand, writes out its mailbox and closes,
 /// so a message is either acknowledged and delivered or not acknowledged (and sent again by the client).
+/// Choices where the public material says UNKNOWN (webifi.md §10), made so that clients get a clear answer:
+/// <list type="bullet">
+/// <item>networks and session ids together: the union of recipients, one copy each (see <see cref="RelayRouter"/>);</item>
+/// <item>a network the account does not have, or an unknown session id: <c>e=2</c> for the send (the rest is delivered);
+/// listen-to networks the account does not have: <c>e=5</c>, the known ones are set;</item>
+/// <item>a second held /Download of one session: the new request gets <c>e=18</c>, the held one stays;</item>
+/// <item>/CancelDownload answers <c>~e=0</c>; a stray <c>~id</c> over an authenticated WebSocket is answered <c>rt=a</c> again;
+/// a message with an unknown first key or bad tilde encoding gets <c>rt=s e=7</c>;</item>
+/// <item>payloads are bytes and pass through untouched (including bytes ≥ 0x80); client frames may be text or binary;</item>
+/// <item>a message larger than <see cref="WebifiRelayOptions.MaxMessageBytes"/> (1 MiB by default): <c>e=7</c>, and over
+/// WebSocket the socket is closed (MessageTooBig), since the rest of the stream cannot be trusted.</item>
+/// </list>
 /// </summary>
 [LabSimulator("webifi", "Webifi relay: credentials, WebSocket and long polling")]
 public sealed class WebifiRelay : ILabSimulator, ILabControllable

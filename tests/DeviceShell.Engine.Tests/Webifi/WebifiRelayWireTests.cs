@@ -115,6 +115,27 @@ public class WebifiRelayWireTests
     }
 
     [Fact]
+    public async Task Oversized_messages_get_error_7_on_both_transports()
+    {
+        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { MaxMessageBytes = 1000 });
+        using var http = new HttpClient();
+        string id = await LoginAsync(http, relay);
+        string big = new('x', 3 * relay.Options.MaxEncodedBytes);
+        Assert.Equal("~e=7", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "Upload"), $"~id={id}~d={big}~z=0")));
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{relay.Port}/api/WebSocket"), CancellationToken.None).Within();
+        var frames = new FrameReader(socket);
+        await SendTextAsync(socket, $"~id={id}~t=1");
+        Assert.Equal("~rt=a~e=0~t=1", await frames.NextAsync());
+        await SendTextAsync(socket, $"~d={big}~t=1");
+        Assert.Equal("~rt=s~e=7~t=1", await frames.NextAsync());
+        var closing = await socket.ReceiveAsync(new byte[16], CancellationToken.None).WaitAsync(TestTimeouts.Short);
+        Assert.Equal(WebSocketMessageType.Close, closing.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, closing.CloseStatus);
+    }
+
+    [Fact]
     public async Task Idle_sessions_expire_with_error_12()
     {
         await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromMilliseconds(200) });
