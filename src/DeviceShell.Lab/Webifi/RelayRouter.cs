@@ -50,6 +50,8 @@ internal sealed class RelayRouter
     private readonly Dictionary<int, RelaySession> _byId = new();
     private readonly Dictionary<string, RelaySession> _byDeviceId = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Account, string Network), Queue<RelayDelivery>> _parked = new();
+    /// <summary>Who listens to what, so routing costs the number of listeners rather than the number of sessions.</summary>
+    private readonly Dictionary<(string Account, string Network), HashSet<RelaySession>> _listeners = new();
     private readonly IReadOnlyList<WebifiAccount> _accounts;
     private readonly WebifiRelayOptions _options;
     private readonly DateTime _graceEnds;
@@ -111,6 +113,7 @@ internal sealed class RelayRouter
         lock (_gate)
         {
             _byId.Remove(session.Id);
+            Listen(session, new HashSet<string>());
             _byDeviceId.Remove(session.DeviceId);
         }
         session.CancelDownload(WebifiErrorCode.SessionExpired);
@@ -132,7 +135,7 @@ internal sealed class RelayRouter
         var known = names.Where(n => session.Account.Networks.Contains(n, StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);
         lock (_gate)
         {
-            session.Networks = known;
+            Listen(session, known);
             if (DateTime.UtcNow < _graceEnds)
             {
                 foreach (string network in known)
@@ -180,14 +183,15 @@ internal sealed class RelayRouter
                 code = WebifiErrorCode.NotDelivered;
                 continue;
             }
-            bool anyListener = false;
-            foreach (var session in _byId.Values)
+            if (_listeners.TryGetValue((from.Account.ConnectName, network), out var listeners))
             {
-                if (session.Account != from.Account || !session.Networks.Contains(network)) continue;
-                anyListener = true;
-                if (session != from) recipients.Add(session);
+                foreach (var session in listeners)
+                    if (session != from) recipients.Add(session);
             }
-            if (!anyListener) Park(from.Account.ConnectName, network, delivery);
+            else
+            {
+                Park(from.Account.ConnectName, network, delivery);
+            }
         }
         foreach (string text in group.SessionIds)
         {
@@ -199,6 +203,23 @@ internal sealed class RelayRouter
         }
         foreach (var recipient in recipients) recipient.Enqueue(delivery);
         return code;
+    }
+
+    /// <summary>Replaces a session's networks in the listener index. Called under the routing lock.</summary>
+    private void Listen(RelaySession session, IReadOnlySet<string> networks)
+    {
+        foreach (string network in session.Networks)
+        {
+            var key = (session.Account.ConnectName, network);
+            if (_listeners.TryGetValue(key, out var listeners) && listeners.Remove(session) && listeners.Count == 0) _listeners.Remove(key);
+        }
+        session.Networks = networks;
+        foreach (string network in networks)
+        {
+            var key = (session.Account.ConnectName, network);
+            if (!_listeners.TryGetValue(key, out var listeners)) _listeners[key] = listeners = new HashSet<RelaySession>();
+            listeners.Add(session);
+        }
     }
 
     private void Park(string account, string network, RelayDelivery delivery)
