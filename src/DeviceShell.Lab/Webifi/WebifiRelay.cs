@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Webifi;
 using DeviceShell.Lab.Hosting;
@@ -117,11 +118,11 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             await WriteAsync(context, answer).ConfigureAwait(false);
             return;
         }
-        // The address the client reached us on is the one it can use for the WebSocket and long polling.
-        string host = context.Request.Host.Value ?? "127.0.0.1";
+        var (ip, name) = Addresses(context);
         TildeCodec.AppendField(answer, "e", WebifiErrorCode.Success);
         TildeCodec.AppendField(answer, "id", session.DeviceId);
-        foreach (string key in new[] { "ip", "ip", "dn", "dn" }) TildeCodec.AppendField(answer, key, host);
+        foreach (string key in new[] { "ip", "ip" }) TildeCodec.AppendField(answer, key, ip);
+        foreach (string key in new[] { "dn", "dn" }) TildeCodec.AppendField(answer, key, name);
         if (fields.Find("ec") == "1")
         {
             foreach (var (code, text) in WebifiErrorCode.DefaultDescriptions)
@@ -129,6 +130,22 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
         _log.LogInformation("Session {Session} logged in as {ConnectName}", session.Id, session.Account.ConnectName);
         await WriteAsync(context, answer).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Where the client should go next: the address it reached us on. <c>ip</c> must be an IP literal for the official
+    /// libraries (with <c>:port</c> unless it is the default one), so a host name in the Host header is replaced by the
+    /// local address of the connection; <c>dn</c> (used with TLS) keeps the host name, so certificates match.
+    /// </summary>
+    private static (string Ip, string Name) Addresses(HttpContext context)
+    {
+        var host = context.Request.Host;
+        string name = host.HasValue ? host.Value! : "127.0.0.1";
+        if (IPAddress.TryParse(host.Host.Trim('[', ']'), out _)) return (name, name);
+        var local = context.Connection.LocalIpAddress ?? IPAddress.Loopback;
+        if (local.IsIPv4MappedToIPv6) local = local.MapToIPv4();
+        string literal = local.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{local}]" : local.ToString();
+        return (host.Port is int port ? $"{literal}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : literal, name);
     }
 
     private async Task WebSocketAsync(HttpContext context)

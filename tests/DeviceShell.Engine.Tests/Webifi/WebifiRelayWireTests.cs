@@ -30,6 +30,11 @@ public class WebifiRelayWireTests
         Assert.Equal("Invalid connect name or connect password", answer.Find("8"));
 
         Assert.Equal("~e=8", Encoding.ASCII.GetString(await RawAsync(http, relay.Server, "~p=1~cn=webifi~cp=nope~ec=1")));
+
+        // Reached by a host name (as connect.webifi.me would be): ip stays an IP literal, dn keeps the name.
+        var byName = await PostAsync(http, new Uri($"http://localhost:{relay.Port}/"), "~p=1~cn=webifi~cp=pswd");
+        Assert.All(byName.FindAll("ip"), ip => Assert.Equal($"127.0.0.1:{relay.Port}", ip));
+        Assert.All(byName.FindAll("dn"), dn => Assert.Equal($"localhost:{relay.Port}", dn));
         Assert.Equal("~e=7", Encoding.ASCII.GetString(await RawAsync(http, relay.Server, "not tilde")));
     }
 
