@@ -77,6 +77,9 @@ internal sealed class RelaySession
 
     public DateTime LastSeen => new(Interlocked.Read(ref _lastSeenTicks), DateTimeKind.Utc);
 
+    /// <summary>The client collects its data with /Download (set at its first held download).</summary>
+    public bool PollsLongly { get; set; }
+
     public void Touch() => Interlocked.Exchange(ref _lastSeenTicks, DateTime.UtcNow.Ticks);
 
     public void AttachWebSocket()

@@ -197,6 +197,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             await WriteCodeAsync(context, Router.SetNetworks(session, networks)).ConfigureAwait(false);
             return;
         }
+        session.PollsLongly = true;
         var held = session.HoldDownload();
         if (held is null)
         {
@@ -331,6 +332,18 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
     }
 
+    /// <summary>
+    /// Long-polling clients between two downloads still have data here: while stopping, downloads answer at once,
+    /// so give them a moment to collect it.
+    /// </summary>
+    private async Task LetLongPollingDrainAsync(TimeSpan limit)
+    {
+        if (_router is null) return;
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline && _router.Sessions.Any(s => s.QueuedCount > 0 && !s.Ended.IsCancellationRequested && s.PollsLongly))
+            await Task.Delay(20).ConfigureAwait(false);
+    }
+
     /// <summary>Stops in order: no connection takes new messages, every mailbox is written out, sockets close, Kestrel stops.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -339,6 +352,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         var connections = _webSockets.Keys.ToList();
         await Task.WhenAll(connections.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
         await Task.WhenAll(connections.Select(c => c.FlushAndCloseAsync(CloseTimeout))).ConfigureAwait(false);
+        await LetLongPollingDrainAsync(CloseTimeout).ConfigureAwait(false);
         if (_app is not null)
         {
             using (var limit = new CancellationTokenSource(CloseTimeout))
