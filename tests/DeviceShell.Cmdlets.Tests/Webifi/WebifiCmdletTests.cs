@@ -85,6 +85,28 @@ public sealed class WebifiCmdletTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sends_made_while_the_relay_is_down_wait_in_the_queue_and_arrive_after_the_reconnect()
+    {
+        var receiver = Connect(("Network", new[] { "lab" }));
+        var sender = Connect();
+        await _relay.DisposeAsync().AsTask().WaitAsync(TestSupport.Short);
+
+        var send = CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "queued" }), ("ToNetwork", new[] { "lab" }), ("TimeoutSec", 0.3), ("Session", sender));
+        Assert.Empty(send.Errors);
+        Assert.Contains(send.Warnings, w => w.Contains("1 message(s) are not acknowledged yet", StringComparison.Ordinal));
+        Assert.Equal(1, sender.BufferedCount);
+
+        _relay = new WebifiRelay(new WebifiRelayOptions());
+        await _relay.StartAsync(LabSimulatorOptions.Loopback(_server.Port), CancellationToken.None).WaitAsync(TestSupport.Short);
+        var receive = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("Count", 1), ("TimeoutSec", 10.0), ("Session", receiver));
+        Assert.Equal("queued", Assert.IsType<WebifiMessage>(Assert.Single(receive.Objects)).Data);
+        // The acknowledgement reaches the sender just after the data reached the receiver.
+        var deadline = DateTime.UtcNow + TestSupport.Short;
+        while (sender.BufferedCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(0, sender.BufferedCount);
+    }
+
+    [Fact]
     public void A_wrong_password_is_a_terminating_AuthenticationError()
     {
         var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential("bad")), ("Server", _server));
