@@ -54,6 +54,11 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     /// <summary>A relay with these options instead of the ones from the Lab command line (tests, benchmarks).</summary>
     public WebifiRelay(WebifiRelayOptions options) => _options = options;
 
+    private long _loginRequests;
+
+    /// <summary>Credentials requests answered so far (accepted or not).</summary>
+    public long LoginRequests => Interlocked.Read(ref _loginRequests);
+
     /// <summary>Logged-in sessions that have not expired or closed.</summary>
     public int SessionCount => Router.Count;
 
@@ -107,6 +112,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     /// <summary><c>~p=1~cn=…~cp=…~ec=1</c> → <c>~e=0~id=…~ip=…~ip=…~dn=…~dn=…</c> and the error table last, or <c>~e=8</c>.</summary>
     private async Task CredentialsAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _loginRequests);
         var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
         if (fields is null) return;
         var session = Router.Login(fields.Find("cn") ?? "", fields.Find("cp") ?? "");

@@ -159,6 +159,8 @@ public class WebifiSessionTests
         Assert.Equal(("WebifiAuthenticationFailed", DeviceErrorKind.Authentication), (error.ErrorId, error.Kind));
         Assert.Contains("error 8", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong", error.Message, StringComparison.Ordinal);
+        await Task.Delay(300);
+        Assert.Equal(1, relay.Relay.LoginRequests); // no retry storm
         Assert.Equal(0, relay.Relay.SessionCount);
     }
 
@@ -191,9 +193,14 @@ public class WebifiSessionTests
     public async Task Keep_alives_keep_an_idle_WebSocket_up()
     {
         await using var relay = await WebifiTestRelay.StartAsync();
-        var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with { KeepAliveInterval = TimeSpan.FromMilliseconds(100) });
+        // Without rt=k answers the link would break after the first keep-alive plus the reply timeout.
+        var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with
+        {
+            KeepAliveInterval = TimeSpan.FromMilliseconds(100),
+            ReplyTimeout = TimeSpan.FromSeconds(1),
+        });
         long uploads = session.UploadCount;
-        await Task.Delay(600);
+        await Task.Delay(1500);
         Assert.Equal(DeviceSessionState.Connected, session.State);
         Assert.Equal(0, session.Reconnects);
         Assert.Equal(uploads, session.UploadCount); // keep-alives are not uploads
