@@ -24,11 +24,22 @@ internal static class WebifiLogin
         })
         { Timeout = Timeout.InfiniteTimeSpan };
 
-    /// <summary>The system's verdict, except that the one trusted certificate is accepted with a chain error.</summary>
+    /// <summary>
+    /// The system's verdict; with <paramref name="trusted"/>, a certificate the system does not trust is accepted when
+    /// its chain ends in that certificate (a self-signed relay certificate, or a private CA). Name errors are never accepted.
+    /// </summary>
     public static RemoteCertificateValidationCallback CertificateCheck(X509Certificate2? trusted) =>
-        (_, certificate, _, errors) => errors == SslPolicyErrors.None
-            || (trusted is not null && certificate is not null && errors == SslPolicyErrors.RemoteCertificateChainErrors
-                && certificate.GetCertHashString() == trusted.GetCertHashString());
+        (_, certificate, _, errors) =>
+        {
+            if (errors == SslPolicyErrors.None) return true;
+            if (trusted is null || certificate is null || errors != SslPolicyErrors.RemoteCertificateChainErrors) return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(trusted);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            using var server = new X509Certificate2(certificate);
+            return chain.Build(server);
+        };
 
     public static async Task<List<TildeField>> PostAsync(HttpClient http, Uri uri, List<byte> body, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -120,7 +120,7 @@ public sealed record WebifiConnectOptions
     /// <summary>HTTPS for the credentials, then WSS or HTTPS to the <c>dn</c> host names of the answer.</summary>
     public bool UseEncryption { get; init; }
 
-    /// <summary>Also trust this certificate (a self-hosted relay's self-signed certificate); the system store is always used.</summary>
+    /// <summary>Also trust certificates that chain to this one (a self-hosted relay's self-signed certificate or private CA); the system store is always used.</summary>
     public X509Certificate2? TrustedCertificate { get; init; }
 
     /// <summary>How long the relay holds a long-polling download (10 to 1800 s, like the Python library).</summary>

@@ -45,6 +45,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     private RelayRouter? _router;
     private WebApplication? _app;
     private Task? _expiry;
+    private string? _certificateFile;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public WebifiRelay()
@@ -106,7 +107,16 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         _expiry = ExpireLoopAsync(relayOptions.SessionTimeout, _stopping.Token);
         _log.LogInformation("Webifi relay listening on {Scheme}://{Address}:{Port} with {Accounts} account(s)",
             relayOptions.Certificate is null ? "http" : "https", options.Address, port, relayOptions.Accounts.Count);
-        return new LabSimulatorEndpoint(options.Address.ToString(), port);
+        string? certificateFile = null;
+        if (relayOptions.Certificate is not null)
+        {
+            _certificateFile =null;
+            // The public part, for clients to trust (Connect-Webifi -CaCertificate), like the gateway's CA file.
+            certificateFile = Path.Combine(Path.GetTempPath(), $"deviceshell-webifi-{port}.crt");
+            await File.WriteAllTextAsync(certificateFile, relayOptions.Certificate.ExportCertificatePem(), cancellationToken).ConfigureAwait(false);
+        }
+        _certificateFile = certificateFile;
+        return new LabSimulatorEndpoint(options.Address.ToString(), port, certificateFile);
     }
 
     /// <summary><c>~p=1~cn=…~cp=…~ec=1</c> → <c>~e=0~id=…~ip=…~ip=…~dn=…~dn=…</c> and the error table last, or <c>~e=8</c>.</summary>
@@ -377,6 +387,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
         _abort.Cancel();
         if (_expiry is not null) await _expiry.ConfigureAwait(false);
+        if (_certificateFile is not null) File.Delete(_certificateFile);
         _log.LogInformation("Webifi relay stopped");
     }
 }

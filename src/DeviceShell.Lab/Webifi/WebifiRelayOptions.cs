@@ -7,7 +7,8 @@ namespace DeviceShell.Lab.Webifi;
 /// <summary>
 /// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
-/// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS).
+/// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
+/// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate).
 /// </summary>
 public sealed class WebifiRelayOptions
 {
@@ -64,9 +65,28 @@ public sealed class WebifiRelayOptions
             Accounts = accounts is null ? defaults.Accounts : WebifiAccount.Load(accounts),
             MaxMessageBytes = Number(options, "max-message-bytes") is double bytes ? (int)bytes : defaults.MaxMessageBytes,
             SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
-            Certificate = certificate is null ? null
-                : new X509Certificate2(certificate, options.Setting("certificate-password")),
+            Certificate = certificate switch
+            {
+                null => null,
+                "self-signed" => CreateSelfSignedCertificate(),
+                _ => new X509Certificate2(certificate, options.Setting("certificate-password")),
+            },
         };
+    }
+
+    /// <summary>A certificate for IP 127.0.0.1 and DNS localhost, valid for a week, with its private key.</summary>
+    public static X509Certificate2 CreateSelfSignedCertificate()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new CertificateRequest("CN=DeviceShell Webifi relay", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(7));
+        // Through PKCS#12 so that Kestrel can use the key on every platform.
+        return new X509Certificate2(created.Export(X509ContentType.Pfx));
     }
 
     private static double? Number(LabSimulatorOptions options, string name)

@@ -43,6 +43,11 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
     [Parameter]
     public SwitchParameter UseEncryption { get; set; }
 
+    /// <summary>A certificate file (PEM or DER) to trust besides the system store: a self-hosted relay's own certificate or its CA.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificate { get; set; }
+
     [Parameter]
     [ValidateRange(10, 1800)]
     public double DownloadTimeoutSec { get; set; } = 120;
@@ -59,6 +64,20 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
             ThrowFailure(new DeviceException(DeviceErrorKind.InvalidArgument, "WebifiBadServer", $"-Server must be an http:// or https:// address, not '{Server}'.", Server));
             return;
         }
+        System.Security.Cryptography.X509Certificates.X509Certificate2? trusted = null;
+        if (CaCertificate is not null)
+        {
+            string path = GetUnresolvedProviderPathFromPSPath(CaCertificate);
+            try
+            {
+                trusted = new System.Security.Cryptography.X509Certificates.X509Certificate2(path);
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException)
+            {
+                ThrowFailure(new DeviceException(DeviceErrorKind.InvalidArgument, "WebifiBadCertificate", $"'{path}' is not a certificate file (PEM or DER): {ex.Message}", path, ex));
+                return;
+            }
+        }
         string connectName = Credential.UserName.TrimStart('\\');
         var options = new WebifiConnectOptions
         {
@@ -70,6 +89,7 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
             Discoverable = !NotDiscoverable,
             Transport = Transport == "LongPolling" ? WebifiTransport.LongPolling : WebifiTransport.WebSocket,
             UseEncryption = UseEncryption,
+            TrustedCertificate = trusted,
             DownloadTimeout = TimeSpan.FromSeconds(DownloadTimeoutSec),
         };
         WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Requesting credentials for connect name '{0}' from {1}, then {2}{3}.",

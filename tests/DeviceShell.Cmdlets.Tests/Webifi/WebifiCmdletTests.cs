@@ -107,6 +107,30 @@ public sealed class WebifiCmdletTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UseEncryption_with_the_relays_certificate_file()
+    {
+        await using var tlsRelay = new WebifiRelay(new WebifiRelayOptions { Certificate = WebifiRelayOptions.CreateSelfSignedCertificate() });
+        var endpoint = await tlsRelay.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).WaitAsync(TestSupport.Short);
+        var server = new Uri($"https://127.0.0.1:{endpoint.Port}/");
+        Assert.True(File.Exists(endpoint.CaCertificate));
+
+        var untrusted = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("UseEncryption", true));
+        Assert.Equal("WebifiConnectionFailed", untrusted.TerminatingError?.FullyQualifiedErrorId);
+
+        var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("UseEncryption", true), ("CaCertificate", endpoint.CaCertificate));
+        Assert.Null(run.TerminatingError);
+        var session = Assert.IsType<WebifiSession>(Assert.Single(run.Objects));
+        _sessions.Add(session);
+        Assert.True(session.UseEncryption);
+        Assert.Empty(CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "over TLS" }), ("ToSessionId", new[] { session.SessionId }), ("Session", session)).Errors);
+        var received = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("Count", 1), ("TimeoutSec", 5.0), ("Session", session));
+        Assert.Equal("over TLS", Assert.IsType<WebifiMessage>(Assert.Single(received.Objects)).Data);
+
+        var bad = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("UseEncryption", true), ("CaCertificate", "/nonexistent/relay.crt"));
+        Assert.Equal("WebifiBadCertificate", bad.TerminatingError?.FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void A_wrong_password_is_a_terminating_AuthenticationError()
     {
         var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential("bad")), ("Server", _server));

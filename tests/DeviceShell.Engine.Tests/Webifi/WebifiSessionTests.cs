@@ -299,19 +299,7 @@ public class WebifiSessionTests
 /// <summary>Encryption: the relay serves HTTPS/WSS with a self-signed certificate made in-process; the client trusts exactly that one.</summary>
 public class WebifiEncryptionTests
 {
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSigned()
-    {
-        using var key = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=DeviceShell Webifi test relay", key,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
-        names.AddIpAddress(System.Net.IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-        // Kestrel needs the key in a form every platform accepts: round-trip through PKCS#12.
-        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
-            certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
-    }
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSigned() => WebifiRelayOptions.CreateSelfSignedCertificate();
 
     [Theory]
     [InlineData(WebifiTransport.WebSocket)]
