@@ -55,6 +55,13 @@
         'Add-LabGatewayDevice'
 
         # Webifi
+        'Connect-Webifi'
+        'Disconnect-Webifi'
+        'Find-WebifiDevice'
+        'Get-WebifiErrorText'
+        'Receive-WebifiData'
+        'Send-WebifiData'
+        'Set-WebifiSession'
 
         # Pi link
         'Start-PiButtonServer'

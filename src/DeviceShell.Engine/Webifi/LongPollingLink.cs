@@ -1,0 +1,144 @@
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Engine.Webifi;
+
+/// <summary>
+/// The HTTP long-polling transport (webifi.md §3.3): data goes up with <c>/Upload</c> (several queued messages per
+/// request, each its own group, never merged), a held <c>/Download</c> brings data down, and <c>/CancelDownload</c>
+/// ends the session. Networks are set with a <c>/Download</c> that carries <c>~n</c> fields, which the relay answers
+/// at once (4/5); unlike the Python library we do not cancel the held download for that.
+/// </summary>
+internal sealed class LongPollingLink : WebifiLink
+{
+    private const int DefaultHoldSeconds = 120;
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
+
+    private readonly HttpClient _http;
+    private Task? _reader;
+
+    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report)
+        : base(credentials, options, counters, deliver, report) => _http = http;
+
+    private Uri Upload => new(Credentials.UploadBase, "Upload");
+
+    private Uri Download => new(Credentials.DownloadBase, "Download");
+
+    private Uri Cancel => new(Credentials.UploadBase, "CancelDownload");
+
+    public override async Task<int> OpenAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)
+    {
+        int code = networks.Count > 0 ? await SetNetworksAsync(networks, cancellationToken).ConfigureAwait(false) : WebifiErrorCode.NetworksSet;
+        if (code == WebifiErrorCode.SessionExpired)
+            throw new DeviceException(DeviceErrorKind.Connection, "WebifiSessionExpired", "The relay refused the new device id (error 12).");
+        _reader = Task.Run(DownloadLoopAsync);
+        return code;
+    }
+
+    public override async Task<int> SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)
+    {
+        var body = Body();
+        foreach (string network in networks) TildeCodec.AppendField(body, "n", network);
+        TildeCodec.AppendField(body, "z", Counters.NextDownload());
+        return await PostCodeAsync(Download, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken)
+    {
+        var body = Body();
+        foreach (var outgoing in batch) outgoing.AppendTo(body);
+        TildeCodec.AppendField(body, "z", Counters.NextUpload());
+        int code = await PostCodeAsync(Upload, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+        return Enumerable.Repeat(code, batch.Count).ToArray();
+    }
+
+    public override async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        if (IsBroken) return;
+        var body = Body();
+        TildeCodec.AppendField(body, "ts", "1");
+        TildeCodec.AppendField(body, "z", Counters.NextUpload());
+        try
+        {
+            await PostCodeAsync(Cancel, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
+        {
+            // Best effort: the relay lets an unclosed session expire.
+        }
+    }
+
+    private async Task DownloadLoopAsync()
+    {
+        int holdSeconds = (int)Math.Round(Options.DownloadTimeout.TotalSeconds);
+        var httpTimeout = Options.DownloadTimeout + TimeSpan.FromSeconds(30);
+        try
+        {
+            while (!IsBroken)
+            {
+                var body = Body();
+                if (holdSeconds != DefaultHoldSeconds) TildeCodec.AppendField(body, "t", holdSeconds);
+                TildeCodec.AppendField(body, "z", Counters.NextDownload());
+                var fields = await WebifiLogin.PostAsync(_http, Download, body, httpTimeout, BrokenToken).ConfigureAwait(false);
+                int code = fields.FindInt("e") ?? WebifiErrorCode.ProtocolError;
+                switch (code)
+                {
+                    case WebifiErrorCode.Success:
+                        DeliverGroups(fields);
+                        break;
+                    case WebifiErrorCode.NoData or WebifiErrorCode.DownloadCancelled:
+                        break;
+                    case WebifiErrorCode.SessionExpired or WebifiErrorCode.DuplicateDownload:
+                        // 18: another download of ours is still held somewhere; a fresh login is the clean way out.
+                        Break(new DeviceException(DeviceErrorKind.Connection, "WebifiSessionExpired", $"The relay ended the long-polling session (error {code})."));
+                        return;
+                    default:
+                        Report(code, "download");
+                        await Task.Delay(RetryPause, BrokenToken).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The link was broken or disposed.
+        }
+        catch (DeviceException ex)
+        {
+            Break(ex);
+        }
+    }
+
+    private List<byte> Body()
+    {
+        var body = new List<byte>();
+        TildeCodec.AppendField(body, "id", Credentials.DeviceId);
+        return body;
+    }
+
+    /// <summary>POSTs and returns the answer's <c>~e</c>; an HTTP failure breaks the link.</summary>
+    private async Task<int> PostCodeAsync(Uri uri, List<byte> body, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (IsBroken) throw BreakReason;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, BrokenToken);
+        try
+        {
+            var fields = await WebifiLogin.PostAsync(_http, uri, body, timeout, linked.Token).ConfigureAwait(false);
+            return fields.FindInt("e") ?? WebifiErrorCode.ProtocolError;
+        }
+        catch (DeviceException ex)
+        {
+            Break(ex);
+            throw;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw BreakReason;
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync().ConfigureAwait(false);
+        if (_reader is not null) await _reader.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+
+namespace DeviceShell.Engine.Webifi;
+
+/// <summary>One <c>~key=value</c> field. Keys are short ASCII tokens; values are opaque bytes.</summary>
+public readonly record struct TildeField(string Key, byte[] Value)
+{
+    /// <summary>The value read as UTF-8 (every textual value DeviceShell sends is UTF-8).</summary>
+    public string Text => Encoding.UTF8.GetString(Value);
+
+    public override string ToString() => $"~{Key}={Text}";
+}
+
+/// <summary>
+/// The Webifi "tilde" encoding (webifi.md §2): a message is a sequence of <c>~key=value</c> fields;
+/// inside a value a literal <c>~</c> is written <c>~~</c> and a NUL byte <c>~-</c>; nothing else is escaped.
+/// Deliberate differences from the Python library's decoder, so every payload round-trips:
+/// <list type="bullet">
+/// <item>an empty value at the very end (<c>…~d=</c>) is kept, not dropped (an empty payload is a message);</item>
+/// <item>a key without <c>=</c> is a <see cref="FormatException"/> instead of silently ending the parse;</item>
+/// <item>the WebSocket terminator is found escape-aware (<see cref="TildeFramer"/>), so data containing <c>~t=1</c> survives.</item>
+/// </list>
+/// Textual values (networks, data types, ids) are UTF-8; payloads are bytes and pass through untouched.
+/// </summary>
+public static class TildeCodec
+{
+    public const byte Control = (byte)'~';
+
+    /// <summary>The WebSocket end-of-message field.</summary>
+    public static ReadOnlySpan<byte> Terminator => "~t=1"u8;
+
+    /// <summary>Appends <c>~key=</c> and the escaped value.</summary>
+    public static void AppendField(List<byte> output, string key, ReadOnlySpan<byte> value)
+    {
+        output.Add(Control);
+        foreach (char c in key) output.Add(checked((byte)c));
+        output.Add((byte)'=');
+        foreach (byte b in value)
+        {
+            if (b == Control) { output.Add(Control); output.Add(Control); }
+            else if (b == 0) { output.Add(Control); output.Add((byte)'-'); }
+            else output.Add(b);
+        }
+    }
+
+    public static void AppendField(List<byte> output, string key, string value) => AppendField(output, key, Encoding.UTF8.GetBytes(value));
+
+    public static void AppendField(List<byte> output, string key, long value) => AppendField(output, key, value.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Splits one message (without the WebSocket terminator) into its fields, in order.</summary>
+    /// <exception cref="FormatException">The input does not start with <c>~</c>, or a key has no <c>=</c>.</exception>
+    public static List<TildeField> Decode(ReadOnlySpan<byte> message)
+    {
+        var fields = new List<TildeField>();
+        if (message.IsEmpty) return fields;
+        if (message[0] != Control) throw new FormatException("A Webifi message must start with '~'.");
+        int i = 1;
+        var value = new List<byte>();
+        while (i <= message.Length)
+        {
+            int equals = message[i..].IndexOf((byte)'=');
+            if (equals < 0) throw new FormatException("A Webifi field has no '='.");
+            var keySpan = message.Slice(i, equals);
+            if (keySpan.IndexOf(Control) >= 0) throw new FormatException("A Webifi key contains '~'.");
+            string key = Encoding.ASCII.GetString(keySpan);
+            i += equals + 1;
+            value.Clear();
+            bool nextField = false;
+            while (i < message.Length)
+            {
+                byte b = message[i];
+                if (b != Control) { value.Add(b); i++; continue; }
+                if (i + 1 < message.Length && message[i + 1] == Control) { value.Add(Control); i += 2; continue; }
+                if (i + 1 < message.Length && message[i + 1] == (byte)'-') { value.Add(0); i += 2; continue; }
+                i++; // a lone '~' starts the next key
+                nextField = true;
+                break;
+            }
+            fields.Add(new TildeField(key, value.ToArray()));
+            if (!nextField) break;
+            if (i == message.Length) throw new FormatException("A Webifi message ends with a lone '~'.");
+        }
+        return fields;
+    }
+
+    /// <summary>The first value of <paramref name="key"/> as text, or null.</summary>
+    public static string? Find(this IReadOnlyList<TildeField> fields, string key)
+    {
+        foreach (var field in fields)
+            if (field.Key == key) return field.Text;
+        return null;
+    }
+
+    /// <summary>The first value of <paramref name="key"/> as an integer, or null when absent or not a number.</summary>
+    public static int? FindInt(this IReadOnlyList<TildeField> fields, string key) =>
+        int.TryParse(fields.Find(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int number) ? number : null;
+
+    public static IEnumerable<string> FindAll(this IReadOnlyList<TildeField> fields, string key) =>
+        fields.Where(f => f.Key == key).Select(f => f.Text);
+
+    /// <summary>A short printable form for logs: payload values are replaced by their length.</summary>
+    public static string Summarize(IReadOnlyList<TildeField> fields) =>
+        string.Concat(fields.Select(f => f.Key == "d" ? $"~d=<{f.Value.Length} bytes>" : f.Key is "cp" ? "~cp=***" : f.ToString()));
+}
+
+/// <summary>
+/// Cuts a WebSocket byte stream into messages at the <c>~t=1</c> terminator field. Frame boundaries do not
+/// matter. Unlike the Python library (which cuts at the first <c>~t=1</c> substring), the scan skips escapes,
+/// so a payload <c>~t=1</c> (on the wire <c>~~t=1</c>) is never mistaken for the end.
+/// </summary>
+public sealed class TildeFramer
+{
+    private readonly List<byte> _buffer = new();
+    private readonly int _maxMessageBytes;
+    private int _scanned;
+
+    public TildeFramer(int maxMessageBytes) => _maxMessageBytes = maxMessageBytes;
+
+    /// <summary>Bytes held that do not form a complete message yet.</summary>
+    public int Pending => _buffer.Count;
+
+    /// <exception cref="InvalidDataException">A message grew beyond the size limit.</exception>
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        _buffer.AddRange(bytes);
+        if (_buffer.Count > _maxMessageBytes + TildeCodec.Terminator.Length && IndexOfTerminator(peek: true) < 0)
+            throw new InvalidDataException($"A Webifi message is larger than {_maxMessageBytes} bytes.");
+    }
+
+    /// <summary>Takes the next complete message without its terminator (an empty array for a bare keep-alive).</summary>
+    public bool TryTake(out byte[] message)
+    {
+        int end = IndexOfTerminator(peek: false);
+        if (end < 0)
+        {
+            message = Array.Empty<byte>();
+            return false;
+        }
+        message = _buffer.GetRange(0, end).ToArray();
+        _buffer.RemoveRange(0, end + TildeCodec.Terminator.Length);
+        _scanned = 0;
+        return true;
+    }
+
+    private int IndexOfTerminator(bool peek)
+    {
+        int i = _scanned;
+        var terminator = TildeCodec.Terminator;
+        while (i < _buffer.Count)
+        {
+            if (_buffer[i] != TildeCodec.Control) { i++; continue; }
+            if (i + 1 >= _buffer.Count) break; // wait: the next byte decides whether this is an escape
+            byte next = _buffer[i + 1];
+            if (next is TildeCodec.Control or (byte)'-') { i += 2; continue; }
+            if (i + terminator.Length > _buffer.Count) break;
+            bool match = true;
+            for (int k = 1; k < terminator.Length; k++)
+                if (_buffer[i + k] != terminator[k]) { match = false; break; }
+            if (match) return i;
+            i++;
+        }
+        if (!peek) _scanned = i;
+        return -1;
+    }
+}

@@ -1,0 +1,117 @@
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Engine.Webifi;
+
+/// <summary>Upload and download counters as the Python library counts them (webifi.md §4.4).</summary>
+internal sealed class WebifiCounters
+{
+    private long _uploads;
+    private long _downloads;
+
+    public long Uploads => Interlocked.Read(ref _uploads);
+
+    public long Downloads => Interlocked.Read(ref _downloads);
+
+    /// <summary>Counts an upload (or frame with data or a cancel); returns the value before, which goes out as <c>~z</c>.</summary>
+    public long NextUpload() => Interlocked.Increment(ref _uploads) - 1;
+
+    public long NextDownload() => Interlocked.Increment(ref _downloads) - 1;
+}
+
+/// <summary>
+/// One logged-in connection to the relay (a device id with its WebSocket, or its long-polling requests).
+/// A broken link is never repaired: the session drops it and logs in again, which gives a new session id
+/// (webifi.md §6). Received data is handed to <see cref="Deliver"/> on the link's reader task.
+/// </summary>
+internal abstract class WebifiLink : IAsyncDisposable
+{
+    private readonly TaskCompletionSource _broken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _brokenToken = new();
+
+    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report)
+    {
+        Credentials = credentials;
+        Options = options;
+        Counters = counters;
+        Deliver = deliver;
+        Report = report;
+    }
+
+    public WebifiCredentials Credentials { get; }
+
+    protected WebifiConnectOptions Options { get; }
+
+    protected WebifiCounters Counters { get; }
+
+    /// <summary>(from session id, data type, payload) for each received message, in order.</summary>
+    protected Action<int, string, byte[]> Deliver { get; }
+
+    /// <summary>An error code met in the background, with what the link was doing.</summary>
+    protected Action<int, string> Report { get; }
+
+    /// <summary>Completes, with the reason as its exception, when the link is broken.</summary>
+    public Task Broken => _broken.Task;
+
+    /// <summary>Cancelled when the link breaks, so nothing waits on a dead link.</summary>
+    public CancellationToken BrokenToken => _brokenToken.Token;
+
+    public bool IsBroken => _broken.Task.IsCompleted;
+
+    /// <summary>Logs in on the transport and sets the networks; returns the networks code (4 or 5).</summary>
+    public abstract Task<int> OpenAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken);
+
+    /// <summary>Sets the listen-to networks; returns 4 (all set) or 5 (not all).</summary>
+    public abstract Task<int> SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends the messages in order and returns the relay's code for each acknowledged one: all of them, or the
+    /// acknowledged first ones when the link broke part way (the link is broken then).
+    /// </summary>
+    public abstract Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken);
+
+    /// <summary>Ends the relay session politely (close message or terminating cancel); best effort.</summary>
+    public abstract Task CloseAsync(CancellationToken cancellationToken);
+
+    public void Break(Exception reason)
+    {
+        if (_broken.TrySetException(reason)) _brokenToken.Cancel();
+        _ = _broken.Task.Exception; // observed: the session reads the reason when it wants it
+    }
+
+    /// <summary>The reason the link broke (or a generic one when it has not).</summary>
+    public Exception BreakReason => _broken.Task.Exception?.InnerException ?? new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionLost", "The connection to the Webifi relay was lost.");
+
+    /// <summary>Hands every <c>[f][dt]d</c> group of a received message to <see cref="Deliver"/> (f and dt reset after each d).</summary>
+    protected void DeliverGroups(IReadOnlyList<TildeField> fields)
+    {
+        int from = -1;
+        string dataType = "";
+        foreach (var field in fields)
+        {
+            switch (field.Key)
+            {
+                case "f":
+                    from = int.TryParse(field.Text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : -1;
+                    break;
+                case "dt":
+                    dataType = field.Text;
+                    break;
+                case "d":
+                    Deliver(from, dataType, field.Value);
+                    from = -1;
+                    dataType = "";
+                    break;
+            }
+        }
+    }
+
+    protected static DeviceException Lost(string why, Exception? inner = null) =>
+        new(DeviceErrorKind.Connection, "WebifiConnectionLost", $"The connection to the Webifi relay was lost: {why}", null, inner);
+
+    public virtual ValueTask DisposeAsync()
+    {
+        // The token source is not disposed: reader tasks may still look at the token; it holds no timer.
+        Break(Lost("closed"));
+        return ValueTask.CompletedTask;
+    }
+}

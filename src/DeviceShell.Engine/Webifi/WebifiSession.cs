@@ -1,0 +1,398 @@
+using System.Net.WebSockets;
+using System.Text;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Engine.Webifi;
+
+/// <summary>
+/// A Webifi client session (webifi.md §4, §6): credentials, then WebSocket or long polling; networks, sending,
+/// receiving, discovery, counters. After any drop it logs in again (a new session id) with a growing pause,
+/// and sends nothing is lost: every send stays queued until the relay acknowledged it (<c>rt=s</c> or the
+/// upload's <c>~e</c>), and what was not acknowledged goes out again, in order, after the reconnect. Separate
+/// sends are never merged into one message (the Python library's coalescing is deliberately not reproduced).
+/// A wrong connect name or password is never retried.
+/// </summary>
+public sealed class WebifiSession : DeviceSession
+{
+    private const int BatchSize = 64;
+    private const string DiscoveryType = "Discovery";
+    private const string DiscoveryResponseType = "Discovery Response";
+
+    private readonly WebifiConnectOptions _options;
+    private readonly HttpClient _http;
+    private readonly WebifiCounters _counters = new();
+    private readonly object _gate = new();
+    private readonly LinkedList<PendingSend> _outgoing = new();
+    private readonly SemaphoreSlim _outgoingSignal = new(0);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly List<Action<WebifiDevice>> _discoveryCollectors = new();
+    private IReadOnlyList<string> _networks;
+    private IReadOnlyDictionary<int, string>? _errorTable;
+    private WebifiLink? _link;
+    private Task? _supervisor;
+    private volatile bool _discoverable;
+    private volatile string _name;
+    private volatile WebifiError? _lastError;
+    private int _sessionId = -1;
+    private long _downloadTimeoutTicks;
+    private long _reconnects;
+    private volatile DeviceException? _refused;
+
+    private WebifiSession(WebifiConnectOptions options)
+        : base(DeviceWorld.Webifi, options.Server.GetLeftPart(UriPartial.Authority))
+    {
+        _options = options;
+        _http = WebifiLogin.CreateHttpClient(options.TrustedCertificate);
+        _networks = options.Networks.Where(n => n.Length > 0).ToArray();
+        _discoverable = options.Discoverable;
+        _name = options.Name;
+        _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
+    }
+
+    /// <summary>The relay's number for this login (-1 before the first); it changes after every reconnect.</summary>
+    public int SessionId => Volatile.Read(ref _sessionId);
+
+    public string[] Networks
+    {
+        get { lock (_gate) { return _networks.ToArray(); } }
+    }
+
+    public WebifiTransport Transport => _options.Transport;
+
+    public bool UseEncryption => _options.UseEncryption;
+
+    public Uri Server => _options.Server;
+
+    public string ConnectName => _options.ConnectName;
+
+    public string Name => _name;
+
+    public bool Discoverable => _discoverable;
+
+    public double DownloadTimeoutSec => TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)).TotalSeconds;
+
+    /// <summary>Uploads (WebSocket data frames or /Upload requests, plus cancels), as the Python library counts them.</summary>
+    public long UploadCount => _counters.Uploads;
+
+    /// <summary>/Download requests (stays 0 over WebSocket).</summary>
+    public long DownloadCount => _counters.Downloads;
+
+    /// <summary>Sends queued and not yet acknowledged by the relay.</summary>
+    public int BufferedCount
+    {
+        get { lock (_gate) { return _outgoing.Count; } }
+    }
+
+    public bool Connected => State == DeviceSessionState.Connected;
+
+    /// <summary>How often the session logged in again after a drop.</summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>The last error code met in the background (networks not set, download errors, a refused re-login).</summary>
+    public WebifiError? LastError => _lastError;
+
+    /// <summary>Received data, oldest first (discovery requests answered automatically are not included).</summary>
+    public EventQueue<WebifiMessage> Messages { get; } = new(10_000);
+
+    public override long DroppedEvents => Messages.Dropped;
+
+    /// <summary>Raised (on a thread-pool thread) for every background error code.</summary>
+    public event EventHandler<WebifiError>? ErrorOccurred;
+
+    /// <summary>Logs in and opens the transport. Fails at once (no retry) when the server cannot be reached or refuses the login.</summary>
+    public static async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ConnectName.Length == 0 || options.ConnectPassword.Length == 0)
+            throw new DeviceException(DeviceErrorKind.InvalidArgument, "WebifiCredentialMissing", "A Webifi login needs a connect name and a connect password (error 8).");
+        var session = new WebifiSession(options);
+        try
+        {
+            var link = await session.OpenLinkAsync(cancellationToken).ConfigureAwait(false);
+            session._supervisor = Task.Run(() => session.SuperviseAsync(link));
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The description of <paramref name="code"/> from the relay's table, else the official fallback text.</summary>
+    public string GetErrorText(int code)
+    {
+        var table = _errorTable;
+        return WebifiErrorCode.Describe(code, table);
+    }
+
+    /// <summary>
+    /// Queues a send and returns a task that completes when the relay acknowledged it, or fails with the relay's
+    /// error code. While disconnected it stays queued and goes out after the reconnect.
+    /// </summary>
+    public Task SendAsync(WebifiOutgoing message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Data.Length > _options.MaxPayloadBytes)
+            throw new DeviceException(DeviceErrorKind.InvalidArgument, "WebifiPayloadTooLarge",
+                $"The payload has {message.Data.Length} bytes; a Webifi message may have at most {_options.MaxPayloadBytes}.", message);
+        if (_closing.IsCancellationRequested)
+            throw new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session is closed.", this);
+        if (_refused is not null) throw _refused;
+        var pending = new PendingSend(message);
+        lock (_gate) { _outgoing.AddLast(pending); }
+        _outgoingSignal.Release();
+        return pending.Acknowledged.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Sends a discovery request and collects the Discovery Responses that arrive within <paramref name="wait"/>.</summary>
+    public async Task<IReadOnlyList<WebifiDevice>> DiscoverAsync(IReadOnlyList<string>? networks, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        var found = new List<WebifiDevice>();
+        Action<WebifiDevice> collect = device => { lock (found) { found.Add(device); } };
+        lock (_discoveryCollectors) { _discoveryCollectors.Add(collect); }
+        try
+        {
+            await SendAsync(WebifiOutgoing.Text("?", DiscoveryType, networks), cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_discoveryCollectors) { _discoveryCollectors.Remove(collect); }
+        }
+        lock (found) { return found.GroupBy(d => d.SessionId).Select(g => g.First()).ToList(); }
+    }
+
+    /// <summary>Replaces the listen-to networks (kept for later logins too). Error 5 means some are not the account's.</summary>
+    public async Task SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken = default)
+    {
+        var names = networks.Where(n => n.Length > 0).ToArray();
+        lock (_gate) { _networks = names; }
+        var link = _link;
+        if (link is null || link.IsBroken) return; // applied at the next login
+        int code = await link.SetNetworksAsync(names, cancellationToken).ConfigureAwait(false);
+        if (code != WebifiErrorCode.NetworksSet) throw ErrorFor(code, "networks", names);
+    }
+
+    public void SetDiscoverable(bool discoverable) => _discoverable = discoverable;
+
+    public void SetName(string name) => _name = name;
+
+    /// <summary>The long-polling hold time, used from the next login on (10 to 1800 s, as the Python library clamps it).</summary>
+    public void SetDownloadTimeout(TimeSpan timeout) =>
+        Interlocked.Exchange(ref _downloadTimeoutTicks, Math.Clamp(timeout.Ticks, TimeSpan.FromSeconds(10).Ticks, TimeSpan.FromSeconds(1800).Ticks));
+
+    /// <summary>Turns a Webifi error code into the exception the cmdlets write as an error record.</summary>
+    public DeviceException ErrorFor(int code, string context, object? target = null)
+    {
+        var table = _errorTable;
+        string text = table is not null && table.TryGetValue(code, out string? own) ? own
+            : WebifiErrorCode.DefaultDescriptions.TryGetValue(code, out string? known) ? known : WebifiErrorCode.FallbackText;
+        var (kind, id) = code switch
+        {
+            WebifiErrorCode.NotDelivered => (DeviceErrorKind.NotFound, "WebifiNotDelivered"),
+            WebifiErrorCode.NotAllNetworksSet => (DeviceErrorKind.InvalidArgument, "WebifiNetworkNotSet"),
+            WebifiErrorCode.InvalidCredentials => (DeviceErrorKind.Authentication, "WebifiAuthenticationFailed"),
+            WebifiErrorCode.SessionExpired or WebifiErrorCode.ConnectionFailed => (DeviceErrorKind.Connection, "WebifiConnectionFailed"),
+            _ => (DeviceErrorKind.Protocol, "WebifiProtocolError"),
+        };
+        return new DeviceException(kind, id, $"Webifi error {code} ({context}): {text}", target ?? this);
+    }
+
+    private async Task<WebifiLink> OpenLinkAsync(CancellationToken cancellationToken)
+    {
+        var credentials = await WebifiLogin.RequestAsync(_http, _options, cancellationToken).ConfigureAwait(false);
+        if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
+        var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
+        WebifiLink link = _options.Transport == WebifiTransport.WebSocket
+            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport)
+            : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport);
+        try
+        {
+            int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
+            if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
+        }
+        catch
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        Volatile.Write(ref _sessionId, credentials.SessionId);
+        _link = link;
+        SetState(DeviceSessionState.Connected);
+        return link;
+    }
+
+    /// <summary>Runs the send loop on a link until it breaks, then logs in again, until the session closes.</summary>
+    private async Task SuperviseAsync(WebifiLink link)
+    {
+        var closing = _closing.Token;
+        while (!closing.IsCancellationRequested)
+        {
+            var sender = SendLoopAsync(link, closing);
+            await Task.WhenAny(link.Broken, sender).ConfigureAwait(false);
+            if (closing.IsCancellationRequested)
+            {
+                await sender.ConfigureAwait(false);
+                return;
+            }
+            link.Break(link.BreakReason);
+            await sender.ConfigureAwait(false);
+            await link.DisposeAsync().ConfigureAwait(false);
+            _link = null;
+            SetState(DeviceSessionState.Reconnecting);
+            var next = await ReconnectAsync(closing).ConfigureAwait(false);
+            if (next is null) return;
+            link = next;
+        }
+    }
+
+    /// <summary>Logs in again with a doubling pause; null when closing or when the login is refused (error 8, not retried).</summary>
+    private async Task<WebifiLink?> ReconnectAsync(CancellationToken closing)
+    {
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (!closing.IsCancellationRequested)
+        {
+            try
+            {
+                var link = await OpenLinkAsync(closing).ConfigureAwait(false);
+                Interlocked.Increment(ref _reconnects);
+                return link;
+            }
+            catch (DeviceException ex) when (ex.Kind == DeviceErrorKind.Authentication)
+            {
+                // The account changed under us: retrying cannot help, and waiting sends must not hang.
+                _refused = ex;
+                OnReport(WebifiErrorCode.InvalidCredentials, "login");
+                SetState(DeviceSessionState.Disconnected);
+                FailQueued(ex);
+                return null;
+            }
+            catch (Exception ex) when (ex is DeviceException or HttpRequestException or WebSocketException or IOException
+                                       || (ex is OperationCanceledException && !closing.IsCancellationRequested))
+            {
+                // The relay is not back yet: try again after a pause.
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+            try
+            {
+                await Task.Delay(pause, closing).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+        }
+        return null;
+    }
+
+    /// <summary>Sends the queue head in batches; an item leaves the queue only when acknowledged. Ends when the link breaks.</summary>
+    private async Task SendLoopAsync(WebifiLink link, CancellationToken closing)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing, link.BrokenToken);
+        try
+        {
+            while (!link.IsBroken && !closing.IsCancellationRequested)
+            {
+                List<PendingSend> batch;
+                lock (_gate) { batch = _outgoing.Take(BatchSize).ToList(); }
+                if (batch.Count == 0)
+                {
+                    await _outgoingSignal.WaitAsync(stop.Token).ConfigureAwait(false);
+                    continue;
+                }
+                int[] codes = await link.SendAsync(batch.Select(p => p.Message).ToList(), closing).ConfigureAwait(false);
+                for (int i = 0; i < codes.Length; i++)
+                {
+                    if (codes[i] == WebifiErrorCode.SessionExpired)
+                    {
+                        link.Break(ErrorFor(codes[i], "send"));
+                        return; // this one and the rest go out again after the new login
+                    }
+                    lock (_gate) { _outgoing.Remove(batch[i]); }
+                    if (codes[i] == WebifiErrorCode.Success) batch[i].Acknowledged.TrySetResult();
+                    else batch[i].Acknowledged.TrySetException(ErrorFor(codes[i], "send", batch[i].Message.DataType));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The link broke (the batch stays queued) or the session is closing.
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, the cure is the same: drop this link and log in again; the batch stays queued.
+            link.Break(ex);
+        }
+    }
+
+    private void OnReceived(int from, string dataType, byte[] data)
+    {
+        if (dataType == DiscoveryType && _discoverable && data is [(byte)'?'])
+        {
+            // Answered for the application, as the official libraries do; not passed on.
+            _ = SendAsync(WebifiOutgoing.Text(_name, DiscoveryResponseType, toSessionIds: new[] { from })).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            return;
+        }
+        var now = DateTimeOffset.Now;
+        if (dataType == DiscoveryResponseType)
+        {
+            var device = new WebifiDevice(Encoding.UTF8.GetString(data), from, now);
+            lock (_discoveryCollectors)
+            {
+                foreach (var collect in _discoveryCollectors) collect(device);
+            }
+        }
+        Messages.Post(new WebifiMessage(data, dataType, from, now));
+    }
+
+    private void OnReport(int code, string context)
+    {
+        var error = new WebifiError(code, GetErrorText(code), context, DateTimeOffset.Now);
+        _lastError = error;
+        var handlers = ErrorOccurred;
+        if (handlers is not null) ThreadPool.QueueUserWorkItem(_ => handlers(this, error));
+    }
+
+    protected override async ValueTask CloseCoreAsync()
+    {
+        _closing.Cancel();
+        if (_supervisor is not null) await _supervisor.ConfigureAwait(false);
+        var link = _link;
+        if (link is not null)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await link.CloseAsync(limit.Token).ConfigureAwait(false);
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+        FailQueued(new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session was closed before the relay acknowledged this send.", this));
+        Messages.Dispose();
+        _http.Dispose();
+    }
+
+    private void FailQueued(DeviceException reason)
+    {
+        List<PendingSend> unsent;
+        lock (_gate)
+        {
+            unsent = _outgoing.ToList();
+            _outgoing.Clear();
+        }
+        foreach (var pending in unsent) pending.Acknowledged.TrySetException(reason);
+    }
+
+    public override string ToString() => $"Webifi session {Id} ({ConnectName}@{Endpoint}, {Transport}, session id {SessionId}, {State})";
+
+    private sealed class PendingSend
+    {
+        public PendingSend(WebifiOutgoing message) => Message = message;
+
+        public WebifiOutgoing Message { get; }
+
+        public TaskCompletionSource Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

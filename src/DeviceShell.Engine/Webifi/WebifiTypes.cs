@@ -1,0 +1,185 @@
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace DeviceShell.Engine.Webifi;
+
+/// <summary>How a session talks to the relay after the credentials step.</summary>
+public enum WebifiTransport
+{
+    WebSocket,
+    LongPolling,
+}
+
+/// <summary>One received piece of data (webifi.md §4.2).</summary>
+public sealed class WebifiMessage
+{
+    public WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTimeOffset receivedAt)
+    {
+        Bytes = bytes;
+        DataType = dataType;
+        FromSessionId = fromSessionId;
+        ReceivedAt = receivedAt;
+    }
+
+    /// <summary>The payload as UTF-8 text (how DeviceShell sends strings).</summary>
+    public string Data => Encoding.UTF8.GetString(Bytes);
+
+    /// <summary>The payload exactly as it came over the wire.</summary>
+    public byte[] Bytes { get; }
+
+    public string DataType { get; }
+
+    public int FromSessionId { get; }
+
+    public DateTimeOffset ReceivedAt { get; }
+
+    public override string ToString() => $"{FromSessionId} [{DataType}] {Data}";
+}
+
+/// <summary>A device that answered a discovery request (data type "Discovery Response").</summary>
+public sealed class WebifiDevice
+{
+    public WebifiDevice(string name, int sessionId, DateTimeOffset respondedAt)
+    {
+        Name = name;
+        SessionId = sessionId;
+        RespondedAt = respondedAt;
+    }
+
+    public string Name { get; }
+
+    public int SessionId { get; }
+
+    public DateTimeOffset RespondedAt { get; }
+
+    public override string ToString() => $"{Name} ({SessionId})";
+}
+
+/// <summary>An error code the session met in the background (not as the answer to one send).</summary>
+public sealed class WebifiError
+{
+    public WebifiError(int code, string text, string context, DateTimeOffset at)
+    {
+        Code = code;
+        Text = text;
+        Context = context;
+        At = at;
+    }
+
+    public int Code { get; }
+
+    public string Text { get; }
+
+    /// <summary>What the session was doing: login, networks, download, ...</summary>
+    public string Context { get; }
+
+    public DateTimeOffset At { get; }
+
+    public override string ToString() => $"Webifi error {Code} during {Context}: {Text}";
+}
+
+/// <summary>What to send and to whom; no networks and no session ids means the sender's default networks.</summary>
+public sealed record WebifiOutgoing(byte[] Data, string DataType, IReadOnlyList<string> ToNetworks, IReadOnlyList<int> ToSessionIds)
+{
+    public static WebifiOutgoing Text(string data, string dataType = "", IReadOnlyList<string>? toNetworks = null, IReadOnlyList<int>? toSessionIds = null) =>
+        new(Encoding.UTF8.GetBytes(data), dataType, toNetworks ?? Array.Empty<string>(), toSessionIds ?? Array.Empty<int>());
+
+    /// <summary>Appends the message group: <c>~n</c>×k, <c>~s</c>×m, <c>~dt</c> (when set), <c>~d</c> last.</summary>
+    internal void AppendTo(List<byte> output)
+    {
+        foreach (string network in ToNetworks) if (network.Length > 0) TildeCodec.AppendField(output, "n", network);
+        foreach (int id in ToSessionIds) TildeCodec.AppendField(output, "s", id);
+        if (DataType.Length > 0) TildeCodec.AppendField(output, "dt", DataType);
+        TildeCodec.AppendField(output, "d", Data);
+    }
+}
+
+/// <summary>Everything Connect-Webifi passes to <see cref="WebifiSession.ConnectAsync"/>.</summary>
+public sealed record WebifiConnectOptions
+{
+    public static readonly Uri PublicServer = new("http://connect.webifi.me/");
+
+    /// <summary>The credentials server; the WebSocket and long-polling addresses come from its answer.</summary>
+    public Uri Server { get; init; } = PublicServer;
+
+    public required string ConnectName { get; init; }
+
+    /// <summary>Kept as a SecureString; it is turned into text only to build the credentials request body.</summary>
+    public required SecureString ConnectPassword { get; init; }
+
+    public IReadOnlyList<string> Networks { get; init; } = Array.Empty<string>();
+
+    /// <summary>The name a discoverable session answers discovery requests with.</summary>
+    public string Name { get; init; } = "DeviceShell";
+
+    public bool Discoverable { get; init; } = true;
+
+    public WebifiTransport Transport { get; init; } = WebifiTransport.WebSocket;
+
+    /// <summary>HTTPS for the credentials, then WSS or HTTPS to the <c>dn</c> host names of the answer.</summary>
+    public bool UseEncryption { get; init; }
+
+    /// <summary>Also trust certificates that chain to this one (a self-hosted relay's self-signed certificate or private CA); the system store is always used.</summary>
+    public X509Certificate2? TrustedCertificate { get; init; }
+
+    /// <summary>How long the relay holds a long-polling download (10 to 1800 s, like the Python library).</summary>
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Idle time after which a WebSocket keep-alive is sent; the relay must answer within <see cref="ReplyTimeout"/>.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for the relay's answer to a request before the link counts as broken.</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest payload accepted for sending (the Lab relay's default limit).</summary>
+    public int MaxPayloadBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Longest pause between two reconnect attempts (they start at 100 ms and double).</summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>What Send-WebifiData -PassThru writes: one acknowledged send.</summary>
+public sealed class WebifiSendReceipt
+{
+    public WebifiSendReceipt(WebifiOutgoing message, int fromSessionId, DateTimeOffset acknowledgedAt)
+    {
+        Data = Encoding.UTF8.GetString(message.Data);
+        DataType = message.DataType;
+        ToNetwork = message.ToNetworks.ToArray();
+        ToSessionId = message.ToSessionIds.ToArray();
+        FromSessionId = fromSessionId;
+        AcknowledgedAt = acknowledgedAt;
+    }
+
+    public string Data { get; }
+
+    public string DataType { get; }
+
+    /// <summary>Empty together with <see cref="ToSessionId"/>: the sender's default networks.</summary>
+    public string[] ToNetwork { get; }
+
+    public int[] ToSessionId { get; }
+
+    public int FromSessionId { get; }
+
+    public DateTimeOffset AcknowledgedAt { get; }
+
+    public override string ToString() => Data;
+}
+
+/// <summary>An error code with its description (Get-WebifiErrorText).</summary>
+public sealed class WebifiErrorDescription
+{
+    public WebifiErrorDescription(int code, string text)
+    {
+        Code = code;
+        Text = text;
+    }
+
+    public int Code { get; }
+
+    public string Text { get; }
+
+    public override string ToString() => Text;
+}

@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using DeviceShell.Engine.Webifi;
+
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>One data group of a client message: where it goes and what it carries (n/s/dt reset after each d).</summary>
+internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyList<string> SessionIds, string DataType, byte[] Data)
+{
+    /// <summary>Reads every <c>[~n…][~s…][~dt]~d</c> group of a message, ignoring other keys (id, z, t).</summary>
+    public static List<RelayDataGroup> Parse(IReadOnlyList<TildeField> fields)
+    {
+        var groups = new List<RelayDataGroup>();
+        var networks = new List<string>();
+        var sessions = new List<string>();
+        string dataType = "";
+        foreach (var field in fields)
+        {
+            switch (field.Key)
+            {
+                case "n": if (field.Value.Length > 0) networks.Add(field.Text); break;
+                case "s": if (field.Value.Length > 0) sessions.Add(field.Text); break;
+                case "dt": dataType = field.Text; break;
+                case "d":
+                    groups.Add(new RelayDataGroup(networks.ToArray(), sessions.ToArray(), dataType, field.Value));
+                    networks.Clear();
+                    sessions.Clear();
+                    dataType = "";
+                    break;
+            }
+        }
+        return groups;
+    }
+}
+
+/// <summary>
+/// The relay's sessions and its delivery rules (webifi.md §7):
+/// no addressing = the sender's own networks; a sender never gets its own data through a network;
+/// a sender addressing its own session id does get it; a session in several addressed networks (or
+/// also addressed by id) gets one copy. Networks and session ids are scoped to the connect name (account):
+/// an id of another account, an unknown id or a network the account does not have give error 2 for
+/// that part, while the other recipients still get the data.
+/// After a (re)start, during <see cref="StartupGrace"/>, data for a network nobody listens to yet is parked
+/// and handed to the first session that joins it: the clients of the previous run are logging in again one
+/// by one, and a restart should not lose what the first of them sends.
+/// </summary>
+internal sealed class RelayRouter
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<int, RelaySession> _byId = new();
+    private readonly Dictionary<string, RelaySession> _byDeviceId = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Account, string Network), Queue<RelayDelivery>> _parked = new();
+    /// <summary>Who listens to what, so routing costs the number of listeners rather than the number of sessions.</summary>
+    private readonly Dictionary<(string Account, string Network), HashSet<RelaySession>> _listeners = new();
+    private readonly IReadOnlyList<WebifiAccount> _accounts;
+    private readonly WebifiRelayOptions _options;
+    private readonly DateTime _graceEnds;
+    private int _parkedCount;
+    private bool _closed;
+    private int _lastId = 99;
+
+    public RelayRouter(IReadOnlyList<WebifiAccount> accounts, WebifiRelayOptions options)
+    {
+        _accounts = accounts;
+        _options = options;
+        _graceEnds = DateTime.UtcNow + options.StartupGrace;
+    }
+
+    public TimeSpan StartupGrace => _options.StartupGrace;
+
+    public int Count
+    {
+        get { lock (_gate) { return _byId.Count; } }
+    }
+
+    public IReadOnlyList<RelaySession> Sessions
+    {
+        get { lock (_gate) { return _byId.Values.ToArray(); } }
+    }
+
+    /// <summary>Checks the connect name and password; a new session, or null (error 8).</summary>
+    public RelaySession? Login(string connectName, string connectPassword)
+    {
+        var account = _accounts.FirstOrDefault(a => a.ConnectName == connectName
+            && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(a.ConnectPassword), System.Text.Encoding.UTF8.GetBytes(connectPassword)));
+        if (account is null) return null;
+        lock (_gate)
+        {
+            int id = ++_lastId;
+            string deviceId = id.ToString(CultureInfo.InvariantCulture) + "s" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+            var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes);
+            _byId[id] = session;
+            _byDeviceId[deviceId] = session;
+            return session;
+        }
+    }
+
+    /// <summary>The session of a device id, or null when unknown or expired (error 12).</summary>
+    public RelaySession? Find(string? deviceId)
+    {
+        if (deviceId is null) return null;
+        lock (_gate) { return _byDeviceId.GetValueOrDefault(deviceId); }
+    }
+
+    /// <summary>False once the session expired or closed (its WebSocket may still be open; the client gets error 12).</summary>
+    public bool IsLive(RelaySession session)
+    {
+        lock (_gate) { return _byId.TryGetValue(session.Id, out var live) && live == session; }
+    }
+
+    public void Remove(RelaySession session)
+    {
+        lock (_gate)
+        {
+            _byId.Remove(session.Id);
+            Listen(session, new HashSet<string>());
+            _byDeviceId.Remove(session.DeviceId);
+        }
+        session.CancelDownload(WebifiErrorCode.SessionExpired);
+        session.End();
+    }
+
+    /// <summary>Removes sessions with no WebSocket and no held download that were last seen before <paramref name="cutoff"/>.</summary>
+    public int Expire(DateTime cutoff)
+    {
+        var stale = Sessions.Where(s => !s.Attached && s.LastSeen < cutoff).ToList();
+        foreach (var session in stale) Remove(session);
+        return stale.Count;
+    }
+
+    /// <summary>Sets the listen-to networks; 4 when all are the account's, else 5 (the known ones are set).</summary>
+    public int SetNetworks(RelaySession session, IEnumerable<string> requested)
+    {
+        var names = requested.Where(n => n.Length > 0).ToList();
+        var known = names.Where(n => session.Account.Networks.Contains(n, StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            Listen(session, known);
+            if (DateTime.UtcNow < _graceEnds)
+            {
+                foreach (string network in known)
+                {
+                    if (!_parked.Remove((session.Account.ConnectName, network), out var parked)) continue;
+                    _parkedCount -= parked.Count;
+                    foreach (var delivery in parked) session.Enqueue(delivery);
+                }
+            }
+        }
+        return known.Count == names.Count ? WebifiErrorCode.NetworksSet : WebifiErrorCode.NotAllNetworksSet;
+    }
+
+    /// <summary>From now on nothing is routed: a stopping relay must not acknowledge data it can no longer deliver.</summary>
+    public void Close()
+    {
+        lock (_gate) { _closed = true; }
+    }
+
+    /// <summary>
+    /// Delivers the groups of one client message, all or none: 0, 2 when some addressed network or session id
+    /// does not exist, 7 for a message without data, or null when the relay is stopping (then nothing was delivered).
+    /// </summary>
+    public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
+    {
+        if (groups.Count == 0) return WebifiErrorCode.ProtocolError;
+        lock (_gate)
+        {
+            if (_closed) return null;
+            return groups.Select(g => Route(from, g)).Max();
+        }
+    }
+
+    /// <summary>Called under the routing lock.</summary>
+    private int Route(RelaySession from, RelayDataGroup group)
+    {
+        int code = WebifiErrorCode.Success;
+        var delivery = new RelayDelivery(from.Id, group.DataType, group.Data);
+        var recipients = new HashSet<RelaySession>();
+        var networks = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks.ToList() : group.Networks;
+        foreach (string network in networks)
+        {
+            if (!from.Account.Networks.Contains(network, StringComparer.Ordinal))
+            {
+                code = WebifiErrorCode.NotDelivered;
+                continue;
+            }
+            if (_listeners.TryGetValue((from.Account.ConnectName, network), out var listeners))
+            {
+                foreach (var session in listeners)
+                    if (session != from) recipients.Add(session);
+            }
+            else
+            {
+                Park(from.Account.ConnectName, network, delivery);
+            }
+        }
+        foreach (string text in group.SessionIds)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)
+                && _byId.TryGetValue(id, out var session) && session.Account == from.Account)
+                recipients.Add(session);
+            else
+                code = WebifiErrorCode.NotDelivered;
+        }
+        foreach (var recipient in recipients) recipient.Enqueue(delivery);
+        return code;
+    }
+
+    /// <summary>Replaces a session's networks in the listener index. Called under the routing lock.</summary>
+    private void Listen(RelaySession session, IReadOnlySet<string> networks)
+    {
+        foreach (string network in session.Networks)
+        {
+            var key = (session.Account.ConnectName, network);
+            if (_listeners.TryGetValue(key, out var listeners) && listeners.Remove(session) && listeners.Count == 0) _listeners.Remove(key);
+        }
+        session.Networks = networks;
+        foreach (string network in networks)
+        {
+            var key = (session.Account.ConnectName, network);
+            if (!_listeners.TryGetValue(key, out var listeners)) _listeners[key] = listeners = new HashSet<RelaySession>();
+            listeners.Add(session);
+        }
+    }
+
+    private void Park(string account, string network, RelayDelivery delivery)
+    {
+        if (DateTime.UtcNow >= _graceEnds)
+        {
+            if (_parkedCount > 0) { _parked.Clear(); _parkedCount = 0; }
+            return;
+        }
+        if (_parkedCount >= _options.MailboxCapacity) return;
+        if (!_parked.TryGetValue((account, network), out var queue)) _parked[(account, network)] = queue = new Queue<RelayDelivery>();
+        queue.Enqueue(delivery);
+        _parkedCount++;
+    }
+}

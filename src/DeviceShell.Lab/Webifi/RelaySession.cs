@@ -1,0 +1,172 @@
+using DeviceShell.Engine.Webifi;
+
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>One message on its way to a session: who sent it, its data type and payload.</summary>
+internal sealed record RelayDelivery(int From, string DataType, byte[] Data)
+{
+    /// <summary>Appends the <c>~f~dt~d</c> group the clients expect (dt always present, d last).</summary>
+    public void AppendTo(List<byte> output)
+    {
+        TildeCodec.AppendField(output, "f", From);
+        TildeCodec.AppendField(output, "dt", DataType);
+        TildeCodec.AppendField(output, "d", Data);
+    }
+}
+
+/// <summary>
+/// A logged-in client as the relay sees it. Its mailbox is bounded (messages and bytes): a client that
+/// does not read loses its oldest messages, counted in <see cref="Dropped"/>, and the relay's memory stays bounded.
+/// All members are thread-safe.
+/// </summary>
+internal sealed class RelaySession
+{
+    private readonly object _gate = new();
+    private readonly CancellationTokenSource _ended = new();
+    private readonly Queue<RelayDelivery> _mailbox = new();
+    private readonly int _capacity;
+    private readonly long _capacityBytes;
+    private TaskCompletionSource _available = NewSignal();
+    private TaskCompletionSource<int>? _heldDownload;
+    private long _bytes;
+    private long _dropped;
+    private long _lastSeenTicks = DateTime.UtcNow.Ticks;
+    private int _webSockets;
+
+    public RelaySession(int id, string deviceId, WebifiAccount account, int capacity, long capacityBytes)
+    {
+        Id = id;
+        DeviceId = deviceId;
+        Account = account;
+        _capacity = capacity;
+        _capacityBytes = capacityBytes;
+    }
+
+    public int Id { get; }
+
+    /// <summary>The token handed out in the credentials answer: <c>&lt;Id&gt;s&lt;random&gt;</c>.</summary>
+    public string DeviceId { get; }
+
+    public WebifiAccount Account { get; }
+
+    /// <summary>The listen-to (default) networks. Replaced as a whole; read under the relay's routing lock.</summary>
+    public IReadOnlySet<string> Networks { get; set; } = new HashSet<string>();
+
+    /// <summary>Cancelled when the session expires or closes.</summary>
+    public CancellationToken Ended => _ended.Token;
+
+    public void End() => _ended.Cancel();
+
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public long QueuedBytes
+    {
+        get { lock (_gate) { return _bytes; } }
+    }
+
+    public int QueuedCount
+    {
+        get { lock (_gate) { return _mailbox.Count; } }
+    }
+
+    /// <summary>A WebSocket is attached, or a download is being held: the session is alive.</summary>
+    public bool Attached
+    {
+        get { lock (_gate) { return _webSockets > 0 || _heldDownload is not null; } }
+    }
+
+    public DateTime LastSeen => new(Interlocked.Read(ref _lastSeenTicks), DateTimeKind.Utc);
+
+    /// <summary>The client collects its data with /Download (set at its first held download).</summary>
+    public bool PollsLongly { get; set; }
+
+    public void Touch() => Interlocked.Exchange(ref _lastSeenTicks, DateTime.UtcNow.Ticks);
+
+    public void AttachWebSocket()
+    {
+        lock (_gate) { _webSockets++; }
+        Touch();
+    }
+
+    public void DetachWebSocket()
+    {
+        lock (_gate) { _webSockets--; }
+        Touch();
+    }
+
+    public void Enqueue(RelayDelivery delivery)
+    {
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            _mailbox.Enqueue(delivery);
+            _bytes += delivery.Data.Length;
+            while (_mailbox.Count > _capacity || (_bytes > _capacityBytes && _mailbox.Count > 1))
+            {
+                _bytes -= _mailbox.Dequeue().Data.Length;
+                _dropped++;
+            }
+            signal = _available;
+        }
+        signal.TrySetResult();
+    }
+
+    /// <summary>Takes queued messages up to about <paramref name="maxBytes"/> (at least one when any is queued).</summary>
+    public List<RelayDelivery> TakeBatch(long maxBytes)
+    {
+        var batch = new List<RelayDelivery>();
+        lock (_gate)
+        {
+            long size = 0;
+            while (_mailbox.Count > 0 && (batch.Count == 0 || size + _mailbox.Peek().Data.Length <= maxBytes))
+            {
+                var next = _mailbox.Dequeue();
+                _bytes -= next.Data.Length;
+                size += next.Data.Length;
+                batch.Add(next);
+            }
+            if (_mailbox.Count == 0 && _available.Task.IsCompleted) _available = NewSignal();
+        }
+        return batch;
+    }
+
+    /// <summary>Completes when the mailbox holds something (at once when it does already).</summary>
+    public Task WaitForMailAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_mailbox.Count > 0) return Task.CompletedTask;
+            return _available.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Registers a held /Download; null when one is held already (error 18).</summary>
+    public TaskCompletionSource<int>? HoldDownload()
+    {
+        lock (_gate)
+        {
+            if (_heldDownload is not null) return null;
+            _heldDownload = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _heldDownload;
+        }
+    }
+
+    public void ReleaseDownload(TaskCompletionSource<int> held)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_heldDownload, held)) _heldDownload = null;
+        }
+        Touch();
+    }
+
+    /// <summary>Ends a held /Download early with <paramref name="code"/> (15 cancelled, 12 expired).</summary>
+    public void CancelDownload(int code)
+    {
+        TaskCompletionSource<int>? held;
+        lock (_gate) { held = _heldDownload; }
+        held?.TrySetResult(code);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

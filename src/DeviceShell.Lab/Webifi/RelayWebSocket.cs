@@ -1,0 +1,264 @@
+using System.Net.WebSockets;
+using DeviceShell.Engine.Webifi;
+using Microsoft.Extensions.Logging;
+
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>
+/// One client on <c>/api/WebSocket</c> (webifi.md §3.2). Client frames (text or binary) are cut into messages at
+/// the <c>~t=1</c> field; each message gets exactly one reply, in order: <c>rt=a</c> (auth), <c>rt=n</c> (networks),
+/// <c>rt=s</c> (one per data message, after the data has been routed), <c>rt=k</c> (keep-alive), <c>rt=c</c> (close).
+/// Received data goes out as <c>rt=r</c> frames written by a writer task from the session's mailbox. Every
+/// frame the relay sends is binary, as the Python 3 library needs.
+/// </summary>
+internal sealed class RelayWebSocket
+{
+    private readonly WebSocket _socket;
+    private readonly RelayRouter _router;
+    private readonly int _maxMessageBytes;
+    private readonly ILogger _log;
+    private readonly CancellationToken _abort;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly SemaphoreSlim _processing = new(1, 1);
+    private readonly CancellationTokenSource _drain = new();
+    private RelaySession? _session;
+    private Task? _writer;
+    private bool _stopping;
+
+    public RelayWebSocket(WebSocket socket, RelayRouter router, int maxMessageBytes, ILogger log, CancellationToken abort)
+    {
+        _socket = socket;
+        _router = router;
+        _maxMessageBytes = maxMessageBytes;
+        _log = log;
+        _abort = abort;
+    }
+
+    public async Task RunAsync()
+    {
+        var framer = new TildeFramer(_maxMessageBytes);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(buffer, _abort).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close) break;
+                try
+                {
+                    framer.Append(buffer.AsSpan(0, result.Count));
+                }
+                catch (InvalidDataException ex)
+                {
+                    _log.LogWarning("Closing a WebSocket: {Reason}", ex.Message);
+                    await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too large", _abort).ConfigureAwait(false);
+                    break;
+                }
+                bool goOn = true;
+                while (goOn && framer.TryTake(out byte[] message)) goOn = await HandleAsync(message).ConfigureAwait(false);
+                if (!goOn) break;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            _log.LogDebug("WebSocket of session {Session} ended: {Reason}", _session?.Id, ex.Message);
+        }
+        finally
+        {
+            _drain.Cancel();
+            if (_writer is not null) await _writer.ConfigureAwait(false);
+            _session?.DetachWebSocket();
+            await CloseQuietlyAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>First step of a relay stop: finish the message in hand, then take no more (the client resends what was not acknowledged).</summary>
+    public async Task StopReadingAsync()
+    {
+        await _processing.WaitAsync().ConfigureAwait(false);
+        _stopping = true;
+        _processing.Release();
+    }
+
+    /// <summary>Second step: write out what the mailbox holds, then close the socket (bounded by <paramref name="timeout"/>).</summary>
+    public async Task FlushAndCloseAsync(TimeSpan timeout)
+    {
+        _drain.Cancel();
+        try
+        {
+            if (_writer is not null) await _writer.WaitAsync(timeout).ConfigureAwait(false);
+            await _sendLock.WaitAsync(timeout).ConfigureAwait(false);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "relay stopping", CancellationToken.None).WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    private async Task<bool> HandleAsync(byte[] message)
+    {
+        await _processing.WaitAsync(_abort).ConfigureAwait(false);
+        try
+        {
+            if (_stopping) return true; // not acknowledged: the client sends it again to the next relay
+            List<TildeField> fields;
+            try
+            {
+                fields = TildeCodec.Decode(message);
+            }
+            catch (FormatException)
+            {
+                await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
+                return true;
+            }
+            if (fields.Count == 0)
+            {
+                await SendAsync(Reply("k", null)).ConfigureAwait(false);
+                return true;
+            }
+            _session?.Touch();
+            switch (fields[0].Key)
+            {
+                case "id":
+                    await SendAsync(Reply("a", Authenticate(fields[0].Text))).ConfigureAwait(false);
+                    return true;
+                case "nc":
+                    int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
+                    await SendAsync(Reply("n", networks)).ConfigureAwait(false);
+                    return true;
+                case "c":
+                    await SendAsync(Reply("c", WebifiErrorCode.Success)).ConfigureAwait(false);
+                    if (fields[0].Text == "t" && _session is not null) _router.Remove(_session);
+                    return false;
+                case "n" or "s" or "dt" or "d":
+                    if (_session is null || !_router.IsLive(_session))
+                    {
+                        await SendAsync(Reply("s", WebifiErrorCode.SessionExpired)).ConfigureAwait(false);
+                        return true;
+                    }
+                    // No answer when the relay is stopping: unacknowledged, the client sends it again later.
+                    if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
+                        await SendAsync(Reply("s", code)).ConfigureAwait(false);
+                    return true;
+                default:
+                    await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
+                    return true;
+            }
+        }
+        finally
+        {
+            _processing.Release();
+        }
+    }
+
+    private int Authenticate(string deviceId)
+    {
+        var session = _router.Find(deviceId);
+        if (session is null) return WebifiErrorCode.SessionExpired;
+        if (session != _session)
+        {
+            _session?.DetachWebSocket();
+            _session = session;
+            session.AttachWebSocket();
+            // An expired session's socket is closed, so its client notices and logs in again.
+            session.Ended.Register(() => _ = CloseAsync(WebSocketCloseStatus.PolicyViolation, "session expired"));
+            _writer ??= Task.Run(WriteLoopAsync);
+        }
+        return WebifiErrorCode.Success;
+    }
+
+    /// <summary>Writes the mailbox as <c>rt=r</c> frames (several messages per frame) until drained at a stop or close.</summary>
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var session = _session!;
+                try
+                {
+                    await session.WaitForMailAsync(_drain.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Draining: send what is left, then stop.
+                }
+                var batch = session.TakeBatch(64 * 1024);
+                if (batch.Count == 0)
+                {
+                    if (_drain.IsCancellationRequested) return;
+                    continue;
+                }
+                var frame = new List<byte>();
+                TildeCodec.AppendField(frame, "rt", "r");
+                foreach (var delivery in batch) delivery.AppendTo(frame);
+                frame.AddRange(TildeCodec.Terminator);
+                await SendAsync(frame).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            _log.LogDebug("Writer of session {Session} ended: {Reason}", _session?.Id, ex.Message);
+        }
+    }
+
+    private static List<byte> Reply(string responseType, int? code)
+    {
+        var reply = new List<byte>(16);
+        TildeCodec.AppendField(reply, "rt", responseType);
+        if (code is int value) TildeCodec.AppendField(reply, "e", value);
+        reply.AddRange(TildeCodec.Terminator);
+        return reply;
+    }
+
+    private async Task SendAsync(List<byte> frame)
+    {
+        await _sendLock.WaitAsync(_abort).ConfigureAwait(false);
+        try
+        {
+            await _socket.SendAsync(frame.ToArray(), WebSocketMessageType.Binary, true, _abort).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            await _sendLock.WaitAsync(_abort).ConfigureAwait(false);
+            try
+            {
+                await _socket.CloseOutputAsync(status, reason, _abort).ConfigureAwait(false);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    private async Task CloseQuietlyAsync()
+    {
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, limit.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                _socket.Abort();
+            }
+        }
+    }
+}

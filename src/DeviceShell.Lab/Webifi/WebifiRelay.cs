@@ -1,0 +1,393 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using DeviceShell.Engine.Webifi;
+using DeviceShell.Lab.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>
+/// A Webifi relay (webifi.md §8) on Kestrel: the credentials endpoint <c>POST /</c>, <c>/api/WebSocket</c>,
+/// and long polling (<c>/Upload</c>, held <c>/Download</c>, <c>/CancelDownload</c>). WebSocket and long-polling
+/// clients of one account reach each other. Accounts come from <see cref="WebifiRelayOptions"/>
+/// (default: webifi / pswd with networks net1, net2, lab). Plain HTTP unless a certificate is given.
+/// Stopping is orderly: every connection finishes the message in hand, writes out its mailbox and closes,
+/// so a message is either acknowledged and delivered or not acknowledged (and sent again by the client).
+/// Choices where the public material says UNKNOWN (webifi.md §10), made so that clients get a clear answer:
+/// <list type="bullet">
+/// <item>networks and session ids together: the union of recipients, one copy each (see <see cref="RelayRouter"/>);</item>
+/// <item>a network the account does not have, or an unknown session id: <c>e=2</c> for the send (the rest is delivered);
+/// listen-to networks the account does not have: <c>e=5</c>, the known ones are set;</item>
+/// <item>a second held /Download of one session: the new request gets <c>e=18</c>, the held one stays;</item>
+/// <item>/CancelDownload answers <c>~e=0</c>; a stray <c>~id</c> over an authenticated WebSocket is answered <c>rt=a</c> again;
+/// a message with an unknown first key or bad tilde encoding gets <c>rt=s e=7</c>;</item>
+/// <item>payloads are bytes and pass through untouched (including bytes ≥ 0x80); client frames may be text or binary;</item>
+/// <item>a message larger than <see cref="WebifiRelayOptions.MaxMessageBytes"/> (1 MiB by default): <c>e=7</c>, and over
+/// WebSocket the socket is closed (MessageTooBig), since the rest of the stream cannot be trusted.</item>
+/// </list>
+/// </summary>
+[LabSimulator("webifi", "Webifi relay: credentials, WebSocket and long polling")]
+public sealed class WebifiRelay : ILabSimulator, ILabControllable
+{
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ConcurrentDictionary<RelayWebSocket, byte> _webSockets = new();
+    private WebifiRelayOptions? _options;
+    private RelayRouter? _router;
+    private WebApplication? _app;
+    private Task? _expiry;
+    private string? _certificateFile;
+    private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public WebifiRelay()
+    {
+    }
+
+    /// <summary>A relay with these options instead of the ones from the Lab command line (tests, benchmarks).</summary>
+    public WebifiRelay(WebifiRelayOptions options) => _options = options;
+
+    private long _loginRequests;
+
+    /// <summary>Credentials requests answered so far (accepted or not).</summary>
+    public long LoginRequests => Interlocked.Read(ref _loginRequests);
+
+    /// <summary>Logged-in sessions that have not expired or closed.</summary>
+    public int SessionCount => Router.Count;
+
+    /// <summary>Messages waiting in all mailboxes.</summary>
+    public long QueuedMessages => Router.Sessions.Sum(s => (long)s.QueuedCount);
+
+    /// <summary>Payload bytes waiting in all mailboxes (bounded by the mailbox limits).</summary>
+    public long QueuedBytes => Router.Sessions.Sum(s => s.QueuedBytes);
+
+    /// <summary>Messages dropped because their recipient did not read them.</summary>
+    public long DroppedMessages => Router.Sessions.Sum(s => s.Dropped);
+
+    private RelayRouter Router => _router ?? throw new InvalidOperationException("The relay has not been started.");
+
+    public async Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
+    {
+        _log = options.LoggerFactory.CreateLogger<WebifiRelay>();
+        var relayOptions = _options ??= WebifiRelayOptions.From(options);
+        _router = new RelayRouter(relayOptions.Accounts, relayOptions);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(options.LoggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = relayOptions.MaxEncodedBytes;
+            kestrel.Listen(options.Address, options.Port, listen =>
+            {
+                if (relayOptions.Certificate is not null) listen.UseHttps(relayOptions.Certificate);
+            });
+        });
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapPost("/", CredentialsAsync);
+        app.Map("/api/WebSocket", WebSocketAsync);
+        app.MapPost("/Upload", UploadAsync);
+        app.MapPost("/Download", DownloadAsync);
+        app.MapPost("/CancelDownload", CancelDownloadAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _app = app;
+
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        int port = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
+        _expiry = ExpireLoopAsync(relayOptions.SessionTimeout, _stopping.Token);
+        _log.LogInformation("Webifi relay listening on {Scheme}://{Address}:{Port} with {Accounts} account(s)",
+            relayOptions.Certificate is null ? "http" : "https", options.Address, port, relayOptions.Accounts.Count);
+        string? certificateFile = null;
+        if (relayOptions.Certificate is not null)
+        {
+            _certificateFile =null;
+            // The public part, for clients to trust (Connect-Webifi -CaCertificate), like the gateway's CA file.
+            certificateFile = Path.Combine(Path.GetTempPath(), $"deviceshell-webifi-{port}.crt");
+            await File.WriteAllTextAsync(certificateFile, relayOptions.Certificate.ExportCertificatePem(), cancellationToken).ConfigureAwait(false);
+        }
+        _certificateFile = certificateFile;
+        return new LabSimulatorEndpoint(options.Address.ToString(), port, certificateFile);
+    }
+
+    /// <summary><c>~p=1~cn=…~cp=…~ec=1</c> → <c>~e=0~id=…~ip=…~ip=…~dn=…~dn=…</c> and the error table last, or <c>~e=8</c>.</summary>
+    private async Task CredentialsAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _loginRequests);
+        var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
+        if (fields is null) return;
+        var session = Router.Login(fields.Find("cn") ?? "", fields.Find("cp") ?? "");
+        var answer = new List<byte>();
+        if (session is null)
+        {
+            _log.LogInformation("Refused a login for connect name {ConnectName}", fields.Find("cn"));
+            TildeCodec.AppendField(answer, "e", WebifiErrorCode.InvalidCredentials);
+            await WriteAsync(context, answer).ConfigureAwait(false);
+            return;
+        }
+        var (ip, name) = Addresses(context);
+        TildeCodec.AppendField(answer, "e", WebifiErrorCode.Success);
+        TildeCodec.AppendField(answer, "id", session.DeviceId);
+        foreach (string key in new[] { "ip", "ip" }) TildeCodec.AppendField(answer, key, ip);
+        foreach (string key in new[] { "dn", "dn" }) TildeCodec.AppendField(answer, key, name);
+        if (fields.Find("ec") == "1")
+        {
+            foreach (var (code, text) in WebifiErrorCode.DefaultDescriptions)
+                TildeCodec.AppendField(answer, WebifiErrorCode.ToWire(code), text);
+        }
+        _log.LogInformation("Session {Session} logged in as {ConnectName}", session.Id, session.Account.ConnectName);
+        await WriteAsync(context, answer).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Where the client should go next: the address it reached us on. <c>ip</c> must be an IP literal for the official
+    /// libraries (with <c>:port</c> unless it is the default one), so a host name in the Host header is replaced by the
+    /// local address of the connection; <c>dn</c> (used with TLS) keeps the host name, so certificates match.
+    /// </summary>
+    private static (string Ip, string Name) Addresses(HttpContext context)
+    {
+        var host = context.Request.Host;
+        string name = host.HasValue ? host.Value! : "127.0.0.1";
+        if (IPAddress.TryParse(host.Host.Trim('[', ']'), out _)) return (name, name);
+        var local = context.Connection.LocalIpAddress ?? IPAddress.Loopback;
+        if (local.IsIPv4MappedToIPv6) local = local.MapToIPv4();
+        string literal = local.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{local}]" : local.ToString();
+        return (host.Port is int port ? $"{literal}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : literal, name);
+    }
+
+    private async Task WebSocketAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        var connection = new RelayWebSocket(socket, Router, Options.MaxEncodedBytes, _log, _abort.Token);
+        _webSockets[connection] = 0;
+        try
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _webSockets.TryRemove(connection, out _);
+        }
+    }
+
+    private WebifiRelayOptions Options => _options!;
+
+    /// <summary><c>~id=…</c> + data groups + <c>~z=…</c> → <c>~e=0</c>, 2 (some recipient unknown), 7 or 12.</summary>
+    private async Task UploadAsync(HttpContext context)
+    {
+        var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
+        if (session is null) return;
+        if (Router.RouteAll(session, RelayDataGroup.Parse(fields!)) is int code)
+            await WriteCodeAsync(context, code).ConfigureAwait(false);
+        else
+            context.Abort(); // stopping: unacknowledged, so the client sends it again to the next relay
+
+    }
+
+    /// <summary>
+    /// With <c>~n</c>: sets the networks and answers 4/5 at once. Otherwise held until data arrives (<c>~e=0</c> + groups),
+    /// the hold time passes (16), a CancelDownload comes (15) or the session ends (12); a second held request gets 18.
+    /// </summary>
+    private async Task DownloadAsync(HttpContext context)
+    {
+        var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
+        if (session is null) return;
+        var request = fields!;
+        var networks = request.FindAll("n").ToList();
+        if (networks.Count > 0)
+        {
+            await WriteCodeAsync(context, Router.SetNetworks(session, networks)).ConfigureAwait(false);
+            return;
+        }
+        session.PollsLongly = true;
+        var held = session.HoldDownload();
+        if (held is null)
+        {
+            await WriteCodeAsync(context, WebifiErrorCode.DuplicateDownload).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var hold = request.FindInt("t") is int seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 1, Options.MaxHold.TotalSeconds)) : Options.DefaultHold;
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            var mail = session.WaitForMailAsync(wait.Token);
+            await Task.WhenAny(mail, held.Task, Task.Delay(hold, wait.Token)).ConfigureAwait(false);
+            if (held.Task.IsCompleted)
+            {
+                await WriteCodeAsync(context, held.Task.Result).ConfigureAwait(false);
+                return;
+            }
+            var batch = session.TakeBatch(Options.MaxMessageBytes);
+            var answer = new List<byte>();
+            TildeCodec.AppendField(answer, "e", batch.Count > 0 ? WebifiErrorCode.Success : WebifiErrorCode.NoData);
+            foreach (var delivery in batch) delivery.AppendTo(answer);
+            await WriteAsync(context, answer).ConfigureAwait(false);
+        }
+        finally
+        {
+            session.ReleaseDownload(held);
+        }
+    }
+
+    /// <summary>Releases a held download with 15; <c>~ts=1</c> also ends the session. Answers <c>~e=0</c>.</summary>
+    private async Task CancelDownloadAsync(HttpContext context)
+    {
+        var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
+        if (session is null) return;
+        session.CancelDownload(WebifiErrorCode.DownloadCancelled);
+        if (fields!.Find("ts") == "1") Router.Remove(session);
+        await WriteCodeAsync(context, WebifiErrorCode.Success).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a long-polling body and its session; answers 7 or 12 itself and returns no session then.</summary>
+    private async Task<(List<TildeField>? Fields, RelaySession? Session)> ReadSessionRequestAsync(HttpContext context)
+    {
+        var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
+        if (fields is null) return (null, null);
+        var session = Router.Find(fields.Find("id"));
+        if (session is null)
+        {
+            await WriteCodeAsync(context, WebifiErrorCode.SessionExpired).ConfigureAwait(false);
+            return (fields, null);
+        }
+        session.Touch();
+        return (fields, session);
+    }
+
+    /// <summary>The request body as fields; on a malformed or oversized body answers <c>~e=7</c> and returns null.</summary>
+    private async Task<List<TildeField>?> ReadFieldsAsync(HttpContext context)
+    {
+        try
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+            return TildeCodec.Decode(body.GetBuffer().AsSpan(0, (int)body.Length));
+        }
+        catch (Exception ex) when (ex is FormatException or BadHttpRequestException)
+        {
+            _log.LogWarning("Bad request to {Path}: {Reason}", context.Request.Path, ex.Message);
+            await WriteCodeAsync(context, WebifiErrorCode.ProtocolError).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private static Task WriteCodeAsync(HttpContext context, int code)
+    {
+        var answer = new List<byte>();
+        TildeCodec.AppendField(answer, "e", code);
+        return WriteAsync(context, answer);
+    }
+
+    private static async Task WriteAsync(HttpContext context, List<byte> answer)
+    {
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = answer.Count;
+        await context.Response.Body.WriteAsync(answer.ToArray(), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task ExpireLoopAsync(TimeSpan timeout, CancellationToken stop)
+    {
+        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(5).Ticks));
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(period, stop).ConfigureAwait(false);
+                int expired = Router.Expire(DateTime.UtcNow - timeout);
+                if (expired > 0) _log.LogInformation("{Count} idle session(s) expired", expired);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>
+    /// Lab commands: <c>sessions</c> lists the logged-in sessions; <c>expire-sessions</c> ends them all as an expiry
+    /// would (their clients get error 12 and log in again).
+    /// </summary>
+    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
+    {
+        switch (command)
+        {
+            case "sessions":
+                var list = new JsonArray();
+                foreach (var session in Router.Sessions.OrderBy(s => s.Id))
+                {
+                    list.Add(new JsonObject
+                    {
+                        ["sessionId"] = session.Id,
+                        ["connectName"] = session.Account.ConnectName,
+                        ["networks"] = new JsonArray(session.Networks.Order().Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
+                        ["queued"] = session.QueuedCount,
+                        ["dropped"] = session.Dropped,
+                    });
+                }
+                return Task.FromResult<JsonNode?>(list);
+            case "expire-sessions":
+                var all = Router.Sessions;
+                foreach (var session in all) Router.Remove(session);
+                return Task.FromResult<JsonNode?>(JsonValue.Create(all.Count));
+            default:
+                throw new ArgumentException($"The webifi relay knows the commands 'sessions' and 'expire-sessions', not '{command}'.");
+        }
+    }
+
+    /// <summary>
+    /// Long-polling clients between two downloads still have data here: while stopping, downloads answer at once,
+    /// so give them a moment to collect it.
+    /// </summary>
+    private async Task LetLongPollingDrainAsync(TimeSpan limit)
+    {
+        if (_router is null) return;
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline && _router.Sessions.Any(s => s.QueuedCount > 0 && !s.Ended.IsCancellationRequested && s.PollsLongly))
+            await Task.Delay(20).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops in order: no connection takes new messages, every mailbox is written out, sockets close, Kestrel stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _router?.Close();
+        _stopping.Cancel();
+        var connections = _webSockets.Keys.ToList();
+        await Task.WhenAll(connections.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
+        await Task.WhenAll(connections.Select(c => c.FlushAndCloseAsync(CloseTimeout))).ConfigureAwait(false);
+        await LetLongPollingDrainAsync(CloseTimeout).ConfigureAwait(false);
+        if (_app is not null)
+        {
+            using (var limit = new CancellationTokenSource(CloseTimeout))
+            {
+                try
+                {
+                    await _app.StopAsync(limit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Kestrel aborts what is left.
+                }
+            }
+            _abort.Cancel();
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+        _abort.Cancel();
+        if (_expiry is not null) await _expiry.ConfigureAwait(false);
+        if (_certificateFile is not null) File.Delete(_certificateFile);
+        _log.LogInformation("Webifi relay stopped");
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using DeviceShell.Lab.Hosting;
+
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>
+/// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
+/// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
+/// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
+/// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate).
+/// </summary>
+public sealed class WebifiRelayOptions
+{
+    /// <summary>The largest payload the relay accepts (one WebSocket message or HTTP body); bigger ones get error 7.</summary>
+    public int MaxMessageBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The largest message on the wire: room for the escapes (a payload of only '~' doubles) and the other fields.</summary>
+    public int MaxEncodedBytes => 2 * MaxMessageBytes + 4096;
+
+    /// <summary>Messages a session may have waiting; past that its oldest are dropped.</summary>
+    public int MailboxCapacity { get; init; } = 10_000;
+
+    /// <summary>Bytes a session may have waiting; past that its oldest are dropped.</summary>
+    public long MailboxBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>A session with no WebSocket and no download for this long expires (error 12 afterwards).</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a /Download is held when the client asks for no other time (<c>~t</c>).</summary>
+    public TimeSpan DefaultHold { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The longest hold a client may ask for (the Python library's own maximum).</summary>
+    public TimeSpan MaxHold { get; init; } = TimeSpan.FromSeconds(1800);
+
+    /// <summary>See <see cref="RelayRouter"/>: network data parked for clients logging in again after a restart.</summary>
+    public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>When set, the relay serves HTTPS and WSS with this certificate.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    public IReadOnlyList<WebifiAccount> Accounts { get; init; } = new[] { WebifiAccount.Default };
+
+    /// <summary>Options from the Lab's <c>--webifi-*</c> settings.</summary>
+    /// <exception cref="ArgumentException">A setting is malformed (the Lab host reports it and exits).</exception>
+    public static WebifiRelayOptions From(LabSimulatorOptions options)
+    {
+        try
+        {
+            return Read(options);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException(ex.Message, ex);
+        }
+    }
+
+    private static WebifiRelayOptions Read(LabSimulatorOptions options)
+    {
+        var defaults = new WebifiRelayOptions();
+        string? accounts = options.Setting("accounts");
+        string? certificate = options.Setting("certificate");
+        return new WebifiRelayOptions
+        {
+            Accounts = accounts is null ? defaults.Accounts : WebifiAccount.Load(accounts),
+            MaxMessageBytes = Number(options, "max-message-bytes") is double bytes ? (int)bytes : defaults.MaxMessageBytes,
+            SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
+            Certificate = certificate switch
+            {
+                null => null,
+                "self-signed" => CreateSelfSignedCertificate(),
+                _ => new X509Certificate2(certificate, options.Setting("certificate-password")),
+            },
+        };
+    }
+
+    /// <summary>A certificate for IP 127.0.0.1 and DNS localhost, valid for a week, with its private key.</summary>
+    public static X509Certificate2 CreateSelfSignedCertificate()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new CertificateRequest("CN=DeviceShell Webifi relay", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(7));
+        // Through PKCS#12 so that Kestrel can use the key on every platform.
+        return new X509Certificate2(created.Export(X509ContentType.Pfx));
+    }
+
+    private static double? Number(LabSimulatorOptions options, string name)
+    {
+        string? text = options.Setting(name);
+        if (text is null) return null;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0
+            ? value
+            : throw new FormatException($"--webifi-{name} needs a positive number, not '{text}'.");
+    }
+}

@@ -1,0 +1,25 @@
+using System.Management.Automation;
+using DeviceShell.Engine.Webifi;
+
+namespace DeviceShell.Commands;
+
+/// <summary>
+/// Streams the data the session received (oldest first) until -Count messages, -TimeoutSec or Ctrl+C.
+/// Discovery requests that the session answered on its own are not included; Discovery Responses are.
+/// </summary>
+[Cmdlet(VerbsCommunications.Receive, "WebifiData")]
+[OutputType(typeof(WebifiMessage))]
+public sealed class ReceiveWebifiDataCommand : ReceiveCmdlet
+{
+    /// <summary>Only messages of these data types (others are taken from the queue and skipped).</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNull]
+    public string[]? DataType { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var session = ResolveSession<WebifiSession>("Webifi", "Connect-Webifi");
+        var types = DataType;
+        Drain(session, session.Messages, types is null ? null : m => types.Contains(m.DataType, StringComparer.Ordinal));
+    }
+}

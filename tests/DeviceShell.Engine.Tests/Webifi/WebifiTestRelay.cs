@@ -1,0 +1,114 @@
+using System.Net;
+using System.Security;
+using DeviceShell.Engine.Webifi;
+using DeviceShell.Lab.Hosting;
+using DeviceShell.Lab.Webifi;
+
+namespace DeviceShell.Engine.Tests.Webifi;
+
+/// <summary>A Webifi relay on a free loopback port plus the sessions a test opened on it; disposing closes them all.</summary>
+internal sealed class WebifiTestRelay : IAsyncDisposable
+{
+    private readonly List<WebifiSession> _sessions = new();
+
+    private WebifiTestRelay(WebifiRelay relay, WebifiRelayOptions options, int port)
+    {
+        Relay = relay;
+        Options = options;
+        Port = port;
+    }
+
+    public WebifiRelay Relay { get; private set; }
+
+    public WebifiRelayOptions Options { get; }
+
+    public int Port { get; }
+
+    public Uri Server => new($"{(Options.Certificate is null ? "http" : "https")}://127.0.0.1:{Port}/");
+
+    public static async Task<WebifiTestRelay> StartAsync(WebifiRelayOptions? options = null)
+    {
+        options ??= new WebifiRelayOptions();
+        var relay = new WebifiRelay(options);
+        var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).Within();
+        return new WebifiTestRelay(relay, options, endpoint.Port);
+    }
+
+    /// <summary>Stops the relay (as a crash would, every client loses its connection) and starts a new one on the same port.</summary>
+    public async Task RestartAsync(TimeSpan downtime, WebifiRelayOptions? options = null)
+    {
+        await Relay.DisposeAsync().AsTask().Within();
+        await Task.Delay(downtime);
+        Relay = new WebifiRelay(options ?? Options);
+        await Relay.StartAsync(LabSimulatorOptions.Loopback(Port), CancellationToken.None).Within();
+    }
+
+    public static SecureString Secure(string text)
+    {
+        var secure = new NetworkCredential(string.Empty, text).SecurePassword;
+        secure.MakeReadOnly();
+        return secure;
+    }
+
+    public WebifiConnectOptions ClientOptions(WebifiTransport transport, params string[] networks) => new()
+    {
+        Server = Server,
+        ConnectName = "webifi",
+        ConnectPassword = Secure("pswd"),
+        Networks = networks,
+        Transport = transport,
+        ReplyTimeout = TimeSpan.FromSeconds(5),
+        MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        DownloadTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    public async Task<WebifiSession> ConnectAsync(WebifiTransport transport, params string[] networks) =>
+        await ConnectAsync(ClientOptions(transport, networks));
+
+    /// <summary>A receiver listening to net1 and a sender with no networks of its own.</summary>
+    public async Task<(WebifiSession Receiver, WebifiSession Sender)> ConnectPairAsync(WebifiTransport transport) =>
+        (await ConnectAsync(transport, "net1"), await ConnectAsync(transport));
+
+    public async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options)
+    {
+        var session = await WebifiSession.ConnectAsync(options).Within();
+        lock (_sessions) { _sessions.Add(session); }
+        return session;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        WebifiSession[] sessions;
+        lock (_sessions) { sessions = _sessions.ToArray(); }
+        foreach (var session in sessions) await session.DisposeAsync().AsTask().Within(TestTimeouts.Long);
+        await Relay.DisposeAsync().AsTask().Within();
+    }
+}
+
+internal static class WebifiTestExtensions
+{
+    /// <summary>Takes <paramref name="count"/> messages, failing when they do not come within <paramref name="limit"/>.</summary>
+    public static async Task<List<WebifiMessage>> ReceiveAsync(this WebifiSession session, int count, TimeSpan? limit = null)
+    {
+        var deadline = DateTime.UtcNow + (limit ?? TestTimeouts.Short);
+        var messages = new List<WebifiMessage>();
+        while (messages.Count < count)
+        {
+            var left = deadline - DateTime.UtcNow;
+            var (taken, message) = await session.Messages.TakeAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left);
+            if (!taken) throw new TimeoutException($"Received {messages.Count} of {count} message(s).");
+            messages.Add(message);
+        }
+        return messages;
+    }
+
+    /// <summary>True when nothing arrives within <paramref name="quiet"/>.</summary>
+    public static async Task<bool> StaysQuietAsync(this WebifiSession session, TimeSpan quiet)
+    {
+        var (taken, _) = await session.Messages.TakeAsync(quiet);
+        return !taken;
+    }
+
+    public static Task SendTextAsync(this WebifiSession session, string data, string dataType = "", string[]? toNetworks = null, int[]? toSessionIds = null) =>
+        session.SendAsync(WebifiOutgoing.Text(data, dataType, toNetworks, toSessionIds)).Within();
+}
