@@ -16,13 +16,10 @@ public sealed class ReceivePiLinkMessageCommand : ReceiveCmdlet
     [Parameter]
     public SwitchParameter MessageOnly { get; set; }
 
-    /// <summary>A server started here; the same as passing it as -Session, named for readability.</summary>
-    [Parameter]
-    public PiLinkServer? Server { get; set; }
-
     protected override void ProcessRecord()
     {
-        var link = Server ?? ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
+        // Servers are sessions too: `$server | Receive-PiLinkMessage` or -Session $server reads a server's side.
+        var link = ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
         Drain(link, link.Messages, item =>
         {
             if (item.State == PiLinkState.MessageTooLarge)

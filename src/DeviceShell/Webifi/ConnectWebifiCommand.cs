@@ -50,7 +50,7 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
 
     [Parameter]
     [ValidateRange(10, 1800)]
-    public double DownloadTimeoutSec { get; set; } = 120;
+    public double? DownloadTimeoutSec { get; set; }
 
     /// <summary>The credentials server, e.g. http://127.0.0.1:8080/ for a Lab relay. Default: the public service.</summary>
     [Parameter]
@@ -90,7 +90,7 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
             Transport = Transport == "LongPolling" ? WebifiTransport.LongPolling : WebifiTransport.WebSocket,
             UseEncryption = UseEncryption,
             TrustedCertificate = trusted,
-            DownloadTimeout = TimeSpan.FromSeconds(DownloadTimeoutSec),
+            DownloadTimeout = TimeSpan.FromSeconds(DownloadTimeoutSec ?? 120),
         };
         WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Requesting credentials for connect name '{0}' from {1}, then {2}{3}.",
             connectName, Server, Transport, UseEncryption ? " with TLS" : ""));

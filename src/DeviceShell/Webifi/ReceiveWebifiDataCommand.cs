@@ -11,15 +11,15 @@ namespace DeviceShell.Commands;
 [OutputType(typeof(WebifiMessage))]
 public sealed class ReceiveWebifiDataCommand : ReceiveCmdlet
 {
-    /// <summary>Only messages of these data types (others are taken from the queue and skipped).</summary>
+    /// <summary>Only messages of this data type (others are taken from the queue and skipped).</summary>
     [Parameter(Position = 0)]
     [ValidateNotNull]
-    public string[]? DataType { get; set; }
+    public string? DataType { get; set; }
 
     protected override void EndProcessing()
     {
         var session = ResolveSession<WebifiSession>("Webifi", "Connect-Webifi");
-        var types = DataType;
-        Drain(session, session.Messages, types is null ? null : m => types.Contains(m.DataType, StringComparer.Ordinal));
+        string? type = DataType;
+        Drain(session, session.Messages, type is null ? null : m => string.Equals(m.DataType, type, StringComparison.Ordinal));
     }
 }

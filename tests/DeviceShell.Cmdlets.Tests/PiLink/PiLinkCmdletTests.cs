@@ -91,7 +91,7 @@ public class PiLinkCmdletTests
         try
         {
             Assert.Empty(CmdletHarness.Invoke(new SendPiLinkMessageCommand(), ("Session", client), ("Message", new[] { "one", "two" })).Errors);
-            var received = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Server", server), ("MessageOnly", true), ("Count", 2), ("TimeoutSec", 5));
+            var received = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Session", server), ("MessageOnly", true), ("Count", 2), ("TimeoutSec", 5));
             Assert.Equal(new[] { "one", "two" }, received.OfType<PiLinkMessage>().Select(m => m.Text));
 
             Assert.Empty(CmdletHarness.Invoke(new SendPiLinkMessageCommand(), ("Session", server), ("Message", "back")).Errors);

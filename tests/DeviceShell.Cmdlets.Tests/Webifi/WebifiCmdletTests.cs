@@ -80,7 +80,7 @@ public sealed class WebifiCmdletTests : IAsyncLifetime
         Assert.Equal(("to me", "note", sender.SessionId), (receipt.Data, receipt.DataType, receipt.FromSessionId));
         Assert.Contains(ok.Verbose, v => v.Contains("session " + sender.SessionId, StringComparison.Ordinal));
 
-        var filtered = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("DataType", new[] { "note" }), ("Count", 1), ("TimeoutSec", 5.0), ("Session", sender));
+        var filtered = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("DataType", "note"), ("Count", 1), ("TimeoutSec", 5.0), ("Session", sender));
         Assert.Equal("to me", Assert.IsType<WebifiMessage>(Assert.Single(filtered.Objects)).Data);
     }
 
