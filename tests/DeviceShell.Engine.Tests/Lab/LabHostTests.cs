@@ -75,5 +75,7 @@ public class LabHostTests
         Assert.Contains("go -> Button pressed", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("Add-LabBrickDevice Dem -> callback", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("Get-GatewayDevice: 4 managed device(s)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Receive-WebifiData: '21.7' (temperature)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Find-WebifiDevice -Network lab: sensor", output.ToString(), StringComparison.Ordinal);
     }
 }
