@@ -153,7 +153,7 @@ Describe 'Daemon restart' {
         Stop-DeviceLab -Lab $script:Lab
         $lost = Receive-BrickCallback -Kind Disconnected -Count 1 -TimeoutSec 10
         $lost.Reason | Should -BeIn 'Shutdown', 'Error'
-        $script:Lab = Start-DeviceLab -Brick -Port $port -BrickSecret $script:Secret -StartTimeoutSec 60
+        $script:Lab = Start-DeviceLab -BrickPort $port -BrickSecret $script:Secret -StartTimeoutSec 60
         $back = Receive-BrickCallback -Kind Connected -Count 1 -TimeoutSec 20
         $back.Reason | Should -Be 'AutoReconnect'
         # Device traffic flows only on an authenticated connection: these prove the re-authentication.

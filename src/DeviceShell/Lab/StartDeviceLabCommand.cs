@@ -48,6 +48,13 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
     [Parameter]
     public System.Security.SecureString? BrickSecret { get; set; }
 
+    /// <summary>
+    /// More simulator settings, passed as <c>--NAME VALUE</c>: e.g. @{ 'gateway-devices' = 1000; 'webifi-accounts' = './accounts.json' }.
+    /// A value naming an existing file relative to the current location is passed as its full path, because the Lab runs in its own folder.
+    /// </summary>
+    [Parameter]
+    public System.Collections.Hashtable? Setting { get; set; }
+
     [Parameter]
     [ValidateRange(1, 600)]
     public double StartTimeoutSec { get; set; } = 30;
@@ -76,6 +83,13 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
                 arguments.Add("--brick-secret");
                 arguments.Add(new System.Net.NetworkCredential(string.Empty, BrickSecret).Password);
             }
+        }
+        foreach (System.Collections.DictionaryEntry entry in Setting ?? new System.Collections.Hashtable())
+        {
+            string value = Convert.ToString(entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value, CultureInfo.InvariantCulture) ?? "";
+            string local = value.Length > 0 ? GetUnresolvedProviderPathFromPSPath(value) : value;
+            arguments.Add("--" + Convert.ToString(entry.Key, CultureInfo.InvariantCulture)!.TrimStart('-'));
+            arguments.Add(File.Exists(local) ? local : value);
         }
         string simulators = string.Join(", ", chosen.Select(c => c.Name));
         if (!ShouldProcess(simulators, "Start simulators")) return;

@@ -40,6 +40,22 @@ public class DeviceLabTests
     }
 
     [Fact]
+    public async Task Settings_reach_the_simulators_and_a_setting_for_a_missing_simulator_fails_the_start()
+    {
+        var settings = new System.Collections.Hashtable { ["brick-stack"] = "empty" };
+        var lab = Assert.IsType<DeviceLab>(Assert.Single(CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Brick", true), ("Setting", settings)).Objects));
+        await using (lab)
+        {
+            var devices = await lab.ControlAsync("brick", "list-devices", null, TestSupport.Short);
+            Assert.Equal(0, devices.GetArrayLength());
+        }
+
+        var run = CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Echo", true), ("Setting", settings), ("StartTimeoutSec", 20));
+        Assert.Equal("LabStartFailed", run.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Contains("must follow --brick", run.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WhatIf_starts_nothing()
     {
         var run = CmdletHarness.Invoke(new StartDeviceLabCommand(), new Dictionary<string, object?> { ["Echo"] = true }, whatIf: true);
