@@ -23,6 +23,14 @@ public sealed class SetWidgetCommand : PSCmdlet
 
     [Parameter]
     public string? Colour { get; set; }
+
+    [Parameter(Position = 0)]
+    [Alias("cf")]
+    public string? Shade { get; set; }
+
+    [Parameter(Position = 0)]
+    [Alias("Shade")]
+    public string? Tint { get; set; }
 }
 
 /// <summary>A Brick cmdlet exists, so the Bricks world's card names are required and missing.</summary>

@@ -56,6 +56,9 @@ public class ContractTests
         Expect("Set-Widget: the help page has no example.");
         Expect("Set-Widget: the help page does not document -Colour.");
         Expect("-Port: has different types");
+        Expect("Set-Widget: -Shade uses the common parameter name 'cf'.");
+        Expect("Set-Widget: 'Shade' names both -Shade and -Tint.");
+        Expect("Set-Widget: -Shade and -Tint share position 0");
         Expect("Set-Widget: not listed on the module page");
         Expect("Connect-Brick: the Bricks world has landed but its card name is missing.");
         Expect("Get-BrickEnumeration: the Bricks world has landed but its card name is missing.");

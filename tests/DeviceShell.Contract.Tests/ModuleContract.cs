@@ -72,6 +72,7 @@ public static class ModuleContract
                     problems.Add($"{name}: -Session does not bind from the pipeline.");
             }
 
+            CheckBinding(problems, name, parameters);
             CheckHelpPage(problems, inputs.DocsFolder, name, parameters.Select(p => p.Property.Name), shouldProcess);
         }
 
@@ -148,6 +149,46 @@ public static class ModuleContract
             bool hasView = false;
             for (var t = type; t is not null && !hasView; t = t.BaseType) hasView = viewed.Contains(t.FullName!);
             if (!hasView) yield return $"{type!.FullName}: an output type without a view in the format files.";
+        }
+    }
+
+    /// <summary>Common parameters and their aliases: a cmdlet may not declare these names again.</summary>
+    private static readonly string[] ReservedNames = { "Verbose", "vb", "Debug", "db", "ErrorAction", "ea", "WarningAction", "wa",
+        "InformationAction", "infa", "ProgressAction", "proga", "ErrorVariable", "ev", "WarningVariable", "wv", "InformationVariable", "iv",
+        "OutVariable", "ov", "OutBuffer", "ob", "PipelineVariable", "pv", "WhatIf", "wi", "Confirm", "cf", "UseTransaction", "usetx" };
+
+    /// <summary>
+    /// What PowerShell's parameter binder refuses when it first builds a cmdlet's metadata (the command then fails
+    /// every time it is called): clashing names or aliases, two parameters at one position of a set. (A default set that
+    /// no parameter names is allowed: it is the usual way to make "only the common parameters" the default.)
+    /// </summary>
+    private static void CheckBinding(List<string> problems, string name, List<(PropertyInfo Property, List<CustomAttributeData> Attributes)> parameters)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (property, _) in parameters)
+        {
+            var aliases = property.GetCustomAttributesData().Where(a => a.AttributeType.FullName == Sma + ".AliasAttribute")
+                .SelectMany(a => a.ConstructorArguments.SelectMany(arg => arg.Value is IEnumerable<CustomAttributeTypedArgument> many ? many.Select(m => (string)m.Value!) : new[] { (string)arg.Value! }));
+            foreach (string label in aliases.Prepend(property.Name))
+            {
+                if (ReservedNames.Contains(label, StringComparer.OrdinalIgnoreCase))
+                    problems.Add($"{name}: -{property.Name} uses the common parameter name '{label}'.");
+                else if (seen.TryGetValue(label, out string? other))
+                    problems.Add($"{name}: '{label}' names both -{other} and -{property.Name}.");
+                else
+                    seen[label] = property.Name;
+            }
+        }
+
+        static string SetOf(CustomAttributeData parameter) =>
+            parameter.NamedArguments.FirstOrDefault(n => n.MemberName == "ParameterSetName").TypedValue.Value as string ?? "__AllParameterSets";
+        var placed = parameters.SelectMany(p => p.Attributes.Select(a => (p.Property.Name, Set: SetOf(a),
+            Position: a.NamedArguments.FirstOrDefault(n => n.MemberName == "Position").TypedValue.Value as int?))).ToList();
+        var sets = placed.Select(p => p.Set).Where(s => s != "__AllParameterSets").Distinct().DefaultIfEmpty("__AllParameterSets").ToList();
+        foreach (string set in sets)
+        {
+            foreach (var clash in placed.Where(p => p.Position is not null && (p.Set == set || p.Set == "__AllParameterSets")).GroupBy(p => p.Position).Where(g => g.Count() > 1))
+                problems.Add($"{name}: -{string.Join(" and -", clash.Select(c => c.Name))} share position {clash.Key} in the parameter set '{set}'.");
         }
     }
 
