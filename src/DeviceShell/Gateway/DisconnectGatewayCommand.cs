@@ -1,28 +1,12 @@
 using System.Management.Automation;
 using DeviceShell.Engine.Gateway;
-using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
 
 /// <summary>Closes a gateway session (the default one, the one given, or -All) and removes it from the registry.</summary>
-[Cmdlet(VerbsCommunications.Disconnect, "Gateway")]
+[Cmdlet(VerbsCommunications.Disconnect, "Gateway", SupportsShouldProcess = true, DefaultParameterSetName = "Session")]
 [OutputType(typeof(GatewaySession))]
-public sealed class DisconnectGatewayCommand : GatewayCmdlet
+public sealed class DisconnectGatewayCommand : DisconnectCmdlet
 {
-    [Parameter]
-    public SwitchParameter All { get; set; }
-
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
-    protected override void ProcessRecord()
-    {
-        var sessions = All ? SessionRegistry.Shared.List(DeviceWorld.Gateway).OfType<GatewaySession>().ToArray() : new[] { ResolveGateway() };
-        foreach (var session in sessions)
-        {
-            WriteVerbose($"Closing {session}.");
-            Await(_ => session.DisposeAsync().AsTask());
-            if (PassThru) WriteObject(session);
-        }
-    }
+    protected override void ProcessRecord() => DisconnectSessions<GatewaySession>("Gateway", "Connect-Gateway");
 }
