@@ -6,21 +6,11 @@ namespace DeviceShell.Commands;
 /// <summary>Asks devices for their identity (function 255). Takes UIDs from the pipeline, e.g. from Get-BrickEnumeration.</summary>
 [Cmdlet(VerbsCommon.Get, "BrickIdentity")]
 [OutputType(typeof(BrickDevice))]
-public sealed class GetBrickIdentityCommand : BrickCmdlet
+public sealed class GetBrickIdentityCommand : BrickDeviceCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(BrickUidCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Uid { get; set; } = Array.Empty<string>();
-
-    protected override void ProcessRecord()
+    protected override void ProcessDevice(BrickSession session, string text, uint uid)
     {
-        var session = ResolveBrickSession();
-        foreach (string uid in Uid)
-        {
-            if (ParseUid(uid) is not uint value) continue;
-            WriteVerbose($"get_identity (fid 255) to {uid}.");
-            TryRun(() => WriteObject(Await(token => session.GetIdentityAsync(value, token))), uid);
-        }
+        WriteVerbose($"get_identity (fid 255) to {text}.");
+        TryRun(() => WriteObject(Await(token => session.GetIdentityAsync(uid, token))), text);
     }
 }

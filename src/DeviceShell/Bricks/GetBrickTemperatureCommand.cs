@@ -10,28 +10,15 @@ namespace DeviceShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "BrickTemperature")]
 [OutputType(typeof(BrickReading))]
-public sealed class GetBrickTemperatureCommand : BrickCmdlet
+public sealed class GetBrickTemperatureCommand : BrickDeviceCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(BrickUidCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Uid { get; set; } = Array.Empty<string>();
-
-    protected override void ProcessRecord()
+    protected override void ProcessDevice(BrickSession session, string text, uint uid) => TryRun(() =>
     {
-        var session = ResolveBrickSession();
-        foreach (string uid in Uid)
-        {
-            if (ParseUid(uid) is not uint value) continue;
-            TryRun(() =>
-            {
-                var identity = Await(token => session.GetIdentityAsync(value, token));
-                if (BrickDeviceClient.Create(session, uid, identity.DeviceIdentifier) is not IBrickThermometer thermometer)
-                    throw new DeviceException(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
-                        $"UID {uid} belongs to a {identity.DeviceName}, which has no temperature this command can read.", uid);
-                double celsius = Await(token => thermometer.GetTemperatureAsync(token));
-                WriteObject(new BrickReading(uid, identity.DeviceName, "Temperature", celsius, "°C"));
-            }, uid);
-        }
-    }
+        var identity = Await(token => session.GetIdentityAsync(uid, token));
+        if (BrickDeviceClient.Create(session, text, identity.DeviceIdentifier) is not IBrickThermometer thermometer)
+            throw new DeviceException(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+                $"UID {text} belongs to a {identity.DeviceName}, which has no temperature this command can read.", text);
+        double celsius = Await(token => thermometer.GetTemperatureAsync(token));
+        WriteObject(new BrickReading(text, identity.DeviceName, "Temperature", celsius, "°C"));
+    }, text);
 }

@@ -11,13 +11,8 @@ namespace DeviceShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "BrickFunction", SupportsShouldProcess = true)]
 [OutputType(typeof(BrickResponse))]
-public sealed class InvokeBrickFunctionCommand : BrickCmdlet
+public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(BrickUidCompleter))]
-    [ValidateNotNullOrEmpty]
-    public string[] Uid { get; set; } = Array.Empty<string>();
-
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateRange((byte)1, (byte)255)]
     public byte FunctionId { get; set; }
@@ -35,15 +30,8 @@ public sealed class InvokeBrickFunctionCommand : BrickCmdlet
     [ValidateRange(0.001, 3600)]
     public double? TimeoutSec { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void ProcessDevice(BrickSession session, string text, uint uid)
     {
-        var session = ResolveBrickSession();
-        foreach (string text in Uid) Call(session, text);
-    }
-
-    private void Call(BrickSession session, string text)
-    {
-        if (ParseUid(text) is not uint uid) return;
         if (!ShouldProcess(text, $"Call function {FunctionId} with {Payload.Length} payload byte(s)")) return;
         WriteVerbose($"Request to {text}: fid {FunctionId}, {Payload.Length} byte(s), response expected: {ResponseExpected.IsPresent}.");
         TimeSpan? timeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : null;
