@@ -8,6 +8,7 @@ LabCommandLine commandLine;
 try
 {
     commandLine = LabCommandLine.Parse(args, LabHost.Available.Keys.ToArray());
+    commandLine.AddEnvironmentSettings(Environment.GetEnvironmentVariables());
 }
 catch (FormatException ex)
 {
@@ -26,7 +27,7 @@ if (commandLine.Demo)
 if (commandLine.Help || commandLine.Simulators.Count == 0)
 {
     Console.Error.WriteLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose] | --demo");
-    Console.Error.WriteLine("PORT 0 picks a free port. Simulators:");
+    Console.Error.WriteLine("PORT 0 picks a free port. A setting may also come from the environment: DEVICESHELL_LAB_BRICK_SECRET for --brick-secret. Simulators:");
     foreach (var (name, (_, description)) in LabHost.Available.OrderBy(p => p.Key))
         Console.Error.WriteLine($"  --{name,-10} {description}");
     return commandLine.Help ? 0 : 2;

@@ -74,8 +74,11 @@ public sealed class DeviceLab : IAsyncDisposable
 
     /// <summary>
     /// Starts <c>dotnet &lt;labAssembly&gt; args</c> and waits up to <paramref name="timeout"/> for its endpoint line.
+    /// <paramref name="secretSettings"/> reach the lab through its environment (<c>DEVICESHELL_LAB_BRICK_SECRET</c> for
+    /// <c>brick-secret</c>), never its command line, which every local user can read in the process list.
     /// </summary>
-    public static async Task<DeviceLab> StartAsync(string labAssembly, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static async Task<DeviceLab> StartAsync(string labAssembly, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string>? secretSettings = null)
     {
         if (!File.Exists(labAssembly))
             throw new DeviceException(DeviceErrorKind.NotFound, "LabNotFound", $"The Lab host was not found at '{labAssembly}'.", labAssembly);
@@ -93,6 +96,8 @@ public sealed class DeviceLab : IAsyncDisposable
         };
         start.ArgumentList.Add(labAssembly);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in secretSettings ?? new Dictionary<string, string>())
+            start.Environment[LabSettingsEnvironment.VariableFor(name)] = value;
 
         var process = Process.Start(start)
             ?? throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "LabStartFailed", "The Lab process could not be started.", labAssembly);
@@ -284,6 +289,27 @@ public sealed class DeviceLab : IAsyncDisposable
         public IReadOnlyList<string> Snapshot()
         {
             lock (_lines) { return _lines.ToArray(); }
+        }
+    }
+}
+
+/// <summary>
+/// How a simulator setting travels in the Lab's environment: <c>brick-secret</c> is <c>DEVICESHELL_LAB_BRICK_SECRET</c>.
+/// Shared by the launcher and the Lab host.
+/// </summary>
+public static class LabSettingsEnvironment
+{
+    public const string Prefix = "DEVICESHELL_LAB_";
+
+    public static string VariableFor(string setting) => Prefix + setting.ToUpperInvariant().Replace('-', '_');
+
+    /// <summary>The settings found in <paramref name="environment"/>, as "simulator-setting" names.</summary>
+    public static IEnumerable<(string Setting, string Value)> Read(System.Collections.IDictionary environment)
+    {
+        foreach (System.Collections.DictionaryEntry entry in environment)
+        {
+            if (entry.Key is string key && key.StartsWith(Prefix, StringComparison.Ordinal) && entry.Value is string value)
+                yield return (key[Prefix.Length..].ToLowerInvariant().Replace('_', '-'), value);
         }
     }
 }

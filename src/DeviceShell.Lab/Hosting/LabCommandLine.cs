@@ -60,6 +60,19 @@ public sealed class LabCommandLine
         return result;
     }
 
+    /// <summary>
+    /// Adds settings given in the environment (DEVICESHELL_LAB_BRICK_SECRET for --brick-secret): the way a parent
+    /// passes secrets, which must not stand on a command line. Settings for simulators that are not started are ignored.
+    /// </summary>
+    public void AddEnvironmentSettings(System.Collections.IDictionary environment)
+    {
+        foreach (var (setting, value) in DeviceShell.Engine.Lab.LabSettingsEnvironment.Read(environment))
+        {
+            var owner = Simulators.Find(s => setting.StartsWith(s.Name + "-", StringComparison.OrdinalIgnoreCase));
+            owner.Settings?.TryAdd(setting[(owner.Name.Length + 1)..], value);
+        }
+    }
+
     private static string Value(IReadOnlyList<string> args, ref int i, string option) =>
         i + 1 < args.Count ? args[++i] : throw new FormatException($"{option} needs a value.");
 }

@@ -78,12 +78,10 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
         {
             arguments.Add("--" + name);
             arguments.Add(port.ToString(CultureInfo.InvariantCulture));
-            if (name == "brick" && BrickSecret is not null)
-            {
-                arguments.Add("--brick-secret");
-                arguments.Add(new System.Net.NetworkCredential(string.Empty, BrickSecret).Password);
-            }
         }
+        // The secret goes through the child's environment: a command line is visible to every local user.
+        var secrets = new Dictionary<string, string>();
+        if (BrickSecret is not null) secrets["brick-secret"] = new System.Net.NetworkCredential(string.Empty, BrickSecret).Password;
         foreach (System.Collections.DictionaryEntry entry in Setting ?? new System.Collections.Hashtable())
         {
             string value = Convert.ToString(entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value, CultureInfo.InvariantCulture) ?? "";
@@ -100,7 +98,7 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
         WriteProgress(progress);
         try
         {
-            var lab = Await(token => DeviceLab.StartAsync(labAssembly, arguments, TimeSpan.FromSeconds(StartTimeoutSec), token));
+            var lab = Await(token => DeviceLab.StartAsync(labAssembly, arguments, TimeSpan.FromSeconds(StartTimeoutSec), token, secrets));
             WriteObject(lab);
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

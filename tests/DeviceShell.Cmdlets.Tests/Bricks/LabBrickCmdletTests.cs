@@ -19,6 +19,9 @@ public class LabBrickCmdletTests
         var lab = Assert.IsType<DeviceLab>(Assert.Single(start.Objects));
         await using (lab)
         {
+            // The secret reaches the lab through its environment, never its command line (which other users can read).
+            if (OperatingSystem.IsLinux())
+                Assert.DoesNotContain("lab-secret", await File.ReadAllTextAsync($"/proc/{lab.ProcessId}/cmdline"), StringComparison.Ordinal);
             var endpoint = lab["brick"]!;
             var connect = CmdletHarness.Invoke(new ConnectBrickCommand(), ("HostName", endpoint.Host), ("Port", endpoint.Port), ("Secret", BrickCmdletTests.Secure("lab-secret")));
             var session = Assert.IsType<BrickSession>(Assert.Single(connect.Objects));

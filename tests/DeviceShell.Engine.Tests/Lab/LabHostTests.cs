@@ -21,6 +21,23 @@ public class LabHostTests
         Assert.True(line.IgnoreStdin);
     }
 
+    [Fact]
+    public void Settings_come_from_the_environment_without_overriding_the_command_line()
+    {
+        var line = LabCommandLine.Parse(new[] { "--brick", "0", "--brick-stack", "empty" }, Names);
+        line.AddEnvironmentSettings(new System.Collections.Hashtable
+        {
+            ["DEVICESHELL_LAB_BRICK_SECRET"] = "from-env",
+            ["DEVICESHELL_LAB_BRICK_STACK"] = "default",
+            ["DEVICESHELL_LAB_ECHO_X"] = "not started",
+            ["OTHER"] = "ignored",
+        });
+        Assert.Equal("from-env", line.Simulators[0].Settings["secret"]);
+        Assert.Equal("empty", line.Simulators[0].Settings["stack"]);
+        Assert.Equal(2, line.Simulators[0].Settings.Count);
+        Assert.Equal("DEVICESHELL_LAB_BRICK_SECRET", DeviceShell.Engine.Lab.LabSettingsEnvironment.VariableFor("brick-secret"));
+    }
+
     [Theory]
     [InlineData("--nosuch")]
     [InlineData("--brick", "70000")]
