@@ -112,9 +112,11 @@ echo "GPIOVM chip /dev/\$chip_name (\$dev_name)"
 ip link set lo up
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose host /host || echo "GPIOVM 9p mount failed"
 mount -t proc proc /host/proc && mount -t sysfs sysfs /host/sys && mount -t devtmpfs devtmpfs /host/dev && mount -t tmpfs tmpfs /host/tmp
+# The probe's folder comes as a share of its own: the repository may live under /tmp, which the tmpfs above hides.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose probe /host/mnt || echo "GPIOVM probe share mount failed"
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
   DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_EnableDiagnostics=0 DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0 DOTNET_TC_QuickJitForLoops=1 \
-  dotnet "$probe" /dev/\$chip_name /sys/devices/platform/\$dev_name/\$chip_name
+  dotnet "/mnt/$(basename "$probe")" /dev/\$chip_name /sys/devices/platform/\$dev_name/\$chip_name
 echo "GPIOVM probe exit \$?"
 poweroff -f
 EOF
@@ -140,6 +142,7 @@ for accel in $accelerators; do
     -serial "file:$console" -kernel "$kernel_image" -initrd "$work/initramfs.cpio" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
     -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$(dirname "$probe"),mount_tag=probe,security_model=none,readonly=on" \
     < /dev/null >&2 &
   qemu=$!
   if [ "$accel" = kvm ] && [ "$accelerators" != kvm ]; then
