@@ -3,7 +3,7 @@ using DeviceShell.BuildTools;
 // Called by Module.targets; not meant for people (use build.ps1 or build.sh).
 //   stage   --repo R --published P --lab L --version V --out O
 //   package --module M --version V --out O
-//   test    --repo R --configuration C
+//   test    --repo R --configuration C --pester PATH/Pester.psd1
 if (args.Length == 0) return Usage();
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 1; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = args[i + 1];
@@ -21,7 +21,7 @@ try
             Console.WriteLine($"Packed {ModulePackager.Package(Option("module"), Option("version"), Option("out"))}");
             return 0;
         case "test":
-            return TestRunner.Run(Option("repo"), Option("configuration"));
+            return TestRunner.Run(Option("repo"), Option("configuration"), Option("pester"));
         default:
             return Usage();
     }
@@ -34,6 +34,6 @@ catch (Exception ex) when (ex is ArgumentException or IOException or FormatExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: DeviceShell.BuildTools stage --repo R --published P --lab L --version V --out O | package --module M --version V --out O | test --repo R --configuration C");
+    Console.Error.WriteLine("usage: DeviceShell.BuildTools stage --repo R --published P --lab L --version V --out O | package --module M --version V --out O | test --repo R --configuration C --pester PATH/Pester.psd1");
     return 2;
 }

@@ -4,6 +4,7 @@
 # lines, missing lines and chips, and the button server over it.
 #
 #   tests/GpioVm/run-vm.sh [path/to/GpioVm.dll]     (default: builds tests/GpioVm and uses its Debug output)
+#   tests/GpioVm/run-vm.sh --check                  only checks the prerequisites: exit 0, or 3 with "MISSING: ..."
 #
 # Needs the Debian packages linux-image-amd64, qemu-system-x86 and busybox-static (.ci/apt-packages.txt), plus
 # linux-headers-amd64, linux-source and gcc/make when the kernel does not ship the gpio-sim module (Debian 12's
@@ -35,6 +36,12 @@ kernel_image=$(ls -1v /boot/vmlinuz-*-amd64 2>/dev/null | tail -n 1 || true)
 [ -r "$kernel_image" ] || missing "read access to $kernel_image"
 kernel=${kernel_image#/boot/vmlinuz-}
 [ -d "/lib/modules/$kernel" ] || missing "the modules of kernel $kernel in /lib/modules"
+if ! modinfo -k "$kernel" -F filename gpio-sim >/dev/null 2>&1 && [ ! -f "$cache/$kernel/gpio-sim.ko" ]; then
+  [ -d "/lib/modules/$kernel/build" ] || missing "gpio-sim is not in kernel $kernel and its headers are absent to build it (apt-get install linux-headers-$kernel)"
+  ls /usr/src/linux-source-*.tar.xz >/dev/null 2>&1 || missing "gpio-sim is not in kernel $kernel and no kernel source to build it (apt-get install linux-source)"
+  command -v make >/dev/null && command -v gcc >/dev/null || missing "make and gcc to build gpio-sim"
+fi
+[ "${1:-}" = "--check" ] && exit 0
 
 probe=${1:-}
 if [ -z "$probe" ]; then
@@ -53,10 +60,7 @@ if [ -z "$gpio_sim" ]; then
   gpio_sim="$cache/$kernel/gpio-sim.ko"
   if [ ! -f "$gpio_sim" ]; then
     headers="/lib/modules/$kernel/build"
-    [ -d "$headers" ] || missing "gpio-sim is not in kernel $kernel and its headers are absent to build it (apt-get install linux-headers-$kernel)"
-    source_tar=$(ls -1v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n 1 || true)
-    [ -n "$source_tar" ] || missing "gpio-sim is not in kernel $kernel and no kernel source to build it (apt-get install linux-source)"
-    command -v make >/dev/null && command -v gcc >/dev/null || missing "make and gcc to build gpio-sim"
+    source_tar=$(ls -1v /usr/src/linux-source-*.tar.xz | tail -n 1)
     top=$(basename "$source_tar" .tar.xz)
     build="$work/gpio-sim-build"
     mkdir -p "$build"

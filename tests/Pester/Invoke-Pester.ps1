@@ -2,18 +2,19 @@
 <#
 .SYNOPSIS
     Runs every tests/Pester/*.Tests.ps1 against the staged module (out/DeviceShell) and writes
-    {"passed":N,"failed":N,"skipped":N} to -ResultFile for the build's test summary.
+    {"passed":N,"failed":N,"skipped":N,"skippedTests":[...]} to -ResultFile for the build's test summary.
+.DESCRIPTION
+    Pester is imported by path from its NuGet package (the build passes the pinned one), so a run never
+    depends on the modules a machine happens to have installed.
 #>
 param(
+    [Parameter(Mandatory)]
+    [string] $PesterModule,
     [Parameter(Mandatory)]
     [string] $ResultFile
 )
 $ErrorActionPreference = 'Stop'
-if (-not (Get-Module -ListAvailable -Name Pester | Where-Object Version -GE '5.5.0')) {
-    Write-Host 'Installing Pester 5 for the current user.'
-    Install-Module -Name Pester -MinimumVersion 5.5.0 -Scope CurrentUser -Force -SkipPublisherCheck
-}
-Import-Module Pester -MinimumVersion 5.5.0
+Import-Module $PesterModule -Force
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
@@ -21,6 +22,10 @@ $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $result = Invoke-Pester -Configuration $configuration
 
-@{ passed = $result.PassedCount; failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount; skipped = $result.SkippedCount } |
-    ConvertTo-Json -Compress | Set-Content -Path $ResultFile -Encoding utf8
+[ordered]@{
+    passed       = $result.PassedCount
+    failed       = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    skipped      = $result.SkippedCount
+    skippedTests = @($result.Skipped | ForEach-Object { $_.ExpandedPath })
+} | ConvertTo-Json -Compress | Set-Content -Path $ResultFile -Encoding utf8
 if ($result.Result -ne 'Passed') { exit 1 }

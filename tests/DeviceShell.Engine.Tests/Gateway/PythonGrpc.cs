@@ -84,6 +84,6 @@ public sealed class PythonGrpcFactAttribute : FactAttribute
 {
     public PythonGrpcFactAttribute()
     {
-        if (PythonGrpc.MissingReason is { } reason) Skip = reason;
+        if (PythonGrpc.MissingReason is { } reason) Skip = $"needs Debian packages (.ci/apt-packages.txt): {reason}";
     }
 }
