@@ -1,0 +1,39 @@
+using System.Management.Automation;
+
+namespace DeviceShell.Cmdlets.Tests.Gateway;
+
+/// <summary>Start-DeviceLab -Gateway as a real Lab process, driven with Add-LabGatewayDevice and reached with Connect-Gateway.</summary>
+public sealed class LabGatewayTests(ModuleRunspace shell) : IClassFixture<ModuleRunspace>
+{
+    [Fact]
+    public void Lab_gateway_announces_its_CA_and_takes_new_devices()
+    {
+        using var lab = new RunningLab(shell, "-Gateway");
+        var endpoint = lab.Endpoint("gateway");
+        Assert.True(File.Exists(endpoint.Text("CaCertificate")), "the gateway endpoint names its CA file");
+        var session = shell.Single("Connect-Gateway -HostName $Endpoint.Host -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate", ("Endpoint", endpoint));
+        try
+        {
+            var add = "Add-LabGatewayDevice -Lab $Lab -DeviceId 700001 -IPAddress 192.168.0.140 -Type XPASS2 -DeviceToServer";
+            Assert.Single(shell.Run(add + " -WhatIf", ("Lab", lab.Lab)).WhatIf);
+            shell.Run(add, ("Lab", lab.Lab)).AssertNoErrors();
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            PSObject? pending = null;
+            while (pending is null && DateTime.UtcNow < deadline)
+            {
+                pending = shell.Run("Get-GatewayPendingDevice -Session $Session | Where-Object DeviceId -eq 700001", ("Session", session)).Objects.FirstOrDefault();
+                if (pending is null) Thread.Sleep(100);
+            }
+            Assert.NotNull(pending);
+            Assert.Equal(("Xpass2", "192.168.0.140"), (pending!.Text("Type"), pending.Text("IPAddress")));
+
+            var refused = shell.Run("Add-LabGatewayDevice -Lab $Lab -DeviceId 700002 -IPAddress 192.168.0.141 -Type TOASTER", ("Lab", lab.Lab));
+            PowerShellAssert.Error("LabCommandRefused", ErrorCategory.InvalidArgument, Assert.Single(refused.Errors));
+        }
+        finally
+        {
+            shell.Run("Disconnect-Gateway -Session $Session", ("Session", session)).AssertNoErrors();
+        }
+    }
+}
