@@ -16,7 +16,7 @@ public class IsolationTests
         typeof(IsolationTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     [Fact]
-    public void The_module_imports_and_loads_the_engine_from_Dependencies_into_its_own_context()
+    public void The_module_imports_builds_every_cmdlet_and_loads_the_engine_from_Dependencies_into_its_own_context()
     {
         string root = Metadata("RepoRoot"), configuration = Metadata("Configuration");
         string built = Path.Combine(root, "src", "DeviceShell", "bin", configuration, "net8.0");
@@ -36,11 +36,14 @@ public class IsolationTests
                 param($Module)
                 Import-Module $Module -ErrorAction Stop
                 $sessions = @(Get-DeviceSession -ErrorAction Stop)
+                # Reading ParameterSets makes PowerShell's binder build each cmdlet's metadata, which it refuses on clashing names or positions.
+                $commands = @(Get-Command -Module DeviceShell | ForEach-Object { $null = $_.ParameterSets; $_.Name })
                 $engine = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DeviceShell.Engine' })
                 [pscustomobject]@{
                     Contexts = @($engine | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name })
                     Locations = @($engine.Location)
                     Sessions = $sessions.Count
+                    Commands = $commands
                 }
                 """).AddParameter("Module", Path.Combine(module, "DeviceShell.dll"));
             var pending = shell.BeginInvoke();
@@ -51,6 +54,8 @@ public class IsolationTests
             Assert.Equal(new object[] { "DeviceShell" }, (object[])result.Properties["Contexts"].Value);
             Assert.Equal(new object[] { Path.Combine(dependencies, "DeviceShell.Engine.dll") }, (object[])result.Properties["Locations"].Value);
             Assert.Equal(0, result.Properties["Sessions"].Value);
+            var manifest = DeviceShell.BuildTools.ModuleManifest.CmdletsToExport(File.ReadAllText(Path.Combine(root, "DeviceShell.psd1")));
+            Assert.Equal(manifest.Order(StringComparer.Ordinal), ((object[])result.Properties["Commands"].Value).Cast<string>().Order(StringComparer.Ordinal));
         }
         finally
         {
