@@ -45,3 +45,9 @@ public abstract class ConstrainedHelper
 {
     protected static T First<T>(T[] items) where T : ErrorRecord => items[0];
 }
+
+/// <summary>An auto-property of an enum of the (pretend) engine: its backing field makes loading this type load the engine.</summary>
+public sealed class CategoryHolder
+{
+    public ErrorCategory Category { get; set; }
+}

@@ -71,53 +71,18 @@ public class ContractTests
         var unsafeTypes = ModuleContract.ImportSafety(context.LoadFromAssemblyPath(sampleAssembly), "System.Management.Automation").ToList();
         Assert.Contains(unsafeTypes, p => p.StartsWith("ContractSample.SetWidgetCommand: derives from an engine type", StringComparison.Ordinal));
         Assert.Contains(unsafeTypes, p => p.StartsWith("ContractSample.ConstrainedHelper: the generic parameter T is constrained", StringComparison.Ordinal));
+        Assert.Contains(unsafeTypes, p => p.StartsWith("ContractSample.CategoryHolder.<Category>k__BackingField: a field of the engine value type", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void The_import_safety_rule_flags_engine_value_types_in_fields_and_engine_base_types()
+    public void DeviceShell_is_import_safe_through_property_backing_fields()
     {
-        // DeviceShell's own assembly, read against the engine: the rule must see through properties
-        // to their backing fields. A Nullable<enum> parameter would be flagged; an array of enums is not.
+        // The rule must see through properties to their backing fields: a Nullable<enum> parameter of an engine enum
+        // would be flagged; an array of enums is not (the bad sample shows the flagged case).
         var inputs = DeviceShellInputs();
         using var context = ModuleContract.LoadContext(inputs.ModuleAssembly, inputs.PowerShellReference);
         var module = context.LoadFromAssemblyPath(inputs.ModuleAssembly);
         Assert.Empty(ModuleContract.ImportSafety(module, "DeviceShell.Engine"));
-        // The stand-in assembly has enum-typed fields everywhere (e.g. ErrorCategoryInfo.Category, ProgressRecord.RecordType):
-        // checked as if it were the engine of a module made of itself, the rule must fire.
-        string standIn = Built("tests/StandIn", "net10.0", "System.Management.Automation.dll");
-        using var standInContext = ModuleContract.LoadContext(standIn);
-        var standInAssembly = standInContext.LoadFromAssemblyPath(standIn);
-        Assert.Contains(ModuleContract.ImportSafety(standInAssembly, "System.Management.Automation"), p => p.Contains("ErrorCategoryInfo", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void The_test_stand_in_has_every_PowerShell_member_the_module_uses()
-    {
-        string standIn = Built("tests/StandIn", "net10.0", "System.Management.Automation.dll");
-        using var context = ModuleContract.LoadContext(standIn);
-        var assembly = context.LoadFromAssemblyPath(standIn);
-        var missing = new List<string>();
-        var references = ModuleContract.PowerShellMemberReferences(DeviceShellInputs().ModuleAssembly).Distinct().ToList();
-        Assert.Contains(references, r => r.Type == "System.Management.Automation.Cmdlet" && r.Member == "WriteObject");
-        foreach (var (typeName, member, parameters) in references)
-        {
-            var type = assembly.GetType(typeName);
-            if (type is null)
-            {
-                missing.Add($"type {typeName}");
-                continue;
-            }
-            bool found = false;
-            for (var t = type; t is not null && !found; t = t.BaseType)
-            {
-                const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
-                found = parameters < 0
-                    ? t.GetField(member, all) is not null
-                    : t.GetMember(member, all).OfType<MethodBase>().Any(m => m.GetParameters().Length == parameters);
-            }
-            if (!found) missing.Add($"{typeName}.{member}({(parameters < 0 ? "field" : parameters + " parameters")})");
-        }
-        Assert.True(missing.Count == 0, "Add these to tests/StandIn with PowerShell's exact signatures:\n" + string.Join("\n", missing));
     }
 
     [Fact]

@@ -1,16 +1,22 @@
-using System.Diagnostics;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using System.Reflection;
 
 namespace DeviceShell.Contract.Tests;
 
-/// <summary>The dependency isolation of the module folder, exercised in a separate process as PowerShell would load it.</summary>
+/// <summary>
+/// Import safety and dependency isolation, proven by importing the module folder in a real PowerShell runspace.
+/// This replaces a host that imitated PowerShell's import (load every exported type, then call the module initializer):
+/// Import-Module does exactly that, so an exported type that needs the engine before the initializer makes it fail.
+/// The test assembly has no DeviceShell.Engine of its own, so only the module's Dependencies/ folder can supply it.
+/// </summary>
 public class IsolationTests
 {
     private static string Metadata(string key) =>
         typeof(IsolationTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     [Fact]
-    public async Task The_engine_loads_from_Dependencies_into_the_module_context_after_import()
+    public void The_module_imports_builds_every_cmdlet_and_loads_the_engine_from_Dependencies_into_its_own_context()
     {
         string root = Metadata("RepoRoot"), configuration = Metadata("Configuration");
         string built = Path.Combine(root, "src", "DeviceShell", "bin", configuration, "net8.0");
@@ -22,19 +28,34 @@ public class IsolationTests
             foreach (string dll in Directory.GetFiles(built, "*.dll"))
                 File.Copy(dll, Path.GetFileName(dll) == "DeviceShell.dll" ? Path.Combine(module, "DeviceShell.dll") : Path.Combine(dependencies, Path.GetFileName(dll)));
 
-            string host = Path.Combine(root, "tests", "ModuleHost", "bin", configuration, "net10.0", "ModuleHost.dll");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-            start.ArgumentList.Add(host);
-            start.ArgumentList.Add(module);
-            using var process = Process.Start(start)!;
-            string output = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            using var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+            runspace.Open();
+            using var shell = PowerShell.Create();
+            shell.Runspace = runspace;
+            shell.AddScript("""
+                param($Module)
+                Import-Module $Module -ErrorAction Stop
+                $sessions = @(Get-DeviceSession -ErrorAction Stop)
+                # Reading ParameterSets makes PowerShell's binder build each cmdlet's metadata, which it refuses on clashing names or positions.
+                $commands = @(Get-Command -Module DeviceShell | ForEach-Object { $null = $_.ParameterSets; $_.Name })
+                $engine = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DeviceShell.Engine' })
+                [pscustomobject]@{
+                    Contexts = @($engine | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name })
+                    Locations = @($engine.Location)
+                    Sessions = $sessions.Count
+                    Commands = $commands
+                }
+                """).AddParameter("Module", Path.Combine(module, "DeviceShell.dll"));
+            var pending = shell.BeginInvoke();
+            Assert.True(pending.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "Import-Module and Get-DeviceSession did not end within 60 s.");
+            var result = Assert.Single(shell.EndInvoke(pending));
+            Assert.False(shell.HadErrors, string.Join("\n", shell.Streams.Error));
 
-            Assert.True(process.ExitCode == 0, output);
-            string[] parts = output.Trim().Split('|');
-            Assert.Equal("DeviceShell", parts[0]);
-            Assert.Equal(Path.Combine(dependencies, "DeviceShell.Engine.dll"), parts[1]);
-            Assert.Equal("0", parts[3]);
+            Assert.Equal(new object[] { "DeviceShell" }, (object[])result.Properties["Contexts"].Value);
+            Assert.Equal(new object[] { Path.Combine(dependencies, "DeviceShell.Engine.dll") }, (object[])result.Properties["Locations"].Value);
+            Assert.Equal(0, result.Properties["Sessions"].Value);
+            var manifest = DeviceShell.BuildTools.ModuleManifest.CmdletsToExport(File.ReadAllText(Path.Combine(root, "DeviceShell.psd1")));
+            Assert.Equal(manifest.Order(StringComparer.Ordinal), ((object[])result.Properties["Commands"].Value).Cast<string>().Order(StringComparer.Ordinal));
         }
         finally
         {

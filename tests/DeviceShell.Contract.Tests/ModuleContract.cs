@@ -1,6 +1,6 @@
 using System.Reflection;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using DeviceShell.BuildTools;
 
 namespace DeviceShell.Contract.Tests;
@@ -19,6 +19,10 @@ public sealed record ContractInputs(
 /// The module's rules, checked over the built assembly without running it (System.Reflection.MetadataLoadContext
 /// with PowerShellStandard's reference assembly). Each broken rule is one line in the result.
 /// </summary>
+/// <remarks>
+/// Metadata rather than Get-Command: the rules must be proven on a deliberately bad sample, and PowerShell refuses to
+/// build a command whose parameters clash, so it could not report those. The approved verbs do come from Get-Verb.
+/// </remarks>
 public static class ModuleContract
 {
     private const string Sma = "System.Management.Automation";
@@ -44,7 +48,7 @@ public static class ModuleContract
         using var context = LoadContext(inputs.ModuleAssembly, inputs.PowerShellReference);
         var module = context.LoadFromAssemblyPath(inputs.ModuleAssembly);
         var cmdlets = Cmdlets(module).ToList();
-        var approved = ApprovedVerbs(context.LoadFromAssemblyPath(inputs.PowerShellReference));
+        var approved = ApprovedVerbs();
 
         var exported = ModuleManifest.CmdletsToExport(inputs.ManifestText).ToHashSet(StringComparer.Ordinal);
         foreach (var c in cmdlets.Where(c => !exported.Contains(c.Name)))
@@ -240,11 +244,12 @@ public static class ModuleContract
     private static bool NamedBool(CustomAttributeData attribute, string name) =>
         attribute.NamedArguments.Any(n => n.MemberName == name && n.TypedValue.Value is true);
 
-    private static HashSet<string> ApprovedVerbs(Assembly powerShell) =>
-        new[] { "VerbsCommon", "VerbsCommunications", "VerbsData", "VerbsDiagnostic", "VerbsLifecycle", "VerbsSecurity", "VerbsOther" }
-            .SelectMany(c => powerShell.GetType($"{Sma}.{c}", throwOnError: true)!.GetFields(BindingFlags.Public | BindingFlags.Static))
-            .Select(f => (string)f.GetRawConstantValue()!)
-            .ToHashSet(StringComparer.Ordinal);
+    /// <summary>The verbs PowerShell itself approves (Get-Verb), so the list is the real one of the version the tests host.</summary>
+    private static HashSet<string> ApprovedVerbs()
+    {
+        using var shell = PowerShell.Create(InitialSessionState.CreateDefault2());
+        return shell.AddCommand("Get-Verb").Invoke().Select(v => (string)v.Properties["Verb"].Value).ToHashSet(StringComparer.Ordinal);
+    }
 
     private static string NounOf(string cmdlet) => cmdlet[(cmdlet.IndexOf('-', StringComparison.Ordinal) + 1)..];
 
@@ -256,47 +261,5 @@ public static class ModuleContract
             .GroupBy(p => Path.GetFileName(p), StringComparer.OrdinalIgnoreCase)
             .Select(g => g.Last());
         return new MetadataLoadContext(new PathAssemblyResolver(paths));
-    }
-
-    /// <summary>
-    /// Every member of System.Management.Automation that the module's IL references, as (type, member, parameter count).
-    /// The test stand-in must have each, or the cmdlet fails with MissingMethodException when that code runs.
-    /// </summary>
-    public static IEnumerable<(string Type, string Member, int Parameters)> PowerShellMemberReferences(string moduleAssembly)
-    {
-        using var stream = File.OpenRead(moduleAssembly);
-        using var pe = new PEReader(stream);
-        var reader = pe.GetMetadataReader();
-        foreach (var handle in reader.MemberReferences)
-        {
-            var member = reader.GetMemberReference(handle);
-            if (member.Parent.Kind != HandleKind.TypeReference) continue;
-            var typeRef = reader.GetTypeReference((TypeReferenceHandle)member.Parent);
-            if (!FromPowerShell(reader, typeRef)) continue;
-            int parameters = -1;
-            if (member.GetKind() == MemberReferenceKind.Method)
-            {
-                var blob = reader.GetBlobReader(member.Signature);
-                var header = blob.ReadSignatureHeader();
-                if (header.IsGeneric) blob.ReadCompressedInteger();
-                parameters = blob.ReadCompressedInteger();
-            }
-            yield return (FullName(reader, typeRef), reader.GetString(member.Name), parameters);
-        }
-    }
-
-    private static bool FromPowerShell(MetadataReader reader, TypeReference type)
-    {
-        while (type.ResolutionScope.Kind == HandleKind.TypeReference) type = reader.GetTypeReference((TypeReferenceHandle)type.ResolutionScope);
-        return type.ResolutionScope.Kind == HandleKind.AssemblyReference
-            && reader.GetString(reader.GetAssemblyReference((AssemblyReferenceHandle)type.ResolutionScope).Name) == Sma;
-    }
-
-    private static string FullName(MetadataReader reader, TypeReference type)
-    {
-        if (type.ResolutionScope.Kind == HandleKind.TypeReference)
-            return FullName(reader, reader.GetTypeReference((TypeReferenceHandle)type.ResolutionScope)) + "+" + reader.GetString(type.Name);
-        string ns = reader.GetString(type.Namespace);
-        return ns.Length == 0 ? reader.GetString(type.Name) : ns + "." + reader.GetString(type.Name);
     }
 }

@@ -59,6 +59,24 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
     [ValidateRange(1, 600)]
     public double StartTimeoutSec { get; set; } = 30;
 
+    /// <summary>
+    /// The full path of an existing file that <paramref name="value"/> names, else null. Most settings are not paths, and
+    /// PowerShell reads a value such as '13:Xth:0:0' (a Brick stack) as a path on a drive '13' that does not exist.
+    /// </summary>
+    private string? LocalFile(string value)
+    {
+        if (value.Length == 0) return null;
+        try
+        {
+            string local = GetUnresolvedProviderPathFromPSPath(value);
+            return File.Exists(local) ? local : null;
+        }
+        catch (Exception ex) when (ex is SessionStateException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
     protected override void EndProcessing()
     {
         var chosen = new List<(string Name, int Port)>();
@@ -85,9 +103,8 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
         foreach (System.Collections.DictionaryEntry entry in Setting ?? new System.Collections.Hashtable())
         {
             string value = Convert.ToString(entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value, CultureInfo.InvariantCulture) ?? "";
-            string local = value.Length > 0 ? GetUnresolvedProviderPathFromPSPath(value) : value;
             arguments.Add("--" + Convert.ToString(entry.Key, CultureInfo.InvariantCulture)!.TrimStart('-'));
-            arguments.Add(File.Exists(local) ? local : value);
+            arguments.Add(LocalFile(value) ?? value);
         }
         string simulators = string.Join(", ", chosen.Select(c => c.Name));
         if (!ShouldProcess(simulators, "Start simulators")) return;

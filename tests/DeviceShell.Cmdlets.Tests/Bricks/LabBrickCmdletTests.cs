@@ -1,66 +1,52 @@
 using System.Management.Automation;
-using DeviceShell.Commands;
-using DeviceShell.Engine.Bricks;
-using DeviceShell.Engine.Lab;
-using DeviceShell.Engine.Sessions;
-using DeviceShell.Testing;
 
 namespace DeviceShell.Cmdlets.Tests.Bricks;
 
 /// <summary>Start-DeviceLab -Brick (a real Lab process) driven by Add-/Remove-LabBrickDevice, seen through a Brick session.</summary>
 [Collection(RegistryCollection.Name)]
-public class LabBrickCmdletTests
+public sealed class LabBrickCmdletTests(ModuleRunspace shell) : IClassFixture<ModuleRunspace>
 {
     [Fact]
     public async Task Plugging_and_unplugging_through_the_lab_reaches_connected_clients()
     {
-        var start = CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Brick", true), ("BrickSecret", BrickCmdletTests.Secure("lab-secret")));
-        Assert.Null(start.TerminatingError);
-        var lab = Assert.IsType<DeviceLab>(Assert.Single(start.Objects));
-        await using (lab)
+        using var lab = new RunningLab(shell, "-Brick -BrickSecret $Secret", ("Secret", BrickCmdletTests.Secure("lab-secret")));
+        // The secret reaches the lab through its environment, never its command line (which other users can read).
+        if (OperatingSystem.IsLinux())
+            Assert.DoesNotContain("lab-secret", await File.ReadAllTextAsync($"/proc/{lab.Lab.Get("ProcessId")}/cmdline"), StringComparison.Ordinal);
+        var session = shell.Single("Connect-Brick 127.0.0.1 $Port -Secret $Secret", ("Port", lab.Port("brick")), ("Secret", BrickCmdletTests.Secure("lab-secret")));
+        try
         {
-            // The secret reaches the lab through its environment, never its command line (which other users can read).
-            if (OperatingSystem.IsLinux())
-                Assert.DoesNotContain("lab-secret", await File.ReadAllTextAsync($"/proc/{lab.ProcessId}/cmdline"), StringComparison.Ordinal);
-            var endpoint = lab["brick"]!;
-            var connect = CmdletHarness.Invoke(new ConnectBrickCommand(), ("HostName", endpoint.Host), ("Port", endpoint.Port), ("Secret", BrickCmdletTests.Secure("lab-secret")));
-            var session = Assert.IsType<BrickSession>(Assert.Single(connect.Objects));
-            try
-            {
-                var add = CmdletHarness.Invoke(new AddLabBrickDeviceCommand(), ("Lab", lab), ("Uid", "NewT"), ("DeviceIdentifier", 216), ("Position", "h"), ("PassThru", true));
-                Assert.Empty(add.Errors);
-                Assert.Equal(("NewT", 'h', "6qY"), (Assert.IsType<BrickDevice>(Assert.Single(add.Objects)).Uid, ((BrickDevice)add.Objects[0]).Position, ((BrickDevice)add.Objects[0]).ConnectedUid));
+            var added = shell.Single("Add-LabBrickDevice -Lab $Lab -Uid NewT -DeviceIdentifier 216 -Position h -PassThru", ("Lab", lab.Lab));
+            Assert.Equal(("NewT", "h", "6qY"), (added.Text("Uid"), added.Text("Position"), added.Text("ConnectedUid")));
 
-                var plugged = CmdletHarness.Invoke(new ReceiveBrickCallbackCommand(), ("Session", session), ("Kind", new[] { "Enumerate" }), ("Count", 1), ("TimeoutSec", 5));
-                var announced = Assert.IsType<BrickEvent>(Assert.Single(plugged.Objects));
-                Assert.Equal(("NewT", BrickEnumerationType.Connected), (announced.Uid!, announced.Device!.EnumerationType!.Value));
-                var temperature = CmdletHarness.Invoke(new GetBrickTemperatureCommand(), ("Session", session), ("Uid", new[] { "NewT" }));
-                Assert.Equal("Temperature Bricklet", Assert.IsType<BrickReading>(Assert.Single(temperature.Objects)).DeviceName);
+            var announced = shell.Single("Receive-BrickCallback -Session $Session -Kind Enumerate -Count 1 -TimeoutSec 5", ("Session", session));
+            Assert.Equal(("NewT", "Connected"), (announced.Text("Uid"), PSObject.AsPSObject(announced.Get("Device")!).Text("EnumerationType")));
+            var temperature = shell.Single("Get-BrickTemperature -Session $Session -Uid NewT", ("Session", session));
+            Assert.Equal("Temperature Bricklet", temperature.Get("DeviceName"));
 
-                var duplicate = CmdletHarness.Invoke(new AddLabBrickDeviceCommand(), ("Lab", lab), ("Uid", "NewT"), ("DeviceIdentifier", 216));
-                Assert.Equal("LabCommandRefused", duplicate.Errors.Single().FullyQualifiedErrorId);
+            var duplicate = shell.Run("Add-LabBrickDevice -Lab $Lab -Uid NewT -DeviceIdentifier 216", ("Lab", lab.Lab));
+            PowerShellAssert.Error("LabCommandRefused", ErrorCategory.InvalidArgument, Assert.Single(duplicate.Errors));
 
-                var remove = CmdletHarness.Invoke(new RemoveLabBrickDeviceCommand(), ("Lab", lab), ("Uid", new[] { "NewT" }));
-                Assert.Empty(remove.Errors);
-                var unplugged = CmdletHarness.Invoke(new ReceiveBrickCallbackCommand(), ("Session", session), ("Kind", new[] { "Enumerate" }), ("Count", 1), ("TimeoutSec", 5));
-                Assert.Equal(BrickEnumerationType.Disconnected, Assert.IsType<BrickEvent>(Assert.Single(unplugged.Objects)).Device!.EnumerationType);
+            shell.Run("Remove-LabBrickDevice -Lab $Lab -Uid NewT", ("Lab", lab.Lab)).AssertNoErrors();
+            var unplugged = shell.Single("Receive-BrickCallback -Session $Session -Kind Enumerate -Count 1 -TimeoutSec 5", ("Session", session));
+            Assert.Equal("Disconnected", PSObject.AsPSObject(unplugged.Get("Device")!).Text("EnumerationType"));
 
-                var whatIf = CmdletHarness.Invoke(new RemoveLabBrickDeviceCommand(), new Dictionary<string, object?> { ["Lab"] = lab, ["Uid"] = new[] { "4ER" } }, whatIf: true);
-                Assert.Empty(whatIf.Errors);
-                Assert.Single(whatIf.ShouldProcessCalls);
-            }
-            finally
-            {
-                await session.DisposeAsync();
-            }
+            var whatIf = shell.Run("Remove-LabBrickDevice -Lab $Lab -Uid 4ER -WhatIf", ("Lab", lab.Lab));
+            whatIf.AssertNoErrors();
+            Assert.Single(whatIf.WhatIf);
+            Assert.Contains("4ER", shell.Run("Get-BrickEnumeration -Session $Session -WaitSec 1", ("Session", session)).Values("Uid"));
+        }
+        finally
+        {
+            shell.Run("Disconnect-Brick -Session $Session", ("Session", session)).AssertNoErrors();
         }
     }
 
     [Fact]
     public void Without_a_brick_lab_the_lab_cmdlets_say_so()
     {
-        if (DeviceLab.Running.Any(l => l["brick"] is not null)) return; // another lab of this process is up: nothing to check
-        var run = CmdletHarness.Invoke(new RemoveLabBrickDeviceCommand(), ("Uid", new[] { "4ER" }));
-        Assert.Equal(("LabNotFound", ErrorCategory.ObjectNotFound), (run.Errors.Single().FullyQualifiedErrorId, run.Errors.Single().CategoryInfo.Category));
+        // Every test that starts a lab runs in this collection and stops it, so none is running now.
+        var run = shell.Run("Remove-LabBrickDevice -Uid 4ER");
+        PowerShellAssert.Error("LabNotFound", ErrorCategory.ObjectNotFound, Assert.Single(run.Errors));
     }
 }

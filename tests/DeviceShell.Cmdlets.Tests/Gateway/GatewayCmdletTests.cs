@@ -1,64 +1,77 @@
 using System.Management.Automation;
-using DeviceShell.Commands;
-using DeviceShell.Engine.Gateway;
-using DeviceShell.Engine.Sessions;
-using DeviceShell.Lab.Gateway;
-using DeviceShell.Lab.Hosting;
-using DeviceShell.Testing;
 
 namespace DeviceShell.Cmdlets.Tests.Gateway;
 
-/// <summary>The Gateway cmdlets through the harness, against the gateway simulator over TLS on loopback, always with -Session.</summary>
-public sealed class GatewayCmdletTests : IAsyncLifetime
+/// <summary>The Gateway cmdlets against the Lab's gateway simulator over TLS (a fresh lab for each test), always with -Session.</summary>
+public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposable
 {
-    private readonly GatewaySimulator _simulator = new() { ReconnectInterval = TimeSpan.FromMilliseconds(100) };
-    private LabSimulatorEndpoint _endpoint = null!;
-    private GatewaySession _session = null!;
+    private readonly ModuleRunspace _shell;
+    private readonly RunningLab _lab;
+    private readonly PSObject _endpoint;
+    private readonly PSObject _session;
 
-    public async Task InitializeAsync()
+    public GatewayCmdletTests(ModuleRunspace shell)
     {
-        _endpoint = await _simulator.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).WaitAsync(TestSupport.Short);
-        var run = CmdletHarness.Invoke(new ConnectGatewayCommand(), ("HostName", "127.0.0.1"), ("Port", _endpoint.Port), ("CaCertificate", _endpoint.CaCertificate), ("TimeoutSec", 5.0));
-        Assert.Null(run.TerminatingError);
-        _session = Assert.IsType<GatewaySession>(Assert.Single(run.Objects));
+        _shell = shell;
+        _lab = new RunningLab(shell, "-Gateway -Setting @{ 'gateway-reconnect-ms' = 100 }");
+        _endpoint = _lab.Endpoint("gateway");
+        _session = shell.Single("Connect-Gateway -HostName 127.0.0.1 -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate -TimeoutSec 5", ("Endpoint", _endpoint));
+        PowerShellAssert.HasType("DeviceShell.Engine.Gateway.GatewaySession", _session);
     }
 
-    public async Task DisposeAsync()
+    public void Dispose()
     {
-        CmdletHarness.Invoke(new DisconnectGatewayCommand(), ("Session", _session));
-        Assert.Equal(DeviceSessionState.Closed, _session.State);
-        await _simulator.DisposeAsync().AsTask().WaitAsync(TestSupport.Short);
+        _shell.Run("Disconnect-Gateway -Session $Session", ("Session", _session)).AssertNoErrors();
+        Assert.Equal("Closed", _session.Text("State"));
+        _lab.Dispose();
+    }
+
+    private PowerShellRun Run(string script, params (string Name, object? Value)[] parameters) =>
+        _shell.Run(script, parameters.Append(("Session", _session)).ToArray());
+
+    /// <summary>Polls Get-GatewayDevice until <paramref name="count"/> devices match, for at most 5 s.</summary>
+    private IReadOnlyList<PSObject> WaitForDevices(Func<PSObject, bool> match, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            var devices = Run("Get-GatewayDevice -Session $Session").Objects.Where(match).ToArray();
+            if (devices.Length >= count) return devices;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Only {devices.Length} of {count} devices matched.");
+            Thread.Sleep(50);
+        }
     }
 
     [Fact]
     public void Find_piped_into_Add_async_connection_connects_the_devices()
     {
-        var search = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), ("Session", _session), ("TimeoutSec", 0.2));
+        var search = Run("Find-GatewayDevice -Session $Session -TimeoutSec 0.2 -Verbose");
         Assert.Contains("SearchDevice(timeout = 200 ms)", string.Join("\n", search.Verbose));
-        var found = search.Objects.Cast<GatewaySearchResult>().Where(d => d.ConnectionMode == GatewayConnectionMode.ServerToDevice).ToArray();
+        var found = search.Objects.Where(d => d.Text("ConnectionMode") == "ServerToDevice").ToArray();
         Assert.Equal(3, found.Length);
-        var add = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), new Dictionary<string, object?> { ["Session"] = _session, ["PassThru"] = true }, input: found);
-        Assert.Empty(add.Errors);
-        Assert.Equal(3, add.ShouldProcessCalls.Count);
-        Assert.Equal(3, add.Objects.Count);
-        var connected = WaitForDevices(d => d.Status == GatewayDeviceStatus.TcpConnected && d.AutoReconnect, 3);
-        Assert.Equal(found.Select(f => f.DeviceId).Order(), connected.Select(d => d.DeviceId).Order());
 
-        var status = CmdletHarness.Invoke(new ReceiveGatewayStatusCommand(), ("Session", _session), ("Count", 3), ("TimeoutSec", 5.0));
-        Assert.Equal(3, status.Objects.Cast<GatewayStatusChange>().Count(c => c.Status == GatewayDeviceStatus.TcpConnected));
+        var whatIf = Run("$Found | Add-GatewayAsyncConnection -Session $Session -WhatIf", ("Found", found));
+        Assert.Equal(3, whatIf.WhatIf.Count);
+        var add = Run("$Found | Add-GatewayAsyncConnection -Session $Session -PassThru", ("Found", found));
+        add.AssertNoErrors();
+        Assert.Equal(3, add.Objects.Count);
+        var connected = WaitForDevices(d => d.Text("Status") == "TcpConnected" && Equals(d.Get("AutoReconnect"), true), 3);
+        Assert.Equal(found.Select(f => f.Get("DeviceId")).Order(), connected.Select(d => d.Get("DeviceId")).Order());
+
+        var status = Run("Receive-GatewayStatus -Session $Session -Count 3 -TimeoutSec 5");
+        Assert.Equal(3, status.Objects.Count(c => c.Text("Status") == "TcpConnected"));
     }
 
     [Fact]
     public void Long_search_shows_progress_and_Ctrl_C_stops_it()
     {
-        var search = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), ("Session", _session), ("TimeoutSec", 1.3));
+        var search = Run("Find-GatewayDevice -Session $Session -TimeoutSec 1.3");
         Assert.Equal(4, search.Objects.Count);
         Assert.NotEmpty(search.Progress);
         Assert.Equal(ProgressRecordType.Completed, search.Progress[^1].RecordType);
 
-        using var stop = new CancellationTokenSource(300);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var stopped = CmdletHarness.Invoke(new FindGatewayDeviceCommand(), new Dictionary<string, object?> { ["Session"] = _session, ["TimeoutSec"] = 10.0 }, stop: stop.Token);
+        var stopped = _shell.RunAndStop(TimeSpan.FromMilliseconds(300), "Find-GatewayDevice -Session $Session -TimeoutSec 10", ("Session", _session));
         Assert.True(stopped.Stopped);
         Assert.True(watch.ElapsedMilliseconds < 3000, $"stopping took {watch.ElapsedMilliseconds} ms");
     }
@@ -66,87 +79,73 @@ public sealed class GatewayCmdletTests : IAsyncLifetime
     [Fact]
     public void Add_async_connection_checks_pairs_and_honours_WhatIf()
     {
-        var mismatch = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), ("Session", _session), ("DeviceId", new[] { 1u, 2u }), ("IPAddress", new[] { "10.0.0.1" }));
-        Assert.Equal(("InvalidArgument", ErrorCategory.InvalidArgument), (Assert.Single(mismatch.Errors).FullyQualifiedErrorId, mismatch.Errors[0].CategoryInfo.Category));
+        var mismatch = Run("Add-GatewayAsyncConnection -Session $Session -DeviceId 1, 2 -IPAddress 10.0.0.1");
+        PowerShellAssert.Error("InvalidArgument", ErrorCategory.InvalidArgument, Assert.Single(mismatch.Errors));
 
-        var whatIf = CmdletHarness.Invoke(new AddGatewayAsyncConnectionCommand(), new Dictionary<string, object?>
-        {
-            ["Session"] = _session, ["DeviceId"] = new[] { 546835041u }, ["IPAddress"] = new[] { "192.168.0.104" },
-        }, whatIf: true);
-        Assert.Single(whatIf.ShouldProcessCalls);
-        Assert.Empty(CmdletHarness.Invoke(new GetGatewayDeviceCommand(), ("Session", _session)).Objects);
+        var whatIf = Run("Add-GatewayAsyncConnection -Session $Session -DeviceId 546835041 -IPAddress 192.168.0.104 -WhatIf");
+        Assert.Single(whatIf.WhatIf);
+        Assert.Empty(Run("Get-GatewayDevice -Session $Session").Objects);
     }
 
     [Fact]
     public void Pending_device_piped_into_Set_AcceptFilter_Add_is_admitted()
     {
-        Thread.Sleep(250);
-        var pending = CmdletHarness.Invoke(new GetGatewayPendingDeviceCommand(), ("Session", _session)).Objects;
-        Assert.Single(pending);
-        var set = CmdletHarness.Invoke(new SetAcceptFilterCommand(), new Dictionary<string, object?> { ["Session"] = _session, ["Add"] = true, ["PassThru"] = true }, input: pending);
-        Assert.Empty(set.Errors);
-        var filter = Assert.IsType<GatewayAcceptFilter>(Assert.Single(set.Objects));
-        Assert.Equal(new[] { ((GatewayPendingDevice)pending[0]).DeviceId }, filter.DeviceId);
-        Assert.Single(WaitForDevices(d => d.ConnectionMode == GatewayConnectionMode.DeviceToServer && d.Status == GatewayDeviceStatus.TcpConnected, 1));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        IReadOnlyList<PSObject> pending;
+        while ((pending = Run("Get-GatewayPendingDevice -Session $Session").Objects).Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        var device = Assert.Single(pending);
+        var set = Run("$Pending | Set-AcceptFilter -Session $Session -Add -PassThru", ("Pending", device));
+        set.AssertNoErrors();
+        Assert.Equal(new[] { device.Get("DeviceId") }, ((System.Collections.IEnumerable)Assert.Single(set.Objects).Get("DeviceId")!).Cast<object>());
+        Assert.Single(WaitForDevices(d => d.Text("ConnectionMode") == "DeviceToServer" && d.Text("Status") == "TcpConnected", 1));
 
-        var whatIf = CmdletHarness.Invoke(new SetAcceptFilterCommand(), new Dictionary<string, object?> { ["Session"] = _session, ["AllowAll"] = true }, whatIf: true);
-        Assert.Single(whatIf.ShouldProcessCalls);
-        Assert.False(Assert.IsType<GatewayAcceptFilter>(Assert.Single(CmdletHarness.Invoke(new GetAcceptFilterCommand(), ("Session", _session)).Objects)).AllowAll);
+        var whatIf = Run("Set-AcceptFilter -Session $Session -AllowAll -WhatIf");
+        Assert.Single(whatIf.WhatIf);
+        Assert.Equal(false, _shell.Single("Get-AcceptFilter -Session $Session", ("Session", _session)).Get("AllowAll"));
     }
 
     [Fact]
     public void Multi_call_with_one_bad_device_writes_one_error_record_for_it()
     {
-        var connect = CmdletHarness.Invoke(new ConnectGatewayDeviceCommand(), ("Session", _session), ("IPAddress", new[] { "192.168.0.110", "192.168.0.99" }));
-        var device = Assert.IsType<GatewayDevice>(Assert.Single(connect.Objects));
-        var unreachable = Assert.Single(connect.Errors);
-        Assert.Equal(("GatewayUnavailable", ErrorCategory.ConnectionError), (unreachable.FullyQualifiedErrorId, unreachable.CategoryInfo.Category));
+        var connect = Run("Connect-GatewayDevice -Session $Session -IPAddress 192.168.0.110, 192.168.0.99");
+        var device = Assert.Single(connect.Objects);
+        PowerShellAssert.Error("GatewayUnavailable", ErrorCategory.ConnectionError, Assert.Single(connect.Errors));
 
-        var ssl = CmdletHarness.Invoke(new EnableGatewayDeviceSslCommand(), ("Session", _session), ("DeviceId", new[] { device.DeviceId, 4242u }), ("PassThru", true));
-        Assert.Equal(device.DeviceId, Assert.IsType<GatewayDevice>(Assert.Single(ssl.Objects)).DeviceId);
-        var error = Assert.Single(ssl.Errors);
-        Assert.Equal(("GatewayNotFound", ErrorCategory.ObjectNotFound, (object)4242u), (error.FullyQualifiedErrorId, error.CategoryInfo.Category, error.TargetObject));
+        var ssl = Run("Enable-GatewayDeviceSsl -Session $Session -DeviceId $Id, 4242 -PassThru", ("Id", device.Get("DeviceId")));
         Assert.Null(ssl.TerminatingError);
+        Assert.Equal(new[] { device.Get("DeviceId") }, ssl.Values("DeviceId"));
+        var error = Assert.Single(ssl.Errors);
+        PowerShellAssert.Error("GatewayNotFound", ErrorCategory.ObjectNotFound, error);
+        Assert.Equal(4242u, error.TargetObject);
 
-        var mode = CmdletHarness.Invoke(new SetGatewayConnectionModeCommand(), ("Session", _session), ("DeviceId", new[] { device.DeviceId }), ("Mode", "DeviceToServer"));
-        Assert.Empty(mode.Errors);
-        Assert.Throws<ParameterBindingException>(() => CmdletHarness.Invoke(new SetGatewayConnectionModeCommand(), ("Session", _session), ("DeviceId", new[] { 1u }), ("Mode", "Sideways")));
+        Run("Set-GatewayConnectionMode -Session $Session -DeviceId $Id -Mode DeviceToServer", ("Id", device.Get("DeviceId"))).AssertNoErrors();
+        var sideways = Run("Set-GatewayConnectionMode -Session $Session -DeviceId 1 -Mode Sideways");
+        PowerShellAssert.Error("ParameterArgumentValidationError", ErrorCategory.InvalidData, sideways.TerminatingError);
     }
 
     [Fact]
     public void Unknown_device_and_missing_CA_file_fail_with_their_categories()
     {
-        var disconnect = CmdletHarness.Invoke(new DisconnectGatewayDeviceCommand(), ("Session", _session), ("DeviceId", new[] { 999u }));
-        Assert.Equal(("GatewayNotFound", ErrorCategory.ObjectNotFound), (disconnect.TerminatingError!.FullyQualifiedErrorId, disconnect.TerminatingError.CategoryInfo.Category));
+        var disconnect = Run("Disconnect-GatewayDevice -Session $Session -DeviceId 999");
+        PowerShellAssert.Error("GatewayNotFound", ErrorCategory.ObjectNotFound, disconnect.TerminatingError);
 
-        var missing = CmdletHarness.Invoke(new ConnectGatewayCommand(), ("HostName", "127.0.0.1"), ("Port", _endpoint.Port), ("CaCertificate", "no-such-ca.crt"));
-        Assert.Equal(("CaCertificateNotFound", ErrorCategory.ObjectNotFound), (missing.TerminatingError!.FullyQualifiedErrorId, missing.TerminatingError.CategoryInfo.Category));
-        Assert.Contains(Path.GetFullPath("no-such-ca.crt"), missing.TerminatingError.Exception.Message);
+        var missing = _shell.Run("Connect-Gateway -HostName 127.0.0.1 -Port $Endpoint.Port -CaCertificate no-such-ca.crt", ("Endpoint", _endpoint));
+        PowerShellAssert.Error("CaCertificateNotFound", ErrorCategory.ObjectNotFound, missing.TerminatingError);
+        // A relative path is PowerShell's current location, not the process's working directory.
+        string location = _shell.Single("(Get-Location).ProviderPath").BaseObject.ToString()!;
+        Assert.Contains(Path.Combine(location, "no-such-ca.crt"), missing.TerminatingError!.Exception.Message);
     }
 
     [Fact]
     public void Disconnect_all_and_slave_devices()
     {
-        CmdletHarness.Invoke(new ConnectGatewayDeviceCommand(), ("Session", _session), ("IPAddress", new[] { "192.168.0.104" }));
-        var set = CmdletHarness.Invoke(new SetGatewaySlaveDeviceCommand(), ("Session", _session), ("DeviceId", new[] { 546835041u }), ("Rs485SlaveDeviceId", new[] { 7u }));
-        Assert.Empty(set.Errors);
-        var slave = Assert.IsType<GatewaySlaveDevice>(Assert.Single(CmdletHarness.Invoke(new GetGatewaySlaveDeviceCommand(), ("Session", _session)).Objects));
-        Assert.Equal(new[] { 7u }, slave.Rs485SlaveDeviceId);
+        Run("Connect-GatewayDevice -Session $Session -IPAddress 192.168.0.104").AssertNoErrors();
+        Run("Set-GatewaySlaveDevice -Session $Session -DeviceId 546835041 -Rs485SlaveDeviceId 7").AssertNoErrors();
+        var slave = _shell.Single("Get-GatewaySlaveDevice -Session $Session", ("Session", _session));
+        Assert.Equal(new object[] { 7u }, ((System.Collections.IEnumerable)slave.Get("Rs485SlaveDeviceId")!).Cast<object>());
 
-        var all = CmdletHarness.Invoke(new DisconnectGatewayDeviceCommand(), ("Session", _session), ("All", true));
-        Assert.Null(all.TerminatingError);
-        Assert.Empty(CmdletHarness.Invoke(new GetGatewayDeviceCommand(), ("Session", _session)).Objects);
-    }
-
-    private IReadOnlyList<GatewayDevice> WaitForDevices(Func<GatewayDevice, bool> match, int count)
-    {
-        var deadline = DateTime.UtcNow + TestSupport.Short;
-        while (true)
-        {
-            var devices = CmdletHarness.Invoke(new GetGatewayDeviceCommand(), ("Session", _session)).Objects.Cast<GatewayDevice>().Where(match).ToArray();
-            if (devices.Length >= count) return devices;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Only {devices.Length} of {count} devices matched.");
-            Thread.Sleep(50);
-        }
+        var all = Run("Disconnect-GatewayDevice -Session $Session -All");
+        all.AssertNoErrors();
+        Assert.Empty(Run("Get-GatewayDevice -Session $Session").Objects);
     }
 }

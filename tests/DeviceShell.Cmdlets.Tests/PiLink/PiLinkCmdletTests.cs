@@ -1,162 +1,144 @@
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
-using DeviceShell.Commands;
-using DeviceShell.Engine.Lab;
-using DeviceShell.Engine.PiLink;
-using DeviceShell.Engine.PiLink.Gpio;
-using DeviceShell.Engine.Sessions;
-using DeviceShell.Testing;
 
 namespace DeviceShell.Cmdlets.Tests.PiLink;
 
-/// <summary>The Pi link cmdlets through the harness, over loopback TCP; every session and server is passed explicitly.</summary>
-public class PiLinkCmdletTests
+/// <summary>
+/// The Pi link cmdlets over loopback TCP; every session and server is passed explicitly. In the registry collection:
+/// they add Pi link sessions (which would become the default under other tests) and Set-PiButtonState reaches any running lab.
+/// </summary>
+[Collection(RegistryCollection.Name)]
+public sealed class PiLinkCmdletTests(ModuleRunspace shell) : IClassFixture<ModuleRunspace>
 {
-    private static PiLinkServer StartButtonServer(int pin)
-    {
-        var run = CmdletHarness.Invoke(new StartPiButtonServerCommand(), ("Port", 0), ("Pin", pin), ("Simulated", true));
-        Assert.Null(run.TerminatingError);
-        return Assert.IsType<PiLinkServer>(Assert.Single(run.Objects));
-    }
+    private PSObject StartServer(string arguments = "") => shell.Single("Start-PiLinkServer -Port 0 " + arguments);
 
-    private static PiLinkSession Connect(int port)
-    {
-        var run = CmdletHarness.Invoke(new ConnectPiLinkCommand(), ("HostName", "127.0.0.1"), ("Port", port), ("OccupiedWaitSec", 0.2));
-        Assert.Empty(run.Errors);
-        return Assert.IsType<PiLinkSession>(Assert.Single(run.Objects));
-    }
+    private PSObject Connect(object port) => shell.Single("Connect-PiLink -HostName 127.0.0.1 -Port $Port -OccupiedWaitSec 0.2", ("Port", port));
 
-    private static string Ask(PiLinkSession session, string text)
-    {
-        var run = CmdletHarness.Invoke(new SendPiLinkMessageCommand(), ("Session", session), ("Message", text), ("WaitReplySec", 5));
-        Assert.Empty(run.Errors);
-        return Assert.IsType<PiLinkMessage>(Assert.Single(run.Objects)).Text;
-    }
+    private string Ask(PSObject session, string text) =>
+        shell.Single("Send-PiLinkMessage -Session $Session -Message $Text -WaitReplySec 5", ("Session", session), ("Text", text)).Text("Text")!;
 
-    private static void Close(DeviceSession session) => session.DisposeAsync().AsTask().Wait(TestSupport.Short);
+    private PowerShellRun Receive(PSObject session, string arguments) =>
+        shell.Run("Receive-PiLinkMessage -Session $Session -TimeoutSec 5 " + arguments, ("Session", session));
+
+    private void StopServer(PSObject server) => shell.Run("$Server | Stop-PiLinkServer", ("Server", server)).AssertNoErrors();
+
+    private void Disconnect(PSObject client) => shell.Run("$Client | Disconnect-PiLink", ("Client", client)).AssertNoErrors();
+
+    private IReadOnlyList<object?> PiLinkSessionIds() => shell.Run("Get-DeviceSession -World PiLink").Values("Id");
 
     [Fact]
     public void The_tutorial_button_server_answers_go_and_follows_Set_PiButtonState()
     {
         const int pin = 23; // a line no other test presses
-        var server = StartButtonServer(pin);
+        var server = shell.Single("Start-PiButtonServer -Port 0 -Pin $Pin -Simulated", ("Pin", pin));
         try
         {
-            Assert.Contains(server, SessionRegistry.Shared.List(DeviceWorld.PiLink));
-            var client = Connect(server.Port);
+            Assert.Contains(server.Get("Id"), PiLinkSessionIds());
+            var client = Connect(server.Get("Port")!);
             try
             {
                 Assert.Equal("Button released", Ask(client, "go"));
-                var press = CmdletHarness.Invoke(new SetPiButtonStateCommand(), ("Pressed", true), ("Pin", pin), ("PassThru", true));
-                Assert.True(Assert.IsType<PiButtonState>(Assert.Single(press.Objects)).Pressed);
+                var press = shell.Single("Set-PiButtonState -Pressed -Pin $Pin -PassThru", ("Pin", pin));
+                Assert.Equal(true, press.Get("Pressed"));
                 Assert.Equal("Button pressed", Ask(client, "go"));
 
-                var read = CmdletHarness.Invoke(new GetPiButtonStateCommand(), ("Pin", pin), ("Simulated", true));
-                var state = Assert.IsType<PiButtonState>(Assert.Single(read.Objects));
-                Assert.True(state.Pressed);
+                var read = shell.Run("Get-PiButtonState -Pin $Pin -Simulated -Verbose", ("Pin", pin));
+                Assert.Equal(true, Assert.Single(read.Objects).Get("Pressed"));
                 Assert.Contains(read.Verbose, v => v.Contains("button server that holds it", StringComparison.Ordinal));
 
-                CmdletHarness.Invoke(new SetPiButtonStateCommand(), ("Pin", pin));
+                shell.Run("Set-PiButtonState -Pin $Pin", ("Pin", pin)).AssertNoErrors();
                 Assert.Equal("Button released", Ask(client, "go"));
 
                 // The server's own view: state changes and the messages it received.
-                var seen = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), new Dictionary<string, object?> { ["Count"] = 5, ["TimeoutSec"] = 5 }, input: new[] { server });
-                Assert.Equal(new[] { "LISTENING", "CONNECTED", "MESSAGE", "MESSAGE", "MESSAGE" }, seen.OfType<PiLinkMessage>().Select(m => m.StateName));
-                Assert.All(seen.OfType<PiLinkMessage>().Skip(2), m => Assert.Equal("go", m.Text));
+                var seen = shell.Run("$Server | Receive-PiLinkMessage -Count 5 -TimeoutSec 5", ("Server", server));
+                Assert.Equal(new object[] { "LISTENING", "CONNECTED", "MESSAGE", "MESSAGE", "MESSAGE" }, seen.Values("StateName"));
+                Assert.All(seen.Objects.Skip(2), m => Assert.Equal("go", m.Get("Text")));
             }
             finally
             {
-                var disconnect = CmdletHarness.Invoke(new DisconnectPiLinkCommand(), ("Session", client), ("PassThru", true));
-                Assert.Same(client, Assert.Single(disconnect.Objects));
-                Assert.Equal(DeviceSessionState.Closed, client.State);
+                var disconnected = shell.Single("Disconnect-PiLink -Session $Client -PassThru", ("Client", client));
+                Assert.Equal((client.Get("Id"), "Closed"), (disconnected.Get("Id"), disconnected.Text("State")));
             }
         }
         finally
         {
-            var stop = CmdletHarness.Invoke(new StopPiLinkServerCommand(), ("Session", server), ("PassThru", true));
-            Assert.Single(stop.ShouldProcessCalls);
-            Assert.Same(server, Assert.Single(stop.Objects));
+            var whatIf = shell.Run("Stop-PiLinkServer -Session $Server -WhatIf", ("Server", server));
+            Assert.Single(whatIf.WhatIf);
+            Assert.Equal("Listening", server.Text("LinkState"));
+            var stopped = shell.Single("Stop-PiLinkServer -Session $Server -PassThru", ("Server", server));
+            Assert.Equal(server.Get("Id"), stopped.Get("Id"));
         }
-        Assert.DoesNotContain(server, SessionRegistry.Shared.List());
-        Assert.Equal(PiLinkState.Terminated, server.LinkState);
+        Assert.DoesNotContain(server.Get("Id"), PiLinkSessionIds());
+        Assert.Equal("Terminated", server.Text("LinkState"));
     }
 
     [Fact]
     public void Receive_reads_messages_and_state_changes_of_a_client()
     {
-        var run = CmdletHarness.Invoke(new StartPiLinkServerCommand(), ("Port", 0));
-        var server = Assert.IsType<PiLinkServer>(Assert.Single(run.Objects));
-        var client = Connect(server.Port);
+        var server = StartServer();
+        var client = Connect(server.Get("Port")!);
         try
         {
-            Assert.Empty(CmdletHarness.Invoke(new SendPiLinkMessageCommand(), ("Session", client), ("Message", new[] { "one", "two" })).Errors);
-            var received = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Session", server), ("MessageOnly", true), ("Count", 2), ("TimeoutSec", 5));
-            Assert.Equal(new[] { "one", "two" }, received.OfType<PiLinkMessage>().Select(m => m.Text));
+            shell.Run("Send-PiLinkMessage -Session $Client -Message one, two", ("Client", client)).AssertNoErrors();
+            Assert.Equal(new object[] { "one", "two" }, Receive(server, "-MessageOnly -Count 2").Values("Text"));
 
-            Assert.Empty(CmdletHarness.Invoke(new SendPiLinkMessageCommand(), ("Session", server), ("Message", "back")).Errors);
-            var atClient = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Session", client), ("Count", 3), ("TimeoutSec", 5));
-            Assert.Equal(new[] { "CONNECTING", "CONNECTED", "MESSAGE" }, atClient.OfType<PiLinkMessage>().Select(m => m.StateName));
-            Assert.Equal("back", atClient.OfType<PiLinkMessage>().Last().Text);
+            shell.Run("Send-PiLinkMessage -Session $Server -Message back", ("Server", server)).AssertNoErrors();
+            var atClient = Receive(client, "-Count 3");
+            Assert.Equal(new object[] { "CONNECTING", "CONNECTED", "MESSAGE" }, atClient.Values("StateName"));
+            Assert.Equal("back", atClient.Objects[^1].Get("Text"));
         }
         finally
         {
-            Close(client);
-            Close(server);
+            Disconnect(client);
+            StopServer(server);
         }
     }
 
     [Fact]
     public void An_oversized_message_is_a_non_terminating_error_and_the_link_goes_on()
     {
-        var server = Assert.IsType<PiLinkServer>(Assert.Single(
-            CmdletHarness.Invoke(new StartPiLinkServerCommand(), ("Port", 0), ("MaxMessageBytes", 16)).Objects));
+        var server = StartServer("-MaxMessageBytes 16");
         try
         {
             using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            raw.Connect(IPAddress.Loopback, server.Port);
-            raw.Send(new byte[40].Select(_ => (byte)'x').Concat("\0fine\0"u8.ToArray()).ToArray());
-            var run = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Session", server), ("MessageOnly", true), ("Count", 1), ("TimeoutSec", 5));
-            var error = Assert.Single(run.Errors);
-            Assert.Equal("PiLinkMessageTooLarge", error.FullyQualifiedErrorId);
-            Assert.Equal(ErrorCategory.ProtocolError, error.CategoryInfo.Category);
-            Assert.Equal("fine", Assert.IsType<PiLinkMessage>(Assert.Single(run.Objects)).Text);
+            raw.Connect(IPAddress.Loopback, (int)server.Get("Port")!);
+            raw.Send(Enumerable.Repeat((byte)'x', 40).Concat("\0fine\0"u8.ToArray()).ToArray());
+            var run = Receive(server, "-MessageOnly -Count 1");
+            PowerShellAssert.Error("PiLinkMessageTooLarge", ErrorCategory.ProtocolError, Assert.Single(run.Errors));
+            Assert.Equal(new object[] { "fine" }, run.Values("Text"));
 
-            var tooLong = CmdletHarness.Invoke(new SendPiLinkMessageCommand(), ("Session", server), ("Message", new string('y', 17)));
-            Assert.Equal("PiLinkMessageTooLarge", Assert.Single(tooLong.Errors).FullyQualifiedErrorId);
-            Assert.Equal(ErrorCategory.InvalidArgument, tooLong.Errors[0].CategoryInfo.Category);
+            var tooLong = shell.Run("Send-PiLinkMessage -Session $Server -Message $Text", ("Server", server), ("Text", new string('y', 17)));
+            PowerShellAssert.Error("PiLinkMessageTooLarge", ErrorCategory.InvalidArgument, Assert.Single(tooLong.Errors));
         }
         finally
         {
-            Close(server);
+            StopServer(server);
         }
     }
 
     [Fact]
     public void Connect_reports_an_occupied_server_and_a_closed_port_as_errors_and_registers_nothing()
     {
-        var server = Assert.IsType<PiLinkServer>(Assert.Single(CmdletHarness.Invoke(new StartPiLinkServerCommand(), ("Port", 0)).Objects));
-        var first = Connect(server.Port);
+        var server = StartServer();
+        var first = Connect(server.Get("Port")!);
         try
         {
-            int before = SessionRegistry.Shared.List(DeviceWorld.PiLink).Count;
-            var occupied = CmdletHarness.Invoke(new ConnectPiLinkCommand(), ("HostName", "127.0.0.1"), ("Port", server.Port), ("OccupiedWaitSec", 5));
+            int before = PiLinkSessionIds().Count;
+            var occupied = shell.Run("Connect-PiLink -HostName 127.0.0.1 -Port $Port -OccupiedWaitSec 5", ("Port", server.Get("Port")));
             Assert.Empty(occupied.Objects);
             var error = Assert.Single(occupied.Errors);
-            Assert.Equal("PiLinkServerOccupied", error.FullyQualifiedErrorId);
-            Assert.Equal(ErrorCategory.ResourceUnavailable, error.CategoryInfo.Category);
+            PowerShellAssert.Error("PiLinkServerOccupied", ErrorCategory.ResourceUnavailable, error);
             Assert.Contains("SERVER_OCCUPIED", error.Exception.Message, StringComparison.Ordinal);
-            Assert.True(SessionRegistry.Shared.List(DeviceWorld.PiLink).Count <= before);
+            Assert.True(PiLinkSessionIds().Count <= before);
         }
         finally
         {
-            Close(first);
-            Close(server);
+            Disconnect(first);
+            StopServer(server);
         }
-        var failed = CmdletHarness.Invoke(new ConnectPiLinkCommand(), ("HostName", "127.0.0.1"), ("Port", server.Port), ("TimeoutSec", 2));
-        var refused = Assert.Single(failed.Errors);
-        Assert.Equal("PiLinkConnectionFailed", refused.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.ConnectionError, refused.CategoryInfo.Category);
+        var failed = shell.Run("Connect-PiLink -HostName 127.0.0.1 -Port $Port -TimeoutSec 2", ("Port", server.Get("Port")));
+        PowerShellAssert.Error("PiLinkConnectionFailed", ErrorCategory.ConnectionError, Assert.Single(failed.Errors));
     }
 
     [Fact]
@@ -164,70 +146,64 @@ public class PiLinkCmdletTests
     {
         using var blocker = new TcpListener(IPAddress.Any, 0);
         blocker.Start();
-        int port = ((IPEndPoint)blocker.LocalEndpoint).Port;
-        var run = CmdletHarness.Invoke(new StartPiLinkServerCommand(), ("Port", port));
-        Assert.Equal("PiLinkPortInUse", run.TerminatingError?.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.ResourceUnavailable, run.TerminatingError!.CategoryInfo.Category);
-        Assert.Contains("PORT_IN_USE", run.TerminatingError.Exception.Message, StringComparison.Ordinal);
+        var run = shell.Run("Start-PiLinkServer -Port $Port", ("Port", ((IPEndPoint)blocker.LocalEndpoint).Port));
+        PowerShellAssert.Error("PiLinkPortInUse", ErrorCategory.ResourceUnavailable, run.TerminatingError);
+        Assert.Contains("PORT_IN_USE", run.TerminatingError!.Exception.Message, StringComparison.Ordinal);
 
-        var whatIf = CmdletHarness.Invoke(new StartPiLinkServerCommand(), new Dictionary<string, object?> { ["Port"] = 0 }, whatIf: true);
+        var sessions = PiLinkSessionIds().Count;
+        var whatIf = shell.Run("Start-PiLinkServer -Port 0 -WhatIf");
         Assert.Empty(whatIf.Objects);
-        Assert.Single(whatIf.ShouldProcessCalls);
+        Assert.Single(whatIf.WhatIf);
+        Assert.Equal(sessions, PiLinkSessionIds().Count);
     }
 
     [Fact]
     public void A_newline_terminator_serves_a_line_client()
     {
-        var server = Assert.IsType<PiLinkServer>(Assert.Single(CmdletHarness.Invoke(new StartPiLinkServerCommand(), ("Port", 0), ("Terminator", "\n")).Objects));
+        var server = StartServer("-Terminator \"`n\"");
         try
         {
-            Assert.Equal((byte)'\n', server.Options.Terminator);
+            Assert.Equal((byte)'\n', PSObject.AsPSObject(server.Get("Options")!).Get("Terminator"));
             using var raw = new TcpClient();
-            raw.Connect(IPAddress.Loopback, server.Port);
+            raw.Connect(IPAddress.Loopback, (int)server.Get("Port")!);
             using var writer = new StreamWriter(raw.GetStream()) { AutoFlush = true };
             writer.Write("hello\r\n");
-            var run = CmdletHarness.Invoke(new ReceivePiLinkMessageCommand(), ("Session", server), ("MessageOnly", true), ("Count", 1), ("TimeoutSec", 5));
-            Assert.Equal("hello", Assert.IsType<PiLinkMessage>(Assert.Single(run.Objects)).Text);
+            Assert.Equal(new object[] { "hello" }, Receive(server, "-MessageOnly -Count 1").Values("Text"));
         }
         finally
         {
-            Close(server);
+            StopServer(server);
         }
-        var bad = CmdletHarness.Invoke(new StartPiLinkServerCommand(), ("Port", 0), ("Terminator", "é"));
-        Assert.Equal("PiLinkBadTerminator", bad.TerminatingError?.FullyQualifiedErrorId);
+        var bad = shell.Run("Start-PiLinkServer -Port 0 -Terminator é");
+        PowerShellAssert.Error("PiLinkBadTerminator", ErrorCategory.InvalidArgument, bad.TerminatingError);
     }
 
     [Fact]
     public void Real_GPIO_on_a_missing_chip_is_ObjectNotFound()
     {
-        var server = CmdletHarness.Invoke(new StartPiButtonServerCommand(), ("Port", 0), ("Chip", 99));
-        Assert.Equal("PiGpioChipNotFound", server.TerminatingError?.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.ObjectNotFound, server.TerminatingError!.CategoryInfo.Category);
-        var read = CmdletHarness.Invoke(new GetPiButtonStateCommand(), ("Chip", 99));
-        Assert.Equal("PiGpioChipNotFound", read.TerminatingError?.FullyQualifiedErrorId);
+        PowerShellAssert.Error("PiGpioChipNotFound", ErrorCategory.ObjectNotFound, shell.Run("Start-PiButtonServer -Port 0 -Chip 99").TerminatingError);
+        PowerShellAssert.Error("PiGpioChipNotFound", ErrorCategory.ObjectNotFound, shell.Run("Get-PiButtonState -Chip 99").TerminatingError);
     }
 
     [Fact]
-    public async Task Set_PiButtonState_presses_the_button_of_a_running_lab()
+    public void Set_PiButtonState_presses_the_button_of_a_running_lab()
     {
-        var lab = Assert.IsType<DeviceLab>(Assert.Single(CmdletHarness.Invoke(new StartDeviceLabCommand(), ("PiButton", true)).Objects));
-        await using (lab)
+        using var lab = new RunningLab(shell, "-PiButton");
+        var client = Connect(lab.Port("pibutton"));
+        try
         {
-            var client = Connect(lab["pibutton"]!.Port);
-            try
-            {
-                Assert.Equal("Button released", Ask(client, "go"));
-                var press = CmdletHarness.Invoke(new SetPiButtonStateCommand(), ("Pressed", true), ("Lab", lab), ("Pin", 24));
-                Assert.Empty(press.Errors);
-                Assert.Equal(2, press.ShouldProcessCalls.Count);
-                Assert.Equal("Button pressed", Ask(client, "go"));
-                CmdletHarness.Invoke(new SetPiButtonStateCommand(), ("Lab", lab), ("Pin", 24));
-                Assert.Equal("Button released", Ask(client, "go"));
-            }
-            finally
-            {
-                Close(client);
-            }
+            Assert.Equal("Button released", Ask(client, "go"));
+            // One ShouldProcess for the simulated line of this process, one for the lab's button.
+            Assert.Equal(2, shell.Run("Set-PiButtonState -Pressed -Lab $Lab -Pin 24 -WhatIf", ("Lab", lab.Lab)).WhatIf.Count);
+            Assert.Equal("Button released", Ask(client, "go"));
+            shell.Run("Set-PiButtonState -Pressed -Lab $Lab -Pin 24", ("Lab", lab.Lab)).AssertNoErrors();
+            Assert.Equal("Button pressed", Ask(client, "go"));
+            shell.Run("Set-PiButtonState -Lab $Lab -Pin 24", ("Lab", lab.Lab)).AssertNoErrors();
+            Assert.Equal("Button released", Ask(client, "go"));
+        }
+        finally
+        {
+            Disconnect(client);
         }
     }
 }

@@ -1,54 +1,66 @@
 using System.Management.Automation;
-using DeviceShell.Commands;
-using DeviceShell.Engine.Sessions;
-using DeviceShell.Testing;
 
 namespace DeviceShell.Cmdlets.Tests.Sessions;
 
+/// <summary>Get-DeviceSession over the process-wide registry, with Pi link servers as sessions that need no simulator.</summary>
 [Collection(RegistryCollection.Name)]
-public class GetDeviceSessionTests
+public sealed class GetDeviceSessionTests(ModuleRunspace shell) : IClassFixture<ModuleRunspace>
 {
     [Fact]
-    public async Task Lists_open_sessions_and_filters_by_world()
+    public void Lists_open_sessions_and_filters_by_world()
     {
-        await using var brick = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.Brick));
-        await using var webifi = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.Webifi));
+        var server = shell.Single("Start-PiLinkServer -Port 0");
+        try
+        {
+            var all = shell.Run("Get-DeviceSession");
+            Assert.Contains(server.Get("Id"), all.Values("Id"));
+            PowerShellAssert.HasType("DeviceShell.Engine.Sessions.DeviceSession", all.Objects[0]);
 
-        var all = CmdletHarness.Invoke(new GetDeviceSessionCommand());
-        Assert.Contains(brick, all.Objects);
-        Assert.Contains(webifi, all.Objects);
-
-        var bricks = CmdletHarness.Invoke(new GetDeviceSessionCommand(), ("World", "Brick"));
-        Assert.Contains(brick, bricks.Objects);
-        Assert.DoesNotContain(webifi, bricks.Objects);
-        Assert.Empty(bricks.Errors);
+            var piLink = shell.Run("Get-DeviceSession PiLink");
+            Assert.Contains(server.Get("Id"), piLink.Values("Id"));
+            var bricks = shell.Run("Get-DeviceSession -World Brick");
+            bricks.AssertNoErrors();
+            Assert.DoesNotContain(server.Get("Id"), bricks.Values("Id"));
+        }
+        finally
+        {
+            shell.Run("$Server | Stop-PiLinkServer", ("Server", server)).AssertNoErrors();
+        }
     }
 
     [Fact]
-    public async Task By_id_finds_the_session_and_reports_unknown_ids_as_ObjectNotFound()
+    public void By_id_finds_the_session_and_reports_unknown_ids_as_ObjectNotFound()
     {
-        await using var session = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        var run = CmdletHarness.Invoke(new GetDeviceSessionCommand(), ("Id", new[] { session.Id, 999_999 }));
-        Assert.Equal("Id", run.ParameterSetName);
-        Assert.Equal(new object[] { session }, run.Objects);
-        var error = Assert.Single(run.Errors);
-        Assert.Equal("SessionNotFound", error.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
-        Assert.Equal(999_999, error.TargetObject);
+        var server = shell.Single("Start-PiLinkServer -Port 0");
+        try
+        {
+            var run = shell.Run("Get-DeviceSession -Id $Id, 999999", ("Id", server.Get("Id")));
+            Assert.Equal(new[] { server.Get("Id") }, run.Values("Id"));
+            var error = Assert.Single(run.Errors);
+            PowerShellAssert.Error("SessionNotFound", ErrorCategory.ObjectNotFound, error);
+            Assert.Equal(999_999, error.TargetObject);
+
+            // -Id binds by property name, so a session object finds itself.
+            Assert.Equal(server.Get("Id"), shell.Single("$Server | Get-DeviceSession", ("Server", server)).Get("Id"));
+        }
+        finally
+        {
+            shell.Run("$Server | Stop-PiLinkServer", ("Server", server)).AssertNoErrors();
+        }
     }
 
     [Fact]
-    public async Task A_closed_session_is_no_longer_listed()
+    public void A_closed_session_is_no_longer_listed()
     {
-        var session = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.Gateway));
-        await session.DisposeAsync();
-        var run = CmdletHarness.Invoke(new GetDeviceSessionCommand());
-        Assert.DoesNotContain(session, run.Objects);
+        var server = shell.Single("Start-PiLinkServer -Port 0");
+        shell.Run("$Server | Stop-PiLinkServer", ("Server", server)).AssertNoErrors();
+        Assert.DoesNotContain(server.Get("Id"), shell.Run("Get-DeviceSession").Values("Id"));
     }
 
     [Fact]
     public void An_invalid_id_fails_binding_like_PowerShell_does()
     {
-        Assert.Throws<ParameterBindingException>(() => CmdletHarness.Invoke(new GetDeviceSessionCommand(), ("Id", 0)));
+        var run = shell.Run("Get-DeviceSession -Id 0");
+        PowerShellAssert.Error("ParameterArgumentValidationError", ErrorCategory.InvalidData, run.TerminatingError);
     }
 }

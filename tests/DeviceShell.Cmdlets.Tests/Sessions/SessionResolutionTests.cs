@@ -1,119 +1,117 @@
 using System.Management.Automation;
-using DeviceShell.Commands;
-using DeviceShell.Engine.Sessions;
-using DeviceShell.Testing;
+using System.Net;
+using System.Net.Sockets;
 
 namespace DeviceShell.Cmdlets.Tests.Sessions;
 
-/// <summary>The shared -Session rule and the Receive-* drain, through a small cmdlet made for the test.</summary>
+/// <summary>
+/// The shared -Session rule and the Receive-* drain, through Receive-PiLinkMessage on Pi link servers fed by a raw
+/// TCP client (NUL-terminated messages); -MessageOnly is the drain's filter, skipping the state changes.
+/// </summary>
 [Collection(RegistryCollection.Name)]
-public class SessionResolutionTests
+public sealed class SessionResolutionTests(ModuleRunspace shell) : IClassFixture<ModuleRunspace>, IDisposable
 {
-    [Cmdlet(VerbsCommunications.Receive, "TestItem")]
-    [OutputType(typeof(string))]
-    public sealed class ReceiveTestItemCommand : ReceiveCmdlet
+    private readonly List<(PSObject Server, TcpClient Client)> _servers = new();
+
+    /// <summary>A new Pi link server (now the world's newest session) with a raw client connected to it.</summary>
+    private (PSObject Server, TcpClient Client) StartServer()
     {
-        protected override void ProcessRecord()
+        var server = shell.Single("Start-PiLinkServer -Port 0");
+        var client = new TcpClient();
+        _servers.Add((server, client));
+        client.Connect(IPAddress.Loopback, (int)server.Get("Port")!);
+        return (server, client);
+    }
+
+    private static void Post(TcpClient client, params string[] messages)
+    {
+        foreach (string message in messages) client.GetStream().Write(System.Text.Encoding.UTF8.GetBytes(message + "\0"));
+    }
+
+    private PowerShellRun Receive(string arguments, params (string Name, object? Value)[] parameters) =>
+        shell.Run("Receive-PiLinkMessage -MessageOnly " + arguments, parameters);
+
+    public void Dispose()
+    {
+        foreach (var (server, client) in _servers)
         {
-            var session = ResolveSession<TestSupport.PlainSession>("PiLink", "Connect-PiLink");
-            Drain(session, session.Queue, item => !item.StartsWith('#'));
+            client.Dispose();
+            shell.Run("$Server | Stop-PiLinkServer", ("Server", server)).AssertNoErrors();
         }
     }
 
     [Fact]
     public void Without_any_session_the_command_stops_with_SessionNotFound()
     {
-        foreach (var stale in SessionRegistry.Shared.List().OfType<TestSupport.PlainSession>()) SessionRegistry.Shared.Remove(stale);
-        var run = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("TimeoutSec", 0));
-        Assert.NotNull(run.TerminatingError);
-        Assert.Equal("SessionNotFound", run.TerminatingError!.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.ObjectNotFound, run.TerminatingError.CategoryInfo.Category);
+        Assert.Empty(shell.Run("Get-DeviceSession -World PiLink").Objects);
+        var run = Receive("-TimeoutSec 0");
+        PowerShellAssert.Error("SessionNotFound", ErrorCategory.ObjectNotFound, run.TerminatingError);
     }
 
     [Fact]
-    public async Task The_newest_session_is_the_default_and_Session_takes_an_id()
+    public void The_newest_session_is_the_default_and_Session_takes_an_id()
     {
-        await using var older = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        await using var newer = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        older.Queue.Post("from older");
-        newer.Queue.Post("from newer");
+        var older = StartServer();
+        var newer = StartServer();
+        Post(older.Client, "from older");
+        Post(newer.Client, "from newer");
 
-        var byDefault = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("Count", 1), ("TimeoutSec", 5));
-        Assert.Equal(new object[] { "from newer" }, byDefault.Objects);
-
-        var byId = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("Session", older.Id.ToString()), ("Count", 1), ("TimeoutSec", 5));
-        Assert.Equal(new object[] { "from older" }, byId.Objects);
+        Assert.Equal(new object[] { "from newer" }, Receive("-Count 1 -TimeoutSec 5").Values("Text"));
+        Assert.Equal(new object[] { "from older" }, Receive("-Session $Id -Count 1 -TimeoutSec 5", ("Id", older.Server.Get("Id")!.ToString())).Values("Text"));
     }
 
     [Fact]
-    public async Task A_session_of_another_world_is_refused()
+    public void A_session_of_another_world_is_refused()
     {
-        await using var other = SessionRegistry.Shared.Add(new OtherSession());
-        var run = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("Session", other), ("TimeoutSec", 0));
-        Assert.Equal("WrongSessionWorld", run.TerminatingError?.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.InvalidArgument, run.TerminatingError!.CategoryInfo.Category);
+        var (server, _) = StartServer();
+        var run = shell.Run("Receive-BrickCallback -Session $Server -TimeoutSec 0", ("Server", server));
+        PowerShellAssert.Error("WrongSessionWorld", ErrorCategory.InvalidArgument, run.TerminatingError);
     }
 
     [Fact]
-    public async Task Sessions_bind_from_the_pipeline()
+    public void Sessions_bind_from_the_pipeline()
     {
-        await using var session = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        session.Queue.Post("piped");
-        var run = CmdletHarness.Invoke(new ReceiveTestItemCommand(), new Dictionary<string, object?> { ["Count"] = 1, ["TimeoutSec"] = 5 }, input: new[] { session });
-        Assert.Equal(new object[] { "piped" }, run.Objects);
+        var (server, client) = StartServer();
+        Post(client, "piped");
+        var run = shell.Run("$Server | Receive-PiLinkMessage -MessageOnly -Count 1 -TimeoutSec 5", ("Server", server));
+        Assert.Equal(new object[] { "piped" }, run.Values("Text"));
     }
 
     [Fact]
-    public async Task Drain_honours_count_filter_and_timeout()
+    public void Drain_honours_count_filter_and_timeout()
     {
-        await using var session = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        foreach (string item in new[] { "a", "#skip", "b", "c" }) session.Queue.Post(item);
-        var two = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("Session", session), ("Count", 2), ("TimeoutSec", 5));
-        Assert.Equal(new object[] { "a", "b" }, two.Objects);
+        var (server, client) = StartServer();
+        Post(client, "a", "b", "c");
+        var two = Receive("-Session $Server -Count 2 -TimeoutSec 5", ("Server", server));
+        Assert.Equal(new object[] { "a", "b" }, two.Values("Text"));
 
-        var rest = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("Session", session), ("Count", 5), ("TimeoutSec", 0.2));
-        Assert.Equal(new object[] { "c" }, rest.Objects);
+        var rest = Receive("-Session $Server -Count 5 -TimeoutSec 0.5 -Verbose", ("Server", server));
+        Assert.Equal(new object[] { "c" }, rest.Values("Text"));
         Assert.Contains(rest.Verbose, v => v.Contains("1 of 5", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Items_posted_while_waiting_arrive_and_Ctrl_C_ends_the_wait()
+    public void Items_posted_while_waiting_arrive_and_Ctrl_C_ends_the_wait()
     {
-        await using var session = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        using var stop = new CancellationTokenSource();
-        _ = Task.Run(async () =>
-        {
-            await Task.Delay(100);
-            session.Queue.Post("late");
-            await Task.Delay(200);
-            stop.Cancel();
-        });
-        var started = DateTime.UtcNow;
-        var run = CmdletHarness.Invoke(new ReceiveTestItemCommand(), new Dictionary<string, object?> { ["Session"] = session }, stop: stop.Token);
+        var (server, client) = StartServer();
+        using var late = new Timer(_ => Post(client, "late"), null, TimeSpan.FromMilliseconds(100), Timeout.InfiniteTimeSpan);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var run = shell.RunAndStop(TimeSpan.FromMilliseconds(600), "Receive-PiLinkMessage -MessageOnly -Session $Server", ("Server", server));
         Assert.True(run.Stopped);
-        Assert.Equal(new object[] { "late" }, run.Objects);
-        Assert.True(DateTime.UtcNow - started < TestSupport.Short);
+        Assert.Equal(new object[] { "late" }, run.Values("Text"));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
-    public async Task SourceIdentifier_forwards_items_to_the_PowerShell_event_queue()
+    public void SourceIdentifier_forwards_items_to_the_PowerShell_event_queue()
     {
-        await using var session = SessionRegistry.Shared.Add(new TestSupport.PlainSession(DeviceWorld.PiLink));
-        session.Queue.Post("event");
-        var run = CmdletHarness.Invoke(new ReceiveTestItemCommand(), ("Session", session), ("Count", 1), ("TimeoutSec", 5), ("SourceIdentifier", "Test.Items"));
+        var (server, client) = StartServer();
+        Post(client, "event");
+        var run = Receive("-Session $Server -Count 1 -TimeoutSec 5 -SourceIdentifier Test.Items", ("Server", server));
+        run.AssertNoErrors();
         Assert.Empty(run.Objects);
-        var e = Assert.Single(run.Events.ReceivedEvents);
-        Assert.Equal("Test.Items", e.SourceIdentifier);
-        Assert.Same(session, e.Sender);
-        Assert.Equal("event", e.SourceArgs[0]);
-    }
-
-    private sealed class OtherSession : DeviceSession
-    {
-        public OtherSession() : base(DeviceWorld.Webifi, "elsewhere:0") { }
-
-        public override long DroppedEvents => 0;
-
-        protected override ValueTask CloseCoreAsync() => ValueTask.CompletedTask;
+        var queued = shell.Single("Get-Event -SourceIdentifier Test.Items; Remove-Event -SourceIdentifier Test.Items");
+        Assert.Equal(server.Get("Id"), PSObject.AsPSObject(queued.Get("Sender")!).Get("Id"));
+        Assert.Equal("event", PSObject.AsPSObject(((object[])queued.Get("SourceArgs")!)[0]).Get("Text"));
     }
 }

@@ -1,227 +1,205 @@
 using System.Management.Automation;
-using DeviceShell.Commands;
-using DeviceShell.Engine.Lab;
-using DeviceShell.Engine.Sessions;
-using DeviceShell.Engine.Webifi;
-using DeviceShell.Lab.Hosting;
-using DeviceShell.Lab.Webifi;
-using DeviceShell.Testing;
 
 namespace DeviceShell.Cmdlets.Tests.Webifi;
 
-/// <summary>The Webifi cmdlets through the harness against a relay on loopback (in-process, and once as the Lab process).</summary>
-public sealed class WebifiCmdletTests : IAsyncLifetime
+/// <summary>The Webifi cmdlets against the Lab's relay (a fresh lab for each test), always with -Session.</summary>
+public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposable
 {
-    private readonly List<WebifiSession> _sessions = new();
-    private WebifiRelay _relay = null!;
-    private Uri _server = null!;
+    private readonly ModuleRunspace _shell;
+    private readonly List<PSObject> _sessions = new();
+    private RunningLab _lab;
+    private string _server;
 
-    public async Task InitializeAsync()
+    public WebifiCmdletTests(ModuleRunspace shell)
     {
-        _relay = new WebifiRelay(new WebifiRelayOptions());
-        var endpoint = await _relay.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).WaitAsync(TestSupport.Short);
-        _server = new Uri($"http://127.0.0.1:{endpoint.Port}/");
+        _shell = shell;
+        _lab = new RunningLab(shell, "-Webifi");
+        _server = ServerOf(_lab, "http");
     }
 
-    public async Task DisposeAsync()
+    public void Dispose()
     {
-        foreach (var session in _sessions) await session.DisposeAsync().AsTask().WaitAsync(TestSupport.Short);
-        await _relay.DisposeAsync().AsTask().WaitAsync(TestSupport.Short);
+        _shell.Run("$Sessions | Where-Object State -ne Closed | Disconnect-Webifi", ("Sessions", _sessions.ToArray())).AssertNoErrors();
+        _lab.Dispose();
     }
+
+    private static string ServerOf(RunningLab lab, string scheme) => $"{scheme}://127.0.0.1:{lab.Port("webifi")}/";
 
     private static PSCredential Credential(string password = "pswd") =>
         new("webifi", new System.Net.NetworkCredential(string.Empty, password).SecurePassword);
 
-    private WebifiSession Connect(params (string Name, object? Value)[] extra)
+    /// <summary>Runs Connect-Webifi with the test's credential and relay and more arguments; $CaCertificate is <paramref name="caFile"/>.</summary>
+    private PowerShellRun TryConnect(string arguments, string? server = null, string password = "pswd", string? caFile = null) =>
+        _shell.Run("Connect-Webifi -Credential $Credential -Server $Server " + arguments,
+            ("Credential", Credential(password)), ("Server", server ?? _server), ("CaCertificate", caFile));
+
+    private PSObject Connect(string arguments = "", string? server = null, string? caFile = null)
     {
-        var parameters = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase) { ["Credential"] = Credential(), ["Server"] = _server };
-        foreach (var (name, value) in extra) parameters[name] = value;
-        var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), parameters);
-        Assert.Null(run.TerminatingError);
-        var session = Assert.IsType<WebifiSession>(Assert.Single(run.Objects));
+        var run = TryConnect(arguments, server, caFile: caFile);
+        run.AssertNoErrors();
+        var session = Assert.Single(run.Objects);
         _sessions.Add(session);
         return session;
     }
+
+    private PowerShellRun Run(string script, PSObject session, params (string Name, object? Value)[] parameters) =>
+        _shell.Run(script, parameters.Append(("Session", session)).ToArray());
+
+    private int RelaySessionCount(RunningLab lab) =>
+        (int)_shell.Single("$Lab.ControlAsync('webifi', 'sessions', $null, [timespan]'0:0:5').GetAwaiter().GetResult().GetArrayLength()", ("Lab", lab.Lab)).BaseObject;
 
     [Theory]
     [InlineData("WebSocket")]
     [InlineData("LongPolling")]
     public void Send_from_the_pipeline_and_Receive_Count_2_work_as_a_pair(string transport)
     {
-        var receiver = Connect(("Network", new[] { "lab" }), ("Transport", transport));
-        var sender = Connect(("Transport", transport));
-        Assert.Contains(sender, SessionRegistry.Shared.List(DeviceWorld.Webifi));
+        var receiver = Connect("-Network lab -Transport " + transport);
+        var sender = Connect("-Transport " + transport);
+        PowerShellAssert.HasType("DeviceShell.Engine.Webifi.WebifiSession", sender);
+        Assert.Contains(sender.Get("Id"), _shell.Run("Get-DeviceSession -World Webifi").Values("Id"));
 
-        var send = CmdletHarness.Invoke(new SendWebifiDataCommand(),
-            new Dictionary<string, object?> { ["ToNetwork"] = new[] { "lab" }, ["Session"] = sender }, input: new[] { "a", "b" });
-        Assert.Null(send.TerminatingError);
-        Assert.Empty(send.Errors);
+        var send = Run("'a', 'b' | Send-WebifiData -ToNetwork lab -Session $Session", sender);
+        send.AssertNoErrors();
         Assert.Empty(send.Objects); // a sink without -PassThru
 
-        var receive = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("Count", 2), ("TimeoutSec", 5.0), ("Session", receiver));
-        Assert.Equal(new[] { "a", "b" }, receive.OfType<WebifiMessage>().Select(m => m.Data));
-        Assert.All(receive.OfType<WebifiMessage>(), m => Assert.Equal(sender.SessionId, m.FromSessionId));
+        var receive = Run("Receive-WebifiData -Count 2 -TimeoutSec 5 -Session $Session", receiver);
+        Assert.Equal(new object[] { "a", "b" }, receive.Values("Data"));
+        Assert.All(receive.Objects, m => Assert.Equal(sender.Get("SessionId"), m.Get("FromSessionId")));
     }
 
     [Fact]
     public void PassThru_receipts_and_per_item_errors_for_unknown_recipients()
     {
-        var sender = Connect(("Network", new[] { "net1" }));
-        var run = CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "x", "y" }), ("ToSessionId", new[] { 99999 }), ("Session", sender));
+        var sender = Connect("-Network net1");
+        var run = Run("Send-WebifiData -Data x, y -ToSessionId 99999 -Session $Session", sender);
         Assert.Equal(2, run.Errors.Count);
-        Assert.All(run.Errors, e =>
-        {
-            Assert.Equal("WebifiNotDelivered", e.FullyQualifiedErrorId);
-            Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
-        });
+        Assert.All(run.Errors, e => PowerShellAssert.Error("WebifiNotDelivered", ErrorCategory.ObjectNotFound, e));
 
-        var ok = CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "to me" }), ("ToSessionId", new[] { sender.SessionId }), ("DataType", "note"), ("PassThru", true), ("Session", sender));
-        var receipt = Assert.IsType<WebifiSendReceipt>(Assert.Single(ok.Objects));
-        Assert.Equal(("to me", "note", sender.SessionId), (receipt.Data, receipt.DataType, receipt.FromSessionId));
-        Assert.Contains(ok.Verbose, v => v.Contains("session " + sender.SessionId, StringComparison.Ordinal));
+        var ok = Run("Send-WebifiData -Data 'to me' -ToSessionId $Session.SessionId -DataType note -PassThru -Verbose -Session $Session", sender);
+        var receipt = Assert.Single(ok.Objects);
+        Assert.Equal(("to me", "note", sender.Get("SessionId")), (receipt.Get("Data"), receipt.Get("DataType"), receipt.Get("FromSessionId")));
+        Assert.Contains(ok.Verbose, v => v.Contains("session " + sender.Get("SessionId"), StringComparison.Ordinal));
 
-        var filtered = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("DataType", "note"), ("Count", 1), ("TimeoutSec", 5.0), ("Session", sender));
-        Assert.Equal("to me", Assert.IsType<WebifiMessage>(Assert.Single(filtered.Objects)).Data);
+        var filtered = Run("Receive-WebifiData -DataType note -Count 1 -TimeoutSec 5 -Session $Session", sender);
+        Assert.Equal(new object[] { "to me" }, filtered.Values("Data"));
     }
 
     [Fact]
-    public async Task Sends_made_while_the_relay_is_down_wait_in_the_queue_and_arrive_after_the_reconnect()
+    public void Sends_made_while_the_relay_is_down_wait_in_the_queue_and_arrive_after_the_reconnect()
     {
-        var receiver = Connect(("Network", new[] { "lab" }));
+        var receiver = Connect("-Network lab");
         var sender = Connect();
-        await _relay.DisposeAsync().AsTask().WaitAsync(TestSupport.Short);
+        int port = _lab.Port("webifi");
+        _lab.Dispose();
 
-        var send = CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "queued" }), ("ToNetwork", new[] { "lab" }), ("TimeoutSec", 0.3), ("Session", sender));
-        Assert.Empty(send.Errors);
+        var send = Run("Send-WebifiData -Data queued -ToNetwork lab -TimeoutSec 0.3 -Session $Session", sender);
+        send.AssertNoErrors();
         Assert.Contains(send.Warnings, w => w.Contains("1 message(s) are not acknowledged yet", StringComparison.Ordinal));
-        Assert.Equal(1, sender.BufferedCount);
+        Assert.Equal(1, sender.Get("BufferedCount"));
 
-        _relay = new WebifiRelay(new WebifiRelayOptions());
-        await _relay.StartAsync(LabSimulatorOptions.Loopback(_server.Port), CancellationToken.None).WaitAsync(TestSupport.Short);
-        var receive = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("Count", 1), ("TimeoutSec", 10.0), ("Session", receiver));
-        Assert.Equal("queued", Assert.IsType<WebifiMessage>(Assert.Single(receive.Objects)).Data);
+        _lab = new RunningLab(_shell, "-WebifiPort $Port", ("Port", port));
+        var receive = Run("Receive-WebifiData -Count 1 -TimeoutSec 10 -Session $Session", receiver);
+        Assert.Equal(new object[] { "queued" }, receive.Values("Data"));
         // The acknowledgement reaches the sender just after the data reached the receiver.
-        var deadline = DateTime.UtcNow + TestSupport.Short;
-        while (sender.BufferedCount > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.Equal(0, sender.BufferedCount);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (!Equals(sender.Get("BufferedCount"), 0) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Equal(0, sender.Get("BufferedCount"));
     }
 
     [Fact]
-    public async Task UseEncryption_with_the_relays_certificate_file()
+    public void UseEncryption_with_the_relays_certificate_file()
     {
-        await using var tlsRelay = new WebifiRelay(new WebifiRelayOptions { Certificate = WebifiRelayOptions.CreateSelfSignedCertificate() });
-        var endpoint = await tlsRelay.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).WaitAsync(TestSupport.Short);
-        var server = new Uri($"https://127.0.0.1:{endpoint.Port}/");
-        Assert.True(File.Exists(endpoint.CaCertificate));
+        using var tlsLab = new RunningLab(_shell, "-Webifi -Setting @{ 'webifi-certificate' = 'self-signed' }");
+        string server = ServerOf(tlsLab, "https");
+        string caFile = tlsLab.Endpoint("webifi").Text("CaCertificate")!;
+        Assert.True(File.Exists(caFile));
 
-        var untrusted = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("UseEncryption", true));
-        Assert.Equal("WebifiConnectionFailed", untrusted.TerminatingError?.FullyQualifiedErrorId);
+        PowerShellAssert.Error("WebifiConnectionFailed", ErrorCategory.ConnectionError, TryConnect("-UseEncryption", server).TerminatingError);
 
-        var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("UseEncryption", true), ("CaCertificate", endpoint.CaCertificate));
-        Assert.Null(run.TerminatingError);
-        var session = Assert.IsType<WebifiSession>(Assert.Single(run.Objects));
-        _sessions.Add(session);
-        Assert.True(session.UseEncryption);
-        Assert.Empty(CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "over TLS" }), ("ToSessionId", new[] { session.SessionId }), ("Session", session)).Errors);
-        var received = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("Count", 1), ("TimeoutSec", 5.0), ("Session", session));
-        Assert.Equal("over TLS", Assert.IsType<WebifiMessage>(Assert.Single(received.Objects)).Data);
+        var session = Connect("-UseEncryption -CaCertificate $CaCertificate", server, caFile);
+        Assert.Equal(true, session.Get("UseEncryption"));
+        Run("Send-WebifiData -Data 'over TLS' -ToSessionId $Session.SessionId -Session $Session", session).AssertNoErrors();
+        Assert.Equal(new object[] { "over TLS" }, Run("Receive-WebifiData -Count 1 -TimeoutSec 5 -Session $Session", session).Values("Data"));
 
-        var bad = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("UseEncryption", true), ("CaCertificate", "/nonexistent/relay.crt"));
-        Assert.Equal("WebifiBadCertificate", bad.TerminatingError?.FullyQualifiedErrorId);
+        var bad = TryConnect("-UseEncryption -CaCertificate /nonexistent/relay.crt", server);
+        Assert.Equal("WebifiBadCertificate", bad.TerminatingError?.FullyQualifiedErrorId.Split(',')[0]);
     }
 
     [Fact]
     public void A_wrong_password_is_a_terminating_AuthenticationError()
     {
-        var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential("bad")), ("Server", _server));
-        Assert.NotNull(run.TerminatingError);
-        Assert.Equal("WebifiAuthenticationFailed", run.TerminatingError!.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.AuthenticationError, run.TerminatingError.CategoryInfo.Category);
-        Assert.DoesNotContain("bad", run.TerminatingError.Exception.Message, StringComparison.Ordinal);
+        var run = TryConnect("", password: "bad");
+        PowerShellAssert.Error("WebifiAuthenticationFailed", ErrorCategory.AuthenticationError, run.TerminatingError);
+        Assert.DoesNotContain("bad", run.TerminatingError!.Exception.Message, StringComparison.Ordinal);
         Assert.Empty(run.Objects);
     }
 
     [Fact]
     public void An_unknown_network_at_connect_is_a_non_terminating_error_and_the_session_still_opens()
     {
-        var run = CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", _server), ("Network", new[] { "net1", "nosuch" }));
-        var session = Assert.IsType<WebifiSession>(Assert.Single(run.Objects));
-        _sessions.Add(session);
-        var error = Assert.Single(run.Errors);
-        Assert.Equal("WebifiNetworkNotSet", error.FullyQualifiedErrorId);
-        Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+        var run = TryConnect("-Network net1, nosuch");
+        _sessions.AddRange(run.Objects);
+        Assert.Null(run.TerminatingError);
+        PowerShellAssert.HasType("DeviceShell.Engine.Webifi.WebifiSession", Assert.Single(run.Objects));
+        PowerShellAssert.Error("WebifiNetworkNotSet", ErrorCategory.InvalidArgument, Assert.Single(run.Errors));
     }
 
     [Fact]
     public void Find_lists_discoverable_sessions_by_name()
     {
-        var device = Connect(("Network", new[] { "net1" }), ("Name", "thermostat"));
-        Connect(("Network", new[] { "net1" }), ("NotDiscoverable", true));
-        var finder = Connect(("Network", new[] { "net2" }));
-        var run = CmdletHarness.Invoke(new FindWebifiDeviceCommand(), ("Network", new[] { "net1" }), ("WaitSec", 0.5), ("Session", finder));
-        Assert.Null(run.TerminatingError);
-        var found = Assert.IsType<WebifiDevice>(Assert.Single(run.Objects));
-        Assert.Equal(("thermostat", device.SessionId), (found.Name, found.SessionId));
+        var device = Connect("-Network net1 -Name thermostat");
+        Connect("-Network net1 -NotDiscoverable");
+        var finder = Connect("-Network net2");
+        var run = Run("Find-WebifiDevice -Network net1 -WaitSec 0.5 -Session $Session", finder);
+        run.AssertNoErrors();
+        var found = Assert.Single(run.Objects);
+        Assert.Equal(("thermostat", device.Get("SessionId")), (found.Get("Name"), found.Get("SessionId")));
         Assert.NotEmpty(run.Progress);
     }
 
     [Fact]
     public void Set_changes_networks_and_settings_and_honours_WhatIf()
     {
-        var session = Connect(("Network", new[] { "net1" }));
-        var whatIf = CmdletHarness.Invoke(new SetWebifiSessionCommand(), new Dictionary<string, object?> { ["Network"] = new[] { "net2" }, ["Session"] = session }, whatIf: true);
-        Assert.Single(whatIf.ShouldProcessCalls);
-        Assert.Equal(new[] { "net1" }, session.Networks);
+        var session = Connect("-Network net1");
+        Assert.Single(Run("Set-WebifiSession -Network net2 -Session $Session -WhatIf", session).WhatIf);
+        Assert.Equal(new object[] { "net1" }, ((System.Collections.IEnumerable)session.Get("Networks")!).Cast<object>());
 
-        var run = CmdletHarness.Invoke(new SetWebifiSessionCommand(), ("Network", new[] { "net2", "lab" }), ("Discoverable", false), ("Name", "renamed"), ("DownloadTimeoutSec", 30.0), ("PassThru", true), ("Session", session));
-        Assert.Same(session, Assert.Single(run.Objects));
-        Assert.Equal(new[] { "net2", "lab" }, session.Networks);
-        Assert.False(session.Discoverable);
-        Assert.Equal("renamed", session.Name);
-        Assert.Equal(30, session.DownloadTimeoutSec);
+        var changed = Assert.Single(Run("Set-WebifiSession -Network net2, lab -Discoverable:$false -Name renamed -DownloadTimeoutSec 30 -PassThru -Session $Session", session).Objects);
+        Assert.Equal(session.Get("Id"), changed.Get("Id"));
+        Assert.Equal(new object[] { "net2", "lab" }, ((System.Collections.IEnumerable)session.Get("Networks")!).Cast<object>());
+        Assert.Equal((false, "renamed", 30.0), (session.Get("Discoverable"), session.Get("Name"), session.Get("DownloadTimeoutSec")));
 
-        var bad = CmdletHarness.Invoke(new SetWebifiSessionCommand(), ("Network", new[] { "unknown" }), ("Session", session));
-        Assert.Equal("WebifiNetworkNotSet", Assert.Single(bad.Errors).FullyQualifiedErrorId);
+        var bad = Run("Set-WebifiSession -Network unknown -Session $Session", session);
+        Assert.Equal("WebifiNetworkNotSet", Assert.Single(bad.Errors).FullyQualifiedErrorId.Split(',')[0]);
     }
 
     [Fact]
     public void Error_texts_come_from_the_server_table_or_the_fallback()
     {
         var session = Connect();
-        var run = CmdletHarness.Invoke(new GetWebifiErrorTextCommand(), ("Code", new[] { 8, 99 }), ("Session", session));
-        var texts = run.OfType<WebifiErrorDescription>().ToList();
-        Assert.Equal("Invalid connect name or connect password", texts[0].Text);
-        Assert.Equal(WebifiErrorCode.FallbackText, texts[1].Text);
+        var texts = Run("Get-WebifiErrorText -Code 8, 99 -Session $Session", session).Values("Text");
+        Assert.Equal("Invalid connect name or connect password", texts[0]);
+        string fallback = _shell.Single("$Session.GetType().Assembly.GetType('DeviceShell.Engine.Webifi.WebifiErrorCode', $true)::FallbackText", ("Session", session)).ToString();
+        Assert.Equal(fallback, texts[1]);
     }
 
     [Fact]
     public void Disconnect_closes_and_unregisters()
     {
         var session = Connect();
-        var run = CmdletHarness.Invoke(new DisconnectWebifiCommand(), ("Session", session), ("PassThru", true));
-        Assert.Same(session, Assert.Single(run.Objects));
-        Assert.Equal(DeviceSessionState.Closed, session.State);
-        Assert.DoesNotContain(session, SessionRegistry.Shared.List(DeviceWorld.Webifi));
-        Assert.Equal(0, _relay.SessionCount);
+        var closed = Assert.Single(Run("Disconnect-Webifi -Session $Session -PassThru", session).Objects);
+        Assert.Equal((session.Get("Id"), "Closed"), (closed.Get("Id"), session.Text("State")));
+        Assert.DoesNotContain(session.Get("Id"), _shell.Run("Get-DeviceSession -World Webifi").Values("Id"));
+        Assert.Equal(0, RelaySessionCount(_lab));
     }
 
     [Fact]
-    public async Task The_lab_process_serves_the_relay_to_two_sessions()
+    public void The_lab_process_serves_the_relay_to_two_sessions()
     {
-        var lab = Assert.IsType<DeviceLab>(Assert.Single(CmdletHarness.Invoke(new StartDeviceLabCommand(), ("Webifi", true)).Objects));
-        await using (lab)
-        {
-            var endpoint = lab["webifi"]!;
-            var server = new Uri($"http://{endpoint.Host}:{endpoint.Port}/");
-            var a = Assert.IsType<WebifiSession>(Assert.Single(CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("Network", new[] { "lab" })).Objects));
-            var b = Assert.IsType<WebifiSession>(Assert.Single(CmdletHarness.Invoke(new ConnectWebifiCommand(), ("Credential", Credential()), ("Server", server), ("Transport", "LongPolling")).Objects));
-            _sessions.Add(a);
-            _sessions.Add(b);
-            Assert.Empty(CmdletHarness.Invoke(new SendWebifiDataCommand(), ("Data", new[] { "over the lab" }), ("ToNetwork", new[] { "lab" }), ("Session", b)).Errors);
-            var received = CmdletHarness.Invoke(new ReceiveWebifiDataCommand(), ("Count", 1), ("TimeoutSec", 5.0), ("Session", a));
-            Assert.Equal("over the lab", Assert.IsType<WebifiMessage>(Assert.Single(received.Objects)).Data);
-            var sessions = await lab.ControlAsync("webifi", "sessions", null, TestSupport.Short);
-            Assert.Equal(2, sessions.GetArrayLength());
-        }
+        var a = Connect("-Network lab");
+        var b = Connect("-Transport LongPolling");
+        Run("Send-WebifiData -Data 'over the lab' -ToNetwork lab -Session $Session", b).AssertNoErrors();
+        Assert.Equal(new object[] { "over the lab" }, Run("Receive-WebifiData -Count 1 -TimeoutSec 5 -Session $Session", a).Values("Data"));
+        Assert.Equal(2, RelaySessionCount(_lab));
     }
 }
