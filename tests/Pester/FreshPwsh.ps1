@@ -19,7 +19,8 @@ function Invoke-FreshPwsh {
     if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
         $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
     }
-    foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))) {
+    # Text, not the CLIXML that -EncodedCommand would otherwise write to redirected streams.
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))) {
         $start.ArgumentList.Add($argument)
     }
     $start.RedirectStandardOutput = $true
