@@ -98,10 +98,13 @@ Install-Module DeviceShell -Repository DeviceShellLocal -Scope CurrentUser
         $usedFile = Join-Path $Work "$Install.used.json"
         $script:Using = Invoke-IsolatedPwsh -UserHome $UserHome -Variables @{ DS_USED = $usedFile } -Script @'
 $ErrorActionPreference = 'Stop'
+# Conceptual help of an installed module is found before it is imported.
+$about = (Get-Help about_DeviceShell | Out-String) -match '(?m)^SESSIONS'
 Import-Module DeviceShell
 $lab = Start-DeviceLab -Echo -StartTimeoutSec 60
 try { $echoPort = $lab['echo'].Port } finally { Stop-DeviceLab -Lab $lab }
 @{
+    About      = $about
     ModuleBase = (Get-Module DeviceShell).ModuleBase
     Version    = "$((Get-Module DeviceShell).Version)"
     EchoPort   = $echoPort
@@ -127,5 +130,9 @@ try { $echoPort = $lab['echo'].Port } finally { Stop-DeviceLab -Lab $lab }
         $Used.Version | Should -Be $Manifest.ModuleVersion
         $Used.EchoPort | Should -BeGreaterThan 0
         $Used.DeviceType | Should -Be 216
+    }
+
+    It 'serves Get-Help about_DeviceShell before the module is imported' {
+        $Used.About | Should -BeTrue
     }
 }
