@@ -80,7 +80,7 @@
             Tags         = @('IoT', 'Tinkerforge', 'gRPC', 'Suprema', 'Webifi', 'RaspberryPi', 'Simulator', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/deviceshell/DeviceShell'
             LicenseUri   = 'https://github.com/deviceshell/DeviceShell/blob/main/LICENSE'
-            ReleaseNotes = 'See README.md.'
+            ReleaseNotes = 'First release: the Bricks, Gateway, Webifi and Pi link worlds with sessions, events and error records (Get-Help about_DeviceShell), and a simulator for each world (Start-DeviceLab).'
         }
     }
 }

@@ -6,6 +6,12 @@
     A thin wrapper over the MSBuild targets in src/DeviceShell.BuildTools/Module.targets (build.sh is the
     same for machines without PowerShell). When platyPS is installed, the help MAML is regenerated from
     docs/cmdlets with New-ExternalHelp; otherwise the build's own converter has written it already.
+.PARAMETER Demo
+    After building, runs the README's quick starts (docs/QuickStart.ps1) as cmdlets in the pinned pwsh, every world against the Lab.
+.PARAMETER Shell
+    After building, opens the pinned pwsh with the module imported and a Lab started in $lab.
+.EXAMPLE
+    ./build.ps1 -Demo
 .EXAMPLE
     ./build.ps1 -Test
 .EXAMPLE
@@ -16,6 +22,8 @@ param(
     [switch] $Test,
     [switch] $Clean,
     [switch] $Package,
+    [switch] $Demo,
+    [switch] $Shell,
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
 )
@@ -46,4 +54,14 @@ if ($Test) {
     $failed = $LASTEXITCODE
     if ($platyPS) { New-ExternalHelp -Path $pages.FullName -OutputPath out/DeviceShell/en-US -Force | Out-Null }
     if ($failed) { throw 'Tests failed.' }
+}
+
+if ($Demo -or $Shell) {
+    # The pinned pwsh, not the one running this script: what ./build.sh demo and shell run too.
+    dotnet tool restore | Out-Null
+    if ($Demo) {
+        dotnet tool run pwsh -NoProfile -File docs/QuickStart.ps1
+        if ($LASTEXITCODE) { throw 'The quick start failed.' }
+    }
+    if ($Shell) { dotnet tool run pwsh -NoProfile -NoExit -Command '. ./docs/QuickStart.ps1 -PrepareShell' }
 }

@@ -87,6 +87,18 @@ public static partial class HelpMarkdown
             LinkRegex().Matches(Section(sections, "RELATED LINKS")).Select(m => m.Groups[1].Value).ToList());
     }
 
+    /// <summary>
+    /// Prose as Get-Help shows it: MAML paragraphs are plain text, so inline markup is reduced to what it
+    /// marks (code spans and bold to their text, a link to its text, plus the address when it leaves the docs).
+    /// </summary>
+    public static string PlainText(string markdown)
+    {
+        string text = InlineLinkRegex().Replace(markdown, m =>
+            m.Groups[2].Value.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? $"{m.Groups[1].Value} ({m.Groups[2].Value})" : m.Groups[1].Value);
+        text = BoldRegex().Replace(text, "$1");
+        return CodeSpanRegex().Replace(text, "$2");
+    }
+
     private static string StripFrontMatter(string text)
     {
         if (!text.StartsWith("---\n", StringComparison.Ordinal)) return text;
@@ -140,6 +152,16 @@ public static partial class HelpMarkdown
 
     [GeneratedRegex(@"\[([^\]]+)\]\(")]
     private static partial Regex LinkRegex();
+
+    [GeneratedRegex(@"\[([^\]]+)\]\(([^)\s]+)\)")]
+    private static partial Regex InlineLinkRegex();
+
+    [GeneratedRegex(@"\*\*([^*]+)\*\*")]
+    private static partial Regex BoldRegex();
+
+    // A span opens and closes with the same number of backticks, so ``"`n"`` can hold one; the padding spaces go.
+    [GeneratedRegex(@"(?<!`)(`+) ?(.+?) ?\1(?!`)", RegexOptions.Singleline)]
+    private static partial Regex CodeSpanRegex();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex WhitespaceRegex();

@@ -39,7 +39,7 @@ public static class MamlWriter
             new XElement(Command + "returnValues", page.Outputs.Select(t => new XElement(Command + "returnValue", TypeElement(t.Type), Paragraphs(Maml + "description", t.Description)))),
             new XElement(Maml + "alertSet", new XElement(Maml + "alert", Paragraphs(null, page.Notes))),
             new XElement(Command + "examples", page.Examples.Select(e => new XElement(Command + "example",
-                new XElement(Maml + "title", $"-------------------------- {e.Title} --------------------------"),
+                new XElement(Maml + "title", $"-------------------------- {HelpMarkdown.PlainText(e.Title)} --------------------------"),
                 new XElement(Dev + "code", e.Code),
                 Paragraphs(Dev + "remarks", e.Remarks)))),
             new XElement(Maml + "relatedLinks", page.RelatedLinks.Select(l => new XElement(Maml + "navigationLink",
@@ -91,10 +91,11 @@ public static class MamlWriter
 
     private static XElement Paragraphs(XName? container, string text)
     {
-        var paragraphs = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        string plain = HelpMarkdown.PlainText(text);
+        var paragraphs = plain.Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => new XElement(Maml + "para", p.Replace('\n', ' ')));
         return container is null
-            ? new XElement(Maml + "para", text.Trim())
+            ? new XElement(Maml + "para", plain.Trim())
             : new XElement(container, paragraphs);
     }
 }

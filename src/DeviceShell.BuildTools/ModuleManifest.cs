@@ -12,12 +12,6 @@ public static partial class ModuleManifest
         return QuotedRegex().Matches(StripComments(block.Groups[1].Value)).Select(m => m.Groups[1].Value).ToList();
     }
 
-    public static string Field(string psd1Text, string name)
-    {
-        var match = Regex.Match(psd1Text, @"^\s*" + Regex.Escape(name) + @"\s*=\s*'([^']*)'", RegexOptions.Multiline);
-        return match.Success ? match.Groups[1].Value : throw new FormatException($"The manifest has no {name}.");
-    }
-
     /// <summary>The manifest with ModuleVersion set to the build's version.</summary>
     public static string StampVersion(string psd1Text, string version) =>
         VersionRegex().Replace(psd1Text, m => m.Groups[1].Value + version + "'", 1);

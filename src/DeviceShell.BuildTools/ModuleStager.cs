@@ -2,12 +2,15 @@ namespace DeviceShell.BuildTools;
 
 /// <summary>
 /// Lays out out/DeviceShell: DeviceShell.psd1 (version stamped), DeviceShell.dll, DeviceShell.format.ps1xml,
-/// en-US/DeviceShell.dll-Help.xml, Dependencies/ (the engine and every third-party assembly, loaded into the
+/// en-US/DeviceShell.dll-Help.xml and about_DeviceShell.help.txt, Dependencies/ (the engine and every third-party assembly, loaded into the
 /// module's own load context) and Lab/ (the simulator host).
 /// </summary>
 public static class ModuleStager
 {
     public const string ModuleAssembly = "DeviceShell.dll";
+
+    /// <summary>The conceptual help topic (Get-Help about_DeviceShell), written as the plain text PowerShell reads.</summary>
+    public const string AboutTopic = "about_DeviceShell.help.txt";
 
     public static void Stage(string repo, string published, string lab, string version, string output)
     {
@@ -43,6 +46,7 @@ public static class ModuleStager
         }).ToList();
         string help = Directory.CreateDirectory(Path.Combine(output, "en-US")).FullName;
         MamlWriter.Write(pages).Save(Path.Combine(help, ModuleAssembly + "-Help.xml"));
+        File.Copy(Path.Combine(repo, "docs", AboutTopic), Path.Combine(help, AboutTopic), true);
     }
 
     private static void CopyTree(string source, string target)

@@ -2,7 +2,6 @@ using DeviceShell.BuildTools;
 
 // Called by Module.targets; not meant for people (use build.ps1 or build.sh).
 //   stage   --repo R --published P --lab L --version V --out O
-//   package --module M --version V --out O
 //   test    --repo R --configuration C --pester PATH/Pester.psd1
 if (args.Length == 0) return Usage();
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -16,9 +15,6 @@ try
         case "stage":
             ModuleStager.Stage(Option("repo"), Option("published"), Option("lab"), Option("version"), Option("out"));
             Console.WriteLine($"Staged {Option("out")}");
-            return 0;
-        case "package":
-            Console.WriteLine($"Packed {ModulePackager.Package(Option("module"), Option("version"), Option("out"))}");
             return 0;
         case "test":
             return TestRunner.Run(Option("repo"), Option("configuration"), Option("pester"));
@@ -34,6 +30,6 @@ catch (Exception ex) when (ex is ArgumentException or IOException or FormatExcep
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: DeviceShell.BuildTools stage --repo R --published P --lab L --version V --out O | package --module M --version V --out O | test --repo R --configuration C --pester PATH/Pester.psd1");
+    Console.Error.WriteLine("usage: DeviceShell.BuildTools stage --repo R --published P --lab L --version V --out O | test --repo R --configuration C --pester PATH/Pester.psd1");
     return 2;
 }

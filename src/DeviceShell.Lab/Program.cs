@@ -16,17 +16,9 @@ catch (FormatException ex)
     return 2;
 }
 
-if (commandLine.Demo)
-{
-    using var demoLogs = LabHost.CreateStderrLoggerFactory(commandLine.Verbose ? LogLevel.Debug : LogLevel.Warning);
-    using var demoStop = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; demoStop.Cancel(); };
-    return await DeviceShell.Lab.Demo.LabDemoRunner.RunAsync(Console.Out, demoLogs, demoStop.Token);
-}
-
 if (commandLine.Help || commandLine.Simulators.Count == 0)
 {
-    Console.Error.WriteLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose] | --demo");
+    Console.Error.WriteLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose]");
     Console.Error.WriteLine("PORT 0 picks a free port. A setting may also come from the environment: DEVICESHELL_LAB_BRICK_SECRET for --brick-secret. Simulators:");
     foreach (var (name, (_, description)) in LabHost.Available.OrderBy(p => p.Key))
         Console.Error.WriteLine($"  --{name,-10} {description}");

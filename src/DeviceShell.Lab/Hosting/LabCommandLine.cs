@@ -4,7 +4,7 @@ using System.Net;
 namespace DeviceShell.Lab.Hosting;
 
 /// <summary>
-/// Parses <c>--brick 4223 --brick-secret S --gateway 0 [--bind 127.0.0.1] [--no-stdin] [--verbose] [--demo]</c>.
+/// Parses <c>--brick 4223 --brick-secret S --gateway 0 [--bind 127.0.0.1] [--no-stdin] [--verbose]</c>.
 /// A simulator option takes its port (0 = free); <c>--NAME-SETTING VALUE</c> passes a setting to it.
 /// </summary>
 public sealed class LabCommandLine
@@ -20,9 +20,6 @@ public sealed class LabCommandLine
 
     public bool Help { get; private set; }
 
-    /// <summary>Start every simulator on a free port, run the engine demos against them, and exit.</summary>
-    public bool Demo { get; private set; }
-
     public static LabCommandLine Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> simulatorNames)
     {
         var result = new LabCommandLine();
@@ -34,7 +31,6 @@ public sealed class LabCommandLine
             switch (option)
             {
                 case "help": result.Help = true; continue;
-                case "demo": result.Demo = true; continue;
                 case "no-stdin": result.IgnoreStdin = true; continue;
                 case "verbose": result.Verbose = true; continue;
                 case "bind":

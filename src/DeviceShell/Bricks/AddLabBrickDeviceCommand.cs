@@ -7,7 +7,7 @@ using DeviceShell.Engine.Lab;
 namespace DeviceShell.Commands;
 
 /// <summary>Plugs a simulated device into the Brick Daemon simulator of a running lab; connected clients get an enumerate CONNECTED callback.</summary>
-[Cmdlet(VerbsCommon.Add, "LabBrickDevice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Add, "LabBrickDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Add-LabBrickDevice.md")]
 [OutputType(typeof(BrickDevice))]
 public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
 {

@@ -6,7 +6,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Commands;
 
 /// <summary>Connects to a Brick Daemon, authenticates when -Secret is given, and registers the session as the Brick default.</summary>
-[Cmdlet(VerbsCommunications.Connect, "Brick")]
+[Cmdlet(VerbsCommunications.Connect, "Brick", HelpUri = HelpLinks.CmdletPages + "Connect-Brick.md")]
 [OutputType(typeof(BrickSession))]
 public sealed class ConnectBrickCommand : DeviceCmdlet
 {

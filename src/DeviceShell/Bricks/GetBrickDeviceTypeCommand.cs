@@ -4,7 +4,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Commands;
 
 /// <summary>Looks up the device-identifier catalogue: by identifier, by name (wildcards), or all of it.</summary>
-[Cmdlet(VerbsCommon.Get, "BrickDeviceType", DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsCommon.Get, "BrickDeviceType", DefaultParameterSetName = "Name", HelpUri = HelpLinks.CmdletPages + "Get-BrickDeviceType.md")]
 [OutputType(typeof(BrickDeviceType))]
 public sealed class GetBrickDeviceTypeCommand : DeviceCmdlet
 {

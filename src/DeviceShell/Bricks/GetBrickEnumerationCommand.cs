@@ -4,7 +4,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Commands;
 
 /// <summary>Broadcasts enumerate and writes every device that answers (one object per UID).</summary>
-[Cmdlet(VerbsCommon.Get, "BrickEnumeration")]
+[Cmdlet(VerbsCommon.Get, "BrickEnumeration", HelpUri = HelpLinks.CmdletPages + "Get-BrickEnumeration.md")]
 [OutputType(typeof(BrickDevice))]
 public sealed class GetBrickEnumerationCommand : BrickCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Commands;
 
 /// <summary>Asks devices for their identity (function 255). Takes UIDs from the pipeline, e.g. from Get-BrickEnumeration.</summary>
-[Cmdlet(VerbsCommon.Get, "BrickIdentity")]
+[Cmdlet(VerbsCommon.Get, "BrickIdentity", HelpUri = HelpLinks.CmdletPages + "Get-BrickIdentity.md")]
 [OutputType(typeof(BrickDevice))]
 public sealed class GetBrickIdentityCommand : BrickDeviceCmdlet
 {

@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// Reads the temperature of a device that measures one: Temperature Bricklet (1.0 and 2.0), Humidity Bricklet 2.0,
 /// or a Master Brick's chip. The device type comes from get_identity first; any other device is WrongDeviceType.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "BrickTemperature")]
+[Cmdlet(VerbsCommon.Get, "BrickTemperature", HelpUri = HelpLinks.CmdletPages + "Get-BrickTemperature.md")]
 [OutputType(typeof(BrickReading))]
 public sealed class GetBrickTemperatureCommand : BrickDeviceCmdlet
 {

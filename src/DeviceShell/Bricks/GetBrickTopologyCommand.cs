@@ -4,7 +4,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Commands;
 
 /// <summary>Enumerates and writes the devices as a tree: stacks under the daemon, Bricklets under their Brick, by position.</summary>
-[Cmdlet(VerbsCommon.Get, "BrickTopology")]
+[Cmdlet(VerbsCommon.Get, "BrickTopology", HelpUri = HelpLinks.CmdletPages + "Get-BrickTopology.md")]
 [OutputType(typeof(BrickNode))]
 public sealed class GetBrickTopologyCommand : BrickCmdlet
 {

@@ -9,7 +9,7 @@ namespace DeviceShell.Commands;
 /// request is sent with the response-expected flag off and nothing is written, as the bindings do for plain setters.
 /// Several UIDs get the same request one after another (e.g. one setter for every LED); each failure is its own error record.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "BrickFunction", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Invoke, "BrickFunction", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Invoke-BrickFunction.md")]
 [OutputType(typeof(BrickResponse))]
 public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Commands;
 
 /// <summary>Streams callbacks, enumerate callbacks and connection events of a Brick session as they arrive.</summary>
-[Cmdlet(VerbsCommunications.Receive, "BrickCallback")]
+[Cmdlet(VerbsCommunications.Receive, "BrickCallback", HelpUri = HelpLinks.CmdletPages + "Receive-BrickCallback.md")]
 [OutputType(typeof(BrickEvent))]
 public sealed class ReceiveBrickCallbackCommand : ReceiveCmdlet
 {

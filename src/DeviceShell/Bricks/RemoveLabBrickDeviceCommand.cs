@@ -6,7 +6,7 @@ using DeviceShell.Engine.Lab;
 namespace DeviceShell.Commands;
 
 /// <summary>Unplugs a simulated device from the lab's Brick Daemon simulator; connected clients get an enumerate DISCONNECTED callback.</summary>
-[Cmdlet(VerbsCommon.Remove, "LabBrickDevice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Remove, "LabBrickDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Remove-LabBrickDevice.md")]
 [OutputType(typeof(BrickDevice))]
 public sealed class RemoveLabBrickDeviceCommand : DeviceCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Commands;
 
 /// <summary>Changes a Brick session while it runs: auto-reconnect on or off, and the request timeout.</summary>
-[Cmdlet(VerbsCommon.Set, "BrickSession", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "BrickSession", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-BrickSession.md")]
 [OutputType(typeof(BrickSession))]
 public sealed class SetBrickSessionCommand : SessionCmdlet
 {

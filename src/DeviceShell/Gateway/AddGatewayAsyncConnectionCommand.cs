@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// Takes Find-GatewayDevice output from the pipeline; all devices go to the gateway in one request at the end.
 /// -DeviceId and -IPAddress pair up by position.
 /// </summary>
-[Cmdlet(VerbsCommon.Add, "GatewayAsyncConnection", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Add, "GatewayAsyncConnection", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Add-GatewayAsyncConnection.md")]
 [OutputType(typeof(GatewayDevice))]
 public sealed class AddGatewayAsyncConnectionCommand : GatewayCmdlet
 {

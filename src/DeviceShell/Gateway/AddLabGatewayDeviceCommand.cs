@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// Puts devices on the simulated gateway's subnet of a lab started with Start-DeviceLab -Gateway (or brings a
 /// removed one back, so its async connection reconnects). -DeviceId and -IPAddress pair up by position.
 /// </summary>
-[Cmdlet(VerbsCommon.Add, "LabGatewayDevice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Add, "LabGatewayDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Add-LabGatewayDevice.md")]
 [OutputType(typeof(DeviceLab))]
 public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
 {

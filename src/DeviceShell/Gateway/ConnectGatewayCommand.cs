@@ -5,7 +5,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Commands;
 
 /// <summary>Opens a TLS channel to a device gateway trusting only -CaCertificate, checks it with GetDeviceList and registers the session.</summary>
-[Cmdlet(VerbsCommunications.Connect, "Gateway")]
+[Cmdlet(VerbsCommunications.Connect, "Gateway", HelpUri = HelpLinks.CmdletPages + "Connect-Gateway.md")]
 [OutputType(typeof(GatewaySession))]
 public sealed class ConnectGatewayCommand : DeviceCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>Connect (synchronous): the gateway connects to each address now and reports the device; failures are per address.</summary>
-[Cmdlet(VerbsCommunications.Connect, "GatewayDevice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommunications.Connect, "GatewayDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Connect-GatewayDevice.md")]
 [OutputType(typeof(GatewayDevice))]
 public sealed class ConnectGatewayDeviceCommand : GatewayCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>Disconnect / DisconnectAll. Async connections are retried by the gateway after a delay (remove them with Remove-GatewayAsyncConnection).</summary>
-[Cmdlet(VerbsCommunications.Disconnect, "GatewayDevice", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId")]
+[Cmdlet(VerbsCommunications.Disconnect, "GatewayDevice", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId", HelpUri = HelpLinks.CmdletPages + "Disconnect-GatewayDevice.md")]
 [OutputType(typeof(GatewayDevice))]
 public sealed class DisconnectGatewayDeviceCommand : GatewayCmdlet
 {

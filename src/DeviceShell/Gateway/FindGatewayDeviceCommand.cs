@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>SearchDevice: asks the gateway to look for devices on its subnet for -TimeoutSec seconds.</summary>
-[Cmdlet(VerbsCommon.Find, "GatewayDevice")]
+[Cmdlet(VerbsCommon.Find, "GatewayDevice", HelpUri = HelpLinks.CmdletPages + "Find-GatewayDevice.md")]
 [OutputType(typeof(GatewaySearchResult))]
 public sealed class FindGatewayDeviceCommand : GatewayCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>GetDeviceList: the devices the gateway manages, optionally only some ids or only async connections.</summary>
-[Cmdlet(VerbsCommon.Get, "GatewayDevice")]
+[Cmdlet(VerbsCommon.Get, "GatewayDevice", HelpUri = HelpLinks.CmdletPages + "Get-GatewayDevice.md")]
 [OutputType(typeof(GatewayDevice))]
 public sealed class GetGatewayDeviceCommand : GatewayCmdlet
 {

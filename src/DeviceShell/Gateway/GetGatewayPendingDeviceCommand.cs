@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>GetPendingList: device-to-server devices that tried to connect but are not in the accept filter.</summary>
-[Cmdlet(VerbsCommon.Get, "GatewayPendingDevice")]
+[Cmdlet(VerbsCommon.Get, "GatewayPendingDevice", HelpUri = HelpLinks.CmdletPages + "Get-GatewayPendingDevice.md")]
 [OutputType(typeof(GatewayPendingDevice))]
 public sealed class GetGatewayPendingDeviceCommand : GatewayCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>GetSlaveDevice: the RS-485 / Wiegand slaves registered for connected parent devices.</summary>
-[Cmdlet(VerbsCommon.Get, "GatewaySlaveDevice")]
+[Cmdlet(VerbsCommon.Get, "GatewaySlaveDevice", HelpUri = HelpLinks.CmdletPages + "Get-GatewaySlaveDevice.md")]
 [OutputType(typeof(GatewaySlaveDevice))]
 public sealed class GetGatewaySlaveDeviceCommand : GatewayCmdlet
 {

@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// Streams status changes from the session's SubscribeStatus stream as they arrive. Gap markers (IsGap)
 /// always pass the -DeviceId filter: they say changes may have been missed while the stream was down.
 /// </summary>
-[Cmdlet(VerbsCommunications.Receive, "GatewayStatus")]
+[Cmdlet(VerbsCommunications.Receive, "GatewayStatus", HelpUri = HelpLinks.CmdletPages + "Receive-GatewayStatus.md")]
 [OutputType(typeof(GatewayStatusChange))]
 public sealed class ReceiveGatewayStatusCommand : ReceiveCmdlet
 {

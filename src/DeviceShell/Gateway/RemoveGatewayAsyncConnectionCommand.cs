@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>DeleteAsyncConnection: the gateway stops managing the devices (disconnecting them first).</summary>
-[Cmdlet(VerbsCommon.Remove, "GatewayAsyncConnection", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Remove, "GatewayAsyncConnection", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Remove-GatewayAsyncConnection.md")]
 [OutputType(typeof(GatewayDevice))]
 public sealed class RemoveGatewayAsyncConnectionCommand : GatewayBatchCmdlet
 {

@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// -DeviceId replaces the list, with -Add / -Remove it edits the current list (read-modify-write, as the
 /// tutorial's accept menu does). Pipeline input (Get-GatewayPendingDevice) is collected and sent once.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "AcceptFilter", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId")]
+[Cmdlet(VerbsCommon.Set, "AcceptFilter", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId", HelpUri = HelpLinks.CmdletPages + "Set-AcceptFilter.md")]
 [OutputType(typeof(GatewayAcceptFilter))]
 public sealed class SetAcceptFilterCommand : GatewayCmdlet
 {

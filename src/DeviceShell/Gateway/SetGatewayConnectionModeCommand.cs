@@ -4,7 +4,7 @@ using DeviceShell.Engine.Gateway;
 namespace DeviceShell.Commands;
 
 /// <summary>SetConnectionModeMulti: the devices must be connected; each failed device becomes its own error record.</summary>
-[Cmdlet(VerbsCommon.Set, "GatewayConnectionMode", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "GatewayConnectionMode", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-GatewayConnectionMode.md")]
 [OutputType(typeof(GatewayDevice))]
 public sealed class SetGatewayConnectionModeCommand : GatewayBatchCmdlet
 {

@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// SetSlaveDevice: registers the slaves of a connected parent device. The gateway does not store them, so
 /// set them again after the parent reconnects.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "GatewaySlaveDevice", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "GatewaySlaveDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-GatewaySlaveDevice.md")]
 [OutputType(typeof(GatewaySlaveDevice))]
 public sealed class SetGatewaySlaveDeviceCommand : GatewayCmdlet
 {

@@ -9,7 +9,7 @@ namespace DeviceShell.Commands;
 /// its endpoints. Each switch, or the simulator's port parameter, adds one simulator; ports default to 0 (a free port).
 /// One port parameter per simulator (rather than one -Port array) keeps -Port a single int across the module.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "DeviceLab", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "DeviceLab", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Start-DeviceLab.md")]
 [OutputType(typeof(DeviceLab))]
 public sealed class StartDeviceLabCommand : DeviceCmdlet
 {

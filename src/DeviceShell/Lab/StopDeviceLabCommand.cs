@@ -4,7 +4,7 @@ using DeviceShell.Engine.Lab;
 namespace DeviceShell.Commands;
 
 /// <summary>Stops labs started with Start-DeviceLab: the one given, else every running one.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "DeviceLab", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Stop, "DeviceLab", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Stop-DeviceLab.md")]
 [OutputType(typeof(DeviceLab))]
 public sealed class StopDeviceLabCommand : DeviceCmdlet
 {

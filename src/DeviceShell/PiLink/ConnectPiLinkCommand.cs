@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// Connects a tcpcom client. A server that already serves a client closes the connection at once; that is
 /// reported as PiLinkServerOccupied after -OccupiedWaitSec (tcpcom waited a fixed 2 s).
 /// </summary>
-[Cmdlet(VerbsCommunications.Connect, "PiLink")]
+[Cmdlet(VerbsCommunications.Connect, "PiLink", HelpUri = HelpLinks.CmdletPages + "Connect-PiLink.md")]
 [OutputType(typeof(PiLinkSession))]
 public sealed class ConnectPiLinkCommand : DeviceCmdlet
 {

@@ -4,7 +4,7 @@ using DeviceShell.Engine.PiLink;
 namespace DeviceShell.Commands;
 
 /// <summary>Closes a Pi link client session (default: the newest) or all of them, and unregisters it.</summary>
-[Cmdlet(VerbsCommunications.Disconnect, "PiLink", SupportsShouldProcess = true, DefaultParameterSetName = "Session")]
+[Cmdlet(VerbsCommunications.Disconnect, "PiLink", SupportsShouldProcess = true, DefaultParameterSetName = "Session", HelpUri = HelpLinks.CmdletPages + "Disconnect-PiLink.md")]
 [OutputType(typeof(PiLinkSession))]
 public sealed class DisconnectPiLinkCommand : DisconnectCmdlet
 {

@@ -10,7 +10,7 @@ namespace DeviceShell.Commands;
 /// (the tutorial's role-swapped client). A line held by a button server of this process is read through that server,
 /// since the kernel lets only one request hold a line.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PiButtonState")]
+[Cmdlet(VerbsCommon.Get, "PiButtonState", HelpUri = HelpLinks.CmdletPages + "Get-PiButtonState.md")]
 [OutputType(typeof(PiButtonState))]
 public sealed class GetPiButtonStateCommand : PiButtonLineCmdlet
 {

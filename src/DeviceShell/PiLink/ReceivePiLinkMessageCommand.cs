@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// server started here (<c>$server | Receive-PiLinkMessage</c>). A message over the size limit becomes the
 /// non-terminating error PiLinkMessageTooLarge (ProtocolError) and the link goes on.
 /// </summary>
-[Cmdlet(VerbsCommunications.Receive, "PiLinkMessage")]
+[Cmdlet(VerbsCommunications.Receive, "PiLinkMessage", HelpUri = HelpLinks.CmdletPages + "Receive-PiLinkMessage.md")]
 [OutputType(typeof(PiLinkMessage))]
 public sealed class ReceivePiLinkMessageCommand : ReceiveCmdlet
 {

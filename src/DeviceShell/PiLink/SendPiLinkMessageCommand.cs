@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// client. With -WaitReplySec it returns the peer's next message as the reply (that message is then not queued for
 /// Receive-PiLinkMessage); tcpcom's own reply wait never returned the reply.
 /// </summary>
-[Cmdlet(VerbsCommunications.Send, "PiLinkMessage")]
+[Cmdlet(VerbsCommunications.Send, "PiLinkMessage", HelpUri = HelpLinks.CmdletPages + "Send-PiLinkMessage.md")]
 [OutputType(typeof(PiLinkMessage))]
 public sealed class SendPiLinkMessageCommand : SessionCmdlet
 {

@@ -10,7 +10,7 @@ namespace DeviceShell.Commands;
 /// Get-PiButtonState -Simulated in this process, and also the button of a lab's pibutton simulator (-Lab, default the
 /// newest running lab that has one). Omitted or -Pressed:$false releases.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "PiButtonState", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "PiButtonState", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-PiButtonState.md")]
 [OutputType(typeof(PiButtonState))]
 public sealed class SetPiButtonStateCommand : PiButtonLineCmdlet
 {

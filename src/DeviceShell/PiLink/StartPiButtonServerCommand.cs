@@ -10,7 +10,7 @@ namespace DeviceShell.Commands;
 /// <c>Button released</c> from a GPIO input with pull-up (Linux GPIO character device) or from a simulated button.
 /// The server is registered as a PiLink session, so Get-DeviceSession lists it and Receive-PiLinkMessage reads it.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Start, "PiButtonServer", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "PiButtonServer", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Start-PiButtonServer.md")]
 [OutputType(typeof(PiLinkServer))]
 public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
 {

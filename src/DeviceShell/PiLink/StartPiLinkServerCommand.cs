@@ -5,7 +5,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Commands;
 
 /// <summary>A generic tcpcom server (one client at a time) in this PowerShell process, registered as a PiLink session.</summary>
-[Cmdlet(VerbsLifecycle.Start, "PiLinkServer", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Start, "PiLinkServer", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Start-PiLinkServer.md")]
 [OutputType(typeof(PiLinkServer))]
 public sealed class StartPiLinkServerCommand : DeviceCmdlet
 {

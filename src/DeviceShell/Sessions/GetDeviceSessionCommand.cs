@@ -4,7 +4,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Commands;
 
 /// <summary>Lists the open sessions of every world, oldest first; the last of a world is its default.</summary>
-[Cmdlet(VerbsCommon.Get, "DeviceSession", DefaultParameterSetName = "All")]
+[Cmdlet(VerbsCommon.Get, "DeviceSession", DefaultParameterSetName = "All", HelpUri = HelpLinks.CmdletPages + "Get-DeviceSession.md")]
 [OutputType(typeof(DeviceSession))]
 public sealed class GetDeviceSessionCommand : DeviceCmdlet
 {

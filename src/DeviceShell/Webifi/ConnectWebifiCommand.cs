@@ -11,7 +11,7 @@ namespace DeviceShell.Commands;
 /// PSCredential / SecureString. A wrong password or an unreachable server stops the command (no retry);
 /// after that the session reconnects on its own.
 /// </summary>
-[Cmdlet(VerbsCommunications.Connect, "Webifi")]
+[Cmdlet(VerbsCommunications.Connect, "Webifi", HelpUri = HelpLinks.CmdletPages + "Connect-Webifi.md")]
 [OutputType(typeof(WebifiSession))]
 public sealed class ConnectWebifiCommand : DeviceCmdlet
 {

@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// Ends the relay session (close message over WebSocket, a terminating CancelDownload in long polling), closes the
 /// session and removes it from the registry. Sends not acknowledged by then are reported as failed (WebifiSessionClosed).
 /// </summary>
-[Cmdlet(VerbsCommunications.Disconnect, "Webifi", SupportsShouldProcess = true, DefaultParameterSetName = "Session")]
+[Cmdlet(VerbsCommunications.Disconnect, "Webifi", SupportsShouldProcess = true, DefaultParameterSetName = "Session", HelpUri = HelpLinks.CmdletPages + "Disconnect-Webifi.md")]
 [OutputType(typeof(WebifiSession))]
 public sealed class DisconnectWebifiCommand : DisconnectCmdlet
 {

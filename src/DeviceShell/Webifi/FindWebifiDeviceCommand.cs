@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// Sends a discovery request (data "?" of type "Discovery") to the default networks or -Network and lists the
 /// sessions that answer with a Discovery Response within -WaitSec.
 /// </summary>
-[Cmdlet(VerbsCommon.Find, "WebifiDevice")]
+[Cmdlet(VerbsCommon.Find, "WebifiDevice", HelpUri = HelpLinks.CmdletPages + "Find-WebifiDevice.md")]
 [OutputType(typeof(WebifiDevice))]
 public sealed class FindWebifiDeviceCommand : SessionCmdlet
 {

@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// session is given or open, else DeviceShell's own descriptions; codes nobody knows get the official "check
 /// the web site" text.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "WebifiErrorText")]
+[Cmdlet(VerbsCommon.Get, "WebifiErrorText", HelpUri = HelpLinks.CmdletPages + "Get-WebifiErrorText.md")]
 [OutputType(typeof(WebifiErrorDescription))]
 public sealed class GetWebifiErrorTextCommand : SessionCmdlet
 {

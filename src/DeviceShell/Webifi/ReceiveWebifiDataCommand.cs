@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// Streams the data the session received (oldest first) until -Count messages, -TimeoutSec or Ctrl+C.
 /// Discovery requests that the session answered on its own are not included; Discovery Responses are.
 /// </summary>
-[Cmdlet(VerbsCommunications.Receive, "WebifiData")]
+[Cmdlet(VerbsCommunications.Receive, "WebifiData", HelpUri = HelpLinks.CmdletPages + "Receive-WebifiData.md")]
 [OutputType(typeof(WebifiMessage))]
 public sealed class ReceiveWebifiDataCommand : ReceiveCmdlet
 {

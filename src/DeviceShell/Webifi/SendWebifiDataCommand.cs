@@ -10,7 +10,7 @@ namespace DeviceShell.Commands;
 /// the queue and nothing is lost. A refused send (error 2 unknown recipient, ...) is a non-terminating error.
 /// With -TimeoutSec the command stops waiting after that time; what is still queued is sent after the reconnect.
 /// </summary>
-[Cmdlet(VerbsCommunications.Send, "WebifiData")]
+[Cmdlet(VerbsCommunications.Send, "WebifiData", HelpUri = HelpLinks.CmdletPages + "Send-WebifiData.md")]
 [OutputType(typeof(WebifiSendReceipt))]
 public sealed class SendWebifiDataCommand : SessionCmdlet
 {

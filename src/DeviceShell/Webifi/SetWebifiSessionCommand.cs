@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// Changes a running session: the listen-to networks (sent to the relay at once; error 5 when some are not the
 /// account's), whether it answers discovery, its discovery name, and the long-polling hold time (from the next login on).
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "WebifiSession", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "WebifiSession", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-WebifiSession.md")]
 [OutputType(typeof(WebifiSession))]
 public sealed class SetWebifiSessionCommand : SessionCmdlet
 {

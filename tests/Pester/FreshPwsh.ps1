@@ -1,0 +1,47 @@
+# Dot-sourced by the suites that need a PowerShell process of their own: one whose default load context
+# has not seen DeviceShell yet (Isolation), or whose home and module path are temporary (Packaging).
+# Invoke-Pester.ps1 runs only *.Tests.ps1, so this file is no suite.
+
+function Invoke-FreshPwsh {
+    <#
+    .SYNOPSIS
+        Runs a script in a new pwsh (the same build as this one) and returns its exit code and output.
+    .PARAMETER Environment
+        Variables set (or, with a $null value, removed) in the child's environment only.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [hashtable] $Environment = @{},
+        [int] $TimeoutSec = 120
+    )
+    $start = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    # The pinned pwsh is a dotnet tool: its process is the dotnet host running pwsh.dll.
+    if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
+        $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
+    }
+    # Text, not the CLIXML that -EncodedCommand would otherwise write to redirected streams.
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))) {
+        $start.ArgumentList.Add($argument)
+    }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    foreach ($name in $Environment.Keys) {
+        if ($null -eq $Environment[$name]) { [void] $start.Environment.Remove($name) } else { $start.Environment[$name] = $Environment[$name] }
+    }
+    $process = [System.Diagnostics.Process]::Start($start)
+    try {
+        # Both pipes are drained while waiting, so a chatty child cannot block on a full pipe.
+        $output = $process.StandardOutput.ReadToEndAsync()
+        $errors = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+            $process.Kill($true)
+            throw "pwsh did not finish within $TimeoutSec s: $Script"
+        }
+        $process.WaitForExit()
+        [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $output.Result; Errors = $errors.Result }
+    }
+    finally {
+        $process.Dispose()
+    }
+}
