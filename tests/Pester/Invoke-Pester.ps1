@@ -20,6 +20,8 @@ $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
+# Colour codes only where a terminal shows them, not in the build's and CI's logs.
+if ([Console]::IsOutputRedirected) { $configuration.Output.RenderMode = 'Plaintext' }
 $result = Invoke-Pester -Configuration $configuration
 
 [ordered]@{

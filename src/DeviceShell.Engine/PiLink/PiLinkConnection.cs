@@ -63,6 +63,23 @@ internal sealed class PiLinkConnection
     }
 
     /// <summary>
+    /// Half-closes: the peer reads the end of our stream while our reader goes on until the peer closes its end too.
+    /// Safe against a concurrent <see cref="Close"/>.
+    /// </summary>
+    public void ShutdownSend()
+    {
+        if (Volatile.Read(ref _closed) == 1) return;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Reset by the peer, or closed meanwhile: nothing left to half-close.
+        }
+    }
+
+    /// <summary>
     /// Shuts the connection down (the peer sees an orderly close) and ends the reader. Idempotent and safe from any
     /// thread; it is the only clean-up (the token source has no timer and the gate no wait handle, so neither needs disposing).
     /// </summary>

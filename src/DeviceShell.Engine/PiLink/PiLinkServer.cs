@@ -151,13 +151,17 @@ public sealed class PiLinkServer : PiLinkEndpoint
                 // The client left while we answered; the reader ends on its own.
             }
         }).ConfigureAwait(false);
-        link.Connection.Close();
+        // The slot is free before the socket closes, so a client that waits for our close (a disconnecting
+        // PiLinkSession does) can connect again at once.
         lock (_gate)
         {
-            if (_client != link) return;
-            _client = null;
-            if (!_stopping.IsCancellationRequested) BecomeListening();
+            if (_client == link)
+            {
+                _client = null;
+                if (!_stopping.IsCancellationRequested) BecomeListening();
+            }
         }
+        link.Connection.Close();
     }
 
     private string? Answer(string text)

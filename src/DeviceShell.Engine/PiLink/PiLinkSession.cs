@@ -146,7 +146,15 @@ public sealed class PiLinkSession : PiLinkEndpoint
         }
     }
 
-    /// <summary>tcpcom's disconnect(): closes the link; DISCONNECTED("") is queued once the reader has seen it end.</summary>
+    /// <summary>How long a disconnect waits for the server to close its end after ours.</summary>
+    private static readonly TimeSpan ServerCloseWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// tcpcom's disconnect(): closes the link; DISCONNECTED("") is queued once the reader has seen it end.
+    /// It half-closes first and waits (at most <see cref="ServerCloseWait"/>) for the server to close its end: a
+    /// server frees its one client slot when it sees our end, so a connect right after a disconnect finds it free
+    /// instead of being refused as SERVER_OCCUPIED by a server that has not yet noticed.
+    /// </summary>
     public async Task DisconnectAsync()
     {
         PiLinkConnection? connection;
@@ -157,6 +165,15 @@ public sealed class PiLinkSession : PiLinkEndpoint
             reader = _reader;
         }
         if (connection is null) return;
+        connection.ShutdownSend();
+        try
+        {
+            await reader!.WaitAsync(ServerCloseWait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The server keeps its end open: close ours regardless.
+        }
         connection.Close();
         await reader!.ConfigureAwait(false);
     }

@@ -99,6 +99,20 @@ public class PiLinkSequenceTests
     }
 
     [Fact]
+    public async Task A_client_connecting_right_after_another_disconnected_is_never_refused()
+    {
+        await using var server = PiLinkTestKit.StartServer();
+        // The patient probe turns a late refusal into SERVER_OCCUPIED rather than letting it pass as CONNECTED.
+        for (int round = 0; round < 20; round++)
+        {
+            await using var client = new PiLinkSession("127.0.0.1", server.Port, PiLinkTestKit.Patient with { OccupiedWait = TimeSpan.FromMilliseconds(300) });
+            Assert.Equal(PiLinkState.Connected, await client.ConnectAsync().Within());
+            await client.DisconnectAsync().Within();
+            Assert.Null(server.ClientAddress); // the server saw the end before the disconnect returned
+        }
+    }
+
+    [Fact]
     public async Task Server_disconnect_clears_the_client_connected_flag()
     {
         var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
