@@ -36,7 +36,7 @@ public sealed class GatewaySession : DeviceSession
     private uint[] _knownDeviceIds = Array.Empty<uint>();
     private Task? _statusReader;
     private long _resubscriptions;
-    private int _resubscribing; // 1 from a dropped stream until the next subscription request went out
+    private int _resubscribing; // 1 from a dropped stream until the gateway accepted the next subscription
     private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
