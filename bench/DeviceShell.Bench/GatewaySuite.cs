@@ -12,13 +12,15 @@ namespace DeviceShell.Bench;
 /// The gateway world over gRPC/TLS/HTTP/2 on loopback against the Lab gateway with 1,000 simulated devices:
 /// time until AddAsyncConnection of all 1,000 reports them connected on the status stream, unary
 /// GetDeviceList calls per second with 1,000 managed devices, one at a time and 8 in flight, next to
-/// Debian's grpcio client (bench/grpcio, /usr/bin/python3) against the same simulator in the same run,
+/// Debian's grpcio client (bench/grpcio, /usr/bin/python3) against the same simulator in the same run (best of
+/// three alternating rounds),
 /// and status changes per second delivered into the session's queue (what Receive-GatewayStatus drains).
 /// </summary>
 public sealed class GatewaySuite : IBenchmarkSuite
 {
     private const int Devices = 1000;
     private const int InFlight = 8;
+    private const int Rounds = 3;
     private const string Python = "/usr/bin/python3";
 
     public string Name => "gateway";
@@ -43,13 +45,21 @@ public sealed class GatewaySuite : IBenchmarkSuite
         }
         report.Add(Name, $"AddAsyncConnection of {found.Count} devices until all report connected", clock.Elapsed.TotalMilliseconds, "ms");
 
-        var (grpcioSequential, grpcioParallel) = await MeasureGrpcioAsync(endpoint, report.Duration, cancellationToken).ConfigureAwait(false);
+        // The build machine is shared: our client and grpcio take turns for a few rounds and each keeps its best
+        // figure, so a burst of someone else's load does not land on one side only.
+        double sequential = 0, parallel = 0, grpcioSequential = 0, grpcioParallel = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            sequential = Math.Max(sequential, await report.RatePerSecondAsync(() => session.GetDevicesAsync(cancellationToken), cancellationToken, warmup: 20).ConfigureAwait(false));
+            parallel = Math.Max(parallel, await report.RatePerSecondAsync(() => session.GetDevicesAsync(cancellationToken), cancellationToken, warmup: 20, inFlight: InFlight).ConfigureAwait(false));
+            var grpcio = await MeasureGrpcioAsync(endpoint, report.Duration, cancellationToken).ConfigureAwait(false);
+            grpcioSequential = Math.Max(grpcioSequential, grpcio.Sequential);
+            grpcioParallel = Math.Max(grpcioParallel, grpcio.Parallel);
+        }
         report.Add(Name, $"reference: grpcio GetDeviceList calls with {Devices} managed devices, one at a time", grpcioSequential, "calls/s");
         report.Add(Name, $"reference: grpcio GetDeviceList calls with {Devices} managed devices, {InFlight} in flight", grpcioParallel, "calls/s");
-        double sequential = await report.RatePerSecondAsync(() => session.GetDevicesAsync(cancellationToken), cancellationToken, warmup: 20).ConfigureAwait(false);
         report.Add(Name, $"GetDeviceList calls with {Devices} managed devices, one at a time", sequential, "calls/s",
             BenchmarkReport.Ratio(sequential, grpcioSequential) + " of grpcio");
-        double parallel = await report.RatePerSecondAsync(() => session.GetDevicesAsync(cancellationToken), cancellationToken, warmup: 20, inFlight: InFlight).ConfigureAwait(false);
         report.Add(Name, $"GetDeviceList calls with {Devices} managed devices, {InFlight} in flight", parallel, "calls/s",
             BenchmarkReport.Ratio(parallel, grpcioParallel) + " of grpcio");
 
