@@ -381,7 +381,7 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
         multi.DeviceErrors.AddRange(failures.Select(f => new Gsdk.Err.ErrorResponse { DeviceID = f.DeviceId, Code = (int)f.Code, Msg = f.Message }));
         string message = $"{failures.Count} of {total} device(s) failed.";
         var status = new RichStatus { Code = (int)failures[0].Code, Message = message, Details = { Any.Pack(multi) } };
-        throw new RpcException(new Grpc.Core.Status(failures[0].Code, message), new Metadata { { "grpc-status-details-bin", status.ToByteArray() } });
+        throw new RpcException(new Grpc.Core.Status(failures[0].Code, message), new Metadata { { DeviceShell.Engine.Gateway.GatewayErrors.StatusDetailsTrailer, status.ToByteArray() } });
     }
 
     private async Task StreamStatusAsync(SubscribeStatusRequest request, IServerStreamWriter<StatusChange> stream, ServerCallContext context)
