@@ -88,10 +88,10 @@ internal sealed class SilentRelay : IAsyncDisposable
     {
         _stop.Cancel();
         _listener.Stop();
-        await _accepting;
+        await _accepting.Within();
         Task[] pumps;
         lock (_pumps) { pumps = _pumps.ToArray(); }
-        await Task.WhenAll(pumps);
+        await Task.WhenAll(pumps).Within();
         foreach (var socket in _sockets) socket.Dispose();
         _stop.Dispose();
     }
