@@ -27,18 +27,25 @@ public sealed class BenchmarkReport
         Console.Error.WriteLine($"  {suite}: {figure} = {value.ToString("N1", CultureInfo.InvariantCulture)} {unit}{(reference is null ? "" : $" ({reference})")}");
     }
 
-    /// <summary>Runs <paramref name="operation"/> repeatedly for <see cref="Duration"/> and returns operations per second.</summary>
-    public async Task<double> RatePerSecondAsync(Func<Task> operation, CancellationToken cancellationToken, int warmup = 100)
+    /// <summary>
+    /// Runs <paramref name="operation"/> repeatedly for <see cref="Duration"/>, <paramref name="inFlight"/> at a time,
+    /// and returns operations per second.
+    /// </summary>
+    public async Task<double> RatePerSecondAsync(Func<Task> operation, CancellationToken cancellationToken, int warmup = 100, int inFlight = 1)
     {
         for (int i = 0; i < warmup; i++) await operation().ConfigureAwait(false);
         long count = 0;
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < Duration && !cancellationToken.IsCancellationRequested)
+        async Task LoopAsync()
         {
-            await operation().ConfigureAwait(false);
-            count++;
+            while (clock.Elapsed < Duration && !cancellationToken.IsCancellationRequested)
+            {
+                await operation().ConfigureAwait(false);
+                Interlocked.Increment(ref count);
+            }
         }
-        return count / clock.Elapsed.TotalSeconds;
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => LoopAsync())).ConfigureAwait(false);
+        return Interlocked.Read(ref count) / clock.Elapsed.TotalSeconds;
     }
 
     public string ToMarkdown()

@@ -1,51 +1,58 @@
-using DeviceShell.Engine.Sessions;
 using System.Security.Authentication;
-using DeviceShell.Engine.Gateway.Grpc;
-using DeviceShell.Engine.Gateway.Protocol.Rpc;
+using DeviceShell.Engine.Sessions;
 using Google.Protobuf;
+using Grpc.Core;
+using RichStatus = DeviceShell.Engine.Gateway.Protocol.Rpc.Status;
 
 namespace DeviceShell.Engine.Gateway;
 
 /// <summary>gRPC statuses in the error categories of cmdlets.md §4, and the Multi rich error.</summary>
 public static class GatewayErrors
 {
-    public static DeviceErrorKind KindOf(GrpcStatusCode status) => status switch
+    /// <summary>The trailer that carries a serialized google.rpc.Status (the gRPC rich error model).</summary>
+    public const string StatusDetailsTrailer = "grpc-status-details-bin";
+
+    public static DeviceErrorKind KindOf(StatusCode status) => status switch
     {
-        GrpcStatusCode.Unavailable => DeviceErrorKind.Connection,
-        GrpcStatusCode.DeadlineExceeded => DeviceErrorKind.Timeout,
-        GrpcStatusCode.Unauthenticated => DeviceErrorKind.Authentication,
-        GrpcStatusCode.InvalidArgument or GrpcStatusCode.OutOfRange => DeviceErrorKind.InvalidArgument,
-        GrpcStatusCode.NotFound => DeviceErrorKind.NotFound,
-        GrpcStatusCode.PermissionDenied => DeviceErrorKind.PermissionDenied,
-        GrpcStatusCode.Unimplemented => DeviceErrorKind.NotSupported,
-        GrpcStatusCode.ResourceExhausted => DeviceErrorKind.ResourceUnavailable,
-        GrpcStatusCode.Internal or GrpcStatusCode.DataLoss or GrpcStatusCode.Unknown => DeviceErrorKind.Protocol,
+        StatusCode.Unavailable => DeviceErrorKind.Connection,
+        StatusCode.DeadlineExceeded => DeviceErrorKind.Timeout,
+        StatusCode.Unauthenticated => DeviceErrorKind.Authentication,
+        StatusCode.InvalidArgument or StatusCode.OutOfRange => DeviceErrorKind.InvalidArgument,
+        StatusCode.NotFound => DeviceErrorKind.NotFound,
+        StatusCode.PermissionDenied => DeviceErrorKind.PermissionDenied,
+        StatusCode.Unimplemented => DeviceErrorKind.NotSupported,
+        StatusCode.ResourceExhausted => DeviceErrorKind.ResourceUnavailable,
+        StatusCode.Internal or StatusCode.DataLoss or StatusCode.Unknown => DeviceErrorKind.Protocol,
         _ => DeviceErrorKind.InvalidOperation,
     };
 
     /// <summary>ErrorId "Gateway&lt;Status&gt;" (GatewayNotFound, GatewayUnavailable, ...).</summary>
-    public static DeviceException ForStatus(GrpcStatusCode status, string message, object? target = null, Exception? inner = null) =>
+    public static DeviceException ForStatus(StatusCode status, string message, object? target = null, Exception? inner = null) =>
         new(KindOf(status), "Gateway" + status, message, target, inner);
 
-    internal static DeviceException From(GrpcException exception, string operation, object? target)
+    internal static DeviceException From(RpcException exception, string operation, object? target)
     {
-        if (exception.InnerException is AuthenticationException tls)
-            return new DeviceException(DeviceErrorKind.Connection, "GatewayTlsFailed", $"{operation}: the TLS connection to the gateway failed: {tls.Message}", target, exception);
-        string detail = exception.Detail.Length > 0 ? exception.Detail : exception.Status.ToString();
-        return ForStatus(exception.Status, $"{operation} failed ({exception.Status}): {detail}", target, exception);
+        // Grpc.Net.Client keeps the transport's exception (HttpRequestException wrapping the handshake's) as the status's DebugException.
+        for (var inner = exception.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is AuthenticationException tls)
+                return new DeviceException(DeviceErrorKind.Connection, "GatewayTlsFailed", $"{operation}: the TLS connection to the gateway failed: {tls.Message}", target, exception);
+        }
+        string detail = exception.Status.Detail.Length > 0 ? exception.Status.Detail : exception.StatusCode.ToString();
+        return ForStatus(exception.StatusCode, $"{operation} failed ({exception.StatusCode}): {detail}", target, exception);
     }
 
     /// <summary>
     /// The per-device errors of a Multi call: grpc-status-details-bin holds a google.rpc.Status whose details
     /// pack a gsdk.err.MultiErrorResponse (matched by type name, as the official readers do). Empty when absent.
     /// </summary>
-    public static IReadOnlyList<GatewayDeviceError> UnpackMulti(byte[]? statusDetails)
+    public static IReadOnlyList<GatewayDeviceError> UnpackMulti(Metadata trailers)
     {
-        if (statusDetails is null) return Array.Empty<GatewayDeviceError>();
-        Status status;
+        if (trailers.GetValueBytes(StatusDetailsTrailer) is not { } statusDetails) return Array.Empty<GatewayDeviceError>();
+        RichStatus status;
         try
         {
-            status = Status.Parser.ParseFrom(statusDetails);
+            status = RichStatus.Parser.ParseFrom(statusDetails);
         }
         catch (InvalidProtocolBufferException)
         {
@@ -55,7 +62,7 @@ public static class GatewayErrors
         return status.Details
             .Where(any => any.TypeUrl[(any.TypeUrl.LastIndexOf('/') + 1)..] == multiName)
             .SelectMany(any => Gsdk.Err.MultiErrorResponse.Parser.ParseFrom(any.Value).DeviceErrors)
-            .Select(e => new GatewayDeviceError(e.DeviceID, (GrpcStatusCode)e.Code, e.Msg))
+            .Select(e => new GatewayDeviceError(e.DeviceID, (StatusCode)e.Code, e.Msg))
             .ToArray();
     }
 }

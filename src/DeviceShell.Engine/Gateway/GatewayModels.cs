@@ -1,5 +1,5 @@
 using DeviceShell.Engine.Sessions;
-using DeviceShell.Engine.Gateway.Grpc;
+using Grpc.Core;
 
 namespace DeviceShell.Engine.Gateway;
 
@@ -97,7 +97,7 @@ public sealed class GatewayStatusChange
 /// <summary>One device's failure in a Multi call (unpacked from the grpc-status-details-bin trailer).</summary>
 public sealed class GatewayDeviceError
 {
-    public GatewayDeviceError(uint deviceId, GrpcStatusCode code, string message)
+    public GatewayDeviceError(uint deviceId, StatusCode code, string message)
     {
         DeviceId = deviceId;
         Code = code;
@@ -105,7 +105,7 @@ public sealed class GatewayDeviceError
     }
 
     public uint DeviceId { get; }
-    public GrpcStatusCode Code { get; }
+    public StatusCode Code { get; }
     public string Message { get; }
 
     /// <summary>The failure as the engine's exception, for one error record per device.</summary>

@@ -1,24 +1,34 @@
+using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using DeviceShell.Engine.Gateway.Grpc;
 using DeviceShell.Engine.Sessions;
-using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Gsdk.Connect;
 
 namespace DeviceShell.Engine.Gateway;
 
 /// <summary>
-/// A session with a Suprema device gateway: one gRPC channel (one HTTP/2 connection over TLS that trusts
-/// only the given CA), every Connect RPC with a per-call deadline, and a status subscription kept open in
-/// the background. When the stream drops, the session resubscribes on its own and posts a gap marker
-/// into <see cref="StatusChanges"/>, because changes made while it was away are not replayed.
-/// No protobuf type leaves this class.
+/// A session with a Suprema device gateway: one gRPC channel (Grpc.Net.Client, one HTTP/2 connection over
+/// TLS that trusts only the given CA), every Connect RPC with a per-call deadline, HTTP/2 keep-alive pings
+/// that detect a gateway gone silent, and a status subscription kept open in the background. When the
+/// stream drops (or delivers a message that cannot be parsed), the session goes to Reconnecting,
+/// resubscribes on its own and posts a gap marker into <see cref="StatusChanges"/>, because changes made
+/// while it was away are not replayed. No protobuf or gRPC stub type leaves this class.
 /// </summary>
 public sealed class GatewaySession : DeviceSession
 {
-    private const string ServicePath = "gsdk.connect.Connect/";
     private static readonly TimeSpan MaxResubscribeDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Keep-alive ping delay and timeout: a silent gateway is noticed within 10 s. A server that enforces grpc-go's
+    /// default ping policy (at most one ping per 5 minutes) may end the connection with too_many_pings; the session
+    /// survives that like any other drop (resubscription with a gap marker), and ConnectAsync takes a longer interval.
+    /// </summary>
+    public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(5);
     private readonly GrpcChannel _channel;
+    private readonly Connect.ConnectClient _client;
     private X509Certificate2? _trustedRoot;
     private readonly CancellationTokenSource _closing = new();
     private readonly int _statusQueueSize;
@@ -26,7 +36,7 @@ public sealed class GatewaySession : DeviceSession
     private uint[] _knownDeviceIds = Array.Empty<uint>();
     private Task? _statusReader;
     private long _resubscriptions;
-    private int _resubscribing; // 1 from a dropped stream until the next subscription request went out
+    private int _resubscribing; // 1 from a dropped stream until the gateway accepted the next subscription
     private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -34,6 +44,7 @@ public sealed class GatewaySession : DeviceSession
         : base(DeviceWorld.Gateway, $"{host}:{port}")
     {
         _channel = channel;
+        _client = new Connect.ConnectClient(channel);
         HostName = host;
         Port = port;
         CallTimeout = callTimeout;
@@ -71,11 +82,14 @@ public sealed class GatewaySession : DeviceSession
 
     /// <summary>
     /// Opens the channel and checks it with GetDeviceList. <paramref name="caCertificateFile"/> (PEM or DER) is the
-    /// only trusted root. Fails with CaCertificateNotFound / CaCertificateInvalid / GatewayTlsFailed /
-    /// GatewayUnavailable / GatewayDeadlineExceeded.
+    /// only trusted root. <paramref name="keepAlive"/> (default <see cref="DefaultKeepAlive"/>) is both the idle time
+    /// before an HTTP/2 ping and how long the gateway has to answer it, so a gateway that goes silent without closing
+    /// the connection is noticed within twice that time. Fails with CaCertificateNotFound / CaCertificateInvalid /
+    /// GatewayTlsFailed / GatewayUnavailable / GatewayDeadlineExceeded.
     /// </summary>
     public static async Task<GatewaySession> ConnectAsync(string host, int port, string caCertificateFile, TimeSpan callTimeout,
-        CancellationToken cancellationToken, int statusQueueSize = 1024, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024)
+        CancellationToken cancellationToken, int statusQueueSize = 1024, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024,
+        TimeSpan? keepAlive = null)
     {
         if (!File.Exists(caCertificateFile))
             throw new DeviceException(DeviceErrorKind.NotFound, "CaCertificateNotFound", $"The CA certificate file '{caCertificateFile}' does not exist.", caCertificateFile);
@@ -95,7 +109,7 @@ public sealed class GatewaySession : DeviceSession
                 throw new DeviceException(DeviceErrorKind.InvalidArgument, "CaCertificateInvalid", $"'{caCertificateFile}' holds no readable certificate (PEM or DER).", caCertificateFile, ex);
             }
         }
-        var channel = GrpcChannel.ForTls(host, port, ca, callTimeout, maxReceiveMessageSize);
+        var channel = OpenChannel(host, port, ca, callTimeout, maxReceiveMessageSize, keepAlive ?? DefaultKeepAlive);
         var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity) { _trustedRoot = ca };
         try
         {
@@ -126,10 +140,41 @@ public sealed class GatewaySession : DeviceSession
         return session;
     }
 
+    /// <summary>
+    /// One gRPC channel over one HTTP/2 connection: gRPC multiplexes every call of a channel on it, so a second
+    /// connection would only double what the gateway has to keep open. Tests make raw calls on such a channel.
+    /// </summary>
+    internal static GrpcChannel OpenChannel(string host, int port, X509Certificate2 trustedRoot, TimeSpan connectTimeout, int maxReceiveMessageSize, TimeSpan keepAlive)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = false,
+            ConnectTimeout = connectTimeout,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            // A gateway that stops answering without FIN or RST (power cut, cable pulled, a NAT dropping state) would
+            // otherwise leave the status stream waiting forever while the session says Connected. Pings go out only
+            // while calls are open (the status stream always is): gRPC servers refuse pings on an idle connection.
+            KeepAlivePingDelay = keepAlive,
+            KeepAlivePingTimeout = keepAlive,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsTrust.Validate(host, certificate, errors, trustedRoot),
+            },
+        };
+        string authority = IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
+        return GrpcChannel.ForAddress($"https://{authority}:{port}", new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = maxReceiveMessageSize,
+        });
+    }
+
     public async Task<IReadOnlyList<GatewaySearchResult>> SearchAsync(TimeSpan searchTime, CancellationToken cancellationToken)
     {
         var request = new SearchDeviceRequest { Timeout = (uint)Math.Clamp(searchTime.TotalMilliseconds, 0, uint.MaxValue) };
-        var response = await CallAsync("SearchDevice", request, SearchDeviceResponse.Parser, cancellationToken, searchTime + CallTimeout).ConfigureAwait(false);
+        var response = await CallAsync("SearchDevice", options => _client.SearchDeviceAsync(request, options), cancellationToken, searchTime + CallTimeout).ConfigureAwait(false);
         var found = response.DeviceInfos.Select(d => new GatewaySearchResult
         {
             DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, UseDhcp = d.UseDHCP, ConnectionMode = (GatewayConnectionMode)d.ConnectionMode,
@@ -143,22 +188,23 @@ public sealed class GatewaySession : DeviceSession
     public async Task<uint> ConnectDeviceAsync(string ipAddress, int port, bool useSsl, CancellationToken cancellationToken)
     {
         var request = new ConnectRequest { ConnectInfo = new ConnectInfo { IPAddr = ipAddress, Port = port, UseSSL = useSsl } };
-        return (await CallAsync("Connect", request, ConnectResponse.Parser, cancellationToken, target: $"{ipAddress}:{port}").ConfigureAwait(false)).DeviceID;
+        return (await CallAsync("Connect", options => _client.ConnectAsync(request, options), cancellationToken, target: $"{ipAddress}:{port}").ConfigureAwait(false)).DeviceID;
     }
 
     public Task AddAsyncConnectionsAsync(IEnumerable<GatewayAsyncConnection> connections, CancellationToken cancellationToken)
     {
         var request = new AddAsyncConnectionRequest();
         request.ConnectInfos.AddRange(connections.Select(c => new AsyncConnectInfo { DeviceID = c.DeviceId, IPAddr = c.IPAddress, Port = c.Port, UseSSL = c.UseSsl }));
-        return CallAsync("AddAsyncConnection", request, AddAsyncConnectionResponse.Parser, cancellationToken);
+        return CallAsync("AddAsyncConnection", options => _client.AddAsyncConnectionAsync(request, options), cancellationToken);
     }
 
     public Task DeleteAsyncConnectionsAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken) =>
-        CallAsync("DeleteAsyncConnection", new DeleteAsyncConnectionRequest { DeviceIDs = { deviceIds } }, DeleteAsyncConnectionResponse.Parser, cancellationToken);
+        CallAsync("DeleteAsyncConnection", options => _client.DeleteAsyncConnectionAsync(new DeleteAsyncConnectionRequest { DeviceIDs = { deviceIds } }, options), cancellationToken);
 
     public async Task<GatewayAcceptFilter> GetAcceptFilterAsync(CancellationToken cancellationToken)
     {
-        var filter = (await CallAsync("GetAcceptFilter", new GetAcceptFilterRequest(), GetAcceptFilterResponse.Parser, cancellationToken).ConfigureAwait(false)).Filter ?? new AcceptFilter();
+        var response = await CallAsync("GetAcceptFilter", options => _client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken).ConfigureAwait(false);
+        var filter = response.Filter ?? new AcceptFilter();
         return new GatewayAcceptFilter { AllowAll = filter.AllowAll, DeviceId = filter.DeviceIDs.ToArray(), IPAddress = filter.IPAddrs.ToArray(), SubnetMask = filter.SubnetMasks.ToArray() };
     }
 
@@ -168,12 +214,12 @@ public sealed class GatewaySession : DeviceSession
         {
             Filter = new AcceptFilter { AllowAll = filter.AllowAll, DeviceIDs = { filter.DeviceId }, IPAddrs = { filter.IPAddress }, SubnetMasks = { filter.SubnetMask } },
         };
-        return CallAsync("SetAcceptFilter", request, SetAcceptFilterResponse.Parser, cancellationToken);
+        return CallAsync("SetAcceptFilter", options => _client.SetAcceptFilterAsync(request, options), cancellationToken);
     }
 
     public async Task<IReadOnlyList<GatewayPendingDevice>> GetPendingDevicesAsync(CancellationToken cancellationToken)
     {
-        var response = await CallAsync("GetPendingList", new GetPendingListRequest(), GetPendingListResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetPendingList", options => _client.GetPendingListAsync(new GetPendingListRequest(), options), cancellationToken).ConfigureAwait(false);
         return response.DeviceInfos.Select(d => new GatewayPendingDevice
         {
             DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, IPAddress = d.IPAddr, LastTry = DateTimeOffset.FromUnixTimeSeconds(d.LastTry),
@@ -182,7 +228,7 @@ public sealed class GatewaySession : DeviceSession
 
     public async Task<IReadOnlyList<GatewayDevice>> GetDevicesAsync(CancellationToken cancellationToken)
     {
-        var response = await CallAsync("GetDeviceList", new GetDeviceListRequest(), GetDeviceListResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetDeviceList", options => _client.GetDeviceListAsync(new GetDeviceListRequest(), options), cancellationToken).ConfigureAwait(false);
         var devices = response.DeviceInfos.Select(d => new GatewayDevice
         {
             DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, ConnectionMode = (GatewayConnectionMode)d.ConnectionMode, IPAddress = d.IPAddr,
@@ -193,24 +239,26 @@ public sealed class GatewaySession : DeviceSession
     }
 
     public Task DisconnectDevicesAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken) =>
-        CallAsync("Disconnect", new DisconnectRequest { DeviceIDs = { deviceIds } }, DisconnectResponse.Parser, cancellationToken);
+        CallAsync("Disconnect", options => _client.DisconnectAsync(new DisconnectRequest { DeviceIDs = { deviceIds } }, options), cancellationToken);
 
     public Task DisconnectAllDevicesAsync(CancellationToken cancellationToken) =>
-        CallAsync("DisconnectAll", new DisconnectAllRequest(), DisconnectAllResponse.Parser, cancellationToken);
+        CallAsync("DisconnectAll", options => _client.DisconnectAllAsync(new DisconnectAllRequest(), options), cancellationToken);
 
     /// <summary>SetConnectionModeMulti; returns the devices that failed (empty when all changed).</summary>
-    public Task<IReadOnlyList<GatewayDeviceError>> SetConnectionModeAsync(IReadOnlyCollection<uint> deviceIds, GatewayConnectionMode mode, CancellationToken cancellationToken) =>
-        MultiAsync("SetConnectionModeMulti", new SetConnectionModeMultiRequest { DeviceIDs = { deviceIds }, ConnectionMode = (ConnectionMode)mode },
-            SetConnectionModeMultiResponse.Parser, r => r.DeviceErrors, cancellationToken);
+    public Task<IReadOnlyList<GatewayDeviceError>> SetConnectionModeAsync(IReadOnlyCollection<uint> deviceIds, GatewayConnectionMode mode, CancellationToken cancellationToken)
+    {
+        var request = new SetConnectionModeMultiRequest { DeviceIDs = { deviceIds }, ConnectionMode = (ConnectionMode)mode };
+        return MultiAsync("SetConnectionModeMulti", options => _client.SetConnectionModeMultiAsync(request, options), r => r.DeviceErrors, cancellationToken);
+    }
 
     /// <summary>EnableSSLMulti / DisableSSLMulti; returns the devices that failed.</summary>
     public Task<IReadOnlyList<GatewayDeviceError>> SetSslAsync(IReadOnlyCollection<uint> deviceIds, bool enabled, CancellationToken cancellationToken) => enabled
-        ? MultiAsync("EnableSSLMulti", new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, EnableSSLMultiResponse.Parser, r => r.DeviceErrors, cancellationToken)
-        : MultiAsync("DisableSSLMulti", new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, DisableSSLMultiResponse.Parser, r => r.DeviceErrors, cancellationToken);
+        ? MultiAsync("EnableSSLMulti", options => _client.EnableSSLMultiAsync(new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken)
+        : MultiAsync("DisableSSLMulti", options => _client.DisableSSLMultiAsync(new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken);
 
     public async Task<IReadOnlyList<GatewaySlaveDevice>> GetSlaveDevicesAsync(CancellationToken cancellationToken)
     {
-        var response = await CallAsync("GetSlaveDevice", new GetSlaveDeviceRequest(), GetSlaveDeviceResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetSlaveDevice", options => _client.GetSlaveDeviceAsync(new GetSlaveDeviceRequest(), options), cancellationToken).ConfigureAwait(false);
         return response.SlaveDeviceInfos.Select(s => new GatewaySlaveDevice
         {
             DeviceId = s.DeviceID, Rs485SlaveDeviceId = s.Rs485SlaveDeviceIDs.ToArray(), WiegandSlaveDeviceId = s.WiegandSlaveDeviceIDs.ToArray(),
@@ -224,7 +272,7 @@ public sealed class GatewaySession : DeviceSession
         {
             DeviceID = s.DeviceId, Rs485SlaveDeviceIDs = { s.Rs485SlaveDeviceId }, WiegandSlaveDeviceIDs = { s.WiegandSlaveDeviceId },
         }));
-        return CallAsync("SetSlaveDevice", request, SetSlaveDeviceResponse.Parser, cancellationToken);
+        return CallAsync("SetSlaveDevice", options => _client.SetSlaveDeviceAsync(request, options), cancellationToken);
     }
 
     private void Remember(IEnumerable<uint> deviceIds)
@@ -232,31 +280,39 @@ public sealed class GatewaySession : DeviceSession
         lock (_knownGate) { _knownDeviceIds = deviceIds.Distinct().ToArray(); }
     }
 
-    private async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken,
-        TimeSpan? deadline = null, object? target = null) where TResponse : IMessage<TResponse>
+    /// <summary>One unary RPC with its deadline (<see cref="CallTimeout"/> unless given); a non-OK status becomes a <see cref="DeviceException"/>.</summary>
+    private async Task<TResponse> CallAsync<TResponse>(string method, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken,
+        TimeSpan? deadline = null, object? target = null)
     {
         if (State == DeviceSessionState.Closed)
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed", $"{this} is closed.", this);
         try
         {
-            return await _channel.UnaryAsync(ServicePath + method, request, parser, deadline ?? CallTimeout, cancellationToken).ConfigureAwait(false);
+            using var pending = call(new CallOptions(deadline: DateTime.UtcNow + (deadline ?? CallTimeout), cancellationToken: cancellationToken));
+            return await pending.ResponseAsync.ConfigureAwait(false);
         }
-        catch (GrpcException ex)
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C in a cmdlet: an OperationCanceledException, not a gateway error. (The channel's option to throw it
+            // directly would also turn a passed deadline into one, losing GatewayDeadlineExceeded.)
+            throw new OperationCanceledException($"{method} was cancelled.", ex, cancellationToken);
+        }
+        catch (RpcException ex)
         {
             throw GatewayErrors.From(ex, method, target ?? Endpoint);
         }
     }
 
-    private async Task<IReadOnlyList<GatewayDeviceError>> MultiAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser,
-        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, CancellationToken cancellationToken) where TResponse : IMessage<TResponse>
+    private async Task<IReadOnlyList<GatewayDeviceError>> MultiAsync<TResponse>(string method, Func<CallOptions, AsyncUnaryCall<TResponse>> call,
+        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await CallAsync(method, request, parser, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(method, call, cancellationToken).ConfigureAwait(false);
             // Gateways before V1.4 listed the failures in the response body instead of the status.
-            return legacyErrors(response).Select(e => new GatewayDeviceError(e.DeviceID, (GrpcStatusCode)e.Code, e.Msg)).ToArray();
+            return legacyErrors(response).Select(e => new GatewayDeviceError(e.DeviceID, (StatusCode)e.Code, e.Msg)).ToArray();
         }
-        catch (DeviceException ex) when (ex.InnerException is GrpcException grpc && GatewayErrors.UnpackMulti(grpc.Details) is { Count: > 0 } perDevice)
+        catch (DeviceException ex) when (ex.InnerException is RpcException rpc && GatewayErrors.UnpackMulti(rpc.Trailers) is { Count: > 0 } perDevice)
         {
             return perDevice;
         }
@@ -270,9 +326,11 @@ public sealed class GatewaySession : DeviceSession
         {
             try
             {
-                var request = new SubscribeStatusRequest { QueueSize = _statusQueueSize };
-                await foreach (var change in _channel.ServerStreamingAsync(ServicePath + "SubscribeStatus", request, StatusChange.Parser, null, closing,
-                    requestSent: OnSubscribed, headersReceived: () => _headersReceived.TrySetResult()).ConfigureAwait(false))
+                using var call = _client.SubscribeStatus(new SubscribeStatusRequest { QueueSize = _statusQueueSize }, cancellationToken: closing);
+                // Headers mean the gateway accepted the subscription (many send them only with the first change).
+                await call.ResponseHeadersAsync.ConfigureAwait(false);
+                OnSubscribed();
+                await foreach (var change in call.ResponseStream.ReadAllAsync(closing).ConfigureAwait(false))
                 {
                     StatusChanges.Post(new GatewayStatusChange
                     {
@@ -284,9 +342,10 @@ public sealed class GatewaySession : DeviceSession
             {
                 return;
             }
-            catch (GrpcException)
+            catch (RpcException)
             {
-                // The gateway went away or ended the stream with an error: resubscribe below.
+                // The gateway went away, ended the stream with an error, missed its keep-alive pings, or sent a
+                // message that does not parse (Internal): all of them mean changes may be lost, so resubscribe below.
             }
             if (closing.IsCancellationRequested) return;
             if (Volatile.Read(ref _resubscribing) == 0) delay = TimeSpan.FromMilliseconds(50);
@@ -306,6 +365,7 @@ public sealed class GatewaySession : DeviceSession
 
     private void OnSubscribed()
     {
+        _headersReceived.TrySetResult();
         SetState(DeviceSessionState.Connected);
         if (Interlocked.Exchange(ref _resubscribing, 0) == 0) return;
         Interlocked.Increment(ref _resubscriptions);

@@ -1,19 +1,28 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using DeviceShell.Engine.Gateway.Grpc;
 using DeviceShell.Lab.Hosting;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Gsdk.Connect;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using DeviceType = Gsdk.Device.Type;
-using RpcStatus = DeviceShell.Engine.Gateway.Protocol.Rpc.Status;
+using RichStatus = DeviceShell.Engine.Gateway.Protocol.Rpc.Status;
+using Status = Gsdk.Connect.Status;
 
 namespace DeviceShell.Lab.Gateway;
 
 /// <summary>
-/// A Suprema device gateway: the <c>gsdk.connect.Connect</c> service over gRPC/TLS on Kestrel, in front
+/// A Suprema device gateway: the <c>gsdk.connect.Connect</c> service (Grpc.AspNetCore) over HTTP/2 and TLS on Kestrel, in front
 /// of a simulated subnet of devices. Choices where the real gateway is undocumented (gateway-connect.md §11):
 /// unknown device id => NOT_FOUND; unreachable address => UNAVAILABLE; a device that must be connected but
 /// is not => FAILED_PRECONDITION; a Multi call with failures => the first failure's code at the top, every
@@ -25,9 +34,8 @@ namespace DeviceShell.Lab.Gateway;
 /// certificate names, default <c>localhost,127.0.0.1</c>).
 /// </summary>
 [LabSimulator("gateway", "Suprema G-SDK device gateway (gsdk.connect.Connect over gRPC/TLS)")]
-public sealed class GatewaySimulator : ILabSimulator, ILabControllable
+public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
 {
-    private const string Service = "/gsdk.connect.Connect/";
     private readonly object _gate = new();
     private readonly Dictionary<uint, SimulatedDevice> _subnet = new();
     private readonly Dictionary<uint, ManagedDevice> _managed = new();
@@ -38,7 +46,8 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _ownsCertificates;
     private AcceptFilter _filter = new();
-    private GrpcServer? _server;
+    private readonly ConcurrentDictionary<string, bool> _connections = new();
+    private WebApplication? _server;
     private Task? _reconnectLoop;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
@@ -65,8 +74,8 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
         get { lock (_gate) { return _droppedByClosedStreams + _subscribers.Sum(s => s.Dropped); } }
     }
 
-    /// <summary>Distinct client connections that have made calls so far.</summary>
-    public int ConnectionsSeen => _server?.ConnectionsSeen ?? 0;
+    /// <summary>Distinct client connections that have made calls so far (a gRPC channel should use one).</summary>
+    public int ConnectionsSeen => _connections.Count;
 
     public int Subscribers
     {
@@ -93,12 +102,41 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
             }
         }
 
-        _server = new GrpcServer(options.LoggerFactory);
-        MapService(_server);
-        var bound = await _server.StartAsync(options.Address, options.Port, Certificates.Server, cancellationToken).ConfigureAwait(false);
+        _server = BuildServer(options.Address, options.Port, Certificates);
+        await _server.StartAsync(cancellationToken).ConfigureAwait(false);
+        string bound = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        int boundPort = new Uri(bound).Port;
         _reconnectLoop = Task.Run(ReconnectLoopAsync);
-        _log.LogInformation("Gateway listening on {Endpoint} (CA {CaFile})", bound, Certificates.CaFile);
-        return new LabSimulatorEndpoint(bound.Address.ToString(), bound.Port, Certificates.CaFile);
+        _log.LogInformation("Gateway listening on {Address}:{Port} (CA {CaFile})", options.Address, boundPort, Certificates.CaFile);
+        return new LabSimulatorEndpoint(options.Address.ToString(), boundPort, Certificates.CaFile);
+    }
+
+    /// <summary>Kestrel with HTTP/2 over TLS only (like the real gateway) and the Connect service.</summary>
+    private WebApplication BuildServer(IPAddress address, int port, GatewayCertificates certificates)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        // stdout is the Lab's control channel: nothing may be logged there.
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(new ConnectService(this));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            kestrel.Listen(address, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(certificates.Server);
+            });
+        });
+        var app = builder.Build();
+        app.Use((http, next) =>
+        {
+            _connections.TryAdd(http.Connection.Id, true);
+            return next(http);
+        });
+        app.MapGrpcService<ConnectService>();
+        return app;
     }
 
     /// <summary>Devices on the simulated subnet (present or not).</summary>
@@ -197,31 +235,6 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
         return field is not null ? (DeviceType)field.GetValue(null)! : throw new ArgumentException($"Unknown device type '{name}'.");
     }
 
-    private void MapService(GrpcServer server)
-    {
-        server.MapUnary(Service + "Connect", ConnectRequest.Parser, (r, _) => Run(() => ConnectDevice(r.ConnectInfo ?? new ConnectInfo())));
-        server.MapUnary(Service + "AddAsyncConnection", AddAsyncConnectionRequest.Parser, (r, _) => Run(() => AddAsync(r)));
-        server.MapUnary(Service + "DeleteAsyncConnection", DeleteAsyncConnectionRequest.Parser, (r, _) => Run(() => DeleteAsync(r)));
-        server.MapUnary(Service + "SetAcceptFilter", SetAcceptFilterRequest.Parser, (r, _) => Run(() => SetFilter(r)));
-        server.MapUnary(Service + "GetAcceptFilter", GetAcceptFilterRequest.Parser, (_, _) => Run(() => new GetAcceptFilterResponse { Filter = _filter.Clone() }));
-        server.MapUnary(Service + "GetPendingList", GetPendingListRequest.Parser, (_, _) => Run(() => new GetPendingListResponse { DeviceInfos = { _pending.Values.Select(p => p.Clone()) } }));
-        server.MapUnary(Service + "GetDeviceList", GetDeviceListRequest.Parser, (_, _) => Run(() => new GetDeviceListResponse { DeviceInfos = { _managed.Values.Select(m => m.ToInfo()) } }));
-        server.MapUnary(Service + "Disconnect", DisconnectRequest.Parser, (r, _) => Run(() => Disconnect(r.DeviceIDs)));
-        server.MapUnary(Service + "DisconnectAll", DisconnectAllRequest.Parser, (_, _) => Run(() => { Disconnect(_managed.Keys.ToArray()); return new DisconnectAllResponse(); }));
-        server.MapUnary(Service + "SearchDevice", SearchDeviceRequest.Parser, SearchAsync);
-        server.MapUnary(Service + "GetSlaveDevice", GetSlaveDeviceRequest.Parser, (_, _) => Run(() => new GetSlaveDeviceResponse { SlaveDeviceInfos = { _slaves.Values.Select(s => s.Clone()) } }));
-        server.MapUnary(Service + "SetSlaveDevice", SetSlaveDeviceRequest.Parser, (r, _) => Run(() => SetSlaves(r)));
-        server.MapUnary(Service + "SetConnectionMode", SetConnectionModeRequest.Parser,
-            (r, _) => Run(() => Single(SetMode(new[] { r.DeviceID }, r.ConnectionMode), new SetConnectionModeResponse())));
-        server.MapUnary(Service + "SetConnectionModeMulti", SetConnectionModeMultiRequest.Parser,
-            (r, _) => Run(() => Multi(SetMode(r.DeviceIDs, r.ConnectionMode), r.DeviceIDs.Count, new SetConnectionModeMultiResponse())));
-        server.MapUnary(Service + "EnableSSL", EnableSSLRequest.Parser, (r, _) => Run(() => Single(SetSsl(new[] { r.DeviceID }, true), new EnableSSLResponse())));
-        server.MapUnary(Service + "EnableSSLMulti", EnableSSLMultiRequest.Parser, (r, _) => Run(() => Multi(SetSsl(r.DeviceIDs, true), r.DeviceIDs.Count, new EnableSSLMultiResponse())));
-        server.MapUnary(Service + "DisableSSL", DisableSSLRequest.Parser, (r, _) => Run(() => Single(SetSsl(new[] { r.DeviceID }, false), new DisableSSLResponse())));
-        server.MapUnary(Service + "DisableSSLMulti", DisableSSLMultiRequest.Parser, (r, _) => Run(() => Multi(SetSsl(r.DeviceIDs, false), r.DeviceIDs.Count, new DisableSSLMultiResponse())));
-        server.MapServerStreaming<SubscribeStatusRequest, StatusChange>(Service + "SubscribeStatus", SubscribeStatusRequest.Parser, StreamStatusAsync);
-    }
-
     /// <summary>Runs a handler under the state lock (every RPC but search and the stream is quick).</summary>
     private Task<T> Run<T>(Func<T> handler)
     {
@@ -231,9 +244,9 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
     private ConnectResponse ConnectDevice(ConnectInfo info)
     {
         var device = FindReachable(info.IPAddr, info.Port == 0 ? 51211 : info.Port)
-            ?? throw new GrpcException(GrpcStatusCode.Unavailable, $"Cannot connect to {info.IPAddr}:{info.Port}: no device answers.");
+            ?? throw Failure(StatusCode.Unavailable, $"Cannot connect to {info.IPAddr}:{info.Port}: no device answers.");
         if (device.SslEnabled != info.UseSSL)
-            throw new GrpcException(GrpcStatusCode.Unavailable, $"Cannot connect to {info.IPAddr}:{info.Port}: the device has SSL {(device.SslEnabled ? "enabled" : "disabled")} but useSSL is {info.UseSSL}.");
+            throw Failure(StatusCode.Unavailable, $"Cannot connect to {info.IPAddr}:{info.Port}: the device has SSL {(device.SslEnabled ? "enabled" : "disabled")} but useSSL is {info.UseSSL}.");
         if (!_managed.TryGetValue(device.Id, out var managed) || !managed.Connected)
         {
             managed = new ManagedDevice { Device = device, Kind = ManagedKind.Sync, IPAddress = info.IPAddr, Port = device.Port, UseSsl = info.UseSSL };
@@ -294,8 +307,8 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
     {
         foreach (uint id in ids)
         {
-            if (!_managed.TryGetValue(id, out var managed)) throw new GrpcException(GrpcStatusCode.NotFound, $"Device {id} is not managed by the gateway.");
-            if (!condition(managed)) throw new GrpcException(GrpcStatusCode.FailedPrecondition, $"Device {id} {failure}.");
+            if (!_managed.TryGetValue(id, out var managed)) throw Failure(StatusCode.NotFound, $"Device {id} is not managed by the gateway.");
+            if (!condition(managed)) throw Failure(StatusCode.FailedPrecondition, $"Device {id} {failure}.");
         }
     }
 
@@ -305,7 +318,7 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
         if (managed.Status != Status.Disconnected) Publish(managed.Device.Id, Status.Disconnected);
     }
 
-    private async Task<SearchDeviceResponse> SearchAsync(SearchDeviceRequest request, GrpcCallContext context)
+    private async Task<SearchDeviceResponse> SearchAsync(SearchDeviceRequest request, ServerCallContext context)
     {
         // Like the real search, answers are collected for the whole timeout (capped so a typo cannot hang a lab).
         await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(request.Timeout, 60_000u)), context.CancellationToken).ConfigureAwait(false);
@@ -348,15 +361,17 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
         var failures = new List<DeviceFailure>();
         foreach (uint id in ids)
         {
-            if (!_managed.TryGetValue(id, out var managed)) failures.Add(new DeviceFailure(id, GrpcStatusCode.NotFound, $"Device {id} is not managed by the gateway."));
-            else if (!managed.Connected) failures.Add(new DeviceFailure(id, GrpcStatusCode.FailedPrecondition, $"Device {id} is not connected."));
+            if (!_managed.TryGetValue(id, out var managed)) failures.Add(new DeviceFailure(id, StatusCode.NotFound, $"Device {id} is not managed by the gateway."));
+            else if (!managed.Connected) failures.Add(new DeviceFailure(id, StatusCode.FailedPrecondition, $"Device {id} is not connected."));
             else change(managed);
         }
         return failures;
     }
 
+    private static RpcException Failure(StatusCode code, string message) => new(new Grpc.Core.Status(code, message));
+
     private static T Single<T>(List<DeviceFailure> failures, T response) =>
-        failures.Count == 0 ? response : throw new GrpcException(failures[0].Code, failures[0].Message);
+        failures.Count == 0 ? response : throw Failure(failures[0].Code, failures[0].Message);
 
     /// <summary>A Multi call's rich error: google.rpc.Status packing a gsdk.err.MultiErrorResponse.</summary>
     private static T Multi<T>(List<DeviceFailure> failures, int total, T response)
@@ -365,23 +380,25 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
         var multi = new Gsdk.Err.MultiErrorResponse();
         multi.DeviceErrors.AddRange(failures.Select(f => new Gsdk.Err.ErrorResponse { DeviceID = f.DeviceId, Code = (int)f.Code, Msg = f.Message }));
         string message = $"{failures.Count} of {total} device(s) failed.";
-        var status = new RpcStatus { Code = (int)failures[0].Code, Message = message, Details = { Any.Pack(multi) } };
-        throw new GrpcException(failures[0].Code, message, status.ToByteArray());
+        var status = new RichStatus { Code = (int)failures[0].Code, Message = message, Details = { Any.Pack(multi) } };
+        throw new RpcException(new Grpc.Core.Status(failures[0].Code, message), new Metadata { { DeviceShell.Engine.Gateway.GatewayErrors.StatusDetailsTrailer, status.ToByteArray() } });
     }
 
-    private async Task StreamStatusAsync(SubscribeStatusRequest request, Func<StatusChange, Task> write, GrpcCallContext context)
+    private async Task StreamStatusAsync(SubscribeStatusRequest request, IServerStreamWriter<StatusChange> stream, ServerCallContext context)
     {
+        // Headers go out at once, so the client knows the stream is open before the first change.
+        await context.WriteResponseHeadersAsync(new Metadata()).ConfigureAwait(false);
         var subscriber = new StatusSubscriber(request.QueueSize > 0 ? request.QueueSize : 16);
         lock (_gate) { _subscribers.Add(subscriber); }
         try
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stop.Token);
             await foreach (var change in subscriber.Queue.Reader.ReadAllAsync(stopping.Token).ConfigureAwait(false))
-                await write(change).ConfigureAwait(false);
+                await stream.WriteAsync(change, stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
-            throw new GrpcException(GrpcStatusCode.Unavailable, "The gateway is shutting down.");
+            throw Failure(StatusCode.Unavailable, "The gateway is shutting down.");
         }
         finally
         {
@@ -471,7 +488,19 @@ public sealed class GatewaySimulator : ILabSimulator, ILabControllable
     {
         _stop.Cancel();
         if (_reconnectLoop is not null) await _reconnectLoop.ConfigureAwait(false);
-        if (_server is not null) await _server.DisposeAsync().ConfigureAwait(false);
+        if (_server is not null)
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await _server.StopAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Open streams are cut when the grace period ends; that is what a stopping gateway does.
+            }
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
         if (_ownsCertificates) Certificates?.Dispose();
         _stop.Dispose();
     }

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using DeviceShell.Engine.Gateway.Grpc;
+using StatusCode = Grpc.Core.StatusCode;
 using Gsdk.Connect;
 using DeviceType = Gsdk.Device.Type;
 
@@ -95,4 +95,4 @@ internal sealed class StatusSubscriber
 }
 
 /// <summary>A per-device failure of a Multi call.</summary>
-internal sealed record DeviceFailure(uint DeviceId, GrpcStatusCode Code, string Message);
+internal sealed record DeviceFailure(uint DeviceId, StatusCode Code, string Message);

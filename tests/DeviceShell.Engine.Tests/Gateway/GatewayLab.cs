@@ -1,6 +1,7 @@
 using DeviceShell.Engine.Gateway;
 using DeviceShell.Lab.Gateway;
 using DeviceShell.Lab.Hosting;
+using Grpc.Net.Client;
 
 namespace DeviceShell.Engine.Tests.Gateway;
 
@@ -34,6 +35,10 @@ internal sealed class GatewayLab : IAsyncDisposable
         _sessions.Add(session);
         return session;
     }
+
+    /// <summary>A channel of the kind sessions use, for raw calls with the generated client (the caller disposes it).</summary>
+    public GrpcChannel OpenChannel(int maxReceiveMessageSize = 1 << 20) =>
+        GatewaySession.OpenChannel("127.0.0.1", Endpoint.Port, Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5), maxReceiveMessageSize, GatewaySession.DefaultKeepAlive);
 
     /// <summary>Takes the next non-gap status change of a device (or any device when null).</summary>
     public static async Task<GatewayStatusChange> NextAsync(GatewaySession session, Func<GatewayStatusChange, bool> match)

@@ -1,7 +1,9 @@
 using DeviceShell.Engine.Gateway;
-using DeviceShell.Engine.Gateway.Grpc;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Gateway;
+using Google.Protobuf;
+using Grpc.Core;
+using Gsdk.Connect;
 
 namespace DeviceShell.Engine.Tests.Gateway;
 
@@ -32,11 +34,11 @@ public sealed class GatewaySessionTests
     {
         await using var lab = await GatewayLab.StartAsync();
         var session = await lab.ConnectAsync();
-        using var channel = GrpcChannel.ForTls("127.0.0.1", lab.Endpoint.Port, lab.Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5));
-        var slow = new Gsdk.Connect.SearchDeviceRequest { Timeout = 5000 };
+        using var channel = lab.OpenChannel();
+        var slow = new SearchDeviceRequest { Timeout = 5000 };
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<GrpcException>(() => channel.UnaryAsync("gsdk.connect.Connect/SearchDevice", slow, Gsdk.Connect.SearchDeviceResponse.Parser, TimeSpan.FromMilliseconds(200), CancellationToken.None)).Within();
-        Assert.Equal(GrpcStatusCode.DeadlineExceeded, error.Status);
+        var error = await Assert.ThrowsAsync<RpcException>(() => new Connect.ConnectClient(channel).SearchDeviceAsync(slow, deadline: DateTime.UtcNow.AddMilliseconds(200)).ResponseAsync).Within();
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.True(watch.ElapsedMilliseconds < 2000);
 
         using var cancel = new CancellationTokenSource(200);
@@ -145,14 +147,14 @@ public sealed class GatewaySessionTests
         await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         var errors = await session.SetSslAsync(new uint[] { BioEntryW2, 777 }, true, CancellationToken.None).Within();
         var error = Assert.Single(errors);
-        Assert.Equal((777u, GrpcStatusCode.NotFound), (error.DeviceId, error.Code));
+        Assert.Equal((777u, StatusCode.NotFound), (error.DeviceId, error.Code));
         Assert.Equal(DeviceErrorKind.NotFound, error.ToException().Kind);
         var found = await session.SearchAsync(TimeSpan.Zero, CancellationToken.None).Within();
         Assert.True(found.Single(d => d.DeviceId == BioEntryW2).UseSsl);
 
         Assert.Empty(await session.SetSslAsync(new uint[] { BioEntryW2 }, false, CancellationToken.None).Within());
         var notManaged = Assert.Single(await session.SetConnectionModeAsync(new uint[] { BioStationL2 }, GatewayConnectionMode.DeviceToServer, CancellationToken.None).Within());
-        Assert.Equal(GrpcStatusCode.NotFound, notManaged.Code);
+        Assert.Equal(StatusCode.NotFound, notManaged.Code);
     }
 
     [Fact]
@@ -250,11 +252,10 @@ public sealed class GatewaySessionTests
         Assert.True(session.StatusChanges.Count <= 8);
 
         // A raw subscriber that never reads: the gateway's queue for it fills and further changes are discarded.
-        using var channel = GrpcChannel.ForTls("127.0.0.1", lab.Endpoint.Port, lab.Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5));
+        using var channel = lab.OpenChannel();
         using var stop = new CancellationTokenSource();
-        var stream = channel.ServerStreamingAsync("gsdk.connect.Connect/SubscribeStatus", new Gsdk.Connect.SubscribeStatusRequest { QueueSize = 4 },
-            Gsdk.Connect.StatusChange.Parser, null, stop.Token).GetAsyncEnumerator(stop.Token);
-        var first = stream.MoveNextAsync().AsTask();
+        using var call = new Connect.ConnectClient(channel).SubscribeStatus(new SubscribeStatusRequest { QueueSize = 4 }, cancellationToken: stop.Token);
+        var first = call.ResponseStream.MoveNext(stop.Token);
         await WaitUntil(() => lab.Simulator.Subscribers == 2);
         long before = lab.Simulator.DroppedStatusChanges;
         for (int i = 0; i < 5000; i++)
@@ -266,8 +267,8 @@ public sealed class GatewaySessionTests
         Assert.True(await first.Within());
         stop.Cancel();
         await WaitUntil(() => lab.Simulator.Subscribers == 1);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await stream.MoveNextAsync()).Within();
-        await stream.DisposeAsync();
+        var cancelled = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(stop.Token)).Within();
+        Assert.Equal(StatusCode.Cancelled, cancelled.StatusCode);
     }
 
     [Fact]
@@ -278,24 +279,27 @@ public sealed class GatewaySessionTests
         var tooLong = await Assert.ThrowsAsync<DeviceException>(() => session.SearchAsync(TimeSpan.Zero, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.ResourceUnavailable, "GatewayResourceExhausted"), (tooLong.Kind, tooLong.ErrorId));
 
-        using var channel = GrpcChannel.ForTls("127.0.0.1", lab.Endpoint.Port, lab.Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5));
-        var huge = new Gsdk.Connect.SetAcceptFilterRequest { Filter = new Gsdk.Connect.AcceptFilter { IPAddrs = { new string('x', GrpcWire.DefaultMaxMessageSize + 10) } } };
-        var refused = await Assert.ThrowsAsync<GrpcException>(() => channel.UnaryAsync("gsdk.connect.Connect/SetAcceptFilter", huge, Gsdk.Connect.SetAcceptFilterResponse.Parser, TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
-        Assert.Equal(GrpcStatusCode.ResourceExhausted, refused.Status);
+        // The server keeps gRPC's default receive limit of 4 MiB.
+        using var channel = lab.OpenChannel();
+        var huge = new SetAcceptFilterRequest { Filter = new AcceptFilter { IPAddrs = { new string('x', 4 * 1024 * 1024 + 10) } } };
+        var refused = await Assert.ThrowsAsync<RpcException>(() => new Connect.ConnectClient(channel).SetAcceptFilterAsync(huge, deadline: DateTime.UtcNow.AddSeconds(5)).ResponseAsync).Within();
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
     }
 
     [Fact]
-    public async Task Unknown_method_is_Unimplemented()
+    public async Task Method_of_the_old_V1_0_package_is_Unimplemented()
     {
         await using var lab = await GatewayLab.StartAsync();
-        using var channel = GrpcChannel.ForTls("127.0.0.1", lab.Endpoint.Port, lab.Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5));
-        var error = await Assert.ThrowsAsync<GrpcException>(() => channel.UnaryAsync("connect.Connect/GetDeviceList", new Gsdk.Connect.GetDeviceListRequest(), Gsdk.Connect.GetDeviceListResponse.Parser, TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
-        Assert.Equal((GrpcStatusCode.Unimplemented, "Method not found!"), (error.Status, error.Detail));
+        using var channel = lab.OpenChannel();
+        var oldPackage = new Method<GetDeviceListRequest, GetDeviceListResponse>(MethodType.Unary, "connect.Connect", "GetDeviceList",
+            Marshallers.Create(r => r.ToByteArray(), GetDeviceListRequest.Parser.ParseFrom), Marshallers.Create(r => r.ToByteArray(), GetDeviceListResponse.Parser.ParseFrom));
+        var error = await Assert.ThrowsAsync<RpcException>(() => channel.CreateCallInvoker().AsyncUnaryCall(oldPackage, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5)), new GetDeviceListRequest()).ResponseAsync).Within();
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
     }
 
-    internal static async Task WaitUntil(Func<bool> condition)
+    internal static async Task WaitUntil(Func<bool> condition, TimeSpan? limit = null)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Short;
+        var deadline = DateTime.UtcNow + (limit ?? TestTimeouts.Short);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true in time.");

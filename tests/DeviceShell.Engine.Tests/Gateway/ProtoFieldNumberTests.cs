@@ -1,4 +1,3 @@
-using DeviceShell.Engine.Gateway.Grpc;
 using Gsdk.Connect;
 
 namespace DeviceShell.Engine.Tests.Gateway;
@@ -46,22 +45,5 @@ public sealed class ProtoFieldNumberTests
         Assert.Equal("gsdk.err.MultiErrorResponse", Gsdk.Err.MultiErrorResponse.Descriptor.FullName);
         Assert.Equal(19, ConnectReflection.Descriptor.Services.Single(s => s.FullName == "gsdk.connect.Connect").Methods.Count);
         Assert.True(ConnectReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("Connect").FindMethodByName("SubscribeStatus").IsServerStreaming);
-    }
-
-    [Theory]
-    [InlineData(250, "250m")]
-    [InlineData(200_000_000, "200000S")]
-    public void Grpc_timeout_header_round_trips(long milliseconds, string header)
-    {
-        Assert.Equal(header, GrpcWire.FormatTimeout(TimeSpan.FromMilliseconds(milliseconds)));
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), GrpcWire.ParseTimeout(header));
-    }
-
-    [Fact]
-    public void Grpc_message_is_percent_encoded()
-    {
-        string encoded = GrpcWire.EncodeMessage("100% näh");
-        Assert.Equal("100%25 n%C3%A4h", encoded);
-        Assert.Equal("100% näh", GrpcWire.DecodeMessage(encoded));
     }
 }

@@ -16,7 +16,12 @@ internal static class PythonGrpc
 
     public static string? MissingReason => Missing.Value;
 
-    public static string RepoRoot { get; } = typeof(PythonGrpc).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    public static string RepoRoot { get; } = Metadata("RepoRoot");
+
+    /// <summary>google/protobuf/*.proto as the Grpc.Tools package ships them, so protoc works without libprotobuf-dev.</summary>
+    private static string WellKnownProtos { get; } = Metadata("WellKnownProtos");
+
+    private static string Metadata(string key) => typeof(PythonGrpc).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     public static string Script(string name) => Path.Combine(RepoRoot, "tests", "DeviceShell.Engine.Tests", "Gateway", "Interop", name);
 
@@ -41,7 +46,7 @@ internal static class PythonGrpc
         string tool = viaGrpcTools ? Python : "/usr/bin/protoc";
         if (viaGrpcTools) arguments.AddRange(new[] { "-m", "grpc_tools.protoc" });
         arguments.Add("-I" + protos);
-        if (Directory.Exists("/usr/include/google/protobuf")) arguments.Add("-I/usr/include");
+        arguments.Add("-I" + WellKnownProtos);
         arguments.Add("--python_out=" + output);
         arguments.Add("--grpc_python_out=" + output);
         if (!viaGrpcTools) arguments.Add("--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin");

@@ -19,7 +19,8 @@ class Connect(connect_pb2_grpc.ConnectServicer):
             connect_pb2.DeviceInfo(deviceID=2, type=18, IPAddr='10.0.0.2', port=51211, status=connect_pb2.TLS_NOT_ALLOWED, useSSL=True)])
 
     def SearchDevice(self, request, context):
-        time.sleep(request.timeout / 1000.0)
+        # A search that overruns its own timeout by 3 s, for the client's deadline test.
+        time.sleep(request.timeout / 1000.0 + 3)
         return connect_pb2.SearchDeviceResponse()
 
     def Disconnect(self, request, context):

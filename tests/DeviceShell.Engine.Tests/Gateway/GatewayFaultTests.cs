@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using DeviceShell.Engine.Gateway;
+using DeviceShell.Engine.Sessions;
+
+namespace DeviceShell.Engine.Tests.Gateway;
+
+/// <summary>The session against gateways that misbehave: a malformed status message, a slow answer, a peer gone silent.</summary>
+public sealed class GatewayFaultTests
+{
+    [Fact]
+    public async Task Malformed_status_message_resubscribes_with_a_gap_marker_and_disconnect_still_works()
+    {
+        await using var gateway = await HostileGateway.StartAsync();
+        var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        try
+        {
+            var received = new List<GatewayStatusChange>();
+            for (int i = 0; i < 3; i++)
+            {
+                var (taken, change) = await session.StatusChanges.TakeAsync(TestTimeouts.Short);
+                Assert.True(taken, $"only {received.Count} status item(s) arrived: {string.Join(", ", received)}");
+                received.Add(change);
+            }
+            Assert.Equal(1u, received[0].DeviceId);
+            Assert.True(received[1].IsGap, $"expected the gap marker, got {received[1]}");
+            Assert.Equal((2u, GatewayDeviceStatus.TcpConnected), (received[2].DeviceId, received[2].Status!.Value));
+            Assert.Equal(1, session.Resubscriptions);
+            Assert.Equal(DeviceSessionState.Connected, session.State);
+        }
+        finally
+        {
+            await session.DisposeAsync().AsTask().Within();
+        }
+        Assert.Equal(DeviceSessionState.Closed, session.State);
+    }
+
+    [Fact]
+    public async Task Call_past_its_deadline_fails_as_a_timeout()
+    {
+        await using var gateway = await HostileGateway.StartAsync();
+        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        gateway.DeviceListDelay = TimeSpan.FromSeconds(10);
+        session.CallTimeout = TimeSpan.FromMilliseconds(300);
+        var watch = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<DeviceException>(() => session.GetDevicesAsync(CancellationToken.None)).Within();
+        Assert.Equal((DeviceErrorKind.Timeout, "GatewayDeadlineExceeded"), (error.Kind, error.ErrorId));
+        Assert.True(watch.ElapsedMilliseconds < 3000, $"the deadline took {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task Silent_gateway_is_detected_by_keepalive_pings_and_the_session_resubscribes_when_it_answers_again()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        await using var relay = SilentRelay.Start(lab.Endpoint.Port);
+        var session = await GatewaySession.ConnectAsync("127.0.0.1", relay.Port, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(2), CancellationToken.None,
+            keepAlive: TimeSpan.FromSeconds(1)).Within();
+        try
+        {
+            // Idle for longer than the ping delay: answered pings keep the session connected.
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            Assert.Equal(DeviceSessionState.Connected, session.State);
+            Assert.Equal(0, session.Resubscriptions);
+
+            relay.GoSilent();
+            var silent = Stopwatch.StartNew();
+            await GatewaySessionTests.WaitUntil(() => session.State == DeviceSessionState.Reconnecting);
+            Assert.True(silent.Elapsed < TimeSpan.FromSeconds(4.5), $"the silence was noticed after {silent.Elapsed.TotalSeconds:0.0} s");
+
+            relay.Resume();
+            await GatewaySessionTests.WaitUntil(() => session.State == DeviceSessionState.Connected && session.Resubscriptions == 1, TestTimeouts.Long);
+            Assert.True((await GatewayLab.NextAsync(session, c => c.IsGap)).IsGap);
+            Assert.NotEmpty(await session.SearchAsync(TimeSpan.Zero, CancellationToken.None).Within());
+        }
+        finally
+        {
+            await session.DisposeAsync().AsTask().Within();
+        }
+    }
+}
