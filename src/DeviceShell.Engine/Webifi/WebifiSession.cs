@@ -59,7 +59,8 @@ public sealed class WebifiSession : DeviceSession
 
     public WebifiTransport Transport => _options.Transport;
 
-    public bool UseEncryption => _options.UseEncryption;
+    /// <summary>True when every request goes over TLS (-UseEncryption, or an https:// server).</summary>
+    public bool UseEncryption => _options.Encrypted;
 
     public Uri Server => _options.Server;
 
@@ -205,7 +206,7 @@ public sealed class WebifiSession : DeviceSession
         if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
         var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
         WebifiLink link = _options.Transport == WebifiTransport.WebSocket
-            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport)
+            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport, SetState)
             : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport);
         try
         {
