@@ -6,9 +6,10 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// A Webifi client session (webifi.md §4, §6): credentials, then WebSocket or long polling; networks, sending,
-/// receiving, discovery, counters. After any drop it logs in again (a new session id) with a growing pause,
-/// and sends nothing is lost: every send stays queued until the relay acknowledged it (<c>rt=s</c> or the
-/// upload's <c>~e</c>), and what was not acknowledged goes out again, in order, after the reconnect. Separate
+/// receiving, discovery, counters. When its link breaks it logs in again (a new session id) with a growing pause;
+/// a WebSocket that merely dropped is first reconnected by the link itself with the same session id. Nothing is
+/// lost: every send stays queued until the relay acknowledged it (<c>rt=s</c> or the upload's <c>~e</c>), and what
+/// was not acknowledged goes out again, in order, after the reconnect. Separate
 /// sends are never merged into one message (the Python library's coalescing is deliberately not reproduced).
 /// A wrong connect name or password is never retried.
 /// </summary>

@@ -10,45 +10,25 @@ namespace DeviceShell.Engine.Tests.Webifi;
 /// under a declared length of 1 GiB) and the credentials request, when that is not the hostile path, with a valid
 /// answer that points back at itself. One request per connection. It counts the bytes it managed to write.
 /// </summary>
-internal sealed class EndlessAnswerServer : IAsyncDisposable
+internal sealed class EndlessAnswerServer : LoopbackListener
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly string _endlessPath;
     private readonly bool _declareLength;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
     private long _endlessBytes;
 
     public EndlessAnswerServer(string endlessPath, bool declareLength)
     {
         _endlessPath = endlessPath;
         _declareLength = declareLength;
-        _listener.Start();
-        _accepting = AcceptLoopAsync();
+        StartListening();
     }
 
-    public Uri Server => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
+    public Uri Server => new($"http://127.0.0.1:{Port}/");
 
     /// <summary>Bytes of endless body written so far: what the client read, plus what the socket buffers hold.</summary>
     public long EndlessBytes => Interlocked.Read(ref _endlessBytes);
 
-    private async Task AcceptLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _ = AnswerAsync(client);
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task AnswerAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
         {
@@ -73,46 +53,39 @@ internal sealed class EndlessAnswerServer : IAsyncDisposable
         var one = new byte[1];
         while (head.Count < 4 || !(head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
         {
-            if (await stream.ReadAsync(one, _stop.Token) == 0) throw new IOException("The client closed before the request was complete.");
+            if (await stream.ReadAsync(one, Stopping.Token) == 0) throw new IOException("The client closed before the request was complete.");
             head.Add(one[0]);
         }
         string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
         string? length = lines.FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
         int bodyLength = length is null ? 0 : int.Parse(length["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
-        await stream.ReadExactlyAsync(new byte[bodyLength], _stop.Token);
+        await stream.ReadExactlyAsync(new byte[bodyLength], Stopping.Token);
         return lines[0].Split(' ')[1];
     }
 
     private async Task WriteCredentialsAsync(NetworkStream stream)
     {
-        string self = $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+        string self = $"127.0.0.1:{Port}";
         byte[] body = Encoding.ASCII.GetBytes($"~e=0~id=1s1~ip={self}~ip={self}~dn={self}~dn={self}");
         string head = $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
-        await stream.WriteAsync(body, _stop.Token);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Stopping.Token);
+        await stream.WriteAsync(body, Stopping.Token);
     }
 
     /// <summary>A successful answer whose one value never ends, written as fast as the client takes it.</summary>
     private async Task StreamForeverAsync(NetworkStream stream)
     {
         string framing = _declareLength ? "Content-Length: 1073741824" : "Transfer-Encoding: chunked";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{framing}\r\n\r\n"), _stop.Token);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{framing}\r\n\r\n"), Stopping.Token);
         byte[] start = Encoding.ASCII.GetBytes("~e=0~f=1~d=");
         byte[] filler = Enumerable.Repeat((byte)'x', 16 * 1024).ToArray();
         for (bool first = true; ; first = false)
         {
             byte[] data = first ? start : filler;
-            if (!_declareLength) await stream.WriteAsync(Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"), _stop.Token);
-            await stream.WriteAsync(data, _stop.Token);
-            if (!_declareLength) await stream.WriteAsync("\r\n"u8.ToArray(), _stop.Token);
+            if (!_declareLength) await stream.WriteAsync(Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"), Stopping.Token);
+            await stream.WriteAsync(data, Stopping.Token);
+            if (!_declareLength) await stream.WriteAsync("\r\n"u8.ToArray(), Stopping.Token);
             Interlocked.Add(ref _endlessBytes, data.Length);
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        await _accepting.WaitAsync(TestTimeouts.Short);
     }
 }

@@ -10,26 +10,20 @@ namespace DeviceShell.Engine.Tests.Webifi;
 /// first byte of each connection (a TLS handshake record starts with 0x16, plaintext HTTP with a letter) and can cut
 /// the connections it holds, or silence them: the relay's bytes are then swallowed while both ends stay open.
 /// </summary>
-internal sealed class LoopbackProxy : IAsyncDisposable
+internal sealed class LoopbackProxy : LoopbackListener
 {
     /// <summary>The content type of a TLS handshake record, the first byte a TLS client sends.</summary>
     public const byte TlsHandshake = 0x16;
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _targetPort;
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<byte> _firstBytes = new();
     private readonly ConcurrentDictionary<Forwarding, byte> _open = new();
-    private readonly Task _accepting;
 
     private LoopbackProxy(int targetPort)
     {
         _targetPort = targetPort;
-        _listener.Start();
-        _accepting = AcceptLoopAsync();
+        StartListening();
     }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>The first byte each client connection sent, in the order they came.</summary>
     public byte[] FirstBytes => _firstBytes.ToArray();
@@ -50,30 +44,14 @@ internal sealed class LoopbackProxy : IAsyncDisposable
         foreach (var forwarding in _open.Keys) forwarding.Silenced = true;
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _ = ForwardAsync(client);
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task ForwardAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         var relay = new TcpClient();
         var forwarding = new Forwarding(client, relay);
         _open[forwarding] = 0;
         try
         {
-            await relay.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+            await relay.ConnectAsync(IPAddress.Loopback, _targetPort, Stopping.Token);
             var up = PumpAsync(client.GetStream(), relay.GetStream(), forwarding, fromClient: true);
             var down = PumpAsync(relay.GetStream(), client.GetStream(), forwarding, fromClient: false);
             await Task.WhenAny(up, down);
@@ -96,12 +74,12 @@ internal sealed class LoopbackProxy : IAsyncDisposable
         try
         {
             int read;
-            while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
+            while ((read = await from.ReadAsync(buffer, Stopping.Token)) > 0)
             {
                 if (first) _firstBytes.Enqueue(buffer[0]);
                 first = false;
                 if (!fromClient && forwarding.Silenced) continue;
-                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                await to.WriteAsync(buffer.AsMemory(0, read), Stopping.Token);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
@@ -110,12 +88,10 @@ internal sealed class LoopbackProxy : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _listener.Stop();
+        await base.DisposeAsync();
         CutAll();
-        await _accepting.WaitAsync(TestTimeouts.Short);
     }
 
     private sealed class Forwarding : IDisposable
