@@ -27,6 +27,7 @@ internal sealed class WebSocketLink : WebifiLink
     private readonly Queue<(string ResponseType, TaskCompletionSource<int> Reply)> _waiting = new();
     private TildeFramer _framer;
     private IReadOnlyList<string> _networks = Array.Empty<string>();
+    private WebSocket? _socket;
     private bool _socketOpen;
     private int _socketNumber;
     private TaskCompletionSource _authenticated = NewGate();
@@ -39,7 +40,7 @@ internal sealed class WebSocketLink : WebifiLink
     {
         _stateChanged = stateChanged;
         _framer = NewFramer();
-        _client = new WebsocketClient(credentials.WebSocket, CreateSocket)
+        _client = new WebsocketClient(credentials.WebSocket, null, ConnectSocketAsync)
         {
             ConnectTimeout = options.ReplyTimeout,
             ReconnectTimeout = options.KeepAliveInterval + options.ReplyTimeout,
@@ -218,7 +219,7 @@ internal sealed class WebSocketLink : WebifiLink
 
     /// <summary>
     /// Registers the reply waiter and sends, both under the send lock so waiters are in wire order. The frame goes
-    /// straight to the library's current socket rather than through its send queues: those keep text and binary
+    /// straight to the current socket rather than through the library's send queues: those keep text and binary
     /// frames in two queues (so their order is lost) and drop frames silently while disconnected, where a failed
     /// send here is seen and the frame goes out again after the reconnect. Frames are text, as the official clients
     /// send them, unless a payload is not valid UTF-8 (then binary).
@@ -232,7 +233,7 @@ internal sealed class WebSocketLink : WebifiLink
         WebSocket? socket;
         lock (_waiting)
         {
-            socket = _socketOpen ? _client.NativeClient : null;
+            socket = _socketOpen ? _socket : null;
             if (socket is null) throw Interrupted();
             _waiting.Enqueue((responseType, reply));
         }
@@ -392,13 +393,25 @@ internal sealed class WebSocketLink : WebifiLink
         }
     }
 
-    private ClientWebSocket CreateSocket()
+    /// <summary>The library's connection factory: each new socket, size-limited, also becomes the one frames are sent on.</summary>
+    private async Task<WebSocket> ConnectSocketAsync(Uri uri, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         // The official clients send no pings; keep-alive is the protocol's own ~t=1.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         if (Options.Encrypted) socket.Options.RemoteCertificateValidationCallback = WebifiLogin.CertificateCheck(Options.TrustedCertificate);
-        return socket;
+        try
+        {
+            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var limited = new SizeLimitedWebSocket(socket, Options.MaxAnswerBytes, Break);
+        lock (_waiting) { _socket = limited; }
+        return limited;
     }
 
     private TildeFramer NewFramer() => new(2 * Options.MaxPayloadBytes + 4096);

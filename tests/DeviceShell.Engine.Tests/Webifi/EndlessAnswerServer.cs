@@ -7,8 +7,9 @@ namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
 /// A hostile Webifi server on a free loopback port: it answers one path with a body that never ends (chunked, or
-/// under a declared length of 1 GiB) and the credentials request, when that is not the hostile path, with a valid
-/// answer that points back at itself. One request per connection. It counts the bytes it managed to write.
+/// under a declared length of 1 GiB; for <c>/api/WebSocket</c>, one WebSocket message that never ends) and the
+/// credentials request, when that is not the hostile path, with a valid answer that points back at itself. One
+/// request per connection. It counts the bytes it managed to write.
 /// </summary>
 internal sealed class EndlessAnswerServer : LoopbackListener
 {
@@ -35,9 +36,10 @@ internal sealed class EndlessAnswerServer : LoopbackListener
             try
             {
                 var stream = client.GetStream();
-                string path = await ReadRequestAsync(stream);
-                if (path == _endlessPath) await StreamForeverAsync(stream);
-                else await WriteCredentialsAsync(stream);
+                var (path, webSocketKey) = await ReadRequestAsync(stream);
+                if (path != _endlessPath) await WriteCredentialsAsync(stream);
+                else if (webSocketKey is not null) await StreamEndlessWebSocketMessageAsync(stream, webSocketKey);
+                else await StreamForeverAsync(stream);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
             {
@@ -46,8 +48,8 @@ internal sealed class EndlessAnswerServer : LoopbackListener
         }
     }
 
-    /// <summary>Reads the request line, the headers and the body; returns the path.</summary>
-    private async Task<string> ReadRequestAsync(NetworkStream stream)
+    /// <summary>Reads the request line, the headers and the body; returns the path and the WebSocket key, if any.</summary>
+    private async Task<(string Path, string? WebSocketKey)> ReadRequestAsync(NetworkStream stream)
     {
         var head = new List<byte>();
         var one = new byte[1];
@@ -57,11 +59,13 @@ internal sealed class EndlessAnswerServer : LoopbackListener
             head.Add(one[0]);
         }
         string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
-        string? length = lines.FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
-        int bodyLength = length is null ? 0 : int.Parse(length["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
-        await stream.ReadExactlyAsync(new byte[bodyLength], Stopping.Token);
-        return lines[0].Split(' ')[1];
+        string? length = Header(lines, "Content-Length");
+        await stream.ReadExactlyAsync(new byte[length is null ? 0 : int.Parse(length, CultureInfo.InvariantCulture)], Stopping.Token);
+        return (lines[0].Split(' ')[1], Header(lines, "Sec-WebSocket-Key"));
     }
+
+    private static string? Header(string[] lines, string name) =>
+        lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
 
     private async Task WriteCredentialsAsync(NetworkStream stream)
     {
@@ -70,6 +74,21 @@ internal sealed class EndlessAnswerServer : LoopbackListener
         string head = $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Stopping.Token);
         await stream.WriteAsync(body, Stopping.Token);
+    }
+
+    /// <summary>Accepts the WebSocket (RFC 6455 §4.2.2), then sends a binary message whose continuation frames never end.</summary>
+    private async Task StreamEndlessWebSocketMessageAsync(NetworkStream stream, string key)
+    {
+        string accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), Stopping.Token);
+        byte[] filler = Enumerable.Repeat((byte)'x', 16 * 1024).ToArray();
+        // Frame header: FIN clear, opcode binary (2) for the first frame and continuation (0) after; 16-bit length.
+        for (byte opcode = 2; ; opcode = 0)
+        {
+            await stream.WriteAsync(new byte[] { opcode, 126, (byte)(filler.Length >> 8), (byte)filler.Length }, Stopping.Token);
+            await stream.WriteAsync(filler, Stopping.Token);
+            Interlocked.Add(ref _endlessBytes, filler.Length);
+        }
     }
 
     /// <summary>A successful answer whose one value never ends, written as fast as the client takes it.</summary>

@@ -133,10 +133,11 @@ public class WebifiHostileServerTests
     private const long WrittenBound = 32L * 1024 * 1024;
 
     [Theory]
-    [InlineData("/", false)]
-    [InlineData("/", true)]
-    [InlineData("/Download", false)]
-    public async Task An_endless_answer_is_a_protocol_error_within_bounded_memory_and_time(string endlessPath, bool declareLength)
+    [InlineData("/", false, WebifiTransport.LongPolling)]
+    [InlineData("/", true, WebifiTransport.LongPolling)]
+    [InlineData("/Download", false, WebifiTransport.LongPolling)]
+    [InlineData("/api/WebSocket", false, WebifiTransport.WebSocket)]
+    public async Task An_endless_answer_is_a_protocol_error_within_bounded_memory_and_time(string endlessPath, bool declareLength, WebifiTransport transport)
     {
         await using var server = new EndlessAnswerServer(endlessPath, declareLength);
         var options = new WebifiConnectOptions
@@ -145,7 +146,7 @@ public class WebifiHostileServerTests
             ConnectName = "webifi",
             ConnectPassword = WebifiTestRelay.Secure("pswd"),
             Networks = new[] { "net1" },
-            Transport = WebifiTransport.LongPolling,
+            Transport = transport,
             MaxAnswerBytes = AnswerLimit,
             ReplyTimeout = TimeSpan.FromSeconds(20),
         };
