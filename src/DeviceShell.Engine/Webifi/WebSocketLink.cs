@@ -26,12 +26,13 @@ internal sealed class WebSocketLink : WebifiLink
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Queue<(string ResponseType, TaskCompletionSource<int> Reply)> _waiting = new();
     private TildeFramer _framer;
-    private IReadOnlyList<string> _networks = Array.Empty<string>();
+    private volatile IReadOnlyList<string> _networks = Array.Empty<string>();
     private WebSocket? _socket;
     private bool _socketOpen;
     private int _socketNumber;
     private TaskCompletionSource _authenticated = NewGate();
     private long _lastReceivedTicks = DateTime.UtcNow.Ticks;
+    private volatile bool _opened;
     private volatile bool _closing;
     private Task? _keepAlive;
 
@@ -72,6 +73,7 @@ internal sealed class WebSocketLink : WebifiLink
         }
         int code = await AuthenticateAsync(networks, cancellationToken).ConfigureAwait(false);
         _keepAlive = Task.Run(KeepAliveLoopAsync);
+        _opened = true;
         return code;
     }
 
@@ -244,7 +246,8 @@ internal sealed class WebSocketLink : WebifiLink
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
-            // The library sees the same drop on its receive side and reconnects; the waiter fails with it.
+            // The library watches only its receive side: aborting makes it see the drop at once and reconnect.
+            socket.Abort();
             reply.TrySetException(Interrupted());
             throw Interrupted();
         }
@@ -294,7 +297,8 @@ internal sealed class WebSocketLink : WebifiLink
         if (info.Type == DisconnectionType.Error && _client.ErrorReconnectTimeout is TimeSpan pause)
             _client.ErrorReconnectTimeout = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, Options.MaxReconnectDelay.Ticks));
         FailWaiters(Interrupted(), reopenGate: true);
-        if (!_closing && !IsBroken) _stateChanged(DeviceSessionState.Reconnecting);
+        // Until OpenAsync succeeded the session is not connected, and a failure there is reported by OpenAsync.
+        if (_opened && !_closing && !IsBroken) _stateChanged(DeviceSessionState.Reconnecting);
     }
 
     private void OnReconnected(ReconnectionInfo info)
