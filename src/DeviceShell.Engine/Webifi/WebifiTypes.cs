@@ -145,9 +145,9 @@ public sealed record WebifiConnectOptions
     public int MaxPayloadBytes { get; init; } = 1024 * 1024;
 
     /// <summary>
-    /// The largest answer body read from a Webifi server (credentials, upload, download); a longer one is a protocol
-    /// error, so a server that streams without end cannot grow the client's memory. A relay batches up to about one
-    /// maximum payload per download, and escaping at most doubles it.
+    /// The largest answer body read from a Webifi server (credentials, upload, download) and the largest WebSocket
+    /// message received; a longer one is a protocol error, so a server that streams without end cannot grow the
+    /// client's memory. A relay batches up to about one maximum payload per answer, and escaping at most doubles it.
     /// </summary>
     public int MaxAnswerBytes { get; init; } = 8 * 1024 * 1024;
 
