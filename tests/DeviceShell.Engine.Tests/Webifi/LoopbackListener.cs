@@ -34,9 +34,9 @@ internal abstract class LoopbackListener : IAsyncDisposable
                 _ = ServeAsync(client);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            // Stopped.
+            // Stopped (InvalidOperationException: the listener stopped before the next accept began).
         }
     }
 
