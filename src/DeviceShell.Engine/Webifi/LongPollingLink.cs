@@ -78,7 +78,7 @@ internal sealed class LongPollingLink : WebifiLink
                 var body = Body();
                 if (holdSeconds != DefaultHoldSeconds) TildeCodec.AppendField(body, "t", holdSeconds);
                 TildeCodec.AppendField(body, "z", Counters.NextDownload());
-                var fields = await WebifiLogin.PostAsync(_http, Download, body, httpTimeout, BrokenToken).ConfigureAwait(false);
+                var fields = await WebifiLogin.PostAsync(_http, Download, body, Options.MaxAnswerBytes, httpTimeout, BrokenToken).ConfigureAwait(false);
                 int code = fields.FindInt("e") ?? WebifiErrorCode.ProtocolError;
                 switch (code)
                 {
@@ -122,7 +122,7 @@ internal sealed class LongPollingLink : WebifiLink
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, BrokenToken);
         try
         {
-            var fields = await WebifiLogin.PostAsync(_http, uri, body, timeout, linked.Token).ConfigureAwait(false);
+            var fields = await WebifiLogin.PostAsync(_http, uri, body, Options.MaxAnswerBytes, timeout, linked.Token).ConfigureAwait(false);
             return fields.FindInt("e") ?? WebifiErrorCode.ProtocolError;
         }
         catch (DeviceException ex)

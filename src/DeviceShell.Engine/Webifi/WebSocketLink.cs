@@ -1,67 +1,96 @@
 using System.Net.WebSockets;
 using System.Text.Unicode;
 using DeviceShell.Engine.Sessions;
+using Websocket.Client;
+using Websocket.Client.Exceptions;
 
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
-/// The WebSocket transport (webifi.md §3.2) on the BCL <see cref="ClientWebSocket"/>. Every message ends in
-/// <c>~t=1</c>; the relay answers each one (a, n, s, k, c) in order, so replies are matched first-in first-out.
-/// Data is pipelined: a batch goes out back to back and then its <c>rt=s</c> answers are awaited. Frames are
-/// text, as the official clients send them, unless a payload is not valid UTF-8 (then binary).
+/// The WebSocket transport (webifi.md §3.2) on Websocket.Client. The library keeps the socket up: it reconnects
+/// after a drop (pausing 100 ms, doubling up to <see cref="WebifiConnectOptions.MaxReconnectDelay"/>, while the relay
+/// is unreachable) and when nothing at all arrived for <see cref="WebifiConnectOptions.KeepAliveInterval"/> plus
+/// <see cref="WebifiConnectOptions.ReplyTimeout"/> (its no-message timeout; our <c>~t=1</c> keep-alives make an idle
+/// but healthy relay answer in time). After each reconnect this link authenticates the same device id again and
+/// sets the networks; only when the relay no longer knows the device id is the link broken, and the session logs in anew.
+/// Every message ends in <c>~t=1</c>; the relay answers each one (a, n, s, k, c) in order, so replies are matched
+/// first-in first-out. Data is pipelined: a batch goes out back to back and then its <c>rt=s</c> answers are awaited.
 /// </summary>
 internal sealed class WebSocketLink : WebifiLink
 {
-    private readonly ClientWebSocket _socket = new();
+    private static readonly TimeSpan FirstReconnectPause = TimeSpan.FromMilliseconds(100);
+
+    private readonly WebsocketClient _client;
+    private readonly Action<DeviceSessionState> _stateChanged;
+    private readonly IDisposable[] _subscriptions;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Queue<(string ResponseType, TaskCompletionSource<int> Reply)> _waiting = new();
-    private Task? _reader;
+    private TildeFramer _framer;
+    private volatile IReadOnlyList<string> _networks = Array.Empty<string>();
+    private WebSocket? _socket;
+    private bool _socketOpen;
+    private int _socketNumber;
+    private TaskCompletionSource _authenticated = NewGate();
+    private long _lastReceivedTicks = DateTime.UtcNow.Ticks;
+    private volatile bool _opened;
+    private volatile bool _closing;
     private Task? _keepAlive;
-    private long _lastActivityTicks = DateTime.UtcNow.Ticks;
 
-    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report)
+    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
         : base(credentials, options, counters, deliver, report)
     {
-        // The official clients send no pings; keep-alive is the protocol's own ~t=1.
-        _socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        if (options.UseEncryption) _socket.Options.RemoteCertificateValidationCallback = WebifiLogin.CertificateCheck(options.TrustedCertificate);
+        _stateChanged = stateChanged;
+        _framer = NewFramer();
+        _client = new WebsocketClient(credentials.WebSocket, null, ConnectSocketAsync)
+        {
+            ConnectTimeout = options.ReplyTimeout,
+            ReconnectTimeout = options.KeepAliveInterval + options.ReplyTimeout,
+            ErrorReconnectTimeout = FirstReconnectPause,
+            // Frames reach the tilde framer as bytes, text or binary alike (the relay sends binary, webifi.md §3.2).
+            IsTextMessageConversionEnabled = false,
+            Name = $"Webifi {credentials.SessionId}",
+        };
+        _subscriptions = new[]
+        {
+            _client.MessageReceived.Subscribe(OnMessage),
+            _client.DisconnectionHappened.Subscribe(OnDisconnected),
+            _client.ReconnectionHappened.Subscribe(OnReconnected),
+        };
+        BrokenToken.Register(OnBroken);
     }
 
     public override async Task<int> OpenAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)
     {
-        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        try
         {
-            limit.CancelAfter(Options.ReplyTimeout);
-            try
-            {
-                await _socket.ConnectAsync(Credentials.WebSocket, limit.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionFailed",
-                    $"Could not open the Webifi WebSocket {Credentials.WebSocket} (error 20): {ex.Message}", Credentials.WebSocket, ex);
-            }
+            await _client.StartOrFail().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        _reader = Task.Run(ReadLoopAsync);
-        var auth = new List<byte>();
-        TildeCodec.AppendField(auth, "id", Credentials.DeviceId);
-        int code = await RequestAsync("a", auth, cancellationToken).ConfigureAwait(false);
-        if (code != WebifiErrorCode.Success)
-            throw new DeviceException(DeviceErrorKind.Connection, "WebifiSessionExpired", $"The relay refused the device id on the WebSocket (error {code}).");
+        catch (WebsocketException ex)
+        {
+            string why = ex.InnerException?.Message ?? ex.Message;
+            throw new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionFailed",
+                $"Could not open the Webifi WebSocket {Credentials.WebSocket} (error 20): {why}", Credentials.WebSocket, ex);
+        }
+        int code = await AuthenticateAsync(networks, cancellationToken).ConfigureAwait(false);
         _keepAlive = Task.Run(KeepAliveLoopAsync);
-        return await SetNetworksAsync(networks, cancellationToken).ConfigureAwait(false);
+        _opened = true;
+        return code;
     }
 
-    public override Task<int> SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)
+    public override async Task<int> SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)
     {
-        var message = new List<byte>();
-        TildeCodec.AppendField(message, "nc", "1");
-        foreach (string network in networks) TildeCodec.AppendField(message, "ns", network);
-        return RequestAsync("n", message, cancellationToken);
+        _networks = networks;
+        await WhenAuthenticatedAsync(cancellationToken).ConfigureAwait(false);
+        return await RequestAsync("n", NetworksMessage(networks), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends the batch and returns the codes of its acknowledged head: all of them, fewer when the socket dropped part
+    /// way (the rest goes out again once the library has reconnected and the link has authenticated again).
+    /// </summary>
     public override async Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken)
     {
+        await WhenAuthenticatedAsync(cancellationToken).ConfigureAwait(false);
         var replies = new List<Task<int>>(batch.Count);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -74,6 +103,10 @@ internal sealed class WebSocketLink : WebifiLink
                 Counters.NextUpload();
             }
         }
+        catch (DeviceException)
+        {
+            // The socket dropped part way: the answers to what went out before still count.
+        }
         finally
         {
             _sendLock.Release();
@@ -82,26 +115,77 @@ internal sealed class WebSocketLink : WebifiLink
         {
             return await AwaitRepliesAsync(Task.WhenAll(replies), cancellationToken).ConfigureAwait(false);
         }
-        catch (DeviceException) when (replies[0].IsCompletedSuccessfully)
+        catch (DeviceException)
         {
-            // The link broke part way: what was acknowledged counts, the rest is sent again after the reconnect.
             return replies.TakeWhile(r => r.IsCompletedSuccessfully).Select(r => r.Result).ToArray();
         }
     }
 
     public override async Task CloseAsync(CancellationToken cancellationToken)
     {
-        if (IsBroken) return;
+        // The relay closes the socket after rt=c: that must not bring it back.
+        _closing = true;
+        _client.IsReconnectionEnabled = false;
+        if (IsBroken || !_authenticated.Task.IsCompleted) return;
         var close = new List<byte>();
         TildeCodec.AppendField(close, "c", "t");
         try
         {
             await RequestAsync("c", close, cancellationToken).ConfigureAwait(false);
-            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken).ConfigureAwait(false);
+            await _client.Stop(WebSocketCloseStatus.NormalClosure, "closed").WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is DeviceException or WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is DeviceException or WebsocketException or OperationCanceledException)
         {
             // Best effort: the relay lets an unclosed session expire.
+        }
+    }
+
+    /// <summary>Sends the device id, then the networks, on a freshly (re)connected socket; returns the networks code.</summary>
+    private async Task<int> AuthenticateAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)
+    {
+        _networks = networks;
+        int socketNumber = Volatile.Read(ref _socketNumber);
+        var auth = new List<byte>();
+        TildeCodec.AppendField(auth, "id", Credentials.DeviceId);
+        int code = await RequestAsync("a", auth, cancellationToken).ConfigureAwait(false);
+        if (code != WebifiErrorCode.Success)
+            throw new DeviceException(DeviceErrorKind.Connection, "WebifiSessionExpired", $"The relay refused the device id on the WebSocket (error {code}).");
+        code = await RequestAsync("n", NetworksMessage(networks), cancellationToken).ConfigureAwait(false);
+        lock (_waiting)
+        {
+            // Answers from a socket that dropped meanwhile do not open the gate for its successor.
+            if (!_socketOpen || socketNumber != _socketNumber) throw Interrupted();
+            _authenticated.TrySetResult();
+        }
+        return code;
+    }
+
+    private static List<byte> NetworksMessage(IReadOnlyList<string> networks)
+    {
+        var message = new List<byte>();
+        TildeCodec.AppendField(message, "nc", "1");
+        foreach (string network in networks) TildeCodec.AppendField(message, "ns", network);
+        return message;
+    }
+
+    /// <summary>Waits until the current socket is authenticated (at once, unless the library is reconnecting).</summary>
+    private Task WhenAuthenticatedAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource gate;
+        lock (_waiting) { gate = _authenticated; }
+        return gate.Task.IsCompleted ? Task.CompletedTask : WaitGateAsync(gate.Task, cancellationToken);
+    }
+
+    private async Task WaitGateAsync(Task gate, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, BrokenToken);
+        try
+        {
+            await gate.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw BreakReason;
         }
     }
 
@@ -135,60 +219,52 @@ internal sealed class WebSocketLink : WebifiLink
         }
     }
 
-    /// <summary>Registers the reply waiter and sends, both under the send lock so waiters are in wire order.</summary>
+    /// <summary>
+    /// Registers the reply waiter and sends, both under the send lock so waiters are in wire order. The frame goes
+    /// straight to the current socket rather than through the library's send queues: those keep text and binary
+    /// frames in two queues (so their order is lost) and drop frames silently while disconnected, where a failed
+    /// send here is seen and the frame goes out again after the reconnect. Frames are text, as the official clients
+    /// send them, unless a payload is not valid UTF-8 (then binary).
+    /// </summary>
     private async Task<Task<int>> SendFrameLockedAsync(string responseType, List<byte> message)
     {
         if (IsBroken) throw BreakReason;
         message.AddRange(TildeCodec.Terminator);
         byte[] frame = message.ToArray();
         var reply = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_waiting) { _waiting.Enqueue((responseType, reply)); }
+        WebSocket? socket;
+        lock (_waiting)
+        {
+            socket = _socketOpen ? _socket : null;
+            if (socket is null) throw Interrupted();
+            _waiting.Enqueue((responseType, reply));
+        }
         var type = Utf8.IsValid(frame) ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
         try
         {
-            await _socket.SendAsync(frame, type, true, BrokenToken).ConfigureAwait(false);
+            await socket.SendAsync(frame, type, true, BrokenToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
-            var lost = Lost(ex.Message, ex);
-            Break(lost);
-            throw lost;
+            // The library watches only its receive side: aborting makes it see the drop at once and reconnect.
+            socket.Abort();
+            reply.TrySetException(Interrupted());
+            throw Interrupted();
         }
-        Interlocked.Exchange(ref _lastActivityTicks, DateTime.UtcNow.Ticks);
         return reply.Task;
     }
 
-    private async Task ReadLoopAsync()
+    private void OnMessage(ResponseMessage message)
     {
-        var framer = new TildeFramer(2 * Options.MaxPayloadBytes + 4096);
-        var buffer = new byte[64 * 1024];
-        Exception reason;
+        Interlocked.Exchange(ref _lastReceivedTicks, DateTime.UtcNow.Ticks);
         try
         {
-            while (true)
-            {
-                var result = await _socket.ReceiveAsync(buffer, BrokenToken).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    reason = Lost($"the relay closed the WebSocket ({result.CloseStatus} {result.CloseStatusDescription})");
-                    break;
-                }
-                framer.Append(buffer.AsSpan(0, result.Count));
-                while (framer.TryTake(out byte[] message)) Handle(TildeCodec.Decode(message));
-            }
+            _framer.Append(message.Binary);
+            while (_framer.TryTake(out byte[] received)) Handle(TildeCodec.Decode(received));
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidDataException)
+        catch (Exception ex) when (ex is FormatException or InvalidDataException)
         {
-            reason = Lost(ex.Message, ex);
-        }
-        catch (FormatException ex)
-        {
-            reason = new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The relay sent a malformed message (error 7): {ex.Message}", null, ex);
-        }
-        Break(reason);
-        lock (_waiting)
-        {
-            while (_waiting.Count > 0) _waiting.Dequeue().Reply.TrySetException(reason);
+            Break(new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The relay sent a malformed message (error 7): {ex.Message}", null, ex));
         }
     }
 
@@ -208,11 +284,79 @@ internal sealed class WebSocketLink : WebifiLink
                 throw new FormatException($"an unexpected answer rt={responseType}");
             waiter = _waiting.Dequeue();
         }
-        Interlocked.Exchange(ref _lastActivityTicks, DateTime.UtcNow.Ticks);
         waiter.Reply.TrySetResult(fields.FindInt("e") ?? WebifiErrorCode.Success);
     }
 
-    /// <summary>After <see cref="WebifiConnectOptions.KeepAliveInterval"/> without activity sends <c>~t=1</c>; no <c>rt=k</c> in time breaks the link.</summary>
+    /// <summary>
+    /// The socket is gone (the library reconnects next): nothing more can be answered on it, so every waiter fails and
+    /// sends wait for the next authentication. A failed connect attempt doubles the library's pause before the next.
+    /// </summary>
+    private void OnDisconnected(DisconnectionInfo info)
+    {
+        if (info.Type is DisconnectionType.Exit or DisconnectionType.ByUser) return;
+        if (info.Type == DisconnectionType.Error && _client.ErrorReconnectTimeout is TimeSpan pause)
+            _client.ErrorReconnectTimeout = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, Options.MaxReconnectDelay.Ticks));
+        FailWaiters(Interrupted(), reopenGate: true);
+        // Until OpenAsync succeeded the session is not connected, and a failure there is reported by OpenAsync.
+        if (_opened && !_closing && !IsBroken) _stateChanged(DeviceSessionState.Reconnecting);
+    }
+
+    private void OnReconnected(ReconnectionInfo info)
+    {
+        _client.ErrorReconnectTimeout = FirstReconnectPause;
+        lock (_waiting)
+        {
+            _socketOpen = true;
+            _socketNumber++;
+        }
+        // The first socket is authenticated by OpenAsync; later ones here. Not inline: the library holds its lock.
+        if (info.Type != ReconnectionType.Initial) _ = Task.Run(ResumeAsync);
+    }
+
+    private async Task ResumeAsync()
+    {
+        try
+        {
+            int code = await AuthenticateAsync(_networks, BrokenToken).ConfigureAwait(false);
+            if (code != WebifiErrorCode.NetworksSet) Report(code, "networks");
+            if (!_closing && !IsBroken) _stateChanged(DeviceSessionState.Connected);
+        }
+        catch (DeviceException ex) when (ex.ErrorId == "WebifiSessionExpired")
+        {
+            // The relay forgot the device id (it restarted, or the session expired): the session logs in anew.
+            Break(ex);
+        }
+        catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
+        {
+            // Dropped again (the next reconnect resumes) or broken (nothing to resume).
+        }
+    }
+
+    private void OnBroken()
+    {
+        _client.IsReconnectionEnabled = false;
+        FailWaiters(BreakReason, reopenGate: false);
+    }
+
+    private void FailWaiters(Exception reason, bool reopenGate)
+    {
+        List<TaskCompletionSource<int>> failed;
+        lock (_waiting)
+        {
+            _socketOpen = false;
+            if (reopenGate && _authenticated.Task.IsCompleted) _authenticated = NewGate();
+            failed = _waiting.Select(w => w.Reply).ToList();
+            _waiting.Clear();
+            // A message cut by the drop must not prefix the first one on the next socket.
+            _framer = NewFramer();
+        }
+        foreach (var reply in failed) reply.TrySetException(reason);
+    }
+
+    /// <summary>
+    /// After <see cref="WebifiConnectOptions.KeepAliveInterval"/> with nothing received sends <c>~t=1</c>. The answer
+    /// is not timed here: a relay that stays silent trips the library's no-message timeout, which reconnects.
+    /// </summary>
     private async Task KeepAliveLoopAsync()
     {
         var interval = Options.KeepAliveInterval;
@@ -220,27 +364,72 @@ internal sealed class WebSocketLink : WebifiLink
         {
             while (!IsBroken)
             {
-                var idle = DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastActivityTicks), DateTimeKind.Utc);
+                var idle = DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastReceivedTicks), DateTimeKind.Utc);
                 if (idle < interval)
                 {
                     await Task.Delay(interval - idle, BrokenToken).ConfigureAwait(false);
                     continue;
                 }
-                await RequestAsync("k", new List<byte>(), BrokenToken).ConfigureAwait(false);
+                await WhenAuthenticatedAsync(BrokenToken).ConfigureAwait(false);
+                try
+                {
+                    Task<int> answer;
+                    await _sendLock.WaitAsync(BrokenToken).ConfigureAwait(false);
+                    try
+                    {
+                        answer = await SendFrameLockedAsync("k", new List<byte>()).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _sendLock.Release();
+                    }
+                    await answer.ConfigureAwait(false);
+                }
+                catch (DeviceException) when (!IsBroken)
+                {
+                    // The socket dropped meanwhile; the next one gets its own keep-alives.
+                }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or DeviceException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or DeviceException)
         {
-            // The link is broken (the request itself breaks it when the relay does not answer).
+            // The link is broken or disposed.
         }
     }
 
+    /// <summary>The library's connection factory: each new socket, size-limited, also becomes the one frames are sent on.</summary>
+    private async Task<WebSocket> ConnectSocketAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        // The official clients send no pings; keep-alive is the protocol's own ~t=1.
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (Options.Encrypted) socket.Options.RemoteCertificateValidationCallback = WebifiLogin.CertificateCheck(Options.TrustedCertificate);
+        try
+        {
+            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var limited = new SizeLimitedWebSocket(socket, Options.MaxAnswerBytes, Break);
+        lock (_waiting) { _socket = limited; }
+        return limited;
+    }
+
+    private TildeFramer NewFramer() => new(2 * Options.MaxPayloadBytes + 4096);
+
+    private static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static DeviceException Interrupted() => Lost("the WebSocket dropped; it is being reconnected");
+
     public override async ValueTask DisposeAsync()
     {
+        _closing = true;
         await base.DisposeAsync().ConfigureAwait(false);
-        _socket.Abort();
-        if (_reader is not null) await _reader.ConfigureAwait(false);
+        foreach (var subscription in _subscriptions) subscription.Dispose();
+        _client.Dispose();
         if (_keepAlive is not null) await _keepAlive.ConfigureAwait(false);
-        _socket.Dispose();
     }
 }

@@ -21,7 +21,8 @@ internal sealed class WebifiCounters
 /// <summary>
 /// One logged-in connection to the relay (a device id with its WebSocket, or its long-polling requests).
 /// A broken link is never repaired: the session drops it and logs in again, which gives a new session id
-/// (webifi.md §6). Received data is handed to <see cref="Deliver"/> on the link's reader task.
+/// (webifi.md §6). (A WebSocket link reconnects its socket under the same device id; it breaks only when the
+/// relay no longer knows that id.) Received data is handed to <see cref="Deliver"/> on the link's reader task.
 /// </summary>
 internal abstract class WebifiLink : IAsyncDisposable
 {

@@ -15,7 +15,7 @@ internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri Upl
 /// </summary>
 internal static class WebifiLogin
 {
-    /// <summary>An HttpClient that also trusts <paramref name="trusted"/> (for a self-hosted relay's self-signed certificate).</summary>
+    /// <summary>An HttpClient that checks certificates with <see cref="CertificateCheck"/>.</summary>
     public static HttpClient CreateHttpClient(X509Certificate2? trusted) =>
         new(new SocketsHttpHandler
         {
@@ -25,14 +25,14 @@ internal static class WebifiLogin
         { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>
-    /// The system's verdict; with <paramref name="trusted"/>, a certificate the system does not trust is accepted when
-    /// its chain ends in that certificate (a self-signed relay certificate, or a private CA). Name errors are never accepted.
+    /// Without <paramref name="trusted"/>, the system's verdict. With it, only that certificate is trusted as the root
+    /// (a self-signed relay certificate, or a private CA), the system store is not consulted, and the name must match.
     /// </summary>
     public static RemoteCertificateValidationCallback CertificateCheck(X509Certificate2? trusted) =>
         (_, certificate, _, errors) =>
         {
-            if (errors == SslPolicyErrors.None) return true;
-            if (trusted is null || certificate is null || errors != SslPolicyErrors.RemoteCertificateChainErrors) return false;
+            if (trusted is null) return errors == SslPolicyErrors.None;
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None) return false;
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(trusted);
@@ -41,7 +41,8 @@ internal static class WebifiLogin
             return chain.Build(server);
         };
 
-    public static async Task<List<TildeField>> PostAsync(HttpClient http, Uri uri, List<byte> body, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>POSTs a tilde body and decodes the answer, reading at most <paramref name="maxAnswerBytes"/> of it.</summary>
+    public static async Task<List<TildeField>> PostAsync(HttpClient http, Uri uri, List<byte> body, int maxAnswerBytes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var content = new ByteArrayContent(body.ToArray());
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -49,11 +50,12 @@ internal static class WebifiLogin
         limit.CancelAfter(timeout);
         try
         {
-            using var response = await http.PostAsync(uri, content, limit.Token).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
                 throw new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionFailed",
                     $"The Webifi server at {uri.GetLeftPart(UriPartial.Authority)} answered HTTP {(int)response.StatusCode} (error 20).", uri);
-            byte[] answer = await response.Content.ReadAsByteArrayAsync(limit.Token).ConfigureAwait(false);
+            byte[] answer = await ReadLimitedAsync(response.Content, uri, maxAnswerBytes, limit.Token).ConfigureAwait(false);
             try
             {
                 return TildeCodec.Decode(answer);
@@ -67,18 +69,41 @@ internal static class WebifiLogin
         {
             throw new DeviceException(DeviceErrorKind.Timeout, "WebifiTimeout", $"The Webifi server at {uri.Authority} did not answer within {timeout.TotalSeconds:0.#} s.", uri, ex);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
             throw new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionFailed",
                 $"Could not reach the Webifi server at {uri.GetLeftPart(UriPartial.Authority)} (error 20): {ex.Message}", uri, ex);
         }
     }
 
+    /// <summary>
+    /// Reads the body into a buffer that never grows past <paramref name="maxAnswerBytes"/>: a declared length over the
+    /// limit is refused before reading, and a body without one stops being read at the limit.
+    /// </summary>
+    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, Uri uri, int maxAnswerBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
+        using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var answer = new MemoryStream();
+        var buffer = new byte[Math.Min(64 * 1024, maxAnswerBytes + 1)];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (answer.Length + read > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
+            answer.Write(buffer, 0, read);
+        }
+        return answer.ToArray();
+    }
+
+    private static DeviceException AnswerTooLarge(Uri uri, int maxAnswerBytes) =>
+        new(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
+            $"The Webifi server at {uri.Authority} sent an answer longer than {maxAnswerBytes} bytes (error 7); it was not read to the end.", uri);
+
     /// <summary>POSTs <c>~p=1~cn=…~cp=…~ec=1</c>; error 8 becomes an Authentication failure.</summary>
     public static async Task<WebifiCredentials> RequestAsync(HttpClient http, WebifiConnectOptions options, CancellationToken cancellationToken)
     {
         var server = options.Server;
-        if (options.UseEncryption && server.Scheme == Uri.UriSchemeHttp)
+        if (options.Encrypted && server.Scheme == Uri.UriSchemeHttp)
             server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttps, Port = server.IsDefaultPort ? -1 : server.Port }.Uri;
         var body = new List<byte>();
         TildeCodec.AppendField(body, "p", "1");
@@ -86,7 +111,7 @@ internal static class WebifiLogin
         // The password exists as text only inside this request body.
         TildeCodec.AppendField(body, "cp", new NetworkCredential(string.Empty, options.ConnectPassword).Password);
         TildeCodec.AppendField(body, "ec", "1");
-        var fields = await PostAsync(http, server, body, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+        var fields = await PostAsync(http, server, body, options.MaxAnswerBytes, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
         body.Clear();
 
         int? code = fields.FindInt("e");
@@ -104,11 +129,11 @@ internal static class WebifiLogin
 
         int separator = deviceId.IndexOf('s', StringComparison.Ordinal);
         int sessionId = separator > 0 && int.TryParse(deviceId.AsSpan(0, separator), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : -1;
-        var hosts = options.UseEncryption ? names : ips;
-        string scheme = options.UseEncryption ? "https" : "http";
+        var hosts = options.Encrypted ? names : ips;
+        string scheme = options.Encrypted ? "https" : "http";
         if (!Uri.TryCreate($"{scheme}://{hosts[0]}/", UriKind.Absolute, out var upload)
             || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out var download)
-            || !Uri.TryCreate($"{(options.UseEncryption ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
+            || !Uri.TryCreate($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
             throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
         return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields));
     }

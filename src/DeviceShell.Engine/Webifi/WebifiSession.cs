@@ -6,9 +6,10 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// A Webifi client session (webifi.md §4, §6): credentials, then WebSocket or long polling; networks, sending,
-/// receiving, discovery, counters. After any drop it logs in again (a new session id) with a growing pause,
-/// and sends nothing is lost: every send stays queued until the relay acknowledged it (<c>rt=s</c> or the
-/// upload's <c>~e</c>), and what was not acknowledged goes out again, in order, after the reconnect. Separate
+/// receiving, discovery, counters. When its link breaks it logs in again (a new session id) with a growing pause;
+/// a WebSocket that merely dropped is first reconnected by the link itself with the same session id. Nothing is
+/// lost: every send stays queued until the relay acknowledged it (<c>rt=s</c> or the upload's <c>~e</c>), and what
+/// was not acknowledged goes out again, in order, after the reconnect. Separate
 /// sends are never merged into one message (the Python library's coalescing is deliberately not reproduced).
 /// A wrong connect name or password is never retried.
 /// </summary>
@@ -59,7 +60,8 @@ public sealed class WebifiSession : DeviceSession
 
     public WebifiTransport Transport => _options.Transport;
 
-    public bool UseEncryption => _options.UseEncryption;
+    /// <summary>True when every request goes over TLS (-UseEncryption, or an https:// server).</summary>
+    public bool UseEncryption => _options.Encrypted;
 
     public Uri Server => _options.Server;
 
@@ -205,7 +207,7 @@ public sealed class WebifiSession : DeviceSession
         if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
         var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
         WebifiLink link = _options.Transport == WebifiTransport.WebSocket
-            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport)
+            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport, SetState)
             : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport);
         try
         {

@@ -120,13 +120,22 @@ public sealed record WebifiConnectOptions
     /// <summary>HTTPS for the credentials, then WSS or HTTPS to the <c>dn</c> host names of the answer.</summary>
     public bool UseEncryption { get; init; }
 
-    /// <summary>Also trust certificates that chain to this one (a self-hosted relay's self-signed certificate or private CA); the system store is always used.</summary>
+    /// <summary>TLS for every request: asked for with <see cref="UseEncryption"/>, or implied by an <c>https://</c> server.</summary>
+    public bool Encrypted => UseEncryption || Server.Scheme == Uri.UriSchemeHttps;
+
+    /// <summary>
+    /// When set, the only trusted root: the relay's certificate must chain to it (a self-hosted relay's self-signed
+    /// certificate or private CA) and the system store is not consulted. When null, the system store decides.
+    /// </summary>
     public X509Certificate2? TrustedCertificate { get; init; }
 
     /// <summary>How long the relay holds a long-polling download (10 to 1800 s, like the Python library).</summary>
     public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
-    /// <summary>Idle time after which a WebSocket keep-alive is sent; the relay must answer within <see cref="ReplyTimeout"/>.</summary>
+    /// <summary>
+    /// Time without a message from the relay after which a WebSocket keep-alive is sent. When nothing at all arrives for
+    /// this plus <see cref="ReplyTimeout"/>, the WebSocket is taken for dead and reconnected.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long to wait for the relay's answer to a request before the link counts as broken.</summary>
@@ -135,7 +144,14 @@ public sealed record WebifiConnectOptions
     /// <summary>The largest payload accepted for sending (the Lab relay's default limit).</summary>
     public int MaxPayloadBytes { get; init; } = 1024 * 1024;
 
-    /// <summary>Longest pause between two reconnect attempts (they start at 100 ms and double).</summary>
+    /// <summary>
+    /// The largest answer body read from a Webifi server (credentials, upload, download) and the largest WebSocket
+    /// message received; a longer one is a protocol error, so a server that streams without end cannot grow the
+    /// client's memory. A relay batches up to about one maximum payload per answer, and escaping at most doubles it.
+    /// </summary>
+    public int MaxAnswerBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Longest pause between two reconnect attempts, of the WebSocket or of the login (they start at 100 ms and double).</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 }
 

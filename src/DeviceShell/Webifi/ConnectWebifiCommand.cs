@@ -39,11 +39,11 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
     [ValidateSet("WebSocket", "LongPolling")]
     public string Transport { get; set; } = "WebSocket";
 
-    /// <summary>HTTPS for the login, then WSS/HTTPS to the host names the server gives.</summary>
+    /// <summary>HTTPS for the login, then WSS/HTTPS to the host names the server gives (implied by an https:// -Server).</summary>
     [Parameter]
     public SwitchParameter UseEncryption { get; set; }
 
-    /// <summary>A certificate file (PEM or DER) to trust besides the system store: a self-hosted relay's own certificate or its CA.</summary>
+    /// <summary>A certificate file (PEM or DER) to trust instead of the system store: a self-hosted relay's own certificate or its CA.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? CaCertificate { get; set; }
@@ -93,7 +93,7 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
             DownloadTimeout = TimeSpan.FromSeconds(DownloadTimeoutSec ?? 120),
         };
         WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Requesting credentials for connect name '{0}' from {1}, then {2}{3}.",
-            connectName, Server, Transport, UseEncryption ? " with TLS" : ""));
+            connectName, Server, Transport, options.Encrypted ? " with TLS" : ""));
         WebifiSession session;
         try
         {

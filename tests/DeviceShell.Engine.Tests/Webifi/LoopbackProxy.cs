@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace DeviceShell.Engine.Tests.Webifi;
+
+/// <summary>
+/// A TCP forwarder on a free loopback port in front of a relay. The relay names the address a client dialled in its
+/// credentials answer, so every request of a session that logs in through the proxy goes through it. It records the
+/// first byte of each connection (a TLS handshake record starts with 0x16, plaintext HTTP with a letter) and can cut
+/// the connections it holds, or silence them: the relay's bytes are then swallowed while both ends stay open.
+/// </summary>
+internal sealed class LoopbackProxy : LoopbackListener
+{
+    /// <summary>The content type of a TLS handshake record, the first byte a TLS client sends.</summary>
+    public const byte TlsHandshake = 0x16;
+
+    private readonly int _targetPort;
+    private readonly ConcurrentQueue<byte> _firstBytes = new();
+    private readonly ConcurrentDictionary<Forwarding, byte> _open = new();
+
+    private LoopbackProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        StartListening();
+    }
+
+    /// <summary>The first byte each client connection sent, in the order they came.</summary>
+    public byte[] FirstBytes => _firstBytes.ToArray();
+
+    public static LoopbackProxy Start(int targetPort) => new(targetPort);
+
+    public Uri Server(string scheme) => new($"{scheme}://127.0.0.1:{Port}/");
+
+    /// <summary>Closes every open connection at once, as a network failure would.</summary>
+    public void CutAll()
+    {
+        foreach (var forwarding in _open.Keys) forwarding.Dispose();
+    }
+
+    /// <summary>From now on nothing the relay sends on the open connections reaches the client; new connections work.</summary>
+    public void SilenceAll()
+    {
+        foreach (var forwarding in _open.Keys) forwarding.Silenced = true;
+    }
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        var relay = new TcpClient();
+        var forwarding = new Forwarding(client, relay);
+        _open[forwarding] = 0;
+        try
+        {
+            await relay.ConnectAsync(IPAddress.Loopback, _targetPort, Stopping.Token);
+            var up = PumpAsync(client.GetStream(), relay.GetStream(), forwarding, fromClient: true);
+            var down = PumpAsync(relay.GetStream(), client.GetStream(), forwarding, fromClient: false);
+            await Task.WhenAny(up, down);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+            // One side went away; the other is closed below.
+        }
+        finally
+        {
+            _open.TryRemove(forwarding, out _);
+            forwarding.Dispose();
+        }
+    }
+
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, Forwarding forwarding, bool fromClient)
+    {
+        var buffer = new byte[16 * 1024];
+        bool first = fromClient;
+        try
+        {
+            int read;
+            while ((read = await from.ReadAsync(buffer, Stopping.Token)) > 0)
+            {
+                if (first) _firstBytes.Enqueue(buffer[0]);
+                first = false;
+                if (!fromClient && forwarding.Silenced) continue;
+                await to.WriteAsync(buffer.AsMemory(0, read), Stopping.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // Closed from either side.
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        CutAll();
+    }
+
+    private sealed class Forwarding : IDisposable
+    {
+        private readonly TcpClient _client;
+        private readonly TcpClient _relay;
+
+        public Forwarding(TcpClient client, TcpClient relay)
+        {
+            _client = client;
+            _relay = relay;
+        }
+
+        public volatile bool Silenced;
+
+        public void Dispose()
+        {
+            _client.Dispose();
+            _relay.Dispose();
+        }
+    }
+}
