@@ -9,6 +9,6 @@ internal static class TestAssembly
 
     public static string Configuration { get; } = Metadata("Configuration");
 
-    private static string Metadata(string key) =>
+    public static string Metadata(string key) =>
         typeof(TestAssembly).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 
 namespace DeviceShell.Engine.Tests.Gateway;
 
@@ -16,12 +15,10 @@ internal static class PythonGrpc
 
     public static string? MissingReason => Missing.Value;
 
-    public static string RepoRoot { get; } = Metadata("RepoRoot");
+    public static string RepoRoot => TestAssembly.RepoRoot;
 
     /// <summary>google/protobuf/*.proto as the Grpc.Tools package ships them, so protoc works without libprotobuf-dev.</summary>
-    private static string WellKnownProtos { get; } = Metadata("WellKnownProtos");
-
-    private static string Metadata(string key) => typeof(PythonGrpc).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    private static string WellKnownProtos { get; } = TestAssembly.Metadata("WellKnownProtos");
 
     public static string Script(string name) => Path.Combine(RepoRoot, "tests", "DeviceShell.Engine.Tests", "Gateway", "Interop", name);
 
@@ -29,10 +26,11 @@ internal static class PythonGrpc
 
     private static string? FindMissing()
     {
-        var (code, _, error) = Run(Python, new[] { "-c", "import grpc, google.protobuf" }, TimeSpan.FromSeconds(20));
-        if (code != 0) return $"{Python} cannot import grpc ({error.Trim()}); install python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc.";
+        // One line naming the packages: the build prints it beside the skipped test.
+        if (Run(Python, new[] { "-c", "import grpc, google.protobuf" }, TimeSpan.FromSeconds(20)).Code != 0)
+            return $"python3-grpcio python3-protobuf ({Python} cannot import grpc)";
         if (Run(Python, new[] { "-c", "import grpc_tools" }, TimeSpan.FromSeconds(20)).Code != 0 && (!File.Exists("/usr/bin/protoc") || !File.Exists("/usr/bin/grpc_python_plugin")))
-            return "Neither grpc_tools nor protoc + grpc_python_plugin is installed (protobuf-compiler, protobuf-compiler-grpc).";
+            return "protobuf-compiler protobuf-compiler-grpc (neither grpc_tools nor protoc with grpc_python_plugin)";
         return null;
     }
 
