@@ -1,0 +1,154 @@
+// Builds brick-catalog.json, the device catalogue DeviceShell embeds, from the facts in the official
+// JavaScript bindings (npm package `tinkerforge`, CC0): device identifiers and names, function and
+// callback ids, wire formats, response-expected defaults and constants. Only facts are taken; no prose.
+//
+// Usage: npm pack tinkerforge@2.1.35 && tar xzf tinkerforge-2.1.35.tgz
+//        node generate-catalog.mjs <folder of the unpacked package> [output file]
+//
+// The bindings name parameters but not returns or callback values, so those names are derived:
+// a getter's returns take the names of its setter's parameters (set_X(a, b) / get_X() -> a, b);
+// a single return of get_X is called X; a callback's values take the names of the getter that reads
+// the same thing; anything else is Value1..n.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [packageDir, outFile = new URL('./brick-catalog.json', import.meta.url).pathname] = process.argv.slice(2);
+if (!packageDir) {
+  console.error('usage: node generate-catalog.mjs <unpacked tinkerforge package> [output]');
+  process.exit(2);
+}
+const libDir = join(packageDir, 'lib');
+const packageVersion = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
+
+const pascal = (words) => words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join('');
+const fromSnake = (snake) => pascal(snake.split('_'));
+const fromCamel = (camel) => camel.charAt(0).toUpperCase() + camel.slice(1);
+const words = (pascalName) => pascalName.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+/g) ?? [];
+const snakeOf = (pascalName) => words(pascalName).map((w) => w.toUpperCase()).join('_');
+const formatItems = (format) => (format === '' ? [] : format.split(' '));
+
+function parseDevice(source) {
+  const cls = source.match(/^(Brick\w*)\.DEVICE_IDENTIFIER = (\d+);/m);
+  if (!cls) return null;
+  const [, className, identifier] = cls;
+  const name = source.match(/\.DEVICE_DISPLAY_NAME = '([^']*)';/)[1];
+  const statics = [...source.matchAll(new RegExp(`^${className}\\.([A-Z0-9_]+) = (.+);$`, 'gm'))];
+  const functionIds = new Map();
+  const callbackIds = new Map();
+  const constants = [];
+  for (const [, key, value] of statics) {
+    if (key.startsWith('FUNCTION_')) functionIds.set(key.slice(9), Number(value));
+    else if (key.startsWith('CALLBACK_')) callbackIds.set(key.slice(9), Number(value));
+    else if (!key.startsWith('DEVICE_')) constants.push([key, eval(value)]);
+  }
+  const responseExpected = new Map(
+    [...source.matchAll(/responseExpected\[\w+\.FUNCTION_(\w+)\] = Device\.RESPONSE_EXPECTED_(\w+);/g)]
+      .map(([, fn, kind]) => [fn, { ALWAYS_TRUE: 'always', TRUE: 'true', FALSE: 'false' }[kind]]));
+
+  const functions = [];
+  const methodPattern = /this\.(\w+) = function\(([^)]*)\) \{[\s\S]*?this\.ipcon\.sendRequest\(this, \w+\.FUNCTION_(\w+), \[[^\]]*\], '([^']*)', (\d+), '([^']*)'/g;
+  for (const [, method, args, fn, inFormat, responseLength, outFormat] of source.matchAll(methodPattern)) {
+    // A method whose body calls a different function is a high-level wrapper; the low-level one is catalogued.
+    if (snakeOf(fromCamel(method)) !== fn && functions.some((f) => f.fn === fn)) continue;
+    const parameterNames = args.split(',').map((a) => a.trim()).filter((a) => a && a !== 'returnCallback' && a !== 'errorCallback');
+    const inItems = formatItems(inFormat);
+    if (parameterNames.length !== inItems.length) continue;
+    functions.push({
+      fn, name: fromCamel(method), id: functionIds.get(fn),
+      parameters: inItems.map((type, i) => ({ name: fromCamel(parameterNames[i]), type })),
+      outItems: formatItems(outFormat), responseLength: Number(responseLength),
+      response: responseExpected.get(fn),
+    });
+  }
+  for (const f of functions) f.returns = nameReturns(f, functions);
+
+  const callbacks = [...source.matchAll(/callbackFormats\[\w+\.CALLBACK_(\w+)\] = \[(\d+), '([^']*)'\];/g)]
+    .map(([, cb, length, format]) => ({ name: fromSnake(cb), id: callbackIds.get(cb), length: Number(length), items: formatItems(format) }))
+    .filter((c) => c.id > 0)
+    .map((c) => ({ name: c.name, id: c.id, values: nameCallbackValues(c, functions) }));
+
+  const groups = groupConstants(constants);
+  for (const f of functions) {
+    for (const v of [...f.parameters, ...f.returns]) attachConstantGroup(v, f.name, groups);
+  }
+  for (const c of callbacks) for (const v of c.values) attachConstantGroup(v, c.name, groups);
+
+  return {
+    identifier: Number(identifier), name,
+    functions: functions.map((f) => ({ name: f.name, id: f.id, response: f.response, parameters: f.parameters, returns: f.returns }))
+      .sort((a, b) => a.id - b.id),
+    callbacks: callbacks.sort((a, b) => a.id - b.id),
+    constants: groups.map((g) => ({ name: fromSnake(g.prefix), values: g.values.map(([key, value]) => [fromSnake(key), value]) })),
+  };
+}
+
+function nameReturns(f, functions) {
+  if (f.outItems.length === 0) return [];
+  if (f.fn === 'GET_IDENTITY') {
+    return ['Uid', 'ConnectedUid', 'Position', 'HardwareVersion', 'FirmwareVersion', 'DeviceIdentifier']
+      .map((name, i) => ({ name, type: f.outItems[i] }));
+  }
+  const subject = f.name.match(/^(?:Get|Read)(.+)/)?.[1] ?? null;
+  const setter = subject && functions.find((s) => s.name === `Set${subject}`);
+  if (setter) {
+    const stored = setter.parameters.slice(f.parameters.length);
+    if (stored.length === f.outItems.length && stored.every((p, i) => p.type === f.outItems[i])) {
+      return stored.map((p) => ({ name: p.name, type: p.type }));
+    }
+  }
+  if (f.outItems.length === 1) return [{ name: subject ?? 'Result', type: f.outItems[0] }];
+  return f.outItems.map((type, i) => ({ name: `Value${i + 1}`, type }));
+}
+
+function nameCallbackValues(c, functions) {
+  const subject = c.name.replace(/Reached$/, '');
+  const getter = functions.find((g) => g.name === `Get${subject}` && g.parameters.length === 0
+    && g.outItems.join(' ') === c.items.join(' '));
+  if (getter) return getter.returns.map((r) => ({ name: r.name, type: r.type }));
+  if (c.items.length === 1) return [{ name: subject, type: c.items[0] }];
+  return c.items.map((type, i) => ({ name: `Value${i + 1}`, type }));
+}
+
+// Constants come as GROUP_MEMBER = value; the group is the longest prefix shared with other members
+// (THRESHOLD_OPTION_OFF, THRESHOLD_OPTION_OUTSIDE -> THRESHOLD_OPTION), or all but the last word when alone.
+function groupConstants(constants) {
+  const groups = [];
+  const prefixOf = (key, others) => {
+    const parts = key.split('_');
+    for (let n = parts.length - 1; n >= 1; n--) {
+      const prefix = parts.slice(0, n).join('_') + '_';
+      if (others.some((o) => o !== key && o.startsWith(prefix))) return prefix.slice(0, -1);
+    }
+    return parts.slice(0, Math.max(1, parts.length - 1)).join('_');
+  };
+  const keys = constants.map(([key]) => key);
+  for (const [key, value] of constants) {
+    const prefix = prefixOf(key, keys);
+    let group = groups.find((g) => g.prefix === prefix);
+    if (!group) groups.push(group = { prefix, values: [] });
+    group.values.push([key.slice(prefix.length + 1) || key, value]);
+  }
+  return groups;
+}
+
+// A value uses a constant group whose name ends with the value's name (Option -> THRESHOLD_OPTION);
+// among several, the one sharing the most words with the function's name (Mode in SetBootloaderMode -> BOOTLOADER_MODE).
+function attachConstantGroup(value, functionName, groups) {
+  const valueSnake = snakeOf(value.name);
+  const nameWords = new Set(words(functionName).map((w) => w.toUpperCase()));
+  const candidates = groups.filter((g) => g.prefix === valueSnake || g.prefix.endsWith(`_${valueSnake}`));
+  if (candidates.length === 0) return;
+  const score = (g) => (g.prefix === valueSnake ? 100 : 0) + g.prefix.split('_').filter((w) => nameWords.has(w)).length;
+  const best = candidates.reduce((a, b) => (score(b) > score(a) ? b : a));
+  value.constants = fromSnake(best.prefix);
+}
+
+const devices = readdirSync(libDir).filter((f) => /^Brick.*\.js$/.test(f)).sort()
+  .map((f) => parseDevice(readFileSync(join(libDir, f), 'utf8'))).filter(Boolean)
+  .sort((a, b) => a.identifier - b.identifier);
+
+// One line per device keeps diffs of a regenerated catalogue readable.
+const lines = devices.map((d) => JSON.stringify(d));
+writeFileSync(outFile, `{"source":"npm tinkerforge ${packageVersion}","devices":[\n${lines.join(',\n')}\n]}\n`);
+const functionCount = devices.reduce((n, d) => n + d.functions.length, 0);
+console.log(`${devices.length} devices, ${functionCount} functions -> ${outFile}`);
