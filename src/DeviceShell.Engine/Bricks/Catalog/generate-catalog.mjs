@@ -101,10 +101,15 @@ function nameReturns(f, functions) {
 }
 
 function nameCallbackValues(c, functions) {
-  const subject = c.name.replace(/Reached$/, '');
-  const getter = functions.find((g) => g.name === `Get${subject}` && g.parameters.length === 0
-    && g.outItems.join(' ') === c.items.join(' '));
-  if (getter) return getter.returns.map((r) => ({ name: r.name, type: r.type }));
+  const subject = c.name.replace(/(Reached|Changed)$/, '');
+  const getterOf = (s) => functions.find((g) => g.name === `Get${s}` && g.parameters.length === 0);
+  const getter = getterOf(subject);
+  if (getter && getter.outItems.join(' ') === c.items.join(' ')) return getter.returns.map((r) => ({ name: r.name, type: r.type }));
+  // ALL_VALUE-style callbacks carry which inputs changed, then the values get_value reads.
+  const whole = getterOf(subject.replace(/^All/, ''));
+  if (whole && whole.outItems.length === 1 && c.items.length === 2 && c.items.every((t) => t === whole.outItems[0])) {
+    return [{ name: `Changed${whole.returns[0].name}`, type: c.items[0] }, { name: whole.returns[0].name, type: c.items[1] }];
+  }
   if (c.items.length === 1) return [{ name: subject, type: c.items[0] }];
   return c.items.map((type, i) => ({ name: `Value${i + 1}`, type }));
 }
