@@ -229,7 +229,7 @@ public sealed class SimulatedBrickDevice
 
     /// <summary>Where a value with constants rests: the firmware mode for the bootloader, else the first constant.</summary>
     private static object? RestConstant(BrickValueSpec spec) =>
-        spec.Constants is null ? null : (spec.Constants.Find("Firmware") ?? spec.Constants.Members[0]).Value;
+        spec.Constants is null || spec.IsArray ? null : (spec.Constants.Find("Firmware") ?? spec.Constants.Members[0]).Value;
 
     private static bool IsNumericScalar(BrickValueSpec spec) =>
         !spec.IsArray && spec.Type is not (BrickWireType.Bool or BrickWireType.Char or BrickWireType.String);
