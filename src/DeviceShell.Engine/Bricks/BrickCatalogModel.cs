@@ -147,8 +147,11 @@ public sealed class BrickValueSpec
 /// <summary>A function of a device: its id, parameters and returns, and whether it answers by default.</summary>
 public sealed class BrickFunction
 {
-    public BrickFunction(string name, byte id, IReadOnlyList<BrickValueSpec> parameters, IReadOnlyList<BrickValueSpec> returns, BrickResponseExpected responseExpected)
+    public BrickFunction(string name, byte id, IReadOnlyList<BrickValueSpec> parameters, IReadOnlyList<BrickValueSpec> returns, BrickResponseExpected responseExpected,
+        bool isStream = false, int? streamFixedLength = null)
     {
+        IsStream = isStream;
+        StreamFixedLength = streamFixedLength;
         Name = name;
         Id = id;
         Parameters = parameters;
@@ -166,6 +169,12 @@ public sealed class BrickFunction
     public IReadOnlyList<BrickValueSpec> Returns { get; }
 
     public BrickResponseExpected ResponseExpected { get; }
+
+    /// <summary>A low-level function that carries one chunk of a longer stream (…Length, …ChunkOffset, …ChunkData).</summary>
+    public bool IsStream { get; }
+
+    /// <summary>The stream's length when it is fixed (it then has no …Length value); null for variable-length streams.</summary>
+    public int? StreamFixedLength { get; }
 
     public int RequestPayloadLength => Parameters.Sum(p => p.ByteLength);
 

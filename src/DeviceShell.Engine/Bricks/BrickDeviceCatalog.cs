@@ -58,7 +58,10 @@ public static class BrickDeviceCatalog
                 "always" => BrickResponseExpected.Always,
                 "true" => BrickResponseExpected.ByDefault,
                 _ => BrickResponseExpected.NotByDefault,
-            })).ToArray();
+            },
+            f.TryGetProperty("stream", out _),
+            f.TryGetProperty("stream", out var fixedStream) && fixedStream.GetProperty("fixedLength").ValueKind == JsonValueKind.Number
+                ? fixedStream.GetProperty("fixedLength").GetInt32() : null)).ToArray();
         var callbacks = device.GetProperty("callbacks").EnumerateArray().Select(c => new BrickCallback(
             c.GetProperty("name").GetString()!, c.GetProperty("id").GetByte(), ReadValues(c.GetProperty("values"), groups))).ToArray();
         return new BrickDeviceType(device.GetProperty("identifier").GetInt32(), device.GetProperty("name").GetString()!, functions, callbacks, constants);

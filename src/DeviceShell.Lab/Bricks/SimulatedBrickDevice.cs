@@ -29,6 +29,8 @@ public sealed class SimulatedBrickDevice
     private readonly Dictionary<string, byte[]> _stored = new(StringComparer.Ordinal);
     /// <summary>Readings and inputs a script set, by value name; they win over the simulated drift.</summary>
     private readonly Dictionary<string, object> _inputs = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Where each fixed-length stream read goes on: the next chunk's offset, by function id.</summary>
+    private readonly Dictionary<byte, int> _streamCursors = new();
     private readonly List<SimulatedCallback> _callbacks;
     private readonly HashSet<string> _readingNames;
     private readonly long _phaseMs = Random.Shared.Next(0, 60_000);
@@ -170,13 +172,39 @@ public sealed class SimulatedBrickDevice
             return (DeviceAnswer.Ok(stored), false);
         var response = new byte[function.ResponsePayloadLength];
         int offset = 0;
+        // Stream writes answer like any function; stream reads hand out chunks.
+        var data = function.IsStream ? function.Returns.FirstOrDefault(r => StreamPart(r) == "ChunkData") : null;
+        var chunk = data is null ? null : NextChunk(function, data);
         foreach (var spec in function.Returns)
         {
-            BrickPayload.Write(spec, CurrentValue(spec), response.AsSpan(offset, spec.ByteLength));
+            object value = chunk is not null && StreamPart(spec) is string part ? chunk[part] : CurrentValue(spec);
+            BrickPayload.Write(spec, value, response.AsSpan(offset, spec.ByteLength));
             offset += spec.ByteLength;
         }
         return (DeviceAnswer.Ok(response), false);
     }
+
+    /// <summary>
+    /// The stream values of the next chunk a stream getter reads. A variable-length stream is one chunk long; a
+    /// fixed-length one goes on chunk by chunk and starts over at offset 0 after its last chunk, as the bindings read it.
+    /// </summary>
+    private Dictionary<string, object> NextChunk(BrickFunction function, BrickValueSpec data)
+    {
+        int chunkLength = data.Count;
+        int length = function.StreamFixedLength ?? chunkLength;
+        int chunkOffset = _streamCursors.GetValueOrDefault(function.Id);
+        _streamCursors[function.Id] = chunkOffset + chunkLength >= length ? 0 : chunkOffset + chunkLength;
+        return new Dictionary<string, object>
+        {
+            ["Length"] = length,
+            ["ChunkOffset"] = chunkOffset,
+            ["ChunkData"] = BrickPayload.Read(data, new byte[data.ByteLength]),
+        };
+    }
+
+    /// <summary>Which part of a stream a value is (its name ends with Length, ChunkOffset or ChunkData), or null.</summary>
+    private static string? StreamPart(BrickValueSpec spec) =>
+        new[] { "ChunkOffset", "ChunkData", "Length" }.FirstOrDefault(part => spec.Name.EndsWith(part, StringComparison.Ordinal));
 
     /// <summary>
     /// A parameter that is an enumeration must be one of its constants, as the firmware checks: chars with constants

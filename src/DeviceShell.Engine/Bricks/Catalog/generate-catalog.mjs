@@ -61,6 +61,21 @@ function parseDevice(source) {
     });
   }
   for (const f of functions) f.returns = nameReturns(f, functions);
+  // Streamed functions (long data in chunks): which returns carry the stream, and a fixed-length stream's length.
+  const streamPattern = /streamStateObjects\[\w+\.FUNCTION_(\w+)\] = \{\s*'dataMapping': \[([^\]]*)\][\s\S]*?'fixedLength': (\d+|null)/g;
+  for (const [, fn, mapping, fixedLength] of source.matchAll(streamPattern)) {
+    const f = functions.find((x) => x.fn === fn);
+    if (!f) continue;
+    f.stream = { fixedLength: fixedLength === 'null' ? null : Number(fixedLength) };
+    const stream = f.name.replace(/^(Get|Read)(?=[A-Z])/, '').replace(/LowLevel$/, '');
+    const roles = mapping.split(',').map((m) => m.trim().replace(/'/g, ''));
+    // Stream getters map their returns; stream setters (writes) their parameters.
+    const values = f.returns.length === roles.length ? f.returns : f.parameters.length === roles.length ? f.parameters : [];
+    values.forEach((v, i) => {
+      const role = { streamLength: 'Length', streamChunkOffset: 'ChunkOffset', streamChunkData: 'ChunkData' }[roles[i]];
+      if (role) v.name = stream + role;
+    });
+  }
 
   const callbacks = [...source.matchAll(/callbackFormats\[\w+\.CALLBACK_(\w+)\] = \[(\d+), '([^']*)'\];/g)]
     .map(([, cb, length, format]) => ({ name: fromSnake(cb), id: callbackIds.get(cb), length: Number(length), items: formatItems(format) }))
@@ -75,7 +90,7 @@ function parseDevice(source) {
 
   return {
     identifier: Number(identifier), name,
-    functions: functions.map((f) => ({ name: f.name, id: f.id, response: f.response, parameters: f.parameters, returns: f.returns }))
+    functions: functions.map((f) => ({ name: f.name, id: f.id, response: f.response, parameters: f.parameters, returns: f.returns, ...(f.stream ? { stream: f.stream } : {}) }))
       .sort((a, b) => a.id - b.id),
     callbacks: callbacks.sort((a, b) => a.id - b.id),
     constants: groups.map((g) => ({ name: fromSnake(g.prefix), values: g.values.map(([key, value]) => [fromSnake(key), value]) })),
