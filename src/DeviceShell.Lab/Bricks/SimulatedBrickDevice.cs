@@ -47,7 +47,8 @@ public sealed class SimulatedBrickDevice
         FirmwareVersion = firmwareVersion;
         _callbacks = type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
         // A reading is a number some callback reports or the quantity table knows: it drifts instead of staying 0.
-        _readingNames = type.Callbacks.SelectMany(c => c.Values).Where(IsNumericScalar).Select(v => v.Name)
+        // A value with constants (a button state, a mode) is a state, not a reading.
+        _readingNames = type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
             .Concat(BrickQuantities.All.Where(q => q.DeviceIdentifier == type.Identifier).Select(q => q.Value))
             .Append("ChipTemperature")
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -114,7 +115,11 @@ public sealed class SimulatedBrickDevice
         long now = Environment.TickCount64;
         lock (_lock)
         {
+            var before = new byte[spec.ByteLength];
+            BrickPayload.Write(spec, CurrentValue(spec), before);
             _inputs[spec.Name] = normalized;
+            // Setting what the device already reports is no change: callbacks stay quiet, as with a real input.
+            if (before.AsSpan().SequenceEqual(bytes)) return;
             foreach (var callback in _callbacks) callback.InputChanged(spec.Name, now);
         }
         CallbacksChanged?.Invoke();
@@ -255,9 +260,9 @@ public sealed class SimulatedBrickDevice
         return Math.Round(mid + mid * 0.1 * wave);
     }
 
-    /// <summary>Where a value with constants rests: the firmware mode for the bootloader, else the first constant.</summary>
+    /// <summary>Where a value with constants rests: a device runs its firmware (not the bootloader), buttons are released, else the first constant.</summary>
     private static object? RestConstant(BrickValueSpec spec) =>
-        spec.Constants is null || spec.IsArray ? null : (spec.Constants.Find("Firmware") ?? spec.Constants.Members[0]).Value;
+        spec.Constants is null || spec.IsArray ? null : (spec.Constants.Find("Firmware") ?? spec.Constants.Find("Released") ?? spec.Constants.Members[0]).Value;
 
     private static bool IsNumericScalar(BrickValueSpec spec) =>
         !spec.IsArray && spec.Type is not (BrickWireType.Bool or BrickWireType.Char or BrickWireType.String);

@@ -129,26 +129,35 @@ function nameCallbackValues(c, functions) {
   return c.items.map((type, i) => ({ name: `Value${i + 1}`, type }));
 }
 
-// Constants come as GROUP_MEMBER = value; the group is the longest prefix shared with other members
-// (THRESHOLD_OPTION_OFF, THRESHOLD_OPTION_OUTSIDE -> THRESHOLD_OPTION), or all but the last word when alone.
+// Constants come as GROUP_MEMBER = value, a group's members declared one after another. A group's name is the
+// words its first two members share (THRESHOLD_OPTION_OFF, THRESHOLD_OPTION_OUTSIDE -> THRESHOLD_OPTION); the
+// members that follow with that prefix belong to it, and so does a following member that shares at least two of
+// its words (WIFI_ENCRYPTION_WPA_ENTERPRISE, WIFI_ENCRYPTION_WEP -> WIFI_ENCRYPTION); a lone constant's group is
+// all but its last word.
 function groupConstants(constants) {
   const groups = [];
-  const prefixOf = (key, others) => {
-    const parts = key.split('_');
-    for (let n = parts.length - 1; n >= 1; n--) {
-      const prefix = parts.slice(0, n).join('_') + '_';
-      if (others.some((o) => o !== key && o.startsWith(prefix))) return prefix.slice(0, -1);
-    }
-    return parts.slice(0, Math.max(1, parts.length - 1)).join('_');
+  const sharedWords = (a, b) => {
+    const x = a.split('_');
+    const y = b.split('_');
+    let n = 0;
+    while (n < x.length - 1 && n < y.length - 1 && x[n] === y[n]) n++;
+    return x.slice(0, n).join('_');
   };
-  const keys = constants.map(([key]) => key);
-  for (const [key, value] of constants) {
-    const prefix = prefixOf(key, keys);
-    let group = groups.find((g) => g.prefix === prefix);
-    if (!group) groups.push(group = { prefix, values: [] });
-    group.values.push([key.slice(prefix.length + 1) || key, value]);
-  }
-  return groups;
+  let current = null;
+  constants.forEach(([key, value], i) => {
+    const widened = current && sharedWords(key, `${current.prefix}_`);
+    if (current && !key.startsWith(`${current.prefix}_`) && widened.split('_').length >= 2
+        && !groups.some((g) => g !== current && g.prefix === widened)) {
+      current.prefix = widened;
+    } else if (!current || !key.startsWith(`${current.prefix}_`)) {
+      const next = constants[i + 1]?.[0];
+      const prefix = (next && sharedWords(key, next)) || key.split('_').slice(0, Math.max(1, key.split('_').length - 1)).join('_');
+      current = groups.find((g) => g.prefix === prefix);
+      if (!current) groups.push(current = { prefix, members: [] });
+    }
+    current.members.push([key, value]);
+  });
+  return groups.map((g) => ({ prefix: g.prefix, values: g.members.map(([key, value]) => [key.slice(g.prefix.length + 1) || key, value]) }));
 }
 
 // A value uses a constant group whose name ends with the value's name (Option -> THRESHOLD_OPTION);
