@@ -31,19 +31,9 @@ public enum BrickResponseExpected
 /// <summary>One named constant of a device, e.g. ThresholdOption.Outside = 'o'.</summary>
 public sealed record BrickConstant(string Name, object Value);
 
-/// <summary>The constants that one parameter or return takes (an enumeration).</summary>
-public sealed class BrickConstantGroup
+/// <summary>The constants that one parameter or return takes (an enumeration or flags).</summary>
+public sealed record BrickConstantGroup(string Name, IReadOnlyList<BrickConstant> Members)
 {
-    public BrickConstantGroup(string name, IReadOnlyList<BrickConstant> members)
-    {
-        Name = name;
-        Members = members;
-    }
-
-    public string Name { get; }
-
-    public IReadOnlyList<BrickConstant> Members { get; }
-
     public BrickConstant? Find(string name) => Members.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The name of a wire value, or null when it is none of the constants.</summary>
@@ -59,30 +49,12 @@ public sealed class BrickConstantGroup
     public override string ToString() => $"{Name} ({string.Join(", ", Members.Select(m => m.Name))})";
 }
 
-/// <summary>One parameter, return or callback value: name, wire type, element count and its constants if any.</summary>
-public sealed class BrickValueSpec
+/// <summary>
+/// One parameter, return or callback value: name, wire type, element count (array length or string capacity; 1 for a
+/// scalar), whether it is an array (strings are one value, not arrays) and its constants if any.
+/// </summary>
+public sealed record BrickValueSpec(string Name, BrickWireType Type, int Count, bool IsArray, BrickConstantGroup? Constants)
 {
-    public BrickValueSpec(string name, BrickWireType type, int count, bool isArray, BrickConstantGroup? constants)
-    {
-        Name = name;
-        Type = type;
-        Count = count;
-        IsArray = isArray;
-        Constants = constants;
-    }
-
-    public string Name { get; }
-
-    public BrickWireType Type { get; }
-
-    /// <summary>Elements (array length, or the string's capacity); 1 for a scalar.</summary>
-    public int Count { get; }
-
-    /// <summary>True for arrays; strings are not arrays (one value).</summary>
-    public bool IsArray { get; }
-
-    public BrickConstantGroup? Constants { get; }
-
     public int ByteLength => Type switch
     {
         BrickWireType.Bool when IsArray => (Count + 7) / 8,
@@ -144,38 +116,14 @@ public sealed class BrickValueSpec
     public override string ToString() => $"{Name}: {Type}{(IsArray || Type == BrickWireType.String ? $"[{Count}]" : "")}";
 }
 
-/// <summary>A function of a device: its id, parameters and returns, and whether it answers by default.</summary>
-public sealed class BrickFunction
+/// <summary>
+/// A function of a device: its name in PascalCase as PowerShell shows it (GetTemperature), id, parameters, returns and
+/// whether it answers by default. A stream function carries one chunk of longer data (…Length, …ChunkOffset,
+/// …ChunkData); <paramref name="StreamFixedLength"/> is the length of a fixed-length stream, null otherwise.
+/// </summary>
+public sealed record BrickFunction(string Name, byte Id, IReadOnlyList<BrickValueSpec> Parameters, IReadOnlyList<BrickValueSpec> Returns,
+    BrickResponseExpected ResponseExpected, bool IsStream = false, int? StreamFixedLength = null)
 {
-    public BrickFunction(string name, byte id, IReadOnlyList<BrickValueSpec> parameters, IReadOnlyList<BrickValueSpec> returns, BrickResponseExpected responseExpected,
-        bool isStream = false, int? streamFixedLength = null)
-    {
-        IsStream = isStream;
-        StreamFixedLength = streamFixedLength;
-        Name = name;
-        Id = id;
-        Parameters = parameters;
-        Returns = returns;
-        ResponseExpected = responseExpected;
-    }
-
-    /// <summary>PascalCase, as PowerShell shows it (GetTemperature, SetTemperatureCallbackConfiguration).</summary>
-    public string Name { get; }
-
-    public byte Id { get; }
-
-    public IReadOnlyList<BrickValueSpec> Parameters { get; }
-
-    public IReadOnlyList<BrickValueSpec> Returns { get; }
-
-    public BrickResponseExpected ResponseExpected { get; }
-
-    /// <summary>A low-level function that carries one chunk of a longer stream (…Length, …ChunkOffset, …ChunkData).</summary>
-    public bool IsStream { get; }
-
-    /// <summary>The stream's length when it is fixed (it then has no …Length value); null for variable-length streams.</summary>
-    public int? StreamFixedLength { get; }
-
     public int RequestPayloadLength => Parameters.Sum(p => p.ByteLength);
 
     public int ResponsePayloadLength => Returns.Sum(r => r.ByteLength);
@@ -188,21 +136,8 @@ public sealed class BrickFunction
 }
 
 /// <summary>A callback a device sends on its own (sequence number 0), with its named values.</summary>
-public sealed class BrickCallback
+public sealed record BrickCallback(string Name, byte Id, IReadOnlyList<BrickValueSpec> Values)
 {
-    public BrickCallback(string name, byte id, IReadOnlyList<BrickValueSpec> values)
-    {
-        Name = name;
-        Id = id;
-        Values = values;
-    }
-
-    public string Name { get; }
-
-    public byte Id { get; }
-
-    public IReadOnlyList<BrickValueSpec> Values { get; }
-
     public int PayloadLength => Values.Sum(v => v.ByteLength);
 
     public override string ToString() => $"{Name}({string.Join(", ", Values)}) [fid {Id}]";
