@@ -113,7 +113,11 @@ public sealed class CallbackSemanticsTests
         Assert.Equal(new[] { false, true, false, true }, changed["ChangedValue"]);
         Assert.Equal(new[] { false, true, false, true }, (await Invoke(session, DigitalIn, "GetValue"))["Value"]);
 
-        bed.Daemon.SetInput(DigitalIn, "Value", new[] { true, true, false, true });
+        // The Lab's control command (stdin or Lab cmdlets) takes the same names and JSON values.
+        await bed.Daemon.ControlAsync("set-input", new System.Text.Json.Nodes.JsonObject
+        {
+            ["uid"] = DigitalIn, ["name"] = "Value", ["value"] = new System.Text.Json.Nodes.JsonArray(true, true, false, true),
+        }, CancellationToken.None).Within();
         Assert.Equal(new[] { true, false, false, false }, (await Next(session, DigitalIn, "AllValue"))["ChangedValue"]);
         Assert.Empty(await Collect(session, DigitalIn, "AllValue", TimeSpan.FromMilliseconds(300)));
     }

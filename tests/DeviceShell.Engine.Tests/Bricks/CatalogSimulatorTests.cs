@@ -79,6 +79,23 @@ public sealed class CatalogSimulatorTests
     }
 
     [Fact]
+    public async Task The_device_type_of_a_uid_is_learned_once_per_session_and_forgotten_when_it_is_unplugged()
+    {
+        await using var bed = await BrickTestBed.StartAsync();
+        var session = await bed.ConnectAsync(bed.Options(timeout: TimeSpan.FromMilliseconds(300)));
+        uint thermometer = BrickUid.Parse("4ER");
+        Assert.Null(session.KnownDeviceType(thermometer));
+        Assert.Equal("Temperature Bricklet 2.0", (await session.GetDeviceTypeAsync(thermometer).Within()).Name);
+        // A device that no longer answers still has its type: no second identity request is needed.
+        bed.Daemon.Find("4ER")!.Silent = true;
+        Assert.Equal(TemperatureV2Bricklet.Identifier, await session.GetDeviceIdentifierAsync(thermometer).Within());
+        Assert.Equal(4, session.KnownDeviceType(thermometer)!.Callback("Temperature")!.Id);
+        bed.Daemon.RemoveDevice("4ER");
+        await BrickTestBed.Eventually(() => session.KnownDeviceType(thermometer) is null, what: "the unplugged device's type to be forgotten");
+        Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(() => session.GetDeviceIdentifierAsync(thermometer))).ErrorId);
+    }
+
+    [Fact]
     public async Task Every_argumentless_getter_of_every_catalogued_device_answers_through_the_engine()
     {
         await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
