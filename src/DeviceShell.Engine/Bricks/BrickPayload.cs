@@ -13,7 +13,7 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 
     public static readonly BrickValues None = new();
 
-    public void Add(string name, object? value)
+    internal void Add(string name, object? value)
     {
         _ordered.Add(new(name, value));
         _byName.Add(name, value);

@@ -27,6 +27,16 @@ const words = (pascalName) => pascalName.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+/
 const snakeOf = (pascalName) => words(pascalName).map((w) => w.toUpperCase()).join('_');
 const formatItems = (format) => (format === '' ? [] : format.split(' '));
 
+// Constant values are numbers, one-character strings ('x') or booleans; they are parsed, never evaluated.
+function constantValue(text) {
+  if (text === 'true' || text === 'false') return text === 'true';
+  const quoted = text.match(/^'(.*)'$/);
+  if (quoted) return quoted[1];
+  const number = Number(text);
+  if (Number.isNaN(number)) throw new Error(`unexpected constant value ${text}`);
+  return number;
+}
+
 function parseDevice(source) {
   const cls = source.match(/^(Brick\w*)\.DEVICE_IDENTIFIER = (\d+);/m);
   if (!cls) return null;
@@ -39,7 +49,7 @@ function parseDevice(source) {
   for (const [, key, value] of statics) {
     if (key.startsWith('FUNCTION_')) functionIds.set(key.slice(9), Number(value));
     else if (key.startsWith('CALLBACK_')) callbackIds.set(key.slice(9), Number(value));
-    else if (!key.startsWith('DEVICE_')) constants.push([key, eval(value)]);
+    else if (!key.startsWith('DEVICE_')) constants.push([key, constantValue(value)]);
   }
   const responseExpected = new Map(
     [...source.matchAll(/responseExpected\[\w+\.FUNCTION_(\w+)\] = Device\.RESPONSE_EXPECTED_(\w+);/g)]
