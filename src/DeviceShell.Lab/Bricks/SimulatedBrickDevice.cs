@@ -168,7 +168,7 @@ public sealed class SimulatedBrickDevice
             _stored[StoreKey(subject, payload.AsSpan(0, keyLength))] = payload[keyLength..];
             bool callbackSetting = subject.Contains("Callback", StringComparison.Ordinal) || subject == "DebouncePeriod";
             if (callbackSetting)
-                foreach (var callback in _callbacks) callback.ConfigurationChanged(Environment.TickCount64);
+                foreach (var callback in _callbacks) callback.ConfigurationChanged(subject, Environment.TickCount64);
             return (DeviceAnswer.Ok(new byte[function.ResponsePayloadLength]), callbackSetting);
         }
         if (function.Returns.Count == 0) return (DeviceAnswer.Ok(), false);

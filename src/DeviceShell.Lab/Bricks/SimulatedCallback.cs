@@ -49,9 +49,14 @@ internal sealed class SimulatedCallback
 
     private bool IsEvent => _configuration is null && _period is null && _threshold is null;
 
-    /// <summary>A configuration was written: every channel starts over, the first callback one period from now.</summary>
-    public void ConfigurationChanged(long nowMs)
+    /// <summary>
+    /// A setter named Set{<paramref name="subject"/>} was called. When it configures this callback (or is the debounce
+    /// period of a threshold callback) every channel starts over: the first callback one period from now, a threshold at once.
+    /// </summary>
+    public void ConfigurationChanged(string subject, long nowMs)
     {
+        var setter = _configuration ?? _period ?? _threshold;
+        if (setter is null || (setter.Name != "Set" + subject && !(subject == "DebouncePeriod" && _threshold is not null))) return;
         foreach (byte[] key in Keys())
         {
             var settings = ConfigurationOf(key);
