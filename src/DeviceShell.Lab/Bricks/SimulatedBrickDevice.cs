@@ -149,10 +149,23 @@ public sealed class SimulatedBrickDevice
     /// <summary>The stored values of a setter, or null; <paramref name="subject"/> is the name without Set/Get, <paramref name="key"/> the leading parameters.</summary>
     internal byte[]? Stored(string subject, ReadOnlySpan<byte> key) => _stored.GetValueOrDefault(StoreKey(subject, key));
 
-    /// <summary>The current value of a reading or input: what a script set, a drifting reading, or the type's rest value.</summary>
-    internal object CurrentValue(BrickValueSpec spec)
+    /// <summary>
+    /// The current value of a reading or input: what a script set, a drifting reading, or the type's rest value.
+    /// A single value of an input set as an array (one channel of get_value) is its element <paramref name="element"/>.
+    /// </summary>
+    internal object CurrentValue(BrickValueSpec spec, int? element = null)
     {
-        if (_inputs.TryGetValue(spec.Name, out object? set)) return set;
+        if (_inputs.TryGetValue(spec.Name, out object? set))
+        {
+            if (set is Array array && !spec.IsArray)
+            {
+                if (element is int index && index < array.Length) return array.GetValue(index)!;
+            }
+            else if (set is Array == spec.IsArray)
+            {
+                return set;
+            }
+        }
         var bytes = new byte[spec.ByteLength];
         if (_readingNames.Contains(spec.Name) && IsNumericScalar(spec)) BrickPayload.Write(spec, Reading(spec), bytes);
         else if (RestConstant(spec) is object constant) BrickPayload.Write(spec, constant, bytes);

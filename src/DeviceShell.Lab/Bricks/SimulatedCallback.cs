@@ -124,8 +124,8 @@ internal sealed class SimulatedCallback
     }
 
     /// <summary>
-    /// The callback payload from the device's current values. A "Changed{X}" array says which elements of X differ
-    /// from the last callback; it is left out of <c>Comparable</c>, which decides whether the values changed.
+    /// The callback payload from the device's current values. A "Changed{X}" value (or array) says whether X (or which
+    /// of its elements) differs from the last callback; it is left out of <c>Comparable</c>, which decides whether the values changed.
     /// </summary>
     private (byte[] Bytes, byte[] Comparable, double? Value) Payload(byte[] key, BrickValues? last)
     {
@@ -134,16 +134,20 @@ internal sealed class SimulatedCallback
         double? thresholdValue = null;
         // With one configuration per channel, a leading uint8 value is the channel the callback is about.
         bool channelFirst = key.Length > 0 && _spec.Values.Count > 0 && _spec.Values[0] is { Type: BrickWireType.UInt8, IsArray: false };
-        var current = _spec.Values.Select((v, i) => (v.Name, Value: i == 0 && channelFirst ? key[0] : _device.CurrentValue(v)))
+        int? channel = channelFirst ? key[0] : null;
+        var current = _spec.Values.Select((v, i) => (v.Name, Value: i == 0 && channelFirst ? key[0] : _device.CurrentValue(v, channel)))
             .ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
         int offset = 0;
         foreach (var spec in _spec.Values)
         {
             var slot = bytes.AsSpan(offset, spec.ByteLength);
-            if (spec.Name.StartsWith("Changed", StringComparison.Ordinal) && current.TryGetValue(spec.Name["Changed".Length..], out object? now) && now is Array nowItems)
+            if (spec.Name.StartsWith("Changed", StringComparison.Ordinal) && current.TryGetValue(spec.Name["Changed".Length..], out object? now))
             {
-                var before = last?[spec.Name["Changed".Length..]] as Array;
-                BrickPayload.Write(spec, Enumerable.Range(0, nowItems.Length).Select(i => before is not null && !Equals(before.GetValue(i), nowItems.GetValue(i))).ToArray(), slot);
+                object? before = last?[spec.Name["Changed".Length..]];
+                object changed = now is Array nowItems
+                    ? Enumerable.Range(0, nowItems.Length).Select(i => before is Array items && !Equals(items.GetValue(i), nowItems.GetValue(i))).ToArray()
+                    : before is not null && !Equals(before, now);
+                BrickPayload.Write(spec, changed, slot);
             }
             else
             {

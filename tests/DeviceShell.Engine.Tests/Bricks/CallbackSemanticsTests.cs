@@ -120,6 +120,15 @@ public sealed class CallbackSemanticsTests
         }, CancellationToken.None).Within();
         Assert.Equal(new[] { true, false, false, false }, (await Next(session, DigitalIn, "AllValue"))["ChangedValue"]);
         Assert.Empty(await Collect(session, DigitalIn, "AllValue", TimeSpan.FromMilliseconds(300)));
+
+        // One channel on its own: the VALUE callback of channel 2 reports only that channel's changes.
+        await Invoke(session, DigitalIn, "SetAllValueCallbackConfiguration", ("Period", 0), ("ValueHasToChange", false));
+        await Invoke(session, DigitalIn, "SetValueCallbackConfiguration", ("Channel", 2), ("Period", 20), ("ValueHasToChange", true));
+        var channel = await Next(session, DigitalIn, "Value");
+        Assert.Equal(((byte)2, false, false), ((byte)channel["Channel"]!, (bool)channel["ChangedValue"]!, (bool)channel["Value"]!));
+        bed.Daemon.SetInput(DigitalIn, "Value", new[] { true, true, true, true });
+        channel = await Next(session, DigitalIn, "Value");
+        Assert.Equal(((byte)2, true, true), ((byte)channel["Channel"]!, (bool)channel["ChangedValue"]!, (bool)channel["Value"]!));
     }
 
     [Fact]

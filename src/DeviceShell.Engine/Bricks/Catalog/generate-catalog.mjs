@@ -135,6 +135,13 @@ function nameCallbackValues(c, functions) {
   if (whole && whole.outItems.length === 1 && c.items.length === 2 && c.items.every((t) => t === whole.outItems[0])) {
     return [{ name: `Changed${whole.returns[0].name}`, type: c.items[0] }, { name: whole.returns[0].name, type: c.items[1] }];
   }
+  // A per-channel callback (configured with a leading Channel) carries the channel, whether it changed, and its element of get_X.
+  const perChannel = functions.find((f) => f.name === `Set${c.name}CallbackConfiguration`)?.parameters[0]?.name === 'Channel';
+  const element = whole?.outItems.length === 1 ? whole.outItems[0].replace(/\d+$/, '') : null;
+  if (perChannel && element && c.items.length === 3 && c.items[0] === 'B' && c.items[1] === element && c.items[2] === element) {
+    const name = whole.returns[0].name;
+    return [{ name: 'Channel', type: 'B' }, { name: `Changed${name}`, type: element }, { name, type: element }];
+  }
   if (c.items.length === 1) return [{ name: subject, type: c.items[0] }];
   return c.items.map((type, i) => ({ name: `Value${i + 1}`, type }));
 }
