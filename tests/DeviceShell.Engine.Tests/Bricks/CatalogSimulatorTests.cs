@@ -99,7 +99,7 @@ public sealed class CatalogSimulatorTests
     public async Task Every_argumentless_getter_of_every_catalogued_device_answers_through_the_engine()
     {
         await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
-        var session = await bed.ConnectAsync(bed.Options(timeout: TimeSpan.FromMilliseconds(500)));
+        var session = await bed.ConnectAsync();
         int calls = 0;
         var failures = new List<string>();
         foreach (var device in bed.Daemon.Devices)
