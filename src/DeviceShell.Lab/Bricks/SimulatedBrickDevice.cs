@@ -105,8 +105,7 @@ public sealed class SimulatedBrickDevice
     /// </summary>
     public void SetInput(string name, object? value)
     {
-        var spec = Type.Functions.SelectMany(f => f.Returns).Concat(Type.Callbacks.SelectMany(c => c.Values))
-            .FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+        var spec = InputSpecs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"A {Type.Name} has no reading or input '{name}'. It has: {string.Join(", ", InputNames)}.");
         // Round-trip through the wire format: the stored value is exactly what the device would report.
         var bytes = new byte[spec.ByteLength];
@@ -125,10 +124,11 @@ public sealed class SimulatedBrickDevice
         CallbacksChanged?.Invoke();
     }
 
-    /// <summary>Names <see cref="SetInput"/> accepts.</summary>
-    public IEnumerable<string> InputNames =>
-        Type.Functions.Where(f => f.Name.StartsWith("Get", StringComparison.Ordinal)).SelectMany(f => f.Returns)
-            .Concat(Type.Callbacks.SelectMany(c => c.Values)).Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Names <see cref="SetInput"/> accepts: what the getters return and the callbacks report.</summary>
+    public IEnumerable<string> InputNames => InputSpecs.Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase);
+
+    private IEnumerable<BrickValueSpec> InputSpecs =>
+        Type.Functions.Where(f => SubjectOf(f.Name, "Get") is not null).SelectMany(f => f.Returns).Concat(Type.Callbacks.SelectMany(c => c.Values));
 
     /// <summary>Adds the callbacks that are due to <paramref name="due"/>; returns the time until the next one (or null when none is on).</summary>
     public TimeSpan? CollectDueCallbacks(long nowMs, List<(uint Uid, byte FunctionId, byte[] Payload)> due)

@@ -26,10 +26,12 @@ public sealed class CatalogSimulatorTests
         var configure = temperature.Function("set_temperature_callback_configuration")!;
         Assert.Equal((2, BrickResponseExpected.ByDefault, 10), (configure.Id, configure.ResponseExpected, configure.RequestPayloadLength));
         Assert.Equal(new[] { "Period", "ValueHasToChange", "Option", "Min", "Max" }, configure.Parameters.Select(p => p.Name));
+        Assert.Equal(new[] { typeof(uint), typeof(bool), typeof(char), typeof(short), typeof(short) }, configure.Parameters.Select(p => p.ClrType));
         Assert.Equal('>', temperature.Constant("ThresholdOption", "Greater"));
         Assert.Equal(("Temperature", 4), (temperature.Callback(4)!.Values.Single().Name, (int)temperature.Callback("Temperature")!.Id));
         var digital = BrickDeviceCatalog.Find(IndustrialDigitalIn4V2Bricklet.Identifier)!;
-        Assert.Equal((BrickWireType.Bool, 4, true, 1), (digital.Function("GetValue")!.Returns[0].Type, digital.Function("GetValue")!.Returns[0].Count, digital.Function("GetValue")!.Returns[0].IsArray, digital.Function("GetValue")!.ResponsePayloadLength));
+        var getValue = digital.Function("GetValue")!;
+        Assert.Equal((BrickWireType.Bool, 4, typeof(bool[]), 1), (getValue.Returns[0].Type, getValue.Returns[0].Count, getValue.Returns[0].ClrType, getValue.ResponsePayloadLength));
         Assert.Equal(BrickWireType.String, BrickDeviceCatalog.Find(13)!.Function("GetIdentity")!.Returns[0].Type);
     }
 
