@@ -127,6 +127,19 @@ public sealed class CatalogSimulatorTests
     }
 
     [TinkerforgeNodeFact]
+    public void The_committed_catalogue_is_what_the_generator_makes_of_the_npm_package()
+    {
+        string catalog = Path.Combine(Gateway.PythonGrpc.RepoRoot, "src", "DeviceShell.Engine", "Bricks", "Catalog");
+        string regenerated = Path.Combine(Directory.CreateTempSubdirectory("deviceshell-catalog-").FullName, "brick-catalog.json");
+        var (code, output, error) = TinkerforgeNode.Node(
+            new[] { Path.Combine(catalog, "generate-catalog.mjs"), Path.Combine(TinkerforgeNode.Prefix, "node_modules", "tinkerforge"), regenerated },
+            TimeSpan.FromMinutes(1));
+        Assert.True(code == 0, $"the generator exited with {code}: {output} {error}");
+        Assert.True(File.ReadAllText(Path.Combine(catalog, "brick-catalog.json")) == File.ReadAllText(regenerated),
+            "brick-catalog.json is stale: run node src/DeviceShell.Engine/Bricks/Catalog/generate-catalog.mjs <unpacked tinkerforge package> and commit the result.");
+    }
+
+    [TinkerforgeNodeFact]
     public async Task Every_argumentless_getter_of_the_official_javascript_bindings_gets_an_answer()
     {
         await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
