@@ -26,9 +26,21 @@ internal static class TinkerforgeNode
         var (code, _, error) = PythonGrpc.Run("node", new[] { "--version" }, TimeSpan.FromSeconds(20));
         if (code != 0) return $"node is not installed ({error.Trim()}); install nodejs and npm.";
         if (File.Exists(Path.Combine(Prefix, "node_modules", "tinkerforge", "package.json"))) return null;
-        Directory.CreateDirectory(Prefix);
-        var (npmCode, output, npmError) = PythonGrpc.Run("npm", new[] { "install", "--prefix", Prefix, "--no-audit", "--no-fund", Package }, TimeSpan.FromMinutes(3));
-        return npmCode == 0 ? null : $"npm install {Package} failed ({npmCode}): {(npmError + output).Trim()}";
+        // Installed beside the cache folder and moved into place, so test runs in parallel never see half an install.
+        string staging = Prefix + ".staging-" + Guid.NewGuid().ToString("N");
+        Directory.CreateDirectory(staging);
+        var (npmCode, output, npmError) = PythonGrpc.Run("npm", new[] { "install", "--prefix", staging, "--no-audit", "--no-fund", Package }, TimeSpan.FromMinutes(3));
+        if (npmCode != 0) return $"npm install {Package} failed ({npmCode}): {(npmError + output).Trim()}";
+        try
+        {
+            Directory.Move(staging, Prefix);
+        }
+        catch (IOException) when (Directory.Exists(Prefix))
+        {
+            // Another run finished its install first; use that one.
+            Directory.Delete(staging, recursive: true);
+        }
+        return null;
     }
 }
 
