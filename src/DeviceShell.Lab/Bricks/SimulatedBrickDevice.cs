@@ -261,7 +261,8 @@ public sealed class SimulatedBrickDevice
         double wave = Math.Sin(2 * Math.PI * t / 90) + 0.05 * (Random.Shared.NextDouble() - 0.5);
         if (quantity is not null)
         {
-            double span = (quantity.Maximum - quantity.Minimum) * 0.02;
+            // A percent of the measuring range, but never more than a tenth of the typical value (5 V must not dip to 4.5 V).
+            double span = Math.Min((quantity.Maximum - quantity.Minimum) * 0.01, Math.Max(Math.Abs(quantity.Typical) * 0.1, 0.5));
             return Math.Round(Math.Clamp(quantity.Typical + span * wave, quantity.Minimum, quantity.Maximum) * quantity.Divisor);
         }
         double mid = spec.Type switch
