@@ -28,11 +28,13 @@
         'Get-BrickTopology'
         'Get-BrickIdentity'
         'Invoke-BrickFunction'
+        'Get-BrickFunction'
         'Receive-BrickCallback'
         'Get-BrickDeviceType'
         'Get-BrickTemperature'
         'Add-LabBrickDevice'
         'Remove-LabBrickDevice'
+        'Set-LabBrickInput'
 
         # Gateway
         'Connect-Gateway'

@@ -157,7 +157,11 @@ public sealed class BrickEvent
         Device = device;
         Reason = reason;
         ReceivedAt = DateTimeOffset.Now;
+        _decoded = new Lazy<BrickDecodedCallback?>(() => Session?.DecodeCallback(this));
     }
+
+    /// <summary>Decoded on first use, so a callback that arrived before its device type was learned still decodes once it is.</summary>
+    private readonly Lazy<BrickDecodedCallback?> _decoded;
 
     /// <summary>The session the event came from (binds to -Session down the pipeline).</summary>
     public BrickSession? Session { get; }
@@ -183,8 +187,18 @@ public sealed class BrickEvent
 
     public string PayloadHex => Convert.ToHexString(Payload);
 
+    /// <summary>For callbacks of a device type the session knows: the callback's name in the catalogue (Temperature, ButtonStateChanged).</summary>
+    public string? Name => _decoded.Value?.Callback.Name;
+
+    /// <summary>
+    /// For callbacks of a device type the session knows: the named values, as a dictionary PowerShell reads with dots
+    /// (<c>$_.Values.Temperature</c>); constants by name where the catalogue has one. Null otherwise; Payload stays raw.
+    /// </summary>
+    public System.Collections.Specialized.OrderedDictionary? Values => _decoded.Value?.Values.ToDictionary(_decoded.Value.Callback.Values);
+
     public override string ToString() => Kind switch
     {
+        BrickEventKind.Callback when Name is not null => $"{Name} {Uid}: {_decoded.Value!.Values}",
         BrickEventKind.Callback => $"Callback {Uid} fid {FunctionId}: {PayloadHex}",
         BrickEventKind.Enumerate => $"Enumerate {Device?.EnumerationType} {Device}",
         _ => $"{Kind} ({Reason})",

@@ -35,6 +35,19 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>
+    /// The values as an ordered, case-insensitive dictionary (PowerShell reads its keys with dots); a scalar that is one
+    /// of its spec's constants becomes the constant's name ("Pressed", "Greater"), as scripts compare them.
+    /// </summary>
+    public System.Collections.Specialized.OrderedDictionary ToDictionary(IReadOnlyList<BrickValueSpec> specs)
+    {
+        var constants = specs.Where(s => s.Constants is not null && !s.IsArray).ToDictionary(s => s.Name, s => s.Constants!, StringComparer.OrdinalIgnoreCase);
+        var result = new System.Collections.Specialized.OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in _ordered)
+            result.Add(name, value is not null && constants.TryGetValue(name, out var group) ? group.NameOf(value) ?? value : value);
+        return result;
+    }
+
     public override string ToString() => string.Join(", ", _ordered.Select(p => $"{p.Key}={Show(p.Value)}"));
 
     private static string Show(object? value) => value is Array array

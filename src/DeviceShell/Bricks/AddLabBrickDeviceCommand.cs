@@ -16,8 +16,14 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Uid { get; set; } = Array.Empty<string>();
 
-    /// <summary>What kind of device it is (Get-BrickDeviceType lists them); the devices of the spec answer their functions, others only the common ones.</summary>
+    /// <summary>
+    /// What kind of device it is, by identifier or name (Get-BrickDeviceType lists them, and its output binds here by its
+    /// Identifier); the simulator answers every function of the catalogued types.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Identifier")]
+    [ArgumentCompleter(typeof(BrickDeviceTypeCompleter))]
+    [BrickDeviceIdentifierTransformation]
     [ValidateRange(1, 65535)]
     public int DeviceIdentifier { get; set; }
 

@@ -1,36 +1,118 @@
+using System.Collections.ObjectModel;
 using System.Management.Automation;
 using DeviceShell.Engine.Bricks;
 
 namespace DeviceShell.Commands;
 
 /// <summary>
-/// Sends one raw request to any device function. With -ResponseExpected it waits for the response and writes it;
-/// header error codes become errors (InvalidParameter, FunctionNotSupported, UnknownErrorCode). Without it the
-/// request is sent with the response-expected flag off and nothing is written, as the bindings do for plain setters.
-/// Several UIDs get the same request one after another (e.g. one setter for every LED); each failure is its own error record.
+/// Calls any device function. By name (-Name), the catalogue packs the function's parameters, which become dynamic
+/// parameters of this command, and unpacks its returns into properties of the output; the device type of -Uid is
+/// learned once per session. Raw (-FunctionId, -Payload) sends bytes as given: with -ResponseExpected it waits for the
+/// response and writes it, without it nothing is written, as the bindings do for plain setters. Header error codes become
+/// errors (InvalidParameter, FunctionNotSupported, UnknownErrorCode). Several UIDs get the same request one after another
+/// (e.g. one setter for every LED); each failure is its own error record.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "BrickFunction", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Invoke-BrickFunction.md")]
-[OutputType(typeof(BrickResponse))]
-public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet
+[Cmdlet(VerbsLifecycle.Invoke, "BrickFunction", SupportsShouldProcess = true, DefaultParameterSetName = RawSet, HelpUri = HelpLinks.CmdletPages + "Invoke-BrickFunction.md")]
+[OutputType(typeof(BrickFunctionResult), ParameterSetName = new[] { NameSet })]
+[OutputType(typeof(BrickResponse), ParameterSetName = new[] { RawSet })]
+public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicParameters
 {
-    [Parameter(Mandatory = true, Position = 1)]
+    private const string RawSet = "FunctionId";
+    private const string NameSet = "Name";
+
+    /// <summary>The function's parameters as bound: PowerShell parameter name, then the catalogue's value name.</summary>
+    private readonly Dictionary<string, string> _valueNameOfParameter = new(StringComparer.OrdinalIgnoreCase);
+    private readonly RuntimeDefinedParameterDictionary _functionParameters = new();
+    private BrickDeviceType? _deviceType;
+    private BrickFunction? _function;
+
+    [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 1)]
+    [ArgumentCompleter(typeof(BrickFunctionNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    [Parameter(ParameterSetName = RawSet, Mandatory = true, Position = 1)]
     [ValidateRange((byte)1, (byte)255)]
     public byte FunctionId { get; set; }
 
     /// <summary>The request payload (at most 64 bytes, little endian as the device expects it).</summary>
-    [Parameter(Position = 2)]
+    [Parameter(ParameterSetName = RawSet, Position = 2)]
     [ValidateCount(0, 64)]
     public byte[] Payload { get; set; } = Array.Empty<byte>();
 
+    /// <summary>Raw: wait for the response. By name: also wait for the answer of a setter that does not answer by default.</summary>
     [Parameter]
     public SwitchParameter ResponseExpected { get; set; }
 
-    /// <summary>How long to wait for the response; default: the session's timeout.</summary>
-    [Parameter]
+    /// <summary>How long to wait for the response; default: the session's timeout (which is also what calls by name wait).</summary>
+    [Parameter(ParameterSetName = RawSet)]
     [ValidateRange(0.001, 3600)]
     public double? TimeoutSec { get; set; }
 
+    /// <summary>
+    /// With -Name: the function's parameters, named as the catalogue names them (PascalCase). A name this command already
+    /// uses (Uid) gets the suffix Value. Constants take their names (or raw values) from a ValidateSet.
+    /// </summary>
+    public object? GetDynamicParameters()
+    {
+        if (string.IsNullOrEmpty(Name) || Uid.Length == 0) return null;
+        if (_function is not null) return _functionParameters;
+        try
+        {
+            _deviceType = BrickDeviceTypeLookup.Resolve(Session as BrickSession ?? BrickDeviceTypeLookup.SessionOf(null), Uid[0]);
+        }
+        catch (Engine.Sessions.DeviceException e)
+        {
+            throw new ParameterBindingException(e.Message, e);
+        }
+        _function = _deviceType.Function(Name)
+            ?? throw new ParameterBindingException($"A {_deviceType.Name} has no function '{Name}'. Get-BrickFunction -Uid {Uid[0]} lists its functions.");
+        var taken = typeof(InvokeBrickFunctionCommand).GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var spec in _function.Parameters)
+        {
+            string parameterName = taken.Contains(spec.Name) ? spec.Name + "Value" : spec.Name;
+            var attributes = new Collection<Attribute> { new ParameterAttribute { ParameterSetName = NameSet, Mandatory = true } };
+            Type type = spec.ClrType;
+            if (spec.Constants is not null && !spec.IsArray)
+            {
+                type = typeof(string);
+                var accepted = spec.Constants.Members.Select(m => m.Name)
+                    .Concat(spec.Constants.Members.Select(m => Convert.ToString(m.Value, System.Globalization.CultureInfo.InvariantCulture)!));
+                attributes.Add(new ValidateSetAttribute(accepted.Distinct(StringComparer.OrdinalIgnoreCase).ToArray()) { IgnoreCase = true });
+            }
+            _functionParameters.Add(parameterName, new RuntimeDefinedParameter(parameterName, type, attributes));
+            _valueNameOfParameter[parameterName] = spec.Name;
+        }
+        return _functionParameters;
+    }
+
     protected override void ProcessDevice(BrickSession session, string text, uint uid)
+    {
+        if (ParameterSetName == NameSet) InvokeByName(session, text, uid);
+        else InvokeRaw(session, text, uid);
+    }
+
+    private void InvokeByName(BrickSession session, string text, uint uid) => TryRun(() =>
+    {
+        var type = Await(token => session.GetDeviceTypeAsync(uid, token));
+        if (!ReferenceEquals(type, _deviceType))
+            throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+                $"UID {text} is a {type.Name}; the parameters of {Name} were taken from {Uid[0]}, a {_deviceType!.Name}.", text);
+        var function = _function!;
+        var arguments = _valueNameOfParameter.ToDictionary(p => p.Value, p => (object?)_functionParameters[p.Key].Value, StringComparer.OrdinalIgnoreCase);
+        bool changesState = !function.Name.StartsWith("Get", StringComparison.Ordinal) && !function.Name.StartsWith("Is", StringComparison.Ordinal);
+        if (changesState && !ShouldProcess(text, $"Call {function.Name}({string.Join(", ", arguments.Select(a => $"{a.Key}={a.Value}"))}) on a {type.Name}")) return;
+        WriteVerbose($"Request to {text}: {function.Name} (fid {function.Id}), {function.RequestPayloadLength} byte(s).");
+        bool? wait = ResponseExpected.IsPresent ? true : null;
+        var returns = Await(token => session.InvokeAsync(uid, function, arguments, wait, token));
+        if (function.Returns.Count == 0) return;
+        var result = new BrickFunctionResult(text, type, function, returns);
+        var output = PSObject.AsPSObject(result);
+        foreach (string key in result.Values.Keys) output.Properties.Add(new PSNoteProperty(key, result.Values[key]));
+        WriteObject(output);
+    }, text);
+
+    private void InvokeRaw(BrickSession session, string text, uint uid)
     {
         if (!ShouldProcess(text, $"Call function {FunctionId} with {Payload.Length} payload byte(s)")) return;
         WriteVerbose($"Request to {text}: fid {FunctionId}, {Payload.Length} byte(s), response expected: {ResponseExpected.IsPresent}.");
