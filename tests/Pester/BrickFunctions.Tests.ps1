@@ -1,0 +1,179 @@
+#Requires -Version 7.4
+# Device functions by name against the Lab's Brick Daemon: dynamic parameters from the catalogue, completion,
+# -WhatIf, the function list, and callbacks decoded into named values for several kinds of device, each driven by
+# Set-LabBrickInput as a test of a script's reaction would drive it.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    $script:Lab = Start-DeviceLab -Brick -StartTimeoutSec 60
+    $endpoint = $script:Lab.Endpoints | Where-Object Simulator -EQ 'brick'
+    $script:Brick = Connect-Brick -HostName $endpoint.Host -Port $endpoint.Port -TimeoutSec 2
+
+    # Callbacks of one device, decoded, until one matches or the time is up.
+    function script:Wait-BrickCallback([string] $Uid, [scriptblock] $Until, [double] $TimeoutSec = 5) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            $left = [Math]::Max(0.05, ($deadline - [DateTime]::UtcNow).TotalSeconds)
+            $item = Receive-BrickCallback -Uid $Uid -Kind Callback -Count 1 -TimeoutSec $left
+            if ($item -and (& $Until $item)) { return $item }
+        }
+    }
+}
+
+AfterAll {
+    Disconnect-Brick -All -ErrorAction SilentlyContinue
+    if ($script:Lab) { Stop-DeviceLab -Lab $script:Lab -ErrorAction SilentlyContinue }
+}
+
+Describe 'Completion' {
+    It 'completes -Uid right after Connect-Brick, before any enumeration ran' {
+        $script:Brick.KnownDevices | Should -BeNullOrEmpty
+        $line = 'Get-BrickTemperature -Uid '
+        (TabExpansion2 $line $line.Length).CompletionMatches.ListItemText | Should -Contain '4ER'
+    }
+
+    It 'completes -Name with the functions of the device type of -Uid' {
+        $line = 'Invoke-BrickFunction -Uid 4ER -Name GetTemp'
+        $names = (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText
+        $names | Should -Contain 'GetTemperature'
+        $names | Should -Contain 'GetTemperatureCallbackConfiguration'
+        $names | Should -Not -Contain 'GetHumidity'
+    }
+
+    It 'completes a function parameter with constants by name' {
+        $line = 'Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Option '
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'Greater'
+    }
+
+    It 'completes -DeviceIdentifier of Add-LabBrickDevice with device type names' {
+        $line = 'Add-LabBrickDevice -Uid X1 -DeviceIdentifier Temperature'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain "'Temperature Bricklet 2.0'"
+    }
+}
+
+Describe 'Invoke-BrickFunction -Name' {
+    It 'returns the named returns as properties' {
+        $result = Invoke-BrickFunction -Uid 4ER -Name GetTemperature
+        $result.Temperature | Should -BeOfType [short]
+        $result.Temperature / 100 | Should -BeGreaterThan -45
+        $result.Function | Should -Be 'GetTemperature'
+        $result.PSObject.TypeNames | Should -Contain 'DeviceShell.Engine.Bricks.BrickFunctionResult'
+    }
+
+    It 'takes the function parameters as dynamic parameters, constants by name or raw value' {
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 100 -ValueHasToChange $false -Option x -Min 0 -Max 0
+        $config = Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration
+        $config.Period | Should -Be 100
+        $config.Option | Should -Be 'Off'
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $true -Option Outside -Min 1000 -Max 4000
+        $config = Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration
+        $config.Option | Should -Be 'Outside'
+        $config.ValueHasToChange | Should -BeTrue
+        $config.Max | Should -Be 4000
+    }
+
+    It 'rejects a constant the function does not know' {
+        { Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $true -Option Sideways -Min 0 -Max 0 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,DeviceShell.Commands.InvokeBrickFunctionCommand'
+    }
+
+    It 'names an unknown function at binding time' {
+        { Invoke-BrickFunction -Uid 4ER -Name GetHumidity -ErrorAction Stop } | Should -Throw '*has no function*GetHumidity*'
+    }
+
+    It 'changes nothing under -WhatIf' {
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 250 -ValueHasToChange $false -Option Off -Min 0 -Max 0
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 999 -ValueHasToChange $true -Option Greater -Min 1 -Max 0 -WhatIf
+        (Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration).Period | Should -Be 250
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $false -Option Off -Min 0 -Max 0
+    }
+
+    It 'still takes the raw -FunctionId -Payload form' {
+        $raw = Invoke-BrickFunction -Uid 4ER -FunctionId 1 -ResponseExpected
+        $raw.Payload.Count | Should -Be 2
+    }
+}
+
+Describe 'Get-BrickFunction' {
+    It 'lists the functions and callbacks of the device behind a UID' {
+        $entries = Get-BrickFunction -Uid 4ER
+        ($entries | Where-Object Name -EQ 'SetTemperatureCallbackConfiguration').Parameters.Name |
+            Should -Be @('Period', 'ValueHasToChange', 'Option', 'Min', 'Max')
+        ($entries | Where-Object Kind -EQ 'Callback').Name | Should -Be 'Temperature'
+    }
+
+    It 'lists a device type given by name without a session' {
+        $entries = Get-BrickFunction -DeviceType 'Master Brick' -Name GetStackVoltage
+        $entries.Returns.Name | Should -Be 'StackVoltage'
+        $entries.DeviceIdentifier | Should -Be 13
+    }
+}
+
+Describe 'Add-LabBrickDevice and Set-LabBrickInput' {
+    It 'plugs a device type piped from Get-BrickDeviceType, or given by name' {
+        $piped = Get-BrickDeviceType 'Temperature Bricklet 2.0' | Add-LabBrickDevice -Uid T1 -PassThru
+        $piped.DeviceIdentifier | Should -Be 2113
+        (Add-LabBrickDevice -Uid T2 -DeviceIdentifier 'RGB LED Button Bricklet' -PassThru).DeviceIdentifier | Should -Be 282
+    }
+
+    It 'sets a reading the getter then reports' {
+        Set-LabBrickInput -Uid T1 -Name Temperature -Value 2500
+        (Invoke-BrickFunction -Uid T1 -Name GetTemperature).Temperature | Should -Be 2500
+    }
+
+    It 'changes nothing under -WhatIf' {
+        Set-LabBrickInput -Uid T1 -Name Temperature -Value 9000 -WhatIf
+        (Invoke-BrickFunction -Uid T1 -Name GetTemperature).Temperature | Should -Be 2500
+    }
+}
+
+Describe 'Decoded callbacks' {
+    It 'a temperature sensor''s threshold callback fires when the reading crosses it' {
+        Add-LabBrickDevice -Uid Th1 -DeviceIdentifier 'Temperature Bricklet 2.0'
+        Set-LabBrickInput -Uid Th1 -Name Temperature -Value 2000
+        Invoke-BrickFunction -Uid Th1 -Name SetTemperatureCallbackConfiguration -Period 50 -ValueHasToChange $false -Option Greater -Min 3000 -Max 0
+        Receive-BrickCallback -Uid Th1 -Kind Callback -TimeoutSec 0.5 | Should -BeNullOrEmpty
+        Set-LabBrickInput -Uid Th1 -Name Temperature -Value 3500
+        $callback = Wait-BrickCallback Th1 { $args[0].Values.Temperature -eq 3500 }
+        $callback.Name | Should -Be 'Temperature'
+        $callback.Payload | Should -Be ([BitConverter]::GetBytes([int16] 3500))
+        Invoke-BrickFunction -Uid Th1 -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $false -Option Off -Min 0 -Max 0
+    }
+
+    It 'a button reports its state by name' {
+        Add-LabBrickDevice -Uid Bt1 -DeviceIdentifier 'RGB LED Button Bricklet'
+        Get-BrickFunction -Uid Bt1 -Kind Callback | Out-Null   # learns the device type, so its callbacks decode
+        Set-LabBrickInput -Uid Bt1 -Name ButtonState -Value Pressed
+        $callback = Wait-BrickCallback Bt1 { $args[0].Name -eq 'ButtonStateChanged' }
+        $callback.Values.ButtonState | Should -Be 'Pressed'
+        Set-LabBrickInput -Uid Bt1 -Name ButtonState -Value Released
+        (Wait-BrickCallback Bt1 { $args[0].Name -eq 'ButtonStateChanged' }).Values.ButtonState | Should -Be 'Released'
+    }
+
+    It 'a digital input reports the changed channel' {
+        Add-LabBrickDevice -Uid Di1 -DeviceIdentifier 'Industrial Digital In 4 Bricklet 2.0'
+        Invoke-BrickFunction -Uid Di1 -Name SetAllValueCallbackConfiguration -Period 50 -ValueHasToChange $true
+        # The first callback reports the inputs as they are; what changed is told relative to it.
+        (Wait-BrickCallback Di1 { $args[0].Name -eq 'AllValue' }).Values.Value | Should -Be @($false, $false, $false, $false)
+        Set-LabBrickInput -Uid Di1 -Name Value -Value $true, $false, $false, $false
+        $callback = Wait-BrickCallback Di1 { $args[0].Name -eq 'AllValue' -and $args[0].Values.Value[0] }
+        $callback.Values.ChangedValue[0] | Should -BeTrue
+        $callback.Values.Value | Should -Be @($true, $false, $false, $false)
+    }
+
+    It 'the Master Brick reports its stack voltage' {
+        Add-LabBrickDevice -Uid Ms1 -DeviceIdentifier 'Master Brick' -Position 1
+        Invoke-BrickFunction -Uid Ms1 -Name SetStackVoltageCallbackPeriod -Period 50
+        Set-LabBrickInput -Uid Ms1 -Name StackVoltage -Value 12000
+        $callback = Wait-BrickCallback Ms1 { $args[0].Values.StackVoltage -eq 12000 }
+        $callback.Name | Should -Be 'StackVoltage'
+        Invoke-BrickFunction -Uid Ms1 -Name SetStackVoltageCallbackPeriod -Period 0
+    }
+}
+
+Describe 'Without a session' {
+    It 'says that the function parameters need a session' {
+        Disconnect-Brick -All
+        { Invoke-BrickFunction -Uid 4ER -Name GetTemperature -ErrorAction Stop } | Should -Throw '*needs an open Brick session*Connect-Brick*'
+    }
+}
