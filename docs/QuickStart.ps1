@@ -46,9 +46,13 @@ $quickStarts = [ordered]@{
         { Get-BrickTopology }
         { Get-BrickEnumeration | Get-BrickIdentity }
         { Get-BrickTemperature -Uid 4ER }
-        { Invoke-BrickFunction -Uid 4ER -FunctionId 2 -Payload 100,0,0,0,0,120,0,0,0,0 -ResponseExpected }
-        { Receive-BrickCallback -Uid 4ER -Kind Callback -Count 5 -TimeoutSec 5 }
-        { Add-LabBrickDevice -Uid Tmp -DeviceIdentifier 2113 }
+        { Get-BrickFunction -Uid 4ER -Name *Temperature* }
+        { Invoke-BrickFunction -Uid 4ER -Name GetTemperature }
+        { Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 100 -ValueHasToChange $false -Option Greater -Min 2500 -Max 0 }
+        { Set-LabBrickInput -Uid 4ER -Name Temperature -Value 3000 }
+        { Receive-BrickCallback -Uid 4ER -Kind Callback -Count 3 -TimeoutSec 5 | ForEach-Object { $_.Values.Temperature / 100 } }
+        { Invoke-BrickFunction -Uid 4ER -FunctionId 1 -ResponseExpected }
+        { Get-BrickDeviceType 'Temperature Bricklet 2.0' | Add-LabBrickDevice -Uid Tmp }
         { Receive-BrickCallback -Uid Tmp -Kind Enumerate -Count 1 -TimeoutSec 5 }
         { Disconnect-Brick; Stop-DeviceLab }
     )
