@@ -26,44 +26,19 @@ public sealed class BrickFunctionResult
 }
 
 /// <summary>One function or callback of a device type as Get-BrickFunction lists it.</summary>
-public sealed class BrickFunctionInfo
+/// <param name="Kind">Function (called with Invoke-BrickFunction) or Callback (arrives through Receive-BrickCallback).</param>
+/// <param name="Parameters">What the call takes (the dynamic parameters of Invoke-BrickFunction -Name); empty for callbacks.</param>
+/// <param name="Returns">What the call answers, or the values a callback carries.</param>
+/// <param name="ResponseExpected">Whether a call waits for the answer by default; null for callbacks.</param>
+public sealed record BrickFunctionInfo(string DeviceName, int DeviceIdentifier, string Kind, string Name, byte Id,
+    IReadOnlyList<BrickValueSpec> Parameters, IReadOnlyList<BrickValueSpec> Returns, bool? ResponseExpected)
 {
-    private BrickFunctionInfo(BrickDeviceType deviceType, string kind, string name, byte id, IReadOnlyList<BrickValueSpec> parameters, IReadOnlyList<BrickValueSpec> returns, bool? responseExpected)
-    {
-        DeviceName = deviceType.Name;
-        DeviceIdentifier = deviceType.Identifier;
-        Kind = kind;
-        Name = name;
-        Id = id;
-        Parameters = parameters;
-        Returns = returns;
-        ResponseExpected = responseExpected;
-    }
-
-    public string DeviceName { get; }
-
-    public int DeviceIdentifier { get; }
-
-    /// <summary>Function (called with Invoke-BrickFunction) or Callback (arrives through Receive-BrickCallback).</summary>
-    public string Kind { get; }
-
-    public string Name { get; }
-
-    public byte Id { get; }
-
-    /// <summary>What the call takes (the dynamic parameters of Invoke-BrickFunction -Name); empty for callbacks.</summary>
-    public IReadOnlyList<BrickValueSpec> Parameters { get; }
-
-    /// <summary>What the call answers, or the values a callback carries.</summary>
-    public IReadOnlyList<BrickValueSpec> Returns { get; }
-
-    /// <summary>Whether a call waits for the answer by default; null for callbacks.</summary>
-    public bool? ResponseExpected { get; }
-
     /// <summary>The functions of a type in id order, then its callbacks.</summary>
     public static IEnumerable<BrickFunctionInfo> Of(BrickDeviceType deviceType) =>
-        deviceType.Functions.OrderBy(f => f.Id).Select(f => new BrickFunctionInfo(deviceType, "Function", f.Name, f.Id, f.Parameters, f.Returns, f.ExpectsResponseByDefault))
-            .Concat(deviceType.Callbacks.OrderBy(c => c.Id).Select(c => new BrickFunctionInfo(deviceType, "Callback", c.Name, c.Id, Array.Empty<BrickValueSpec>(), c.Values, null)));
+        deviceType.Functions.OrderBy(f => f.Id)
+            .Select(f => new BrickFunctionInfo(deviceType.Name, deviceType.Identifier, "Function", f.Name, f.Id, f.Parameters, f.Returns, f.ExpectsResponseByDefault))
+            .Concat(deviceType.Callbacks.OrderBy(c => c.Id)
+                .Select(c => new BrickFunctionInfo(deviceType.Name, deviceType.Identifier, "Callback", c.Name, c.Id, Array.Empty<BrickValueSpec>(), c.Values, null)));
 
     public override string ToString() => $"{Kind} {Name} [fid {Id}]";
 }
