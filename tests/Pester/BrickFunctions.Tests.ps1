@@ -88,6 +88,18 @@ Describe 'Invoke-BrickFunction -Name' {
         Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $false -Option Off -Min 0 -Max 0
     }
 
+    It 'calls a function without parameters on every device piped in, each by its own type' {
+        $chips = Get-BrickEnumeration -WaitSec 1 | Where-Object Uid -In '4ER', '6qY' | Invoke-BrickFunction -Name GetChipTemperature
+        $chips.DeviceName | Sort-Object | Should -Be @('Master Brick', 'Temperature Bricklet 2.0')
+        $chips.ChipTemperature | Should -Not -BeNullOrEmpty
+    }
+
+    It 'says that a function with parameters needs -Uid on the command line' {
+        $null = Get-BrickEnumeration -WaitSec 1 | Where-Object Uid -EQ '4ER' |
+            Invoke-BrickFunction -Name SetTemperatureCallbackConfiguration -ErrorAction SilentlyContinue -ErrorVariable failures
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'FunctionParametersNeedUid*'
+    }
+
     It 'still takes the raw -FunctionId -Payload form' {
         $raw = Invoke-BrickFunction -Uid 4ER -FunctionId 1 -ResponseExpected
         $raw.Payload.Count | Should -Be 2

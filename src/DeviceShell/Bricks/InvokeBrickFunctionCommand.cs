@@ -95,10 +95,7 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     private void InvokeByName(BrickSession session, string text, uint uid) => TryRun(() =>
     {
         var type = Await(token => session.GetDeviceTypeAsync(uid, token));
-        if (!ReferenceEquals(type, _deviceType))
-            throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "WrongDeviceType",
-                $"UID {text} is a {type.Name}; the parameters of {Name} were taken from {Uid[0]}, a {_deviceType!.Name}.", text);
-        var function = _function!;
+        var function = FunctionOf(type, text);
         var arguments = _valueNameOfParameter.ToDictionary(p => p.Value, p => (object?)_functionParameters[p.Key].Value, StringComparer.OrdinalIgnoreCase);
         bool changesState = !function.Name.StartsWith("Get", StringComparison.Ordinal) && !function.Name.StartsWith("Is", StringComparison.Ordinal);
         if (changesState && !ShouldProcess(text, $"Call {function.Name}({string.Join(", ", arguments.Select(a => $"{a.Key}={a.Value}"))}) on a {type.Name}")) return;
@@ -111,6 +108,23 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
         foreach (string key in result.Values.Keys) output.Properties.Add(new PSNoteProperty(key, result.Values[key]));
         WriteObject(output);
     }, text);
+
+    /// <summary>
+    /// The function to call on a device of <paramref name="type"/>: the one whose parameters were bound, or, when -Uid
+    /// came from the pipeline (after binding), the device's own function of that name, which must then take no parameters.
+    /// </summary>
+    private BrickFunction FunctionOf(BrickDeviceType type, string text)
+    {
+        if (_deviceType is not null)
+        {
+            return ReferenceEquals(type, _deviceType) ? _function! : throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+                $"UID {text} is a {type.Name}; the parameters of {Name} were taken from {Uid[0]}, a {_deviceType.Name}.", text);
+        }
+        var function = type.Function(Name) ?? throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "UnknownFunction",
+            $"A {type.Name} has no function '{Name}'. Get-BrickFunction -Uid {text} lists its functions.", text);
+        return function.Parameters.Count == 0 ? function : throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "FunctionParametersNeedUid",
+            $"{function.Name} takes parameters ({string.Join(", ", function.Parameters.Select(p => p.Name))}), which are known only when -Uid is given on the command line, not through the pipeline.", text);
+    }
 
     private void InvokeRaw(BrickSession session, string text, uint uid)
     {
