@@ -113,7 +113,9 @@ public sealed record BrickValueSpec(string Name, BrickWireType Type, int Count, 
     /// <summary>The .NET type of the whole value: the element type, or an array of it.</summary>
     public Type ClrType => IsArray ? ElementClrType.MakeArrayType() : ElementClrType;
 
-    public override string ToString() => $"{Name}: {Type}{(IsArray || Type == BrickWireType.String ? $"[{Count}]" : "")}";
+    /// <summary>"Period: UInt32", "Value: Bool[4]"; with constants, their names too, as Get-BrickFunction shows them in a list.</summary>
+    public override string ToString() =>
+        $"{Name}: {Type}{(IsArray || Type == BrickWireType.String ? $"[{Count}]" : "")}{(Constants is null ? "" : $" of {Constants}")}";
 }
 
 /// <summary>
