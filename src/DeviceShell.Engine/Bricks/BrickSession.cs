@@ -23,7 +23,11 @@ public sealed class BrickSession : DeviceSession
     private readonly ConcurrentDictionary<uint, SemaphoreSlim> _deviceLocks = new();
     private readonly ConcurrentDictionary<string, BrickDevice> _knownDevices = new(StringComparer.Ordinal);
     private readonly List<Action<BrickDevice>> _enumerateObservers = new();
-    private readonly EventQueue<BrickEvent> _events;
+    private readonly EventBuffer<BrickEvent> _events;
+    private EventHandler<BrickEvent>? _connected;
+    private EventHandler<BrickEvent>? _disconnected;
+    private EventHandler<BrickEvent>? _callbackReceived;
+    private EventHandler<BrickEvent>? _enumerateReceived;
     private readonly CancellationTokenSource _closing = new();
     private string? _secret;
     private Link? _link;
@@ -41,8 +45,7 @@ public sealed class BrickSession : DeviceSession
         _options = options;
         _timeoutTicks = options.Timeout.Ticks;
         _autoReconnect = options.AutoReconnect;
-        _events = new EventQueue<BrickEvent>(options.EventCapacity);
-        _events.Received += RaiseTypedEvent;
+        _events = new EventBuffer<BrickEvent>(options.EventCapacity, this);
     }
 
     /// <summary>Connects (and authenticates when <see cref="BrickConnectOptions.Secret"/> is set).</summary>
@@ -67,8 +70,10 @@ public sealed class BrickSession : DeviceSession
 
     public override long DroppedEvents => _events.Dropped;
 
-    /// <summary>Callbacks, enumerate callbacks and connection events in arrival order (Receive-BrickCallback drains it).</summary>
-    public EventQueue<BrickEvent> Events => _events;
+    public override int QueuedEvents => _events.Count;
+
+    /// <summary>Callbacks, enumerate callbacks and connection events in arrival order (Receive-BrickCallback takes from it).</summary>
+    internal EventBuffer<BrickEvent> Events => _events;
 
     public string HostName => _options.HostName;
 
@@ -115,16 +120,32 @@ public sealed class BrickSession : DeviceSession
     public IReadOnlyList<BrickDevice> KnownDevices => _knownDevices.Values.OrderBy(d => d.Uid, StringComparer.Ordinal).ToArray();
 
     /// <summary>Raised for every connect (reason Request or AutoReconnect), on the event dispatcher, in order with the callbacks.</summary>
-    public event EventHandler<BrickEvent>? Connected;
+    public event EventHandler<BrickEvent>? Connected
+    {
+        add => _events.AddTypedHandler(ref _connected, value, RaiseTypedEvent);
+        remove => _events.RemoveTypedHandler(ref _connected, value);
+    }
 
     /// <summary>Raised for every disconnect (reason Request, Error or Shutdown).</summary>
-    public event EventHandler<BrickEvent>? Disconnected;
+    public event EventHandler<BrickEvent>? Disconnected
+    {
+        add => _events.AddTypedHandler(ref _disconnected, value, RaiseTypedEvent);
+        remove => _events.RemoveTypedHandler(ref _disconnected, value);
+    }
 
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
-    public event EventHandler<BrickEvent>? CallbackReceived;
+    public event EventHandler<BrickEvent>? CallbackReceived
+    {
+        add => _events.AddTypedHandler(ref _callbackReceived, value, RaiseTypedEvent);
+        remove => _events.RemoveTypedHandler(ref _callbackReceived, value);
+    }
 
-    /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected).</summary>
-    public event EventHandler<BrickEvent>? EnumerateReceived;
+    /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
+    public event EventHandler<BrickEvent>? EnumerateReceived
+    {
+        add => _events.AddTypedHandler(ref _enumerateReceived, value, RaiseTypedEvent);
+        remove => _events.RemoveTypedHandler(ref _enumerateReceived, value);
+    }
 
     /// <summary>Authenticates the current connection and keeps the secret for the re-authentication after auto-reconnects.</summary>
     public async Task AuthenticateAsync(string secret, CancellationToken cancellationToken = default)
@@ -541,6 +562,8 @@ public sealed class BrickSession : DeviceSession
             Action<BrickDevice>[] observers;
             lock (_enumerateObservers) { observers = _enumerateObservers.ToArray(); }
             foreach (var observe in observers) observe(device);
+            // Available answers while EnumerateAsync collects are the answer to the module's own request, not background events.
+            if (observers.Length > 0 && device.EnumerationType == BrickEnumerationType.Available) return;
             _events.Post(new BrickEvent(this, BrickEventKind.Enumerate, device.Uid, packet.FunctionId, packet.Payload, device, null));
             return;
         }
@@ -552,10 +575,10 @@ public sealed class BrickSession : DeviceSession
     {
         var handler = item.Kind switch
         {
-            BrickEventKind.Connected => Connected,
-            BrickEventKind.Disconnected => Disconnected,
-            BrickEventKind.Enumerate => EnumerateReceived,
-            _ => CallbackReceived,
+            BrickEventKind.Connected => Volatile.Read(ref _connected),
+            BrickEventKind.Disconnected => Volatile.Read(ref _disconnected),
+            BrickEventKind.Enumerate => Volatile.Read(ref _enumerateReceived),
+            _ => Volatile.Read(ref _callbackReceived),
         };
         handler?.Invoke(this, item);
     }

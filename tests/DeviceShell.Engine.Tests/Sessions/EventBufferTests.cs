@@ -2,12 +2,12 @@ using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Tests.Sessions;
 
-public class EventQueueTests
+public class EventBufferTests
 {
     [Fact]
     public void Items_come_out_in_the_order_they_were_posted()
     {
-        using var queue = new EventQueue<int>(10);
+        using var queue = new EventBuffer<int>(10);
         for (int i = 0; i < 5; i++) queue.Post(i);
         var taken = new List<int>();
         while (queue.TryTake(out int item)) taken.Add(item);
@@ -18,7 +18,7 @@ public class EventQueueTests
     [Fact]
     public void A_full_queue_drops_the_oldest_and_counts_it()
     {
-        using var queue = new EventQueue<int>(3);
+        using var queue = new EventBuffer<int>(3);
         Assert.True(queue.Post(1));
         queue.Post(2);
         queue.Post(3);
@@ -34,7 +34,7 @@ public class EventQueueTests
     [Fact]
     public async Task Take_times_out_when_nothing_comes()
     {
-        using var queue = new EventQueue<string>();
+        using var queue = new EventBuffer<string>();
         var (taken, _) = await queue.TakeAsync(TimeSpan.FromMilliseconds(50)).Within();
         Assert.False(taken);
     }
@@ -42,7 +42,7 @@ public class EventQueueTests
     [Fact]
     public async Task Take_wakes_up_when_an_item_is_posted()
     {
-        using var queue = new EventQueue<string>();
+        using var queue = new EventBuffer<string>();
         var waiting = queue.TakeAsync(TestTimeouts.Short);
         queue.Post("hello");
         var (taken, item) = await waiting.Within();
@@ -53,7 +53,7 @@ public class EventQueueTests
     [Fact]
     public async Task Take_is_cancelled_by_its_token()
     {
-        using var queue = new EventQueue<string>();
+        using var queue = new EventBuffer<string>();
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.TakeAsync(Timeout.InfiniteTimeSpan, cancel.Token).Within());
     }
@@ -61,7 +61,7 @@ public class EventQueueTests
     [Fact]
     public async Task Disposing_releases_a_waiting_consumer()
     {
-        var queue = new EventQueue<string>();
+        var queue = new EventBuffer<string>();
         var waiting = queue.TakeAsync(Timeout.InfiniteTimeSpan);
         queue.Dispose();
         var (taken, _) = await waiting.Within();
@@ -72,7 +72,7 @@ public class EventQueueTests
     public async Task Concurrent_producers_and_consumers_lose_nothing_below_capacity()
     {
         const int producers = 4, perProducer = 5_000;
-        using var queue = new EventQueue<(int Producer, int Sequence)>(producers * perProducer);
+        using var queue = new EventBuffer<(int Producer, int Sequence)>(producers * perProducer);
         var received = new System.Collections.Concurrent.ConcurrentBag<(int, int)>();
         using var done = new CancellationTokenSource();
         var consumers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
@@ -101,7 +101,7 @@ public class EventQueueTests
     public async Task Concurrent_producers_past_capacity_count_every_drop()
     {
         const int producers = 4, perProducer = 10_000, capacity = 100;
-        using var queue = new EventQueue<int>(capacity);
+        using var queue = new EventBuffer<int>(capacity);
         var producing = Enumerable.Range(0, producers).Select(p => Task.Run(() =>
         {
             for (int i = 0; i < perProducer; i++) queue.Post(i);
@@ -116,7 +116,7 @@ public class EventQueueTests
     [Fact]
     public async Task Event_subscribers_get_every_item_in_order_off_the_posting_thread()
     {
-        using var queue = new EventQueue<int>();
+        using var queue = new EventBuffer<int>();
         var seen = new List<int>();
         int postingThread = Environment.CurrentManagedThreadId;
         int? handlerThread = null;
@@ -139,7 +139,7 @@ public class EventQueueTests
     [Fact]
     public async Task A_throwing_subscriber_does_not_stop_delivery()
     {
-        using var queue = new EventQueue<int>();
+        using var queue = new EventBuffer<int>();
         var second = new TaskCompletionSource<int>();
         queue.Received += (_, _) => throw new InvalidOperationException("subscriber bug");
         queue.Received += (_, item) => { if (item == 2) second.TrySetResult(item); };
