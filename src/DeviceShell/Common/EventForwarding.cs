@@ -11,30 +11,45 @@ namespace DeviceShell.Commands;
 internal sealed class EventForwarding<T>
 {
     private readonly PSEventManager _events;
-    private readonly PSEventSubscriber _subscriber;
     private readonly DeviceSession _session;
-    private readonly EventBuffer<T>.EventReader _reader;
+    private readonly EventBuffer<T> _buffer;
+    private readonly Func<T, bool>? _filter;
     private readonly int? _count;
     private readonly double? _timeoutSec;
     private readonly CancellationTokenSource _unregistered = new();
+    private PSEventSubscriber? _subscriber;
 
-    public EventForwarding(PSEventManager events, PSEventSubscriber subscriber, DeviceSession session, EventBuffer<T>.EventReader reader, int? count, double? timeoutSec)
+    public EventForwarding(PSEventManager events, DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter, int? count, double? timeoutSec)
     {
         _events = events;
-        _subscriber = subscriber;
         _session = session;
-        _reader = reader;
+        _buffer = buffer;
+        _filter = filter;
         _count = count;
         _timeoutSec = timeoutSec;
     }
 
-    public void Start()
+    /// <summary>
+    /// What the PowerShell subscriber is registered on, so that Get-EventSubscriber shows the forwarding and
+    /// Unregister-Event stops it: removing the subscriber's handler is the stop signal. It is never raised; the events
+    /// are generated directly, one after the other, to keep their order.
+    /// </summary>
+    public event EventHandler? Forwarded
     {
-        _subscriber.Unsubscribed += (_, _) => _unregistered.Cancel();
-        _ = Task.Run(ForwardAsync);
+        add { }
+        remove => _unregistered.Cancel();
     }
 
-    private async Task ForwardAsync()
+    /// <summary>Registers the subscriber under <paramref name="sourceIdentifier"/> and starts forwarding.</summary>
+    /// <exception cref="ArgumentException">When a subscriber with that source identifier exists.</exception>
+    public void Start(string sourceIdentifier)
+    {
+        _subscriber = _events.SubscribeEvent(this, nameof(Forwarded), sourceIdentifier, null, (ScriptBlock?)null, false, false);
+        var reader = _buffer.OpenReader(_filter);
+        _ = Task.Run(() => ForwardAsync(reader));
+    }
+
+    private async Task ForwardAsync(EventBuffer<T>.EventReader reader)
     {
         var deadline = _timeoutSec is double seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
         int forwarded = 0;
@@ -42,11 +57,11 @@ internal sealed class EventForwarding<T>
         {
             while (_count is null || forwarded < _count)
             {
-                var (taken, item) = await _reader.TakeAsync(ReceiveCmdlet.TimeLeft(deadline), _unregistered.Token).ConfigureAwait(false);
+                var (taken, item) = await reader.TakeAsync(ReceiveCmdlet.TimeLeft(deadline), _unregistered.Token).ConfigureAwait(false);
                 if (!taken) break;
                 // Sender and EventArgs as a .NET event has them, so $Sender and $EventArgs work in -Action blocks and
                 // $Event.SourceEventArgs after Wait-Event. Processed on this task: the next item waits until it is queued.
-                _events.GenerateEvent(_subscriber.SourceIdentifier, _session, new object?[] { _session, item }, null, true, false);
+                _events.GenerateEvent(_subscriber!.SourceIdentifier, _session, new object?[] { _session, item }, null, true, false);
                 forwarded++;
             }
         }
@@ -56,8 +71,8 @@ internal sealed class EventForwarding<T>
         }
         finally
         {
-            _reader.Dispose();
+            reader.Dispose();
         }
-        _events.UnsubscribeEvent(_subscriber);
+        _events.UnsubscribeEvent(_subscriber!);
     }
 }

@@ -67,20 +67,16 @@ public abstract class ReceiveCmdlet : SessionCmdlet
 
     private void StartForwarding<T>(DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter)
     {
-        // A subscriber of its own makes the forwarding visible to Get-EventSubscriber and stoppable by
-        // Unregister-Event, exactly like Register-ObjectEvent's; it belongs to this runspace's event manager.
-        PSEventSubscriber subscriber;
+        var forwarding = new EventForwarding<T>(Events, session, buffer, filter, Count, TimeoutSec);
         try
         {
-            subscriber = Events.SubscribeEvent(null, null, SourceIdentifier, null, (ScriptBlock?)null, false, false);
+            // The subscriber belongs to this runspace's event manager: the events go to the runspace that asked.
+            forwarding.Start(SourceIdentifier!);
         }
         catch (ArgumentException ex)
         {
             ThrowTerminatingError(new ErrorRecord(ex, "SourceIdentifierInUse", ErrorCategory.ResourceExists, SourceIdentifier));
-            return;
         }
-        var forwarding = new EventForwarding<T>(Events, subscriber, session, buffer.OpenReader(filter), Count, TimeoutSec);
-        forwarding.Start();
         WriteVerbose($"Forwarding to the event queue as '{SourceIdentifier}' until Unregister-Event -SourceIdentifier {SourceIdentifier}.");
     }
 
