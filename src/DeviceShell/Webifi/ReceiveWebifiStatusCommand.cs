@@ -14,12 +14,14 @@ public sealed class ReceiveWebifiStatusCommand : ReceiveCmdlet
 {
     /// <summary>Only status changes of these kinds (others stay queued for later receives).</summary>
     [Parameter(Position = 0)]
-    public WebifiStatusKind[]? Kind { get; set; }
+    [ValidateSet("Connected", "Reconnecting", "Disconnected", "Error", IgnoreCase = true)]
+    public string[]? Kind { get; set; }
 
     protected override void EndProcessing()
     {
         var session = ResolveSession<WebifiSession>("Webifi", "Connect-Webifi");
         var kinds = Kind;
-        Receive(session, session.Events, item => item is WebifiStatusChange change && (kinds is null || kinds.Contains(change.Kind)));
+        Receive(session, session.Events, item => item is WebifiStatusChange change
+            && (kinds is null || kinds.Contains(change.Kind.ToString(), StringComparer.OrdinalIgnoreCase)));
     }
 }
