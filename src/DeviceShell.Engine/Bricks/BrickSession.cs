@@ -24,10 +24,6 @@ public sealed class BrickSession : DeviceSession
     private readonly ConcurrentDictionary<string, BrickDevice> _knownDevices = new(StringComparer.Ordinal);
     private readonly List<Action<BrickDevice>> _enumerateObservers = new();
     private readonly EventBuffer<BrickEvent> _events;
-    private EventHandler<BrickEvent>? _connected;
-    private EventHandler<BrickEvent>? _disconnected;
-    private EventHandler<BrickEvent>? _callbackReceived;
-    private EventHandler<BrickEvent>? _enumerateReceived;
     private readonly CancellationTokenSource _closing = new();
     private string? _secret;
     private Link? _link;
@@ -46,6 +42,7 @@ public sealed class BrickSession : DeviceSession
         _timeoutTicks = options.Timeout.Ticks;
         _autoReconnect = options.AutoReconnect;
         _events = new EventBuffer<BrickEvent>(options.EventCapacity, this);
+        _events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
     /// <summary>Connects (and authenticates when <see cref="BrickConnectOptions.Secret"/> is set).</summary>
@@ -120,32 +117,16 @@ public sealed class BrickSession : DeviceSession
     public IReadOnlyList<BrickDevice> KnownDevices => _knownDevices.Values.OrderBy(d => d.Uid, StringComparer.Ordinal).ToArray();
 
     /// <summary>Raised for every connect (reason Request or AutoReconnect), on the event dispatcher, in order with the callbacks.</summary>
-    public event EventHandler<BrickEvent>? Connected
-    {
-        add => _events.AddTypedHandler(ref _connected, value, RaiseTypedEvent);
-        remove => _events.RemoveTypedHandler(ref _connected, value);
-    }
+    public event EventHandler<BrickEvent>? Connected;
 
     /// <summary>Raised for every disconnect (reason Request, Error or Shutdown).</summary>
-    public event EventHandler<BrickEvent>? Disconnected
-    {
-        add => _events.AddTypedHandler(ref _disconnected, value, RaiseTypedEvent);
-        remove => _events.RemoveTypedHandler(ref _disconnected, value);
-    }
+    public event EventHandler<BrickEvent>? Disconnected;
 
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
-    public event EventHandler<BrickEvent>? CallbackReceived
-    {
-        add => _events.AddTypedHandler(ref _callbackReceived, value, RaiseTypedEvent);
-        remove => _events.RemoveTypedHandler(ref _callbackReceived, value);
-    }
+    public event EventHandler<BrickEvent>? CallbackReceived;
 
     /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
-    public event EventHandler<BrickEvent>? EnumerateReceived
-    {
-        add => _events.AddTypedHandler(ref _enumerateReceived, value, RaiseTypedEvent);
-        remove => _events.RemoveTypedHandler(ref _enumerateReceived, value);
-    }
+    public event EventHandler<BrickEvent>? EnumerateReceived;
 
     /// <summary>Authenticates the current connection and keeps the secret for the re-authentication after auto-reconnects.</summary>
     public async Task AuthenticateAsync(string secret, CancellationToken cancellationToken = default)
@@ -571,16 +552,16 @@ public sealed class BrickSession : DeviceSession
         _events.Post(new BrickEvent(this, BrickEventKind.Callback, BrickUid.Encode(packet.Uid), packet.FunctionId, packet.Payload, null, null));
     }
 
-    private void RaiseTypedEvent(object? sender, BrickEvent item)
+    private bool RaiseTypedEvent(BrickEvent item)
     {
-        var handler = item.Kind switch
+        var handlers = item.Kind switch
         {
-            BrickEventKind.Connected => Volatile.Read(ref _connected),
-            BrickEventKind.Disconnected => Volatile.Read(ref _disconnected),
-            BrickEventKind.Enumerate => Volatile.Read(ref _enumerateReceived),
-            _ => Volatile.Read(ref _callbackReceived),
+            BrickEventKind.Connected => Connected,
+            BrickEventKind.Disconnected => Disconnected,
+            BrickEventKind.Enumerate => EnumerateReceived,
+            _ => CallbackReceived,
         };
-        handler?.Invoke(this, item);
+        return EventBuffer<BrickEvent>.InvokeEach(handlers, this, item);
     }
 
     private sealed class PendingRequest

@@ -23,7 +23,7 @@ public sealed class EventBuffer<T> : IDisposable
     private TaskCompletionSource _posted = NewSignal();
     private EventHandler<T>? _received;
     private Cursor? _dispatcherCursor;
-    private bool _raisingTypedEvents;
+    private Func<T, bool>? _raiseTypedEvents;
     private long _unclaimed;
     private long _dropped;
 
@@ -56,12 +56,7 @@ public sealed class EventBuffer<T> : IDisposable
             lock (_gate)
             {
                 _received += value;
-                if (_dispatcherCursor is null)
-                {
-                    // Subscribers hear what arrives from now on, as with any .NET event.
-                    _dispatcherCursor = AddCursorAtEnd();
-                    _ = Task.Run(DispatchLoopAsync);
-                }
+                StartDispatcher();
             }
         }
         remove
@@ -71,23 +66,34 @@ public sealed class EventBuffer<T> : IDisposable
     }
 
     /// <summary>
-    /// Adds <paramref name="handler"/> to one of the owner's typed events (e.g. CallbackReceived), which
-    /// <paramref name="raiseTypedEvent"/> raises from this buffer's dispatcher; the first one starts the dispatching.
+    /// Hands every item posted from now on to <paramref name="raiseTypedEvents"/> on the dispatcher task; it raises the
+    /// owner's typed .NET events (e.g. CallbackReceived) and returns whether any handler got the item.
     /// </summary>
-    public void AddTypedHandler<TArgs>(ref EventHandler<TArgs>? typedEvent, EventHandler<TArgs>? handler, EventHandler<T> raiseTypedEvent)
+    public void RaiseTypedEventsWith(Func<T, bool> raiseTypedEvents)
     {
         lock (_gate)
         {
-            typedEvent += handler;
-            if (_raisingTypedEvents) return;
-            _raisingTypedEvents = true;
-            Received += raiseTypedEvent;
+            _raiseTypedEvents = raiseTypedEvents;
+            StartDispatcher();
         }
     }
 
-    public void RemoveTypedHandler<TArgs>(ref EventHandler<TArgs>? typedEvent, EventHandler<TArgs>? handler)
+    /// <summary>Calls each handler in turn; one that throws does not keep the item from the others. True when there was any.</summary>
+    public static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
     {
-        lock (_gate) { typedEvent -= handler; }
+        if (handlers is null) return false;
+        foreach (EventHandler<TArgs> handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                handler(sender, args);
+            }
+            catch (Exception)
+            {
+                // A subscriber's bug must not stop delivery to the others or kill the dispatcher.
+            }
+        }
+        return true;
     }
 
     /// <summary>Adds an item; never blocks. Returns false when an item nobody had received had to be dropped.</summary>
@@ -99,7 +105,7 @@ public sealed class EventBuffer<T> : IDisposable
         {
             if (_disposed.IsCancellationRequested) return true;
             while (IsFull()) keptAll &= DropOldest();
-            var node = _entries.AddLast(new Entry(item, _dispatcherCursor is not null && _received is not null));
+            var node = _entries.AddLast(new Entry(item, _received is not null || _raiseTypedEvents is not null));
             _unclaimed++;
             foreach (var cursor in _cursors) cursor.Next ??= node;
             posted = _posted;
@@ -229,11 +235,13 @@ public sealed class EventBuffer<T> : IDisposable
         _entries.Remove(node);
     }
 
-    private Cursor AddCursorAtEnd()
+    /// <summary>Starts the dispatcher once; subscribers hear what arrives from now on, as with any .NET event.</summary>
+    private void StartDispatcher()
     {
-        var cursor = new Cursor();
-        _cursors.Add(cursor);
-        return cursor;
+        if (_dispatcherCursor is not null) return;
+        _dispatcherCursor = new Cursor();
+        _cursors.Add(_dispatcherCursor);
+        _ = Task.Run(DispatchLoopAsync);
     }
 
     private void CloseCursor(Cursor cursor)
@@ -264,47 +272,33 @@ public sealed class EventBuffer<T> : IDisposable
         var cursor = _dispatcherCursor!;
         while (true)
         {
-            T item;
+            LinkedListNode<Entry>? node;
             EventHandler<T>? handlers;
+            Func<T, bool>? raiseTypedEvents;
             Task posted;
-            bool caughtUp = false;
             lock (_gate)
             {
                 if (_disposed.IsCancellationRequested) return;
-                var node = cursor.Next;
+                node = cursor.Next;
                 posted = _posted.Task;
-                if (node is null)
-                {
-                    item = default!;
-                    handlers = null;
-                    caughtUp = true;
-                }
-                else
-                {
-                    cursor.Next = node.Next;
-                    item = node.Value.Item;
-                    handlers = node.Value.AwaitsDispatcher ? _received : null;
-                    node.Value.AwaitsDispatcher = false;
-                    node.Value.Raised = handlers is not null;
-                    RemoveIfDone(node);
-                }
+                if (node is not null) cursor.Next = node.Next;
+                handlers = _received;
+                raiseTypedEvents = _raiseTypedEvents;
             }
-            if (caughtUp)
+            if (node is null)
             {
                 await posted.ConfigureAwait(false);
                 continue;
             }
-            if (handlers is null) continue;
-            foreach (EventHandler<T> handler in handlers.GetInvocationList())
+            if (!node.Value.AwaitsDispatcher) continue;
+            var item = node.Value.Item;
+            bool raised = InvokeEach(handlers, _sender ?? this, item);
+            raised |= raiseTypedEvents?.Invoke(item) ?? false;
+            lock (_gate)
             {
-                try
-                {
-                    handler(_sender ?? this, item);
-                }
-                catch (Exception)
-                {
-                    // A subscriber's bug must not stop delivery to the others or kill the dispatcher.
-                }
+                node.Value.Raised = raised;
+                node.Value.AwaitsDispatcher = false;
+                if (node.List is not null) RemoveIfDone(node); // unless it was dropped meanwhile
             }
         }
     }

@@ -38,9 +38,6 @@ public sealed class WebifiSession : DeviceSession
     private long _downloadTimeoutTicks;
     private long _reconnects;
     private volatile DeviceException? _refused;
-    private EventHandler<WebifiMessage>? _messageReceived;
-    private EventHandler<WebifiStatusChange>? _statusChanged;
-    private EventHandler<WebifiError>? _errorOccurred;
 
     private WebifiSession(WebifiConnectOptions options)
         : base(DeviceWorld.Webifi, options.Server.GetLeftPart(UriPartial.Authority))
@@ -52,6 +49,7 @@ public sealed class WebifiSession : DeviceSession
         _name = options.Name;
         _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
         Events = new EventBuffer<WebifiEvent>(10_000, this);
+        Events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
     /// <summary>The relay's number for this login (-1 before the first); it changes after every reconnect.</summary>
@@ -108,25 +106,13 @@ public sealed class WebifiSession : DeviceSession
     public override int QueuedEvents => Events.Count;
 
     /// <summary>Raised (on the buffer's dispatcher task) for every received message; works with Register-ObjectEvent.</summary>
-    public event EventHandler<WebifiMessage>? MessageReceived
-    {
-        add => Events.AddTypedHandler(ref _messageReceived, value, RaiseTypedEvent);
-        remove => Events.RemoveTypedHandler(ref _messageReceived, value);
-    }
+    public event EventHandler<WebifiMessage>? MessageReceived;
 
     /// <summary>Raised for every connection-status change and background error, in order with the messages.</summary>
-    public event EventHandler<WebifiStatusChange>? StatusChanged
-    {
-        add => Events.AddTypedHandler(ref _statusChanged, value, RaiseTypedEvent);
-        remove => Events.RemoveTypedHandler(ref _statusChanged, value);
-    }
+    public event EventHandler<WebifiStatusChange>? StatusChanged;
 
     /// <summary>Raised for every background error code (the <see cref="WebifiStatusKind.Error"/> status changes).</summary>
-    public event EventHandler<WebifiError>? ErrorOccurred
-    {
-        add => Events.AddTypedHandler(ref _errorOccurred, value, RaiseTypedEvent);
-        remove => Events.RemoveTypedHandler(ref _errorOccurred, value);
-    }
+    public event EventHandler<WebifiError>? ErrorOccurred;
 
     /// <summary>Logs in and opens the transport. Fails at once (no retry) when the server cannot be reached or refuses the login.</summary>
     public static async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options, CancellationToken cancellationToken = default)
@@ -403,19 +389,14 @@ public sealed class WebifiSession : DeviceSession
         Events.Post(new WebifiStatusChange(kind, null, DateTimeOffset.Now));
     }
 
-    private void RaiseTypedEvent(object? sender, WebifiEvent item)
+    private bool RaiseTypedEvent(WebifiEvent item) => item switch
     {
-        switch (item)
-        {
-            case WebifiMessage message:
-                Volatile.Read(ref _messageReceived)?.Invoke(this, message);
-                break;
-            case WebifiStatusChange change:
-                Volatile.Read(ref _statusChanged)?.Invoke(this, change);
-                if (change.Error is not null) Volatile.Read(ref _errorOccurred)?.Invoke(this, change.Error);
-                break;
-        }
-    }
+        WebifiMessage message => EventBuffer<WebifiEvent>.InvokeEach(MessageReceived, this, message),
+        WebifiStatusChange { Error: { } error } change =>
+            EventBuffer<WebifiEvent>.InvokeEach(StatusChanged, this, change) | EventBuffer<WebifiEvent>.InvokeEach(ErrorOccurred, this, error),
+        WebifiStatusChange change => EventBuffer<WebifiEvent>.InvokeEach(StatusChanged, this, change),
+        _ => false,
+    };
 
     protected override async ValueTask CloseCoreAsync()
     {

@@ -8,26 +8,10 @@ namespace DeviceShell.Commands;
 /// one PowerShell event per item, one after the other on that task, so the event queue keeps the order they arrived in.
 /// Ends at -Count, -TimeoutSec, when the session closes, or when Unregister-Event removes its subscriber.
 /// </summary>
-internal sealed class EventForwarding<T>
+internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter, int? count, double? timeoutSec)
 {
-    private readonly PSEventManager _events;
-    private readonly DeviceSession _session;
-    private readonly EventBuffer<T> _buffer;
-    private readonly Func<T, bool>? _filter;
-    private readonly int? _count;
-    private readonly double? _timeoutSec;
     private readonly CancellationTokenSource _unregistered = new();
     private PSEventSubscriber? _subscriber;
-
-    public EventForwarding(PSEventManager events, DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter, int? count, double? timeoutSec)
-    {
-        _events = events;
-        _session = session;
-        _buffer = buffer;
-        _filter = filter;
-        _count = count;
-        _timeoutSec = timeoutSec;
-    }
 
     /// <summary>
     /// What the PowerShell subscriber is registered on, so that Get-EventSubscriber shows the forwarding and
@@ -44,24 +28,24 @@ internal sealed class EventForwarding<T>
     /// <exception cref="ArgumentException">When a subscriber with that source identifier exists.</exception>
     public void Start(string sourceIdentifier)
     {
-        _subscriber = _events.SubscribeEvent(this, nameof(Forwarded), sourceIdentifier, null, (ScriptBlock?)null, false, false);
-        var reader = _buffer.OpenReader(_filter);
+        _subscriber = events.SubscribeEvent(this, nameof(Forwarded), sourceIdentifier, null, (ScriptBlock?)null, false, false);
+        var reader = buffer.OpenReader(filter);
         _ = Task.Run(() => ForwardAsync(reader));
     }
 
     private async Task ForwardAsync(EventBuffer<T>.EventReader reader)
     {
-        var deadline = _timeoutSec is double seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
+        var deadline = timeoutSec is double seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
         int forwarded = 0;
         try
         {
-            while (_count is null || forwarded < _count)
+            while (count is null || forwarded < count)
             {
                 var (taken, item) = await reader.TakeAsync(ReceiveCmdlet.TimeLeft(deadline), _unregistered.Token).ConfigureAwait(false);
                 if (!taken) break;
                 // Sender and EventArgs as a .NET event has them, so $Sender and $EventArgs work in -Action blocks and
                 // $Event.SourceEventArgs after Wait-Event. Processed on this task: the next item waits until it is queued.
-                _events.GenerateEvent(_subscriber!.SourceIdentifier, _session, new object?[] { _session, item }, null, true, false);
+                events.GenerateEvent(_subscriber!.SourceIdentifier, session, new object?[] { session, item }, null, true, false);
                 forwarded++;
             }
         }
@@ -73,6 +57,6 @@ internal sealed class EventForwarding<T>
         {
             reader.Dispose();
         }
-        _events.UnsubscribeEvent(_subscriber!);
+        events.UnsubscribeEvent(_subscriber!);
     }
 }

@@ -292,4 +292,22 @@ public class EventBufferTests
         buffer.Post(1);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reader.TakeAsync(Timeout.InfiniteTimeSpan, cancel.Token).Within());
     }
+
+    [Fact]
+    public void Typed_events_without_a_handler_do_not_count_as_received()
+    {
+        using var buffer = new EventBuffer<int>(5);
+        using var fifthRaised = new ManualResetEventSlim();
+        // The owner's typed events: only even items have a handler.
+        buffer.RaiseTypedEventsWith(i =>
+        {
+            if (i == 5) fifthRaised.Set();
+            return i % 2 == 0;
+        });
+        for (int i = 1; i <= 5; i++) buffer.Post(i);
+        // The dispatcher raises in order, so 1 to 4 are settled once 5 is being raised.
+        Assert.True(fifthRaised.Wait(TestTimeouts.Short));
+        for (int i = 6; i <= 9; i++) buffer.Post(i); // drops 1 to 4
+        Assert.Equal(2, buffer.Dropped); // 1 and 3: no handler got them
+    }
 }
