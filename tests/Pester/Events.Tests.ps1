@@ -27,11 +27,13 @@ BeforeAll {
         $uid
     }
 
-    # Runs $Trigger with a Register-ObjectEvent -Action subscriber on $EventName and returns the $EventArgs the action saw.
-    function Get-ActionEventArgs($Source, [string] $EventName, [scriptblock] $Trigger) {
-        $box = [hashtable]::Synchronized(@{})
+    # Runs $Trigger with a Register-ObjectEvent -Action subscriber on $EventName and returns the first $EventArgs the
+    # action saw for which $Where is true.
+    function Get-ActionEventArgs($Source, [string] $EventName, [scriptblock] $Trigger, [scriptblock] $Where = { $true }) {
+        $box = [hashtable]::Synchronized(@{ Where = $Where })
         $subscription = Register-ObjectEvent -InputObject $Source -EventName $EventName -MessageData $box -Action {
-            if (-not $Event.MessageData.ContainsKey('Args')) { $Event.MessageData['Args'] = $EventArgs }
+            $box = $Event.MessageData
+            if (-not $box.ContainsKey('Args') -and (& $box.Where $EventArgs)) { $box['Args'] = $EventArgs }
         }
         try {
             & $Trigger
@@ -149,9 +151,11 @@ Describe 'Payloads derive from EventArgs, so $EventArgs works in -Action' {
         $endpoint = $ownLab['webifi']
         $session = Connect-Webifi -Credential $script:Credential -Server "http://$($endpoint.Host):$($endpoint.Port)/" -Network net1
         try {
-            $seen = Get-ActionEventArgs $session StatusChanged { Stop-DeviceLab -Lab $ownLab }
+            # The link may report its own reconnect attempts too; the session's Reconnecting must come.
+            $seen = Get-ActionEventArgs $session StatusChanged { Stop-DeviceLab -Lab $ownLab } -Where { param($e) "$($e.Kind)" -eq 'Reconnecting' }
             $seen | Should -Not -BeNullOrEmpty
             $seen.Kind | Should -Be 'Reconnecting'
+            $seen.GetType().Name | Should -Be 'WebifiStatusChange'
         }
         finally {
             Disconnect-Webifi -Session $session
