@@ -62,6 +62,7 @@
         'Find-WebifiDevice'
         'Get-WebifiErrorText'
         'Receive-WebifiData'
+        'Receive-WebifiStatus'
         'Send-WebifiData'
         'Set-WebifiSession'
 

@@ -49,7 +49,7 @@ public sealed class GatewaySession : DeviceSession
         Port = port;
         CallTimeout = callTimeout;
         _statusQueueSize = statusQueueSize;
-        StatusChanges = new EventQueue<GatewayStatusChange>(eventCapacity);
+        StatusChanges = new EventBuffer<GatewayStatusChange>(eventCapacity, this);
     }
 
     public string HostName { get; }
@@ -60,9 +60,9 @@ public sealed class GatewaySession : DeviceSession
     public TimeSpan CallTimeout { get; set; }
 
     /// <summary>Status changes as they arrive, plus gap markers after a resubscription.</summary>
-    public EventQueue<GatewayStatusChange> StatusChanges { get; }
+    internal EventBuffer<GatewayStatusChange> StatusChanges { get; }
 
-    /// <summary>Raised (on the queue's dispatcher task) for every status change; works with Register-ObjectEvent.</summary>
+    /// <summary>Raised (on the buffer's dispatcher task) for every status change; works with Register-ObjectEvent.</summary>
     public event EventHandler<GatewayStatusChange>? StatusChanged
     {
         add => StatusChanges.Received += value;
@@ -70,6 +70,8 @@ public sealed class GatewaySession : DeviceSession
     }
 
     public override long DroppedEvents => StatusChanges.Dropped;
+
+    public override int QueuedEvents => StatusChanges.Count;
 
     /// <summary>How often the status stream had to be opened again after it dropped.</summary>
     public long Resubscriptions => Interlocked.Read(ref _resubscriptions);
