@@ -19,10 +19,12 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
     /// <summary>What kind of device it is (Get-BrickDeviceType lists them); the devices of the spec answer their functions, others only the common ones.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 65535)]
+    [ArgumentCompleter(typeof(BrickDeviceTypeCompleter))]
     public int DeviceIdentifier { get; set; }
 
     /// <summary>The Brick it sits on; default: the lab's bottom Master Brick.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(BrickUidCompleter))]
     public string? ConnectedUid { get; set; }
 
     /// <summary>Port 'a'..'h' (Bricklets) or '0'..'8' (Bricks); default: the first free Bricklet port.</summary>
