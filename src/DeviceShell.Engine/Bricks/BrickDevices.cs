@@ -47,7 +47,7 @@ public abstract class BrickDeviceClient
             {
                 var identity = await Session.GetIdentityAsync(UidValue, cancellationToken).ConfigureAwait(false);
                 if (identity.DeviceIdentifier != DeviceIdentifier)
-                    _wrongType = new DeviceException(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+                    _wrongType = BrickErrors.Create(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
                         $"UID {Uid} belongs to a {identity.DeviceName} instead of the expected {DeviceName}.", Uid);
                 _checked = true;
             }

@@ -16,7 +16,7 @@ public sealed class GetBrickTemperatureCommand : BrickDeviceCmdlet
     {
         var identity = Await(token => session.GetIdentityAsync(uid, token));
         if (BrickDeviceClient.Create(session, text, identity.DeviceIdentifier) is not IBrickThermometer thermometer)
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+            throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
                 $"UID {text} belongs to a {identity.DeviceName}, which has no temperature this command can read.", text);
         double celsius = Await(token => thermometer.GetTemperatureAsync(token));
         WriteObject(new BrickReading(text, identity.DeviceName, "Temperature", celsius, "°C"));
