@@ -68,7 +68,7 @@ Describe 'The worlds behave alike' {
                 Should -Throw -ErrorId 'PiLinkConnectionFailed*'
         }
 
-        It 'Connect-<World> to a closed port stops in every world' -TestCases @(
+        It 'a connect to a closed port stops the command in every world' -TestCases @(
             @{ Command = { param($Port) Connect-Brick -HostName 127.0.0.1 -Port $Port -NoAutoReconnect } }
             @{ Command = { param($Port) Connect-Gateway -HostName 127.0.0.1 -Port $Port -CaCertificate $lab['gateway'].CaCertificate -TimeoutSec 2 } }
             @{ Command = { param($Port) Connect-Webifi -Credential $webifiCredential -Server "http://127.0.0.1:$Port/" } }
@@ -108,17 +108,17 @@ Describe 'The worlds behave alike' {
         }
 
         It '<Name> reports device 12345 as GatewayDeviceNotFound with one clear message' -TestCases @(
-            @{ Name = 'Disconnect-GatewayDevice'; Command = { Disconnect-GatewayDevice -DeviceId 12345 -Confirm:$false } }
-            @{ Name = 'Set-GatewayConnectionMode'; Command = { Set-GatewayConnectionMode -DeviceId 12345 -Mode DeviceToServer -Confirm:$false } }
-            @{ Name = 'Enable-GatewayDeviceSsl'; Command = { Enable-GatewayDeviceSsl -DeviceId 12345 -Confirm:$false } }
-            @{ Name = 'Disable-GatewayDeviceSsl'; Command = { Disable-GatewayDeviceSsl -DeviceId 12345 -Confirm:$false } }
-            @{ Name = 'Remove-GatewayAsyncConnection'; Command = { Remove-GatewayAsyncConnection -DeviceId 12345 -Confirm:$false } }
-            @{ Name = 'Set-GatewaySlaveDevice'; Command = { Set-GatewaySlaveDevice -DeviceId 12345 -Rs485SlaveDeviceId 7 -Confirm:$false } }
-            @{ Name = 'Get-GatewayDevice'; Command = { Get-GatewayDevice -DeviceId 12345 } }
+            @{ Name = 'Disconnect-GatewayDevice'; Arguments = @{ DeviceId = 12345; Confirm = $false } }
+            @{ Name = 'Set-GatewayConnectionMode'; Arguments = @{ DeviceId = 12345; Mode = 'DeviceToServer'; Confirm = $false } }
+            @{ Name = 'Enable-GatewayDeviceSsl'; Arguments = @{ DeviceId = 12345; Confirm = $false } }
+            @{ Name = 'Disable-GatewayDeviceSsl'; Arguments = @{ DeviceId = 12345; Confirm = $false } }
+            @{ Name = 'Remove-GatewayAsyncConnection'; Arguments = @{ DeviceId = 12345; Confirm = $false } }
+            @{ Name = 'Set-GatewaySlaveDevice'; Arguments = @{ DeviceId = 12345; Rs485SlaveDeviceId = 7; Confirm = $false } }
+            @{ Name = 'Get-GatewayDevice'; Arguments = @{ DeviceId = 12345 } }
         ) {
-            param($Name, $Command)
-            $failures = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-            $failures | Should -HaveCount 1
+            param($Name, $Arguments)
+            & $Name @Arguments -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures | Should -HaveCount 1
             $failures[0].FullyQualifiedErrorId | Should -BeLike 'GatewayDeviceNotFound,*'
             $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
             $failures[0].Exception.Message | Should -Be 'Device 12345 is not managed by the gateway.'

@@ -7,13 +7,14 @@ namespace DeviceShell.Commands;
 /// Closes sessions of any world (and Pi link servers, which are sessions too): the ones piped or given by -Id, or with
 /// -All every open one. Each leaves the registry; an Id with no open session is a non-terminating SessionNotFound.
 /// </summary>
-[Cmdlet(VerbsCommunications.Disconnect, "DeviceSession", SupportsShouldProcess = true, DefaultParameterSetName = "Session",
+[Cmdlet(VerbsCommunications.Disconnect, "DeviceSession", SupportsShouldProcess = true, DefaultParameterSetName = "InputObject",
     HelpUri = HelpLinks.CmdletPages + "Disconnect-DeviceSession.md")]
 [OutputType(typeof(DeviceSession))]
 public sealed class DisconnectDeviceSessionCommand : DeviceCmdlet
 {
-    [Parameter(ParameterSetName = "Session", Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    public DeviceSession[] Session { get; set; } = Array.Empty<DeviceSession>();
+    /// <summary>Sessions of any world; not named Session, which is one session of the command's world everywhere else.</summary>
+    [Parameter(ParameterSetName = "InputObject", Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public DeviceSession[] InputObject { get; set; } = Array.Empty<DeviceSession>();
 
     [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, int.MaxValue)]
@@ -41,7 +42,7 @@ public sealed class DisconnectDeviceSessionCommand : DeviceCmdlet
                 }
                 break;
             default:
-                foreach (var session in Session) CloseSession(session, PassThru);
+                foreach (var session in InputObject) CloseSession(session, PassThru);
                 break;
         }
     }
