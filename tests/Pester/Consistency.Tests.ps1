@@ -2,6 +2,16 @@
 # Issue 11: the worlds behave alike. One session table, the same error rules, completion filtered to each
 # command's world, no shared Lab ports, and the seed libraries' details (error codes, queue size, filter fields).
 
+BeforeDiscovery {
+    # Each world's own cmdlets and Lab parameters, for the tests that must hold in every world.
+    $script:worlds = @(
+        @{ World = 'Brick'; Disconnect = 'Disconnect-Brick'; LabPort = 'BrickPort'; Simulator = 'brick' }
+        @{ World = 'Gateway'; Disconnect = 'Disconnect-Gateway'; LabPort = 'GatewayPort'; Simulator = 'gateway' }
+        @{ World = 'Webifi'; Disconnect = 'Disconnect-Webifi'; LabPort = 'WebifiPort'; Simulator = 'webifi' }
+        @{ World = 'PiLink'; Disconnect = 'Disconnect-PiLink'; LabPort = 'PiButtonPort'; Simulator = 'pibutton' }
+    )
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
     $script:lab = Start-DeviceLab -Brick -Gateway -Webifi -PiButton -StartTimeoutSec 60
@@ -68,16 +78,16 @@ Describe 'The worlds behave alike' {
                 Should -Throw -ErrorId 'PiLinkConnectionFailed*'
         }
 
-        It 'a connect to a closed port stops the command in every world' -TestCases @(
-            @{ Command = { param($Port) Connect-Brick -HostName 127.0.0.1 -Port $Port -NoAutoReconnect } }
-            @{ Command = { param($Port) Connect-Gateway -HostName 127.0.0.1 -Port $Port -CaCertificate $lab['gateway'].CaCertificate -TimeoutSec 2 } }
-            @{ Command = { param($Port) Connect-Webifi -Credential $webifiCredential -Server "http://127.0.0.1:$Port/" } }
-            @{ Command = { param($Port) Connect-PiLink -HostName 127.0.0.1 -Port $Port -TimeoutSec 2 } }
+        It '<Name> to a closed port stops the command' -TestCases @(
+            @{ Name = 'Connect-Brick'; Command = { param($Port) Connect-Brick -HostName 127.0.0.1 -Port $Port -NoAutoReconnect } }
+            @{ Name = 'Connect-Gateway'; Command = { param($Port) Connect-Gateway -HostName 127.0.0.1 -Port $Port -CaCertificate $lab['gateway'].CaCertificate -TimeoutSec 2 } }
+            @{ Name = 'Connect-Webifi'; Command = { param($Port) Connect-Webifi -Credential $webifiCredential -Server "http://127.0.0.1:$Port/" } }
+            @{ Name = 'Connect-PiLink'; Command = { param($Port) Connect-PiLink -HostName 127.0.0.1 -Port $Port -TimeoutSec 2 } }
         ) {
-            param($Command)
+            param($Name, $Command)
             $port = Get-ClosedPort
             $thrown = { & $Command $port; throw 'went on after a failed connect' } | Should -Throw -PassThru
-            $thrown.Exception.Message | Should -Not -Be 'went on after a failed connect' -Because "$Command must be terminating"
+            $thrown.Exception.Message | Should -Not -Be 'went on after a failed connect' -Because "$Name must be terminating"
         }
 
         It 'Connect-Brick warns when the peer does not speak TFP (the relay''s HTTP port)' {
@@ -127,15 +137,10 @@ Describe 'The worlds behave alike' {
     }
 
     Describe 'Disconnecting sessions of several worlds' {
-        It '<Command> skips a session of another world with a non-terminating error and closes its own' -TestCases @(
-            @{ Command = 'Disconnect-Brick'; World = 'Brick' }
-            @{ Command = 'Disconnect-Gateway'; World = 'Gateway' }
-            @{ Command = 'Disconnect-Webifi'; World = 'Webifi' }
-            @{ Command = 'Disconnect-PiLink'; World = 'PiLink' }
-        ) {
-            param($Command, $World)
+        It '<Disconnect> skips a session of another world with a non-terminating error and closes its own' -TestCases $worlds {
+            param($Disconnect, $World)
             $null = Open-EveryWorld
-            Get-DeviceSession | & $Command -Confirm:$false -ErrorVariable skipped -ErrorAction SilentlyContinue
+            Get-DeviceSession | & $Disconnect -Confirm:$false -ErrorVariable skipped -ErrorAction SilentlyContinue
             $skipped | Should -HaveCount 3
             $skipped | ForEach-Object { $_.FullyQualifiedErrorId | Should -BeLike 'WrongSessionWorld,*' }
             (Get-DeviceSession).World | Should -Not -Contain $World
@@ -163,16 +168,10 @@ Describe 'The worlds behave alike' {
     }
 
     Describe 'Completion fits the command''s world' {
-        It '<Command> -Session offers only <World> sessions' -TestCases @(
-            @{ Command = 'Disconnect-Brick'; World = 'Brick' }
-            @{ Command = 'Disconnect-Gateway'; World = 'Gateway' }
-            @{ Command = 'Disconnect-Webifi'; World = 'Webifi' }
-            @{ Command = 'Disconnect-PiLink'; World = 'PiLink' }
-            @{ Command = 'Set-AcceptFilter -AllowAll'; World = 'Gateway' }
-        ) {
-            param($Command, $World)
+        It '<Disconnect> -Session offers only <World> sessions' -TestCases ($worlds + @{ Disconnect = 'Set-AcceptFilter -AllowAll'; World = 'Gateway' }) {
+            param($Disconnect, $World)
             $opened = Open-EveryWorld
-            $offered = Get-Completion "$Command -Session "
+            $offered = Get-Completion "$Disconnect -Session "
             $offered.CompletionText | Should -Be @("$($opened.$World.Id)")
         }
 
@@ -212,6 +211,15 @@ Describe 'The worlds behave alike' {
             (Get-Completion 'Set-GatewaySlaveDevice -DeviceId ').CompletionText | Should -Contain "$($found.DeviceId)"
         }
 
+        It 'Send-WebifiData -ToSessionId offers the devices the last discovery found' {
+            $listener = Connect-Webifi -Credential $webifiCredential -Server $webifiServer -Network net1 -Name listener
+            $talker = Connect-Webifi -Credential $webifiCredential -Server $webifiServer -Network net1 -Name talker
+            $null = Find-WebifiDevice -Session $talker -WaitSec 1
+            $offered = Get-Completion 'Send-WebifiData -Data x -ToSessionId '
+            $offered.CompletionText | Should -Contain "$($listener.SessionId)"
+            $offered | Where-Object ResultType -In 'ProviderItem', 'ProviderContainer' | Should -BeNullOrEmpty
+        }
+
         It 'Remove-LabBrickDevice -Uid offers the UIDs of the last enumeration' {
             $brick = Connect-Brick -HostName $lab['brick'].Host -Port $lab['brick'].Port
             $seen = Get-BrickEnumeration -Session $brick -WaitSec 1 | Select-Object -First 1
@@ -220,15 +228,10 @@ Describe 'The worlds behave alike' {
     }
 
     Describe 'Lab listeners refuse a port in use' {
-        It 'Start-DeviceLab -<Parameter> on a port another lab listens on stops with LabPortInUse' -TestCases @(
-            @{ Parameter = 'BrickPort'; Simulator = 'brick' }
-            @{ Parameter = 'GatewayPort'; Simulator = 'gateway' }
-            @{ Parameter = 'WebifiPort'; Simulator = 'webifi' }
-            @{ Parameter = 'PiButtonPort'; Simulator = 'pibutton' }
-        ) {
-            param($Parameter, $Simulator)
+        It 'Start-DeviceLab -<LabPort> on a port another lab listens on stops with LabPortInUse' -TestCases $worlds {
+            param($LabPort, $Simulator)
             $taken = $lab[$Simulator].Port
-            $arguments = @{ $Parameter = $taken; StartTimeoutSec = 60 }
+            $arguments = @{ $LabPort = $taken; StartTimeoutSec = 60 }
             { Start-DeviceLab @arguments } | Should -Throw -ErrorId 'LabPortInUse*'
             $Error[0].Exception.Message | Should -BeLike "*$Simulator simulator cannot listen on *:$taken*already in use*"
             $Error[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'

@@ -162,8 +162,14 @@ public sealed class WebifiSession : DeviceSession
         {
             lock (_discoveryCollectors) { _discoveryCollectors.Remove(collect); }
         }
-        lock (found) { return found.GroupBy(d => d.SessionId).Select(g => g.First()).ToList(); }
+        IReadOnlyList<WebifiDevice> devices;
+        lock (found) { devices = found.GroupBy(d => d.SessionId).Select(g => g.First()).ToList(); }
+        KnownDevices = devices;
+        return devices;
     }
+
+    /// <summary>The devices the last discovery found (for tab completion of recipients).</summary>
+    public IReadOnlyList<WebifiDevice> KnownDevices { get; private set; } = Array.Empty<WebifiDevice>();
 
     /// <summary>Replaces the listen-to networks (kept for later logins too). Error 5 means some are not the account's.</summary>
     public async Task SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken = default)

@@ -9,14 +9,11 @@ namespace DeviceShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Disconnect, "PiLinkClient", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Disconnect-PiLinkClient.md")]
 [OutputType(typeof(PiLinkServer))]
-public sealed class DisconnectPiLinkClientCommand : SessionCmdlet
+public sealed class DisconnectPiLinkClientCommand : PiLinkServerCmdlet
 {
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
-        var server = ResolveSession<PiLinkServer>("Pi link server", "Start-PiLinkServer");
+        var server = ResolveServer();
         if (server.ClientAddress is not string client)
             WriteVerbose($"{server} has no client.");
         else if (ShouldProcess($"{client} (client of {server})", "Disconnect"))
