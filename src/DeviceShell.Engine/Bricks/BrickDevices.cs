@@ -1,25 +1,20 @@
-using System.Buffers.Binary;
 using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Bricks;
 
 /// <summary>
-/// Base of the typed device wrappers. Before the first call it asks the device for its identity and
-/// compares the identifier with the wrapper's (as the bindings do since 2.1.26): a mismatch is cached and
-/// every call fails with WrongDeviceType; a timeout leaves the check open for the next call.
+/// Base of the typed device wrappers, thin over the catalogue: they call functions by name and scale the readings
+/// with <see cref="BrickQuantities"/>. Before a call the device type is checked against the wrapper's (as the bindings
+/// do since 2.1.26) through the session's per-UID type cache: a mismatch fails with WrongDeviceType.
 /// </summary>
 public abstract class BrickDeviceClient
 {
-    private readonly SemaphoreSlim _checkGate = new(1, 1);
-    private DeviceException? _wrongType;
-    private bool _checked;
-
     protected BrickDeviceClient(BrickSession session, string uid, int deviceIdentifier)
     {
         Session = session ?? throw new ArgumentNullException(nameof(session));
         Uid = uid;
         UidValue = BrickUid.Parse(uid);
-        DeviceIdentifier = deviceIdentifier;
+        Type = BrickDeviceCatalog.Find(deviceIdentifier) ?? throw new ArgumentOutOfRangeException(nameof(deviceIdentifier), deviceIdentifier, "The catalogue has no such device.");
     }
 
     public BrickSession Session { get; }
@@ -28,68 +23,42 @@ public abstract class BrickDeviceClient
 
     public uint UidValue { get; }
 
-    public int DeviceIdentifier { get; }
+    public BrickDeviceType Type { get; }
 
-    public string DeviceName => BrickDeviceCatalog.DisplayName(DeviceIdentifier);
+    public int DeviceIdentifier => Type.Identifier;
 
-    /// <summary>Checks the device type once; throws WrongDeviceType (InvalidArgument) when the UID belongs to another device.</summary>
+    public string DeviceName => Type.Name;
+
+    /// <summary>Throws WrongDeviceType (InvalidArgument) when the UID belongs to another device; asks the device at most once per session.</summary>
     public async Task EnsureDeviceTypeAsync(CancellationToken cancellationToken = default)
     {
-        if (_checked)
-        {
-            if (_wrongType is not null) throw _wrongType;
-            return;
-        }
-        await _checkGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_checked)
-            {
-                var identity = await Session.GetIdentityAsync(UidValue, cancellationToken).ConfigureAwait(false);
-                if (identity.DeviceIdentifier != DeviceIdentifier)
-                    _wrongType = BrickErrors.Create(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
-                        $"UID {Uid} belongs to a {identity.DeviceName} instead of the expected {DeviceName}.", Uid);
-                _checked = true;
-            }
-        }
-        finally
-        {
-            _checkGate.Release();
-        }
-        if (_wrongType is not null) throw _wrongType;
+        int actual = await Session.GetDeviceIdentifierAsync(UidValue, cancellationToken).ConfigureAwait(false);
+        if (actual != DeviceIdentifier)
+            throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+                $"UID {Uid} belongs to a {BrickDeviceCatalog.DisplayName(actual)} instead of the expected {DeviceName}.", Uid);
     }
 
-    /// <summary>A getter: checks the type, calls with R=1 and checks the response length.</summary>
-    protected async Task<byte[]> GetAsync(byte functionId, int responsePayloadLength, CancellationToken cancellationToken, params byte[] payload)
+    /// <summary>Calls a function of this device by name with named arguments, after the type check.</summary>
+    protected async Task<BrickValues> InvokeAsync(string function, CancellationToken cancellationToken, IReadOnlyDictionary<string, object?>? arguments = null)
     {
         await EnsureDeviceTypeAsync(cancellationToken).ConfigureAwait(false);
-        return await Session.CallAsync(UidValue, functionId, payload, responsePayloadLength, null, cancellationToken).ConfigureAwait(false);
+        var spec = Type.Function(function) ?? throw new InvalidOperationException($"The catalogue's {DeviceName} has no function {function}.");
+        return await Session.InvokeAsync(UidValue, spec, arguments, true, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A setter with R=1, so a rejected value surfaces as an error.</summary>
-    protected async Task SetAsync(byte functionId, byte[] payload, CancellationToken cancellationToken)
+    /// <summary>The single return of a getter as a number.</summary>
+    protected async Task<long> ReadAsync(string function, CancellationToken cancellationToken) =>
+        Convert.ToInt64((await InvokeAsync(function, cancellationToken).ConfigureAwait(false)).Values.Single(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The single return of a getter in the unit of <see cref="BrickQuantities"/>.</summary>
+    protected async Task<double> ReadQuantityAsync(string function, CancellationToken cancellationToken)
     {
-        await EnsureDeviceTypeAsync(cancellationToken).ConfigureAwait(false);
-        await Session.CallAsync(UidValue, functionId, payload, 0, null, cancellationToken).ConfigureAwait(false);
+        var quantity = function == "GetChipTemperature" ? BrickQuantities.ChipTemperature(Type)
+            : BrickQuantities.Find(DeviceIdentifier, function) ?? throw new InvalidOperationException($"No scale is known for {DeviceName}.{function}.");
+        return quantity.Scale(await ReadAsync(function, cancellationToken).ConfigureAwait(false));
     }
 
-    protected async Task<int> GetInt16Async(byte functionId, CancellationToken cancellationToken) =>
-        BinaryPrimitives.ReadInt16LittleEndian(await GetAsync(functionId, 2, cancellationToken).ConfigureAwait(false));
-
-    protected async Task<int> GetUInt16Async(byte functionId, CancellationToken cancellationToken) =>
-        BinaryPrimitives.ReadUInt16LittleEndian(await GetAsync(functionId, 2, cancellationToken).ConfigureAwait(false));
-
-    /// <summary>The uint32 period + bool value-has-to-change + 'x' (no threshold) + two zero thresholds of the V2 callback configurations.</summary>
-    protected static byte[] CallbackConfiguration(uint periodMs, bool valueHasToChange, int thresholdBytes)
-    {
-        var payload = new byte[6 + 2 * thresholdBytes];
-        BinaryPrimitives.WriteUInt32LittleEndian(payload, periodMs);
-        payload[4] = valueHasToChange ? (byte)1 : (byte)0;
-        payload[5] = (byte)'x';
-        return payload;
-    }
-
-    /// <summary>Creates the typed wrapper for a device identifier the engine knows (spec §9), or null.</summary>
+    /// <summary>Creates the typed wrapper for a device identifier that has one, or null.</summary>
     public static BrickDeviceClient? Create(BrickSession session, string uid, int deviceIdentifier) => deviceIdentifier switch
     {
         MasterBrick.Identifier => new MasterBrick(session, uid),
@@ -102,6 +71,12 @@ public abstract class BrickDeviceClient
         RgbLedButtonBricklet.Identifier => new RgbLedButtonBricklet(session, uid),
         _ => null,
     };
+
+    protected static Dictionary<string, object?> Arguments(params (string Name, object? Value)[] values) =>
+        values.ToDictionary(v => v.Name, v => v.Value, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A callback's function id, from the catalogue.</summary>
+    protected static byte CallbackId(int deviceIdentifier, string name) => BrickDeviceCatalog.Find(deviceIdentifier)!.Callback(name)!.Id;
 }
 
 /// <summary>A device that measures temperature; the wrappers report °C.</summary>
@@ -117,51 +92,47 @@ public sealed class MasterBrick : BrickDeviceClient, IBrickThermometer
     public MasterBrick(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
     /// <summary>mV.</summary>
-    public Task<int> GetStackVoltageAsync(CancellationToken cancellationToken = default) => GetUInt16Async(1, cancellationToken);
+    public async Task<int> GetStackVoltageAsync(CancellationToken cancellationToken = default) => (int)await ReadAsync("GetStackVoltage", cancellationToken).ConfigureAwait(false);
 
     /// <summary>mA.</summary>
-    public Task<int> GetStackCurrentAsync(CancellationToken cancellationToken = default) => GetUInt16Async(2, cancellationToken);
+    public async Task<int> GetStackCurrentAsync(CancellationToken cancellationToken = default) => (int)await ReadAsync("GetStackCurrent", cancellationToken).ConfigureAwait(false);
 
     /// <summary>mV.</summary>
-    public Task<int> GetUsbVoltageAsync(CancellationToken cancellationToken = default) => GetUInt16Async(40, cancellationToken);
+    public async Task<int> GetUsbVoltageAsync(CancellationToken cancellationToken = default) => (int)await ReadAsync("GetUSBVoltage", cancellationToken).ConfigureAwait(false);
 
-    /// <summary>The chip temperature (Bricks report °C/10).</summary>
-    public async Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) =>
-        await GetInt16Async(TfpFunction.GetChipTemperature, cancellationToken).ConfigureAwait(false) / 10.0;
+    /// <summary>The chip temperature.</summary>
+    public Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) => ReadQuantityAsync("GetChipTemperature", cancellationToken);
 }
 
 public sealed class TemperatureBricklet : BrickDeviceClient, IBrickThermometer
 {
     public const int Identifier = 216;
-    public const byte CallbackTemperature = 8;
 
     public TemperatureBricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
-    public async Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) =>
-        await GetInt16Async(1, cancellationToken).ConfigureAwait(false) / 100.0;
+    public static byte CallbackTemperature => CallbackId(Identifier, "Temperature");
 
-    /// <summary>TEMPERATURE callback (fid 8) every <paramref name="periodMs"/> ms while the value changes; 0 turns it off.</summary>
-    public Task SetTemperatureCallbackPeriodAsync(uint periodMs, CancellationToken cancellationToken = default)
-    {
-        var payload = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(payload, periodMs);
-        return SetAsync(2, payload, cancellationToken);
-    }
+    public Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) => ReadQuantityAsync("GetTemperature", cancellationToken);
+
+    /// <summary>TEMPERATURE callback every <paramref name="periodMs"/> ms while the value changes; 0 turns it off.</summary>
+    public Task SetTemperatureCallbackPeriodAsync(uint periodMs, CancellationToken cancellationToken = default) =>
+        InvokeAsync("SetTemperatureCallbackPeriod", cancellationToken, Arguments(("Period", periodMs)));
 }
 
 public sealed class TemperatureV2Bricklet : BrickDeviceClient, IBrickThermometer
 {
     public const int Identifier = 2113;
-    public const byte CallbackTemperature = 4;
 
     public TemperatureV2Bricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
-    public async Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) =>
-        await GetInt16Async(1, cancellationToken).ConfigureAwait(false) / 100.0;
+    public static byte CallbackTemperature => CallbackId(Identifier, "Temperature");
 
-    /// <summary>TEMPERATURE callback (fid 4) every <paramref name="periodMs"/> ms, without thresholds.</summary>
+    public Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) => ReadQuantityAsync("GetTemperature", cancellationToken);
+
+    /// <summary>TEMPERATURE callback every <paramref name="periodMs"/> ms, without thresholds.</summary>
     public Task SetTemperatureCallbackConfigurationAsync(uint periodMs, bool valueHasToChange, CancellationToken cancellationToken = default) =>
-        SetAsync(2, CallbackConfiguration(periodMs, valueHasToChange, 2), cancellationToken);
+        InvokeAsync("SetTemperatureCallbackConfiguration", cancellationToken,
+            Arguments(("Period", periodMs), ("ValueHasToChange", valueHasToChange), ("Option", "Off"), ("Min", 0), ("Max", 0)));
 }
 
 public sealed class AmbientLightV3Bricklet : BrickDeviceClient
@@ -171,14 +142,13 @@ public sealed class AmbientLightV3Bricklet : BrickDeviceClient
     public AmbientLightV3Bricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
     /// <summary>lux.</summary>
-    public async Task<double> GetIlluminanceAsync(CancellationToken cancellationToken = default) =>
-        BinaryPrimitives.ReadUInt32LittleEndian(await GetAsync(1, 4, cancellationToken).ConfigureAwait(false)) / 100.0;
+    public Task<double> GetIlluminanceAsync(CancellationToken cancellationToken = default) => ReadQuantityAsync("GetIlluminance", cancellationToken);
 
     /// <summary>Illuminance range and integration time codes.</summary>
     public async Task<(int Range, int IntegrationTime)> GetConfigurationAsync(CancellationToken cancellationToken = default)
     {
-        byte[] payload = await GetAsync(6, 2, cancellationToken).ConfigureAwait(false);
-        return (payload[0], payload[1]);
+        var values = await InvokeAsync("GetConfiguration", cancellationToken).ConfigureAwait(false);
+        return ((byte)values["IlluminanceRange"]!, (byte)values["IntegrationTime"]!);
     }
 }
 
@@ -189,11 +159,9 @@ public sealed class HumidityV2Bricklet : BrickDeviceClient, IBrickThermometer
     public HumidityV2Bricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
     /// <summary>%RH.</summary>
-    public async Task<double> GetHumidityAsync(CancellationToken cancellationToken = default) =>
-        await GetUInt16Async(1, cancellationToken).ConfigureAwait(false) / 100.0;
+    public Task<double> GetHumidityAsync(CancellationToken cancellationToken = default) => ReadQuantityAsync("GetHumidity", cancellationToken);
 
-    public async Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) =>
-        await GetInt16Async(5, cancellationToken).ConfigureAwait(false) / 100.0;
+    public Task<double> GetTemperatureAsync(CancellationToken cancellationToken = default) => ReadQuantityAsync("GetTemperature", cancellationToken);
 }
 
 public sealed class IndustrialDigitalIn4Bricklet : BrickDeviceClient
@@ -203,7 +171,7 @@ public sealed class IndustrialDigitalIn4Bricklet : BrickDeviceClient
     public IndustrialDigitalIn4Bricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
     /// <summary>Bit i = input i.</summary>
-    public Task<int> GetValueAsync(CancellationToken cancellationToken = default) => GetUInt16Async(1, cancellationToken);
+    public async Task<int> GetValueAsync(CancellationToken cancellationToken = default) => (int)await ReadAsync("GetValue", cancellationToken).ConfigureAwait(false);
 }
 
 public sealed class IndustrialDigitalIn4V2Bricklet : BrickDeviceClient
@@ -212,37 +180,36 @@ public sealed class IndustrialDigitalIn4V2Bricklet : BrickDeviceClient
 
     public IndustrialDigitalIn4V2Bricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
-    public async Task<bool[]> GetValueAsync(CancellationToken cancellationToken = default)
-    {
-        byte packed = (await GetAsync(1, 1, cancellationToken).ConfigureAwait(false))[0];
-        return Enumerable.Range(0, 4).Select(i => (packed & (1 << i)) != 0).ToArray();
-    }
+    public async Task<bool[]> GetValueAsync(CancellationToken cancellationToken = default) =>
+        (bool[])(await InvokeAsync("GetValue", cancellationToken).ConfigureAwait(false))["Value"]!;
 
     public async Task<long> GetEdgeCountAsync(int channel, bool reset, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(channel is >= 0 and <= 3, true, nameof(channel));
-        byte[] payload = await GetAsync(6, 4, cancellationToken, (byte)channel, reset ? (byte)1 : (byte)0).ConfigureAwait(false);
-        return BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        var values = await InvokeAsync("GetEdgeCount", cancellationToken, Arguments(("Channel", channel), ("ResetCounter", reset))).ConfigureAwait(false);
+        return (uint)values["EdgeCount"]!;
     }
 }
 
 public sealed class RgbLedButtonBricklet : BrickDeviceClient
 {
     public const int Identifier = 282;
-    public const byte CallbackButtonStateChanged = 4;
 
     public RgbLedButtonBricklet(BrickSession session, string uid) : base(session, uid, Identifier) { }
 
+    public static byte CallbackButtonStateChanged => CallbackId(Identifier, "ButtonStateChanged");
+
     public Task SetColorAsync(byte red, byte green, byte blue, CancellationToken cancellationToken = default) =>
-        SetAsync(1, new[] { red, green, blue }, cancellationToken);
+        InvokeAsync("SetColor", cancellationToken, Arguments(("Red", red), ("Green", green), ("Blue", blue)));
 
     public async Task<(byte Red, byte Green, byte Blue)> GetColorAsync(CancellationToken cancellationToken = default)
     {
-        byte[] payload = await GetAsync(2, 3, cancellationToken).ConfigureAwait(false);
-        return (payload[0], payload[1], payload[2]);
+        var values = await InvokeAsync("GetColor", cancellationToken).ConfigureAwait(false);
+        return ((byte)values["Red"]!, (byte)values["Green"]!, (byte)values["Blue"]!);
     }
 
-    /// <summary>True while the button is pressed (the device reports 0 pressed, 1 released).</summary>
+    /// <summary>True while the button is pressed.</summary>
     public async Task<bool> GetButtonPressedAsync(CancellationToken cancellationToken = default) =>
-        (await GetAsync(3, 1, cancellationToken).ConfigureAwait(false))[0] == 0;
+        (await InvokeAsync("GetButtonState", cancellationToken).ConfigureAwait(false))["ButtonState"] is byte state
+        && Type.ConstantGroup("ButtonState")?.NameOf(state) == "Pressed";
 }

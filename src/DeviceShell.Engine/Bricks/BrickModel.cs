@@ -191,25 +191,6 @@ public sealed class BrickEvent
     };
 }
 
-/// <summary>One line of the device-identifier catalogue.</summary>
-public sealed class BrickDeviceType
-{
-    public BrickDeviceType(int identifier, string name)
-    {
-        Identifier = identifier;
-        Name = name;
-    }
-
-    public int Identifier { get; }
-
-    public string Name { get; }
-
-    /// <summary>Brick, Bricklet or Extension, from the display name.</summary>
-    public string Category => Name.Contains("Bricklet", StringComparison.Ordinal) ? "Bricklet" : Name.Contains("Brick", StringComparison.Ordinal) ? "Brick" : "Other";
-
-    public override string ToString() => $"{Identifier} {Name}";
-}
-
 /// <summary>A device placed in its stack: Bricks under the daemon, Bricklets under their Brick (Get-BrickTopology).</summary>
 public sealed class BrickNode
 {

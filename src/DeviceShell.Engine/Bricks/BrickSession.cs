@@ -15,7 +15,7 @@ namespace DeviceShell.Engine.Bricks;
 /// Thread-safe: any number of callers may issue requests at once; requests to one device are serialised
 /// (as the bindings do, and as the devices handle them), requests to different devices overlap.
 /// </summary>
-public sealed class BrickSession : DeviceSession
+public sealed partial class BrickSession : DeviceSession
 {
     private readonly BrickConnectOptions _options;
     private readonly object _gate = new();
@@ -167,7 +167,9 @@ public sealed class BrickSession : DeviceSession
     public async Task<BrickDevice> GetIdentityAsync(uint uid, CancellationToken cancellationToken = default)
     {
         byte[] payload = await CallAsync(uid, TfpFunction.GetIdentity, Array.Empty<byte>(), BrickDevice.IdentityLength, null, cancellationToken).ConfigureAwait(false);
-        return BrickDevice.FromPayload(payload, this);
+        var identity = BrickDevice.FromPayload(payload, this);
+        RememberDeviceType(uid, identity.DeviceIdentifier);
+        return identity;
     }
 
     /// <summary>
@@ -565,6 +567,7 @@ public sealed class BrickSession : DeviceSession
             var device = BrickDevice.FromPayload(packet.Payload, this);
             if (device.EnumerationType == BrickEnumerationType.Disconnected) _knownDevices.TryRemove(device.Uid, out _);
             else _knownDevices[device.Uid] = device;
+            ForgetDeviceType(packet.Uid);
             Action<BrickDevice>[] observers;
             lock (_enumerateObservers) { observers = _enumerateObservers.ToArray(); }
             foreach (var observe in observers) observe(device);

@@ -118,16 +118,20 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
 
     public SimulatedBrickDevice? Find(string uid) => BrickUid.TryParse(uid, out uint value) ? _devices.GetValueOrDefault(value) : null;
 
-    /// <summary>Presses or releases a simulated RGB LED Button; a change is broadcast as BUTTON_STATE_CHANGED.</summary>
-    public void PressButton(string uid, bool pressed)
+    /// <summary>Presses or releases a simulated button (RGB LED Button Bricklet); its BUTTON_STATE_CHANGED callback reports the change.</summary>
+    public void PressButton(string uid, bool pressed) => SetInput(uid, "ButtonState", pressed ? "Pressed" : "Released");
+
+    /// <summary>
+    /// Sets a simulated reading or input of a device by value name (e.g. Temperature 2500 for 25 °C, ButtonState
+    /// "Pressed", Value as a bool array); the device's getters report it and its callbacks react to it.
+    /// </summary>
+    public void SetInput(string uid, string name, object? value)
     {
-        if (Find(uid) is not SimulatedDevices.SimulatedRgbLedButtonBricklet button)
-            throw new ArgumentException($"There is no RGB LED Button Bricklet with UID {uid}.");
-        if (button.SetPressed(pressed) is byte[] payload)
-            Broadcast(new TfpPacket(button.UidValue, RgbLedButtonBricklet.CallbackButtonStateChanged, 0, true, 0, payload));
+        var device = Find(uid) ?? throw new ArgumentException($"There is no device with UID {uid}.");
+        device.SetInput(name, value);
     }
 
-    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?}, remove-device {uid}, list-devices, press-button {uid, pressed}, silence-device {uid, silent}.</summary>
+    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}.</summary>
     public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
     {
         JsonNode? result;
@@ -155,13 +159,17 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
                 PressButton(RequiredString(arguments, "uid"), arguments["pressed"]?.GetValue<bool>() ?? true);
                 result = null;
                 break;
+            case "set-input":
+                SetInput(RequiredString(arguments, "uid"), RequiredString(arguments, "name"), InputValue(arguments["value"]));
+                result = null;
+                break;
             case "silence-device":
                 var silenced = Find(RequiredString(arguments, "uid")) ?? throw new ArgumentException("There is no such device.");
                 silenced.Silent = arguments["silent"]?.GetValue<bool>() ?? true;
                 result = null;
                 break;
             default:
-                throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, silence-device.");
+                throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, set-input, silence-device.");
         }
         return Task.FromResult(result);
     }
@@ -172,6 +180,16 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         string uid = RequiredString(arguments, "uid");
         return BrickUid.TryParse(uid, out _) ? uid : throw new ArgumentException($"'{uid}' is not a valid base58 UID.");
     }
+
+    /// <summary>A JSON input value as the catalogue's packer takes it: numbers, booleans, text (constant names) or arrays of them.</summary>
+    private static object? InputValue(JsonNode? node) => node switch
+    {
+        null => throw new ArgumentException("set-input needs 'value'."),
+        JsonArray array => array.Select(InputValue).ToArray(),
+        JsonValue value when value.TryGetValue(out bool flag) => flag,
+        JsonValue value when value.TryGetValue(out string? text) => text,
+        _ => node.GetValue<double>(),
+    };
 
     private static string RequiredString(JsonObject arguments, string name) =>
         arguments[name]?.GetValue<string>() ?? throw new ArgumentException($"The command needs '{name}'.");

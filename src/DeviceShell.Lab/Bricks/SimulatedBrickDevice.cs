@@ -8,42 +8,53 @@ public readonly record struct DeviceAnswer(byte ErrorCode, byte[] Payload)
 {
     public static DeviceAnswer Ok(params byte[] payload) => new(0, payload);
 
-    public static readonly DeviceAnswer Empty = new(0, Array.Empty<byte>());
-
     /// <summary>Error 1: the request payload could not be unpacked or a value is out of range.</summary>
     public static readonly DeviceAnswer InvalidParameter = new(1, Array.Empty<byte>());
 
     /// <summary>Error 2: the device has no such function.</summary>
     public static readonly DeviceAnswer NotSupported = new(2, Array.Empty<byte>());
-
-    public static DeviceAnswer Int16(int value) => Ok(BitConverter.GetBytes((short)value));
-
-    public static DeviceAnswer UInt16(int value) => Ok(BitConverter.GetBytes((ushort)value));
-
-    public static DeviceAnswer UInt32(long value) => Ok(BitConverter.GetBytes((uint)value));
 }
 
 /// <summary>
-/// A device of the simulated stack. It answers get_identity, its own functions (run under a lock, one
-/// request at a time like a real device) and the co-processor functions Bricklets share, and produces its
-/// callbacks when their period is due. Values drift plausibly over time.
+/// A device of the simulated stack, driven by its catalogue entry so it answers every function the device has:
+/// setters store their values and the matching getters return them; sensor readings drift within their range;
+/// callback configurations drive the callbacks (see <see cref="SimulatedCallback"/>); a function the device does
+/// not have is FUNCTION_NOT_SUPPORTED. Requests run under a lock, one at a time, like on a real device.
+/// Scripts set readings and inputs by value name with <see cref="SetInput"/>.
 /// </summary>
-public abstract class SimulatedBrickDevice
+public sealed class SimulatedBrickDevice
 {
-    private readonly List<PeriodicCallback> _callbacks = new();
-    private byte _statusLedConfig = 3;
+    private readonly object _lock = new();
+    /// <summary>Setter values by subject (SetColor/GetColor -> "Color") plus the bytes of the getter's own parameters (a channel).</summary>
+    private readonly Dictionary<string, byte[]> _stored = new(StringComparer.Ordinal);
+    /// <summary>Readings and inputs a script set, by value name; they win over the simulated drift.</summary>
+    private readonly Dictionary<string, object> _inputs = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Where each fixed-length stream read goes on: the next chunk's offset, by function id.</summary>
+    private readonly Dictionary<byte, int> _streamCursors = new();
+    private readonly List<SimulatedCallback> _callbacks;
+    private readonly HashSet<string> _readingNames;
+    private readonly long _phaseMs = Random.Shared.Next(0, 60_000);
     private bool _silent;
 
-    protected SimulatedBrickDevice(string uid, string connectedUid, char position, int deviceIdentifier, Version hardwareVersion, Version firmwareVersion)
+    public SimulatedBrickDevice(BrickDeviceType type, string uid, string connectedUid, char position, Version hardwareVersion, Version firmwareVersion)
     {
+        Type = type;
         Uid = uid;
         UidValue = BrickUid.Parse(uid);
         ConnectedUid = connectedUid;
         Position = position;
-        DeviceIdentifier = deviceIdentifier;
         HardwareVersion = hardwareVersion;
         FirmwareVersion = firmwareVersion;
+        _callbacks = type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
+        // A reading is a number some callback reports or the quantity table knows: it drifts instead of staying 0.
+        // A value with constants (a button state, a mode) is a state, not a reading.
+        _readingNames = type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
+            .Concat(BrickQuantities.All.Where(q => q.DeviceIdentifier == type.Identifier).Select(q => q.Value))
+            .Append("ChipTemperature")
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
+
+    public BrickDeviceType Type { get; }
 
     public string Uid { get; }
 
@@ -53,7 +64,7 @@ public abstract class SimulatedBrickDevice
 
     public char Position { get; }
 
-    public int DeviceIdentifier { get; }
+    public int DeviceIdentifier => Type.Identifier;
 
     public Version HardwareVersion { get; }
 
@@ -66,10 +77,7 @@ public abstract class SimulatedBrickDevice
         set => Volatile.Write(ref _silent, value);
     }
 
-    /// <summary>Bricks report the chip temperature in °C/10; co-processor Bricklets in °C and have the SPITFP functions.</summary>
-    protected virtual bool IsBrick => false;
-
-    /// <summary>Called when a callback period changes, so the daemon's callback loop re-plans.</summary>
+    /// <summary>Called when a callback configuration or an input changes, so the daemon's callback loop re-plans.</summary>
     public Action? CallbacksChanged { get; set; }
 
     public BrickDevice Identity => new(Uid, ConnectedUid, Position, HardwareVersion, FirmwareVersion, DeviceIdentifier, null);
@@ -78,200 +86,204 @@ public abstract class SimulatedBrickDevice
     public DeviceAnswer Handle(byte functionId, byte[] payload)
     {
         if (functionId == TfpFunction.GetIdentity) return payload.Length == 0 ? DeviceAnswer.Ok(Identity.ToPayload(null)) : DeviceAnswer.InvalidParameter;
-        lock (_callbacks)
+        var function = Type.Function(functionId);
+        if (function is null) return DeviceAnswer.NotSupported;
+        if (payload.Length != function.RequestPayloadLength || !HasValidConstants(function, payload)) return DeviceAnswer.InvalidParameter;
+        bool configurationChanged;
+        DeviceAnswer answer;
+        lock (_lock)
         {
-            return HandleFunction(functionId, payload) ?? HandleCommon(functionId, payload);
+            (answer, configurationChanged) = Run(function, payload);
         }
+        if (configurationChanged) CallbacksChanged?.Invoke();
+        return answer;
     }
 
-    /// <summary>The device's own functions; null for a function it does not have.</summary>
-    protected abstract DeviceAnswer? HandleFunction(byte functionId, byte[] payload);
+    /// <summary>
+    /// Sets a reading or input by value name (Temperature in 1/100 °C, ButtonState "Pressed", Value as bool[]),
+    /// as the device's getters and callbacks name it; callbacks that report it react as the real device would.
+    /// </summary>
+    public void SetInput(string name, object? value)
+    {
+        var spec = InputSpecs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"A {Type.Name} has no reading or input '{name}'. It has: {string.Join(", ", InputNames)}.");
+        // Round-trip through the wire format: the stored value is exactly what the device would report.
+        var bytes = new byte[spec.ByteLength];
+        BrickPayload.Write(spec, value, bytes);
+        object normalized = BrickPayload.Read(spec, bytes);
+        long now = Environment.TickCount64;
+        lock (_lock)
+        {
+            var before = new byte[spec.ByteLength];
+            BrickPayload.Write(spec, CurrentValue(spec), before);
+            _inputs[spec.Name] = normalized;
+            // Setting what the device already reports is no change: callbacks stay quiet, as with a real input.
+            if (before.AsSpan().SequenceEqual(bytes)) return;
+            foreach (var callback in _callbacks) callback.InputChanged(spec.Name, now);
+        }
+        CallbacksChanged?.Invoke();
+    }
+
+    /// <summary>Names <see cref="SetInput"/> accepts: what the getters return and the callbacks report.</summary>
+    public IEnumerable<string> InputNames => InputSpecs.Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase);
+
+    private IEnumerable<BrickValueSpec> InputSpecs =>
+        Type.Functions.Where(f => SubjectOf(f.Name, "Get") is not null).SelectMany(f => f.Returns).Concat(Type.Callbacks.SelectMany(c => c.Values));
 
     /// <summary>Adds the callbacks that are due to <paramref name="due"/>; returns the time until the next one (or null when none is on).</summary>
     public TimeSpan? CollectDueCallbacks(long nowMs, List<(uint Uid, byte FunctionId, byte[] Payload)> due)
     {
         long? next = null;
-        lock (_callbacks)
+        lock (_lock)
         {
             foreach (var callback in _callbacks)
             {
-                if (callback.PeriodMs == 0) continue;
-                if (nowMs >= callback.NextDueMs)
-                {
-                    // Stay on the period grid; when the loop ran late, skip the missed ticks instead of sending a burst.
-                    callback.NextDueMs += callback.PeriodMs;
-                    if (callback.NextDueMs <= nowMs) callback.NextDueMs = nowMs + callback.PeriodMs;
-                    byte[]? payload = callback.Produce();
-                    if (payload is not null) due.Add((UidValue, callback.FunctionId, payload));
-                }
-                next = next is null ? callback.NextDueMs : Math.Min(next.Value, callback.NextDueMs);
+                if (callback.Collect(nowMs, due) is long at) next = next is null ? at : Math.Min(next.Value, at);
             }
         }
         return next is null ? null : TimeSpan.FromMilliseconds(Math.Max(0, next.Value - nowMs));
     }
 
-    protected PeriodicCallback AddCallback(byte functionId, int valueBytes, bool signed, Func<long> read, bool valueHasToChangeByDefault = false)
-    {
-        var callback = new PeriodicCallback(functionId, valueBytes, signed, read, () => CallbacksChanged?.Invoke()) { ValueHasToChange = valueHasToChangeByDefault };
-        _callbacks.Add(callback);
-        return callback;
-    }
+    public override string ToString() => $"{Type.Name} {Uid}";
 
-    /// <summary>Bricklets without a co-processor (the 1.0 generation) have none of the chip functions.</summary>
-    protected virtual bool HasCoProcessor => true;
-
-    private DeviceAnswer HandleCommon(byte functionId, byte[] payload)
-    {
-        if (IsBrick)
-        {
-            return functionId switch
-            {
-                TfpFunction.GetChipTemperature => DeviceAnswer.Int16((int)Drift(345, 15, 90)),
-                243 => DeviceAnswer.Empty, // reset
-                _ => DeviceAnswer.NotSupported,
-            };
-        }
-        if (!HasCoProcessor) return DeviceAnswer.NotSupported;
-        return functionId switch
-        {
-            TfpFunction.GetChipTemperature => DeviceAnswer.Int16((int)Drift(34, 2, 90)),
-            243 => DeviceAnswer.Empty,
-            234 => DeviceAnswer.Ok(new byte[16]), // get_spitfp_error_count: four zero counters
-            236 => DeviceAnswer.Ok(1), // get_bootloader_mode: firmware
-            239 when payload.Length == 1 && payload[0] <= 3 => SetStatusLed(payload[0]),
-            239 => DeviceAnswer.InvalidParameter,
-            240 => DeviceAnswer.Ok(_statusLedConfig),
-            _ => DeviceAnswer.NotSupported,
-        };
-    }
-
-    private DeviceAnswer SetStatusLed(byte config)
-    {
-        _statusLedConfig = config;
-        return DeviceAnswer.Empty;
-    }
-
-    /// <summary>A slow sine around <paramref name="mid"/> plus a little noise: a plausible sensor value.</summary>
-    protected static double Drift(double mid, double amplitude, double periodSeconds)
-    {
-        double t = Environment.TickCount64 / 1000.0;
-        return mid + amplitude * Math.Sin(2 * Math.PI * t / periodSeconds) + amplitude * 0.05 * (Random.Shared.NextDouble() - 0.5);
-    }
-
-    public override string ToString() => $"{BrickDeviceCatalog.DisplayName(DeviceIdentifier)} {Uid}";
+    /// <summary>The stored values of a setter, or null; <paramref name="subject"/> is the name without Set/Get, <paramref name="key"/> the leading parameters.</summary>
+    internal byte[]? Stored(string subject, ReadOnlySpan<byte> key) => _stored.GetValueOrDefault(StoreKey(subject, key));
 
     /// <summary>
-    /// One periodic callback with the V2 configuration: period, value-has-to-change and threshold option
-    /// ('x' off, 'o' outside, 'i' inside, '&lt;' below min, '&gt;' above min).
+    /// The current value of a reading or input: what a script set, a drifting reading, or the type's rest value.
+    /// A single value of an input set as an array (one channel of get_value) is its element <paramref name="element"/>.
     /// </summary>
-    protected sealed class PeriodicCallback
+    internal object CurrentValue(BrickValueSpec spec, int? element = null)
     {
-        private readonly int _valueBytes;
-        private readonly bool _signed;
-        private readonly Func<long> _read;
-        private readonly Action _changed;
-        private long? _lastSent;
-
-        public PeriodicCallback(byte functionId, int valueBytes, bool signed, Func<long> read, Action changed)
+        if (_inputs.TryGetValue(spec.Name, out object? set))
         {
-            _changed = changed;
-            FunctionId = functionId;
-            _valueBytes = valueBytes;
-            _signed = signed;
-            _read = read;
-        }
-
-        public byte FunctionId { get; }
-
-        public uint PeriodMs { get; private set; }
-
-        public bool ValueHasToChange { get; set; }
-
-        public char Option { get; private set; } = 'x';
-
-        public long Minimum { get; private set; }
-
-        public long Maximum { get; private set; }
-
-        public long NextDueMs { get; set; }
-
-        /// <summary>Size of the V2 configuration payload: period(4) bool(1) option(1) min max.</summary>
-        public int ConfigurationLength => 6 + 2 * _valueBytes;
-
-        public void SetPeriod(uint periodMs)
-        {
-            PeriodMs = periodMs;
-            NextDueMs = Environment.TickCount64 + periodMs;
-            _changed();
-        }
-
-        public DeviceAnswer Configure(byte[] payload)
-        {
-            if (payload.Length != ConfigurationLength) return DeviceAnswer.InvalidParameter;
-            char option = (char)payload[5];
-            if ("xoi<>".IndexOf(option, StringComparison.Ordinal) < 0) return DeviceAnswer.InvalidParameter;
-            ValueHasToChange = payload[4] != 0;
-            Option = option;
-            Minimum = ReadValue(payload.AsSpan(6));
-            Maximum = ReadValue(payload.AsSpan(6 + _valueBytes));
-            _lastSent = null;
-            SetPeriod(BinaryPrimitives.ReadUInt32LittleEndian(payload));
-            return DeviceAnswer.Empty;
-        }
-
-        public DeviceAnswer Configuration()
-        {
-            var payload = new byte[ConfigurationLength];
-            BinaryPrimitives.WriteUInt32LittleEndian(payload, PeriodMs);
-            payload[4] = ValueHasToChange ? (byte)1 : (byte)0;
-            payload[5] = (byte)Option;
-            WriteValue(payload.AsSpan(6), Minimum);
-            WriteValue(payload.AsSpan(6 + _valueBytes), Maximum);
-            return DeviceAnswer.Ok(payload);
-        }
-
-        public byte[] Encode(long value)
-        {
-            var bytes = new byte[_valueBytes];
-            WriteValue(bytes, value);
-            return bytes;
-        }
-
-        /// <summary>The payload to send now, or null when the value has not changed (if it has to) or is outside the threshold.</summary>
-        public byte[]? Produce()
-        {
-            long value = _read();
-            if (ValueHasToChange && _lastSent == value) return null;
-            bool pass = Option switch
+            if (set is Array array && !spec.IsArray)
             {
-                'o' => value < Minimum || value > Maximum,
-                'i' => value >= Minimum && value <= Maximum,
-                '<' => value < Minimum,
-                '>' => value > Minimum,
-                _ => true,
-            };
-            if (!pass) return null;
-            _lastSent = value;
-            return Encode(value);
-        }
-
-        private long ReadValue(ReadOnlySpan<byte> source) => (_valueBytes, _signed) switch
-        {
-            (1, _) => source[0],
-            (2, true) => BinaryPrimitives.ReadInt16LittleEndian(source),
-            (2, false) => BinaryPrimitives.ReadUInt16LittleEndian(source),
-            (_, true) => BinaryPrimitives.ReadInt32LittleEndian(source),
-            _ => BinaryPrimitives.ReadUInt32LittleEndian(source),
-        };
-
-        private void WriteValue(Span<byte> target, long value)
-        {
-            switch (_valueBytes)
+                if (element is int index && index < array.Length) return array.GetValue(index)!;
+            }
+            else if (set is Array == spec.IsArray)
             {
-                case 1: target[0] = (byte)value; break;
-                case 2: BinaryPrimitives.WriteInt16LittleEndian(target, (short)value); break;
-                default: BinaryPrimitives.WriteInt32LittleEndian(target, (int)value); break;
+                return set;
             }
         }
+        var bytes = new byte[spec.ByteLength];
+        if (_readingNames.Contains(spec.Name) && IsNumericScalar(spec)) BrickPayload.Write(spec, Reading(spec), bytes);
+        else if (RestConstant(spec) is object constant) BrickPayload.Write(spec, constant, bytes);
+        return BrickPayload.Read(spec, bytes);
     }
+
+    private (DeviceAnswer Answer, bool ConfigurationChanged) Run(BrickFunction function, byte[] payload)
+    {
+        string? subject = SubjectOf(function.Name, "Set");
+        if (subject is not null && function.Parameters.Count > 0)
+        {
+            int keyLength = (Type.Function("Get" + subject)?.RequestPayloadLength ?? 0) is int k && k < payload.Length ? k : 0;
+            _stored[StoreKey(subject, payload.AsSpan(0, keyLength))] = payload[keyLength..];
+            bool callbackSetting = subject.Contains("Callback", StringComparison.Ordinal) || subject == "DebouncePeriod";
+            if (callbackSetting)
+                foreach (var callback in _callbacks) callback.ConfigurationChanged(subject, Environment.TickCount64);
+            return (DeviceAnswer.Ok(new byte[function.ResponsePayloadLength]), callbackSetting);
+        }
+        if (function.Returns.Count == 0) return (DeviceAnswer.Ok(), false);
+        string? read = SubjectOf(function.Name, "Get") ?? SubjectOf(function.Name, "Is") ?? SubjectOf(function.Name, "Read");
+        if (read is not null && Stored(read, payload) is { } stored && stored.Length == function.ResponsePayloadLength)
+            return (DeviceAnswer.Ok(stored), false);
+        var response = new byte[function.ResponsePayloadLength];
+        int offset = 0;
+        // Stream writes answer like any function; stream reads hand out chunks.
+        var data = function.IsStream ? function.Returns.FirstOrDefault(r => StreamPart(r) == "ChunkData") : null;
+        var chunk = data is null ? null : NextChunk(function, data);
+        foreach (var spec in function.Returns)
+        {
+            object value = chunk is not null && StreamPart(spec) is string part ? chunk[part] : CurrentValue(spec);
+            BrickPayload.Write(spec, value, response.AsSpan(offset, spec.ByteLength));
+            offset += spec.ByteLength;
+        }
+        return (DeviceAnswer.Ok(response), false);
+    }
+
+    /// <summary>
+    /// The stream values of the next chunk a stream getter reads. A variable-length stream is one chunk long; a
+    /// fixed-length one goes on chunk by chunk and starts over at offset 0 after its last chunk, as the bindings read it.
+    /// </summary>
+    private Dictionary<string, object> NextChunk(BrickFunction function, BrickValueSpec data)
+    {
+        int chunkLength = data.Count;
+        int length = function.StreamFixedLength ?? chunkLength;
+        int chunkOffset = _streamCursors.GetValueOrDefault(function.Id);
+        _streamCursors[function.Id] = chunkOffset + chunkLength >= length ? 0 : chunkOffset + chunkLength;
+        return new Dictionary<string, object>
+        {
+            ["Length"] = length,
+            ["ChunkOffset"] = chunkOffset,
+            ["ChunkData"] = BrickPayload.Read(data, new byte[data.ByteLength]),
+        };
+    }
+
+    /// <summary>Which part of a stream a value is (its name ends with Length, ChunkOffset or ChunkData), or null.</summary>
+    private static string? StreamPart(BrickValueSpec spec) =>
+        new[] { "ChunkOffset", "ChunkData", "Length" }.FirstOrDefault(part => spec.Name.EndsWith(part, StringComparison.Ordinal));
+
+    /// <summary>
+    /// A parameter that is an enumeration must be one of its constants, as the firmware checks: chars with constants
+    /// (threshold options) and uint8 constants numbered 0..n-1 (modes, configs). Other constant groups are flags or
+    /// examples, not a closed list, so they are not checked.
+    /// </summary>
+    private static bool HasValidConstants(BrickFunction function, byte[] payload)
+    {
+        int offset = 0;
+        foreach (var spec in function.Parameters)
+        {
+            if (spec is { IsArray: false, Constants: { } constants } && IsEnumeration(spec)
+                && constants.NameOf(spec.Type == BrickWireType.Char ? (char)payload[offset] : payload[offset]) is null) return false;
+            offset += spec.ByteLength;
+        }
+        return true;
+    }
+
+    private static bool IsEnumeration(BrickValueSpec spec) => spec.Type switch
+    {
+        BrickWireType.Char => true,
+        BrickWireType.UInt8 => spec.Constants!.Members.Select(m => m.Value).OfType<long>().Order().SequenceEqual(Enumerable.Range(0, spec.Constants.Members.Count).Select(i => (long)i)),
+        _ => false,
+    };
+
+    /// <summary>
+    /// A slow sine through the quantity's typical value (or a mid value of the type) plus a little noise, kept in range.
+    /// Each device has its own phase so two sensors of one kind do not move in step.
+    /// </summary>
+    private double Reading(BrickValueSpec spec)
+    {
+        var getter = Type.Functions.FirstOrDefault(f => f.Returns.Count == 1 && f.Returns[0].Name == spec.Name && f.Parameters.Count == 0);
+        var quantity = getter is null ? null
+            : getter.Name == "GetChipTemperature" ? BrickQuantities.ChipTemperature(Type) : BrickQuantities.Find(DeviceIdentifier, getter.Name);
+        double t = (Environment.TickCount64 + _phaseMs) / 1000.0;
+        double wave = Math.Sin(2 * Math.PI * t / 90) + 0.05 * (Random.Shared.NextDouble() - 0.5);
+        if (quantity is not null)
+        {
+            // A percent of the measuring range, but never more than a tenth of the typical value (5 V must not dip to 4.5 V).
+            double span = Math.Min((quantity.Maximum - quantity.Minimum) * 0.01, Math.Max(Math.Abs(quantity.Typical) * 0.1, 0.5));
+            return Math.Round(Math.Clamp(quantity.Typical + span * wave, quantity.Minimum, quantity.Maximum) * quantity.Divisor);
+        }
+        double mid = spec.Type switch
+        {
+            BrickWireType.UInt8 or BrickWireType.Int8 => 50,
+            BrickWireType.Int16 or BrickWireType.Float => 500,
+            _ => 1000,
+        };
+        return Math.Round(mid + mid * 0.1 * wave);
+    }
+
+    /// <summary>Where a value with constants rests: a device runs its firmware (not the bootloader), buttons are released, else the first constant.</summary>
+    private static object? RestConstant(BrickValueSpec spec) =>
+        spec.Constants is null || spec.IsArray ? null : (spec.Constants.Find("Firmware") ?? spec.Constants.Find("Released") ?? spec.Constants.Members[0]).Value;
+
+    private static bool IsNumericScalar(BrickValueSpec spec) =>
+        !spec.IsArray && spec.Type is not (BrickWireType.Bool or BrickWireType.Char or BrickWireType.String);
+
+    private static string? SubjectOf(string functionName, string verb) =>
+        functionName.Length > verb.Length && functionName.StartsWith(verb, StringComparison.Ordinal) && char.IsUpper(functionName[verb.Length])
+            ? functionName[verb.Length..] : null;
+
+    private static string StoreKey(string subject, ReadOnlySpan<byte> key) => key.IsEmpty ? subject : subject + ":" + Convert.ToHexString(key);
 }

@@ -21,9 +21,10 @@ internal sealed class BrickTestBed : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<BrickTestBed> StartAsync(string? secret = null, int port = 0)
+    /// <summary>Starts a daemon with the default stack, or with <paramref name="devices"/>.</summary>
+    public static async Task<BrickTestBed> StartAsync(string? secret = null, int port = 0, IEnumerable<SimulatedBrickDevice>? devices = null)
     {
-        var daemon = new BrickDaemonSimulator { Secret = secret };
+        var daemon = devices is null ? new BrickDaemonSimulator { Secret = secret } : new BrickDaemonSimulator(devices) { Secret = secret };
         var endpoint = await daemon.StartAsync(LabSimulatorOptions.Loopback(port), CancellationToken.None).Within();
         return new BrickTestBed(daemon, endpoint.Port);
     }

@@ -1,0 +1,192 @@
+namespace DeviceShell.Engine.Bricks;
+
+/// <summary>The element type of a value on the wire (the pack format letters of the bindings).</summary>
+public enum BrickWireType
+{
+    Int8,
+    UInt8,
+    Int16,
+    UInt16,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
+    Float,
+    /// <summary>One byte per value; arrays of bools are bit-packed.</summary>
+    Bool,
+    /// <summary>One byte, Latin-1.</summary>
+    Char,
+    /// <summary>A NUL-padded char[n] read up to the first NUL.</summary>
+    String,
+}
+
+/// <summary>Whether a function answers: getters always do; setters do by default or only when asked.</summary>
+public enum BrickResponseExpected
+{
+    Always,
+    ByDefault,
+    NotByDefault,
+}
+
+/// <summary>One named constant of a device, e.g. ThresholdOption.Outside = 'o'.</summary>
+public sealed record BrickConstant(string Name, object Value);
+
+/// <summary>The constants that one parameter or return takes (an enumeration or flags).</summary>
+public sealed record BrickConstantGroup(string Name, IReadOnlyList<BrickConstant> Members)
+{
+    public BrickConstant? Find(string name) => Members.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The name of a wire value, or null when it is none of the constants.</summary>
+    public string? NameOf(object value) => Members.FirstOrDefault(m => Equals(Normalize(m.Value), Normalize(value)))?.Name;
+
+    private static object Normalize(object value) => value switch
+    {
+        char c => c,
+        bool b => b,
+        _ => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public override string ToString() => $"{Name} ({string.Join(", ", Members.Select(m => m.Name))})";
+}
+
+/// <summary>
+/// One parameter, return or callback value: name, wire type, element count (array length or string capacity; 1 for a
+/// scalar), whether it is an array (strings are one value, not arrays) and its constants if any.
+/// </summary>
+public sealed record BrickValueSpec(string Name, BrickWireType Type, int Count, bool IsArray, BrickConstantGroup? Constants)
+{
+    public int ByteLength => Type switch
+    {
+        BrickWireType.Bool when IsArray => (Count + 7) / 8,
+        _ => Count * ElementSize(Type),
+    };
+
+    /// <summary>The format letters of the bindings: b B h H i I q Q f ? c s, with an element count for arrays ("B60", "?4", "s8").</summary>
+    public static BrickValueSpec Parse(string name, string format, BrickConstantGroup? constants)
+    {
+        var type = format[0] switch
+        {
+            'b' => BrickWireType.Int8,
+            'B' => BrickWireType.UInt8,
+            'h' => BrickWireType.Int16,
+            'H' => BrickWireType.UInt16,
+            'i' => BrickWireType.Int32,
+            'I' => BrickWireType.UInt32,
+            'q' => BrickWireType.Int64,
+            'Q' => BrickWireType.UInt64,
+            'f' => BrickWireType.Float,
+            '?' => BrickWireType.Bool,
+            'c' => BrickWireType.Char,
+            's' => BrickWireType.String,
+            _ => throw new FormatException($"'{format}' is not a TFP value format."),
+        };
+        bool counted = format.Length > 1;
+        int count = counted ? int.Parse(format.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) : 1;
+        return new BrickValueSpec(name, type, count, counted && type != BrickWireType.String, constants);
+    }
+
+    public static int ElementSize(BrickWireType type) => type switch
+    {
+        BrickWireType.Int16 or BrickWireType.UInt16 => 2,
+        BrickWireType.Int32 or BrickWireType.UInt32 or BrickWireType.Float => 4,
+        BrickWireType.Int64 or BrickWireType.UInt64 => 8,
+        _ => 1,
+    };
+
+    /// <summary>The .NET type of one element as unpacked (sbyte, byte, short, ... float, bool, char; string for strings).</summary>
+    public Type ElementClrType => Type switch
+    {
+        BrickWireType.Int8 => typeof(sbyte),
+        BrickWireType.UInt8 => typeof(byte),
+        BrickWireType.Int16 => typeof(short),
+        BrickWireType.UInt16 => typeof(ushort),
+        BrickWireType.Int32 => typeof(int),
+        BrickWireType.UInt32 => typeof(uint),
+        BrickWireType.Int64 => typeof(long),
+        BrickWireType.UInt64 => typeof(ulong),
+        BrickWireType.Float => typeof(float),
+        BrickWireType.Bool => typeof(bool),
+        BrickWireType.Char => typeof(char),
+        _ => typeof(string),
+    };
+
+    /// <summary>The .NET type of the whole value: the element type, or an array of it.</summary>
+    public Type ClrType => IsArray ? ElementClrType.MakeArrayType() : ElementClrType;
+
+    public override string ToString() => $"{Name}: {Type}{(IsArray || Type == BrickWireType.String ? $"[{Count}]" : "")}";
+}
+
+/// <summary>
+/// A function of a device: its name in PascalCase as PowerShell shows it (GetTemperature), id, parameters, returns and
+/// whether it answers by default. A stream function carries one chunk of longer data (…Length, …ChunkOffset,
+/// …ChunkData); <paramref name="StreamFixedLength"/> is the length of a fixed-length stream, null otherwise.
+/// </summary>
+public sealed record BrickFunction(string Name, byte Id, IReadOnlyList<BrickValueSpec> Parameters, IReadOnlyList<BrickValueSpec> Returns,
+    BrickResponseExpected ResponseExpected, bool IsStream = false, int? StreamFixedLength = null)
+{
+    public int RequestPayloadLength => Parameters.Sum(p => p.ByteLength);
+
+    public int ResponsePayloadLength => Returns.Sum(r => r.ByteLength);
+
+    /// <summary>True when the request carries R=1 unless the caller says otherwise.</summary>
+    public bool ExpectsResponseByDefault => ResponseExpected != BrickResponseExpected.NotByDefault;
+
+    public override string ToString() =>
+        $"{Name}({string.Join(", ", Parameters)}){(Returns.Count > 0 ? " -> " + string.Join(", ", Returns) : "")} [fid {Id}]";
+}
+
+/// <summary>A callback a device sends on its own (sequence number 0), with its named values.</summary>
+public sealed record BrickCallback(string Name, byte Id, IReadOnlyList<BrickValueSpec> Values)
+{
+    public int PayloadLength => Values.Sum(v => v.ByteLength);
+
+    public override string ToString() => $"{Name}({string.Join(", ", Values)}) [fid {Id}]";
+}
+
+/// <summary>A device class of the catalogue: identifier, display name, functions, callbacks and constants.</summary>
+public sealed class BrickDeviceType
+{
+    private readonly Dictionary<string, BrickFunction> _functionsByName;
+    private readonly Dictionary<byte, BrickFunction> _functionsById;
+
+    public BrickDeviceType(int identifier, string name, IReadOnlyList<BrickFunction> functions, IReadOnlyList<BrickCallback> callbacks, IReadOnlyList<BrickConstantGroup> constants)
+    {
+        Identifier = identifier;
+        Name = name;
+        Functions = functions;
+        Callbacks = callbacks;
+        Constants = constants;
+        _functionsByName = functions.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
+        _functionsById = functions.ToDictionary(f => f.Id);
+    }
+
+    public int Identifier { get; }
+
+    public string Name { get; }
+
+    /// <summary>Brick, Bricklet or Other, from the display name.</summary>
+    public string Category => Name.Contains("Bricklet", StringComparison.Ordinal) ? "Bricklet" : Name.Contains("Brick", StringComparison.Ordinal) ? "Brick" : "Other";
+
+    public IReadOnlyList<BrickFunction> Functions { get; }
+
+    public IReadOnlyList<BrickCallback> Callbacks { get; }
+
+    public IReadOnlyList<BrickConstantGroup> Constants { get; }
+
+    /// <summary>A function by name: PascalCase or the bindings' snake_case/camelCase spelling, case-insensitive.</summary>
+    public BrickFunction? Function(string name) => _functionsByName.GetValueOrDefault(name.Replace("_", "", StringComparison.Ordinal));
+
+    public BrickFunction? Function(byte id) => _functionsById.GetValueOrDefault(id);
+
+    public BrickCallback? Callback(byte id) => Callbacks.FirstOrDefault(c => c.Id == id);
+
+    public BrickCallback? Callback(string name) =>
+        Callbacks.FirstOrDefault(c => string.Equals(c.Name, name.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+
+    public BrickConstantGroup? ConstantGroup(string name) => Constants.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The wire value of a constant, e.g. ("ThresholdOption", "Greater") -> '&gt;'.</summary>
+    public object? Constant(string group, string member) => ConstantGroup(group)?.Find(member)?.Value;
+
+    public override string ToString() => $"{Identifier} {Name}";
+}
