@@ -175,6 +175,15 @@ Describe 'The worlds behave alike' {
             $offered.CompletionText | Should -Be @("$($opened.$World.Id)")
         }
 
+        It 'Pi link server cmdlets offer only servers, Disconnect-PiLink only clients' {
+            $client = Connect-PiLink -HostName $lab['pibutton'].Host -Port $lab['pibutton'].Port -TimeoutSec 5
+            $server = Start-PiLinkServer -Port 0
+            (Get-Completion 'Stop-PiLinkServer -Session ').CompletionText | Should -Be @("$($server.Id)")
+            (Get-Completion 'Disconnect-PiLinkClient -Session ').CompletionText | Should -Be @("$($server.Id)")
+            (Get-Completion 'Disconnect-PiLink -Session ').CompletionText | Should -Be @("$($client.Id)")
+            (Get-Completion 'Send-PiLinkMessage -Session ').CompletionText | Should -Be @("$($client.Id)", "$($server.Id)")
+        }
+
         It 'Get-DeviceSession -Id offers every open session' {
             $opened = Open-EveryWorld
             (Get-Completion 'Get-DeviceSession -Id ').CompletionText | Should -Be @($opened.Brick.Id, $opened.Gateway.Id, $opened.Webifi.Id, $opened.PiLink.Id | ForEach-Object { "$_" })

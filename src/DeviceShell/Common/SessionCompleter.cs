@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
@@ -16,6 +17,7 @@ public sealed class SessionCompleter : IArgumentCompleter
         var world = WorldOf(commandName);
         string typed = (wordToComplete ?? "").Trim('\'', '"');
         return SessionRegistry.Shared.List(world)
+            .Where(s => FitsPiLinkRole(commandName, s))
             .Select(s => (Session: s, Id: s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             .Where(s => s.Id.StartsWith(typed, StringComparison.Ordinal))
             .Select(s => new CompletionResult(s.Id, $"{s.Id} {s.Session.World} {s.Session.Endpoint}", CompletionResultType.ParameterValue, s.Session.ToString()));
@@ -34,6 +36,16 @@ public sealed class SessionCompleter : IArgumentCompleter
         if (Names("Webifi")) return DeviceWorld.Webifi;
         if (Names("PiLink") || Names("PiButton")) return DeviceWorld.PiLink;
         return null;
+    }
+
+    /// <summary>Pi link servers and clients share a world, but the server cmdlets take only servers and Disconnect-PiLink only clients.</summary>
+    private static bool FitsPiLinkRole(string commandName, DeviceSession session)
+    {
+        if (commandName.EndsWith("-PiLinkServer", StringComparison.OrdinalIgnoreCase) || commandName.EndsWith("-PiLinkClient", StringComparison.OrdinalIgnoreCase))
+            return session is PiLinkServer;
+        if (commandName.EndsWith("-PiLink", StringComparison.OrdinalIgnoreCase))
+            return session is PiLinkSession;
+        return true;
     }
 }
 
