@@ -476,8 +476,10 @@ public sealed partial class BrickSession : DeviceSession
         if (link.IsDead) AfterLoss(link); // the reader gave up before the link was adopted
     }
 
-    /// <summary>Ends one link: fails its waiting requests and, if it was the session's connection, handles the loss.</summary>
-    /// <summary>Ends a link; its waiting requests fail with <paramref name="error"/> (default: ConnectionLost naming <paramref name="why"/>).</summary>
+    /// <summary>
+    /// Ends one link: fails its waiting requests with <paramref name="error"/> (default: ConnectionLost naming <paramref name="why"/>)
+    /// and, if it was the session's connection, handles the loss.
+    /// </summary>
     private void Drop(Link link, BrickDisconnectReason reason, string why, DeviceException? error = null)
     {
         if (!link.MarkDead(reason, error ?? LinkLost(why))) return;
