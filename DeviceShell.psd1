@@ -61,6 +61,7 @@
         'Find-WebifiDevice'
         'Get-WebifiErrorText'
         'Receive-WebifiData'
+        'Receive-WebifiStatus'
         'Send-WebifiData'
         'Set-WebifiSession'
 

@@ -145,7 +145,7 @@ public sealed class BrickResponse
 }
 
 /// <summary>A callback, an enumerate callback or a connection change, in the order the session saw them.</summary>
-public sealed class BrickEvent
+public sealed class BrickEvent : EventArgs
 {
     public BrickEvent(BrickSession? session, BrickEventKind kind, string? uid, byte functionId, byte[] payload, BrickDevice? device, string? reason)
     {

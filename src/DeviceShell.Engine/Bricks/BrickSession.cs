@@ -23,7 +23,7 @@ public sealed partial class BrickSession : DeviceSession
     private readonly ConcurrentDictionary<uint, SemaphoreSlim> _deviceLocks = new();
     private readonly ConcurrentDictionary<string, BrickDevice> _knownDevices = new(StringComparer.Ordinal);
     private readonly List<Action<BrickDevice>> _enumerateObservers = new();
-    private readonly EventQueue<BrickEvent> _events;
+    private readonly EventBuffer<BrickEvent> _events;
     private readonly CancellationTokenSource _closing = new();
     private string? _secret;
     private Link? _link;
@@ -41,8 +41,8 @@ public sealed partial class BrickSession : DeviceSession
         _options = options;
         _timeoutTicks = options.Timeout.Ticks;
         _autoReconnect = options.AutoReconnect;
-        _events = new EventQueue<BrickEvent>(options.EventCapacity);
-        _events.Received += RaiseTypedEvent;
+        _events = new EventBuffer<BrickEvent>(options.EventCapacity, this);
+        _events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
     /// <summary>Connects (and authenticates when <see cref="BrickConnectOptions.Secret"/> is set).</summary>
@@ -67,8 +67,10 @@ public sealed partial class BrickSession : DeviceSession
 
     public override long DroppedEvents => _events.Dropped;
 
-    /// <summary>Callbacks, enumerate callbacks and connection events in arrival order (Receive-BrickCallback drains it).</summary>
-    public EventQueue<BrickEvent> Events => _events;
+    public override int QueuedEvents => _events.Count;
+
+    /// <summary>Callbacks, enumerate callbacks and connection events in arrival order (Receive-BrickCallback takes from it).</summary>
+    internal EventBuffer<BrickEvent> Events => _events;
 
     public string HostName => _options.HostName;
 
@@ -123,7 +125,7 @@ public sealed partial class BrickSession : DeviceSession
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
     public event EventHandler<BrickEvent>? CallbackReceived;
 
-    /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected).</summary>
+    /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
     public event EventHandler<BrickEvent>? EnumerateReceived;
 
     /// <summary>Authenticates the current connection and keeps the secret for the re-authentication after auto-reconnects.</summary>
@@ -573,6 +575,8 @@ public sealed partial class BrickSession : DeviceSession
             Action<BrickDevice>[] observers;
             lock (_enumerateObservers) { observers = _enumerateObservers.ToArray(); }
             foreach (var observe in observers) observe(device);
+            // Available answers while EnumerateAsync collects are the answer to the module's own request, not background events.
+            if (observers.Length > 0 && device.EnumerationType == BrickEnumerationType.Available) return;
             _events.Post(new BrickEvent(this, BrickEventKind.Enumerate, device.Uid, packet.FunctionId, packet.Payload, device, null));
             return;
         }
@@ -580,16 +584,16 @@ public sealed partial class BrickSession : DeviceSession
         _events.Post(new BrickEvent(this, BrickEventKind.Callback, BrickUid.Encode(packet.Uid), packet.FunctionId, packet.Payload, null, null));
     }
 
-    private void RaiseTypedEvent(object? sender, BrickEvent item)
+    private bool RaiseTypedEvent(BrickEvent item)
     {
-        var handler = item.Kind switch
+        var handlers = item.Kind switch
         {
             BrickEventKind.Connected => Connected,
             BrickEventKind.Disconnected => Disconnected,
             BrickEventKind.Enumerate => EnumerateReceived,
             _ => CallbackReceived,
         };
-        handler?.Invoke(this, item);
+        return EventBuffer<BrickEvent>.InvokeEach(handlers, this, item);
     }
 
     private sealed class PendingRequest

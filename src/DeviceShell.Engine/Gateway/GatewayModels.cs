@@ -83,7 +83,7 @@ public sealed class GatewayAcceptFilter
 /// One entry of the status stream. <see cref="IsGap"/> marks the place where the stream dropped and was
 /// subscribed again: changes in between may be missing (DeviceId 0, Status null), so re-read Get-GatewayDevice.
 /// </summary>
-public sealed class GatewayStatusChange
+public sealed class GatewayStatusChange : EventArgs
 {
     public uint DeviceId { get; init; }
     public GatewayDeviceStatus? Status { get; init; }

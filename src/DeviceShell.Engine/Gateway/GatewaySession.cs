@@ -51,7 +51,7 @@ public sealed class GatewaySession : DeviceSession
         Port = port;
         CallTimeout = callTimeout;
         StatusQueueSize = statusQueueSize;
-        StatusChanges = new EventQueue<GatewayStatusChange>(eventCapacity);
+        StatusChanges = new EventBuffer<GatewayStatusChange>(eventCapacity, this);
     }
 
     public string HostName { get; }
@@ -62,9 +62,9 @@ public sealed class GatewaySession : DeviceSession
     public TimeSpan CallTimeout { get; set; }
 
     /// <summary>Status changes as they arrive, plus gap markers after a resubscription.</summary>
-    public EventQueue<GatewayStatusChange> StatusChanges { get; }
+    internal EventBuffer<GatewayStatusChange> StatusChanges { get; }
 
-    /// <summary>Raised (on the queue's dispatcher task) for every status change; works with Register-ObjectEvent.</summary>
+    /// <summary>Raised (on the buffer's dispatcher task) for every status change; works with Register-ObjectEvent.</summary>
     public event EventHandler<GatewayStatusChange>? StatusChanged
     {
         add => StatusChanges.Received += value;
@@ -72,6 +72,8 @@ public sealed class GatewaySession : DeviceSession
     }
 
     public override long DroppedEvents => StatusChanges.Dropped;
+
+    public override int QueuedEvents => StatusChanges.Count;
 
     /// <summary>How many status changes the gateway may queue for this session's status stream (SubscribeStatus queueSize).</summary>
     public int StatusQueueSize { get; }

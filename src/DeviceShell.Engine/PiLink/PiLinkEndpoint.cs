@@ -17,15 +17,24 @@ public abstract class PiLinkEndpoint : DeviceSession
     protected PiLinkEndpoint(string endpoint, PiLinkOptions options) : base(DeviceWorld.PiLink, endpoint)
     {
         Options = options;
-        Messages = new EventQueue<PiLinkMessage>(options.QueueCapacity);
+        Messages = new EventBuffer<PiLinkMessage>(options.QueueCapacity, this);
     }
 
     public PiLinkOptions Options { get; }
 
-    /// <summary>Received messages and state changes in order; .NET subscribers use <c>Messages.Received</c>.</summary>
-    public EventQueue<PiLinkMessage> Messages { get; }
+    /// <summary>Received messages and state changes in order (Receive-PiLinkMessage takes from it).</summary>
+    internal EventBuffer<PiLinkMessage> Messages { get; }
+
+    /// <summary>Raised (on the buffer's dispatcher task) for every received message and state change; works with Register-ObjectEvent.</summary>
+    public event EventHandler<PiLinkMessage>? MessageReceived
+    {
+        add => Messages.Received += value;
+        remove => Messages.Received -= value;
+    }
 
     public override long DroppedEvents => Messages.Dropped;
+
+    public override int QueuedEvents => Messages.Count;
 
     public long MessagesSent => Interlocked.Read(ref _sent);
 

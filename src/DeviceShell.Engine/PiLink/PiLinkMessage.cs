@@ -24,7 +24,7 @@ public enum PiLinkState
 }
 
 /// <summary>One received message or state change of a Pi link, as a <c>Receive-PiLinkMessage</c> item.</summary>
-public sealed class PiLinkMessage
+public sealed class PiLinkMessage : EventArgs
 {
     public PiLinkMessage(PiLinkState state, string text, string? peer, DateTimeOffset at)
     {

@@ -56,7 +56,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
     /// <summary>
     /// Connects and reports the outcome as tcpcom's connect() would (its bool becomes the returned state):
     /// <see cref="PiLinkState.Connected"/>, <see cref="PiLinkState.ConnectionFailed"/> or <see cref="PiLinkState.ServerOccupied"/>.
-    /// Every state change is queued in <see cref="PiLinkEndpoint.Messages"/> as well.
+    /// Every state change is queued for Receive-PiLinkMessage and raised as <see cref="PiLinkEndpoint.MessageReceived"/> as well.
     /// </summary>
     public async Task<PiLinkState> ConnectAsync(CancellationToken cancellationToken = default)
     {

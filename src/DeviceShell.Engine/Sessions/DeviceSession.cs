@@ -2,7 +2,7 @@ namespace DeviceShell.Engine.Sessions;
 
 /// <summary>
 /// What every world's session has in common (cmdlets.md §2). A world derives from this, owns its
-/// connection and reader task, and posts background traffic into its <see cref="EventQueue{T}"/>.
+/// connection and reader task, and posts background traffic into its <see cref="EventBuffer{T}"/>.
 /// Thread-safe: state changes may come from the reader task while the pipeline thread reads them.
 /// </summary>
 public abstract class DeviceSession : IAsyncDisposable
@@ -39,6 +39,9 @@ public abstract class DeviceSession : IAsyncDisposable
 
     /// <summary>Background items dropped because nobody consumed them fast enough.</summary>
     public abstract long DroppedEvents { get; }
+
+    /// <summary>Background items waiting for a Receive-* (the buffer itself is not shown, see about_DeviceShell "Events").</summary>
+    public abstract int QueuedEvents { get; }
 
     /// <summary>Raised (off the reader thread) whenever <see cref="State"/> changes.</summary>
     public event EventHandler<SessionStateChangedEventArgs>? StateChanged;

@@ -48,6 +48,8 @@ public sealed class WebifiSession : DeviceSession
         _discoverable = options.Discoverable;
         _name = options.Name;
         _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
+        Events = new EventBuffer<WebifiEvent>(10_000, this);
+        Events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
     /// <summary>The relay's number for this login (-1 before the first); it changes after every reconnect.</summary>
@@ -93,12 +95,23 @@ public sealed class WebifiSession : DeviceSession
     /// <summary>The last error code met in the background (networks not set, download errors, a refused re-login).</summary>
     public WebifiError? LastError => _lastError;
 
-    /// <summary>Received data, oldest first (discovery requests answered automatically are not included).</summary>
-    public EventQueue<WebifiMessage> Messages { get; } = new(10_000);
+    /// <summary>
+    /// Received data and status changes, oldest first (Receive-WebifiData and Receive-WebifiStatus take from it).
+    /// Discovery requests answered automatically, and Discovery Responses collected by <see cref="DiscoverAsync"/>, are not included.
+    /// </summary>
+    internal EventBuffer<WebifiEvent> Events { get; }
 
-    public override long DroppedEvents => Messages.Dropped;
+    public override long DroppedEvents => Events.Dropped;
 
-    /// <summary>Raised (on a thread-pool thread) for every background error code.</summary>
+    public override int QueuedEvents => Events.Count;
+
+    /// <summary>Raised (on the buffer's dispatcher task) for every received message; works with Register-ObjectEvent.</summary>
+    public event EventHandler<WebifiMessage>? MessageReceived;
+
+    /// <summary>Raised for every connection-status change and background error, in order with the messages.</summary>
+    public event EventHandler<WebifiStatusChange>? StatusChanged;
+
+    /// <summary>Raised for every background error code (the <see cref="WebifiStatusKind.Error"/> status changes).</summary>
     public event EventHandler<WebifiError>? ErrorOccurred;
 
     /// <summary>Logs in and opens the transport. Fails at once (no retry) when the server cannot be reached or refuses the login.</summary>
@@ -213,7 +226,7 @@ public sealed class WebifiSession : DeviceSession
         if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
         var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
         WebifiLink link = _options.Transport == WebifiTransport.WebSocket
-            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport, SetState)
+            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport, ChangeState)
             : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport);
         try
         {
@@ -227,7 +240,7 @@ public sealed class WebifiSession : DeviceSession
         }
         Volatile.Write(ref _sessionId, credentials.SessionId);
         _link = link;
-        SetState(DeviceSessionState.Connected);
+        ChangeState(DeviceSessionState.Connected);
         return link;
     }
 
@@ -248,7 +261,7 @@ public sealed class WebifiSession : DeviceSession
             await sender.ConfigureAwait(false);
             await link.DisposeAsync().ConfigureAwait(false);
             _link = null;
-            SetState(DeviceSessionState.Reconnecting);
+            ChangeState(DeviceSessionState.Reconnecting);
             var next = await ReconnectAsync(closing).ConfigureAwait(false);
             if (next is null) return;
             link = next;
@@ -272,7 +285,7 @@ public sealed class WebifiSession : DeviceSession
                 // The account changed under us: retrying cannot help, and waiting sends must not hang.
                 _refused = ex;
                 OnReport(WebifiErrorCode.InvalidCredentials, "login");
-                SetState(DeviceSessionState.Disconnected);
+                ChangeState(DeviceSessionState.Disconnected);
                 FailQueued(ex);
                 return null;
             }
@@ -353,18 +366,43 @@ public sealed class WebifiSession : DeviceSession
             lock (_discoveryCollectors)
             {
                 foreach (var collect in _discoveryCollectors) collect(device);
+                // Collected as the answer to the module's own discovery: not a background message.
+                if (_discoveryCollectors.Count > 0) return;
             }
         }
-        Messages.Post(new WebifiMessage(data, dataType, from, now));
+        Events.Post(new WebifiMessage(data, dataType, from, now));
     }
 
     private void OnReport(int code, string context)
     {
         var error = new WebifiError(code, GetErrorText(code), context, DateTimeOffset.Now);
         _lastError = error;
-        var handlers = ErrorOccurred;
-        if (handlers is not null) ThreadPool.QueueUserWorkItem(_ => handlers(this, error));
+        Events.Post(new WebifiStatusChange(WebifiStatusKind.Error, error, error.At));
     }
+
+    /// <summary>Sets the session state and reports a real change as a status change, in order with the messages.</summary>
+    private void ChangeState(DeviceSessionState state)
+    {
+        var previous = State;
+        SetState(state);
+        if (previous == state) return;
+        var kind = state switch
+        {
+            DeviceSessionState.Connected => WebifiStatusKind.Connected,
+            DeviceSessionState.Reconnecting => WebifiStatusKind.Reconnecting,
+            _ => WebifiStatusKind.Disconnected,
+        };
+        Events.Post(new WebifiStatusChange(kind, null, DateTimeOffset.Now));
+    }
+
+    private bool RaiseTypedEvent(WebifiEvent item) => item switch
+    {
+        WebifiMessage message => EventBuffer<WebifiEvent>.InvokeEach(MessageReceived, this, message),
+        WebifiStatusChange { Error: { } error } change =>
+            EventBuffer<WebifiEvent>.InvokeEach(StatusChanged, this, change) | EventBuffer<WebifiEvent>.InvokeEach(ErrorOccurred, this, error),
+        WebifiStatusChange change => EventBuffer<WebifiEvent>.InvokeEach(StatusChanged, this, change),
+        _ => false,
+    };
 
     protected override async ValueTask CloseCoreAsync()
     {
@@ -378,7 +416,7 @@ public sealed class WebifiSession : DeviceSession
             await link.DisposeAsync().ConfigureAwait(false);
         }
         FailQueued(new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session was closed before the relay acknowledged this send.", this));
-        Messages.Dispose();
+        Events.Dispose();
         _http.Dispose();
     }
 

@@ -11,8 +11,13 @@ public enum WebifiTransport
     LongPolling,
 }
 
+/// <summary>What a Webifi session's one event buffer holds, in arrival order: received data and status changes.</summary>
+public abstract class WebifiEvent : EventArgs
+{
+}
+
 /// <summary>One received piece of data (webifi.md §4.2).</summary>
-public sealed class WebifiMessage
+public sealed class WebifiMessage : WebifiEvent
 {
     public WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTimeOffset receivedAt)
     {
@@ -57,7 +62,7 @@ public sealed class WebifiDevice
 }
 
 /// <summary>An error code the session met in the background (not as the answer to one send).</summary>
-public sealed class WebifiError
+public sealed class WebifiError : EventArgs
 {
     public WebifiError(int code, string text, string context, DateTimeOffset at)
     {
@@ -77,6 +82,44 @@ public sealed class WebifiError
     public DateTimeOffset At { get; }
 
     public override string ToString() => $"Webifi error {Code} during {Context}: {Text}";
+}
+
+/// <summary>What a <see cref="WebifiStatusChange"/> reports.</summary>
+public enum WebifiStatusKind
+{
+    /// <summary>Logged in and the transport is up (first login or after a reconnect).</summary>
+    Connected,
+
+    /// <summary>The link broke; the session is logging in again.</summary>
+    Reconnecting,
+
+    /// <summary>The session gave up (a refused re-login) or was disconnected.</summary>
+    Disconnected,
+
+    /// <summary>An error code met in the background (networks not set, download errors, a refused re-login).</summary>
+    Error,
+}
+
+/// <summary>A connection-status change or a background error of a Webifi session (Receive-WebifiStatus, StatusChanged).</summary>
+public sealed class WebifiStatusChange : WebifiEvent
+{
+    public WebifiStatusChange(WebifiStatusKind kind, WebifiError? error, DateTimeOffset at)
+    {
+        Kind = kind;
+        Error = error;
+        At = at;
+    }
+
+    public WebifiStatusKind Kind { get; }
+
+    /// <summary>For <see cref="WebifiStatusKind.Error"/>: the code, its text and what the session was doing.</summary>
+    public WebifiError? Error { get; }
+
+    public int? Code => Error?.Code;
+
+    public DateTimeOffset At { get; }
+
+    public override string ToString() => Error is null ? Kind.ToString() : Error.ToString();
 }
 
 /// <summary>What to send and to whom; no networks and no session ids means the sender's default networks.</summary>

@@ -29,7 +29,7 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
         // Not the process-wide line: two labs (or a lab and a test) in one process must not share a button.
         _pin = new SimulatedPinSource(0, pin);
         _server = PiButtonServer.Create(new PiButton(_pin, 0, pin), options.Port, new PiLinkOptions { BindAddress = options.Address });
-        _server.Messages.Received += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, item.Text);
+        _server.MessageReceived += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, item.Text);
         try
         {
             _server.Start();

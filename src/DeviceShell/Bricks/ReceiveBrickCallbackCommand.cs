@@ -24,7 +24,7 @@ public sealed class ReceiveBrickCallbackCommand : ReceiveCmdlet
     protected override void EndProcessing()
     {
         var session = ResolveSession<BrickSession>("Brick", "Connect-Brick");
-        Drain(session, session.Events, Matches);
+        Receive(session, session.Events, Matches);
     }
 
     private bool Matches(BrickEvent item) =>

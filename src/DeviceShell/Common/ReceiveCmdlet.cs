@@ -4,14 +4,14 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Commands;
 
 /// <summary>
-/// Base of the Receive-* cmdlets: drains a session's event queue on the pipeline thread until
-/// -Count items were written, -TimeoutSec passed without the count being reached, or Ctrl+C.
-/// With -SourceIdentifier each item goes to the PowerShell event queue instead (Wait-Event,
-/// Register-EngineEvent), as New-Event would put it there.
+/// Base of the Receive-* cmdlets (about_DeviceShell "Events"): takes the matching items from the session's event
+/// buffer on the pipeline thread until -Count items were written, -TimeoutSec passed, or Ctrl+C; what does not match
+/// stays for later receives. With -SourceIdentifier the same taking runs in the background and each item goes to the
+/// PowerShell event queue of the runspace that asked (Wait-Event, Register-EngineEvent), until Unregister-Event.
 /// </summary>
 public abstract class ReceiveCmdlet : SessionCmdlet
 {
-    /// <summary>How long to wait in all; without it, until -Count items or Ctrl+C.</summary>
+    /// <summary>How long to wait in all; without it, until -Count items or Ctrl+C (or Unregister-Event when forwarding).</summary>
     [Parameter]
     [ValidateRange(0, 86400)]
     public double? TimeoutSec { get; set; }
@@ -24,35 +24,68 @@ public abstract class ReceiveCmdlet : SessionCmdlet
     [ValidateNotNullOrEmpty]
     public string? SourceIdentifier { get; set; }
 
-    /// <summary>Writes matching items from <paramref name="queue"/>; returns how many were delivered.</summary>
-    protected int Drain<T>(DeviceSession session, EventQueue<T> queue, Func<T, bool>? filter = null) where T : notnull
+    /// <summary>Start from now: discard everything queued for receives (matching or not) before receiving.</summary>
+    [Parameter]
+    public SwitchParameter DiscardQueued { get; set; }
+
+    /// <summary>
+    /// Receives matching items of <paramref name="buffer"/>. <paramref name="write"/> writes one taken item and
+    /// returns whether it counts toward -Count (the default writes it as output).
+    /// </summary>
+    protected void Receive<T>(DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter = null, Func<T, bool>? write = null)
     {
+        if (DiscardQueued) WriteVerbose($"Discarded {buffer.Discard()} queued item(s).");
+        if (SourceIdentifier is not null)
+        {
+            StartForwarding(session, buffer, filter);
+            return;
+        }
         if (TimeoutSec is null && Count is null)
             WriteVerbose("Receiving until Ctrl+C (give -Count or -TimeoutSec to stop earlier).");
-        var deadline = TimeoutSec is double seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
+        var deadline = Deadline();
         int delivered = 0;
+        using var reader = buffer.OpenReader(filter);
         while (Count is null || delivered < Count)
         {
-            var left = deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : deadline - DateTime.UtcNow;
-            if (left != Timeout.InfiniteTimeSpan && left < TimeSpan.Zero) left = TimeSpan.Zero;
             bool taken;
             T item;
             try
             {
-                taken = queue.Take(left, StopToken, out item);
+                (taken, item) = reader.TakeAsync(TimeLeft(deadline), StopToken).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException)
             {
                 throw new PipelineStoppedException();
             }
             if (!taken) break;
-            if (filter is not null && !filter(item)) continue;
-            delivered++;
-            if (SourceIdentifier is null) WriteObject(item);
-            else Events.GenerateEvent(SourceIdentifier, session, new object[] { item }, null);
+            if (write is null) WriteObject(item);
+            if (write is null || write(item)) delivered++;
         }
         if (Count is not null && delivered < Count)
             WriteVerbose($"Received {delivered} of {Count} item(s) before the timeout.");
-        return delivered;
+    }
+
+    private void StartForwarding<T>(DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter)
+    {
+        var forwarding = new EventForwarding<T>(Events, session, buffer, filter, Count, TimeoutSec);
+        try
+        {
+            // The subscriber belongs to this runspace's event manager: the events go to the runspace that asked.
+            forwarding.Start(SourceIdentifier!);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "SourceIdentifierInUse", ErrorCategory.ResourceExists, SourceIdentifier));
+        }
+        WriteVerbose($"Forwarding to the event queue as '{SourceIdentifier}' until Unregister-Event -SourceIdentifier {SourceIdentifier}.");
+    }
+
+    private DateTime Deadline() => TimeoutSec is double seconds ? DateTime.UtcNow + TimeSpan.FromSeconds(seconds) : DateTime.MaxValue;
+
+    internal static TimeSpan TimeLeft(DateTime deadline)
+    {
+        if (deadline == DateTime.MaxValue) return Timeout.InfiniteTimeSpan;
+        var left = deadline - DateTime.UtcNow;
+        return left < TimeSpan.Zero ? TimeSpan.Zero : left;
     }
 }

@@ -18,6 +18,6 @@ public sealed class ReceiveGatewayStatusCommand : ReceiveCmdlet
     protected override void ProcessRecord()
     {
         var session = ResolveSession<GatewaySession>("Gateway", "Connect-Gateway");
-        Drain(session, session.StatusChanges, change => DeviceId is null || change.IsGap || DeviceId.Contains(change.DeviceId));
+        Receive(session, session.StatusChanges, change => DeviceId is null || change.IsGap || DeviceId.Contains(change.DeviceId));
     }
 }

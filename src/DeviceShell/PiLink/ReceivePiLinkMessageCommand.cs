@@ -20,15 +20,16 @@ public sealed class ReceivePiLinkMessageCommand : ReceiveCmdlet
     {
         // Servers are sessions too: `$server | Receive-PiLinkMessage` or -Session $server reads a server's side.
         var link = ResolveSession<PiLinkEndpoint>("Pi link", "Connect-PiLink");
-        Drain(link, link.Messages, item =>
+        Receive(link, link.Messages, item => !MessageOnly || item.State is PiLinkState.Message or PiLinkState.MessageTooLarge, item =>
         {
-            if (item.State == PiLinkState.MessageTooLarge)
+            if (item.State != PiLinkState.MessageTooLarge)
             {
-                WriteFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.Protocol, "PiLinkMessageTooLarge",
-                    $"{item.Peer} sent a message over the size limit: {item.Text}. It was dropped; the link goes on.", link));
-                return false;
+                WriteObject(item);
+                return true;
             }
-            return !MessageOnly || item.State == PiLinkState.Message;
+            WriteFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.Protocol, "PiLinkMessageTooLarge",
+                $"{item.Peer} sent a message over the size limit: {item.Text}. It was dropped; the link goes on.", link));
+            return false;
         });
     }
 }

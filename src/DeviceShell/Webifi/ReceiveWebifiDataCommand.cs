@@ -5,13 +5,13 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Streams the data the session received (oldest first) until -Count messages, -TimeoutSec or Ctrl+C.
-/// Discovery requests that the session answered on its own are not included; Discovery Responses are.
+/// Discovery requests that the session answered on its own are not included, nor the Discovery Responses Find-WebifiDevice collected.
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "WebifiData", HelpUri = HelpLinks.CmdletPages + "Receive-WebifiData.md")]
 [OutputType(typeof(WebifiMessage))]
 public sealed class ReceiveWebifiDataCommand : ReceiveCmdlet
 {
-    /// <summary>Only messages of this data type (others are taken from the queue and skipped).</summary>
+    /// <summary>Only messages of this data type (others stay queued for later receives).</summary>
     [Parameter(Position = 0)]
     [ValidateNotNull]
     public string? DataType { get; set; }
@@ -20,6 +20,6 @@ public sealed class ReceiveWebifiDataCommand : ReceiveCmdlet
     {
         var session = ResolveSession<WebifiSession>("Webifi", "Connect-Webifi");
         string? type = DataType;
-        Drain(session, session.Messages, type is null ? null : m => string.Equals(m.DataType, type, StringComparison.Ordinal));
+        Receive(session, session.Events, item => item is WebifiMessage message && (type is null || string.Equals(message.DataType, type, StringComparison.Ordinal)));
     }
 }

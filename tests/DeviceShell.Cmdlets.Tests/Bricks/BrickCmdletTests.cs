@@ -163,7 +163,12 @@ public sealed class BrickCmdletTests : IClassFixture<ModuleRunspace>, IDisposabl
         var forwarded = _shell.Run("Receive-BrickCallback -Session $Session -Kind Callback -Count 2 -TimeoutSec 5 -SourceIdentifier temps", ("Session", session));
         forwarded.AssertNoErrors();
         Assert.Empty(forwarded.Objects);
-        var events = _shell.Run("Get-Event -SourceIdentifier temps; Remove-Event -SourceIdentifier temps").Objects;
+        // Forwarding runs in the background: wait (bounded) until both events are queued.
+        var events = _shell.Run("""
+            $deadline = [DateTime]::UtcNow.AddSeconds(5)
+            while (@(Get-Event -SourceIdentifier temps -ErrorAction Ignore).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            Get-Event -SourceIdentifier temps; Remove-Event -SourceIdentifier temps
+            """).Objects;
         Assert.Equal(2, events.Count);
         Assert.All(events, e => Assert.Equal("temps", e.Get("SourceIdentifier")));
     }

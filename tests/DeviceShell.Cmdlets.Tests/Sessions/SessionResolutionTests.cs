@@ -110,8 +110,8 @@ public sealed class SessionResolutionTests(ModuleRunspace shell) : IClassFixture
         var run = Receive("-Session $Server -Count 1 -TimeoutSec 5 -SourceIdentifier Test.Items", ("Server", server));
         run.AssertNoErrors();
         Assert.Empty(run.Objects);
-        var queued = shell.Single("Get-Event -SourceIdentifier Test.Items; Remove-Event -SourceIdentifier Test.Items");
+        var queued = shell.Single("Wait-Event -SourceIdentifier Test.Items -Timeout 5; Remove-Event -SourceIdentifier Test.Items");
         Assert.Equal(server.Get("Id"), PSObject.AsPSObject(queued.Get("Sender")!).Get("Id"));
-        Assert.Equal("event", PSObject.AsPSObject(((object[])queued.Get("SourceArgs")!)[0]).Get("Text"));
+        Assert.Equal("event", PSObject.AsPSObject(queued.Get("SourceEventArgs")!).Get("Text"));
     }
 }

@@ -12,6 +12,8 @@ public class SessionRegistryTests
 
         public override long DroppedEvents => 0;
 
+        public override int QueuedEvents => 0;
+
         protected override ValueTask CloseCoreAsync()
         {
             Closed++;

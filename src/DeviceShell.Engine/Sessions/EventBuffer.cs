@@ -1,0 +1,373 @@
+namespace DeviceShell.Engine.Sessions;
+
+/// <summary>
+/// The one bounded buffer between a session's reader task and every consumer (cmdlets.md §3, about_DeviceShell "Events").
+/// Each item is stored once, in arrival order. Consumers read it through cursors of their own:
+/// <list type="bullet">
+/// <item>takers (Receive-* cmdlets, -SourceIdentifier forwardings, <see cref="TakeAsync"/>) claim the oldest unclaimed
+/// item that matches their filter; what does not match stays for later takers;</item>
+/// <item>the dispatcher raises <see cref="Received"/> for every item posted while it has subscribers, in order, on a
+/// task of its own, so a slow handler delays neither the reader nor the takers.</item>
+/// </list>
+/// An item leaves the buffer once it is claimed and the dispatcher is past it. The reader posts and never blocks: when
+/// the buffer is full the oldest item is dropped, and counted in <see cref="Dropped"/> only when no consumer had received
+/// it. Fullness is decided in one place (<see cref="IsFull"/>) so that a bound in bytes can join the bound in items.
+/// </summary>
+public sealed class EventBuffer<T> : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly LinkedList<Entry> _entries = new();
+    private readonly List<Cursor> _cursors = new();
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly object? _sender;
+    private TaskCompletionSource _posted = NewSignal();
+    private EventHandler<T>? _received;
+    private Cursor? _dispatcherCursor;
+    private Func<T, bool>? _raiseTypedEvents;
+    private long _unclaimed;
+    private long _dropped;
+
+    /// <param name="capacity">The most items held at once.</param>
+    /// <param name="sender">The sender .NET subscribers see (the session); the buffer itself when null.</param>
+    public EventBuffer(int capacity = 10_000, object? sender = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        _sender = sender;
+    }
+
+    /// <summary>The most items the buffer holds; one more drops the oldest.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Items dropped to make room before any consumer had received them.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Items no taker has claimed yet (what a Receive-* would still get).</summary>
+    public int Count
+    {
+        get { lock (_gate) { return (int)_unclaimed; } }
+    }
+
+    /// <summary>Raised for every item posted while there is a subscriber, in order, on the buffer's dispatcher task.</summary>
+    public event EventHandler<T>? Received
+    {
+        add
+        {
+            lock (_gate)
+            {
+                _received += value;
+                StartDispatcher();
+            }
+        }
+        remove
+        {
+            lock (_gate) { _received -= value; }
+        }
+    }
+
+    /// <summary>
+    /// Hands every item posted from now on to <paramref name="raiseTypedEvents"/> on the dispatcher task; it raises the
+    /// owner's typed .NET events (e.g. CallbackReceived) and returns whether any handler got the item.
+    /// </summary>
+    public void RaiseTypedEventsWith(Func<T, bool> raiseTypedEvents)
+    {
+        lock (_gate)
+        {
+            _raiseTypedEvents = raiseTypedEvents;
+            StartDispatcher();
+        }
+    }
+
+    /// <summary>Calls each handler in turn; one that throws does not keep the item from the others. True when there was any.</summary>
+    public static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
+    {
+        if (handlers is null) return false;
+        foreach (EventHandler<TArgs> handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                handler(sender, args);
+            }
+            catch (Exception)
+            {
+                // A subscriber's bug must not stop delivery to the others or kill the dispatcher.
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Adds an item; never blocks. Returns false when an item nobody had received had to be dropped.</summary>
+    public bool Post(T item)
+    {
+        bool keptAll = true;
+        TaskCompletionSource posted;
+        lock (_gate)
+        {
+            if (_disposed.IsCancellationRequested) return true;
+            while (IsFull()) keptAll &= DropOldest();
+            var node = _entries.AddLast(new Entry(item, _received is not null || _raiseTypedEvents is not null));
+            _unclaimed++;
+            foreach (var cursor in _cursors) cursor.Next ??= node;
+            posted = _posted;
+            _posted = NewSignal();
+        }
+        posted.TrySetResult();
+        return keptAll;
+    }
+
+    /// <summary>Claims the oldest unclaimed item at once, if there is one.</summary>
+    public bool TryTake(out T item)
+    {
+        lock (_gate)
+        {
+            for (var node = _entries.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Claimed) continue;
+                item = Claim(node);
+                return true;
+            }
+        }
+        item = default!;
+        return false;
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the oldest unclaimed item that matches <paramref name="filter"/> and
+    /// claims it; items that do not match stay for other takers. Returns false on timeout or when the buffer is disposed.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
+    public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default, Func<T, bool>? filter = null)
+    {
+        using var reader = OpenReader(filter);
+        return await reader.TakeAsync(timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Blocking form of <see cref="TakeAsync"/> for the pipeline thread.</summary>
+    public bool Take(TimeSpan timeout, CancellationToken cancellationToken, out T item, Func<T, bool>? filter = null)
+    {
+        (bool taken, item) = TakeAsync(timeout, cancellationToken, filter).GetAwaiter().GetResult();
+        return taken;
+    }
+
+    /// <summary>
+    /// A taker's cursor, starting at the oldest unclaimed item: successive takes go on from where the last one stopped,
+    /// so items the filter skipped are not examined again. Dispose it when done.
+    /// </summary>
+    public EventReader OpenReader(Func<T, bool>? filter = null)
+    {
+        lock (_gate)
+        {
+            var cursor = new Cursor { Next = _entries.First };
+            _cursors.Add(cursor);
+            return new EventReader(this, cursor, filter);
+        }
+    }
+
+    /// <summary>Claims every unclaimed item without delivering it (the user asked to start from now); not counted as dropped.</summary>
+    public int Discard()
+    {
+        lock (_gate)
+        {
+            int discarded = 0;
+            var node = _entries.First;
+            while (node is not null)
+            {
+                var next = node.Next;
+                if (!node.Value.Claimed)
+                {
+                    node.Value.Claimed = true;
+                    _unclaimed--;
+                    discarded++;
+                    RemoveIfDone(node);
+                }
+                node = next;
+            }
+            return discarded;
+        }
+    }
+
+    public void Dispose()
+    {
+        TaskCompletionSource posted;
+        lock (_gate)
+        {
+            if (_disposed.IsCancellationRequested) return;
+            _disposed.Cancel();
+            posted = _posted;
+        }
+        posted.TrySetResult();
+    }
+
+    private bool IsFull() => _entries.Count >= Capacity;
+
+    /// <summary>Removes the head; returns false when that was a real loss (nobody had received the item).</summary>
+    private bool DropOldest()
+    {
+        var head = _entries.First!;
+        bool lost = !head.Value.Claimed && !head.Value.Raised;
+        if (!head.Value.Claimed) _unclaimed--;
+        Remove(head);
+        if (lost) Interlocked.Increment(ref _dropped);
+        return !lost;
+    }
+
+    private T Claim(LinkedListNode<Entry> node)
+    {
+        node.Value.Claimed = true;
+        _unclaimed--;
+        var item = node.Value.Item;
+        RemoveIfDone(node);
+        return item;
+    }
+
+    private void RemoveIfDone(LinkedListNode<Entry> node)
+    {
+        if (node.Value.Claimed && !node.Value.AwaitsDispatcher) Remove(node);
+    }
+
+    /// <summary>Unlinks a node; cursors standing on it move on to the next one.</summary>
+    private void Remove(LinkedListNode<Entry> node)
+    {
+        foreach (var cursor in _cursors)
+        {
+            if (cursor.Next == node) cursor.Next = node.Next;
+        }
+        _entries.Remove(node);
+    }
+
+    /// <summary>Starts the dispatcher once; subscribers hear what arrives from now on, as with any .NET event.</summary>
+    private void StartDispatcher()
+    {
+        if (_dispatcherCursor is not null) return;
+        _dispatcherCursor = new Cursor();
+        _cursors.Add(_dispatcherCursor);
+        _ = Task.Run(DispatchLoopAsync);
+    }
+
+    private void CloseCursor(Cursor cursor)
+    {
+        lock (_gate) { _cursors.Remove(cursor); }
+    }
+
+    /// <summary>
+    /// Claims the next matching item after <paramref name="cursor"/>, or returns the signal of the next post.
+    /// </summary>
+    private (bool Taken, T Item, Task Posted) TryAdvance(Cursor cursor, Func<T, bool>? filter)
+    {
+        lock (_gate)
+        {
+            while (cursor.Next is { } node)
+            {
+                cursor.Next = node.Next;
+                if (node.Value.Claimed) continue;
+                if (filter is not null && !filter(node.Value.Item)) continue;
+                return (true, Claim(node), Task.CompletedTask);
+            }
+            return (false, default!, _disposed.IsCancellationRequested ? Task.CompletedTask : _posted.Task);
+        }
+    }
+
+    private async Task DispatchLoopAsync()
+    {
+        var cursor = _dispatcherCursor!;
+        while (true)
+        {
+            LinkedListNode<Entry>? node;
+            EventHandler<T>? handlers;
+            Func<T, bool>? raiseTypedEvents;
+            Task posted;
+            lock (_gate)
+            {
+                if (_disposed.IsCancellationRequested) return;
+                node = cursor.Next;
+                posted = _posted.Task;
+                if (node is not null) cursor.Next = node.Next;
+                handlers = _received;
+                raiseTypedEvents = _raiseTypedEvents;
+            }
+            if (node is null)
+            {
+                await posted.ConfigureAwait(false);
+                continue;
+            }
+            if (!node.Value.AwaitsDispatcher) continue;
+            var item = node.Value.Item;
+            bool raised = InvokeEach(handlers, _sender ?? this, item);
+            raised |= raiseTypedEvents?.Invoke(item) ?? false;
+            lock (_gate)
+            {
+                node.Value.Raised = raised;
+                node.Value.AwaitsDispatcher = false;
+                if (node.List is not null) RemoveIfDone(node); // unless it was dropped meanwhile
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal sealed class Entry
+    {
+        public Entry(T item, bool awaitsDispatcher)
+        {
+            Item = item;
+            AwaitsDispatcher = awaitsDispatcher;
+        }
+
+        public T Item { get; }
+
+        /// <summary>A taker claimed it (or Discard did): no Receive-* will get it any more.</summary>
+        public bool Claimed { get; set; }
+
+        /// <summary>Posted while the dispatcher had subscribers, and not yet raised.</summary>
+        public bool AwaitsDispatcher { get; set; }
+
+        /// <summary>Raised to at least one .NET subscriber.</summary>
+        public bool Raised { get; set; }
+    }
+
+    /// <summary>Where one consumer goes on reading: the next node to look at, null when it has read everything.</summary>
+    internal sealed class Cursor
+    {
+        public LinkedListNode<Entry>? Next { get; set; }
+    }
+
+    /// <summary>One taker's cursor over the buffer (a Receive-* call or a -SourceIdentifier forwarding).</summary>
+    public sealed class EventReader : IDisposable
+    {
+        private readonly EventBuffer<T> _buffer;
+        private readonly Cursor _cursor;
+        private readonly Func<T, bool>? _filter;
+
+        internal EventReader(EventBuffer<T> buffer, Cursor cursor, Func<T, bool>? filter)
+        {
+            _buffer = buffer;
+            _cursor = cursor;
+            _filter = filter;
+        }
+
+        /// <summary>Waits up to <paramref name="timeout"/> for the next matching item; false on timeout or when the buffer is disposed.</summary>
+        /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
+        public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+        {
+            using var deadline = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
+            while (true)
+            {
+                var (taken, item, posted) = _buffer.TryAdvance(_cursor, _filter);
+                if (taken) return (true, item);
+                if (_buffer._disposed.IsCancellationRequested) return (false, default!);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (deadline is { IsCancellationRequested: true }) return (false, default!);
+                try
+                {
+                    await posted.WaitAsync(deadline?.Token ?? CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The timeout passed: one last look below, then give up.
+                }
+            }
+        }
+
+        public void Dispose() => _buffer.CloseCursor(_cursor);
+    }
+}
