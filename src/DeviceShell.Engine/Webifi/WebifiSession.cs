@@ -192,7 +192,27 @@ public sealed class WebifiSession : DeviceSession
         var link = _link;
         if (link is null || link.IsBroken) return; // applied at the next login
         int code = await link.SetNetworksAsync(names, cancellationToken).ConfigureAwait(false);
+        if (code == WebifiErrorCode.NotAllNetworksSet) throw ErrorFor(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false), names);
         if (code != WebifiErrorCode.NetworksSet) throw ErrorFor(code, "networks", names);
+    }
+
+    /// <summary>
+    /// After error 5 for a set of networks: the relay answers for the set as a whole, so to name the networks it
+    /// refused (and not claim to listen to them) each is tried on its own, then the known ones are set together and
+    /// kept for later logins. Costs a request per network, on this error path only. Returns the error's context.
+    /// </summary>
+    private async Task<string> KeepKnownNetworksAsync(WebifiLink link, CancellationToken cancellationToken)
+    {
+        var known = new List<string>();
+        var refused = new List<string>();
+        foreach (string name in Networks)
+        {
+            int code = await link.SetNetworksAsync(new[] { name }, cancellationToken).ConfigureAwait(false);
+            (code == WebifiErrorCode.NetworksSet ? known : refused).Add(name);
+        }
+        if (known.Count > 0) await link.SetNetworksAsync(known, cancellationToken).ConfigureAwait(false);
+        lock (_gate) { _networks = known.ToArray(); }
+        return "unknown networks: " + string.Join(", ", refused);
     }
 
     public void SetDiscoverable(bool discoverable) => _discoverable = discoverable;
@@ -231,7 +251,8 @@ public sealed class WebifiSession : DeviceSession
         try
         {
             int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
-            if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
+            if (code == WebifiErrorCode.NotAllNetworksSet) OnReport(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false));
+            else if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
         }
         catch
         {
