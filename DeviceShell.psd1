@@ -18,6 +18,7 @@
     CmdletsToExport      = @(
         # Sessions and Lab
         'Get-DeviceSession'
+        'Disconnect-DeviceSession'
         'Start-DeviceLab'
         'Stop-DeviceLab'
         # Bricks
@@ -72,6 +73,7 @@
         'Get-PiButtonState'
         'Start-PiLinkServer'
         'Stop-PiLinkServer'
+        'Disconnect-PiLinkClient'
         'Connect-PiLink'
         'Send-PiLinkMessage'
         'Receive-PiLinkMessage'

@@ -38,6 +38,11 @@ try
         commandLine.Simulators.Select(s => (s.Name, new LabSimulatorOptions(commandLine.Bind, s.Port, s.Settings, loggerFactory))),
         stop.Token);
 }
+catch (LabPortInUseException ex)
+{
+    log.LogError("Could not start the lab: {Message}", ex.Message);
+    return LabPortInUseException.ExitCode;
+}
 catch (Exception ex) when (ex is ArgumentException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
 {
     log.LogError("Could not start the lab: {Message}", ex.Message);

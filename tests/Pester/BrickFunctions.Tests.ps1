@@ -45,8 +45,10 @@ Describe 'Completion' {
         (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'Greater'
     }
 
-    It 'completes -DeviceIdentifier of Add-LabBrickDevice with device type names' {
-        $line = 'Add-LabBrickDevice -Uid X1 -DeviceIdentifier Temperature'
+    It 'completes -DeviceIdentifier of Add-LabBrickDevice with identifiers and -DeviceType of Get-BrickFunction with names' {
+        $line = 'Add-LabBrickDevice -Uid X1 -DeviceIdentifier 211'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain '2113'
+        $line = 'Get-BrickFunction -DeviceType Temperature'
         (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain "'Temperature Bricklet 2.0'"
     }
 }

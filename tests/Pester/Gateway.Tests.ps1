@@ -79,7 +79,7 @@ Describe 'Gateway tutorial menus' {
     It '(5) changes SSL per device and reports the bad device as its own error' {
         Enable-GatewayDeviceSsl -Session $script:session -DeviceId $script:bioEntry, 4242 -Confirm:$false -ErrorVariable sslErrors -ErrorAction SilentlyContinue
         $sslErrors.Count | Should -Be 1
-        $sslErrors[0].FullyQualifiedErrorId | Should -BeLike 'GatewayNotFound*'
+        $sslErrors[0].FullyQualifiedErrorId | Should -BeLike 'GatewayDeviceNotFound*'
         $sslErrors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         (Find-GatewayDevice -Session $script:session -TimeoutSec 0 | Where-Object DeviceId -eq $script:bioEntry).UseSsl | Should -BeTrue
         Disable-GatewayDeviceSsl -Session $script:session -DeviceId $script:bioEntry -Confirm:$false
@@ -102,7 +102,7 @@ Describe 'Gateway tutorial menus' {
 
     It 'reports an unknown device as ObjectNotFound' {
         { Disconnect-GatewayDevice -Session $script:session -DeviceId 999 -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -ErrorId 'GatewayNotFound*'
+            Should -Throw -ErrorId 'GatewayDeviceNotFound*'
     }
 
     It 'puts a new simulated device on the subnet' {

@@ -52,6 +52,22 @@ Describe 'Webifi sessions on the Lab relay' {
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'WebifiNotDelivered*'
     }
 
+    It 'names the networks the relay refused and listens to the others' {
+        $session = Connect-Webifi -Credential $script:credential -Server $script:server -Network net1, bogus, nope -ErrorVariable refused -ErrorAction SilentlyContinue
+        try {
+            $refused.Count | Should -Be 1
+            $refused[0].FullyQualifiedErrorId | Should -BeLike 'WebifiNetworkNotSet*'
+            $refused[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $refused[0].Exception.Message | Should -BeLike '*unknown networks: bogus, nope*'
+            $session.Networks | Should -Be @('net1')
+            'still here' | Send-WebifiData -ToNetwork net1 -Session $script:talker -TimeoutSec 10
+            (Receive-WebifiData -Count 1 -TimeoutSec 5 -Session $session).Data | Should -Be 'still here'
+        }
+        finally {
+            Disconnect-Webifi -Session $session
+        }
+    }
+
     It 'refuses a wrong password with an AuthenticationError' {
         $bad = [pscredential]::new('webifi', (ConvertTo-SecureString 'wrong' -AsPlainText -Force))
         { Connect-Webifi -Credential $bad -Server $script:server -ErrorAction Stop } | Should -Throw -ErrorId 'WebifiAuthenticationFailed*'

@@ -34,7 +34,7 @@ public abstract class BrickDeviceClient
     {
         int actual = await Session.GetDeviceIdentifierAsync(UidValue, cancellationToken).ConfigureAwait(false);
         if (actual != DeviceIdentifier)
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+            throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
                 $"UID {Uid} belongs to a {BrickDeviceCatalog.DisplayName(actual)} instead of the expected {DeviceName}.", Uid);
     }
 

@@ -144,7 +144,7 @@ public sealed partial class BrickSession : DeviceSession
     {
         ArgumentNullException.ThrowIfNull(payload);
         if (payload.Length > TfpPacket.MaxPayloadLength)
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "PayloadTooLong", $"A payload has at most {TfpPacket.MaxPayloadLength} bytes; this one has {payload.Length}.", payload.Length);
+            throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "PayloadTooLong", $"A payload has at most {TfpPacket.MaxPayloadLength} bytes; this one has {payload.Length}.", payload.Length);
         var link = CurrentLink();
         if (!responseExpected)
         {
@@ -208,6 +208,32 @@ public sealed partial class BrickSession : DeviceSession
         return found.Values.OrderBy(d => d.ConnectedUid, StringComparer.Ordinal).ThenBy(d => d.Position).ToArray();
     }
 
+    /// <summary>
+    /// Checks that the peer speaks TFP: asks the daemon itself (UID 1) for get_identity, a function it does not have,
+    /// which a Brick Daemon answers at once with "not supported". Returns null when the answer was TFP, otherwise why the
+    /// peer does not look like a Brick Daemon (a TCP connect alone succeeds with any server, e.g. an HTTP port).
+    /// </summary>
+    public async Task<string?> CheckPeerSpeaksTfpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RequestOnLinkAsync(CurrentLink(), BrickUid.Daemon, TfpFunction.GetIdentity, Array.Empty<byte>(), Timeout, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (DeviceException ex) when (ex.ErrorId == "RequestTimeout")
+        {
+            return $"{Endpoint} did not answer a TFP request within {Timeout.TotalSeconds:0.###} s (a Brick Daemon that requires authentication stays silent until -Secret is given)";
+        }
+        catch (DeviceException ex) when (ex.ErrorId == "StreamOutOfSync")
+        {
+            return $"{Endpoint} answered a TFP request with bytes that are not TFP";
+        }
+        catch (DeviceException ex) when (ex.ErrorId is "ConnectionLost" or "NotConnected")
+        {
+            return $"{Endpoint} closed the connection on a TFP request";
+        }
+    }
+
     /// <summary>Disconnects (reason Request) and stops auto-reconnect. The session stays registered until disposed.</summary>
     public Task DisconnectAsync()
     {
@@ -230,7 +256,7 @@ public sealed partial class BrickSession : DeviceSession
     {
         ArgumentNullException.ThrowIfNull(secret);
         if (secret.Any(c => c > 0x7F))
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "NonAsciiSecret",
+            throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "NonAsciiSecret",
                 "The secret contains characters outside ASCII; Brick Daemon secrets are ASCII only. Nothing was sent.");
     }
 
@@ -241,17 +267,17 @@ public sealed partial class BrickSession : DeviceSession
         {
             case 0:
                 if (payloadLength is int expected && response.Payload.Length != expected)
-                    throw new DeviceException(DeviceErrorKind.Protocol, "WrongResponseLength",
+                    throw BrickErrors.Create(DeviceErrorKind.Protocol, "WrongResponseLength",
                         $"Device {uid} answered function {response.FunctionId} with {response.Length} bytes instead of {TfpPacket.HeaderLength + expected}.", uid);
                 return;
             case 1:
-                throw new DeviceException(DeviceErrorKind.InvalidArgument, "InvalidParameter",
+                throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "InvalidParameter",
                     $"Device {uid} rejected the parameters of function {response.FunctionId} (error code 1, invalid parameter).", uid);
             case 2:
-                throw new DeviceException(DeviceErrorKind.NotSupported, "FunctionNotSupported",
+                throw BrickErrors.Create(DeviceErrorKind.NotSupported, "FunctionNotSupported",
                     $"Device {uid} does not support function {response.FunctionId} (error code 2).", uid);
             default:
-                throw new DeviceException(DeviceErrorKind.Protocol, "UnknownErrorCode",
+                throw BrickErrors.Create(DeviceErrorKind.Protocol, "UnknownErrorCode",
                     $"Device {uid} answered function {response.FunctionId} with the unknown error code {response.ErrorCode}.", uid);
         }
     }
@@ -265,7 +291,7 @@ public sealed partial class BrickSession : DeviceSession
             if (_link is not null) return _link;
         }
         string why = State == DeviceSessionState.Reconnecting ? "it is reconnecting" : "it is disconnected";
-        throw new DeviceException(DeviceErrorKind.Connection, "NotConnected", $"The Brick session to {Endpoint} cannot send: {why}.", Endpoint);
+        throw BrickErrors.Create(DeviceErrorKind.Connection, "NotConnected", $"The Brick session to {Endpoint} cannot send: {why}.", Endpoint);
     }
 
     private async Task<Link> OpenAuthenticatedLinkAsync(CancellationToken cancellationToken)
@@ -295,7 +321,7 @@ public sealed partial class BrickSession : DeviceSession
         }
         catch (SocketException ex)
         {
-            throw new DeviceException(DeviceErrorKind.Connection, "HostNotFound", $"The host name '{_options.HostName}' could not be resolved: {ex.Message}", _options.HostName, ex);
+            throw BrickErrors.Create(DeviceErrorKind.Connection, "HostNotFound", $"The host name '{_options.HostName}' could not be resolved: {ex.Message}", _options.HostName, ex);
         }
         Exception? last = null;
         foreach (var address in addresses)
@@ -313,7 +339,7 @@ public sealed partial class BrickSession : DeviceSession
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 socket.Dispose();
-                last = new DeviceException(DeviceErrorKind.Timeout, "ConnectTimeout",
+                last = BrickErrors.Create(DeviceErrorKind.Timeout, "ConnectTimeout",
                     $"Connecting to {address}:{_options.Port} took longer than {_options.ConnectTimeout.TotalSeconds:0.###} s.", Endpoint);
             }
             catch (SocketException ex)
@@ -328,7 +354,7 @@ public sealed partial class BrickSession : DeviceSession
             }
         }
         if (last is DeviceException timeout) throw timeout;
-        throw new DeviceException(DeviceErrorKind.Connection, "ConnectionFailed",
+        throw BrickErrors.Create(DeviceErrorKind.Connection, "ConnectionFailed",
             $"Could not connect to the Brick Daemon at {Endpoint}: {last?.Message ?? "no address"}.", Endpoint, last);
     }
 
@@ -347,7 +373,7 @@ public sealed partial class BrickSession : DeviceSession
         }
         catch (DeviceException ex) when (ex.ErrorId is "ConnectionLost")
         {
-            throw new DeviceException(DeviceErrorKind.Authentication, "AuthenticationFailed",
+            throw BrickErrors.Create(DeviceErrorKind.Authentication, "AuthenticationFailed",
                 $"The Brick Daemon at {Endpoint} closed the connection during authentication: the secret is wrong, or authentication is disabled on the daemon.", Endpoint, ex);
         }
     }
@@ -407,7 +433,7 @@ public sealed partial class BrickSession : DeviceSession
     private DeviceException TimedOut(uint uid, byte functionId, TimeSpan timeout)
     {
         string target = BrickUid.Encode(uid);
-        return new DeviceException(DeviceErrorKind.Timeout, "RequestTimeout",
+        return BrickErrors.Create(DeviceErrorKind.Timeout, "RequestTimeout",
             $"Device {target} did not answer function {functionId} within {timeout.TotalSeconds:0.###} s (unknown UID, unplugged device, or a daemon without that device).", target);
     }
 
@@ -433,7 +459,7 @@ public sealed partial class BrickSession : DeviceSession
     }
 
     private DeviceException LinkLost(string why) =>
-        new(DeviceErrorKind.Connection, "ConnectionLost", $"The connection to the Brick Daemon at {Endpoint} was lost ({why}).", Endpoint);
+        BrickErrors.Create(DeviceErrorKind.Connection, "ConnectionLost", $"The connection to the Brick Daemon at {Endpoint} was lost ({why}).", Endpoint);
 
     /// <summary>Makes a fresh link the session's connection and announces it.</summary>
     private void Adopt(Link link, BrickConnectReason reason)
@@ -452,10 +478,13 @@ public sealed partial class BrickSession : DeviceSession
         if (link.IsDead) AfterLoss(link); // the reader gave up before the link was adopted
     }
 
-    /// <summary>Ends one link: fails its waiting requests and, if it was the session's connection, handles the loss.</summary>
-    private void Drop(Link link, BrickDisconnectReason reason, string why)
+    /// <summary>
+    /// Ends one link: fails its waiting requests with <paramref name="error"/> (default: ConnectionLost naming <paramref name="why"/>)
+    /// and, if it was the session's connection, handles the loss.
+    /// </summary>
+    private void Drop(Link link, BrickDisconnectReason reason, string why, DeviceException? error = null)
     {
-        if (!link.MarkDead(reason, LinkLost(why))) return;
+        if (!link.MarkDead(reason, error ?? LinkLost(why))) return;
         link.Close();
         foreach (var pending in _pending.Values)
             if (pending.Link == link) pending.Answer.TrySetException(link.LostError!);
@@ -655,6 +684,7 @@ public sealed partial class BrickSession : DeviceSession
             var framer = new TfpFramer();
             var reason = BrickDisconnectReason.Error;
             string why;
+            DeviceException? error = null;
             try
             {
                 while (true)
@@ -675,12 +705,14 @@ public sealed partial class BrickSession : DeviceSession
             {
                 // There is no way to find the next header in a TCP stream once a length is wrong: start afresh.
                 why = "malformed packet: " + ex.Message;
+                error = BrickErrors.Create(DeviceErrorKind.Protocol, "StreamOutOfSync",
+                    $"The byte stream from {_session.Endpoint} is out of sync ({ex.Message}): the connection was dropped; is the peer a Brick Daemon?", _session.Endpoint, ex);
             }
             catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 why = "receive failed: " + ex.Message;
             }
-            _session.Drop(this, reason, why);
+            _session.Drop(this, reason, why, error);
         }
 
         private async Task ProbeLoopAsync()

@@ -91,7 +91,7 @@ public static class BrickUid
     }
 
     private static DeviceException Invalid(string text, string why) =>
-        new(DeviceErrorKind.InvalidArgument, "InvalidUid", $"'{text}' is not a valid UID: {why}", text);
+        BrickErrors.Create(DeviceErrorKind.InvalidArgument, "InvalidUid", $"'{text}' is not a valid UID: {why}", text);
 
     private static sbyte[] BuildDigitTable()
     {

@@ -30,6 +30,10 @@ public static class GatewayErrors
     public static DeviceException ForStatus(StatusCode status, string message, object? target = null, Exception? inner = null) =>
         new(KindOf(status), "Gateway" + status, message, target, inner);
 
+    /// <summary>The one failure for a device id the gateway does not manage, whichever call it was given to.</summary>
+    public static DeviceException DeviceNotManaged(uint deviceId) =>
+        new(DeviceErrorKind.NotFound, "GatewayDeviceNotFound", $"Device {deviceId} is not managed by the gateway.", deviceId);
+
     internal static DeviceException From(RpcException exception, string operation, object? target)
     {
         // Grpc.Net.Client keeps the transport's exception (HttpRequestException wrapping the handshake's) as the status's DebugException.

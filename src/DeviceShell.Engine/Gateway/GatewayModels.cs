@@ -108,8 +108,13 @@ public sealed class GatewayDeviceError
     public StatusCode Code { get; }
     public string Message { get; }
 
-    /// <summary>The failure as the engine's exception, for one error record per device.</summary>
-    public DeviceException ToException() => GatewayErrors.ForStatus(Code, $"Device {DeviceId}: {Message}", DeviceId);
+    /// <summary>
+    /// The failure as the engine's exception, for one error record per device. The gateway's own messages often name the
+    /// device already; it is named once.
+    /// </summary>
+    public DeviceException ToException() => Code == StatusCode.NotFound
+        ? GatewayErrors.DeviceNotManaged(DeviceId)
+        : GatewayErrors.ForStatus(Code, Message.StartsWith($"Device {DeviceId}", StringComparison.Ordinal) ? Message : $"Device {DeviceId}: {Message}", DeviceId);
 
     public override string ToString() => $"{DeviceId}: {Code} {Message}";
 }

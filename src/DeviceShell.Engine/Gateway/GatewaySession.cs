@@ -27,11 +27,13 @@ public sealed class GatewaySession : DeviceSession
     /// survives that like any other drop (resubscription with a gap marker), and ConnectAsync takes a longer interval.
     /// </summary>
     public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(5);
+
+    /// <summary>The queueSize asked of SubscribeStatus when none is given.</summary>
+    public const int DefaultStatusQueueSize = 1024;
     private readonly GrpcChannel _channel;
     private readonly Connect.ConnectClient _client;
     private X509Certificate2? _trustedRoot;
     private readonly CancellationTokenSource _closing = new();
-    private readonly int _statusQueueSize;
     private readonly object _knownGate = new();
     private uint[] _knownDeviceIds = Array.Empty<uint>();
     private Task? _statusReader;
@@ -48,7 +50,7 @@ public sealed class GatewaySession : DeviceSession
         HostName = host;
         Port = port;
         CallTimeout = callTimeout;
-        _statusQueueSize = statusQueueSize;
+        StatusQueueSize = statusQueueSize;
         StatusChanges = new EventBuffer<GatewayStatusChange>(eventCapacity, this);
     }
 
@@ -73,6 +75,9 @@ public sealed class GatewaySession : DeviceSession
 
     public override int QueuedEvents => StatusChanges.Count;
 
+    /// <summary>How many status changes the gateway may queue for this session's status stream (SubscribeStatus queueSize).</summary>
+    public int StatusQueueSize { get; }
+
     /// <summary>How often the status stream had to be opened again after it dropped.</summary>
     public long Resubscriptions => Interlocked.Read(ref _resubscriptions);
 
@@ -90,7 +95,7 @@ public sealed class GatewaySession : DeviceSession
     /// GatewayTlsFailed / GatewayUnavailable / GatewayDeadlineExceeded.
     /// </summary>
     public static async Task<GatewaySession> ConnectAsync(string host, int port, string caCertificateFile, TimeSpan callTimeout,
-        CancellationToken cancellationToken, int statusQueueSize = 1024, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024,
+        CancellationToken cancellationToken, int statusQueueSize = DefaultStatusQueueSize, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024,
         TimeSpan? keepAlive = null)
     {
         if (!File.Exists(caCertificateFile))
@@ -328,7 +333,7 @@ public sealed class GatewaySession : DeviceSession
         {
             try
             {
-                using var call = _client.SubscribeStatus(new SubscribeStatusRequest { QueueSize = _statusQueueSize }, cancellationToken: closing);
+                using var call = _client.SubscribeStatus(new SubscribeStatusRequest { QueueSize = StatusQueueSize }, cancellationToken: closing);
                 // Headers mean the gateway accepted the subscription (many send them only with the first change).
                 await call.ResponseHeadersAsync.ConfigureAwait(false);
                 OnSubscribed();

@@ -34,6 +34,11 @@ public sealed class LabEndpoint
 /// </summary>
 public sealed class DeviceLab : IAsyncDisposable
 {
+    /// <summary>The Lab host's exit code when a simulator's port is taken (LabPortInUseException.ExitCode in DeviceShell.Lab).</summary>
+    private const int PortInUseExitCode = 3;
+
+    private const string StartFailurePrefix = "Could not start the lab: ";
+
     private static readonly object RunningGate = new();
     private static readonly List<DeviceLab> RunningLabs = new();
 
@@ -122,6 +127,8 @@ public sealed class DeviceLab : IAsyncDisposable
         if (line is null)
         {
             await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            if (process.ExitCode == PortInUseExitCode)
+                throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "LabPortInUse", PortInUseMessage(log.Snapshot()), labAssembly);
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "LabStartFailed",
                 $"The Lab exited (code {process.ExitCode}) before it was ready: {string.Join(" | ", log.Snapshot().TakeLast(5))}", labAssembly);
         }
@@ -253,6 +260,15 @@ public sealed class DeviceLab : IAsyncDisposable
         _disposed = true;
         _process.Dispose();
         _controlGate.Dispose();
+    }
+
+    /// <summary>The host's own sentence about the taken port (it names the simulator, address and port), without the log prefix.</summary>
+    private static string PortInUseMessage(IReadOnlyList<string> logLines)
+    {
+        string? line = logLines.LastOrDefault(l => l.Contains(StartFailurePrefix, StringComparison.Ordinal));
+        return line is null
+            ? $"A simulator's port is already in use: {string.Join(" | ", logLines.TakeLast(5))}"
+            : line[(line.IndexOf(StartFailurePrefix, StringComparison.Ordinal) + StartFailurePrefix.Length)..];
     }
 
     private static void Kill(Process process)

@@ -37,4 +37,10 @@ public class DeviceException : Exception
     public string ErrorId { get; }
 
     public object? Target { get; }
+
+    /// <summary>
+    /// The number the world's own client libraries give this failure, so scripts ported from them can test it
+    /// (Bricks: the bindings' error codes, e.g. -9 INVALID_PARAMETER, -12 STREAM_OUT_OF_SYNC); null when they have none.
+    /// </summary>
+    public int? ErrorCode { get; init; }
 }

@@ -175,8 +175,14 @@ public sealed class WebifiSession : DeviceSession
         {
             lock (_discoveryCollectors) { _discoveryCollectors.Remove(collect); }
         }
-        lock (found) { return found.GroupBy(d => d.SessionId).Select(g => g.First()).ToList(); }
+        IReadOnlyList<WebifiDevice> devices;
+        lock (found) { devices = found.GroupBy(d => d.SessionId).Select(g => g.First()).ToList(); }
+        KnownDevices = devices;
+        return devices;
     }
+
+    /// <summary>The devices the last discovery found (for tab completion of recipients).</summary>
+    public IReadOnlyList<WebifiDevice> KnownDevices { get; private set; } = Array.Empty<WebifiDevice>();
 
     /// <summary>Replaces the listen-to networks (kept for later logins too). Error 5 means some are not the account's.</summary>
     public async Task SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken = default)
@@ -186,7 +192,27 @@ public sealed class WebifiSession : DeviceSession
         var link = _link;
         if (link is null || link.IsBroken) return; // applied at the next login
         int code = await link.SetNetworksAsync(names, cancellationToken).ConfigureAwait(false);
+        if (code == WebifiErrorCode.NotAllNetworksSet) throw ErrorFor(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false), names);
         if (code != WebifiErrorCode.NetworksSet) throw ErrorFor(code, "networks", names);
+    }
+
+    /// <summary>
+    /// After error 5 for a set of networks: the relay answers for the set as a whole, so to name the networks it
+    /// refused (and not claim to listen to them) each is tried on its own, then the known ones are set together and
+    /// kept for later logins. Costs a request per network, on this error path only. Returns the error's context.
+    /// </summary>
+    private async Task<string> KeepKnownNetworksAsync(WebifiLink link, CancellationToken cancellationToken)
+    {
+        var known = new List<string>();
+        var refused = new List<string>();
+        foreach (string name in Networks)
+        {
+            int code = await link.SetNetworksAsync(new[] { name }, cancellationToken).ConfigureAwait(false);
+            (code == WebifiErrorCode.NetworksSet ? known : refused).Add(name);
+        }
+        if (known.Count > 0) await link.SetNetworksAsync(known, cancellationToken).ConfigureAwait(false);
+        lock (_gate) { _networks = known.ToArray(); }
+        return "unknown networks: " + string.Join(", ", refused);
     }
 
     public void SetDiscoverable(bool discoverable) => _discoverable = discoverable;
@@ -225,7 +251,8 @@ public sealed class WebifiSession : DeviceSession
         try
         {
             int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
-            if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
+            if (code == WebifiErrorCode.NotAllNetworksSet) OnReport(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false));
+            else if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
         }
         catch
         {

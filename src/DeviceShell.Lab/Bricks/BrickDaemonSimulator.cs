@@ -85,9 +85,9 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             // brickd starts its nonce counter at a random value and hands out the next one per connection.
             _nextNonce = (uint)RandomNumberGenerator.GetInt32(int.MaxValue);
         }
+        // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, which let a second lab share a taken port.
+        // .NET's own bind on Unix still allows taking a port whose old connections linger in TIME_WAIT.
         _listener = new TcpListener(options.Address, options.Port);
-        // A restarted lab must be able to take its port again while old connections linger in TIME_WAIT.
-        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Start();
         Endpoint = (IPEndPoint)_listener.LocalEndpoint;
         _acceptLoop = AcceptLoopAsync(_listener, _stop.Token);

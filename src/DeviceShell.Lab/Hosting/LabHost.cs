@@ -20,7 +20,7 @@ public sealed class LabHost : IAsyncDisposable
     public IReadOnlyDictionary<string, LabSimulatorEndpoint> Endpoints =>
         _running.ToDictionary(r => r.Name, r => r.Endpoint);
 
-    /// <summary>Starts one simulator after another; on failure stops those already started.</summary>
+    /// <summary>Starts one simulator after another; on failure stops those already started. A taken port is a <see cref="LabPortInUseException"/>.</summary>
     public static async Task<LabHost> StartAsync(IEnumerable<(string Name, LabSimulatorOptions Options)> simulators, CancellationToken cancellationToken)
     {
         var host = new LabHost();
@@ -36,9 +36,10 @@ public sealed class LabHost : IAsyncDisposable
                 {
                     endpoint = await simulator.StartAsync(options, cancellationToken).ConfigureAwait(false);
                 }
-                catch
+                catch (Exception ex)
                 {
                     await simulator.DisposeAsync().ConfigureAwait(false);
+                    if (LabPortInUseException.IsPortInUse(ex)) throw new LabPortInUseException(name, options.Address, options.Port, ex);
                     throw;
                 }
                 host._running.Add((name.ToLowerInvariant(), simulator, endpoint));

@@ -29,6 +29,7 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
 
     /// <summary>The Brick it sits on; default: the lab's bottom Master Brick.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(BrickUidCompleter))]
     public string? ConnectedUid { get; set; }
 
     /// <summary>Port 'a'..'h' (Bricklets) or '0'..'8' (Bricks); default: the first free Bricklet port.</summary>

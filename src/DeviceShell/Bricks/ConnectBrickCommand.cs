@@ -5,7 +5,10 @@ using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
 
-/// <summary>Connects to a Brick Daemon, authenticates when -Secret is given, and registers the session as the Brick default.</summary>
+/// <summary>
+/// Connects to a Brick Daemon, authenticates when -Secret is given, and registers the session as the Brick default.
+/// Without -Secret it checks with one request that the peer speaks TFP and warns when it does not.
+/// </summary>
 [Cmdlet(VerbsCommunications.Connect, "Brick", HelpUri = HelpLinks.CmdletPages + "Connect-Brick.md")]
 [OutputType(typeof(BrickSession))]
 public sealed class ConnectBrickCommand : DeviceCmdlet
@@ -50,6 +53,9 @@ public sealed class ConnectBrickCommand : DeviceCmdlet
             var session = Await(token => BrickSession.ConnectAsync(options, token));
             SessionRegistry.Shared.Add(session);
             WriteVerbose($"Connected: {session}.");
+            // Authentication already proved a Brick Daemon; otherwise any TCP server would pass as one without a word.
+            if (Secret is null && Await(token => session.CheckPeerSpeaksTfpAsync(token)) is string notTfp)
+                WriteWarning($"The peer may not be a Brick Daemon: {notTfp}. Requests and enumerations will find no devices.");
             WriteObject(session);
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

@@ -12,10 +12,12 @@ public sealed class GetBrickDeviceTypeCommand : DeviceCmdlet
     [Parameter(ParameterSetName = "Identifier", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [Alias("DeviceIdentifier")]
     [ValidateRange(0, 65535)]
+    [ArgumentCompleter(typeof(BrickDeviceTypeCompleter))]
     public int[] Identifier { get; set; } = Array.Empty<int>();
 
     [Parameter(ParameterSetName = "Name", Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BrickDeviceTypeCompleter))]
     public string Name { get; set; } = "*";
 
     protected override void ProcessRecord()

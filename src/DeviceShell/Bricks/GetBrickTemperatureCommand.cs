@@ -17,7 +17,7 @@ public sealed class GetBrickTemperatureCommand : BrickDeviceCmdlet
         int identifier = Await(token => session.GetDeviceIdentifierAsync(uid, token));
         string deviceName = BrickDeviceCatalog.DisplayName(identifier);
         if (BrickDeviceClient.Create(session, text, identifier) is not IBrickThermometer thermometer)
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+            throw BrickErrors.Create(DeviceErrorKind.InvalidArgument, "WrongDeviceType",
                 $"UID {text} belongs to a {deviceName}, which has no temperature this command can read.", text);
         double celsius = Await(token => thermometer.GetTemperatureAsync(token));
         WriteObject(new BrickReading(text, deviceName, "Temperature", celsius, "°C"));

@@ -12,6 +12,7 @@ public sealed class RemoveLabBrickDeviceCommand : DeviceCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BrickUidCompleter))]
     public string[] Uid { get; set; } = Array.Empty<string>();
 
     [Parameter]

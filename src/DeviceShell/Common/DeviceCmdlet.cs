@@ -59,6 +59,15 @@ public abstract class DeviceCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Closes a session of any world after ShouldProcess; it leaves the registry. With <paramref name="passThru"/> it is written out.</summary>
+    protected void CloseSession(DeviceSession session, bool passThru)
+    {
+        if (!ShouldProcess(session.ToString(), "Disconnect")) return;
+        WriteVerbose($"Closing {session}.");
+        Await(token => session.DisposeAsync().AsTask().WaitAsync(token));
+        if (passThru) WriteObject(session);
+    }
+
     public void Dispose()
     {
         _stopping.Dispose();

@@ -39,8 +39,11 @@ public abstract class SessionCmdlet : DeviceCmdlet
                     $"{typed} is closed. Open a new one with {connectCommand}.", typed)));
             return typed;
         }
-        ThrowTerminatingError(ErrorRecords.From(new DeviceException(DeviceErrorKind.InvalidArgument, "WrongSessionWorld",
-            $"{Session} is not a {world} session.", Session)));
+        ThrowFailure(WrongSessionWorld(world));
         return null!;
     }
+
+    /// <summary>The failure for a -Session of another world than the command's.</summary>
+    protected DeviceException WrongSessionWorld(string world) =>
+        new(DeviceErrorKind.InvalidArgument, "WrongSessionWorld", $"{Session} is not a {world} session.", Session);
 }

@@ -1,17 +1,52 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
 
-/// <summary>Completes -Session with the Ids of open sessions; <see cref="SessionTransformationAttribute"/> turns the Id back into the session.</summary>
+/// <summary>
+/// Completes -Session (and Get-DeviceSession -Id) with the Ids of open sessions, only those of the command's own world
+/// (Disconnect-Gateway offers Gateway sessions only); <see cref="SessionTransformationAttribute"/> turns the Id back into the session.
+/// </summary>
 public sealed class SessionCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        SessionRegistry.Shared.List()
-            .Where(s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture).StartsWith(wordToComplete, StringComparison.Ordinal))
-            .Select(s => new CompletionResult(s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), CompletionResultType.ParameterValue, s.ToString()));
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var world = WorldOf(commandName);
+        string typed = (wordToComplete ?? "").Trim('\'', '"');
+        return SessionRegistry.Shared.List(world)
+            .Where(s => FitsPiLinkRole(commandName, s))
+            .Select(s => (Session: s, Id: s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .Where(s => s.Id.StartsWith(typed, StringComparison.Ordinal))
+            .Select(s => new CompletionResult(s.Id, $"{s.Id} {s.Session.World} {s.Session.Endpoint}", CompletionResultType.ParameterValue, s.Session.ToString()));
+    }
+
+    /// <summary>
+    /// Which world a command works on, told by its noun (every world's nouns carry its name); null for the
+    /// cross-world DeviceSession cmdlets. A switch rather than a table: an exported type holds no engine value type in a field.
+    /// </summary>
+    internal static DeviceWorld? WorldOf(string commandName)
+    {
+        string noun = commandName[(commandName.IndexOf('-', StringComparison.Ordinal) + 1)..];
+        bool Names(string part) => noun.Contains(part, StringComparison.OrdinalIgnoreCase);
+        if (Names("Brick")) return DeviceWorld.Brick;
+        if (Names("Gateway") || Names("AcceptFilter")) return DeviceWorld.Gateway;
+        if (Names("Webifi")) return DeviceWorld.Webifi;
+        if (Names("PiLink") || Names("PiButton")) return DeviceWorld.PiLink;
+        return null;
+    }
+
+    /// <summary>Pi link servers and clients share a world, but the server cmdlets take only servers and Disconnect-PiLink only clients.</summary>
+    private static bool FitsPiLinkRole(string commandName, DeviceSession session)
+    {
+        if (commandName.EndsWith("-PiLinkServer", StringComparison.OrdinalIgnoreCase) || commandName.EndsWith("-PiLinkClient", StringComparison.OrdinalIgnoreCase))
+            return session is PiLinkServer;
+        if (commandName.EndsWith("-PiLink", StringComparison.OrdinalIgnoreCase))
+            return session is PiLinkSession;
+        return true;
+    }
 }
 
 /// <summary>Lets -Session take a session Id (as typed or completed) as well as a session object.</summary>

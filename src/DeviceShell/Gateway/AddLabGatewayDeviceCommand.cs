@@ -13,6 +13,7 @@ namespace DeviceShell.Commands;
 public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
     public uint[] DeviceId { get; set; } = Array.Empty<uint>();
 
     /// <summary>The device model: the G-SDK name (BIOENTRY_W2), DeviceShell's name (BioentryW2) or the number.</summary>

@@ -27,13 +27,18 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
     [ValidateRange(0.1, 3600)]
     public double? TimeoutSec { get; set; }
 
+    /// <summary>How many status changes the gateway may queue for this session's SubscribeStatus stream (its queueSize).</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int StatusQueueSize { get; set; } = GatewaySession.DefaultStatusQueueSize;
+
     protected override void EndProcessing()
     {
         string caFile = GetUnresolvedProviderPathFromPSPath(CaCertificate);
         WriteVerbose($"Opening gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetDeviceList.");
         try
         {
-            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token));
+            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token, StatusQueueSize));
             WriteObject(SessionRegistry.Shared.Add(session));
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

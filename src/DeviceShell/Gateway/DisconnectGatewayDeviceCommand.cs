@@ -34,9 +34,10 @@ public sealed class DisconnectGatewayDeviceCommand : GatewayCmdlet
             if (PassThru) foreach (var device in Call(token => session.GetDevicesAsync(token))) WriteObject(device);
             return;
         }
-        if (_ids.Count == 0 || !ShouldProcess(string.Join(", ", _ids), "Disconnect")) return;
-        WriteVerbose($"Disconnect({string.Join(", ", _ids)}).");
-        Call(token => session.DisconnectDevicesAsync(_ids, token), _ids.ToArray());
-        if (PassThru) WriteDevices(session, _ids);
+        var managed = KeepManaged(session, _ids);
+        if (managed.Count == 0 || !ShouldProcess(string.Join(", ", managed), "Disconnect")) return;
+        WriteVerbose($"Disconnect({string.Join(", ", managed)}).");
+        Call(token => session.DisconnectDevicesAsync(managed, token), managed.ToArray());
+        if (PassThru) WriteDevices(session, managed);
     }
 }

@@ -6,6 +6,7 @@ namespace DeviceShell.Commands;
 /// <summary>
 /// A Gateway cmdlet that acts on a set of device ids with one RPC: ids given or piped (by property name,
 /// e.g. from Get-GatewayDevice) are collected and sent once at the end of the pipeline, after ShouldProcess.
+/// Ids the gateway does not manage are reported and left out of the call.
 /// </summary>
 public abstract class GatewayBatchCmdlet : GatewayCmdlet
 {
@@ -31,9 +32,10 @@ public abstract class GatewayBatchCmdlet : GatewayCmdlet
     {
         if (_ids.Count == 0) return;
         var session = ResolveGateway();
-        if (!ShouldProcess(string.Join(", ", _ids), Action)) return;
-        Apply(session, _ids);
-        if (PassThru) WriteDevices(session, _ids);
+        var managed = KeepManaged(session, _ids);
+        if (managed.Count == 0 || !ShouldProcess(string.Join(", ", managed), Action)) return;
+        Apply(session, managed);
+        if (PassThru) WriteDevices(session, managed);
     }
 
     /// <summary>Enable-/Disable-GatewayDeviceSsl: EnableSSLMulti / DisableSSLMulti with per-device error records.</summary>

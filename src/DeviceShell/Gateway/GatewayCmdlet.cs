@@ -28,6 +28,22 @@ public abstract class GatewayCmdlet : SessionCmdlet
     protected void Call(Func<CancellationToken, Task> call, object? target = null) =>
         Call<bool>(async token => { await call(token).ConfigureAwait(false); return true; }, target);
 
+    /// <summary>
+    /// The ids among <paramref name="deviceIds"/> that the gateway manages; every other id gets the same non-terminating
+    /// GatewayDeviceNotFound record in every Gateway cmdlet (the gateway itself ignores some unknown ids silently).
+    /// </summary>
+    protected IReadOnlyList<uint> KeepManaged(GatewaySession session, IEnumerable<uint> deviceIds)
+    {
+        var managed = Call(token => session.GetDevicesAsync(token)).Select(d => d.DeviceId).ToHashSet();
+        var kept = new List<uint>();
+        foreach (uint id in deviceIds.Distinct())
+        {
+            if (managed.Contains(id)) kept.Add(id);
+            else WriteFailure(GatewayErrors.DeviceNotManaged(id));
+        }
+        return kept;
+    }
+
     /// <summary>-PassThru of the sink cmdlets: the given devices as the gateway lists them now.</summary>
     protected void WriteDevices(GatewaySession session, IReadOnlyCollection<uint> deviceIds)
     {

@@ -24,6 +24,6 @@ public sealed class GetGatewayDeviceCommand : GatewayCmdlet
         foreach (var device in devices.Where(d => (DeviceId is null || DeviceId.Contains(d.DeviceId)) && (!AsyncOnly || d.AutoReconnect)))
             WriteObject(device);
         foreach (uint missing in DeviceId?.Where(id => devices.All(d => d.DeviceId != id)) ?? Enumerable.Empty<uint>())
-            WriteFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "GatewayDeviceNotFound", $"The gateway does not manage device {missing}.", missing));
+            WriteFailure(GatewayErrors.DeviceNotManaged(missing));
     }
 }

@@ -47,9 +47,10 @@ public sealed class SetAcceptFilterCommand : GatewayCmdlet
         }
         else if (Add || Remove)
         {
-            var current = Call(token => session.GetAcceptFilterAsync(token)).DeviceId;
-            var ids = Add ? current.Union(_ids) : current.Except(_ids);
-            filter = new GatewayAcceptFilter { DeviceId = ids.ToArray() };
+            // Only the device ids change: the filter's IP addresses and subnet masks stay as they are.
+            var current = Call(token => session.GetAcceptFilterAsync(token));
+            var ids = Add ? current.DeviceId.Union(_ids) : current.DeviceId.Except(_ids);
+            filter = new GatewayAcceptFilter { DeviceId = ids.ToArray(), IPAddress = current.IPAddress, SubnetMask = current.SubnetMask };
             action = (Add ? "Add " : "Remove ") + string.Join(", ", _ids);
         }
         else

@@ -17,10 +17,12 @@ public sealed class SetGatewaySlaveDeviceCommand : GatewayCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyCollection]
+    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
     public uint[] Rs485SlaveDeviceId { get; set; } = Array.Empty<uint>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [AllowEmptyCollection]
+    [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
     public uint[] WiegandSlaveDeviceId { get; set; } = Array.Empty<uint>();
 
     [Parameter]
@@ -29,10 +31,11 @@ public sealed class SetGatewaySlaveDeviceCommand : GatewayCmdlet
     protected override void ProcessRecord()
     {
         var session = ResolveGateway();
-        var slaves = DeviceId.Select(id => new GatewaySlaveDevice { DeviceId = id, Rs485SlaveDeviceId = Rs485SlaveDeviceId, WiegandSlaveDeviceId = WiegandSlaveDeviceId }).ToArray();
-        if (!ShouldProcess(string.Join(", ", DeviceId), "Set slave devices")) return;
+        var parents = KeepManaged(session, DeviceId);
+        var slaves = parents.Select(id => new GatewaySlaveDevice { DeviceId = id, Rs485SlaveDeviceId = Rs485SlaveDeviceId, WiegandSlaveDeviceId = WiegandSlaveDeviceId }).ToArray();
+        if (slaves.Length == 0 || !ShouldProcess(string.Join(", ", parents), "Set slave devices")) return;
         WriteVerbose($"SetSlaveDevice({string.Join("; ", slaves.Select(s => s.ToString()))}).");
-        Call(token => session.SetSlaveDevicesAsync(slaves, token), DeviceId);
+        Call(token => session.SetSlaveDevicesAsync(slaves, token), parents.ToArray());
         if (PassThru) foreach (var slave in slaves) WriteObject(slave);
     }
 }

@@ -6,7 +6,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Connects a tcpcom client. A server that already serves a client closes the connection at once; that is
-/// reported as PiLinkServerOccupied after -OccupiedWaitSec (tcpcom waited a fixed 2 s).
+/// reported as PiLinkServerOccupied after -OccupiedWaitSec (tcpcom waited a fixed 2 s). A failed connect stops the command.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "PiLink", HelpUri = HelpLinks.CmdletPages + "Connect-PiLink.md")]
 [OutputType(typeof(PiLinkSession))]
@@ -49,8 +49,8 @@ public sealed class ConnectPiLinkCommand : DeviceCmdlet
                     $"SERVER_OCCUPIED: {session.Endpoint} serves another client and closed this connection.", session.Endpoint)
                 : new DeviceException(DeviceErrorKind.Connection, "PiLinkConnectionFailed",
                     $"CONNECTION_FAILED: {session.Endpoint}: {session.LastError}.", session.Endpoint);
-            WriteFailure(error);
-            return;
+            // Terminating like every Connect-*: with no session, nothing after this command can go on.
+            ThrowFailure(error);
         }
         WriteVerbose($"CONNECTED to {session.Endpoint}.");
         WriteObject(SessionRegistry.Shared.Add(session));

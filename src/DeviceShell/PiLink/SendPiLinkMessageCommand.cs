@@ -4,7 +4,7 @@ using DeviceShell.Engine.PiLink;
 namespace DeviceShell.Commands;
 
 /// <summary>
-/// Sends messages over a Pi link: from a client (Connect-PiLink) to its server, or from a server started here to its
+/// Sends messages (given or piped, one per string) over a Pi link: from a client (Connect-PiLink) to its server, or from a server started here to its
 /// client. With -WaitReplySec it returns the peer's next message as the reply (that message is then not queued for
 /// Receive-PiLinkMessage); tcpcom's own reply wait never returned the reply.
 /// </summary>
@@ -12,7 +12,7 @@ namespace DeviceShell.Commands;
 [OutputType(typeof(PiLinkMessage))]
 public sealed class SendPiLinkMessageCommand : SessionCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [AllowEmptyString]
     public string[] Message { get; set; } = Array.Empty<string>();
 

@@ -6,14 +6,11 @@ namespace DeviceShell.Commands;
 /// <summary>Terminates a server started with Start-PiLinkServer or Start-PiButtonServer (default: the newest).</summary>
 [Cmdlet(VerbsLifecycle.Stop, "PiLinkServer", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Stop-PiLinkServer.md")]
 [OutputType(typeof(PiLinkServer))]
-public sealed class StopPiLinkServerCommand : SessionCmdlet
+public sealed class StopPiLinkServerCommand : PiLinkServerCmdlet
 {
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
-        var server = ResolveSession<PiLinkServer>("Pi link server", "Start-PiLinkServer");
+        var server = ResolveServer();
         if (!ShouldProcess(server.ToString(), "Terminate")) return;
         Await(_ => server.DisposeAsync().AsTask());
         WriteVerbose($"Terminated the server on port {server.Port}.");

@@ -14,6 +14,7 @@ public sealed class GetDeviceSessionCommand : DeviceCmdlet
 
     [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, int.MaxValue)]
+    [ArgumentCompleter(typeof(SessionCompleter))]
     public int[]? Id { get; set; }
 
     protected override void ProcessRecord()
@@ -24,15 +25,32 @@ public sealed class GetDeviceSessionCommand : DeviceCmdlet
             {
                 var session = SessionRegistry.Shared.Find(id);
                 if (session is null)
-                    WriteFailure(new DeviceException(DeviceErrorKind.NotFound, "SessionNotFound", $"There is no open session with Id {id}.", id));
+                    WriteFailure(NoSessionWithId(id));
                 else
-                    WriteObject(session);
+                    WriteObject(WithSharedTypeName(session));
             }
             return;
         }
         foreach (var session in SessionRegistry.Shared.List())
         {
-            if (World is null || World.Contains(session.World)) WriteObject(session);
+            if (World is null || World.Contains(session.World)) WriteObject(WithSharedTypeName(session));
         }
+    }
+
+    internal static DeviceException NoSessionWithId(int id) =>
+        new(DeviceErrorKind.NotFound, "SessionNotFound", $"There is no open session with Id {id}.", id);
+
+    /// <summary>The type name that selects the one DeviceSession table for sessions of every world (DeviceShell.format.ps1xml).</summary>
+    internal const string SharedTypeName = "DeviceShell.DeviceSession";
+
+    /// <summary>
+    /// The session with <see cref="SharedTypeName"/> first among its type names, so that a mix of worlds formats as one
+    /// table (each world's own view would otherwise end the table at the first session of another world).
+    /// </summary>
+    internal static PSObject WithSharedTypeName(DeviceSession session)
+    {
+        var row = PSObject.AsPSObject(session);
+        if (!row.TypeNames.Contains(SharedTypeName)) row.TypeNames.Insert(0, SharedTypeName);
+        return row;
     }
 }

@@ -107,7 +107,7 @@ public sealed class ConnectWebifiCommand : DeviceCmdlet
         SessionRegistry.Shared.Add(session);
         WriteVerbose($"Logged in as session id {session.SessionId}; listening to {string.Join(", ", session.Networks)}.");
         if (session.LastError is { Code: WebifiErrorCode.NotAllNetworksSet } error)
-            WriteFailure(session.ErrorFor(error.Code, "networks", Network));
+            WriteFailure(session.ErrorFor(error.Code, error.Context, Network)); // the context names the refused networks
         WriteObject(session);
     }
 }

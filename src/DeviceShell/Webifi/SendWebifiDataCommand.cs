@@ -33,6 +33,7 @@ public sealed class SendWebifiDataCommand : SessionCmdlet
     [Parameter]
     [ValidateNotNull]
     [ValidateRange(0, int.MaxValue)]
+    [ArgumentCompleter(typeof(WebifiDeviceCompleter))]
     public int[] ToSessionId { get; set; } = Array.Empty<int>();
 
     /// <summary>How long to wait for the acknowledgements; without it, until all are acknowledged (Ctrl+C stops waiting).</summary>

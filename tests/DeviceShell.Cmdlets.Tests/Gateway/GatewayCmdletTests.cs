@@ -115,7 +115,7 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
         Assert.Null(ssl.TerminatingError);
         Assert.Equal(new[] { device.Get("DeviceId") }, ssl.Values("DeviceId"));
         var error = Assert.Single(ssl.Errors);
-        PowerShellAssert.Error("GatewayNotFound", ErrorCategory.ObjectNotFound, error);
+        PowerShellAssert.Error("GatewayDeviceNotFound", ErrorCategory.ObjectNotFound, error);
         Assert.Equal(4242u, error.TargetObject);
 
         Run("Set-GatewayConnectionMode -Session $Session -DeviceId $Id -Mode DeviceToServer", ("Id", device.Get("DeviceId"))).AssertNoErrors();
@@ -127,7 +127,8 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
     public void Unknown_device_and_missing_CA_file_fail_with_their_categories()
     {
         var disconnect = Run("Disconnect-GatewayDevice -Session $Session -DeviceId 999");
-        PowerShellAssert.Error("GatewayNotFound", ErrorCategory.ObjectNotFound, disconnect.TerminatingError);
+        Assert.Null(disconnect.TerminatingError);
+        PowerShellAssert.Error("GatewayDeviceNotFound", ErrorCategory.ObjectNotFound, Assert.Single(disconnect.Errors));
 
         var missing = _shell.Run("Connect-Gateway -HostName 127.0.0.1 -Port $Endpoint.Port -CaCertificate no-such-ca.crt", ("Endpoint", _endpoint));
         PowerShellAssert.Error("CaCertificateNotFound", ErrorCategory.ObjectNotFound, missing.TerminatingError);

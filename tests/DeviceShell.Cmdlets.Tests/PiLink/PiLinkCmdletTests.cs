@@ -118,7 +118,7 @@ public sealed class PiLinkCmdletTests(ModuleRunspace shell) : IClassFixture<Modu
     }
 
     [Fact]
-    public void Connect_reports_an_occupied_server_and_a_closed_port_as_errors_and_registers_nothing()
+    public void Connect_stops_with_a_terminating_error_on_an_occupied_server_and_a_closed_port_and_registers_nothing()
     {
         var server = StartServer();
         var first = Connect(server.Get("Port")!);
@@ -127,9 +127,9 @@ public sealed class PiLinkCmdletTests(ModuleRunspace shell) : IClassFixture<Modu
             int before = PiLinkSessionIds().Count;
             var occupied = shell.Run("Connect-PiLink -HostName 127.0.0.1 -Port $Port -OccupiedWaitSec 5", ("Port", server.Get("Port")));
             Assert.Empty(occupied.Objects);
-            var error = Assert.Single(occupied.Errors);
+            var error = occupied.TerminatingError;
             PowerShellAssert.Error("PiLinkServerOccupied", ErrorCategory.ResourceUnavailable, error);
-            Assert.Contains("SERVER_OCCUPIED", error.Exception.Message, StringComparison.Ordinal);
+            Assert.Contains("SERVER_OCCUPIED", error!.Exception.Message, StringComparison.Ordinal);
             Assert.True(PiLinkSessionIds().Count <= before);
         }
         finally
@@ -138,7 +138,7 @@ public sealed class PiLinkCmdletTests(ModuleRunspace shell) : IClassFixture<Modu
             StopServer(server);
         }
         var failed = shell.Run("Connect-PiLink -HostName 127.0.0.1 -Port $Port -TimeoutSec 2", ("Port", server.Get("Port")));
-        PowerShellAssert.Error("PiLinkConnectionFailed", ErrorCategory.ConnectionError, Assert.Single(failed.Errors));
+        PowerShellAssert.Error("PiLinkConnectionFailed", ErrorCategory.ConnectionError, failed.TerminatingError);
     }
 
     [Fact]

@@ -66,8 +66,8 @@ public sealed class DeviceLabTests(ModuleRunspace shell) : IClassFixture<ModuleR
         using var blocker = new TcpListener(IPAddress.Loopback, 0);
         blocker.Start();
         var run = shell.Run("Start-DeviceLab -EchoPort $Port -StartTimeoutSec 20", ("Port", ((IPEndPoint)blocker.LocalEndpoint).Port));
-        PowerShellAssert.Error("LabStartFailed", ErrorCategory.InvalidOperation, run.TerminatingError);
-        Assert.Contains("address already in use", run.TerminatingError!.Exception.Message, StringComparison.OrdinalIgnoreCase);
+        PowerShellAssert.Error("LabPortInUse", ErrorCategory.ResourceUnavailable, run.TerminatingError);
+        Assert.Contains("already in use", run.TerminatingError!.Exception.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Runs an engine call in the runspace and returns the DeviceException it threw (the module's type, read through PowerShell).</summary>

@@ -50,6 +50,21 @@ public class LabHostTests
         Assert.Throws<FormatException>(() => LabCommandLine.Parse(args, Names));
     }
 
+    [Theory]
+    [InlineData("brick")]
+    [InlineData("gateway")]
+    [InlineData("webifi")]
+    [InlineData("pibutton")]
+    [InlineData("echo")]
+    public async Task A_simulator_refuses_a_port_another_lab_listens_on(string simulator)
+    {
+        await using var first = await LabHost.StartAsync(new[] { (simulator, LabSimulatorOptions.Loopback()) }, CancellationToken.None).Within(TestTimeouts.Long);
+        int taken = first.Endpoints[simulator].Port;
+        var refused = await Assert.ThrowsAsync<LabPortInUseException>(
+            () => LabHost.StartAsync(new[] { (simulator, LabSimulatorOptions.Loopback(taken)) }, CancellationToken.None).Within(TestTimeouts.Long));
+        Assert.Contains($"{simulator} simulator cannot listen on 127.0.0.1:{taken}", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_endpoint_line_is_one_JSON_object_the_launcher_reads_back()
     {

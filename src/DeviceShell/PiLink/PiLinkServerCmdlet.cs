@@ -1,0 +1,13 @@
+using System.Management.Automation;
+using DeviceShell.Engine.PiLink;
+
+namespace DeviceShell.Commands;
+
+/// <summary>A cmdlet that acts on a Pi link server started in this process (default: the newest) and writes it with -PassThru.</summary>
+public abstract class PiLinkServerCmdlet : SessionCmdlet
+{
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected PiLinkServer ResolveServer() => ResolveSession<PiLinkServer>("Pi link server", "Start-PiLinkServer");
+}
