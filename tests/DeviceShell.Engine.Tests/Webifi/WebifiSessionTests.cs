@@ -102,12 +102,15 @@ public class WebifiSessionTests
         await using var relay = await WebifiTestRelay.StartAsync();
         var session = await relay.ConnectAsync(transport, "net1", "nosuch");
         Assert.Equal(WebifiErrorCode.NotAllNetworksSet, session.LastError?.Code);
-        Assert.Equal("networks", session.LastError?.Context);
+        // The relay refuses the set as a whole; the session names the refused network and keeps the known one.
+        Assert.Equal("unknown networks: nosuch", session.LastError?.Context);
         Assert.Contains("Not all of the listen-to networks", session.LastError?.Text, StringComparison.Ordinal);
+        Assert.Equal(new[] { "net1" }, session.Networks);
 
         var notSet = await Assert.ThrowsAsync<DeviceException>(() => session.SetNetworksAsync(new[] { "net2", "other" }).Within());
         Assert.Equal(("WebifiNetworkNotSet", DeviceErrorKind.InvalidArgument), (notSet.ErrorId, notSet.Kind));
-        Assert.Contains("error 5", notSet.Message, StringComparison.Ordinal);
+        Assert.Contains("error 5 (unknown networks: other)", notSet.Message, StringComparison.Ordinal);
+        Assert.Equal(new[] { "net2" }, session.Networks);
 
         var notDelivered = await Assert.ThrowsAsync<DeviceException>(() => session.SendTextAsync("x", toNetworks: new[] { "nosuch" }));
         Assert.Equal(("WebifiNotDelivered", DeviceErrorKind.NotFound), (notDelivered.ErrorId, notDelivered.Kind));
