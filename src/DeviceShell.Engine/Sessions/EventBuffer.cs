@@ -11,7 +11,10 @@ namespace DeviceShell.Engine.Sessions;
 /// </list>
 /// An item leaves the buffer once it is claimed and the dispatcher is past it. The reader posts and never blocks: when
 /// the buffer is full the oldest item is dropped, and counted in <see cref="Dropped"/> only when no consumer had received
-/// it. Fullness is decided in one place (<see cref="IsFull"/>) so that a bound in bytes can join the bound in items.
+/// it. The buffer is bounded three ways (issue "Hold up on a hostile network"): items, bytes (each item's size as the
+/// world measures it, so a peer sending large messages to a session nobody reads cannot grow it past a few MiB), and
+/// optionally age. The newest item is always kept, even when it alone is larger than the byte bound: worlds limit a
+/// single message on the wire, and losing the newest to keep an older one would turn drop-oldest upside down.
 /// </summary>
 public sealed class EventBuffer<T> : IDisposable
 {
@@ -24,20 +27,45 @@ public sealed class EventBuffer<T> : IDisposable
     private EventHandler<T>? _received;
     private Cursor? _dispatcherCursor;
     private Func<T, bool>? _raiseTypedEvents;
+    private readonly Func<T, int> _sizeOf;
     private long _unclaimed;
     private long _dropped;
+    private long _bytes;
+
+    /// <summary>The byte bound a session gets unless the user asks for another: a few MiB per session at most.</summary>
+    public const long DefaultMaxBytes = 4L * 1024 * 1024;
+
+    /// <summary>What an item counts for when the world gives no size: a small event's object overhead.</summary>
+    public const int DefaultItemSize = 64;
 
     /// <param name="capacity">The most items held at once.</param>
     /// <param name="sender">The sender .NET subscribers see (the session); the buffer itself when null.</param>
-    public EventBuffer(int capacity = 10_000, object? sender = null)
+    /// <param name="maxBytes">The most bytes held at once, as <paramref name="sizeOf"/> counts them.</param>
+    /// <param name="sizeOf">An item's size in bytes (payload plus overhead); <see cref="DefaultItemSize"/> when null.</param>
+    /// <param name="maxAge">How long an item may wait for a consumer before it is dropped; unbounded when null.</param>
+    public EventBuffer(int capacity = 10_000, object? sender = null, long maxBytes = DefaultMaxBytes, Func<T, int>? sizeOf = null, TimeSpan? maxAge = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        if (maxAge is { } age) ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(age, TimeSpan.Zero);
         Capacity = capacity;
+        MaxBytes = maxBytes;
+        MaxAge = maxAge;
+        _sizeOf = sizeOf ?? (_ => DefaultItemSize);
         _sender = sender;
     }
 
     /// <summary>The most items the buffer holds; one more drops the oldest.</summary>
     public int Capacity { get; }
+
+    /// <summary>The most bytes the buffer holds; an item that would pass it drops the oldest (the newest is always kept).</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>How long an item waits for a consumer before it is dropped; null when items wait for ever.</summary>
+    public TimeSpan? MaxAge { get; }
+
+    /// <summary>Bytes held now (items not yet claimed, or not yet raised to .NET subscribers).</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Items dropped to make room before any consumer had received them.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -104,8 +132,11 @@ public sealed class EventBuffer<T> : IDisposable
         lock (_gate)
         {
             if (_disposed.IsCancellationRequested) return true;
-            while (IsFull()) keptAll &= DropOldest();
-            var node = _entries.AddLast(new Entry(item, _received is not null || _raiseTypedEvents is not null));
+            int size = _sizeOf(item);
+            keptAll &= DropExpired();
+            while (IsFull(size)) keptAll &= DropOldest();
+            var node = _entries.AddLast(new Entry(item, size, _received is not null || _raiseTypedEvents is not null));
+            _bytes += size;
             _unclaimed++;
             foreach (var cursor in _cursors) cursor.Next ??= node;
             posted = _posted;
@@ -120,6 +151,7 @@ public sealed class EventBuffer<T> : IDisposable
     {
         lock (_gate)
         {
+            DropExpired();
             for (var node = _entries.First; node is not null; node = node.Next)
             {
                 if (node.Value.Claimed) continue;
@@ -198,7 +230,19 @@ public sealed class EventBuffer<T> : IDisposable
         posted.TrySetResult();
     }
 
-    private bool IsFull() => _entries.Count >= Capacity;
+    /// <summary>Whether an item of <paramref name="incomingSize"/> bytes needs the oldest to go first.</summary>
+    private bool IsFull(int incomingSize) =>
+        _entries.Count > 0 && (_entries.Count >= Capacity || _bytes + incomingSize > MaxBytes);
+
+    /// <summary>Drops items older than <see cref="MaxAge"/>; false when one of them was a real loss.</summary>
+    private bool DropExpired()
+    {
+        if (MaxAge is not { } maxAge) return true;
+        long oldestAllowed = Environment.TickCount64 - (long)maxAge.TotalMilliseconds;
+        bool keptAll = true;
+        while (_entries.First is { } head && head.Value.PostedAt < oldestAllowed) keptAll &= DropOldest();
+        return keptAll;
+    }
 
     /// <summary>Removes the head; returns false when that was a real loss (nobody had received the item).</summary>
     private bool DropOldest()
@@ -232,6 +276,7 @@ public sealed class EventBuffer<T> : IDisposable
         {
             if (cursor.Next == node) cursor.Next = node.Next;
         }
+        _bytes -= node.Value.Size;
         _entries.Remove(node);
     }
 
@@ -256,6 +301,7 @@ public sealed class EventBuffer<T> : IDisposable
     {
         lock (_gate)
         {
+            DropExpired();
             while (cursor.Next is { } node)
             {
                 cursor.Next = node.Next;
@@ -307,13 +353,21 @@ public sealed class EventBuffer<T> : IDisposable
 
     internal sealed class Entry
     {
-        public Entry(T item, bool awaitsDispatcher)
+        public Entry(T item, int size, bool awaitsDispatcher)
         {
             Item = item;
+            Size = size;
             AwaitsDispatcher = awaitsDispatcher;
+            PostedAt = Environment.TickCount64;
         }
 
         public T Item { get; }
+
+        /// <summary>What the item counts for against <see cref="MaxBytes"/>.</summary>
+        public int Size { get; }
+
+        /// <summary>When it was posted, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+        public long PostedAt { get; }
 
         /// <summary>A taker claimed it (or Discard did): no Receive-* will get it any more.</summary>
         public bool Claimed { get; set; }

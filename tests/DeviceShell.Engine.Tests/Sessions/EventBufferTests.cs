@@ -310,4 +310,33 @@ public class EventBufferTests
         for (int i = 6; i <= 9; i++) buffer.Post(i); // drops 1 to 4
         Assert.Equal(2, buffer.Dropped); // 1 and 3: no handler got them
     }
+
+    [Fact]
+    public void A_byte_bound_drops_the_oldest_until_the_newest_fits()
+    {
+        using var buffer = new EventBuffer<byte[]>(capacity: 1000, maxBytes: 1000, sizeOf: item => item.Length);
+        for (int i = 0; i < 10; i++) buffer.Post(new byte[300]); // 3 fit at a time
+        Assert.Equal(3, buffer.Count);
+        Assert.Equal(900, buffer.Bytes);
+        Assert.Equal(7, buffer.Dropped);
+        Assert.False(buffer.Post(new byte[5000])); // larger than the bound: kept alone, the rest dropped
+        Assert.Equal(1, buffer.Count);
+        Assert.Equal(5000, buffer.Bytes);
+        Assert.True(buffer.TryTake(out var newest));
+        Assert.Equal(5000, newest.Length);
+        Assert.Equal(0, buffer.Bytes);
+    }
+
+    [Fact]
+    public async Task Items_older_than_the_age_bound_are_dropped_and_counted()
+    {
+        using var buffer = new EventBuffer<int>(maxAge: TimeSpan.FromMilliseconds(100));
+        buffer.Post(1);
+        buffer.Post(2);
+        await Task.Delay(300);
+        buffer.Post(3);
+        Assert.Equal(2, buffer.Dropped);
+        Assert.True(buffer.TryTake(out int item));
+        Assert.Equal(3, item);
+    }
 }
