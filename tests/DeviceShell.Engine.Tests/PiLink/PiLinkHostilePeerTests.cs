@@ -56,7 +56,8 @@ public class PiLinkHostilePeerTests
 
         using var silent = await PiLinkTestKit.RawConnectAsync(endpoint.Port);
         Assert.True(await silent.ClosedByPeerAsync(TimeSpan.FromSeconds(5)), "the silent client still holds the server");
-        await using var client = await PiLinkTestKit.ConnectAsync(endpoint.Port, PiLinkTestKit.Patient);
+        // A probe shorter than the idle timeout: this client is silent too while it watches for SERVER_OCCUPIED.
+        await using var client = await PiLinkTestKit.ConnectAsync(endpoint.Port);
         Assert.Equal(PiButtonServer.ReleasedReply, (await client.SendAndReceiveReplyAsync(PiButtonServer.Command, TestTimeouts.Short).Within()).Text);
     }
 
