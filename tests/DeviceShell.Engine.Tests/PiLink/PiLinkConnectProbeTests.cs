@@ -63,22 +63,33 @@ public class PiLinkConnectProbeTests
     public async Task A_refusal_after_the_probe_but_within_tcpcoms_window_is_still_SERVER_OCCUPIED()
     {
         // A slow server: it accepts, says nothing, and closes 300 ms later, past the probe but inside tcpcom's 2 s.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var slowRefusal = Task.Run(async () =>
-        {
-            using var socket = await listener.AcceptSocketAsync().Within();
-            await Task.Delay(300);
-            socket.Close();
-        });
-        await using var client = new PiLinkSession("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
+        await using var client = new PiLinkSession("127.0.0.1", await SlowRefusingServerAsync(TimeSpan.FromMilliseconds(300)));
         Assert.Equal(PiLinkState.Connected, await client.ConnectAsync().Within());
-        await slowRefusal.Within();
         await client.ExpectAsync(PiLinkState.Connecting);
         await client.ExpectAsync(PiLinkState.Connected);
         await client.ExpectAsync(PiLinkState.ServerOccupied);
         await client.ExpectAsync(PiLinkState.Disconnected, "");
         Assert.Contains("serves another client", client.LastError, StringComparison.Ordinal);
+    }
+
+    /// <summary>A port where one connection is accepted and closed after <paramref name="delay"/> of silence.</summary>
+    private static async Task<int> SlowRefusingServerAsync(TimeSpan delay)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                using var socket = await listener.AcceptSocketAsync().WaitAsync(TestTimeouts.Short);
+                await Task.Delay(delay);
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        });
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]
