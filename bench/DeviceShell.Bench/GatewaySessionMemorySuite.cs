@@ -9,12 +9,13 @@ namespace DeviceShell.Bench;
 /// client's memory is counted. Method: open <see cref="Sessions"/> sessions to the one gateway (each with its status stream
 /// open, as Connect-Gateway leaves it), let them settle, force a full blocking GC, and divide the growth of the managed
 /// heap (GC.GetTotalMemory after collection) and of the process's private memory (/proc/self/status RssAnon, i.e.
-/// resident anonymous pages: the GC heap, native TLS and socket buffers) by the number of sessions. The baseline is taken
+/// resident anonymous pages: the GC heap with its free space, native TLS and socket buffers, thread stacks) by the number
+/// of sessions; the growth in threads is reported too, since each new thread-pool thread adds its stack to the second figure. The baseline is taken
 /// after one warm-up session was opened and closed, so code, JIT and type loading are not counted per session.
 /// </summary>
 public sealed class GatewaySessionMemorySuite : IBenchmarkSuite
 {
-    private const int Sessions = 500;
+    private const int Sessions = 1000;
 
     public string Name => "gateway-memory";
 
@@ -29,6 +30,7 @@ public sealed class GatewaySessionMemorySuite : IBenchmarkSuite
 
         await (await OpenAsync().ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         var (managedBefore, privateBefore) = await SettledMemoryAsync().ConfigureAwait(false);
+        int threadsBefore = Process.GetCurrentProcess().Threads.Count;
 
         var sessions = new List<GatewaySession>(Sessions);
         var clock = Stopwatch.StartNew();
@@ -40,6 +42,7 @@ public sealed class GatewaySessionMemorySuite : IBenchmarkSuite
             report.Add(Name, $"{Sessions} idle gateway sessions opened one after another", Sessions / openSeconds, "sessions/s");
             report.Add(Name, "managed heap per idle gateway session", (managedAfter - managedBefore) / 1024.0 / Sessions, "KiB", "goal: at most 30 KiB");
             report.Add(Name, "private memory (RssAnon) per idle gateway session", (privateAfter - privateBefore) / 1024.0 / Sessions, "KiB", "goal: at most 30 KiB");
+            report.Add(Name, $"threads added by {Sessions} idle gateway sessions", Process.GetCurrentProcess().Threads.Count - threadsBefore, "threads");
         }
         finally
         {
