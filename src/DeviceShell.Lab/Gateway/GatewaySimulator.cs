@@ -27,7 +27,8 @@ namespace DeviceShell.Lab.Gateway;
 /// unknown device id => NOT_FOUND; unreachable address => UNAVAILABLE; a device that must be connected but
 /// is not => FAILED_PRECONDITION; a Multi call with failures => the first failure's code at the top, every
 /// failure in a <c>gsdk.err.MultiErrorResponse</c> inside <c>grpc-status-details-bin</c>, the other devices
-/// changed. queueSize &lt;= 0 means 16 (the example's value). SSL changes apply from the next connection;
+/// changed; a request that lists a device twice => INVALID_ARGUMENT, nothing changed; a grpc-timeout header that is not one
+/// to eight digits and a unit => INVALID_ARGUMENT. queueSize &lt;= 0 means 16 (the example's value). SSL changes apply from the next connection;
 /// a mode change drops the device's connection (it reboots its network settings).
 /// Settings: <c>--gateway-devices N</c> (a generated subnet of N devices instead of the tutorial's),
 /// <c>--gateway-reconnect-ms</c> (async retry interval, default 1000), <c>--gateway-san</c> (comma-separated
