@@ -213,3 +213,24 @@ $wa; $wb
         $results | ForEach-Object { $_.pstypenames[0] | Should -Be 'Deserialized.DeviceShell.Engine.Bricks.BrickDevice' }
     }
 }
+
+Describe 'Deserialized where the module''s types are loaded (jobs, PSSerializer)' {
+    It 'rebuilds DateTimeOffset values, keeps the button, and resolves the session by Id' {
+        $server = Start-PiButtonServer -Simulated -Port 0
+        $link = Connect-PiLink localhost -Port $server.Port -TimeoutSec 5
+        try {
+            function RoundTrip($value) { [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($value)) }
+            $serverCopy = RoundTrip $server
+            $serverCopy.Button.Source.Description | Should -Be $server.Button.Source.Description
+            $copy = RoundTrip $link
+            $copy.pstypenames[0] | Should -Be 'Deserialized.DeviceShell.Engine.PiLink.PiLinkSession'
+            $copy.ConnectedAt | Should -BeOfType [DateTimeOffset]
+            $copy.ConnectedAt | Should -Be $link.ConnectedAt
+            (Send-PiLinkMessage -Session $copy -Message go -WaitReplySec 5).Text | Should -Be 'Button released'
+        }
+        finally {
+            Disconnect-PiLink -Session $link
+            $server | Stop-PiLinkServer
+        }
+    }
+}
