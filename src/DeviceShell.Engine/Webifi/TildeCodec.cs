@@ -112,10 +112,12 @@ public static class TildeCodec
 public sealed class TildeFramer
 {
     private readonly List<byte> _buffer = new();
-    private readonly int _maxMessageBytes;
     private int _scanned;
 
-    public TildeFramer(int maxMessageBytes) => _maxMessageBytes = maxMessageBytes;
+    public TildeFramer(int maxMessageBytes) => MaxMessageBytes = maxMessageBytes;
+
+    /// <summary>The size limit of one message; a relay raises it once a WebSocket has authenticated.</summary>
+    public int MaxMessageBytes { get; set; }
 
     /// <summary>Bytes held that do not form a complete message yet.</summary>
     public int Pending => _buffer.Count;
@@ -124,8 +126,8 @@ public sealed class TildeFramer
     public void Append(ReadOnlySpan<byte> bytes)
     {
         _buffer.AddRange(bytes);
-        if (_buffer.Count > _maxMessageBytes + TildeCodec.Terminator.Length && IndexOfTerminator(peek: true) < 0)
-            throw new InvalidDataException($"A Webifi message is larger than {_maxMessageBytes} bytes.");
+        if (_buffer.Count > MaxMessageBytes + TildeCodec.Terminator.Length && IndexOfTerminator(peek: true) < 0)
+            throw new InvalidDataException($"A Webifi message is larger than {MaxMessageBytes} bytes.");
     }
 
     /// <summary>Takes the next complete message without its terminator (an empty array for a bare keep-alive).</summary>

@@ -48,7 +48,7 @@ public sealed class WebifiSession : DeviceSession
         _discoverable = options.Discoverable;
         _name = options.Name;
         _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
-        Events = new EventBuffer<WebifiEvent>(10_000, this);
+        Events = new EventBuffer<WebifiEvent>(10_000, this, options.MaxEventBytes, SizeOf);
         Events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
@@ -415,6 +415,13 @@ public sealed class WebifiSession : DeviceSession
         };
         Events.Post(new WebifiStatusChange(kind, null, DateTimeOffset.Now));
     }
+
+    /// <summary>What an event counts for against <see cref="WebifiConnectOptions.MaxEventBytes"/>: its payload and data type plus the objects around them.</summary>
+    private static int SizeOf(WebifiEvent item) => item switch
+    {
+        WebifiMessage message => message.Bytes.Length + 2 * message.DataType.Length + 2 * EventBuffer<WebifiEvent>.DefaultItemSize,
+        _ => EventBuffer<WebifiEvent>.DefaultItemSize,
+    };
 
     private bool RaiseTypedEvent(WebifiEvent item) => item switch
     {

@@ -15,7 +15,8 @@ internal sealed class RelayWebSocket
 {
     private readonly WebSocket _socket;
     private readonly RelayRouter _router;
-    private readonly int _maxMessageBytes;
+    private readonly WebifiRelayOptions _options;
+    private readonly TildeFramer _framer;
     private readonly ILogger _log;
     private readonly CancellationToken _abort;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -25,19 +26,29 @@ internal sealed class RelayWebSocket
     private Task? _writer;
     private bool _stopping;
 
-    public RelayWebSocket(WebSocket socket, RelayRouter router, int maxMessageBytes, ILogger log, CancellationToken abort)
+    public RelayWebSocket(WebSocket socket, RelayRouter router, WebifiRelayOptions options, ILogger log, CancellationToken abort)
     {
         _socket = socket;
         _router = router;
-        _maxMessageBytes = maxMessageBytes;
+        _options = options;
+        // Until the socket has authenticated, a message may only be small (issue 12, finding 3).
+        _framer = new TildeFramer(options.MaxUnauthenticatedBytes);
         _log = log;
         _abort = abort;
     }
 
+    /// <summary>
+    /// Reads and answers messages until the socket closes. A socket that has not authenticated within
+    /// <see cref="WebifiRelayOptions.AuthenticationTimeout"/> is closed (PolicyViolation) and aborted a moment later.
+    /// </summary>
     public async Task RunAsync()
     {
-        var framer = new TildeFramer(_maxMessageBytes);
         var buffer = new byte[16 * 1024];
+        using var deadline = new CancellationTokenSource(_options.AuthenticationTimeout);
+        using var onDeadline = deadline.Token.Register(() =>
+        {
+            if (Volatile.Read(ref _session) is null) _ = CloseUnauthenticatedAsync();
+        });
         try
         {
             while (true)
@@ -46,17 +57,17 @@ internal sealed class RelayWebSocket
                 if (result.MessageType == WebSocketMessageType.Close) break;
                 try
                 {
-                    framer.Append(buffer.AsSpan(0, result.Count));
+                    _framer.Append(buffer.AsSpan(0, result.Count));
                 }
                 catch (InvalidDataException ex)
                 {
-                    _log.LogWarning("Closing a WebSocket: {Reason}", ex.Message);
+                    _log.LogWarning("Closing a WebSocket of session {Session}: {Reason}", _session?.Id, ex.Message);
                     await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
                     await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too large", _abort).ConfigureAwait(false);
                     break;
                 }
                 bool goOn = true;
-                while (goOn && framer.TryTake(out byte[] message)) goOn = await HandleAsync(message).ConfigureAwait(false);
+                while (goOn && _framer.TryTake(out byte[] message)) goOn = await HandleAsync(message).ConfigureAwait(false);
                 if (!goOn) break;
             }
         }
@@ -160,7 +171,8 @@ internal sealed class RelayWebSocket
         if (session != _session)
         {
             _session?.DetachWebSocket();
-            _session = session;
+            Volatile.Write(ref _session, session);
+            _framer.MaxMessageBytes = _options.MaxEncodedBytes;
             session.AttachWebSocket();
             // An expired session's socket is closed, so its client notices and logs in again.
             session.Ended.Register(() => _ = CloseAsync(WebSocketCloseStatus.PolicyViolation, "session expired"));
@@ -244,6 +256,15 @@ internal sealed class RelayWebSocket
         {
             _socket.Abort();
         }
+    }
+
+    private async Task CloseUnauthenticatedAsync()
+    {
+        _log.LogDebug("Closing a WebSocket that did not authenticate within {Seconds} s", _options.AuthenticationTimeout.TotalSeconds);
+        await CloseAsync(WebSocketCloseStatus.PolicyViolation, "not authenticated in time").ConfigureAwait(false);
+        // A peer that does not answer the close must not keep the connection either.
+        await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        if (_socket.State != WebSocketState.Closed) _socket.Abort();
     }
 
     private async Task CloseQuietlyAsync()
