@@ -15,8 +15,18 @@ internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri Upl
 /// </summary>
 internal static class WebifiLogin
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HttpClient> Shared = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The one HttpClient of every session that trusts the same certificate (issue 13: small sessions): logins,
+    /// long polling and WebSocket handshakes share its handler and connection pool instead of each session holding
+    /// its own. Never disposed; idle connections close after 30 s.
+    /// </summary>
+    public static HttpClient SharedHttpClient(X509Certificate2? trusted) =>
+        Shared.GetOrAdd(trusted?.Thumbprint ?? "", _ => CreateHttpClient(trusted));
+
     /// <summary>An HttpClient that checks certificates with <see cref="CertificateCheck"/>.</summary>
-    public static HttpClient CreateHttpClient(X509Certificate2? trusted) =>
+    private static HttpClient CreateHttpClient(X509Certificate2? trusted) =>
         new(new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CertificateCheck(trusted) },

@@ -50,7 +50,7 @@ public sealed class WebifiRelayOptions
     /// Logged-in sessions one account may have at once. At the cap a login ends the account's oldest session that has
     /// no WebSocket and no held download; when every one is in use, the login is refused with error 1 (try later).
     /// </summary>
-    public int MaxSessionsPerAccount { get; init; } = 1000;
+    public int MaxSessionsPerAccount { get; init; } = 10_000;
 
     /// <summary>Failed logins per client address or account before attempts are spaced out (see <see cref="LoginThrottle"/>).</summary>
     public int FreeLoginFailures { get; init; } = 5;
