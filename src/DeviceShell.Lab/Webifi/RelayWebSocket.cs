@@ -21,6 +21,9 @@ internal sealed class RelayWebSocket
     private readonly CancellationToken _abort;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _processing = new(1, 1);
+    /// <summary>Answers to the messages of the current read, sent together (under <see cref="_processing"/>).</summary>
+    private readonly List<byte> _replies = new();
+    private bool _endSessionAfterReplies;
     private readonly CancellationTokenSource _drain = new();
     private RelaySession? _session;
     private Task? _writer;
@@ -66,9 +69,7 @@ internal sealed class RelayWebSocket
                     await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too large", _abort).ConfigureAwait(false);
                     break;
                 }
-                bool goOn = true;
-                while (goOn && _framer.TryTake(out byte[] message)) goOn = await HandleAsync(message).ConfigureAwait(false);
-                if (!goOn) break;
+                if (!await HandleReceivedAsync().ConfigureAwait(false)) break;
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
@@ -108,59 +109,80 @@ internal sealed class RelayWebSocket
         }
     }
 
-    private async Task<bool> HandleAsync(byte[] message)
+    /// <summary>
+    /// Answers every complete message received so far, in order, and sends the answers together in one frame (the
+    /// clients cut what they receive at <c>~t=1</c>, webifi.md §3.2, so frame boundaries do not matter to them): a client
+    /// sending many messages per frame gets its acknowledgements at the same pace. The answers go out before a stop can
+    /// begin, so nothing routed stays unacknowledged. False when the client closed the session.
+    /// </summary>
+    private async Task<bool> HandleReceivedAsync()
     {
         await _processing.WaitAsync(_abort).ConfigureAwait(false);
         try
         {
-            if (_stopping) return true; // not acknowledged: the client sends it again to the next relay
-            List<TildeField> fields;
-            try
+            bool goOn = true;
+            while (goOn && _framer.TryTake(out byte[] message)) goOn = Handle(message);
+            if (_replies.Count > 0)
             {
-                fields = TildeCodec.Decode(message);
+                await SendAsync(_replies).ConfigureAwait(false);
+                _replies.Clear();
             }
-            catch (FormatException)
-            {
-                await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
-                return true;
-            }
-            if (fields.Count == 0)
-            {
-                await SendAsync(Reply("k", null)).ConfigureAwait(false);
-                return true;
-            }
-            _session?.Touch();
-            switch (fields[0].Key)
-            {
-                case "id":
-                    await SendAsync(Reply("a", Authenticate(fields[0].Text))).ConfigureAwait(false);
-                    return true;
-                case "nc":
-                    int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
-                    await SendAsync(Reply("n", networks)).ConfigureAwait(false);
-                    return true;
-                case "c":
-                    await SendAsync(Reply("c", WebifiErrorCode.Success)).ConfigureAwait(false);
-                    if (fields[0].Text == "t" && _session is not null) _router.Remove(_session);
-                    return false;
-                case "n" or "s" or "dt" or "d":
-                    if (_session is null || !_router.IsLive(_session))
-                    {
-                        await SendAsync(Reply("s", WebifiErrorCode.SessionExpired)).ConfigureAwait(false);
-                        return true;
-                    }
-                    // No answer when the relay is stopping: unacknowledged, the client sends it again later.
-                    if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
-                        await SendAsync(Reply("s", code)).ConfigureAwait(false);
-                    return true;
-                default:
-                    await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
-                    return true;
-            }
+            if (_endSessionAfterReplies && _session is not null) _router.Remove(_session);
+            return goOn;
         }
         finally
         {
             _processing.Release();
+        }
+    }
+
+    /// <summary>Handles one message and queues its answer; false after a close.</summary>
+    private bool Handle(byte[] message)
+    {
+        if (_stopping) return true; // not acknowledged: the client sends it again to the next relay
+        List<TildeField> fields;
+        try
+        {
+            fields = TildeCodec.Decode(message);
+        }
+        catch (FormatException)
+        {
+            AddReply("s", WebifiErrorCode.ProtocolError);
+            return true;
+        }
+        if (fields.Count == 0)
+        {
+            AddReply("k", null);
+            return true;
+        }
+        _session?.Touch();
+        switch (fields[0].Key)
+        {
+            case "id":
+                AddReply("a", Authenticate(fields[0].Text));
+                return true;
+            case "nc":
+                int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
+                AddReply("n", networks);
+                return true;
+            case "c":
+                AddReply("c", WebifiErrorCode.Success);
+                // Ended after rt=c has gone out: ending the session closes its socket.
+                _endSessionAfterReplies = fields[0].Text == "t";
+                return false;
+            case "n" or "s" or "dt" or "d":
+                if (_session is null || !_router.IsLive(_session))
+                {
+                    AddReply("s", WebifiErrorCode.SessionExpired);
+                    return true;
+                }
+                // No answer when the relay is stopping: unacknowledged, the client sends it again later.
+                if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
+                    AddReply("s", code);
+                return true;
+            default:
+                AddReply("s", WebifiErrorCode.ProtocolError);
+                return true;
         }
     }
 
@@ -219,10 +241,17 @@ internal sealed class RelayWebSocket
     private static List<byte> Reply(string responseType, int? code)
     {
         var reply = new List<byte>(16);
-        TildeCodec.AppendField(reply, "rt", responseType);
-        if (code is int value) TildeCodec.AppendField(reply, "e", value);
-        reply.AddRange(TildeCodec.Terminator);
+        AppendReply(reply, responseType, code);
         return reply;
+    }
+
+    private void AddReply(string responseType, int? code) => AppendReply(_replies, responseType, code);
+
+    private static void AppendReply(List<byte> output, string responseType, int? code)
+    {
+        TildeCodec.AppendField(output, "rt", responseType);
+        if (code is int value) TildeCodec.AppendField(output, "e", value);
+        output.AddRange(TildeCodec.Terminator);
     }
 
     private async Task SendAsync(List<byte> frame)
