@@ -360,14 +360,18 @@ public sealed class WebifiSession : DeviceSession
                 if (!Settle(link, inFlight, ref lastSent)) return;
                 Task posted;
                 var batch = new List<PendingSend>();
+                int room = Math.Min(BatchSize, Window - inFlight.Count);
                 lock (_gate)
                 {
                     if (_outgoingPosted.Task.IsCompleted) _outgoingPosted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     posted = _outgoingPosted.Task;
-                    for (var node = lastSent is null ? _outgoing.First : lastSent.Next; node is not null && batch.Count < Math.Min(BatchSize, Window - inFlight.Count); node = node.Next)
+                    for (var node = lastSent is null ? _outgoing.First : lastSent.Next; node is not null && batch.Count < room; node = node.Next)
                         batch.Add(node.Value);
                 }
-                if (batch.Count > 0)
+                // As Nagle's algorithm does for TCP: a full batch goes at once, a short one only when nothing is in
+                // flight. Under load the sends that arrive meanwhile fill the next frame instead of each taking a frame
+                // (and an answer frame) of its own; a lone send still goes at once.
+                if (batch.Count > 0 && (batch.Count == room || inFlight.Count == 0))
                 {
                     try
                     {

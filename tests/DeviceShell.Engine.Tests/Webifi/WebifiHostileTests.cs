@@ -15,11 +15,14 @@ namespace DeviceShell.Engine.Tests.Webifi;
 /// </summary>
 public class WebifiHostileTests
 {
-    private static async Task<(WebifiRelay Relay, int Port)> StartAsync(WebifiRelayOptions options, ILoggerFactory? logs = null, int port = 0)
+    private static readonly HttpClient Http = new();
+
+    /// <summary>A relay on a free loopback port and its credentials address (the port is the address's).</summary>
+    private static async Task<(WebifiRelay Relay, Uri Server)> StartAsync(WebifiRelayOptions options, ILoggerFactory? logs = null)
     {
         var relay = new WebifiRelay(options);
-        var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(port, loggerFactory: logs), CancellationToken.None).Within();
-        return (relay, endpoint.Port);
+        var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(loggerFactory: logs), CancellationToken.None).Within();
+        return (relay, new Uri($"http://127.0.0.1:{endpoint.Port}/"));
     }
 
     private static async Task<string> PostTextAsync(HttpClient http, Uri uri, string body)
@@ -32,10 +35,8 @@ public class WebifiHostileTests
     public async Task Password_guesses_are_slowed_down_and_logged_once_per_burst()
     {
         var logs = new CapturingLoggerFactory(LogLevel.Information);
-        var (relay, port) = await StartAsync(new WebifiRelayOptions(), logs);
+        var (relay, server) = await StartAsync(new WebifiRelayOptions(), logs);
         await using var _ = relay;
-        using var http = new HttpClient();
-        var server = new Uri($"http://127.0.0.1:{port}/");
         var checkedWithin = TimeSpan.FromSeconds(3);
         var started = DateTime.UtcNow;
         int refusedInTime = 0;
@@ -43,7 +44,7 @@ public class WebifiHostileTests
         {
             try
             {
-                string answer = await PostTextAsync(http, server, $"~p=1~cn=webifi~cp=guess{i}");
+                string answer = await PostTextAsync(Http, server, $"~p=1~cn=webifi~cp=guess{i}");
                 if (answer == "~e=8" && DateTime.UtcNow - started < checkedWithin) Interlocked.Increment(ref refusedInTime);
             }
             catch (Exception ex) when (ex is TimeoutException or HttpRequestException or TaskCanceledException)
@@ -59,20 +60,20 @@ public class WebifiHostileTests
     [Fact]
     public async Task An_unauthenticated_WebSocket_is_closed_at_the_deadline()
     {
-        var (relay, port) = await StartAsync(new WebifiRelayOptions { AuthenticationTimeout = TimeSpan.FromMilliseconds(500) });
+        var (relay, server) = await StartAsync(new WebifiRelayOptions { AuthenticationTimeout = TimeSpan.FromMilliseconds(500) });
         await using var _ = relay;
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/WebSocket"), CancellationToken.None).Within();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/api/WebSocket"), CancellationToken.None).Within();
         Assert.True(await ClosedAsync(socket), "the silent socket was closed");
     }
 
     [Fact]
     public async Task An_unauthenticated_WebSocket_may_buffer_only_a_little()
     {
-        var (relay, port) = await StartAsync(new WebifiRelayOptions());
+        var (relay, server) = await StartAsync(new WebifiRelayOptions());
         await using var _ = relay;
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/WebSocket"), CancellationToken.None).Within();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/api/WebSocket"), CancellationToken.None).Within();
         var chunk = Encoding.ASCII.GetBytes("~d=" + new string('x', 16 * 1024));
         try
         {
@@ -106,11 +107,9 @@ public class WebifiHostileTests
     [Fact]
     public async Task Sessions_per_account_are_capped()
     {
-        var (relay, port) = await StartAsync(new WebifiRelayOptions { MaxSessionsPerAccount = 5 });
+        var (relay, server) = await StartAsync(new WebifiRelayOptions { MaxSessionsPerAccount = 5 });
         await using var _ = relay;
-        using var http = new HttpClient();
-        var server = new Uri($"http://127.0.0.1:{port}/");
-        for (int i = 0; i < 12; i++) await PostTextAsync(http, server, "~p=1~cn=webifi~cp=pswd");
+        for (int i = 0; i < 12; i++) await PostTextAsync(Http, server, "~p=1~cn=webifi~cp=pswd");
         Assert.InRange(relay.SessionCount, 1, 5);
     }
 
@@ -118,31 +117,27 @@ public class WebifiHostileTests
     public async Task Uploads_parked_during_the_startup_grace_are_capped_in_bytes()
     {
         var options = new WebifiRelayOptions { MaxParkedBytes = 1024 * 1024, StartupGrace = TimeSpan.FromMinutes(1) };
-        var (relay, port) = await StartAsync(options);
+        var (relay, server) = await StartAsync(options);
         await using var _ = relay;
-        using var http = new HttpClient();
-        var server = new Uri($"http://127.0.0.1:{port}/");
-        string sender = (await WebifiSessionTests.PostAsync(http, server, "~p=1~cn=webifi~cp=pswd")).Find("id")!;
+        string sender = (await WebifiSessionTests.PostAsync(Http, server, "~p=1~cn=webifi~cp=pswd")).Find("id")!;
         string half = new('x', 512 * 1024);
-        for (int i = 0; i < 8; i++) Assert.Equal("~e=0", await PostTextAsync(http, new Uri(server, "Upload"), $"~id={sender}~n=net1~d={half}~z={i}"));
-        string receiver = (await WebifiSessionTests.PostAsync(http, server, "~p=1~cn=webifi~cp=pswd")).Find("id")!;
-        Assert.Equal("~e=4", await PostTextAsync(http, new Uri(server, "Download"), $"~id={receiver}~n=net1~z=0"));
+        for (int i = 0; i < 8; i++) Assert.Equal("~e=0", await PostTextAsync(Http, new Uri(server, "Upload"), $"~id={sender}~n=net1~d={half}~z={i}"));
+        string receiver = (await WebifiSessionTests.PostAsync(Http, server, "~p=1~cn=webifi~cp=pswd")).Find("id")!;
+        Assert.Equal("~e=4", await PostTextAsync(Http, new Uri(server, "Download"), $"~id={receiver}~n=net1~z=0"));
         Assert.InRange(relay.QueuedBytes, 1, options.MaxParkedBytes);
     }
 
     [Fact]
     public async Task A_payload_over_the_limit_is_refused_on_every_path()
     {
-        var (relay, port) = await StartAsync(new WebifiRelayOptions());
+        var (relay, server) = await StartAsync(new WebifiRelayOptions());
         await using var _ = relay;
-        using var http = new HttpClient();
-        var server = new Uri($"http://127.0.0.1:{port}/");
-        string id = (await WebifiSessionTests.PostAsync(http, server, "~p=1~cn=webifi~cp=pswd")).Find("id")!;
+        string id = (await WebifiSessionTests.PostAsync(Http, server, "~p=1~cn=webifi~cp=pswd")).Find("id")!;
         string over = new('x', 1024 * 1024 + 10);
-        Assert.Equal("~e=7", await PostTextAsync(http, new Uri(server, "Upload"), $"~id={id}~n=net1~d={over}~z=0"));
+        Assert.Equal("~e=7", await PostTextAsync(Http, new Uri(server, "Upload"), $"~id={id}~n=net1~d={over}~z=0"));
 
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/WebSocket"), CancellationToken.None).Within();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/api/WebSocket"), CancellationToken.None).Within();
         await socket.SendAsync(Encoding.ASCII.GetBytes($"~id={id}~t=1"), WebSocketMessageType.Text, true, CancellationToken.None).Within();
         Assert.Equal("~rt=a~e=0~t=1", await NextFrameAsync(socket));
         await socket.SendAsync(Encoding.ASCII.GetBytes($"~n=net1~d={over}~t=1"), WebSocketMessageType.Text, true, CancellationToken.None).Within();
@@ -166,12 +161,10 @@ public class WebifiHostileTests
     public async Task Peer_text_reaches_the_log_quoted_and_escaped()
     {
         var logs = new CapturingLoggerFactory(LogLevel.Trace);
-        var (relay, port) = await StartAsync(new WebifiRelayOptions(), logs);
+        var (relay, server) = await StartAsync(new WebifiRelayOptions(), logs);
         await using var _ = relay;
-        using var http = new HttpClient();
-        var server = new Uri($"http://127.0.0.1:{port}/");
-        Assert.Equal("~e=8", await PostTextAsync(http, server, "~p=1~cn=\u001b[31mred\u001b[0m\nforged line~cp=x"));
-        await PostTextAsync(http, new Uri(server, "Upload"), "not tilde \u001b[2J");
+        Assert.Equal("~e=8", await PostTextAsync(Http, server, "~p=1~cn=\u001b[31mred\u001b[0m\nforged line~cp=x"));
+        await PostTextAsync(Http, new Uri(server, "Upload"), "not tilde \u001b[2J");
         Assert.NotEmpty(logs.Lines);
         Assert.All(logs.Lines, line => Assert.DoesNotContain(line, c => c == '\u001b' || c == '\n'));
     }
