@@ -103,8 +103,9 @@ internal sealed class RelayWebSocket
             await _sendLock.WaitAsync(timeout).ConfigureAwait(false);
             await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "relay stopping", CancellationToken.None).WaitAsync(timeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is TimeoutException or WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
+            // Also a connection Kestrel has completed meanwhile (the client went away as the relay stopped).
             _socket.Abort();
         }
     }
