@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using DeviceShell.Engine.Webifi;
 
 namespace DeviceShell.Lab.Webifi;
@@ -44,7 +43,7 @@ internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyL
 /// and handed to the first session that joins it: the clients of the previous run are logging in again one
 /// by one, and a restart should not lose what the first of them sends.
 /// </summary>
-internal sealed class RelayRouter
+internal sealed class RelayRouter : IRelayRouter
 {
     private readonly object _gate = new();
     private readonly Dictionary<int, RelaySession> _byId = new();
@@ -88,8 +87,7 @@ internal sealed class RelayRouter
     /// </summary>
     public (RelaySession? Session, int Code) Login(string connectName, string connectPassword)
     {
-        var account = _accounts.FirstOrDefault(a => a.ConnectName == connectName
-            && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(a.ConnectPassword), System.Text.Encoding.UTF8.GetBytes(connectPassword)));
+        var account = WebifiAccount.Match(_accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
         RelaySession? evicted = null;
         RelaySession session;
@@ -103,10 +101,9 @@ internal sealed class RelayRouter
                 RemoveLocked(evicted);
             }
             int id = ++_lastId;
-            string deviceId = id.ToString(CultureInfo.InvariantCulture) + "s" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-            session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes);
+            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes);
             _byId[id] = session;
-            _byDeviceId[deviceId] = session;
+            _byDeviceId[session.DeviceId] = session;
         }
         if (evicted is not null) EndRemoved(evicted);
         return (session, WebifiErrorCode.Success);
@@ -173,6 +170,13 @@ internal sealed class RelayRouter
         }
         return known.Count == names.Count ? WebifiErrorCode.NetworksSet : WebifiErrorCode.NotAllNetworksSet;
     }
+
+    /// <summary>In one process a delivery is done once it left the mailbox: nothing to record.</summary>
+    public void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch)
+    {
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>From now on nothing is routed: a stopping relay must not acknowledge data it can no longer deliver.</summary>
     public void Close()

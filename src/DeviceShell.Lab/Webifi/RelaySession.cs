@@ -2,8 +2,11 @@ using DeviceShell.Engine.Webifi;
 
 namespace DeviceShell.Lab.Webifi;
 
-/// <summary>One message on its way to a session: who sent it, its data type and payload.</summary>
-internal sealed record RelayDelivery(int From, string DataType, byte[] Data)
+/// <summary>
+/// One message on its way to a session: who sent it, its data type and payload; with a Redis backplane also the id of
+/// its entry in the session's stream, removed once the message has been written to the client.
+/// </summary>
+internal sealed record RelayDelivery(int From, string DataType, byte[] Data, string? StreamId = null)
 {
     /// <summary>Appends the <c>~f~dt~d</c> group the clients expect (dt always present, d last).</summary>
     public void AppendTo(List<byte> output)
@@ -43,6 +46,10 @@ internal sealed class RelaySession
     }
 
     public int Id { get; }
+
+    /// <summary>A fresh token for session <paramref name="id"/>: the id (which clients read back from it) and 96 random bits.</summary>
+    public static string NewDeviceId(int id) =>
+        id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "s" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
 
     /// <summary>The token handed out in the credentials answer: <c>&lt;Id&gt;s&lt;random&gt;</c>.</summary>
     public string DeviceId { get; }

@@ -14,7 +14,7 @@ namespace DeviceShell.Lab.Webifi;
 internal sealed class RelayWebSocket
 {
     private readonly WebSocket _socket;
-    private readonly RelayRouter _router;
+    private readonly IRelayRouter _router;
     private readonly WebifiRelayOptions _options;
     private readonly TildeFramer _framer;
     private readonly ILogger _log;
@@ -29,7 +29,7 @@ internal sealed class RelayWebSocket
     private Task? _writer;
     private bool _stopping;
 
-    public RelayWebSocket(WebSocket socket, RelayRouter router, WebifiRelayOptions options, ILogger log, CancellationToken abort)
+    public RelayWebSocket(WebSocket socket, IRelayRouter router, WebifiRelayOptions options, ILogger log, CancellationToken abort)
     {
         _socket = socket;
         _router = router;
@@ -231,6 +231,7 @@ internal sealed class RelayWebSocket
                 foreach (var delivery in batch) delivery.AppendTo(frame);
                 frame.AddRange(TildeCodec.Terminator);
                 await SendAsync(frame).ConfigureAwait(false);
+                _router.Delivered(session, batch);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)

@@ -14,6 +14,12 @@ public sealed record WebifiAccount(string ConnectName, string ConnectPassword, I
     /// </summary>
     public static WebifiAccount Default { get; } = new("webifi", "pswd", new[] { "net1", "net2", "lab" });
 
+    /// <summary>The account with this connect name and password (compared in constant time), or null.</summary>
+    public static WebifiAccount? Match(IReadOnlyList<WebifiAccount> accounts, string connectName, string connectPassword) =>
+        accounts.FirstOrDefault(a => a.ConnectName == connectName
+            && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(a.ConnectPassword), System.Text.Encoding.UTF8.GetBytes(connectPassword)));
+
     /// <summary>
     /// Reads <c>[{"connectName":"x","connectPassword":"y","networks":["a","b"]}, ...]</c> (the file given with
     /// <c>--webifi-accounts</c>).

@@ -43,7 +43,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     private readonly CancellationTokenSource _abort = new();
     private readonly ConcurrentDictionary<RelayWebSocket, byte> _webSockets = new();
     private WebifiRelayOptions? _options;
-    private RelayRouter? _router;
+    private IRelayRouter? _router;
     private WebApplication? _app;
     private Task? _expiry;
     private string? _certificateDirectory;
@@ -74,13 +74,15 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     /// <summary>Messages dropped because their recipient did not read them.</summary>
     public long DroppedMessages => Router.Sessions.Sum(s => s.Dropped);
 
-    private RelayRouter Router => _router ?? throw new InvalidOperationException("The relay has not been started.");
+    private IRelayRouter Router => _router ?? throw new InvalidOperationException("The relay has not been started.");
 
     public async Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
     {
         _log = options.LoggerFactory.CreateLogger<WebifiRelay>();
         var relayOptions = _options ??= WebifiRelayOptions.From(options);
-        _router = new RelayRouter(relayOptions.Accounts, relayOptions);
+        _router = relayOptions.Redis is null
+            ? new RelayRouter(relayOptions.Accounts, relayOptions)
+            : await RedisRelayRouter.ConnectAsync(relayOptions, _log, cancellationToken).ConfigureAwait(false);
         _throttle = new LoginThrottle(relayOptions, _log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -259,6 +261,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             TildeCodec.AppendField(answer, "e", batch.Count > 0 ? WebifiErrorCode.Success : WebifiErrorCode.NoData);
             foreach (var delivery in batch) delivery.AppendTo(answer);
             await WriteAsync(context, answer).ConfigureAwait(false);
+            Router.Delivered(session, batch);
         }
         finally
         {
@@ -411,6 +414,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
         _abort.Cancel();
         if (_expiry is not null) await _expiry.ConfigureAwait(false);
+        if (_router is not null) await _router.DisposeAsync().ConfigureAwait(false);
         if (_certificateDirectory is not null) Directory.Delete(_certificateDirectory, recursive: true);
         _log.LogInformation("Webifi relay stopped");
     }

@@ -9,7 +9,8 @@ namespace DeviceShell.Lab.Webifi;
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
 /// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-auth-timeout SECONDS</c>,
 /// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
-/// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate).
+/// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate),
+/// <c>--webifi-redis HOST:PORT</c> (share sessions, networks and delivery with other relays through Redis).
 /// </summary>
 public sealed class WebifiRelayOptions
 {
@@ -73,6 +74,12 @@ public sealed class WebifiRelayOptions
     /// <summary>When set, the relay serves HTTPS and WSS with this certificate.</summary>
     public X509Certificate2? Certificate { get; init; }
 
+    /// <summary>
+    /// <c>HOST:PORT</c> of a Redis server shared with other relays (see <see cref="RedisRelayRouter"/>); null: this process
+    /// alone holds every session, with no Redis dependency.
+    /// </summary>
+    public string? Redis { get; init; }
+
     public IReadOnlyList<WebifiAccount> Accounts { get; init; } = new[] { WebifiAccount.Default };
 
     /// <summary>Options from the Lab's <c>--webifi-*</c> settings.</summary>
@@ -101,6 +108,7 @@ public sealed class WebifiRelayOptions
             SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
             MaxSessionsPerAccount = Number(options, "max-sessions-per-account") is double sessions ? (int)sessions : defaults.MaxSessionsPerAccount,
             AuthenticationTimeout = Number(options, "auth-timeout") is double authSeconds ? TimeSpan.FromSeconds(authSeconds) : defaults.AuthenticationTimeout,
+            Redis = options.Setting("redis") is string redis ? RedisEndpoint(redis) : null,
             Certificate = certificate switch
             {
                 null => null,
@@ -123,6 +131,14 @@ public sealed class WebifiRelayOptions
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(7));
         // Through PKCS#12 so that Kestrel can use the key on every platform.
         return new X509Certificate2(created.Export(X509ContentType.Pfx));
+    }
+
+    private static string RedisEndpoint(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        return colon > 0 && int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and <= 65535
+            ? text
+            : throw new FormatException($"--webifi-redis needs HOST:PORT of a Redis server, not '{text}'.");
     }
 
     private static double? Number(LabSimulatorOptions options, string name)

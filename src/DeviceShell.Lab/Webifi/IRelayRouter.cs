@@ -1,0 +1,35 @@
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>
+/// Where a relay keeps its sessions and how it routes between them: <see cref="RelayRouter"/> holds everything in this
+/// process (the default, no dependency); <see cref="RedisRelayRouter"/> shares sessions, networks and delivery with
+/// other relay processes through Redis (<c>--webifi-redis</c>). The connections (WebSocket, long polling) see only this.
+/// </summary>
+internal interface IRelayRouter : IAsyncDisposable
+{
+    /// <summary>Sessions whose client this relay serves.</summary>
+    int Count { get; }
+
+    IReadOnlyList<RelaySession> Sessions { get; }
+
+    bool HasAccount(string connectName);
+
+    (RelaySession? Session, int Code) Login(string connectName, string connectPassword);
+
+    RelaySession? Find(string? deviceId);
+
+    bool IsLive(RelaySession session);
+
+    void Remove(RelaySession session);
+
+    int Expire(DateTime cutoff);
+
+    int SetNetworks(RelaySession session, IEnumerable<string> requested);
+
+    int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups);
+
+    /// <summary>The batch has been written to the session's client: what it took from shared storage may go.</summary>
+    void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch);
+
+    void Close();
+}

@@ -1,0 +1,393 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using DeviceShell.Engine.Webifi;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace DeviceShell.Lab.Webifi;
+
+/// <summary>
+/// Sessions, networks and delivery shared by several relay processes through one Redis server (<c>--webifi-redis</c>),
+/// so a client logged in to relay A exchanges data with one on relay B. The delivery rules are those of
+/// <see cref="RelayRouter"/>; what lives where, and why:
+/// <list type="bullet">
+/// <item><c>session:ID</c> (hash: account, device id, networks, owning relay), expiring unless its owner refreshes it,
+/// so the sessions of a relay that vanished do not outlive the session timeout;</item>
+/// <item><c>listeners:ACCOUNT:NETWORK</c> (set of session ids): routing costs the number of listeners;</item>
+/// <item><c>stream:ID</c> (one Redis Stream per destination session): the routing script appends every delivery to its
+/// recipients' streams in one atomic step, so all relays see one order and a sender's messages keep theirs. The relay
+/// that serves the session reads its stream into the session's mailbox (woken by a publish on <c>wake</c>, with a slow
+/// poll as a safety net) and deletes an entry only once the message has been written to the client. What a relay had
+/// not written when it died is therefore still in the stream;</item>
+/// <item>a client whose relay died logs in again (to any relay) and gets a new session: when it joins a network, the
+/// undelivered entries of the account's sessions on that network whose relay is gone are moved, in order, to the front
+/// of its stream (the cross-process form of the single relay's parking after a restart). A relay is gone when it has
+/// no connection to Redis: each one names its connections, and Redis drops a dead process's at once.</item>
+/// </list>
+/// Every relay must have the same accounts. The session cap per account is not enforced across relays, and parking
+/// during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed: sessions survive a relay.
+/// </summary>
+internal sealed class RedisRelayRouter : IRelayRouter
+{
+    private const string Prefix = "deviceshell:webifi:";
+    /// <summary>How often a session's stream is read when no wake-up came (a wake-up lost while reconnecting).</summary>
+    private static readonly TimeSpan PollPeriod = TimeSpan.FromSeconds(1);
+    private const int ReadBatch = 512;
+
+    /// <summary>Recipients of one data group: the account's listeners of the networks, plus the ids of the account.</summary>
+    private const string RouteScript = """
+        local p, from, account, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+        local i = 6
+        local recipients, order, code = {}, {}, 0
+        local count = tonumber(ARGV[i]); i = i + 1
+        for k = 1, count do
+          local key = p .. 'listeners:' .. account .. ':' .. ARGV[i]; i = i + 1
+          for _, id in ipairs(redis.call('SMEMBERS', key)) do
+            if redis.call('EXISTS', p .. 'session:' .. id) == 0 then
+              redis.call('SREM', key, id)
+            elseif id ~= from and not recipients[id] then
+              recipients[id] = true; order[#order + 1] = id
+            end
+          end
+        end
+        count = tonumber(ARGV[i]); i = i + 1
+        for k = 1, count do
+          local id = ARGV[i]; i = i + 1
+          if redis.call('HGET', p .. 'session:' .. id, 'account') == account then
+            if not recipients[id] then recipients[id] = true; order[#order + 1] = id end
+          else
+            code = 2
+          end
+        end
+        local dt, d = ARGV[i], ARGV[i + 1]
+        for _, id in ipairs(order) do
+          local stream = p .. 'stream:' .. id
+          redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+          if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
+          redis.call('PUBLISH', p .. 'wake', id)
+        end
+        return code
+        """;
+
+    /// <summary>Replaces a session's networks; adopts the undelivered entries of same-account listeners whose relay is gone.</summary>
+    private const string JoinScript = """
+        local p, id, account, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+        local session = p .. 'session:' .. id
+        local function leave(sid)
+          local networks = redis.call('HGET', p .. 'session:' .. sid, 'networks') or ''
+          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, sid) end
+        end
+        leave(id)
+        local i = 5
+        local count = tonumber(ARGV[i]); i = i + 1
+        local networks = {}
+        for k = 1, count do networks[k] = ARGV[i]; i = i + 1 end
+        local live = {}
+        for k = i, #ARGV do live[ARGV[k]] = true end
+        local stream = p .. 'stream:' .. id
+        for _, net in ipairs(networks) do
+          local key = p .. 'listeners:' .. account .. ':' .. net
+          for _, other in ipairs(redis.call('SMEMBERS', key)) do
+            if other ~= id then
+              local owner = redis.call('HGET', p .. 'session:' .. other, 'owner')
+              if not owner then
+                redis.call('SREM', key, other)
+              elseif not live[owner] then
+                for _, entry in ipairs(redis.call('XRANGE', p .. 'stream:' .. other, '-', '+')) do
+                  redis.call('XADD', stream, '*', unpack(entry[2]))
+                end
+                leave(other)
+                redis.call('DEL', p .. 'session:' .. other, p .. 'stream:' .. other)
+              end
+            end
+          end
+          redis.call('SADD', key, id)
+        end
+        redis.call('HSET', session, 'networks', table.concat(networks, '\n'))
+        if redis.call('EXISTS', stream) == 1 then
+          redis.call('PEXPIRE', stream, ttl)
+          redis.call('PUBLISH', p .. 'wake', id)
+        end
+        return 0
+        """;
+
+    private const string RemoveScript = """
+        local p, id, account = ARGV[1], ARGV[2], ARGV[3]
+        local networks = redis.call('HGET', p .. 'session:' .. id, 'networks') or ''
+        for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, id) end
+        redis.call('DEL', p .. 'session:' .. id, p .. 'stream:' .. id)
+        return 0
+        """;
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _db;
+    private readonly WebifiRelayOptions _options;
+    private readonly ILogger _log;
+    /// <summary>This relay's name on its Redis connections: other relays tell from the connection list that it is alive.</summary>
+    private readonly string _name;
+    private readonly ConcurrentDictionary<int, Served> _served = new();
+    private readonly ConcurrentDictionary<string, Served> _byDeviceId = new(StringComparer.Ordinal);
+    private volatile bool _closed;
+
+    private RedisRelayRouter(ConnectionMultiplexer redis, string name, WebifiRelayOptions options, ILogger log)
+    {
+        _redis = redis;
+        _db = redis.GetDatabase();
+        _name = name;
+        _options = options;
+        _log = log;
+    }
+
+    /// <summary>Connects to <see cref="WebifiRelayOptions.Redis"/>; fails (the Lab reports it and exits) when Redis cannot be reached.</summary>
+    public static async Task<RedisRelayRouter> ConnectAsync(WebifiRelayOptions options, ILogger log, CancellationToken cancellationToken)
+    {
+        string name = "deviceshell-webifi-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+        var configuration = new ConfigurationOptions
+        {
+            ClientName = name,
+            // CLIENT LIST (which relays are alive) is an admin command.
+            AllowAdmin = true,
+            ConnectTimeout = 5000,
+        };
+        configuration.EndPoints.Add(options.Redis!);
+        ConnectionMultiplexer redis;
+        try
+        {
+            redis = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            throw new InvalidOperationException($"The Webifi relay cannot reach Redis at {options.Redis}: {ex.Message}", ex);
+        }
+        var router = new RedisRelayRouter(redis, name, options, log);
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "wake"), (_, id) =>
+        {
+            if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) served.Signal();
+        }).ConfigureAwait(false);
+        log.LogInformation("Webifi relay {Name} shares its sessions through Redis at {Endpoint}", name, options.Redis);
+        return router;
+    }
+
+    private TimeSpan KeyLifetime => _options.SessionTimeout + TimeSpan.FromSeconds(10);
+
+    public int Count => _served.Count;
+
+    public IReadOnlyList<RelaySession> Sessions => _served.Values.Select(s => s.Session).ToArray();
+
+    public bool HasAccount(string connectName) => _options.Accounts.Any(a => a.ConnectName == connectName);
+
+    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword)
+    {
+        var account = WebifiAccount.Match(_options.Accounts, connectName, connectPassword);
+        if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
+        int id = checked(99 + (int)_db.StringIncrement(Prefix + "next-id"));
+        var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes);
+        var key = SessionKey(id);
+        var write = _db.CreateTransaction();
+        _ = write.HashSetAsync(key, new HashEntry[] { new("account", account.ConnectName), new("device", session.DeviceId), new("owner", _name), new("networks", "") });
+        _ = write.KeyExpireAsync(key, KeyLifetime);
+        write.Execute();
+        Serve(session);
+        return (session, WebifiErrorCode.Success);
+    }
+
+    /// <summary>A session of this relay, or one another relay logged in (a client sent here by a load balancer): then this relay serves it from now on.</summary>
+    public RelaySession? Find(string? deviceId)
+    {
+        if (deviceId is null) return null;
+        if (_byDeviceId.TryGetValue(deviceId, out var served)) return served.Session;
+        int cut = deviceId.IndexOf('s', StringComparison.Ordinal);
+        if (cut <= 0 || !int.TryParse(deviceId.AsSpan(0, cut), NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return null;
+        var fields = _db.HashGetAll(SessionKey(id)).ToDictionary(f => f.Name.ToString(), f => f.Value.ToString());
+        if (fields.GetValueOrDefault("device") != deviceId) return null;
+        var account = _options.Accounts.FirstOrDefault(a => a.ConnectName == fields.GetValueOrDefault("account"));
+        if (account is null) return null;
+        var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes)
+        {
+            Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
+        };
+        _db.HashSet(SessionKey(id), "owner", _name);
+        return Serve(session).Session;
+    }
+
+    public bool IsLive(RelaySession session) => _served.TryGetValue(session.Id, out var served) && served.Session == session;
+
+    public void Remove(RelaySession session)
+    {
+        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session || !_served.TryRemove(KeyValuePair.Create(session.Id, served)))
+            return;
+        served.Stop();
+        _byDeviceId.TryRemove(session.DeviceId, out _);
+        _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.Id, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
+        session.CancelDownload(WebifiErrorCode.SessionExpired);
+        session.End();
+    }
+
+    /// <summary>Ends this relay's idle sessions, and keeps the shared records of the others alive.</summary>
+    public int Expire(DateTime cutoff)
+    {
+        int expired = 0;
+        foreach (var served in _served.Values)
+        {
+            var session = served.Session;
+            if (!session.Attached && session.LastSeen < cutoff)
+            {
+                Remove(session);
+                expired++;
+                continue;
+            }
+            _db.KeyExpire(SessionKey(session.Id), KeyLifetime, flags: CommandFlags.FireAndForget);
+            _db.KeyExpire(StreamKey(session.Id), KeyLifetime, flags: CommandFlags.FireAndForget);
+        }
+        return expired;
+    }
+
+    public int SetNetworks(RelaySession session, IEnumerable<string> requested)
+    {
+        var names = requested.Where(n => n.Length > 0).ToList();
+        var known = names.Where(n => session.Account.Networks.Contains(n, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        var live = LiveRelays();
+        var values = new List<RedisValue> { Prefix, session.Id, session.Account.ConnectName, (long)KeyLifetime.TotalMilliseconds, known.Count };
+        values.AddRange(known.Select(n => (RedisValue)n));
+        values.AddRange(live.Select(n => (RedisValue)n));
+        _db.ScriptEvaluate(JoinScript, values: values.ToArray());
+        session.Networks = known.ToHashSet(StringComparer.Ordinal);
+        return known.Count == names.Count ? WebifiErrorCode.NetworksSet : WebifiErrorCode.NotAllNetworksSet;
+    }
+
+    /// <summary>The names of the relays connected to Redis right now (this one included).</summary>
+    private HashSet<string> LiveRelays()
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal) { _name };
+        foreach (var endpoint in _redis.GetEndPoints())
+            foreach (var client in _redis.GetServer(endpoint).ClientList())
+                if (!string.IsNullOrEmpty(client.Name)) live.Add(client.Name);
+        return live;
+    }
+
+    public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
+    {
+        if (groups.Count == 0 || groups.Any(g => g.Data.Length > _options.MaxMessageBytes)) return WebifiErrorCode.ProtocolError;
+        if (_closed) return null;
+        return groups.Select(g => Route(from, g)).Max();
+    }
+
+    private int Route(RelaySession from, RelayDataGroup group)
+    {
+        int code = WebifiErrorCode.Success;
+        IEnumerable<string> addressed = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks : group.Networks;
+        var networks = new List<string>();
+        foreach (string network in addressed.Distinct(StringComparer.Ordinal))
+        {
+            if (from.Account.Networks.Contains(network, StringComparer.Ordinal)) networks.Add(network);
+            else code = WebifiErrorCode.NotDelivered;
+        }
+        var ids = new List<int>();
+        foreach (string text in group.SessionIds)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
+            else code = WebifiErrorCode.NotDelivered;
+        }
+        var values = new List<RedisValue>
+        {
+            Prefix, from.Id, from.Account.ConnectName, _options.MailboxCapacity, (long)KeyLifetime.TotalMilliseconds, networks.Count,
+        };
+        values.AddRange(networks.Select(n => (RedisValue)n));
+        values.Add(ids.Count);
+        values.AddRange(ids.Select(id => (RedisValue)id));
+        values.Add(group.DataType);
+        values.Add(group.Data);
+        int routed = (int)_db.ScriptEvaluate(RouteScript, values: values.ToArray());
+        return Math.Max(code, routed);
+    }
+
+    public void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch)
+    {
+        var ids = batch.Where(d => d.StreamId is not null).Select(d => (RedisValue)d.StreamId).ToArray();
+        if (ids.Length > 0) _db.StreamDelete(StreamKey(session.Id), ids, CommandFlags.FireAndForget);
+        if (_served.TryGetValue(session.Id, out var served)) served.Signal(); // room in the mailbox again
+    }
+
+    public void Close() => _closed = true;
+
+    public async ValueTask DisposeAsync()
+    {
+        _closed = true;
+        var served = _served.Values.ToList();
+        foreach (var entry in served) entry.Stop();
+        await Task.WhenAll(served.Select(s => s.Pump)).ConfigureAwait(false);
+        // Lets the last deletions (messages written out while stopping) reach Redis.
+        await _redis.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
+        _redis.Dispose();
+    }
+
+    private static RedisKey SessionKey(int id) => Prefix + "session:" + id.ToString(CultureInfo.InvariantCulture);
+
+    private static RedisKey StreamKey(int id) => Prefix + "stream:" + id.ToString(CultureInfo.InvariantCulture);
+
+    private Served Serve(RelaySession session)
+    {
+        var served = _served.GetOrAdd(session.Id, _ => new Served(session));
+        if (served.Session != session) return served;
+        _byDeviceId[session.DeviceId] = served;
+        served.Pump = PumpAsync(served);
+        served.Signal(); // a session taken over from another relay may have entries waiting
+        return served;
+    }
+
+    /// <summary>Moves the session's stream into its mailbox, as far as the mailbox has room; entries stay until delivered.</summary>
+    private async Task PumpAsync(Served served)
+    {
+        var session = served.Session;
+        RedisValue position = "0-0";
+        var stop = served.Stopping;
+        while (!stop.IsCancellationRequested && !session.Ended.IsCancellationRequested)
+        {
+            try
+            {
+                await served.WaitAsync(PollPeriod, stop).ConfigureAwait(false);
+                while (_options.MailboxCapacity - session.QueuedCount is int room && room > 0)
+                {
+                    var entries = await _db.StreamReadAsync(StreamKey(session.Id), position, Math.Min(room, ReadBatch)).ConfigureAwait(false);
+                    if (entries.Length == 0) break;
+                    foreach (var entry in entries)
+                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry.Id.ToString()));
+                    position = entries[^1].Id;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+            {
+                _log.LogDebug("Reading the stream of session {Session} failed, retrying: {Reason}", session.Id, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>A session this relay serves: its mailbox pump and the signal that wakes it.</summary>
+    private sealed class Served(RelaySession session)
+    {
+        private readonly SemaphoreSlim _wake = new(0, 1);
+        private readonly CancellationTokenSource _stopping = new();
+
+        public RelaySession Session { get; } = session;
+
+        public Task Pump { get; set; } = Task.CompletedTask;
+
+        public CancellationToken Stopping => _stopping.Token;
+
+        public void Signal()
+        {
+            lock (_wake)
+            {
+                if (_wake.CurrentCount == 0) _wake.Release();
+            }
+        }
+
+        public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, cancellationToken);
+
+        public void Stop() => _stopping.Cancel();
+    }
+}
