@@ -31,5 +31,11 @@ internal interface IRelayRouter : IAsyncDisposable
     /// <summary>The batch has been written to the session's client: what it took from shared storage may go.</summary>
     void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch);
 
+    /// <summary>
+    /// The relay is stopping in order and has written out the session's mailbox: what it wrote counts as received, and
+    /// the session is left to the next relay. Called before the connection closes, so the client finds it settled.
+    /// </summary>
+    Task SettleAsync(RelaySession session);
+
     void Close();
 }

@@ -17,8 +17,8 @@ namespace DeviceShell.Lab.Webifi;
 /// <item><c>stream:ID</c> (one Redis Stream per destination session): the routing script appends every delivery to its
 /// recipients' streams in one atomic step, so all relays see one order and a sender's messages keep theirs. The relay
 /// that serves the session reads its stream into the session's mailbox (woken by a publish on <c>wake</c>, with a slow
-/// poll as a safety net) and deletes an entry only once the message has been written to the client. What a relay had
-/// not written when it died is therefore still in the stream;</item>
+/// poll as a safety net) and deletes an entry only once the client has most likely received it (see <see cref="Delivered"/>).
+/// What a relay had not delivered when it died is therefore still in the stream;</item>
 /// <item>a client whose relay died logs in again (to any relay) and gets a new session: when it joins a network, the
 /// undelivered entries of the account's sessions on that network whose relay is gone are moved, in order, to the front
 /// of its stream (the cross-process form of the single relay's parking after a restart). A relay is gone when it has
@@ -33,6 +33,8 @@ internal sealed class RedisRelayRouter : IRelayRouter
     /// <summary>How often a session's stream is read when no wake-up came (a wake-up lost while reconnecting).</summary>
     private static readonly TimeSpan PollPeriod = TimeSpan.FromSeconds(1);
     private const int ReadBatch = 512;
+    /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
+    private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>Recipients of one data group: the account's listeners of the networks, plus the ids of the account.</summary>
     private const string RouteScript = """
@@ -127,6 +129,8 @@ internal sealed class RedisRelayRouter : IRelayRouter
     private readonly string _name;
     private readonly ConcurrentDictionary<int, Served> _served = new();
     private readonly ConcurrentDictionary<string, Served> _byDeviceId = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopDeleting = new();
+    private Task _deleting = Task.CompletedTask;
     private volatile bool _closed;
 
     private RedisRelayRouter(ConnectionMultiplexer redis, string name, WebifiRelayOptions options, ILogger log)
@@ -164,6 +168,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
         {
             if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) served.Signal();
         }).ConfigureAwait(false);
+        router._deleting = router.DeleteReceivedLoopAsync(router._stopDeleting.Token);
         log.LogInformation("Webifi relay {Name} shares its sessions through Redis at {Endpoint}", name, options.Redis);
         return router;
     }
@@ -301,11 +306,60 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return Math.Max(code, routed);
     }
 
+    /// <summary>
+    /// Written is not yet received: a WebSocket send completes once Kestrel holds the bytes, and a long-polling answer
+    /// may be cut. The Webifi protocol has no receipt from the client, so an entry is deleted only when the session is
+    /// still attached <see cref="ReceiptDelay"/> after the write (the same socket still open, or the next /Download
+    /// held). A relay killed within that time leaves the entries for the next relay: they are delivered again
+    /// (at least once, never lost); an orderly stop deletes what it wrote before it closed the connections.
+    /// </summary>
     public void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch)
     {
+        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session) return;
         var ids = batch.Where(d => d.StreamId is not null).Select(d => (RedisValue)d.StreamId).ToArray();
-        if (ids.Length > 0) _db.StreamDelete(StreamKey(session.Id), ids, CommandFlags.FireAndForget);
-        if (_served.TryGetValue(session.Id, out var served)) served.Signal(); // room in the mailbox again
+        // Once settled (stopping in order), a long-polling answer still on its way counts as received, like the rest.
+        if (ids.Length > 0 && served.Settled) _db.StreamDelete(StreamKey(session.Id), ids, CommandFlags.FireAndForget);
+        else if (ids.Length > 0) served.Written.Enqueue((DateTime.UtcNow + ReceiptDelay, ids));
+        served.Signal(); // room in the mailbox again
+    }
+
+    public async Task SettleAsync(RelaySession session)
+    {
+        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session) return;
+        served.Settled = true;
+        var ids = new List<RedisValue>();
+        while (served.Written.TryDequeue(out var written)) ids.AddRange(written.Ids);
+        var settle = _db.CreateTransaction();
+        if (ids.Count > 0) _ = settle.StreamDeleteAsync(StreamKey(session.Id), ids.ToArray());
+        // No owner: the next session of the account that joins these networks adopts what is still undelivered.
+        settle.AddCondition(Condition.KeyExists(SessionKey(session.Id)));
+        _ = settle.HashSetAsync(SessionKey(session.Id), "owner", "");
+        await settle.ExecuteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the entries whose receipt is as sure as the protocol allows (see <see cref="Delivered"/>).</summary>
+    private async Task DeleteReceivedLoopAsync(CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(ReceiptDelay / 4, stop).ConfigureAwait(false);
+                foreach (var served in _served.Values) DeleteWritten(served, DateTime.UtcNow);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: SettleAsync deletes the rest.
+        }
+    }
+
+    private void DeleteWritten(Served served, DateTime before)
+    {
+        if (!served.Session.Attached) return;
+        var ids = new List<RedisValue>();
+        while (served.Written.TryPeek(out var written) && written.Due <= before && served.Written.TryDequeue(out written)) ids.AddRange(written.Ids);
+        if (ids.Count > 0) _db.StreamDelete(StreamKey(served.Session.Id), ids.ToArray(), CommandFlags.FireAndForget);
     }
 
     public void Close() => _closed = true;
@@ -313,9 +367,12 @@ internal sealed class RedisRelayRouter : IRelayRouter
     public async ValueTask DisposeAsync()
     {
         _closed = true;
+        _stopDeleting.Cancel();
+        await _deleting.ConfigureAwait(false);
         var served = _served.Values.ToList();
         foreach (var entry in served) entry.Stop();
         await Task.WhenAll(served.Select(s => s.Pump)).ConfigureAwait(false);
+
         // Lets the last deletions (messages written out while stopping) reach Redis.
         await _redis.CloseAsync(allowCommandsToComplete: true).ConfigureAwait(false);
         _redis.Dispose();
@@ -377,6 +434,12 @@ internal sealed class RedisRelayRouter : IRelayRouter
         public Task Pump { get; set; } = Task.CompletedTask;
 
         public CancellationToken Stopping => _stopping.Token;
+
+        /// <summary>See <see cref="SettleAsync"/>.</summary>
+        public volatile bool Settled;
+
+        /// <summary>Stream entries written to the client, oldest first, with the time they may be deleted.</summary>
+        public ConcurrentQueue<(DateTime Due, RedisValue[] Ids)> Written { get; } = new();
 
         public void Signal()
         {

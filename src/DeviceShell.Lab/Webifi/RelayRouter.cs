@@ -176,6 +176,8 @@ internal sealed class RelayRouter : IRelayRouter
     {
     }
 
+    public Task SettleAsync(RelaySession session) => Task.CompletedTask;
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>From now on nothing is routed: a stopping relay must not acknowledge data it can no longer deliver.</summary>

@@ -100,6 +100,7 @@ internal sealed class RelayWebSocket
         try
         {
             if (_writer is not null) await _writer.WaitAsync(timeout).ConfigureAwait(false);
+            if (_session is not null) await _router.SettleAsync(_session).WaitAsync(timeout).ConfigureAwait(false);
             await _sendLock.WaitAsync(timeout).ConfigureAwait(false);
             await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "relay stopping", CancellationToken.None).WaitAsync(timeout).ConfigureAwait(false);
         }

@@ -396,6 +396,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         await Task.WhenAll(connections.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
         await Task.WhenAll(connections.Select(c => c.FlushAndCloseAsync(CloseTimeout))).ConfigureAwait(false);
         await LetLongPollingDrainAsync(CloseTimeout).ConfigureAwait(false);
+        if (_router is not null) await Task.WhenAll(_router.Sessions.Select(_router.SettleAsync)).WaitAsync(CloseTimeout).ConfigureAwait(false);
         if (_app is not null)
         {
             using (var limit = new CancellationTokenSource(CloseTimeout))

@@ -15,7 +15,7 @@ internal sealed class LoopbackProxy : LoopbackListener
     /// <summary>The content type of a TLS handshake record, the first byte a TLS client sends.</summary>
     public const byte TlsHandshake = 0x16;
 
-    private readonly int _targetPort;
+    private volatile int _targetPort;
     private readonly ConcurrentQueue<byte> _firstBytes = new();
     private readonly ConcurrentDictionary<Forwarding, byte> _open = new();
 
@@ -31,6 +31,9 @@ internal sealed class LoopbackProxy : LoopbackListener
     public static LoopbackProxy Start(int targetPort) => new(targetPort);
 
     public Uri Server(string scheme) => new($"{scheme}://127.0.0.1:{Port}/");
+
+    /// <summary>New connections go to this port from now on (a load balancer sending clients to another relay).</summary>
+    public void Retarget(int targetPort) => _targetPort = targetPort;
 
     /// <summary>Closes every open connection at once, as a network failure would.</summary>
     public void CutAll()

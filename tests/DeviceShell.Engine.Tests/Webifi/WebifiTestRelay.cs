@@ -50,9 +50,12 @@ internal sealed class WebifiTestRelay : IAsyncDisposable
         return secure;
     }
 
-    public WebifiConnectOptions ClientOptions(WebifiTransport transport, params string[] networks) => new()
+    public WebifiConnectOptions ClientOptions(WebifiTransport transport, params string[] networks) => ClientOptions(Server, transport, networks);
+
+    /// <summary>The test account on <paramref name="server"/> with short timeouts, so a lost relay is noticed quickly.</summary>
+    public static WebifiConnectOptions ClientOptions(Uri server, WebifiTransport transport, params string[] networks) => new()
     {
-        Server = Server,
+        Server = server,
         ConnectName = "webifi",
         ConnectPassword = Secure("pswd"),
         Networks = networks,

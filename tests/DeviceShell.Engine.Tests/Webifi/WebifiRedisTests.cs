@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using DeviceShell.Engine.Lab;
+using DeviceShell.Engine.Webifi;
+
+namespace DeviceShell.Engine.Tests.Webifi;
+
+/// <summary>
+/// Relays scaled out on Redis (<c>--webifi-redis</c>): Debian's redis-server and each relay as its own Lab process,
+/// clients of one account on different relays.
+/// </summary>
+public class WebifiRedisTests
+{
+    public static TheoryData<WebifiTransport, WebifiTransport> Pairs => WebifiSessionTests.Pairs;
+
+    [RedisTheory]
+    [MemberData(nameof(Pairs))]
+    public async Task Sessions_on_different_relays_exchange_data_exactly_once_in_order(WebifiTransport senderTransport, WebifiTransport receiverTransport)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync();
+        await using var relayB = await redis.StartRelayAsync();
+        await using var clients = new Clients();
+        var receiver = await clients.ConnectAsync(Server(relayB), receiverTransport, "net1");
+        var sender = await clients.ConnectAsync(Server(relayA), senderTransport, "net2");
+        Assert.NotEqual(sender.SessionId, receiver.SessionId);
+
+        const int total = 300;
+        var sends = Enumerable.Range(0, total).Select(i => sender.SendAsync(WebifiOutgoing.Text(Text(i), "seq", new[] { "net1" }))).ToArray();
+        await Task.WhenAll(sends).Within(TestTimeouts.Long);
+        var messages = await receiver.ReceiveAsync(total, TestTimeouts.Long);
+        Assert.Equal(Enumerable.Range(0, total), messages.Select(m => int.Parse(m.Data, CultureInfo.InvariantCulture)));
+        Assert.All(messages, m => Assert.Equal((sender.SessionId, "seq"), (m.FromSessionId, m.DataType)));
+        Assert.True(await receiver.StaysQuietAsync(TimeSpan.FromMilliseconds(300)), "no duplicates");
+
+        // The other way, by session id; and the relay of the receiver knows only its own session.
+        await receiver.SendTextAsync("back", toSessionIds: new[] { sender.SessionId });
+        var back = Assert.Single(await sender.ReceiveAsync(1, TestTimeouts.Long));
+        Assert.Equal(("back", receiver.SessionId), (back.Data, back.FromSessionId));
+        var listed = await relayB.ControlAsync("webifi", "sessions", null, TestTimeouts.Short);
+        Assert.Equal(receiver.SessionId, Assert.Single(listed.EnumerateArray()).GetProperty("sessionId").GetInt32());
+    }
+
+    /// <summary>An orderly stop (stdin closed): the relay writes out what it holds, and the rest is delivered by the other relay.</summary>
+    [RedisTheory]
+    [MemberData(nameof(Pairs))]
+    public async Task Stopping_the_receivers_relay_during_1000_sends_loses_nothing_and_duplicates_nothing(WebifiTransport senderTransport, WebifiTransport receiverTransport)
+    {
+        var numbers = await SendAcrossAFailingRelayAsync(senderTransport, receiverTransport, relay => relay.StopAsync(TestTimeouts.Long));
+        Assert.Equal(Enumerable.Range(0, 1000), numbers);
+    }
+
+    /// <summary>
+    /// A crash (SIGKILL): nothing acknowledged to the sender is lost and every message comes in order; the messages the
+    /// dead relay wrote in its last second may come once more (the Webifi protocol has no receipt from the client).
+    /// </summary>
+    [RedisTheory]
+    [MemberData(nameof(Pairs))]
+    public async Task Killing_the_receivers_relay_during_1000_sends_loses_nothing_and_keeps_the_order(WebifiTransport senderTransport, WebifiTransport receiverTransport)
+    {
+        var numbers = await SendAcrossAFailingRelayAsync(senderTransport, receiverTransport, relay =>
+        {
+            using (var process = Process.GetProcessById(relay.ProcessId)) process.Kill();
+            return Task.CompletedTask;
+        });
+        Assert.Equal(Enumerable.Range(0, 1000), numbers.Distinct());
+        // A repeat is a replay of what came just before the crash, never a message out of turn.
+        for (int i = 1; i < numbers.Count; i++)
+            Assert.True(numbers[i] == numbers[i - 1] + 1 || numbers[i] <= numbers[i - 1], $"{numbers[i]} after {numbers[i - 1]}");
+    }
+
+    /// <summary>
+    /// The sender on relay A sends 1,000 messages to a receiver on relay B; mid-stream relay B fails, and the receiver's
+    /// load balancer sends it to relay A. Returns the numbers the receiver got, in order.
+    /// </summary>
+    private static async Task<List<int>> SendAcrossAFailingRelayAsync(WebifiTransport senderTransport, WebifiTransport receiverTransport, Func<DeviceLab, Task> fail)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync();
+        await using var relayB = await redis.StartRelayAsync();
+        await using var balancer = LoopbackProxy.Start(relayB["webifi"]!.Port);
+        await using var clients = new Clients();
+        var receiver = await clients.ConnectAsync(balancer.Server("http"), receiverTransport, "net1");
+        var sender = await clients.ConnectAsync(Server(relayA), senderTransport, "net2");
+        const int total = 1000;
+        var sends = new List<Task>();
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var producer = Task.Run(async () =>
+        {
+            for (int i = 0; i < total; i++)
+            {
+                // At least the second half is sent after the failure, while the receiver is away or logging in again.
+                if (i == total / 2) await failed.Task;
+                lock (sends) sends.Add(sender.SendAsync(WebifiOutgoing.Text(Text(i), "seq", new[] { "net1" })));
+                if (i % 5 == 0) await Task.Delay(2);
+            }
+        });
+        // Mid-stream, at a moment set by the sender (its 300th message acknowledged).
+        await WaitForSendAsync(sends, 300);
+        balancer.Retarget(relayA["webifi"]!.Port);
+        await fail(relayB);
+        failed.SetResult();
+        await producer.Within(TestTimeouts.Long);
+        Task[] all;
+        lock (sends) all = sends.ToArray();
+        await Task.WhenAll(all).Within(TestTimeouts.Long);
+
+        var numbers = new List<int>();
+        while (!numbers.Contains(total - 1))
+            numbers.Add(int.Parse((await receiver.ReceiveAsync(1, TestTimeouts.Long))[0].Data, CultureInfo.InvariantCulture));
+        Assert.True(await receiver.StaysQuietAsync(TimeSpan.FromMilliseconds(300)), "nothing after the last message");
+        // Relay A serves the receiver now: a WebSocket client authenticates its session again there (relay A takes it
+        // over from Redis), a long-polling one logs in again (its new session adopts what relay B had not delivered).
+        var servedByA = await relayA.ControlAsync("webifi", "sessions", null, TestTimeouts.Short);
+        Assert.Contains(receiver.SessionId, servedByA.EnumerateArray().Select(s => s.GetProperty("sessionId").GetInt32()));
+        Assert.Equal(0, sender.Reconnects);
+        return numbers;
+    }
+
+    private static async Task WaitForSendAsync(List<Task> sends, int count)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Long;
+        while (true)
+        {
+            Task? send;
+            lock (sends) send = sends.Count >= count ? sends[count - 1] : null;
+            if (send is not null)
+            {
+                await send.Within(TestTimeouts.Long);
+                return;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The sender did not reach message {count}.");
+            await Task.Delay(5);
+        }
+    }
+
+    private static Uri Server(DeviceLab relay) => new($"http://127.0.0.1:{relay["webifi"]!.Port}/");
+
+    private static string Text(int i) => i.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The test's client sessions, closed on dispose.</summary>
+    private sealed class Clients : IAsyncDisposable
+    {
+        private readonly List<WebifiSession> _sessions = new();
+
+        public async Task<WebifiSession> ConnectAsync(Uri server, WebifiTransport transport, params string[] networks)
+        {
+            var session = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(server, transport, networks)).Within();
+            _sessions.Add(session);
+            return session;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var session in _sessions) await session.DisposeAsync().AsTask().Within(TestTimeouts.Long);
+        }
+    }
+}
