@@ -97,8 +97,8 @@ public class WebifiRedisTests
         });
         // Mid-stream, at a moment set by the sender (its 300th message acknowledged).
         await WaitForSendAsync(sends, 300);
-        balancer.Retarget(relayA["webifi"]!.Port);
         await fail(relayB);
+        balancer.Retarget(relayA["webifi"]!.Port);
         failed.SetResult();
         await producer.Within(TestTimeouts.Long);
         Task[] all;
