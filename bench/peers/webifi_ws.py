@@ -1,7 +1,7 @@
 """Two Webifi WebSocket clients on Debian's python3-websocket (websocket-client): the Webifi peer of the bench.
-Usage: webifi_ws.py HOST PORT SECONDS PAYLOAD_BYTES WINDOW
-Logs two sessions in (the relay's sample account webifi/pswd), the receiver listening on net1; the sender keeps
-WINDOW data frames (one message each, `~n=net1~d=...~t=1`) unacknowledged and counts `rt=s` answers, the receiver
+Usage: webifi_ws.py HOST PORT SECONDS PAYLOAD_BYTES WINDOW NETWORK
+Logs two sessions in (the relay's sample account webifi/pswd), the receiver listening on NETWORK and the sender on
+none; the sender keeps WINDOW data frames (one message each, `~n=NETWORK~d=...~t=1`) unacknowledged and counts `rt=s` answers, the receiver
 counts the `d` fields of `rt=r`. Prints {"messages": received per second, "sent": n, "received": n}."""
 import json
 import sys
@@ -11,7 +11,7 @@ import urllib.request
 
 import websocket
 
-host, port, seconds, size, window = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+host, port, seconds, size, window, network = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 base = 'http://%s:%d' % (host, port)
 
 
@@ -30,7 +30,7 @@ def login(network):
         device = dict(fields(response.read().decode('latin-1')))['id']
     ws = websocket.create_connection('ws://%s:%d/api/WebSocket' % (host, port), timeout=10)
     ws.send('~id=%s~t=1' % device)
-    ws.send('~nc=1~ns=%s~t=1' % network)
+    ws.send('~nc=1' + ('~ns=' + network if network else '') + '~t=1')
     answers = ''
     while answers.count('~t=1') < 2:
         answers += text(ws.recv())
@@ -47,21 +47,18 @@ def messages(ws, buffered):
             yield message
 
 
-receiver = login('net1')
-sender = login('net2')
+receiver = login(network)
+sender = login(None)
 received = 0
-stop = threading.Event()
 
 
 def receive():
     global received
     for message in messages(receiver, ''):
         received += sum(1 for key, _ in fields(message) if key == 'd')
-        if stop.is_set() and received >= sent:
-            return
 
 
-frame = '~n=net1~d=%s~t=1' % ('x' * size)
+frame = '~n=%s~d=%s~t=1' % (network, 'x' * size)
 sent = 0
 acknowledged = 0
 reader = threading.Thread(target=receive, daemon=True)
@@ -78,7 +75,8 @@ while time.monotonic() < end:
 while acknowledged < sent:
     if ('rt', 's') in fields(next(acks)):
         acknowledged += 1
-stop.set()
-reader.join(timeout=30)
+deadline = time.monotonic() + 10
+while received < sent and time.monotonic() < deadline:
+    time.sleep(0.0005)
 elapsed = time.monotonic() - start
 print(json.dumps({'messages': received / elapsed, 'sent': sent, 'received': received}), flush=True)
