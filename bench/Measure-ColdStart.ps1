@@ -11,7 +11,7 @@
         ./build.sh
         dotnet build src/DeviceShell.BuildTools -c Release -t:StageModule -p:ModuleReadyToRun=false -p:ModuleOut=$PWD/out/DeviceShell-IL
         ./build.sh   # stage the ReadyToRun module again
-        dotnet tool run pwsh -NoProfile -File bench/Measure-ColdStart.ps1 -Module out/DeviceShell-IL, out/DeviceShell
+        dotnet tool run pwsh -NoProfile -File bench/Measure-ColdStart.ps1 -Module out/DeviceShell-IL,out/DeviceShell
 .PARAMETER Module
     Staged module folders to compare (default: out/DeviceShell).
 .PARAMETER Rounds
@@ -22,7 +22,8 @@ param(
     [int] $Rounds = 3
 )
 $ErrorActionPreference = 'Stop'
-$modules = $Module | ForEach-Object { (Resolve-Path $_).Path }
+# -File passes "a, b" as one string: split it as -Command would.
+$modules = @($Module -split ',' | ForEach-Object Trim | Where-Object { $_ } | ForEach-Object { (Resolve-Path $_).Path })
 
 # One Lab for every round, from the first folder: only the client side is measured.
 Import-Module (Join-Path $modules[0] 'DeviceShell.psd1')
