@@ -5,7 +5,8 @@
 .DESCRIPTION
     For every module folder given, and every world, starts a new pinned pwsh (dotnet tool run pwsh) that imports the
     module, connects to the Lab and makes one request, timing each step with a Stopwatch inside that pwsh (so pwsh's
-    own start-up is not counted). The folders take turns round by round and the medians are printed as a Markdown
+    own start-up is not counted), and counts the methods the JIT compiled for the connect and the request, a figure
+    machine load does not move. The folders take turns round by round and the medians are printed as a Markdown
     table, with each folder's size. Compare the ReadyToRun module ./build.sh stages with plain IL assemblies:
 
         ./build.sh
@@ -46,18 +47,20 @@ function Measure-FreshPwsh([string] $ModuleFolder, [hashtable] $World) {
 `$ErrorActionPreference = 'Stop'
 `$clock = [Diagnostics.Stopwatch]::StartNew()
 Import-Module '$(Join-Path $ModuleFolder 'DeviceShell.psd1')'
-`$import = `$clock.Elapsed.TotalMilliseconds; `$clock.Restart()
+`$import = `$clock.Elapsed.TotalMilliseconds
+`$jitted = [Runtime.JitInfo]::GetCompiledMethodCount(`$false); `$clock.Restart()
 `$null = $($World.Connect)
 `$connect = `$clock.Elapsed.TotalMilliseconds; `$clock.Restart()
 `$null = $($World.Request)
 `$request = `$clock.Elapsed.TotalMilliseconds
+`$jitted = [Runtime.JitInfo]::GetCompiledMethodCount(`$false) - `$jitted
 $($World.Disconnect)
-'{0} {1} {2}' -f `$import, `$connect, `$request
+'{0} {1} {2} {3}' -f `$import, `$connect, `$request, `$jitted
 "@
     $output = dotnet tool run pwsh -NoProfile -NonInteractive -Command $script
     if ($LASTEXITCODE -ne 0) { throw "The fresh pwsh failed: $output" }
     $figures = ($output | Select-Object -Last 1) -split ' ' | ForEach-Object { [double]::Parse($_, [cultureinfo]::CurrentCulture) }
-    [pscustomobject]@{ Import = $figures[0]; Connect = $figures[1]; Request = $figures[2] }
+    [pscustomobject]@{ Import = $figures[0]; Connect = $figures[1]; Request = $figures[2]; Jitted = $figures[3] }
 }
 
 function Get-Median([double[]] $Values) {
@@ -83,14 +86,14 @@ finally {
 
 $load = if (Test-Path /proc/loadavg) { (Get-Content /proc/loadavg).Split(' ')[0] } else { 'n/a' }
 ''
-'| module | size | world | Import-Module | first Connect-* | first request |'
-'|---|---:|---|---:|---:|---:|'
+'| module | size | world | Import-Module | first Connect-* | first request | methods JIT-compiled by the connect and request |'
+'|---|---:|---|---:|---:|---:|---:|'
 foreach ($folder in $modules) {
     $size = (Get-ChildItem $folder -Recurse -File -Exclude *.pdb | Where-Object FullName -notlike "*$([IO.Path]::DirectorySeparatorChar)Lab$([IO.Path]::DirectorySeparatorChar)*" | Measure-Object Length -Sum).Sum
     foreach ($name in $worlds.Keys) {
         $runs = $results["$folder|$name"]
-        '| {0} | {1:N1} MiB | {2} | {3:N0} ms | {4:N0} ms | {5:N0} ms |' -f (Split-Path $folder -Leaf), ($size / 1MB), $name,
-            (Get-Median $runs.Import), (Get-Median $runs.Connect), (Get-Median $runs.Request)
+        '| {0} | {1:N1} MiB | {2} | {3:N0} ms | {4:N0} ms | {5:N0} ms | {6:N0} |' -f (Split-Path $folder -Leaf), ($size / 1MB), $name,
+            (Get-Median $runs.Import), (Get-Median $runs.Connect), (Get-Median $runs.Request), (Get-Median $runs.Jitted)
     }
 }
 ''
