@@ -37,23 +37,11 @@ static void fail(const char *what) {
     exit(1);
 }
 
-static int read_exactly(int fd, uint8_t *buffer, size_t length) {
-    size_t got = 0;
-    while (got < length) {
-        ssize_t n = read(fd, buffer + got, length - got);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) continue;
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const uint8_t *buffer, size_t length) {
+/* Reads or writes exactly length bytes, across short transfers and signals; -1 when the peer is gone. */
+static int transfer(int fd, uint8_t *buffer, size_t length, int writing) {
     size_t done = 0;
     while (done < length) {
-        ssize_t n = write(fd, buffer + done, length - done);
+        ssize_t n = writing ? write(fd, buffer + done, length - done) : read(fd, buffer + done, length - done);
         if (n <= 0) {
             if (n < 0 && errno == EINTR) continue;
             return -1;
@@ -62,6 +50,10 @@ static int write_all(int fd, const uint8_t *buffer, size_t length) {
     }
     return 0;
 }
+
+static int read_exactly(int fd, uint8_t *buffer, size_t length) { return transfer(fd, buffer, length, 0); }
+
+static int write_all(int fd, const uint8_t *buffer, size_t length) { return transfer(fd, (uint8_t *)buffer, length, 1); }
 
 static void no_delay(int fd) {
     int one = 1;
