@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -222,17 +223,14 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             if (client.MayReceiveDeviceTraffic) client.Send(bytes);
     }
 
-    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
+    /// <summary>Serves every accepted socket; a transient accept failure (descriptors exhausted) pauses the loop, never ends it.</summary>
+    private Task AcceptLoopAsync(TcpListener listener, CancellationToken stop) =>
+        SocketAcceptLoop.RunAsync(listener, socket =>
         {
-            Socket socket;
-            try
+            if (!DescriptorBudget.TryTake())
             {
-                socket = await listener.AcceptSocketAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
+                _log.LogDebug("Refused client {Remote}: the Lab holds {Count} connections, its descriptor budget", socket.RemoteEndPoint, DescriptorBudget.Connections);
+                socket.Dispose();
                 return;
             }
             socket.NoDelay = true;
@@ -240,8 +238,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             lock (_clients) { _clients.Add(client); }
             _log.LogDebug("Client {Remote} connected", socket.RemoteEndPoint);
             client.Start(stop);
-        }
-    }
+        }, warning => _log.LogWarning("Brick Daemon simulator: {Warning}", warning), stop);
 
     private void Forget(Client client)
     {
@@ -410,6 +407,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             _outgoing.Writer.TryComplete();
             _closed.Cancel();
             _socket.Dispose();
+            DescriptorBudget.Return();
         }
 
         private async Task ReceiveLoopAsync(CancellationToken stop)
