@@ -24,6 +24,11 @@ public sealed partial class BrickSession : DeviceSession
     private readonly List<Action<BrickDevice>> _enumerateObservers = new();
     private readonly EventBuffer<BrickEvent> _events;
     private readonly CancellationTokenSource _closing = new();
+    private readonly object _subscriptions = new();
+    private EventHandler<BrickEvent>? _connected;
+    private EventHandler<BrickEvent>? _disconnected;
+    private EventHandler<BrickEvent>? _callbackReceived;
+    private EventHandler<BrickEvent>? _enumerateReceived;
     private string? _secret;
     private Link? _link;
     private long _timeoutTicks;
@@ -40,8 +45,7 @@ public sealed partial class BrickSession : DeviceSession
         _options = options;
         _timeoutTicks = options.Timeout.Ticks;
         _autoReconnect = options.AutoReconnect;
-        _events = new EventBuffer<BrickEvent>(options.EventCapacity, this);
-        _events.RaiseTypedEventsWith(RaiseTypedEvent);
+        _events = new EventBuffer<BrickEvent>(options.EventCapacity, this, options.EventMaxBytes, static e => e.Payload.Length + BrickEvent.Overhead);
     }
 
     /// <summary>Connects (and authenticates when <see cref="BrickConnectOptions.Secret"/> is set).</summary>
@@ -116,16 +120,35 @@ public sealed partial class BrickSession : DeviceSession
     public IReadOnlyList<BrickDevice> KnownDevices => _knownDevices.Values.OrderBy(d => d.Uid, StringComparer.Ordinal).ToArray();
 
     /// <summary>Raised for every connect (reason Request or AutoReconnect), on the event dispatcher, in order with the callbacks.</summary>
-    public event EventHandler<BrickEvent>? Connected;
+    public event EventHandler<BrickEvent>? Connected
+    {
+        add => Subscribe(ref _connected, value);
+        remove => Unsubscribe(ref _connected, value);
+    }
 
     /// <summary>Raised for every disconnect (reason Request, Error or Shutdown).</summary>
-    public event EventHandler<BrickEvent>? Disconnected;
+    public event EventHandler<BrickEvent>? Disconnected
+    {
+        add => Subscribe(ref _disconnected, value);
+        remove => Unsubscribe(ref _disconnected, value);
+    }
 
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
-    public event EventHandler<BrickEvent>? CallbackReceived;
+    public event EventHandler<BrickEvent>? CallbackReceived
+    {
+        add => Subscribe(ref _callbackReceived, value);
+        remove => Unsubscribe(ref _callbackReceived, value);
+    }
 
     /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
-    public event EventHandler<BrickEvent>? EnumerateReceived;
+    public event EventHandler<BrickEvent>? EnumerateReceived
+    {
+        add => Subscribe(ref _enumerateReceived, value);
+        remove => Unsubscribe(ref _enumerateReceived, value);
+    }
+
+    /// <summary>Callbacks the .NET events above could not raise because the buffer dropped them first (a handler too slow for the flood).</summary>
+    public long DroppedRaisedEvents => _events.DispatcherDropped;
 
     /// <summary>Authenticates the current connection and keeps the secret for the re-authentication after auto-reconnects.</summary>
     public async Task AuthenticateAsync(string secret, CancellationToken cancellationToken = default)
@@ -596,12 +619,32 @@ public sealed partial class BrickSession : DeviceSession
     {
         var handlers = item.Kind switch
         {
-            BrickEventKind.Connected => Connected,
-            BrickEventKind.Disconnected => Disconnected,
-            BrickEventKind.Enumerate => EnumerateReceived,
-            _ => CallbackReceived,
+            BrickEventKind.Connected => _connected,
+            BrickEventKind.Disconnected => _disconnected,
+            BrickEventKind.Enumerate => _enumerateReceived,
+            _ => _callbackReceived,
         };
         return EventBuffer<BrickEvent>.InvokeEach(handlers, this, item);
+    }
+
+    /// <summary>The buffer's dispatcher runs only while one of the typed events has a handler: otherwise events are stored once, for takers.</summary>
+    private void Subscribe(ref EventHandler<BrickEvent>? handlers, EventHandler<BrickEvent>? value)
+    {
+        lock (_subscriptions)
+        {
+            handlers += value;
+            _events.RaiseTypedEventsWith(RaiseTypedEvent);
+        }
+    }
+
+    private void Unsubscribe(ref EventHandler<BrickEvent>? handlers, EventHandler<BrickEvent>? value)
+    {
+        lock (_subscriptions)
+        {
+            handlers -= value;
+            if (_connected is null && _disconnected is null && _callbackReceived is null && _enumerateReceived is null)
+                _events.RaiseTypedEventsWith(null);
+        }
     }
 
     /// <summary>How often each link looks for requests past their deadline, stalled writes and the need to probe.</summary>
