@@ -11,6 +11,7 @@
     Description          = 'Script, automate and test connected devices from PowerShell: Tinkerforge Bricks (TFP), Suprema G-SDK gateways (gRPC/TLS), Webifi relay networks and Raspberry Pi TCP links, each with a built-in simulator.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
+    TypesToProcess       = @('DeviceShell.types.ps1xml')
     FormatsToProcess     = @('DeviceShell.format.ps1xml')
     FunctionsToExport    = @()
     AliasesToExport      = @()

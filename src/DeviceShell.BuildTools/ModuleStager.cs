@@ -36,6 +36,7 @@ public static class ModuleStager
 
         FormatMerger.Merge(Directory.GetFiles(Path.Combine(repo, "src", "DeviceShell", "Formats"), "*.format.ps1xml"))
             .Save(Path.Combine(output, "DeviceShell.format.ps1xml"));
+        File.Copy(Path.Combine(repo, "src", "DeviceShell", "DeviceShell.types.ps1xml"), Path.Combine(output, "DeviceShell.types.ps1xml"), true);
 
         var exported = ModuleManifest.CmdletsToExport(manifest);
         var pages = exported.Select(name =>

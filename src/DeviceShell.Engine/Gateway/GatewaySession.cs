@@ -1,18 +1,16 @@
-using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using DeviceShell.Engine.Sessions;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Gsdk.Connect;
 
 namespace DeviceShell.Engine.Gateway;
 
 /// <summary>
-/// A session with a Suprema device gateway: one gRPC channel (Grpc.Net.Client, one HTTP/2 connection over
-/// TLS that trusts only the given CA), every Connect RPC with a per-call deadline, HTTP/2 keep-alive pings
-/// that detect a gateway gone silent, and a status subscription kept open in the background. When the
+/// A session with a Suprema device gateway: a lease on the gRPC channel (Grpc.Net.Client, one HTTP/2 connection over
+/// TLS that trusts only the given CA) that every session to the same gateway and CA shares (<see cref="GatewayChannelPool"/>),
+/// every Connect RPC with a per-call deadline, HTTP/2 keep-alive pings that detect a gateway gone silent, and a status
+/// subscription of its own kept open in the background. When the
 /// stream drops (or delivers a message that cannot be parsed), the session goes to Reconnecting,
 /// resubscribes on its own and posts a gap marker into <see cref="StatusChanges"/>, because changes made
 /// while it was away are not replayed. No protobuf or gRPC stub type leaves this class.
@@ -30,9 +28,15 @@ public sealed class GatewaySession : DeviceSession
 
     /// <summary>The queueSize asked of SubscribeStatus when none is given.</summary>
     public const int DefaultStatusQueueSize = 1024;
-    private readonly GrpcChannel _channel;
+
+    /// <summary>
+    /// What one status change counts for in the session's byte bound: the change object and its buffer entry; a gap
+    /// marker adds its message. Changes are small and fixed-size, so the item bound usually binds first.
+    /// </summary>
+    private const int StatusChangeSize = 96;
+
+    private readonly GatewayChannelPool.Lease _channel;
     private readonly Connect.ConnectClient _client;
-    private X509Certificate2? _trustedRoot;
     private readonly CancellationTokenSource _closing = new();
     private readonly object _knownGate = new();
     private uint[] _knownDeviceIds = Array.Empty<uint>();
@@ -42,16 +46,16 @@ public sealed class GatewaySession : DeviceSession
     private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private GatewaySession(string host, int port, GrpcChannel channel, TimeSpan callTimeout, int statusQueueSize, int eventCapacity)
+    private GatewaySession(string host, int port, GatewayChannelPool.Lease channel, TimeSpan callTimeout, int statusQueueSize, int eventCapacity, long maxEventBytes)
         : base(DeviceWorld.Gateway, $"{host}:{port}")
     {
         _channel = channel;
-        _client = new Connect.ConnectClient(channel);
+        _client = new Connect.ConnectClient(channel.Channel);
         HostName = host;
         Port = port;
         CallTimeout = callTimeout;
         StatusQueueSize = statusQueueSize;
-        StatusChanges = new EventBuffer<GatewayStatusChange>(eventCapacity, this);
+        StatusChanges = new EventBuffer<GatewayStatusChange>(eventCapacity, this, maxEventBytes, change => StatusChangeSize + 2 * (change.Message?.Length ?? 0));
     }
 
     public string HostName { get; }
@@ -88,15 +92,17 @@ public sealed class GatewaySession : DeviceSession
     }
 
     /// <summary>
-    /// Opens the channel and checks it with GetDeviceList. <paramref name="caCertificateFile"/> (PEM or DER) is the
-    /// only trusted root. <paramref name="keepAlive"/> (default <see cref="DefaultKeepAlive"/>) is both the idle time
+    /// Leases the shared channel to the gateway (opening it when this is the first session to it with this CA) and checks
+    /// it with GetAcceptFilter, whose answer is a few bytes (GetDeviceList would carry every managed device, up to thousands).
+    /// <paramref name="caCertificateFile"/> (PEM or DER) is the only trusted root. <paramref name="keepAlive"/> (default <see cref="DefaultKeepAlive"/>) is both the idle time
     /// before an HTTP/2 ping and how long the gateway has to answer it, so a gateway that goes silent without closing
-    /// the connection is noticed within twice that time. Fails with CaCertificateNotFound / CaCertificateInvalid /
+    /// the connection is noticed within twice that time. <paramref name="maxEventBytes"/> bounds the status buffer in bytes
+    /// besides <paramref name="eventCapacity"/> items. Fails with CaCertificateNotFound / CaCertificateInvalid /
     /// GatewayTlsFailed / GatewayUnavailable / GatewayDeadlineExceeded.
     /// </summary>
     public static async Task<GatewaySession> ConnectAsync(string host, int port, string caCertificateFile, TimeSpan callTimeout,
         CancellationToken cancellationToken, int statusQueueSize = DefaultStatusQueueSize, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024,
-        TimeSpan? keepAlive = null)
+        TimeSpan? keepAlive = null, long maxEventBytes = EventBuffer<GatewayStatusChange>.DefaultMaxBytes)
     {
         if (!File.Exists(caCertificateFile))
             throw new DeviceException(DeviceErrorKind.NotFound, "CaCertificateNotFound", $"The CA certificate file '{caCertificateFile}' does not exist.", caCertificateFile);
@@ -116,11 +122,11 @@ public sealed class GatewaySession : DeviceSession
                 throw new DeviceException(DeviceErrorKind.InvalidArgument, "CaCertificateInvalid", $"'{caCertificateFile}' holds no readable certificate (PEM or DER).", caCertificateFile, ex);
             }
         }
-        var channel = OpenChannel(host, port, ca, callTimeout, maxReceiveMessageSize, keepAlive ?? DefaultKeepAlive);
-        var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity) { _trustedRoot = ca };
+        var channel = GatewayChannelPool.Shared.Acquire(host, port, ca, maxReceiveMessageSize, keepAlive ?? DefaultKeepAlive);
+        var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity, maxEventBytes);
         try
         {
-            await session.GetDevicesAsync(cancellationToken).ConfigureAwait(false);
+            await session.CallAsync("GetAcceptFilter", options => session._client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -145,37 +151,6 @@ public sealed class GatewaySession : DeviceSession
             throw;
         }
         return session;
-    }
-
-    /// <summary>
-    /// One gRPC channel over one HTTP/2 connection: gRPC multiplexes every call of a channel on it, so a second
-    /// connection would only double what the gateway has to keep open. Tests make raw calls on such a channel.
-    /// </summary>
-    internal static GrpcChannel OpenChannel(string host, int port, X509Certificate2 trustedRoot, TimeSpan connectTimeout, int maxReceiveMessageSize, TimeSpan keepAlive)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = false,
-            ConnectTimeout = connectTimeout,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            // A gateway that stops answering without FIN or RST (power cut, cable pulled, a NAT dropping state) would
-            // otherwise leave the status stream waiting forever while the session says Connected. Pings go out only
-            // while calls are open (the status stream always is): gRPC servers refuse pings on an idle connection.
-            KeepAlivePingDelay = keepAlive,
-            KeepAlivePingTimeout = keepAlive,
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsTrust.Validate(host, certificate, errors, trustedRoot),
-            },
-        };
-        string authority = IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
-        return GrpcChannel.ForAddress($"https://{authority}:{port}", new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            DisposeHttpClient = true,
-            MaxReceiveMessageSize = maxReceiveMessageSize,
-        });
     }
 
     public async Task<IReadOnlyList<GatewaySearchResult>> SearchAsync(TimeSpan searchTime, CancellationToken cancellationToken)
@@ -394,11 +369,10 @@ public sealed class GatewaySession : DeviceSession
             }
             catch (TimeoutException)
             {
-                // The channel is disposed below, which ends the reader anyway.
+                // Its call was cancelled with _closing; the lease is released below all the same.
             }
         }
         _channel.Dispose();
-        _trustedRoot?.Dispose();
         StatusChanges.Dispose();
         _closing.Dispose();
     }

@@ -27,7 +27,8 @@ namespace DeviceShell.Lab.Gateway;
 /// unknown device id => NOT_FOUND; unreachable address => UNAVAILABLE; a device that must be connected but
 /// is not => FAILED_PRECONDITION; a Multi call with failures => the first failure's code at the top, every
 /// failure in a <c>gsdk.err.MultiErrorResponse</c> inside <c>grpc-status-details-bin</c>, the other devices
-/// changed. queueSize &lt;= 0 means 16 (the example's value). SSL changes apply from the next connection;
+/// changed; a request that lists a device twice => INVALID_ARGUMENT, nothing changed; a grpc-timeout header that is not one
+/// to eight digits and a unit => INVALID_ARGUMENT. queueSize &lt;= 0 means 16 (the example's value). SSL changes apply from the next connection;
 /// a mode change drops the device's connection (it reboots its network settings).
 /// Settings: <c>--gateway-devices N</c> (a generated subnet of N devices instead of the tutorial's),
 /// <c>--gateway-reconnect-ms</c> (async retry interval, default 1000), <c>--gateway-san</c> (comma-separated
@@ -133,10 +134,33 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
         app.Use((http, next) =>
         {
             _connections.TryAdd(http.Connection.Id, true);
-            return next(http);
+            return IsValidTimeout(http.Request.Headers["grpc-timeout"]) ? next(http) : RefuseTimeoutAsync(http);
         });
         app.MapGrpcService<ConnectService>();
         return app;
+    }
+
+    /// <summary>
+    /// The gRPC spec's TimeoutValue: one to eight digits and a unit (H M S m u n). Grpc.AspNetCore ignores a value it cannot
+    /// parse and serves the call with no deadline; a gateway should instead tell the client its deadline was not understood.
+    /// The largest valid values (99999999H, ~11,400 years) are served like no deadline: Grpc.AspNetCore clamps them.
+    /// </summary>
+    private static bool IsValidTimeout(Microsoft.Extensions.Primitives.StringValues header)
+    {
+        if (header.Count == 0) return true;
+        if (header.Count > 1 || header[0] is not { Length: >= 2 and <= 9 } value) return false;
+        return "HMSmun".Contains(value[^1]) && value.AsSpan(0, value.Length - 1).IndexOfAnyExceptInRange('0', '9') < 0;
+    }
+
+    /// <summary>A trailers-only gRPC answer (status in the headers, no message), as gRPC servers send for a call they refuse up front.</summary>
+    private static Task RefuseTimeoutAsync(Microsoft.AspNetCore.Http.HttpContext http)
+    {
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/grpc";
+        http.Response.Headers["grpc-status"] = ((int)StatusCode.InvalidArgument).ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["grpc-message"] = Uri.EscapeDataString(
+            "The grpc-timeout header is not a gRPC timeout (one to eight digits and a unit: H, M, S, m, u or n).");
+        return Task.CompletedTask;
     }
 
     /// <summary>Devices on the simulated subnet (present or not).</summary>
@@ -259,8 +283,22 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
     private SimulatedDevice? FindReachable(string ip, int port) =>
         _subnet.Values.FirstOrDefault(d => d.Present && d.IPAddress == ip && d.Port == port && d.Mode == ConnectionMode.ServerToDevice);
 
+    /// <summary>
+    /// A request that lists a device twice is refused as a whole before anything changes: what the second mention should
+    /// mean (connect twice? count one failure or two?) is undefined, and half-applying it would leave a surprise.
+    /// </summary>
+    private static void RequireDistinct(IEnumerable<uint> ids)
+    {
+        var seen = new HashSet<uint>();
+        foreach (uint id in ids)
+        {
+            if (!seen.Add(id)) throw Failure(StatusCode.InvalidArgument, $"Device {id} is listed more than once in the request.");
+        }
+    }
+
     private AddAsyncConnectionResponse AddAsync(AddAsyncConnectionRequest request)
     {
+        RequireDistinct(request.ConnectInfos.Select(info => info.DeviceID));
         foreach (var info in request.ConnectInfos)
         {
             if (_managed.TryGetValue(info.DeviceID, out var existing) && existing.Kind == ManagedKind.Async) continue;
@@ -273,6 +311,7 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
 
     private DeleteAsyncConnectionResponse DeleteAsync(DeleteAsyncConnectionRequest request)
     {
+        RequireDistinct(request.DeviceIDs);
         RequireManaged(request.DeviceIDs, m => m.Kind == ManagedKind.Async, "is not an async connection");
         foreach (uint id in request.DeviceIDs) Drop(_managed[id]);
         return new DeleteAsyncConnectionResponse();
@@ -299,6 +338,7 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
 
     private DisconnectResponse Disconnect(IList<uint> ids)
     {
+        RequireDistinct(ids);
         RequireManaged(ids, _ => true, "");
         return Disconnect(ids, new DisconnectResponse());
     }
@@ -340,12 +380,13 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
 
     private SetSlaveDeviceResponse SetSlaves(SetSlaveDeviceRequest request)
     {
+        RequireDistinct(request.SlaveDeviceInfos.Select(s => s.DeviceID));
         RequireManaged(request.SlaveDeviceInfos.Select(s => s.DeviceID), m => m.Connected, "is not connected");
         foreach (var info in request.SlaveDeviceInfos) _slaves[info.DeviceID] = info.Clone();
         return new SetSlaveDeviceResponse();
     }
 
-    private List<DeviceFailure> SetMode(IEnumerable<uint> ids, ConnectionMode mode) => ForConnected(ids, managed =>
+    private List<DeviceFailure> SetMode(IList<uint> ids, ConnectionMode mode) => ForConnected(ids, managed =>
     {
         if (managed.Device.Mode == mode) return;
         managed.Device.Mode = mode;
@@ -354,10 +395,11 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
         else Drop(managed);
     });
 
-    private List<DeviceFailure> SetSsl(IEnumerable<uint> ids, bool enabled) => ForConnected(ids, managed => managed.Device.SslEnabled = enabled);
+    private List<DeviceFailure> SetSsl(IList<uint> ids, bool enabled) => ForConnected(ids, managed => managed.Device.SslEnabled = enabled);
 
-    private List<DeviceFailure> ForConnected(IEnumerable<uint> ids, Action<ManagedDevice> change)
+    private List<DeviceFailure> ForConnected(IList<uint> ids, Action<ManagedDevice> change)
     {
+        RequireDistinct(ids);
         var failures = new List<DeviceFailure>();
         foreach (uint id in ids)
         {

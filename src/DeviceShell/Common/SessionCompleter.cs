@@ -49,12 +49,20 @@ public sealed class SessionCompleter : IArgumentCompleter
     }
 }
 
-/// <summary>Lets -Session take a session Id (as typed or completed) as well as a session object.</summary>
+/// <summary>
+/// Lets -Session take a session Id (as typed or completed) as well as a session object, and a session that came back from
+/// a remote runspace or a job (a Deserialized.DeviceShell... property bag): it stands for the live session with its Id in
+/// this runspace, as long as that is a session of the same type.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class SessionTransformationAttribute : ArgumentTransformationAttribute
 {
+    private const string DeserializedPrefix = "Deserialized.";
+
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
+        if (inputData is PSObject { BaseObject: PSCustomObject } bag && DeserializedSessionType(bag) is { } typeName)
+            return FromDeserialized(bag, typeName);
         object? value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
         int? id = value switch
         {
@@ -66,5 +74,19 @@ public sealed class SessionTransformationAttribute : ArgumentTransformationAttri
         if (id is null) return inputData;
         return SessionRegistry.Shared.Find(id.Value)
             ?? throw new ArgumentTransformationMetadataException($"There is no open session with Id {id}. Get-DeviceSession lists them.");
+    }
+
+    /// <summary>The session type a deserialized object was (e.g. DeviceShell.Engine.Bricks.BrickSession); null for anything else.</summary>
+    private static string? DeserializedSessionType(PSObject bag) =>
+        bag.TypeNames.Contains(DeserializedPrefix + typeof(DeviceSession).FullName) ? bag.TypeNames[0][DeserializedPrefix.Length..] : null;
+
+    private static DeviceSession FromDeserialized(PSObject bag, string typeName)
+    {
+        if (bag.Properties["Id"]?.Value is not int id)
+            throw new ArgumentTransformationMetadataException($"The deserialized {typeName} has no Id to find the live session by.");
+        var session = SessionRegistry.Shared.Find(id)
+            ?? throw new ArgumentTransformationMetadataException($"There is no open session with Id {id} in this runspace (the object came from another one). Get-DeviceSession lists them.");
+        return session.GetType().FullName == typeName ? session
+            : throw new ArgumentTransformationMetadataException($"Session {id} in this runspace is a {session.GetType().Name}, not the {typeName[(typeName.LastIndexOf('.') + 1)..]} that was passed.");
     }
 }

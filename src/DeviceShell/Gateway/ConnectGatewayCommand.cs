@@ -4,7 +4,7 @@ using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
 
-/// <summary>Opens a TLS channel to a device gateway trusting only -CaCertificate, checks it with GetDeviceList and registers the session.</summary>
+/// <summary>Opens (or shares) a TLS channel to a device gateway trusting only -CaCertificate, checks it with GetAcceptFilter and registers the session.</summary>
 [Cmdlet(VerbsCommunications.Connect, "Gateway", HelpUri = HelpLinks.CmdletPages + "Connect-Gateway.md")]
 [OutputType(typeof(GatewaySession))]
 public sealed class ConnectGatewayCommand : DeviceCmdlet
@@ -35,7 +35,7 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
     protected override void EndProcessing()
     {
         string caFile = GetUnresolvedProviderPathFromPSPath(CaCertificate);
-        WriteVerbose($"Opening gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetDeviceList.");
+        WriteVerbose($"Opening (or sharing) the gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetAcceptFilter.");
         try
         {
             var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token, StatusQueueSize));

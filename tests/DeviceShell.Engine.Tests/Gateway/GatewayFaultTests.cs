@@ -48,6 +48,49 @@ public sealed class GatewayFaultTests
     }
 
     [Fact]
+    public async Task Connect_check_does_not_list_the_devices()
+    {
+        // A gateway managing thousands of devices answers GetDeviceList slowly and at length; connecting must not ask for it.
+        await using var gateway = await HostileGateway.StartAsync();
+        gateway.DeviceListDelay = TimeSpan.FromSeconds(30);
+        var connecting = Stopwatch.StartNew();
+        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(2), CancellationToken.None).Within();
+        Assert.True(connecting.Elapsed < TimeSpan.FromSeconds(2), $"connecting took {connecting.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task Every_session_on_a_shared_connection_notices_a_silent_gateway_and_resubscribes()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        await using var relay = SilentRelay.Start(lab.Endpoint.Port);
+        var sessions = new List<GatewaySession>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                sessions.Add(await GatewaySession.ConnectAsync("127.0.0.1", relay.Port, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(2), CancellationToken.None,
+                    keepAlive: TimeSpan.FromSeconds(1)).Within());
+            }
+            await GatewaySessionTests.WaitUntil(() => lab.Simulator.Subscribers == 3);
+            Assert.Equal(1, lab.Simulator.ConnectionsSeen);
+
+            relay.GoSilent();
+            await GatewaySessionTests.WaitUntil(() => sessions.All(s => s.State == DeviceSessionState.Reconnecting));
+            relay.Resume();
+            await GatewaySessionTests.WaitUntil(() => sessions.All(s => s.State == DeviceSessionState.Connected && s.Resubscriptions == 1), TestTimeouts.Long);
+            foreach (var session in sessions)
+            {
+                Assert.True((await GatewayLab.NextAsync(session, c => c.IsGap)).IsGap);
+                Assert.NotEmpty(await session.SearchAsync(TimeSpan.Zero, CancellationToken.None).Within());
+            }
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync().AsTask().Within();
+        }
+    }
+
+    [Fact]
     public async Task Silent_gateway_is_detected_by_keepalive_pings_and_the_session_resubscribes_when_it_answers_again()
     {
         await using var lab = await GatewayLab.StartAsync();

@@ -1,4 +1,5 @@
 using DeviceShell.Engine.Gateway;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Gateway;
 using DeviceShell.Lab.Hosting;
 using Grpc.Net.Client;
@@ -28,17 +29,18 @@ internal sealed class GatewayLab : IAsyncDisposable
         return new GatewayLab(simulator, endpoint);
     }
 
-    public async Task<GatewaySession> ConnectAsync(int eventCapacity = 10_000, int maxReceiveMessageSize = 1 << 20, int statusQueueSize = 1024)
+    public async Task<GatewaySession> ConnectAsync(int eventCapacity = 10_000, int maxReceiveMessageSize = 1 << 20, int statusQueueSize = 1024,
+        long maxEventBytes = EventBuffer<GatewayStatusChange>.DefaultMaxBytes)
     {
         var session = await GatewaySession.ConnectAsync("127.0.0.1", Endpoint.Port, Endpoint.CaCertificate!, TimeSpan.FromSeconds(5), CancellationToken.None,
-            statusQueueSize, eventCapacity, maxReceiveMessageSize).Within();
+            statusQueueSize, eventCapacity, maxReceiveMessageSize, maxEventBytes: maxEventBytes).Within();
         _sessions.Add(session);
         return session;
     }
 
     /// <summary>A channel of the kind sessions use, for raw calls with the generated client (the caller disposes it).</summary>
     public GrpcChannel OpenChannel(int maxReceiveMessageSize = 1 << 20) =>
-        GatewaySession.OpenChannel("127.0.0.1", Endpoint.Port, Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5), maxReceiveMessageSize, GatewaySession.DefaultKeepAlive);
+        GatewayChannelPool.Open("127.0.0.1", Endpoint.Port, Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5), maxReceiveMessageSize, GatewaySession.DefaultKeepAlive);
 
     /// <summary>Takes the next non-gap status change of a device (or any device when null).</summary>
     public static async Task<GatewayStatusChange> NextAsync(GatewaySession session, Func<GatewayStatusChange, bool> match)

@@ -80,6 +80,47 @@ public sealed class GatewaySessionTests
     }
 
     [Fact]
+    public async Task Sessions_to_one_gateway_share_one_connection_until_the_last_one_closes()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        var sessions = new List<GatewaySession>();
+        for (int i = 0; i < 3; i++) sessions.Add(await lab.ConnectAsync());
+        await WaitUntil(() => lab.Simulator.Subscribers == 3);
+        Assert.Equal(1, lab.Simulator.ConnectionsSeen);
+
+        // Each session keeps its own status stream on the shared connection.
+        uint id = await sessions[0].ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
+        foreach (var session in sessions) Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == id)).Status);
+
+        // Closing some sessions leaves the channel to the others; closing the last one closes the connection.
+        await sessions[0].DisposeAsync();
+        await sessions[1].DisposeAsync();
+        Assert.Single(await sessions[2].GetDevicesAsync(CancellationToken.None).Within());
+        await WaitUntil(() => lab.Simulator.Subscribers == 1);
+        Assert.Equal(1, lab.Simulator.ConnectionsSeen);
+        await sessions[2].DisposeAsync();
+        var next = await lab.ConnectAsync();
+        Assert.Single(await next.GetDevicesAsync(CancellationToken.None).Within());
+        Assert.Equal(2, lab.Simulator.ConnectionsSeen);
+    }
+
+    [Fact]
+    public async Task Status_buffer_is_bounded_in_bytes_as_well_as_items()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        var session = await lab.ConnectAsync(eventCapacity: 100_000, maxEventBytes: 8 * 96);
+        await session.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(BioEntryW2, "192.168.0.110") }, CancellationToken.None).Within();
+        for (int i = 0; i < 500; i++)
+        {
+            lab.Simulator.RemoveDevice(BioEntryW2);
+            lab.Simulator.AddDevice(BioEntryW2, "BIOENTRY_W2", "192.168.0.110");
+        }
+        await WaitUntil(() => session.DroppedEvents > 0);
+        Assert.True(session.StatusChanges.Count <= 8, $"{session.StatusChanges.Count} changes held");
+        Assert.True(session.StatusChanges.Bytes <= 8 * 96, $"{session.StatusChanges.Bytes} bytes held");
+    }
+
+    [Fact]
     public async Task Unknown_device_id_is_NotFound()
     {
         await using var lab = await GatewayLab.StartAsync();

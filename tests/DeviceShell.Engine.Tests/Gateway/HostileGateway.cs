@@ -18,7 +18,8 @@ namespace DeviceShell.Engine.Tests.Gateway;
 /// A gateway that misbehaves on purpose, on Grpc.AspNetCore over TLS: its messages are raw bytes (a pass-through
 /// marshaller), so it can send a status message that does not parse. The first status subscription gets one valid
 /// change for device 1, then a malformed message, and stays open; every later subscription gets one valid change
-/// for device 2 and stays open. GetDeviceList answers an empty list after <see cref="DeviceListDelay"/>.
+/// for device 2 and stays open. GetDeviceList answers an empty list after <see cref="DeviceListDelay"/>; GetAcceptFilter
+/// (the session's connect check) answers an empty filter.
 /// </summary>
 internal sealed class HostileGateway : IAsyncDisposable
 {
@@ -95,6 +96,8 @@ internal sealed class HostileGateway : IAsyncDisposable
             // Grpc.AspNetCore binds by method name and calls the instance it resolves from the services; the delegates only carry the signatures.
             binder.AddMethod(new Method<byte[], byte[]>(MethodType.Unary, "gsdk.connect.Connect", "GetDeviceList", Raw, Raw),
                 (UnaryServerMethod<byte[], byte[]>)null!);
+            binder.AddMethod(new Method<byte[], byte[]>(MethodType.Unary, "gsdk.connect.Connect", "GetAcceptFilter", Raw, Raw),
+                (UnaryServerMethod<byte[], byte[]>)null!);
             binder.AddMethod(new Method<byte[], byte[]>(MethodType.ServerStreaming, "gsdk.connect.Connect", "SubscribeStatus", Raw, Raw),
                 (ServerStreamingServerMethod<byte[], byte[]>)null!);
         }
@@ -104,6 +107,9 @@ internal sealed class HostileGateway : IAsyncDisposable
             await Task.Delay(gateway.DeviceListDelay, context.CancellationToken);
             return Array.Empty<byte>(); // an empty GetDeviceListResponse
         }
+
+        public virtual Task<byte[]> GetAcceptFilter(byte[] request, ServerCallContext context) =>
+            Task.FromResult(Array.Empty<byte>()); // an empty GetAcceptFilterResponse
 
         public virtual async Task SubscribeStatus(byte[] request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
         {

@@ -18,6 +18,10 @@ class Connect(connect_pb2_grpc.ConnectServicer):
             connect_pb2.DeviceInfo(deviceID=1, type=13, IPAddr='10.0.0.1', port=51211, status=connect_pb2.TCP_CONNECTED, autoReconnect=True),
             connect_pb2.DeviceInfo(deviceID=2, type=18, IPAddr='10.0.0.2', port=51211, status=connect_pb2.TLS_NOT_ALLOWED, useSSL=True)])
 
+    def GetAcceptFilter(self, request, context):
+        # The session's connect check.
+        return connect_pb2.GetAcceptFilterResponse(filter=connect_pb2.AcceptFilter())
+
     def SearchDevice(self, request, context):
         # A search that overruns its own timeout by 3 s, for the client's deadline test.
         time.sleep(request.timeout / 1000.0 + 3)
