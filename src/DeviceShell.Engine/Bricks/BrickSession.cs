@@ -120,32 +120,16 @@ public sealed partial class BrickSession : DeviceSession
     public IReadOnlyList<BrickDevice> KnownDevices => _knownDevices.Values.OrderBy(d => d.Uid, StringComparer.Ordinal).ToArray();
 
     /// <summary>Raised for every connect (reason Request or AutoReconnect), on the event dispatcher, in order with the callbacks.</summary>
-    public event EventHandler<BrickEvent>? Connected
-    {
-        add => Subscribe(ref _connected, value);
-        remove => Unsubscribe(ref _connected, value);
-    }
+    public event EventHandler<BrickEvent>? Connected { add => Subscribe(ref _connected, value); remove => Unsubscribe(ref _connected, value); }
 
     /// <summary>Raised for every disconnect (reason Request, Error or Shutdown).</summary>
-    public event EventHandler<BrickEvent>? Disconnected
-    {
-        add => Subscribe(ref _disconnected, value);
-        remove => Unsubscribe(ref _disconnected, value);
-    }
+    public event EventHandler<BrickEvent>? Disconnected { add => Subscribe(ref _disconnected, value); remove => Unsubscribe(ref _disconnected, value); }
 
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
-    public event EventHandler<BrickEvent>? CallbackReceived
-    {
-        add => Subscribe(ref _callbackReceived, value);
-        remove => Unsubscribe(ref _callbackReceived, value);
-    }
+    public event EventHandler<BrickEvent>? CallbackReceived { add => Subscribe(ref _callbackReceived, value); remove => Unsubscribe(ref _callbackReceived, value); }
 
     /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
-    public event EventHandler<BrickEvent>? EnumerateReceived
-    {
-        add => Subscribe(ref _enumerateReceived, value);
-        remove => Unsubscribe(ref _enumerateReceived, value);
-    }
+    public event EventHandler<BrickEvent>? EnumerateReceived { add => Subscribe(ref _enumerateReceived, value); remove => Unsubscribe(ref _enumerateReceived, value); }
 
     /// <summary>Callbacks the .NET events above could not raise because the buffer dropped them first (a handler too slow for the flood).</summary>
     public long DroppedRaisedEvents => _events.DispatcherDropped;
