@@ -504,7 +504,7 @@ public sealed partial class BrickSession : DeviceSession
     {
         if (!link.MarkDead(reason, error ?? LinkLost(why))) return;
         link.Close();
-        foreach (var slot in _slots.Values) slot.FailIfOn(link, link.LostError!);
+        foreach (var (_, slot) in _slots) slot.FailIfOn(link, link.LostError!);
         AfterLoss(link);
     }
 
@@ -767,7 +767,7 @@ public sealed partial class BrickSession : DeviceSession
                 while (await timer.WaitForNextTickAsync(Stop.Token).ConfigureAwait(false))
                 {
                     long now = Environment.TickCount64;
-                    foreach (var slot in _session._slots.Values) slot.ExpireIfDue(this, now, _session);
+                    foreach (var (_, slot) in _session._slots) slot.ExpireIfDue(this, now, _session); // lock-free, unlike .Values
                     long writing = Volatile.Read(ref _writeStartedAt);
                     if (writing != 0 && now - writing > Volatile.Read(ref _writeLimitMs))
                     {
