@@ -12,11 +12,24 @@ public static class PiButtonServer
     public const string PressedReply = "Button pressed";
     public const string ReleasedReply = "Button released";
 
+    /// <summary>
+    /// A client that sends nothing for this long is disconnected, so that one silent connection (or a client whose
+    /// network vanished) cannot hold the one-client server for ever (issue 12). The tutorial's client asks every 2 s;
+    /// 30 s leaves room for slow pollers and still frees the button within half a minute.
+    /// </summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>A button server's settings unless told otherwise: tcpcom's, with <see cref="DefaultIdleTimeout"/>.</summary>
+    public static PiLinkOptions DefaultOptions { get; } = PiLinkOptions.Default with { IdleTimeout = DefaultIdleTimeout };
+
     /// <summary>A server (not started yet) that owns <paramref name="button"/> and answers <c>go</c> from it.</summary>
-    public static PiLinkServer Create(PiButton button, int port = PiLinkOptions.DefaultPort, PiLinkOptions? options = null) =>
-        new(port, options)
+    /// <param name="options">Settings; <see cref="DefaultOptions"/> when null (start from it to keep the idle timeout).</param>
+    /// <param name="warn">Hears the accept loop's trouble, as <see cref="PiLinkServer.Warn"/>.</param>
+    public static PiLinkServer Create(PiButton button, int port = PiLinkOptions.DefaultPort, PiLinkOptions? options = null, Action<string>? warn = null) =>
+        new(port, options ?? DefaultOptions)
         {
             Button = button,
             Responder = text => text == Command ? (button.Read().Pressed ? PressedReply : ReleasedReply) : null,
+            Warn = warn,
         };
 }

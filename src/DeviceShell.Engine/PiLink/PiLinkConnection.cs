@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 
 namespace DeviceShell.Engine.PiLink;
@@ -8,35 +9,73 @@ namespace DeviceShell.Engine.PiLink;
 /// </summary>
 internal sealed class PiLinkConnection
 {
+    /// <summary>
+    /// TCP keep-alive: the first probe after this much silence, then one every <see cref="KeepAliveInterval"/>, and
+    /// the connection is reset after <see cref="KeepAliveProbes"/> unanswered ones. A peer whose network vanished
+    /// without a FIN (cable pulled, Wi-Fi gone) is noticed within about 45 s instead of never; tcpcom had no keep-alive.
+    /// </summary>
+    public static readonly TimeSpan KeepAliveTime = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
+
+    public const int KeepAliveProbes = 3;
+
+    /// <summary>
+    /// Bytes taken from the shared pool for one read. The reader waits for data with a zero-byte read and only then
+    /// rents, so an idle connection holds no receive buffer (issue 13: small idle sessions).
+    /// </summary>
+    private const int ReadBufferBytes = 4096;
+
     private readonly Socket _socket;
     private readonly PiLinkOptions _options;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
-    private readonly CancellationTokenSource _closing = new();
     private int _closed;
 
     public PiLinkConnection(Socket socket, PiLinkOptions options)
     {
         _socket = socket;
-        _socket.NoDelay = true;
         _options = options;
+        try
+        {
+            _socket.NoDelay = true;
+            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)KeepAliveTime.TotalSeconds);
+            _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)KeepAliveInterval.TotalSeconds);
+            _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveProbes);
+        }
+        catch (SocketException)
+        {
+            // Reset by the peer before we got to it: the reader sees that at once and ends the connection.
+        }
     }
 
     /// <summary>
     /// Reads until the peer closes, the socket fails or <see cref="Close"/> is called, handing each frame to
-    /// <paramref name="onFrame"/> in order. Returns normally in all those cases.
+    /// <paramref name="onFrame"/> in order. Returns normally in all those cases; the buffers it used are back in the
+    /// pool when it returns, whatever the peer sent.
     /// </summary>
     public async Task ReadAsync(Func<PiLinkFrame, ValueTask> onFrame)
     {
         var decoder = new PiLinkFrameDecoder(_options.Terminator, _options.MaxMessageBytes);
-        var buffer = new byte[16 * 1024];
         var frames = new List<PiLinkFrame>();
         try
         {
             while (true)
             {
-                int read = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                // Closing the socket ends a pending read, so no cancellation token is needed (nor registered per read).
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
+                int read;
+                try
+                {
+                    read = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                    decoder.Push(buffer.AsSpan(0, read), frames);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
                 if (read == 0) return;
-                decoder.Push(buffer.AsSpan(0, read), frames);
                 foreach (var frame in frames) await onFrame(frame).ConfigureAwait(false);
                 frames.Clear();
             }
@@ -44,6 +83,10 @@ internal sealed class PiLinkConnection
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // Reset by the peer or closed by us: either way the connection is over.
+        }
+        finally
+        {
+            decoder.Release();
         }
     }
 
@@ -81,7 +124,7 @@ internal sealed class PiLinkConnection
 
     /// <summary>
     /// Shuts the connection down (the peer sees an orderly close) and ends the reader. Idempotent and safe from any
-    /// thread; it is the only clean-up (the token source has no timer and the gate no wait handle, so neither needs disposing).
+    /// thread; it is the only clean-up (the gate has no wait handle, so it needs no disposing).
     /// </summary>
     public void Close()
     {
@@ -90,11 +133,10 @@ internal sealed class PiLinkConnection
         {
             _socket.Shutdown(SocketShutdown.Both);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // Already reset by the peer.
         }
-        _closing.Cancel();
         _socket.Close();
     }
 }

@@ -9,15 +9,21 @@ namespace DeviceShell.Engine.PiLink;
 /// </summary>
 public abstract class PiLinkEndpoint : DeviceSession
 {
+    /// <summary>How often waiting reply calls are checked for their deadline and cancellation (one timer per endpoint).</summary>
+    public static readonly TimeSpan ReplySweepPeriod = TimeSpan.FromMilliseconds(50);
+
     private readonly object _replyGate = new();
-    private readonly Queue<TaskCompletionSource<PiLinkMessage>> _replyWaiters = new();
+    private readonly Queue<ReplyWaiter> _replyWaiters = new();
+    private Timer? _replySweep;
+    private bool _sweeping;
     private long _sent;
     private long _received;
+    private long _oversized;
 
     protected PiLinkEndpoint(string endpoint, PiLinkOptions options) : base(DeviceWorld.PiLink, endpoint)
     {
         Options = options;
-        Messages = new EventBuffer<PiLinkMessage>(options.QueueCapacity, this);
+        Messages = new EventBuffer<PiLinkMessage>(options.QueueCapacity, this, options.QueueMaxBytes, static m => m.Size);
     }
 
     public PiLinkOptions Options { get; }
@@ -36,9 +42,15 @@ public abstract class PiLinkEndpoint : DeviceSession
 
     public override int QueuedEvents => Messages.Count;
 
+    /// <summary>Bytes the queued items hold (bounded by <see cref="PiLinkOptions.QueueMaxBytes"/>).</summary>
+    public long QueuedBytes => Messages.Bytes;
+
     public long MessagesSent => Interlocked.Read(ref _sent);
 
     public long MessagesReceived => Interlocked.Read(ref _received);
+
+    /// <summary>Messages a peer sent over <see cref="PiLinkOptions.MaxMessageBytes"/>: each was dropped and reported as MESSAGE_TOO_LARGE.</summary>
+    public long OversizedMessages => Interlocked.Read(ref _oversized);
 
     /// <summary>The tcpcom state of the link (LISTENING, CONNECTED, DISCONNECTED, ...).</summary>
     public abstract PiLinkState LinkState { get; }
@@ -55,28 +67,63 @@ public abstract class PiLinkEndpoint : DeviceSession
     /// Sends one message and returns the next message the peer sends back. tcpcom's <c>sendMessage(msg, responseTime)</c>
     /// never saw its reply (pilink-tcpcom.md §4.3); here the reply is claimed by this call and is not queued for
     /// Receive-PiLinkMessage as well. Concurrent callers get replies in the order they sent.
+    /// The reader completes the call directly (no hand-off to another thread), and deadlines and cancellation are
+    /// checked by one sweep per endpoint every <see cref="ReplySweepPeriod"/> while calls wait, not by a timer and a
+    /// token registration per call (issue 13: round trips at the wire's pace).
     /// </summary>
-    /// <exception cref="DeviceException">PiLinkReplyTimeout when nothing came back within <paramref name="wait"/>, or a send error.</exception>
+    /// <exception cref="DeviceException">PiLinkReplyTimeout when nothing came back within <paramref name="wait"/>,
+    /// PiLinkDisconnected when the link ended first, or a send error.</exception>
     public async Task<PiLinkMessage> SendAndReceiveReplyAsync(string text, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         byte[] bytes = PiLinkFrameDecoder.Encode(text, Options.Terminator, Options.MaxMessageBytes);
-        var reply = new TaskCompletionSource<PiLinkMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_replyGate) { _replyWaiters.Enqueue(reply); }
+        cancellationToken.ThrowIfCancellationRequested();
+        var waiter = new ReplyWaiter(text, wait, cancellationToken, this);
+        lock (_replyGate)
+        {
+            _replyWaiters.Enqueue(waiter);
+            if (!_sweeping)
+            {
+                _sweeping = true;
+                _replySweep ??= new Timer(static state => ((PiLinkEndpoint)state!).SweepReplies(), this, Timeout.Infinite, Timeout.Infinite);
+                _replySweep.Change(ReplySweepPeriod, ReplySweepPeriod);
+            }
+        }
         try
         {
             await SendBytesAsync(bytes, cancellationToken).ConfigureAwait(false);
-            return await reply.Task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (Exception)
         {
-            throw new DeviceException(DeviceErrorKind.Timeout, "PiLinkReplyTimeout",
-                $"No reply to '{text}' arrived within {wait.TotalSeconds:0.###} s.", this);
+            // Not sent, so no reply is coming: the next reply must go to the next waiter, not to this one.
+            waiter.TrySetCanceled(CancellationToken.None);
+            throw;
         }
-        finally
+        return await waiter.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Fails waiting calls whose deadline passed or whose token fired; stops the timer once none wait.</summary>
+    private void SweepReplies()
+    {
+        List<ReplyWaiter>? expired = null;
+        lock (_replyGate)
         {
-            // A late reply must not be swallowed by a waiter that gave up.
-            reply.TrySetCanceled(CancellationToken.None);
+            long now = Environment.TickCount64;
+            for (int i = _replyWaiters.Count; i > 0; i--)
+            {
+                // One turn around the queue keeps the waiters that stay in their order.
+                var waiter = _replyWaiters.Dequeue();
+                if (waiter.Task.IsCompleted) continue;
+                if (waiter.IsExpired(now)) (expired ??= new()).Add(waiter);
+                else _replyWaiters.Enqueue(waiter);
+            }
+            if (_replyWaiters.Count == 0 && _sweeping)
+            {
+                _sweeping = false;
+                _replySweep!.Change(Timeout.Infinite, Timeout.Infinite);
+            }
         }
+        if (expired is null) return;
+        foreach (var waiter in expired) waiter.Expire();
     }
 
     private async Task SendBytesAsync(byte[] bytes, CancellationToken cancellationToken)
@@ -92,19 +139,46 @@ public abstract class PiLinkEndpoint : DeviceSession
     private protected void Report(PiLinkState state, string text, string? peer) =>
         Messages.Post(new PiLinkMessage(state, text, peer, DateTimeOffset.Now));
 
-    /// <summary>Hands a received message to the oldest waiting reply call, else queues it.</summary>
+    /// <summary>Counts a message over the size limit and queues MESSAGE_TOO_LARGE; its bytes are already dropped.</summary>
+    private protected void ReportOversized(long bytes, string? peer)
+    {
+        Interlocked.Increment(ref _oversized);
+        Report(PiLinkState.MessageTooLarge, $"{bytes} bytes without a terminator (limit {Options.MaxMessageBytes})", peer);
+    }
+
+    /// <summary>
+    /// Hands a received message to the oldest waiting reply call, else queues it. The waiter is completed here, on the
+    /// reader, outside the lock: its caller goes on on this thread at once.
+    /// </summary>
     private protected void Deliver(string text, string? peer)
     {
         Interlocked.Increment(ref _received);
         var message = new PiLinkMessage(PiLinkState.Message, text, peer, DateTimeOffset.Now);
-        lock (_replyGate)
+        while (true)
         {
-            while (_replyWaiters.TryDequeue(out var waiter))
+            ReplyWaiter? waiter;
+            lock (_replyGate)
             {
-                if (waiter.TrySetResult(message)) return;
+                while (_replyWaiters.TryDequeue(out waiter) && waiter.Task.IsCompleted) { }
             }
+            if (waiter is null) break;
+            if (waiter.TrySetResult(message)) return;
         }
         Messages.Post(message);
+    }
+
+    /// <summary>Fails every waiting reply call: the link they wait on has ended.</summary>
+    private protected void FailPendingReplies()
+    {
+        List<ReplyWaiter> pending;
+        lock (_replyGate)
+        {
+            pending = new List<ReplyWaiter>(_replyWaiters);
+            _replyWaiters.Clear();
+        }
+        foreach (var waiter in pending)
+            waiter.TrySetException(new DeviceException(DeviceErrorKind.Connection, "PiLinkDisconnected",
+                $"The link ended before a reply to {LogText.Quote(waiter.Text)} arrived.", this));
     }
 
     private protected static DeviceException NotConnected(string what, object target) =>
@@ -112,4 +186,38 @@ public abstract class PiLinkEndpoint : DeviceSession
 
     private protected static DeviceException SendFailed(Exception inner, object target) =>
         new(DeviceErrorKind.Connection, "PiLinkSendFailed", $"Sending failed: {inner.Message}", target, inner);
+
+    /// <summary>
+    /// One reply call. Its continuation runs where it is completed (no RunContinuationsAsynchronously): on the reader
+    /// for a reply, which is the point; on the sweep's timer thread for a timeout.
+    /// </summary>
+    private sealed class ReplyWaiter : TaskCompletionSource<PiLinkMessage>
+    {
+        private readonly long _deadline;
+        private readonly TimeSpan _wait;
+        private readonly CancellationToken _cancellationToken;
+        private readonly PiLinkEndpoint _endpoint;
+
+        public ReplyWaiter(string text, TimeSpan wait, CancellationToken cancellationToken, PiLinkEndpoint endpoint)
+        {
+            Text = text;
+            _wait = wait;
+            _deadline = wait < TimeSpan.Zero ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(wait.TotalMilliseconds);
+            _cancellationToken = cancellationToken;
+            _endpoint = endpoint;
+        }
+
+        public string Text { get; }
+
+        public bool IsExpired(long now) => now >= _deadline || _cancellationToken.IsCancellationRequested;
+
+        public void Expire()
+        {
+            if (_cancellationToken.IsCancellationRequested)
+                TrySetCanceled(_cancellationToken);
+            else
+                TrySetException(new DeviceException(DeviceErrorKind.Timeout, "PiLinkReplyTimeout",
+                    $"No reply to {LogText.Quote(Text)} arrived within {_wait.TotalSeconds:0.###} s.", _endpoint));
+        }
+    }
 }

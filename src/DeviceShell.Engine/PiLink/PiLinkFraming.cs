@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using DeviceShell.Engine.Sessions;
 
@@ -15,13 +16,19 @@ public readonly record struct PiLinkFrame(string? Text, long OversizedBytes)
 /// is whole again when it is decoded (upstream's Python 3 port decodes each read and drops the link there).
 /// A message longer than the limit is reported once, as soon as the limit is passed, and its remaining bytes
 /// are skipped up to the next terminator; the messages after it are delivered as usual.
+/// The bytes of a message in progress live in a buffer from the shared pool that grows on demand; one larger than
+/// <see cref="KeptBufferBytes"/> goes back as soon as its message is complete, so a peer that once sent a big message
+/// does not pin it for the life of the link, and <see cref="Release"/> returns the rest when the link ends.
 /// </summary>
 public sealed class PiLinkFrameDecoder
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
     private readonly byte _terminator;
     private readonly int _maxMessageBytes;
-    private byte[] _pending = new byte[256];
+    /// <summary>The largest pending buffer kept between messages.</summary>
+    public const int KeptBufferBytes = 4096;
+
+    private byte[] _pending = [];
     private int _pendingLength;
     private long _skipped = -1;
 
@@ -61,10 +68,10 @@ public sealed class PiLinkFrameDecoder
             frames.Add(new PiLinkFrame(null, _pendingLength + part.Length));
             _skipped = _pendingLength + part.Length;
             _pendingLength = 0;
+            Release();
             return;
         }
-        if (_pendingLength + part.Length > _pending.Length)
-            Array.Resize(ref _pending, Math.Min(_maxMessageBytes, Math.Max(_pending.Length * 2, _pendingLength + part.Length)));
+        if (_pendingLength + part.Length > _pending.Length) Grow(_pendingLength + part.Length);
         part.CopyTo(_pending.AsSpan(_pendingLength));
         _pendingLength += part.Length;
     }
@@ -79,8 +86,30 @@ public sealed class PiLinkFrameDecoder
         int length = _pendingLength;
         // With a newline terminator, accept CR LF from telnet-style clients as well.
         if (_terminator == (byte)'\n' && length > 0 && _pending[length - 1] == (byte)'\r') length--;
-        frames.Add(new PiLinkFrame(Utf8.GetString(_pending, 0, length), 0));
+        frames.Add(new PiLinkFrame(length == 0 ? "" : Utf8.GetString(_pending, 0, length), 0));
         _pendingLength = 0;
+        if (_pending.Length > KeptBufferBytes) Release();
+    }
+
+    private void Grow(int needed)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(_maxMessageBytes, Math.Max(Math.Max(_pending.Length * 2, 256), needed)));
+        _pending.AsSpan(0, _pendingLength).CopyTo(larger);
+        ReturnPending();
+        _pending = larger;
+    }
+
+    /// <summary>Gives the pending buffer back to the pool (the message in progress, if any, is forgotten).</summary>
+    public void Release()
+    {
+        _pendingLength = 0;
+        ReturnPending();
+        _pending = [];
+    }
+
+    private void ReturnPending()
+    {
+        if (_pending.Length > 0) ArrayPool<byte>.Shared.Return(_pending);
     }
 
     /// <summary>The bytes to send for <paramref name="text"/>: UTF-8 plus the terminator.</summary>

@@ -47,6 +47,12 @@ public sealed class PiLinkMessage : EventArgs
 
     public DateTimeOffset At { get; }
 
+    /// <summary>What the item holds in memory, as the endpoint's queue counts it against its byte bound.</summary>
+    internal int Size => ItemOverheadBytes + (Text.Length + (Peer?.Length ?? 0)) * sizeof(char);
+
+    /// <summary>The item and its strings' headers, rounded up.</summary>
+    private const int ItemOverheadBytes = 128;
+
     public static string NameOf(PiLinkState state) => state switch
     {
         PiLinkState.PortInUse => "PORT_IN_USE",

@@ -21,9 +21,11 @@ public sealed record PiLinkOptions
 
     /// <summary>
     /// Client: after the TCP connect, how long to watch for the server closing the socket at once (its one-client
-    /// rule) before reporting CONNECTED. tcpcom waits a fixed 2 s; a loopback or LAN refusal arrives within milliseconds.
+    /// rule) before reporting CONNECTED. Null (the default) sizes the window from the measured TCP handshake, see
+    /// <see cref="PiLinkSession.ProbeWindowFor"/>: tcpcom waits a fixed 2 s, but a refusal takes one network round trip
+    /// plus the server's accept, which is milliseconds on loopback and a LAN.
     /// </summary>
-    public TimeSpan OccupiedWait { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan? OccupiedWait { get; init; }
 
     /// <summary>Server: disconnect a client that sent nothing for this long (tcpcom's setTimeout); null = never.</summary>
     public TimeSpan? IdleTimeout { get; init; }
@@ -33,4 +35,12 @@ public sealed record PiLinkOptions
 
     /// <summary>How many received items wait for a consumer before the oldest is dropped.</summary>
     public int QueueCapacity { get; init; } = 10_000;
+
+    /// <summary>
+    /// How many bytes of received items (text as .NET holds it, two bytes a character, plus the item) wait for a
+    /// consumer before the oldest is dropped: a peer sending large messages to an endpoint nobody reads cannot grow it
+    /// past this (issue 12). The newest message is always kept, so a bound below 2 × <see cref="MaxMessageBytes"/>
+    /// still delivers the largest message.
+    /// </summary>
+    public long QueueMaxBytes { get; init; } = Sessions.EventBuffer<PiLinkMessage>.DefaultMaxBytes;
 }

@@ -14,6 +14,9 @@ namespace DeviceShell.Engine.PiLink;
 /// is Connected while a client is connected, Disconnected while listening, Closed once terminated.
 /// Fixed upstream bugs: a failed bind reports PORT_IN_USE (Python only printed), CONNECTED is queued before
 /// the client's first MESSAGE (upstream started the reader first), and the idle timeout fires for any duration.
+/// Hardened for exposed use (issue 12): TCP keep-alive on every accepted socket, messages bounded on the wire
+/// (<see cref="PiLinkOptions.MaxMessageBytes"/>) and in the queue (<see cref="PiLinkOptions.QueueMaxBytes"/>), and an
+/// accept loop that outlives descriptor exhaustion (<see cref="SocketAcceptLoop"/>).
 /// </summary>
 public sealed class PiLinkServer : PiLinkEndpoint
 {
@@ -52,6 +55,9 @@ public sealed class PiLinkServer : PiLinkEndpoint
     /// Set before <see cref="Start"/>.
     /// </summary>
     public Func<string, string?>? Responder { get; init; }
+
+    /// <summary>Hears the accept loop's trouble (descriptors exhausted and the like), one line per burst; null: nobody.</summary>
+    public Action<string>? Warn { get; init; }
 
     /// <summary>The button this server reads (button servers only); closed with the server.</summary>
     public PiButton? Button { get; init; }
@@ -93,49 +99,55 @@ public sealed class PiLinkServer : PiLinkEndpoint
         SetState(DeviceSessionState.Disconnected);
     }
 
-    private async Task AcceptLoopAsync()
+    private Task AcceptLoopAsync() =>
+        SocketAcceptLoop.RunAsync(_listener!, Accept, message => Warn?.Invoke($"Pi link server on port {Port}: {message}"), _stopping.Token);
+
+    /// <summary>Takes an accepted socket as the client, or turns it away; never blocks the accept loop.</summary>
+    private void Accept(Socket socket)
     {
-        while (true)
+        var connection = new PiLinkConnection(socket, Options);
+        string address;
+        try
         {
-            Socket socket;
-            try
+            address = ((IPEndPoint)socket.RemoteEndPoint!).Address.MapToIPv4().ToString();
+        }
+        catch (SocketException)
+        {
+            connection.Close(); // the peer reset before we looked at it
+            return;
+        }
+        lock (_gate)
+        {
+            if (_client is not null || _stopping.IsCancellationRequested)
             {
-                socket = await _listener!.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+                // tcpcom's one-client rule: the newcomer is closed at once and the server says nothing.
+                Interlocked.Increment(ref _refused);
+                connection.Close();
+                return;
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
-            {
-                return; // stopped (InvalidOperationException: stopped before the first accept)
-            }
-            string address = ((IPEndPoint)socket.RemoteEndPoint!).Address.MapToIPv4().ToString();
-            lock (_gate)
-            {
-                if (_client is not null || _stopping.IsCancellationRequested)
-                {
-                    // tcpcom's one-client rule: the newcomer is closed at once and the server says nothing.
-                    Interlocked.Increment(ref _refused);
-                    new PiLinkConnection(socket, Options).Close();
-                    continue;
-                }
-                var link = new ClientLink(new PiLinkConnection(socket, Options), address);
-                _client = link;
-                SetLinkState(PiLinkState.Connected);
-                Report(PiLinkState.Connected, address, address);
-                SetState(DeviceSessionState.Connected);
-                link.Reader = Task.Run(() => ServeAsync(link));
-            }
+            var link = new ClientLink(connection, address);
+            _client = link;
+            SetLinkState(PiLinkState.Connected);
+            Report(PiLinkState.Connected, address, address);
+            SetState(DeviceSessionState.Connected);
+            link.Reader = Task.Run(() => ServeAsync(link));
         }
     }
 
+    /// <summary>
+    /// Serves one client until it leaves. The idle timeout counts from the last complete message: bytes that never
+    /// make a message (a peer trickling data with no terminator) do not keep a silent client's hold on the server.
+    /// </summary>
     private async Task ServeAsync(ClientLink link)
     {
         using var idle = Options.IdleTimeout is TimeSpan limit
-            ? new Timer(_ => link.Connection.Close(), null, limit, Timeout.InfiniteTimeSpan)
+            ? new Timer(_ => EndLink(link), null, limit, Timeout.InfiniteTimeSpan)
             : null;
         await link.Connection.ReadAsync(async frame =>
         {
             if (frame.IsOversized)
             {
-                Report(PiLinkState.MessageTooLarge, $"{frame.OversizedBytes} bytes without a terminator (limit {Options.MaxMessageBytes})", link.Address);
+                ReportOversized(frame.OversizedBytes, link.Address);
                 return;
             }
             idle?.Change(Options.IdleTimeout!.Value, Timeout.InfiniteTimeSpan);
@@ -151,8 +163,16 @@ public sealed class PiLinkServer : PiLinkEndpoint
                 // The client left while we answered; the reader ends on its own.
             }
         }).ConfigureAwait(false);
-        // The slot is free before the socket closes, so a client that waits for our close (a disconnecting
-        // PiLinkSession does) can connect again at once.
+        EndLink(link);
+        FailPendingReplies();
+    }
+
+    /// <summary>
+    /// Frees the client slot, then closes the connection (idempotent). In that order so that a client that waits for
+    /// our close (a disconnecting PiLinkSession, or one that was timed out) can connect again at once.
+    /// </summary>
+    private void EndLink(ClientLink link)
+    {
         lock (_gate)
         {
             if (_client == link)
@@ -183,7 +203,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
         ClientLink? link;
         lock (_gate) { link = _client; }
         if (link is null) return;
-        link.Connection.Close();
+        EndLink(link);
         await link.Reader!.ConfigureAwait(false);
     }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.PiLink;
@@ -8,9 +10,18 @@ namespace DeviceShell.Engine.PiLink;
 /// A tcpcom-compatible client (pilink-tcpcom.md §4): CONNECTING, then CONNECTION_FAILED, SERVER_OCCUPIED (followed by
 /// DISCONNECTED, always in that order) or CONNECTED; MESSAGE per received message; DISCONNECTED("") when the link ends.
 /// Fixed upstream bugs: <see cref="IsConnected"/> turns false when the server closes the link (upstream kept it true);
-/// the occupied probe lasts <see cref="PiLinkOptions.OccupiedWait"/> instead of a fixed 2 s; the reply wait returns the reply
-/// (<see cref="PiLinkEndpoint.SendAndReceiveReplyAsync"/>); messages that arrive during the probe are queued after CONNECTED.
-/// A session connects once; after DISCONNECTED, connect a new one.
+/// the reply wait returns the reply (<see cref="PiLinkEndpoint.SendAndReceiveReplyAsync"/>); messages that arrive during
+/// the probe are queued after CONNECTED. A session connects once; after DISCONNECTED, connect a new one.
+/// <para>
+/// Connect in milliseconds, SERVER_OCCUPIED kept (issue 13): tcpcom blocks 2 s after every connect to see whether the
+/// server closes the socket at once (its one-client rule). A refusal costs the server one accept and the network one
+/// trip, so this client watches only for <see cref="ProbeWindowFor"/> the measured TCP handshake (50 ms on loopback
+/// and a LAN, longer on slow links) and then reports CONNECTED. A refusal that comes later still than that, within
+/// tcpcom's 2 s and before either side sent anything, is what tcpcom would have called SERVER_OCCUPIED: it is reported
+/// as SERVER_OCCUPIED then DISCONNECTED after the CONNECTED, so no refusal passes as an ordinary disconnect.
+/// An explicit <see cref="PiLinkOptions.OccupiedWait"/> replaces the measured window, and then a close after it is
+/// an ordinary DISCONNECTED: the user said how long a refusal may take.
+/// </para>
 /// </summary>
 public sealed class PiLinkSession : PiLinkEndpoint
 {
@@ -20,7 +31,23 @@ public sealed class PiLinkSession : PiLinkEndpoint
     private PiLinkConnection? _connection;
     private Task? _reader;
     private bool _announced;
+    private bool _disconnecting;
+    private long _connectedAt;
     private int _connectStarted;
+
+    /// <summary>The shortest probe window: a loaded server's accept loop may take some milliseconds to turn a client away.</summary>
+    public static readonly TimeSpan MinimumProbeWindow = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>tcpcom's own probe window: a close within it, before any traffic, is its SERVER_OCCUPIED.</summary>
+    public static readonly TimeSpan TcpcomProbeWindow = TimeSpan.FromSeconds(2);
+
+    /// <summary>The probe window for a TCP handshake that took <paramref name="handshake"/>: four of them, at least
+    /// <see cref="MinimumProbeWindow"/>, at most tcpcom's 2 s.</summary>
+    public static TimeSpan ProbeWindowFor(TimeSpan handshake) =>
+        TimeSpan.FromTicks(Math.Clamp(handshake.Ticks * 4, MinimumProbeWindow.Ticks, TcpcomProbeWindow.Ticks));
+
+    /// <summary>How long the last connect watched for SERVER_OCCUPIED before CONNECTED (zero before a connect).</summary>
+    public TimeSpan ProbeWindow { get; private set; }
 
     public PiLinkSession(string hostName, int port, PiLinkOptions? options = null)
         : base($"{hostName}:{port.ToString(CultureInfo.InvariantCulture)}", options ?? PiLinkOptions.Default)
@@ -67,6 +94,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
         SetState(DeviceSessionState.Connecting);
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        long handshakeStarted = Stopwatch.GetTimestamp();
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -83,15 +111,17 @@ public sealed class PiLinkSession : PiLinkEndpoint
             return PiLinkState.ConnectionFailed;
         }
 
+        ProbeWindow = Options.OccupiedWait ?? ProbeWindowFor(KernelRoundTrip(socket) ?? Stopwatch.GetElapsedTime(handshakeStarted));
         var connection = new PiLinkConnection(socket, Options);
         lock (_gate)
         {
             _connection = connection;
+            _connectedAt = Environment.TickCount64;
             _reader = Task.Run(() => ReadAsync(connection, peer), CancellationToken.None);
         }
 
         // The probe: a server that already has a client closes this socket at once (one-client rule).
-        bool refused = await Task.WhenAny(_linkEnded.Task, Task.Delay(Options.OccupiedWait, cancellationToken)).ConfigureAwait(false) == _linkEnded.Task;
+        bool refused = await Task.WhenAny(_linkEnded.Task, Task.Delay(ProbeWindow, cancellationToken)).ConfigureAwait(false) == _linkEnded.Task;
         if (cancellationToken.IsCancellationRequested)
         {
             connection.Close();
@@ -102,7 +132,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
             refused = refused || _linkEnded.Task.IsCompleted;
             if (refused)
             {
-                LastError = "the server closed the connection at once: it serves another client";
+                LastError = OccupiedError;
                 Report(PiLinkState.ServerOccupied, peer, peer);
                 Report(PiLinkState.Disconnected, "", peer);
                 SetState(DeviceSessionState.Disconnected);
@@ -117,8 +147,36 @@ public sealed class PiLinkSession : PiLinkEndpoint
         }
     }
 
-    /// <summary>Why the last connect did not end in CONNECTED (no secrets), else null.</summary>
+    /// <summary>
+    /// The round trip the kernel measured on the handshake (Linux TCP_INFO tcpi_rtt), or null where it cannot be read.
+    /// Preferred over timing ConnectAsync, which on a busy machine times our thread scheduling rather than the network;
+    /// the fallback includes name resolution, which only lengthens the window.
+    /// </summary>
+    private static TimeSpan? KernelRoundTrip(Socket socket)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        Span<byte> info = stackalloc byte[TcpInfoRttOffset + sizeof(uint)];
+        try
+        {
+            int length = socket.GetRawSocketOption(IpProtocolTcp, TcpInfo, info);
+            return length < info.Length ? null : TimeSpan.FromMicroseconds(MemoryMarshal.Read<uint>(info[TcpInfoRttOffset..]));
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private const int IpProtocolTcp = 6;
+    private const int TcpInfo = 11;
+
+    /// <summary>Where struct tcp_info (linux/tcp.h) holds tcpi_rtt, microseconds: after 8 one-byte fields and 15 u32s.</summary>
+    private const int TcpInfoRttOffset = 68;
+
+    /// <summary>Why the last connect did not end in CONNECTED, or why the link was refused after it (no secrets), else null.</summary>
     public string? LastError { get; private set; }
+
+    private const string OccupiedError = "the server closed the connection at once: it serves another client";
 
     private async Task ReadAsync(PiLinkConnection connection, string peer)
     {
@@ -127,7 +185,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
             lock (_gate)
             {
                 if (frame.IsOversized)
-                    Report(PiLinkState.MessageTooLarge, $"{frame.OversizedBytes} bytes without a terminator (limit {Options.MaxMessageBytes})", peer);
+                    ReportOversized(frame.OversizedBytes, peer);
                 else if (_announced)
                     Deliver(frame.Text!, peer);
                 else
@@ -141,10 +199,23 @@ public sealed class PiLinkSession : PiLinkEndpoint
             _linkEnded.TrySetResult();
             if (!_announced) return; // refused during the probe: ConnectAsync reports it
             _announced = false;
+            if (IsLateRefusal())
+            {
+                LastError = OccupiedError;
+                Report(PiLinkState.ServerOccupied, peer, peer);
+            }
             Report(PiLinkState.Disconnected, "", peer);
             SetState(DeviceSessionState.Disconnected);
         }
+        FailPendingReplies();
     }
+
+    /// <summary>With a measured probe: the server closed within tcpcom's probe window, before either side sent a message (under the gate).</summary>
+    private bool IsLateRefusal() =>
+        Options.OccupiedWait is null
+        && !_disconnecting
+        && Environment.TickCount64 - _connectedAt < (long)TcpcomProbeWindow.TotalMilliseconds
+        && MessagesReceived == 0 && MessagesSent == 0 && _heldBack.Count == 0;
 
     /// <summary>How long a disconnect waits for the server to close its end after ours.</summary>
     private static readonly TimeSpan ServerCloseWait = TimeSpan.FromSeconds(1);
@@ -163,6 +234,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
         {
             connection = _connection;
             reader = _reader;
+            _disconnecting = true;
         }
         if (connection is null) return;
         connection.ShutdownSend();

@@ -42,13 +42,14 @@ internal sealed class LongPollingLink : WebifiLink
         return await PostCodeAsync(Download, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
     }
 
-    public override async Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken)
+    /// <summary>One /Upload carrying the batch, each message its own group; the upload's code answers every message.</summary>
+    public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<WebifiOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
     {
         var body = Body();
         foreach (var outgoing in batch) outgoing.AppendTo(body);
         TildeCodec.AppendField(body, "z", Counters.NextUpload());
-        int code = await PostCodeAsync(Upload, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
-        return Enumerable.Repeat(code, batch.Count).ToArray();
+        var code = Task.FromResult(await PostCodeAsync(Upload, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false));
+        return (0, Enumerable.Repeat(code, batch.Count).ToArray());
     }
 
     public override async Task CloseAsync(CancellationToken cancellationToken)

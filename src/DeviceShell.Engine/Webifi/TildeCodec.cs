@@ -111,21 +111,30 @@ public static class TildeCodec
 /// </summary>
 public sealed class TildeFramer
 {
-    private readonly List<byte> _buffer = new();
-    private readonly int _maxMessageBytes;
+    /// <summary>What an idle framer keeps: a larger buffer, grown for a large message, is let go once it is empty.</summary>
+    private const int IdleCapacity = 4 * 1024;
+
+    private byte[] _buffer = Array.Empty<byte>();
+    private int _start;
+    private int _end;
     private int _scanned;
 
-    public TildeFramer(int maxMessageBytes) => _maxMessageBytes = maxMessageBytes;
+    public TildeFramer(int maxMessageBytes) => MaxMessageBytes = maxMessageBytes;
+
+    /// <summary>The size limit of one message; a relay raises it once a WebSocket has authenticated.</summary>
+    public int MaxMessageBytes { get; set; }
 
     /// <summary>Bytes held that do not form a complete message yet.</summary>
-    public int Pending => _buffer.Count;
+    public int Pending => _end - _start;
 
     /// <exception cref="InvalidDataException">A message grew beyond the size limit.</exception>
     public void Append(ReadOnlySpan<byte> bytes)
     {
-        _buffer.AddRange(bytes);
-        if (_buffer.Count > _maxMessageBytes + TildeCodec.Terminator.Length && IndexOfTerminator(peek: true) < 0)
-            throw new InvalidDataException($"A Webifi message is larger than {_maxMessageBytes} bytes.");
+        if (_end + bytes.Length > _buffer.Length) MakeRoom(bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_end));
+        _end += bytes.Length;
+        if (Pending > MaxMessageBytes + TildeCodec.Terminator.Length && IndexOfTerminator(peek: true) < 0)
+            throw new InvalidDataException($"A Webifi message is larger than {MaxMessageBytes} bytes.");
     }
 
     /// <summary>Takes the next complete message without its terminator (an empty array for a bare keep-alive).</summary>
@@ -137,27 +146,45 @@ public sealed class TildeFramer
             message = Array.Empty<byte>();
             return false;
         }
-        message = _buffer.GetRange(0, end).ToArray();
-        _buffer.RemoveRange(0, end + TildeCodec.Terminator.Length);
-        _scanned = 0;
+        // Messages are taken from the front without moving the rest: a frame of many messages costs no copying.
+        message = _buffer.AsSpan(_start, end - _start).ToArray();
+        _start = end + TildeCodec.Terminator.Length;
+        _scanned = _start;
+        if (_start == _end)
+        {
+            _start = _end = _scanned = 0;
+            if (_buffer.Length > IdleCapacity) _buffer = Array.Empty<byte>();
+        }
         return true;
+    }
+
+    /// <summary>Moves what is held to the front, and grows the buffer (doubling) when that is not enough.</summary>
+    private void MakeRoom(int incoming)
+    {
+        int pending = Pending;
+        int needed = pending + incoming;
+        var target = needed <= _buffer.Length ? _buffer : new byte[Math.Max(needed, Math.Max(256, Math.Min(2 * _buffer.Length, int.MaxValue / 2)))];
+        Buffer.BlockCopy(_buffer, _start, target, 0, pending);
+        _buffer = target;
+        _scanned -= _start;
+        _start = 0;
+        _end = pending;
     }
 
     private int IndexOfTerminator(bool peek)
     {
-        int i = _scanned;
+        int i = Math.Max(_scanned, _start);
         var terminator = TildeCodec.Terminator;
-        while (i < _buffer.Count)
+        while (i < _end)
         {
-            if (_buffer[i] != TildeCodec.Control) { i++; continue; }
-            if (i + 1 >= _buffer.Count) break; // wait: the next byte decides whether this is an escape
+            int control = _buffer.AsSpan(i, _end - i).IndexOf(TildeCodec.Control);
+            if (control < 0) { i = _end; break; }
+            i += control;
+            if (i + 1 >= _end) break; // wait: the next byte decides whether this is an escape
             byte next = _buffer[i + 1];
             if (next is TildeCodec.Control or (byte)'-') { i += 2; continue; }
-            if (i + terminator.Length > _buffer.Count) break;
-            bool match = true;
-            for (int k = 1; k < terminator.Length; k++)
-                if (_buffer[i + k] != terminator[k]) { match = false; break; }
-            if (match) return i;
+            if (i + terminator.Length > _end) break;
+            if (_buffer.AsSpan(i, terminator.Length).SequenceEqual(terminator)) return i;
             i++;
         }
         if (!peek) _scanned = i;

@@ -20,6 +20,9 @@ internal sealed class WebSocketLink : WebifiLink
 {
     private static readonly TimeSpan FirstReconnectPause = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>A data frame is closed once it holds this much; a single larger message still goes in one frame.</summary>
+    private const int FrameBytes = 16 * 1024;
+
     private readonly WebsocketClient _client;
     private readonly Action<DeviceSessionState> _stateChanged;
     private readonly IDisposable[] _subscriptions;
@@ -85,39 +88,60 @@ internal sealed class WebSocketLink : WebifiLink
     }
 
     /// <summary>
-    /// Sends the batch and returns the codes of its acknowledged head: all of them, fewer when the socket dropped part
-    /// way (the rest goes out again once the library has reconnected and the link has authenticated again).
+    /// Sends the batch as a few frames, several messages each (every message ends in its own <c>~t=1</c> and gets its own
+    /// <c>rt=s</c>, webifi.md §8), and returns without waiting for the answers. Fails (nothing more sent) when the
+    /// socket dropped part way; the answers of what went out before fail with the drop.
     /// </summary>
-    public override async Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken)
+    public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<WebifiOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
     {
         await WhenAuthenticatedAsync(cancellationToken).ConfigureAwait(false);
-        var replies = new List<Task<int>>(batch.Count);
+        var replies = new Task<int>[batch.Count];
+        var frame = new List<byte>();
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var outgoing in batch)
+            int next = 0;
+            while (next < batch.Count)
             {
-                var frame = new List<byte>();
-                outgoing.AppendTo(frame);
-                replies.Add(await SendFrameLockedAsync("s", frame).ConfigureAwait(false));
+                frame.Clear();
+                int first = next;
+                do
+                {
+                    batch[next++].AppendTo(frame);
+                    frame.AddRange(TildeCodec.Terminator);
+                }
+                while (next < batch.Count && frame.Count < FrameBytes);
+                var (socket, answers) = await SendFrameLockedAsync("s", frame, next - first, sameSocketAs).ConfigureAwait(false);
+                answers.CopyTo(replies, first);
+                // The rest of the batch must follow on the same socket.
+                sameSocketAs = socket;
                 Counters.NextUpload();
+                WatchReply(answers[^1]);
             }
-        }
-        catch (DeviceException)
-        {
-            // The socket dropped part way: the answers to what went out before still count.
+            return (sameSocketAs ?? Volatile.Read(ref _socketNumber), replies);
         }
         finally
         {
             _sendLock.Release();
         }
+    }
+
+    /// <summary>Answers come in order, so a frame's last answer not arriving in time means the relay stopped answering.</summary>
+    private void WatchReply(Task<int> reply) => _ = WatchReplyAsync(reply);
+
+    private async Task WatchReplyAsync(Task<int> reply)
+    {
         try
         {
-            return await AwaitRepliesAsync(Task.WhenAll(replies), cancellationToken).ConfigureAwait(false);
+            await reply.WaitAsync(Options.ReplyTimeout, BrokenToken).ConfigureAwait(false);
         }
-        catch (DeviceException)
+        catch (TimeoutException)
         {
-            return replies.TakeWhile(r => r.IsCompletedSuccessfully).Select(r => r.Result).ToArray();
+            Break(Lost($"no answer within {Options.ReplyTimeout.TotalSeconds:0.#} s"));
+        }
+        catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
+        {
+            // The socket dropped or the link broke: whoever waits on the answer sees that.
         }
     }
 
@@ -193,10 +217,11 @@ internal sealed class WebSocketLink : WebifiLink
     private async Task<int> RequestAsync(string responseType, List<byte> message, CancellationToken cancellationToken)
     {
         Task<int> reply;
+        message.AddRange(TildeCodec.Terminator);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            reply = await SendFrameLockedAsync(responseType, message).ConfigureAwait(false);
+            reply = (await SendFrameLockedAsync(responseType, message, 1).ConfigureAwait(false)).Replies[0];
         }
         finally
         {
@@ -220,38 +245,44 @@ internal sealed class WebSocketLink : WebifiLink
     }
 
     /// <summary>
-    /// Registers the reply waiter and sends, both under the send lock so waiters are in wire order. The frame goes
-    /// straight to the current socket rather than through the library's send queues: those keep text and binary
-    /// frames in two queues (so their order is lost) and drop frames silently while disconnected, where a failed
-    /// send here is seen and the frame goes out again after the reconnect. Frames are text, as the official clients
-    /// send them, unless a payload is not valid UTF-8 (then binary).
+    /// Registers a reply waiter per message in the frame and sends it, both under the send lock so waiters are in wire
+    /// order. The frame goes straight to the current socket rather than through the library's send queues: those keep
+    /// text and binary frames in two queues (so their order is lost) and drop frames silently while disconnected, where
+    /// a failed send here is seen and the frame goes out again after the reconnect. Frames are text, as the official
+    /// clients send them, unless a payload is not valid UTF-8 (then binary). With <paramref name="sameSocketAs"/>,
+    /// nothing is sent unless the socket is still that one.
     /// </summary>
-    private async Task<Task<int>> SendFrameLockedAsync(string responseType, List<byte> message)
+    private async Task<(int Socket, Task<int>[] Replies)> SendFrameLockedAsync(string responseType, List<byte> frame, int messages, int? sameSocketAs = null)
     {
         if (IsBroken) throw BreakReason;
-        message.AddRange(TildeCodec.Terminator);
-        byte[] frame = message.ToArray();
-        var reply = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var replies = new TaskCompletionSource<int>[messages];
         WebSocket? socket;
+        int socketNumber;
         lock (_waiting)
         {
             socket = _socketOpen ? _socket : null;
-            if (socket is null) throw Interrupted();
-            _waiting.Enqueue((responseType, reply));
+            socketNumber = _socketNumber;
+            if (socket is null || (sameSocketAs is int expected && expected != socketNumber)) throw Interrupted();
+            for (int i = 0; i < messages; i++)
+            {
+                replies[i] = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting.Enqueue((responseType, replies[i]));
+            }
         }
-        var type = Utf8.IsValid(frame) ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+        byte[] bytes = frame.ToArray();
+        var type = Utf8.IsValid(bytes) ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
         try
         {
-            await socket.SendAsync(frame, type, true, BrokenToken).ConfigureAwait(false);
+            await socket.SendAsync(bytes, type, true, BrokenToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
         {
             // The library watches only its receive side: aborting makes it see the drop at once and reconnect.
             socket.Abort();
-            reply.TrySetException(Interrupted());
+            foreach (var reply in replies) reply.TrySetException(Interrupted());
             throw Interrupted();
         }
-        return reply.Task;
+        return (socketNumber, Array.ConvertAll(replies, r => r.Task));
     }
 
     private void OnMessage(ResponseMessage message)
@@ -377,7 +408,7 @@ internal sealed class WebSocketLink : WebifiLink
                     await _sendLock.WaitAsync(BrokenToken).ConfigureAwait(false);
                     try
                     {
-                        answer = await SendFrameLockedAsync("k", new List<byte>()).ConfigureAwait(false);
+                        answer = (await SendFrameLockedAsync("k", new List<byte>(TildeCodec.Terminator.ToArray()), 1).ConfigureAwait(false)).Replies[0];
                     }
                     finally
                     {
@@ -403,10 +434,10 @@ internal sealed class WebSocketLink : WebifiLink
         var socket = new ClientWebSocket();
         // The official clients send no pings; keep-alive is the protocol's own ~t=1.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        if (Options.Encrypted) socket.Options.RemoteCertificateValidationCallback = WebifiLogin.CertificateCheck(Options.TrustedCertificate);
         try
         {
-            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+            // Through the shared handler (which checks certificates): no HTTP handler and pool per session.
+            await socket.ConnectAsync(uri, WebifiLogin.SharedHttpClient(Options.TrustedCertificate), cancellationToken).ConfigureAwait(false);
         }
         catch
         {

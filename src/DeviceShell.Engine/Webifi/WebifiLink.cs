@@ -65,10 +65,13 @@ internal abstract class WebifiLink : IAsyncDisposable
     public abstract Task<int> SetNetworksAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Sends the messages in order and returns the relay's code for each acknowledged one: all of them, or the
-    /// acknowledged first ones when the link broke part way (the link is broken then).
+    /// Sends the messages in order, each its own message, and returns at once with a task per message that completes
+    /// with the relay's code for it (long polling: already complete). <paramref name="sameSocketAs"/>: the socket the
+    /// caller still has answers pending on; when the link is on another one by now, nothing is sent and a
+    /// <see cref="DeviceException"/> is thrown, so that nothing overtakes what must be sent again.
     /// </summary>
-    public abstract Task<int[]> SendAsync(IReadOnlyList<WebifiOutgoing> batch, CancellationToken cancellationToken);
+    /// <returns>The socket the batch went out on (always 0 for long polling) and the answer of each message.</returns>
+    public abstract Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<WebifiOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken);
 
     /// <summary>Ends the relay session politely (close message or terminating cancel); best effort.</summary>
     public abstract Task CloseAsync(CancellationToken cancellationToken);

@@ -15,8 +15,18 @@ internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri Upl
 /// </summary>
 internal static class WebifiLogin
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HttpClient> Shared = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The one HttpClient of every session that trusts the same certificate (issue 13: small sessions): logins,
+    /// long polling and WebSocket handshakes share its handler and connection pool instead of each session holding
+    /// its own. Never disposed; idle connections close after 30 s.
+    /// </summary>
+    public static HttpClient SharedHttpClient(X509Certificate2? trusted) =>
+        Shared.GetOrAdd(trusted?.Thumbprint ?? "", _ => CreateHttpClient(trusted));
+
     /// <summary>An HttpClient that checks certificates with <see cref="CertificateCheck"/>.</summary>
-    public static HttpClient CreateHttpClient(X509Certificate2? trusted) =>
+    private static HttpClient CreateHttpClient(X509Certificate2? trusted) =>
         new(new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = CertificateCheck(trusted) },
@@ -82,15 +92,31 @@ internal static class WebifiLogin
     /// </summary>
     private static async Task<byte[]> ReadLimitedAsync(HttpContent content, Uri uri, int maxAnswerBytes, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
+        long? declared = content.Headers.ContentLength;
+        if (declared > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
         using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var answer = new MemoryStream();
-        var buffer = new byte[Math.Min(64 * 1024, maxAnswerBytes + 1)];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        if (declared is long length)
         {
-            if (answer.Length + read > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
-            answer.Write(buffer, 0, read);
+            // The usual case: exactly the declared size, no intermediate buffer.
+            var exact = new byte[length];
+            await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
+            return exact;
+        }
+        using var answer = new MemoryStream();
+        // A pooled chunk, not one per session or request: the answer grows on demand.
+        byte[] chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (answer.Length + read > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
+                answer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
         return answer.ToArray();
     }

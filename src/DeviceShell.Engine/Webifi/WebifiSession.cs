@@ -15,7 +15,11 @@ namespace DeviceShell.Engine.Webifi;
 /// </summary>
 public sealed class WebifiSession : DeviceSession
 {
+    /// <summary>Messages handed to the link at once: one /Upload, or a few WebSocket frames.</summary>
     private const int BatchSize = 64;
+
+    /// <summary>Messages sent and not yet acknowledged (WebSocket); long polling has one upload in flight at a time.</summary>
+    private const int Window = 512;
     private const string DiscoveryType = "Discovery";
     private const string DiscoveryResponseType = "Discovery Response";
 
@@ -24,7 +28,7 @@ public sealed class WebifiSession : DeviceSession
     private readonly WebifiCounters _counters = new();
     private readonly object _gate = new();
     private readonly LinkedList<PendingSend> _outgoing = new();
-    private readonly SemaphoreSlim _outgoingSignal = new(0);
+    private TaskCompletionSource _outgoingPosted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _closing = new();
     private readonly List<Action<WebifiDevice>> _discoveryCollectors = new();
     private IReadOnlyList<string> _networks;
@@ -43,12 +47,12 @@ public sealed class WebifiSession : DeviceSession
         : base(DeviceWorld.Webifi, options.Server.GetLeftPart(UriPartial.Authority))
     {
         _options = options;
-        _http = WebifiLogin.CreateHttpClient(options.TrustedCertificate);
+        _http = WebifiLogin.SharedHttpClient(options.TrustedCertificate);
         _networks = options.Networks.Where(n => n.Length > 0).ToArray();
         _discoverable = options.Discoverable;
         _name = options.Name;
         _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
-        Events = new EventBuffer<WebifiEvent>(10_000, this);
+        Events = new EventBuffer<WebifiEvent>(10_000, this, options.MaxEventBytes, SizeOf);
         Events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
@@ -155,8 +159,13 @@ public sealed class WebifiSession : DeviceSession
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session is closed.", this);
         if (_refused is not null) throw _refused;
         var pending = new PendingSend(message);
-        lock (_gate) { _outgoing.AddLast(pending); }
-        _outgoingSignal.Release();
+        TaskCompletionSource posted;
+        lock (_gate)
+        {
+            pending.Node = _outgoing.AddLast(pending);
+            posted = _outgoingPosted;
+        }
+        posted.TrySetResult();
         return pending.Acknowledged.Task.WaitAsync(cancellationToken);
     }
 
@@ -332,43 +341,111 @@ public sealed class WebifiSession : DeviceSession
         return null;
     }
 
-    /// <summary>Sends the queue head in batches; an item leaves the queue only when acknowledged. Ends when the link breaks.</summary>
+    /// <summary>
+    /// Sends the queue in order and keeps up to <see cref="Window"/> messages in flight: new batches go out while the
+    /// relay's answers to earlier ones are still coming, and answers are settled one by one, in order. An item leaves
+    /// the queue only when acknowledged. When the WebSocket drops, what was in flight is not acknowledged and goes out
+    /// again, from the oldest, once the link has authenticated on the next socket. Ends when the link breaks.
+    /// </summary>
     private async Task SendLoopAsync(WebifiLink link, CancellationToken closing)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(closing, link.BrokenToken);
+        var inFlight = new Queue<(PendingSend Pending, Task<int> Reply)>();
+        LinkedListNode<PendingSend>? lastSent = null;
+        int socket = 0;
         try
         {
             while (!link.IsBroken && !closing.IsCancellationRequested)
             {
-                List<PendingSend> batch;
-                lock (_gate) { batch = _outgoing.Take(BatchSize).ToList(); }
-                if (batch.Count == 0)
+                if (!Settle(link, inFlight, ref lastSent)) return;
+                Task posted;
+                var batch = new List<PendingSend>();
+                int room = Math.Min(BatchSize, Window - inFlight.Count);
+                lock (_gate)
                 {
-                    await _outgoingSignal.WaitAsync(stop.Token).ConfigureAwait(false);
+                    if (_outgoingPosted.Task.IsCompleted) _outgoingPosted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    posted = _outgoingPosted.Task;
+                    for (var node = lastSent is null ? _outgoing.First : lastSent.Next; node is not null && batch.Count < room; node = node.Next)
+                        batch.Add(node.Value);
+                }
+                // As Nagle's algorithm does for TCP: a full batch goes at once, a short one only when nothing is in
+                // flight. Under load the sends that arrive meanwhile fill the next frame instead of each taking a frame
+                // (and an answer frame) of its own; a lone send still goes at once.
+                if (batch.Count > 0 && (batch.Count == room || inFlight.Count == 0))
+                {
+                    try
+                    {
+                        // In flight already: the batch must go on the same socket, or the window would be resent out of order.
+                        var sent = await link.SendAsync(batch.Select(p => p.Message).ToList(), inFlight.Count > 0 ? socket : null, closing).ConfigureAwait(false);
+                        socket = sent.Socket;
+                        for (int i = 0; i < batch.Count; i++) inFlight.Enqueue((batch[i], sent.Replies[i]));
+                        lastSent = batch[^1].Node;
+                    }
+                    catch (DeviceException) when (!link.IsBroken)
+                    {
+                        // The WebSocket dropped: the window's answers have failed, and the next turn settles them.
+                    }
                     continue;
                 }
-                int[] codes = await link.SendAsync(batch.Select(p => p.Message).ToList(), closing).ConfigureAwait(false);
-                for (int i = 0; i < codes.Length; i++)
-                {
-                    if (codes[i] == WebifiErrorCode.SessionExpired)
-                    {
-                        link.Break(ErrorFor(codes[i], "send"));
-                        return; // this one and the rest go out again after the new login
-                    }
-                    lock (_gate) { _outgoing.Remove(batch[i]); }
-                    if (codes[i] == WebifiErrorCode.Success) batch[i].Acknowledged.TrySetResult();
-                    else batch[i].Acknowledged.TrySetException(ErrorFor(codes[i], "send", batch[i].Message.DataType));
-                }
+                if (inFlight.Count == 0) await posted.WaitAsync(stop.Token).ConfigureAwait(false);
+                else if (inFlight.Count >= Window) await WhenDoneAsync(inFlight.Peek().Reply, stop.Token).ConfigureAwait(false);
+                else await Task.WhenAny(inFlight.Peek().Reply, posted).WaitAsync(stop.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-            // The link broke (the batch stays queued) or the session is closing.
+            // The link broke (what is in flight stays queued) or the session is closing.
         }
         catch (Exception ex)
         {
-            // Whatever went wrong, the cure is the same: drop this link and log in again; the batch stays queued.
+            // Whatever went wrong, the cure is the same: drop this link and log in again; the queue stays.
             link.Break(ex);
+        }
+    }
+
+    /// <summary>
+    /// Settles the answered head of the window in order; false when the relay forgot the session (the link is broken
+    /// and everything not acknowledged goes out again after the new login).
+    /// </summary>
+    private bool Settle(WebifiLink link, Queue<(PendingSend Pending, Task<int> Reply)> inFlight, ref LinkedListNode<PendingSend>? lastSent)
+    {
+        while (inFlight.Count > 0 && inFlight.Peek().Reply.IsCompleted)
+        {
+            var (pending, reply) = inFlight.Dequeue();
+            if (!reply.IsCompletedSuccessfully)
+            {
+                // The socket dropped: nothing after this one was answered either; all of it goes again, in order.
+                _ = reply.Exception;
+                inFlight.Clear();
+                lastSent = null;
+                return true;
+            }
+            int code = reply.Result;
+            if (code == WebifiErrorCode.SessionExpired)
+            {
+                link.Break(ErrorFor(code, "send"));
+                return false;
+            }
+            lock (_gate)
+            {
+                if (pending.Node!.List is not null) _outgoing.Remove(pending.Node);
+                if (inFlight.Count == 0) lastSent = null;
+            }
+            if (code == WebifiErrorCode.Success) pending.Acknowledged.TrySetResult();
+            else pending.Acknowledged.TrySetException(ErrorFor(code, "send", pending.Message.DataType));
+        }
+        return true;
+    }
+
+    private static async Task WhenDoneAsync(Task reply, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await reply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException)
+        {
+            // Settled on the next turn.
         }
     }
 
@@ -416,6 +493,13 @@ public sealed class WebifiSession : DeviceSession
         Events.Post(new WebifiStatusChange(kind, null, DateTimeOffset.Now));
     }
 
+    /// <summary>What an event counts for against <see cref="WebifiConnectOptions.MaxEventBytes"/>: its payload and data type plus the objects around them.</summary>
+    private static int SizeOf(WebifiEvent item) => item switch
+    {
+        WebifiMessage message => message.Bytes.Length + 2 * message.DataType.Length + 2 * EventBuffer<WebifiEvent>.DefaultItemSize,
+        _ => EventBuffer<WebifiEvent>.DefaultItemSize,
+    };
+
     private bool RaiseTypedEvent(WebifiEvent item) => item switch
     {
         WebifiMessage message => EventBuffer<WebifiEvent>.InvokeEach(MessageReceived, this, message),
@@ -438,7 +522,6 @@ public sealed class WebifiSession : DeviceSession
         }
         FailQueued(new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session was closed before the relay acknowledged this send.", this));
         Events.Dispose();
-        _http.Dispose();
     }
 
     private void FailQueued(DeviceException reason)
@@ -457,6 +540,9 @@ public sealed class WebifiSession : DeviceSession
     private sealed class PendingSend
     {
         public PendingSend(WebifiOutgoing message) => Message = message;
+
+        /// <summary>Its place in the queue, so that acknowledging it costs nothing.</summary>
+        public LinkedListNode<PendingSend>? Node { get; set; }
 
         public WebifiOutgoing Message { get; }
 

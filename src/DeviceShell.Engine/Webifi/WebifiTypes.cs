@@ -194,6 +194,12 @@ public sealed record WebifiConnectOptions
     /// </summary>
     public int MaxAnswerBytes { get; init; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of received data the session holds for its readers (Receive-WebifiData, events); past it the oldest are
+    /// dropped and counted in DroppedEvents. A peer sending large messages to a session nobody reads cannot grow it further.
+    /// </summary>
+    public long MaxEventBytes { get; init; } = Sessions.EventBuffer<WebifiEvent>.DefaultMaxBytes;
+
     /// <summary>Longest pause between two reconnect attempts, of the WebSocket or of the login (they start at 100 ms and double).</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 }

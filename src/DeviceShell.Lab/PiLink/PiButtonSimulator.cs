@@ -10,7 +10,9 @@ namespace DeviceShell.Lab.PiLink;
 
 /// <summary>
 /// The tutorial's button server on a simulated button: the engine's <see cref="PiButtonServer"/> with a simulated
-/// pin source of its own. Setting <c>--pibutton-pin N</c> names the line it reports (default 8).
+/// pin source of its own. Setting <c>--pibutton-pin N</c> names the line it reports (default 8);
+/// <c>--pibutton-idle-timeout SECONDS</c> disconnects a silent client (default 30, as the engine's; 0 never).
+/// With <c>--verbose</c> every state change and message is logged, quoted and cut (a peer chooses that text).
 /// Control commands: <c>press</c>, <c>release</c>, <c>set {"pressed":true|false}</c>, <c>state</c>;
 /// each answers <c>{"pressed":bool,"pin":N}</c>.
 /// </summary>
@@ -26,10 +28,23 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
         int pin = PiButton.DefaultPin;
         if (options.Setting("pin") is string text && !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out pin))
             throw new ArgumentException($"--pibutton-pin takes a line number, not '{text}'.");
+        var idleTimeout = PiButtonServer.DefaultIdleTimeout;
+        if (options.Setting("idle-timeout") is string idle)
+        {
+            if (!double.TryParse(idle, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) || seconds > 86400)
+                throw new ArgumentException($"--pibutton-idle-timeout takes seconds (0 to 86400, 0 never), not '{idle}'.");
+            idleTimeout = TimeSpan.FromSeconds(seconds);
+        }
         // Not the process-wide line: two labs (or a lab and a test) in one process must not share a button.
         _pin = new SimulatedPinSource(0, pin);
-        _server = PiButtonServer.Create(new PiButton(_pin, 0, pin), options.Port, new PiLinkOptions { BindAddress = options.Address });
-        _server.MessageReceived += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, item.Text);
+        var serverOptions = PiButtonServer.DefaultOptions with
+        {
+            BindAddress = options.Address,
+            IdleTimeout = idleTimeout > TimeSpan.Zero ? idleTimeout : null,
+        };
+        _server = PiButtonServer.Create(new PiButton(_pin, 0, pin), options.Port, serverOptions, warn: message => log.LogWarning("{Message}", message));
+        if (log.IsEnabled(LogLevel.Debug))
+            _server.MessageReceived += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, LogText.Quote(item.Text));
         try
         {
             _server.Start();

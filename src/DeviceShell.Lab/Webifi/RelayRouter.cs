@@ -56,6 +56,7 @@ internal sealed class RelayRouter
     private readonly WebifiRelayOptions _options;
     private readonly DateTime _graceEnds;
     private int _parkedCount;
+    private long _parkedBytes;
     private bool _closed;
     private int _lastId = 99;
 
@@ -78,21 +79,37 @@ internal sealed class RelayRouter
         get { lock (_gate) { return _byId.Values.ToArray(); } }
     }
 
-    /// <summary>Checks the connect name and password; a new session, or null (error 8).</summary>
-    public RelaySession? Login(string connectName, string connectPassword)
+    /// <summary>True when an account has this connect name (the login throttle counts failures per known account).</summary>
+    public bool HasAccount(string connectName) => _accounts.Any(a => a.ConnectName == connectName);
+
+    /// <summary>
+    /// Checks the connect name and password: a new session (code 0), or no session with code 8 (wrong credentials) or
+    /// 1 (the account is at <see cref="WebifiRelayOptions.MaxSessionsPerAccount"/> with every session in use).
+    /// </summary>
+    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword)
     {
         var account = _accounts.FirstOrDefault(a => a.ConnectName == connectName
             && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(a.ConnectPassword), System.Text.Encoding.UTF8.GetBytes(connectPassword)));
-        if (account is null) return null;
+        if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
+        RelaySession? evicted = null;
+        RelaySession session;
         lock (_gate)
         {
+            var own = _byId.Values.Where(s => s.Account == account).ToList();
+            if (own.Count >= _options.MaxSessionsPerAccount)
+            {
+                evicted = own.Where(s => !s.Attached).MinBy(s => s.LastSeen);
+                if (evicted is null) return (null, WebifiErrorCode.Unknown);
+                RemoveLocked(evicted);
+            }
             int id = ++_lastId;
             string deviceId = id.ToString(CultureInfo.InvariantCulture) + "s" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-            var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes);
+            session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes);
             _byId[id] = session;
             _byDeviceId[deviceId] = session;
-            return session;
         }
+        if (evicted is not null) EndRemoved(evicted);
+        return (session, WebifiErrorCode.Success);
     }
 
     /// <summary>The session of a device id, or null when unknown or expired (error 12).</summary>
@@ -110,12 +127,19 @@ internal sealed class RelayRouter
 
     public void Remove(RelaySession session)
     {
-        lock (_gate)
-        {
-            _byId.Remove(session.Id);
-            Listen(session, new HashSet<string>());
-            _byDeviceId.Remove(session.DeviceId);
-        }
+        lock (_gate) { RemoveLocked(session); }
+        EndRemoved(session);
+    }
+
+    private void RemoveLocked(RelaySession session)
+    {
+        _byId.Remove(session.Id);
+        Listen(session, new HashSet<string>());
+        _byDeviceId.Remove(session.DeviceId);
+    }
+
+    private static void EndRemoved(RelaySession session)
+    {
         session.CancelDownload(WebifiErrorCode.SessionExpired);
         session.End();
     }
@@ -142,6 +166,7 @@ internal sealed class RelayRouter
                 {
                     if (!_parked.Remove((session.Account.ConnectName, network), out var parked)) continue;
                     _parkedCount -= parked.Count;
+                    _parkedBytes -= parked.Sum(d => (long)d.Data.Length);
                     foreach (var delivery in parked) session.Enqueue(delivery);
                 }
             }
@@ -157,11 +182,12 @@ internal sealed class RelayRouter
 
     /// <summary>
     /// Delivers the groups of one client message, all or none: 0, 2 when some addressed network or session id
-    /// does not exist, 7 for a message without data, or null when the relay is stopping (then nothing was delivered).
+    /// does not exist, 7 for a message without data or with a payload over <see cref="WebifiRelayOptions.MaxMessageBytes"/>
+    /// (the one check for both transports), or null when the relay is stopping (then nothing was delivered).
     /// </summary>
     public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
     {
-        if (groups.Count == 0) return WebifiErrorCode.ProtocolError;
+        if (groups.Count == 0 || groups.Any(g => g.Data.Length > _options.MaxMessageBytes)) return WebifiErrorCode.ProtocolError;
         lock (_gate)
         {
             if (_closed) return null;
@@ -226,12 +252,14 @@ internal sealed class RelayRouter
     {
         if (DateTime.UtcNow >= _graceEnds)
         {
-            if (_parkedCount > 0) { _parked.Clear(); _parkedCount = 0; }
+            if (_parkedCount > 0) { _parked.Clear(); _parkedCount = 0; _parkedBytes = 0; }
             return;
         }
-        if (_parkedCount >= _options.MailboxCapacity) return;
+        // Bounded like a mailbox, in messages and bytes; past either bound the newest is not parked.
+        if (_parkedCount >= _options.MailboxCapacity || _parkedBytes + delivery.Data.Length > _options.MaxParkedBytes) return;
         if (!_parked.TryGetValue((account, network), out var queue)) _parked[(account, network)] = queue = new Queue<RelayDelivery>();
         queue.Enqueue(delivery);
         _parkedCount++;
+        _parkedBytes += delivery.Data.Length;
     }
 }

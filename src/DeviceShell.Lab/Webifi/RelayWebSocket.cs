@@ -15,29 +15,43 @@ internal sealed class RelayWebSocket
 {
     private readonly WebSocket _socket;
     private readonly RelayRouter _router;
-    private readonly int _maxMessageBytes;
+    private readonly WebifiRelayOptions _options;
+    private readonly TildeFramer _framer;
     private readonly ILogger _log;
     private readonly CancellationToken _abort;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _processing = new(1, 1);
+    /// <summary>Answers to the messages of the current read, sent together (under <see cref="_processing"/>).</summary>
+    private readonly List<byte> _replies = new();
+    private bool _endSessionAfterReplies;
     private readonly CancellationTokenSource _drain = new();
     private RelaySession? _session;
     private Task? _writer;
     private bool _stopping;
 
-    public RelayWebSocket(WebSocket socket, RelayRouter router, int maxMessageBytes, ILogger log, CancellationToken abort)
+    public RelayWebSocket(WebSocket socket, RelayRouter router, WebifiRelayOptions options, ILogger log, CancellationToken abort)
     {
         _socket = socket;
         _router = router;
-        _maxMessageBytes = maxMessageBytes;
+        _options = options;
+        // Until the socket has authenticated, a message may only be small (issue 12, finding 3).
+        _framer = new TildeFramer(options.MaxUnauthenticatedBytes);
         _log = log;
         _abort = abort;
     }
 
+    /// <summary>
+    /// Reads and answers messages until the socket closes. A socket that has not authenticated within
+    /// <see cref="WebifiRelayOptions.AuthenticationTimeout"/> is closed (PolicyViolation) and aborted a moment later.
+    /// </summary>
     public async Task RunAsync()
     {
-        var framer = new TildeFramer(_maxMessageBytes);
         var buffer = new byte[16 * 1024];
+        using var deadline = new CancellationTokenSource(_options.AuthenticationTimeout);
+        using var onDeadline = deadline.Token.Register(() =>
+        {
+            if (Volatile.Read(ref _session) is null) _ = CloseUnauthenticatedAsync();
+        });
         try
         {
             while (true)
@@ -46,18 +60,16 @@ internal sealed class RelayWebSocket
                 if (result.MessageType == WebSocketMessageType.Close) break;
                 try
                 {
-                    framer.Append(buffer.AsSpan(0, result.Count));
+                    _framer.Append(buffer.AsSpan(0, result.Count));
                 }
                 catch (InvalidDataException ex)
                 {
-                    _log.LogWarning("Closing a WebSocket: {Reason}", ex.Message);
+                    _log.LogWarning("Closing a WebSocket of session {Session}: {Reason}", _session?.Id, ex.Message);
                     await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
                     await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "message too large", _abort).ConfigureAwait(false);
                     break;
                 }
-                bool goOn = true;
-                while (goOn && framer.TryTake(out byte[] message)) goOn = await HandleAsync(message).ConfigureAwait(false);
-                if (!goOn) break;
+                if (!await HandleReceivedAsync().ConfigureAwait(false)) break;
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
@@ -91,65 +103,87 @@ internal sealed class RelayWebSocket
             await _sendLock.WaitAsync(timeout).ConfigureAwait(false);
             await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "relay stopping", CancellationToken.None).WaitAsync(timeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TimeoutException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is TimeoutException or WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
+            // Also a connection Kestrel has completed meanwhile (the client went away as the relay stopped).
             _socket.Abort();
         }
     }
 
-    private async Task<bool> HandleAsync(byte[] message)
+    /// <summary>
+    /// Answers every complete message received so far, in order, and sends the answers together in one frame (the
+    /// clients cut what they receive at <c>~t=1</c>, webifi.md §3.2, so frame boundaries do not matter to them): a client
+    /// sending many messages per frame gets its acknowledgements at the same pace. The answers go out before a stop can
+    /// begin, so nothing routed stays unacknowledged. False when the client closed the session.
+    /// </summary>
+    private async Task<bool> HandleReceivedAsync()
     {
         await _processing.WaitAsync(_abort).ConfigureAwait(false);
         try
         {
-            if (_stopping) return true; // not acknowledged: the client sends it again to the next relay
-            List<TildeField> fields;
-            try
+            bool goOn = true;
+            while (goOn && _framer.TryTake(out byte[] message)) goOn = Handle(message);
+            if (_replies.Count > 0)
             {
-                fields = TildeCodec.Decode(message);
+                await SendAsync(_replies).ConfigureAwait(false);
+                _replies.Clear();
             }
-            catch (FormatException)
-            {
-                await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
-                return true;
-            }
-            if (fields.Count == 0)
-            {
-                await SendAsync(Reply("k", null)).ConfigureAwait(false);
-                return true;
-            }
-            _session?.Touch();
-            switch (fields[0].Key)
-            {
-                case "id":
-                    await SendAsync(Reply("a", Authenticate(fields[0].Text))).ConfigureAwait(false);
-                    return true;
-                case "nc":
-                    int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
-                    await SendAsync(Reply("n", networks)).ConfigureAwait(false);
-                    return true;
-                case "c":
-                    await SendAsync(Reply("c", WebifiErrorCode.Success)).ConfigureAwait(false);
-                    if (fields[0].Text == "t" && _session is not null) _router.Remove(_session);
-                    return false;
-                case "n" or "s" or "dt" or "d":
-                    if (_session is null || !_router.IsLive(_session))
-                    {
-                        await SendAsync(Reply("s", WebifiErrorCode.SessionExpired)).ConfigureAwait(false);
-                        return true;
-                    }
-                    // No answer when the relay is stopping: unacknowledged, the client sends it again later.
-                    if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
-                        await SendAsync(Reply("s", code)).ConfigureAwait(false);
-                    return true;
-                default:
-                    await SendAsync(Reply("s", WebifiErrorCode.ProtocolError)).ConfigureAwait(false);
-                    return true;
-            }
+            if (_endSessionAfterReplies && _session is not null) _router.Remove(_session);
+            return goOn;
         }
         finally
         {
             _processing.Release();
+        }
+    }
+
+    /// <summary>Handles one message and queues its answer; false after a close.</summary>
+    private bool Handle(byte[] message)
+    {
+        if (_stopping) return true; // not acknowledged: the client sends it again to the next relay
+        List<TildeField> fields;
+        try
+        {
+            fields = TildeCodec.Decode(message);
+        }
+        catch (FormatException)
+        {
+            AddReply("s", WebifiErrorCode.ProtocolError);
+            return true;
+        }
+        if (fields.Count == 0)
+        {
+            AddReply("k", null);
+            return true;
+        }
+        _session?.Touch();
+        switch (fields[0].Key)
+        {
+            case "id":
+                AddReply("a", Authenticate(fields[0].Text));
+                return true;
+            case "nc":
+                int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
+                AddReply("n", networks);
+                return true;
+            case "c":
+                AddReply("c", WebifiErrorCode.Success);
+                // Ended after rt=c has gone out: ending the session closes its socket.
+                _endSessionAfterReplies = fields[0].Text == "t";
+                return false;
+            case "n" or "s" or "dt" or "d":
+                if (_session is null || !_router.IsLive(_session))
+                {
+                    AddReply("s", WebifiErrorCode.SessionExpired);
+                    return true;
+                }
+                // No answer when the relay is stopping: unacknowledged, the client sends it again later.
+                if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
+                    AddReply("s", code);
+                return true;
+            default:
+                AddReply("s", WebifiErrorCode.ProtocolError);
+                return true;
         }
     }
 
@@ -160,7 +194,8 @@ internal sealed class RelayWebSocket
         if (session != _session)
         {
             _session?.DetachWebSocket();
-            _session = session;
+            Volatile.Write(ref _session, session);
+            _framer.MaxMessageBytes = _options.MaxEncodedBytes;
             session.AttachWebSocket();
             // An expired session's socket is closed, so its client notices and logs in again.
             session.Ended.Register(() => _ = CloseAsync(WebSocketCloseStatus.PolicyViolation, "session expired"));
@@ -207,10 +242,17 @@ internal sealed class RelayWebSocket
     private static List<byte> Reply(string responseType, int? code)
     {
         var reply = new List<byte>(16);
-        TildeCodec.AppendField(reply, "rt", responseType);
-        if (code is int value) TildeCodec.AppendField(reply, "e", value);
-        reply.AddRange(TildeCodec.Terminator);
+        AppendReply(reply, responseType, code);
         return reply;
+    }
+
+    private void AddReply(string responseType, int? code) => AppendReply(_replies, responseType, code);
+
+    private static void AppendReply(List<byte> output, string responseType, int? code)
+    {
+        TildeCodec.AppendField(output, "rt", responseType);
+        if (code is int value) TildeCodec.AppendField(output, "e", value);
+        output.AddRange(TildeCodec.Terminator);
     }
 
     private async Task SendAsync(List<byte> frame)
@@ -244,6 +286,15 @@ internal sealed class RelayWebSocket
         {
             _socket.Abort();
         }
+    }
+
+    private async Task CloseUnauthenticatedAsync()
+    {
+        _log.LogDebug("Closing a WebSocket that did not authenticate within {Seconds} s", _options.AuthenticationTimeout.TotalSeconds);
+        await CloseAsync(WebSocketCloseStatus.PolicyViolation, "not authenticated in time").ConfigureAwait(false);
+        // A peer that does not answer the close must not keep the connection either.
+        await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        if (_socket.State != WebSocketState.Closed) _socket.Abort();
     }
 
     private async Task CloseQuietlyAsync()

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Webifi;
 using DeviceShell.Lab.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -45,7 +46,8 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     private RelayRouter? _router;
     private WebApplication? _app;
     private Task? _expiry;
-    private string? _certificateFile;
+    private string? _certificateDirectory;
+    private LoginThrottle? _throttle;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public WebifiRelay()
@@ -79,6 +81,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         _log = options.LoggerFactory.CreateLogger<WebifiRelay>();
         var relayOptions = _options ??= WebifiRelayOptions.From(options);
         _router = new RelayRouter(relayOptions.Accounts, relayOptions);
+        _throttle = new LoginThrottle(relayOptions, _log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -107,30 +110,50 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         _expiry = ExpireLoopAsync(relayOptions.SessionTimeout, _stopping.Token);
         _log.LogInformation("Webifi relay listening on {Scheme}://{Address}:{Port} with {Accounts} account(s)",
             relayOptions.Certificate is null ? "http" : "https", options.Address, port, relayOptions.Accounts.Count);
-        string? certificateFile = null;
-        if (relayOptions.Certificate is not null)
-        {
-            _certificateFile =null;
-            // The public part, for clients to trust (Connect-Webifi -CaCertificate), like the gateway's CA file.
-            certificateFile = Path.Combine(Path.GetTempPath(), $"deviceshell-webifi-{port}.crt");
-            await File.WriteAllTextAsync(certificateFile, relayOptions.Certificate.ExportCertificatePem(), cancellationToken).ConfigureAwait(false);
-        }
-        _certificateFile = certificateFile;
+        string? certificateFile = relayOptions.Certificate is null ? null : WriteCertificateFile(relayOptions.Certificate);
         return new LabSimulatorEndpoint(options.Address.ToString(), port, certificateFile);
+    }
+
+    /// <summary>
+    /// The public part of the certificate, for clients to trust (Connect-Webifi -CaCertificate), like the gateway's CA
+    /// file. Written where no other local user can interfere (issue 12, finding 7): a fresh directory with an
+    /// unpredictable name, created by the system with mode 0700 (mkdtemp), and the file created new in it, so an
+    /// existing entry or a planted symlink makes the write fail instead of being followed.
+    /// </summary>
+    private string WriteCertificateFile(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        _certificateDirectory = Directory.CreateTempSubdirectory("deviceshell-webifi-").FullName;
+        string path = Path.Combine(_certificateDirectory, "relay.crt");
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        using var writer = new StreamWriter(file);
+        writer.Write(certificate.ExportCertificatePem());
+        return path;
     }
 
     /// <summary><c>~p=1~cn=…~cp=…~ec=1</c> → <c>~e=0~id=…~ip=…~ip=…~dn=…~dn=…</c> and the error table last, or <c>~e=8</c>.</summary>
     private async Task CredentialsAsync(HttpContext context)
     {
         Interlocked.Increment(ref _loginRequests);
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = Options.MaxCredentialsBytes;
         var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
         if (fields is null) return;
-        var session = Router.Login(fields.Find("cn") ?? "", fields.Find("cp") ?? "");
+        string connectName = fields.Find("cn") ?? "";
+        var address = context.Connection.RemoteIpAddress;
+        string? account = Router.HasAccount(connectName) ? connectName : null;
         var answer = new List<byte>();
+        if (!await _throttle!.WaitTurnAsync(address, account, context.RequestAborted).ConfigureAwait(false))
+        {
+            TildeCodec.AppendField(answer, "e", WebifiErrorCode.Unknown);
+            await WriteAsync(context, answer).ConfigureAwait(false);
+            return;
+        }
+        var (session, loginCode) = Router.Login(connectName, fields.Find("cp") ?? "");
+        _throttle.Settle(address, account, loginCode != WebifiErrorCode.InvalidCredentials);
         if (session is null)
         {
-            _log.LogInformation("Refused a login for connect name {ConnectName}", fields.Find("cn"));
-            TildeCodec.AppendField(answer, "e", WebifiErrorCode.InvalidCredentials);
+            // Per attempt at Debug only: bursts are logged by the throttle.
+            _log.LogDebug("Refused a login for connect name {ConnectName} with error {Code}", LogText.Quote(connectName), loginCode);
+            TildeCodec.AppendField(answer, "e", loginCode);
             await WriteAsync(context, answer).ConfigureAwait(false);
             return;
         }
@@ -144,7 +167,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             foreach (var (code, text) in WebifiErrorCode.DefaultDescriptions)
                 TildeCodec.AppendField(answer, WebifiErrorCode.ToWire(code), text);
         }
-        _log.LogInformation("Session {Session} logged in as {ConnectName}", session.Id, session.Account.ConnectName);
+        _log.LogDebug("Session {Session} logged in as {ConnectName}", session.Id, session.Account.ConnectName);
         await WriteAsync(context, answer).ConfigureAwait(false);
     }
 
@@ -172,7 +195,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var connection = new RelayWebSocket(socket, Router, Options.MaxEncodedBytes, _log, _abort.Token);
+        var connection = new RelayWebSocket(socket, Router, Options, _log, _abort.Token);
         _webSockets[connection] = 0;
         try
         {
@@ -279,7 +302,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
         catch (Exception ex) when (ex is FormatException or BadHttpRequestException)
         {
-            _log.LogWarning("Bad request to {Path}: {Reason}", context.Request.Path, ex.Message);
+            _log.LogWarning("Bad request to {Path}: {Reason}", LogText.Quote(context.Request.Path.Value), LogText.Quote(ex.Message));
             await WriteCodeAsync(context, WebifiErrorCode.ProtocolError).ConfigureAwait(false);
             return null;
         }
@@ -309,6 +332,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
                 await Task.Delay(period, stop).ConfigureAwait(false);
                 int expired = Router.Expire(DateTime.UtcNow - timeout);
                 if (expired > 0) _log.LogInformation("{Count} idle session(s) expired", expired);
+                _throttle?.Prune();
             }
         }
         catch (OperationCanceledException)
@@ -387,7 +411,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
         _abort.Cancel();
         if (_expiry is not null) await _expiry.ConfigureAwait(false);
-        if (_certificateFile is not null) File.Delete(_certificateFile);
+        if (_certificateDirectory is not null) Directory.Delete(_certificateDirectory, recursive: true);
         _log.LogInformation("Webifi relay stopped");
     }
 }

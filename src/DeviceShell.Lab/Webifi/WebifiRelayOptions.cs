@@ -7,6 +7,7 @@ namespace DeviceShell.Lab.Webifi;
 /// <summary>
 /// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
+/// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-auth-timeout SECONDS</c>,
 /// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
 /// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate).
 /// </summary>
@@ -35,6 +36,39 @@ public sealed class WebifiRelayOptions
 
     /// <summary>See <see cref="RelayRouter"/>: network data parked for clients logging in again after a restart.</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a WebSocket may take to authenticate (send a known device id) before the relay closes it.</summary>
+    public TimeSpan AuthenticationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest message a WebSocket may send before it has authenticated (an auth message is ~40 bytes).</summary>
+    public int MaxUnauthenticatedBytes { get; init; } = 4096;
+
+    /// <summary>The largest credentials request body (<c>POST /</c>), read before anyone is authenticated.</summary>
+    public int MaxCredentialsBytes { get; init; } = 4096;
+
+    /// <summary>
+    /// Logged-in sessions one account may have at once. At the cap a login ends the account's oldest session that has
+    /// no WebSocket and no held download; when every one is in use, the login is refused with error 1 (try later).
+    /// </summary>
+    public int MaxSessionsPerAccount { get; init; } = 10_000;
+
+    /// <summary>Failed logins per client address or account before attempts are spaced out (see <see cref="LoginThrottle"/>).</summary>
+    public int FreeLoginFailures { get; init; } = 5;
+
+    /// <summary>The first spacing between throttled login attempts; it doubles with every further failure.</summary>
+    public TimeSpan LoginDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The largest spacing between throttled login attempts.</summary>
+    public TimeSpan MaxLoginDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A throttled attempt whose turn is further away than this is answered at once with error 1.</summary>
+    public TimeSpan MaxLoginWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long failed logins are remembered after the last one.</summary>
+    public TimeSpan LoginFailureMemory { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Bytes of data parked during <see cref="StartupGrace"/>, over all networks.</summary>
+    public long MaxParkedBytes { get; init; } = 16L * 1024 * 1024;
 
     /// <summary>When set, the relay serves HTTPS and WSS with this certificate.</summary>
     public X509Certificate2? Certificate { get; init; }
@@ -65,6 +99,8 @@ public sealed class WebifiRelayOptions
             Accounts = accounts is null ? defaults.Accounts : WebifiAccount.Load(accounts),
             MaxMessageBytes = Number(options, "max-message-bytes") is double bytes ? (int)bytes : defaults.MaxMessageBytes,
             SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
+            MaxSessionsPerAccount = Number(options, "max-sessions-per-account") is double sessions ? (int)sessions : defaults.MaxSessionsPerAccount,
+            AuthenticationTimeout = Number(options, "auth-timeout") is double authSeconds ? TimeSpan.FromSeconds(authSeconds) : defaults.AuthenticationTimeout,
             Certificate = certificate switch
             {
                 null => null,

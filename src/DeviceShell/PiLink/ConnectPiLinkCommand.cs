@@ -6,7 +6,8 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Connects a tcpcom client. A server that already serves a client closes the connection at once; that is
-/// reported as PiLinkServerOccupied after -OccupiedWaitSec (tcpcom waited a fixed 2 s). A failed connect stops the command.
+/// reported as PiLinkServerOccupied. The watch for it lasts four TCP handshakes (at least 50 ms, at most tcpcom's
+/// fixed 2 s) unless -OccupiedWaitSec says otherwise. A failed connect stops the command.
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "PiLink", HelpUri = HelpLinks.CmdletPages + "Connect-PiLink.md")]
 [OutputType(typeof(PiLinkSession))]
@@ -26,21 +27,22 @@ public sealed class ConnectPiLinkCommand : DeviceCmdlet
     [ValidateRange(0.01, 600)]
     public double? TimeoutSec { get; set; }
 
-    /// <summary>How long to watch for the one-client refusal before declaring CONNECTED.</summary>
+    /// <summary>How long to watch for the one-client refusal before declaring CONNECTED; absent: sized from the handshake.</summary>
     [Parameter]
     [ValidateRange(0, 60)]
-    public double OccupiedWaitSec { get; set; } = PiLinkOptions.Default.OccupiedWait.TotalSeconds;
+    public double? OccupiedWaitSec { get; set; }
 
     protected override void ProcessRecord()
     {
         var options = PiLinkOptions.Default with
         {
             ConnectTimeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : PiLinkOptions.Default.ConnectTimeout,
-            OccupiedWait = TimeSpan.FromSeconds(OccupiedWaitSec),
+            OccupiedWait = OccupiedWaitSec is double wait ? TimeSpan.FromSeconds(wait) : null,
         };
         var session = new PiLinkSession(HostName, Port, options);
-        WriteVerbose($"Connecting to {session.Endpoint}; watching {OccupiedWaitSec:0.###} s for an occupied server.");
+        WriteVerbose($"Connecting to {session.Endpoint}.");
         var outcome = Await(token => session.ConnectAsync(token));
+        WriteVerbose($"Watched {session.ProbeWindow.TotalSeconds:0.###} s for an occupied server.");
         if (outcome != PiLinkState.Connected)
         {
             Await(_ => session.DisposeAsync().AsTask());

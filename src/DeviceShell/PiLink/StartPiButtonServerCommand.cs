@@ -18,6 +18,11 @@ public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
     [ValidateRange(0, 65535)]
     public int Port { get; set; } = PiLinkOptions.DefaultPort;
 
+    /// <summary>Disconnect a client that sent nothing for this long, so a silent one cannot hold the server; 0 never.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public double IdleTimeoutSec { get; set; } = PiButtonServer.DefaultIdleTimeout.TotalSeconds;
+
     /// <summary>Read a simulated button (Set-PiButtonState presses it) instead of GPIO.</summary>
     [Parameter]
     public SwitchParameter Simulated { get; set; }
@@ -30,7 +35,8 @@ public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
         try
         {
             var button = PiButton.Open(Chip, Pin, Simulated);
-            server = PiButtonServer.Create(button, Port);
+            var options = PiButtonServer.DefaultOptions with { IdleTimeout = IdleTimeoutSec > 0 ? TimeSpan.FromSeconds(IdleTimeoutSec) : null };
+            server = PiButtonServer.Create(button, Port, options);
             server.Start();
         }
         catch (DeviceException ex)
@@ -38,7 +44,8 @@ public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
             if (server is not null) Await(_ => server.DisposeAsync().AsTask());
             ThrowFailure(ex, ex.Target ?? Port);
         }
-        WriteVerbose($"Pi button server listening on port {server!.Port}, reading {source}; it answers '{PiButtonServer.Command}'.");
+        string idle = IdleTimeoutSec > 0 ? $"disconnects a client silent for {IdleTimeoutSec:0.###} s" : "never disconnects a silent client";
+        WriteVerbose($"Pi button server listening on port {server!.Port}, reading {source}; it answers '{PiButtonServer.Command}' and {idle}.");
         WriteObject(SessionRegistry.Shared.Add(server));
     }
 }

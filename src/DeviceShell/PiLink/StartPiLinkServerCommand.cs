@@ -17,10 +17,10 @@ public sealed class StartPiLinkServerCommand : DeviceCmdlet
     [Parameter]
     public char Terminator { get; set; }
 
-    /// <summary>Disconnect a client that sent nothing for this long (tcpcom's setTimeout). Absent: never.</summary>
+    /// <summary>Disconnect a client that sent nothing for this long (tcpcom's setTimeout); 0 (the default, as tcpcom): never.</summary>
     [Parameter]
-    [ValidateRange(0.01, 86400)]
-    public double? IdleTimeoutSec { get; set; }
+    [ValidateRange(0, 86400)]
+    public double IdleTimeoutSec { get; set; }
 
     [Parameter]
     [ValidateRange(1, 256 * 1024 * 1024)]
@@ -35,7 +35,7 @@ public sealed class StartPiLinkServerCommand : DeviceCmdlet
         var options = new PiLinkOptions
         {
             Terminator = (byte)Terminator,
-            IdleTimeout = IdleTimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : null,
+            IdleTimeout = IdleTimeoutSec > 0 ? TimeSpan.FromSeconds(IdleTimeoutSec) : null,
             MaxMessageBytes = MaxMessageBytes,
         };
         var server = new PiLinkServer(Port, options);

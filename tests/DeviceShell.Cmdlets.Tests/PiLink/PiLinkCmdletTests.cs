@@ -179,6 +179,49 @@ public sealed class PiLinkCmdletTests(ModuleRunspace shell) : IClassFixture<Modu
     }
 
     [Fact]
+    public void A_silent_client_is_dropped_after_IdleTimeoutSec_and_the_next_client_connects_by_default_in_a_short_probe()
+    {
+        const int pin = 21; // a line no other test presses
+        var server = shell.Single("Start-PiButtonServer -Port 0 -Pin $Pin -Simulated -IdleTimeoutSec 1", ("Pin", pin));
+        try
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), PSObject.AsPSObject(server.Get("Options")!).Get("IdleTimeout"));
+            using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 5000 };
+            silent.Connect(IPAddress.Loopback, (int)server.Get("Port")!);
+            Assert.Equal(0, silent.Receive(new byte[16])); // closed by the server, not by the 5 s receive timeout
+
+            var run = shell.Run("Connect-PiLink -HostName 127.0.0.1 -Port $Port -Verbose", ("Port", server.Get("Port")));
+            var client = Assert.Single(run.Objects);
+            try
+            {
+                // Four loopback handshakes, at least 50 ms: well under 0.1 s (tcpcom blocks 2 s).
+                Assert.Contains(run.Verbose, v => v.StartsWith("Watched 0.0", StringComparison.Ordinal));
+                Assert.Equal("Button released", Ask(client, "go"));
+            }
+            finally
+            {
+                Disconnect(client);
+            }
+        }
+        finally
+        {
+            StopServer(server);
+        }
+        var defaults = shell.Single("Start-PiButtonServer -Port 0 -Pin $Pin -Simulated", ("Pin", pin));
+        try
+        {
+            Assert.Equal(TimeSpan.FromSeconds(30), PSObject.AsPSObject(defaults.Get("Options")!).Get("IdleTimeout"));
+        }
+        finally
+        {
+            StopServer(defaults);
+        }
+        var never = shell.Single("Start-PiButtonServer -Port 0 -Pin $Pin -Simulated -IdleTimeoutSec 0", ("Pin", pin));
+        StopServer(never);
+        Assert.Null(PSObject.AsPSObject(never.Get("Options")!).Get("IdleTimeout"));
+    }
+
+    [Fact]
     public void Real_GPIO_on_a_missing_chip_is_ObjectNotFound()
     {
         PowerShellAssert.Error("PiGpioChipNotFound", ErrorCategory.ObjectNotFound, shell.Run("Start-PiButtonServer -Port 0 -Chip 99").TerminatingError);
