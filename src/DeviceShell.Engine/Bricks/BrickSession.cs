@@ -24,7 +24,6 @@ public sealed partial class BrickSession : DeviceSession
     private readonly List<Action<BrickDevice>> _enumerateObservers = new();
     private readonly EventBuffer<BrickEvent> _events;
     private readonly CancellationTokenSource _closing = new();
-    private readonly object _subscriptions = new();
     private EventHandler<BrickEvent>? _connected;
     private EventHandler<BrickEvent>? _disconnected;
     private EventHandler<BrickEvent>? _callbackReceived;
@@ -120,16 +119,16 @@ public sealed partial class BrickSession : DeviceSession
     public IReadOnlyList<BrickDevice> KnownDevices => _knownDevices.Values.OrderBy(d => d.Uid, StringComparer.Ordinal).ToArray();
 
     /// <summary>Raised for every connect (reason Request or AutoReconnect), on the event dispatcher, in order with the callbacks.</summary>
-    public event EventHandler<BrickEvent>? Connected { add => Subscribe(ref _connected, value); remove => Unsubscribe(ref _connected, value); }
+    public event EventHandler<BrickEvent>? Connected { add => _events.AddTypedHandler(ref _connected, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _connected, value); }
 
     /// <summary>Raised for every disconnect (reason Request, Error or Shutdown).</summary>
-    public event EventHandler<BrickEvent>? Disconnected { add => Subscribe(ref _disconnected, value); remove => Unsubscribe(ref _disconnected, value); }
+    public event EventHandler<BrickEvent>? Disconnected { add => _events.AddTypedHandler(ref _disconnected, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _disconnected, value); }
 
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
-    public event EventHandler<BrickEvent>? CallbackReceived { add => Subscribe(ref _callbackReceived, value); remove => Unsubscribe(ref _callbackReceived, value); }
+    public event EventHandler<BrickEvent>? CallbackReceived { add => _events.AddTypedHandler(ref _callbackReceived, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _callbackReceived, value); }
 
     /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
-    public event EventHandler<BrickEvent>? EnumerateReceived { add => Subscribe(ref _enumerateReceived, value); remove => Unsubscribe(ref _enumerateReceived, value); }
+    public event EventHandler<BrickEvent>? EnumerateReceived { add => _events.AddTypedHandler(ref _enumerateReceived, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _enumerateReceived, value); }
 
     /// <summary>Callbacks the .NET events above could not raise because the buffer dropped them first (a handler too slow for the flood).</summary>
     public long DroppedRaisedEvents => _events.DispatcherDropped;
@@ -609,26 +608,6 @@ public sealed partial class BrickSession : DeviceSession
             _ => _callbackReceived,
         };
         return EventBuffer<BrickEvent>.InvokeEach(handlers, this, item);
-    }
-
-    /// <summary>The buffer's dispatcher runs only while one of the typed events has a handler: otherwise events are stored once, for takers.</summary>
-    private void Subscribe(ref EventHandler<BrickEvent>? handlers, EventHandler<BrickEvent>? value)
-    {
-        lock (_subscriptions)
-        {
-            handlers += value;
-            _events.RaiseTypedEventsWith(RaiseTypedEvent);
-        }
-    }
-
-    private void Unsubscribe(ref EventHandler<BrickEvent>? handlers, EventHandler<BrickEvent>? value)
-    {
-        lock (_subscriptions)
-        {
-            handlers -= value;
-            if (_connected is null && _disconnected is null && _callbackReceived is null && _enumerateReceived is null)
-                _events.RaiseTypedEventsWith(null);
-        }
     }
 
     /// <summary>How often each link looks for requests past their deadline, stalled writes and the need to probe.</summary>

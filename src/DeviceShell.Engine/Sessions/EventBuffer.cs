@@ -29,6 +29,7 @@ public sealed class EventBuffer<T> : IDisposable
     private EventHandler<T>? _received;
     private Cursor? _dispatcherCursor;
     private Func<T, bool>? _raiseTypedEvents;
+    private int _typedHandlers;
     private readonly Func<T, int> _sizeOf;
     private long _unclaimed;
     private long _dropped;
@@ -115,6 +116,34 @@ public sealed class EventBuffer<T> : IDisposable
             _raiseTypedEvents = raiseTypedEvents;
             if (raiseTypedEvents is null) StopDispatcherIfUnheard();
             else StartDispatcher();
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="value"/> to one of the owner's typed .NET events (e.g. CallbackReceived), which
+    /// <paramref name="raiseTypedEvents"/> raises. The dispatcher runs only while some typed event has a handler, so
+    /// the events nobody listens to are stored once, for takers, and only takers' losses count as drops.
+    /// </summary>
+    public void AddTypedHandler<TArgs>(ref EventHandler<TArgs>? handlers, EventHandler<TArgs>? value, Func<T, bool> raiseTypedEvents)
+    {
+        if (value is null) return;
+        lock (_gate)
+        {
+            handlers += value;
+            _typedHandlers++;
+            RaiseTypedEventsWith(raiseTypedEvents);
+        }
+    }
+
+    /// <summary>Removes a handler added with <see cref="AddTypedHandler"/>; the last one stops the dispatcher.</summary>
+    public void RemoveTypedHandler<TArgs>(ref EventHandler<TArgs>? handlers, EventHandler<TArgs>? value)
+    {
+        lock (_gate)
+        {
+            var before = handlers;
+            handlers -= value;
+            if (ReferenceEquals(before, handlers)) return; // it was not subscribed
+            if (--_typedHandlers == 0) RaiseTypedEventsWith(null);
         }
     }
 

@@ -358,4 +358,26 @@ public class EventBufferTests
         Assert.True(buffer.TryTake(out int item));
         Assert.Equal(3, item);
     }
+
+    private EventHandler<int>? _typedEvent;
+
+    [Fact]
+    public void Typed_events_run_the_dispatcher_only_while_they_have_a_handler()
+    {
+        using var buffer = new EventBuffer<int>(capacity: 3);
+        var heard = new List<int>();
+        var third = new ManualResetEventSlim();
+        bool Raise(int item) => EventBuffer<int>.InvokeEach(_typedEvent, this, item);
+        EventHandler<int> handler = (_, item) => { lock (heard) heard.Add(item); if (item == 3) third.Set(); };
+        buffer.AddTypedHandler(ref _typedEvent, handler, Raise);
+        for (int i = 1; i <= 3; i++) buffer.Post(i);
+        Assert.True(third.Wait(TestTimeouts.Short));
+        buffer.RemoveTypedHandler(ref _typedEvent, handler);
+        Assert.Null(_typedEvent);
+        for (int i = 4; i <= 6; i++) buffer.Post(i); // nobody hears these: they wait for takers only
+        lock (heard) Assert.Equal(new[] { 1, 2, 3 }, heard);
+        Assert.True(buffer.TryTake(out int oldest));
+        Assert.Equal(4, oldest);
+        Assert.Equal(3, buffer.Dropped); // 1 to 3 were heard but never reached a taker
+    }
 }
