@@ -1,128 +1,102 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
-using System.Text.Json;
 using DeviceShell.Engine.Gateway;
-using DeviceShell.Lab.Gateway;
-using DeviceShell.Lab.Hosting;
 
 namespace DeviceShell.Bench;
 
 /// <summary>
-/// The gateway world over gRPC/TLS/HTTP/2 on loopback against the Lab gateway with 1,000 simulated devices:
-/// time until AddAsyncConnection of all 1,000 reports them connected on the status stream, unary
-/// GetDeviceList calls per second with 1,000 managed devices, one at a time and 8 in flight, next to
-/// Debian's grpcio client (bench/grpcio, /usr/bin/python3) against the same simulator in the same run (best of
-/// three alternating rounds),
-/// and status changes per second delivered into the session's queue (what Receive-GatewayStatus drains).
+/// The gateway world over gRPC, TLS and HTTP/2 against the Lab's gateway in its own process: a small unary RPC
+/// (GetDeviceList of the Lab's few devices), cold (calls completed in the first second of a fresh process, connect
+/// included) and warm (one at a time and 8 in flight), next to Debian's grpcio client of the same RPC.
 /// </summary>
 public sealed class GatewaySuite : IBenchmarkSuite
 {
-    private const int Devices = 1000;
+    private const string World = "Gateway";
     private const int InFlight = 8;
-    private const int Rounds = 3;
-    private const string Python = "/usr/bin/python3";
+    private static readonly TimeSpan ColdWindow = TimeSpan.FromSeconds(1);
 
     public string Name => "gateway";
 
-    public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
+    public async Task RunAsync(Bench bench, CancellationToken cancellationToken)
     {
-        await using var simulator = new GatewaySimulator { ReconnectInterval = TimeSpan.FromMilliseconds(200) };
-        var settings = new Dictionary<string, string> { ["devices"] = Devices.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        var endpoint = await simulator.StartAsync(LabSimulatorOptions.Loopback(settings: settings), cancellationToken).ConfigureAwait(false);
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", endpoint.Port, endpoint.CaCertificate!, TimeSpan.FromSeconds(30), cancellationToken,
-            statusQueueSize: 100_000, eventCapacity: 100_000).ConfigureAwait(false);
+        await using var lab = await Bench.StartLabAsync("--gateway", "0").ConfigureAwait(false);
+        var gateway = lab["gateway"]!;
+        string? grpcioMissing = await Peers.PythonModuleMissingAsync("grpc", "python3-grpcio").ConfigureAwait(false)
+            ?? (File.Exists("/usr/bin/grpc_python_plugin") ? null : "needs Debian's python3-grpc-tools or protobuf-compiler-grpc (grpc_python_plugin)");
 
-        var found = await session.SearchAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        var clock = Stopwatch.StartNew();
-        await session.AddAsyncConnectionsAsync(found.Select(d => new GatewayAsyncConnection(d.DeviceId, d.IPAddress, d.Port)), cancellationToken).ConfigureAwait(false);
-        var connected = new HashSet<uint>();
-        while (connected.Count < found.Count)
+        Func<Task<string>> Grpcio(string mode, int inFlight, TimeSpan window) => () => Bench.RunAsync(Peers.Python, new[]
         {
-            var (taken, change) = await session.StatusChanges.TakeAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-            if (!taken) throw new TimeoutException($"Only {connected.Count} of {found.Count} devices reported connected.");
-            if (change.Status == GatewayDeviceStatus.TcpConnected) connected.Add(change.DeviceId);
-        }
-        report.Add(Name, $"AddAsyncConnection of {found.Count} devices until all report connected", clock.Elapsed.TotalMilliseconds, "ms");
+            Bench.PeerScript("grpcio_get_device_list.py"), Bench.Metadata("GatewayProtoRoot"), Bench.Metadata("WellKnownProtos"), gateway.Host,
+            Native.Text(gateway.Port), gateway.CaCertificate!, mode, Native.Text(bench.Settings.Warmup.TotalSeconds), Native.Text(window.TotalSeconds), Native.Text(inFlight),
+        }, bench.Settings.Warmup + window + TimeSpan.FromSeconds(60));
 
-        // The build machine is shared: our client and grpcio take turns for a few rounds and each keeps its best
-        // figure, so a burst of someone else's load does not land on one side only.
-        double sequential = 0, parallel = 0, grpcioSequential = 0, grpcioParallel = 0;
-        for (int round = 0; round < Rounds; round++)
+        // Cold: a fresh process each round on both sides; each prints its calls in the first second and the time to its first answer.
+        var firstOurs = new List<double>();
+        var firstGrpcio = new List<double>();
+        var cold = await bench.CompareAsync(_ => ColdAsync(ColdOursAsync(gateway.Host, gateway.Port, gateway.CaCertificate!), firstOurs),
+            grpcioMissing is null ? new[] { ("grpcio", (Func<Task<double>>)(() => ColdAsync(Grpcio("cold", 1, ColdWindow)(), firstGrpcio))) } : Array.Empty<(string, Func<Task<double>>)>(),
+            warmup: _ => Task.FromResult(0.0)).ConfigureAwait(false);
+        Report(bench, "GetDeviceList (small) calls in the first second of a fresh process, connect included (cold)", cold, grpcioMissing);
+        if (grpcioMissing is null)
         {
-            sequential = Math.Max(sequential, await report.RatePerSecondAsync(() => session.GetDevicesAsync(cancellationToken), cancellationToken, warmup: 20).ConfigureAwait(false));
-            parallel = Math.Max(parallel, await report.RatePerSecondAsync(() => session.GetDevicesAsync(cancellationToken), cancellationToken, warmup: 20, inFlight: InFlight).ConfigureAwait(false));
-            var grpcio = await MeasureGrpcioAsync(endpoint, report.Duration, cancellationToken).ConfigureAwait(false);
-            grpcioSequential = Math.Max(grpcioSequential, grpcio.Sequential);
-            grpcioParallel = Math.Max(grpcioParallel, grpcio.Parallel);
+            double ours = Bench.Median(firstOurs), theirs = Bench.Median(firstGrpcio);
+            bench.Add(new BenchRow(World, "connect → first GetDeviceList answer in a fresh process (cold; lower is better)", Bench.Format(ours, "N1") + " ms", "grpcio",
+                Bench.Format(theirs, "N1") + " ms", Bench.Median(firstOurs.Zip(firstGrpcio, (o, t) => t / o))));
         }
-        report.Add(Name, $"reference: grpcio GetDeviceList calls with {Devices} managed devices, one at a time", grpcioSequential, "calls/s");
-        report.Add(Name, $"reference: grpcio GetDeviceList calls with {Devices} managed devices, {InFlight} in flight", grpcioParallel, "calls/s");
-        report.Add(Name, $"GetDeviceList calls with {Devices} managed devices, one at a time", sequential, "calls/s",
-            BenchmarkReport.Ratio(sequential, grpcioSequential) + " of grpcio");
-        report.Add(Name, $"GetDeviceList calls with {Devices} managed devices, {InFlight} in flight", parallel, "calls/s",
-            BenchmarkReport.Ratio(parallel, grpcioParallel) + " of grpcio");
 
-        // A producer flaps one device of a small subnet (so the simulator's bookkeeping does not limit the rate)
-        // while the consumer takes changes off the session's queue.
-        await using var small = new GatewaySimulator();
-        var smallEndpoint = await small.StartAsync(LabSimulatorOptions.Loopback(), cancellationToken).ConfigureAwait(false);
-        await using var watcher = await GatewaySession.ConnectAsync("127.0.0.1", smallEndpoint.Port, smallEndpoint.CaCertificate!, TimeSpan.FromSeconds(30), cancellationToken,
-            statusQueueSize: 100_000, eventCapacity: 100_000).ConfigureAwait(false);
-        const uint Flapping = 544140286;
-        await watcher.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(Flapping, "192.168.0.110") }, cancellationToken).ConfigureAwait(false);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var producer = Task.Run(() =>
+        await using var session = await GatewaySession.ConnectAsync(gateway.Host, gateway.Port, gateway.CaCertificate!, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        foreach (int inFlight in new[] { 1, InFlight })
         {
-            while (!stop.IsCancellationRequested)
-            {
-                small.RemoveDevice(Flapping);
-                small.AddDevice(Flapping, "BIOENTRY_W2", "192.168.0.110");
-            }
-        }, CancellationToken.None);
-        long delivered = 0;
-        clock.Restart();
-        while (clock.Elapsed < report.Duration)
-        {
-            var (taken, _) = await watcher.StatusChanges.TakeAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-            if (taken) delivered++;
+            var warm = await bench.CompareAsync(window => Bench.RateAsync(() => session.GetDevicesAsync(cancellationToken), window, inFlight),
+                grpcioMissing is null ? new[] { ("grpcio", (Func<Task<double>>)(async () => Bench.ParseNumber(await Grpcio("warm", inFlight, bench.Settings.Window)().ConfigureAwait(false)))) } : Array.Empty<(string, Func<Task<double>>)>()).ConfigureAwait(false);
+            Report(bench, inFlight == 1 ? "GetDeviceList (small) calls, one at a time (warm)" : $"GetDeviceList (small) calls, {inFlight} in flight (warm; grpcio: {inFlight} threads)", warm, grpcioMissing);
         }
-        double elapsed = clock.Elapsed.TotalSeconds;
-        stop.Cancel();
-        await producer.ConfigureAwait(false);
-        report.Add(Name, "status changes delivered to the session queue (Receive-GatewayStatus)", delivered / elapsed, "changes/s",
-            $"{small.DroppedStatusChanges} dropped by the gateway queue, {watcher.DroppedEvents} by the session queue");
     }
 
-    /// <summary>Runs the grpcio client against <paramref name="endpoint"/>: GetDeviceList calls/s one at a time, then <see cref="InFlight"/> at a time.</summary>
-    private static async Task<(double Sequential, double Parallel)> MeasureGrpcioAsync(LabSimulatorEndpoint endpoint, TimeSpan duration, CancellationToken cancellationToken)
+    private static void Report(Bench bench, string measure, Comparison result, string? grpcioMissing)
     {
-        string Metadata(string key) => typeof(GatewaySuite).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[]
+        string value = Bench.Format(result.Value) + " calls/s";
+        if (grpcioMissing is not null) bench.Skip(World, measure, "grpcio", grpcioMissing);
+        else bench.Add(new BenchRow(World, measure, value, "grpcio", Bench.Format(result.PeerValue("grpcio")) + " calls/s", result.Ratio("grpcio")));
+    }
+
+    /// <summary>Parses a cold child's "calls/s first-answer-ms" line: returns the rate, keeps the time.</summary>
+    private static async Task<double> ColdAsync(Task<string> child, List<double> firstAnswers)
+    {
+        string[] figures = (await child.ConfigureAwait(false)).Split(' ');
+        firstAnswers.Add(Bench.ParseNumber(figures[1]));
+        return Bench.ParseNumber(figures[0]);
+    }
+
+    /// <summary>Runs this program's cold-gateway mode in a fresh process: the engine's code is JIT-compiled (or ReadyToRun) as a user's first call finds it.</summary>
+    private static Task<string> ColdOursAsync(string host, int port, string ca)
+    {
+        string self = Environment.ProcessPath!;
+        var arguments = new List<string>();
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") arguments.Add(typeof(GatewaySuite).Assembly.Location);
+        arguments.AddRange(new[] { "cold-gateway", host, Native.Text(port), ca, Native.Text(ColdWindow.TotalSeconds) });
+        return Bench.RunAsync(self, arguments, TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>
+    /// The child: connects and calls GetDeviceList one at a time; prints the calls completed within the window from the
+    /// start of the connect, and the milliseconds to the first answer.
+    /// </summary>
+    public static async Task<int> ColdChildAsync(string[] args)
+    {
+        var window = TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture));
+        var clock = Stopwatch.StartNew();
+        await using var session = await GatewaySession.ConnectAsync(args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2], TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+        long calls = 0;
+        double firstAnswer = 0;
+        while (true)
         {
-            Metadata("GrpcioClient"), Metadata("GatewayProtoRoot"), Metadata("WellKnownProtos"), endpoint.Host, endpoint.Port.ToString(CultureInfo.InvariantCulture),
-            endpoint.CaCertificate!, duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), InFlight.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(argument);
+            await session.GetDevicesAsync(CancellationToken.None).ConfigureAwait(false);
+            if (calls == 0 && firstAnswer == 0) firstAnswer = clock.Elapsed.TotalMilliseconds;
+            if (clock.Elapsed > window) break;
+            calls++;
         }
-        using var python = Process.Start(start)!;
-        var output = python.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = python.StandardError.ReadToEndAsync(cancellationToken);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(duration * 2 + TimeSpan.FromSeconds(60));
-        try
-        {
-            await python.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            python.Kill(entireProcessTree: true);
-            throw;
-        }
-        if (python.ExitCode != 0) throw new InvalidOperationException($"The grpcio client failed ({python.ExitCode}): {await error.ConfigureAwait(false)}");
-        using var figures = JsonDocument.Parse(await output.ConfigureAwait(false));
-        return (figures.RootElement.GetProperty("sequential").GetDouble(), figures.RootElement.GetProperty("parallel").GetDouble());
+        Console.WriteLine(FormattableString.Invariant($"{calls / window.TotalSeconds:0.0} {firstAnswer:0.0}"));
+        return 0;
     }
 }

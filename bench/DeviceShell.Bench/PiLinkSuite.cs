@@ -1,75 +1,87 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using DeviceShell.Engine.PiLink;
-using DeviceShell.Lab.Hosting;
-using DeviceShell.Lab.PiLink;
 
 namespace DeviceShell.Bench;
 
 /// <summary>
-/// Pi link figures against the Lab's pibutton simulator on loopback: <c>go</c> → reply round trips (next to the TCP echo
-/// reference of the same run), one-way messages to a server, and the time from connect to CONNECTED (mostly the
-/// occupied probe window, measured with tcpcom's 2 s replaced by the default and by a short one).
+/// Pi link against the Lab's Pi button server in its own process: <c>go</c> → <c>Button released</c> round trips next to a
+/// plain Python socket client of the same server and the native echo of the same sizes (3-byte request, 16-byte reply);
+/// then connect → CONNECTED with the default options next to a raw TCP connect.
+/// The server takes one client at a time (tcpcom's rule), so each side connects for its round and leaves.
 /// </summary>
 public sealed class PiLinkSuite : IBenchmarkSuite
 {
+    private const string World = "Pi link";
+    private const int Request = 3, Reply = 16; // "go\0", "Button released\0"
+
     public string Name => "pilink";
 
-    public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
+    public async Task RunAsync(Bench bench, CancellationToken cancellationToken)
     {
-        double echo = await EchoSuite.MeasureAsync(report, 16, cancellationToken).ConfigureAwait(false);
-        report.Add(Name, "reference: TCP echo round trips (16 bytes)", echo, "round trips/s");
+        await using var lab = await Bench.StartLabAsync("--pibutton", "0").ConfigureAwait(false);
+        int port = lab["pibutton"]!.Port;
+        string native = await Native.RequireAsync(bench).ConfigureAwait(false);
+        await using var echo = await NativeServer.StartAsync(native, "echo-server", Native.Text(Request), Native.Text(Reply)).ConfigureAwait(false);
+        string? pythonMissing = File.Exists(Peers.Python) ? null : "needs Debian's python3";
 
-        await using var simulator = new PiButtonSimulator();
-        var endpoint = await simulator.StartAsync(LabSimulatorOptions.Loopback(), cancellationToken).ConfigureAwait(false);
-        var fast = new PiLinkOptions { OccupiedWait = TimeSpan.FromMilliseconds(20) };
-        await using (var client = await ConnectAsync(endpoint.Port, fast, cancellationToken).ConfigureAwait(false))
+        var peers = new List<(string, Func<Task<double>>)>
         {
-            double roundTrips = await report.RatePerSecondAsync(
-                () => client.SendAndReceiveReplyAsync(PiButtonServer.Command, TimeSpan.FromSeconds(5), cancellationToken), cancellationToken).ConfigureAwait(false);
-            report.Add(Name, "go → Button released round trips", roundTrips, "round trips/s", $"{BenchmarkReport.Ratio(roundTrips, echo)} of TCP echo");
-        }
-
-        await using (var server = new PiLinkServer(0, new PiLinkOptions { BindAddress = System.Net.IPAddress.Loopback }))
+            ("native echo", () => Native.EchoRateAsync(native, echo.Port, Request, Reply, bench.Settings.Window)),
+        };
+        if (pythonMissing is null)
         {
-            server.Start();
-            await using var client = await ConnectAsync(server.Port, fast, cancellationToken).ConfigureAwait(false);
-            report.Add(Name, "one-way messages client → server", await OneWayRateAsync(client, server, report.Duration, cancellationToken).ConfigureAwait(false), "messages/s");
+            peers.Add(("Python socket client", async () => Bench.ParseNumber(await Bench.RunAsync(Peers.Python,
+                new[] { Bench.PeerScript("pilink_go.py"), Native.Text(port), Native.Text(bench.Settings.Warmup.TotalSeconds), Native.Text(bench.Settings.Window.TotalSeconds) },
+                bench.Settings.Warmup + bench.Settings.Window + TimeSpan.FromSeconds(60)).ConfigureAwait(false))));
         }
+        var result = await bench.CompareAsync(window => GoRateAsync(port, window, cancellationToken), peers).ConfigureAwait(false);
+        const string Measure = "go → Button released round trips, one at a time";
+        string value = Bench.Format(result.Value) + " round trips/s";
+        if (pythonMissing is null)
+            bench.Add(new BenchRow(World, Measure, value, "Python socket client", Bench.Format(result.PeerValue("Python socket client")) + " round trips/s",
+                result.Ratio("Python socket client"), "≥ 1.0x Python", result.Ratio("Python socket client") >= 1.0));
+        else
+            bench.Skip(World, Measure, "Python socket client", pythonMissing, "≥ 1.0x Python");
+        bench.Add(new BenchRow(World, Measure, value, "native echo (3 → 16 B)", Bench.Format(result.PeerValue("native echo")) + " round trips/s", result.Ratio("native echo")));
 
-        foreach (var (label, wait) in new[] { ("default probe 0.5 s", TimeSpan.FromMilliseconds(500)), ("probe 0.05 s", TimeSpan.FromMilliseconds(50)) })
+        var connects = new List<double>();
+        var raw = new List<double>();
+        for (int i = 0; i < (bench.Settings.Quick ? 3 : 7); i++)
         {
             var clock = Stopwatch.StartNew();
-            await using (await ConnectAsync(endpoint.Port, new PiLinkOptions { OccupiedWait = wait }, cancellationToken).ConfigureAwait(false))
-                report.Add(Name, $"connect → CONNECTED ({label}; tcpcom: 2 s)", clock.Elapsed.TotalMilliseconds, "ms");
+            await using (await ConnectAsync(port, cancellationToken).ConfigureAwait(false)) connects.Add(clock.Elapsed.TotalMilliseconds);
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            clock.Restart();
+            using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                await socket.ConnectAsync("127.0.0.1", echo.Port, cancellationToken).ConfigureAwait(false);
+                raw.Add(clock.Elapsed.TotalMilliseconds);
+            }
         }
+        double median = Bench.Median(connects);
+        bench.Add(new BenchRow(World, "connect → CONNECTED, default options", Bench.Format(median, "N1") + " ms", "raw TCP connect", Bench.Format(Bench.Median(raw), "N2") + " ms",
+            null, "< 100 ms", median < 100, $"median of {connects.Count}"));
     }
 
-    private static async Task<PiLinkSession> ConnectAsync(int port, PiLinkOptions options, CancellationToken cancellationToken)
+    private static async Task<double> GoRateAsync(int port, TimeSpan window, CancellationToken cancellationToken)
     {
-        var client = new PiLinkSession("127.0.0.1", port, options);
-        var outcome = await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        if (outcome != PiLinkState.Connected) throw new InvalidOperationException($"The benchmark client could not connect: {outcome}.");
-        return client;
-    }
-
-    /// <summary>Sends small messages as fast as the client can while the server's queue is drained; counts what the server received.</summary>
-    private static async Task<double> OneWayRateAsync(PiLinkSession client, PiLinkServer server, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var drain = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-                await server.Messages.TakeAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
-        }, CancellationToken.None);
-        long before = server.MessagesReceived;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration) await client.SendAsync("button pressed", cancellationToken).ConfigureAwait(false);
-        // Count only what arrived: wait until the server has read everything that was sent.
-        long sent = client.MessagesSent;
-        while (server.MessagesReceived - before < sent && clock.Elapsed < duration * 3) await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-        double rate = (server.MessagesReceived - before) / clock.Elapsed.TotalSeconds;
-        await stop.CancelAsync().ConfigureAwait(false);
-        await drain.ConfigureAwait(false);
+        await using var client = await ConnectAsync(port, cancellationToken).ConfigureAwait(false);
+        double rate = await Bench.RateAsync(() => client.SendAndReceiveReplyAsync(PiButtonServer.Command, TimeSpan.FromSeconds(5), cancellationToken), window).ConfigureAwait(false);
         return rate;
+    }
+
+    /// <summary>A client with the default options; retried while the server still holds the previous side's connection.</summary>
+    private static async Task<PiLinkSession> ConnectAsync(int port, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var client = new PiLinkSession("127.0.0.1", port);
+            var outcome = await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome == PiLinkState.Connected) return client;
+            await client.DisposeAsync().ConfigureAwait(false);
+            if (attempt == 20) throw new InvalidOperationException($"The bench client could not connect: {outcome}.");
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -1,142 +1,129 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Net.WebSockets;
-using System.Text;
+using System.Text.Json;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Webifi;
-using DeviceShell.Lab.Hosting;
-using DeviceShell.Lab.Webifi;
 
 namespace DeviceShell.Bench;
 
 /// <summary>
-/// Two sessions talking through the Lab's Webifi relay on loopback, per transport: pipelined messages per
-/// second, and the one-way latency of single messages (p50/p99) next to the TCP echo reference measured in
-/// the same run. Then the memory an idle WebSocket session costs, as the number of sessions that fit in 1 GiB.
+/// Two Webifi sessions talking through the Lab's relay in its own process: 32-byte messages per second with 256 sends
+/// in flight, over WebSocket and over long polling, next to two clients on Debian's python3-websocket doing the same
+/// over WebSocket. Every round checks that what was sent arrived and prints the difference when it did not.
 /// </summary>
 public sealed class WebifiSuite : IBenchmarkSuite
 {
-    private const int IdleSessions = 2000;
+    private const string World = "Webifi";
+    private const int Payload = 32, Window = 256;
+    private const string LongPolling = "DeviceShell long polling", Python = "python3-websocket";
 
     public string Name => "webifi";
 
-    public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
+    public async Task RunAsync(Bench bench, CancellationToken cancellationToken)
     {
-        double echo = await EchoSuite.MeasureAsync(report, 32, cancellationToken).ConfigureAwait(false);
-        report.Add(Name, "TCP echo round trips (reference)", echo, "round trips/s");
-        await using (var relay = new WebifiRelay(new WebifiRelayOptions()))
-        {
-            var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(), cancellationToken).ConfigureAwait(false);
-            var server = new Uri($"http://{endpoint.Host}:{endpoint.Port}/");
-            foreach (var transport in new[] { WebifiTransport.WebSocket, WebifiTransport.LongPolling })
-                await MeasurePairAsync(report, server, transport, echo, cancellationToken).ConfigureAwait(false);
-        }
-        await MeasureIdleSessionsAsync(report, cancellationToken).ConfigureAwait(false);
-    }
+        await using var lab = await Bench.StartLabAsync("--webifi", "0").ConfigureAwait(false);
+        var relay = lab["webifi"]!;
+        var server = new Uri($"http://{relay.Host}:{relay.Port}/");
+        string? pythonMissing = await Peers.PythonModuleMissingAsync("websocket", "python3-websocket").ConfigureAwait(false);
 
-    private async Task MeasurePairAsync(BenchmarkReport report, Uri server, WebifiTransport transport, double echo, CancellationToken cancellationToken)
-    {
-        await using var receiver = await WebifiSession.ConnectAsync(Options(server, transport, "net1"), cancellationToken).ConfigureAwait(false);
-        // The session's buffer holds its status changes too; only the data counts here.
-        using var messages = receiver.Events.OpenReader(item => item is WebifiMessage);
-        await using var sender = await WebifiSession.ConnectAsync(Options(server, transport, "net2"), cancellationToken).ConfigureAwait(false);
-        var payload = new string('x', 32);
-        var toNet1 = new[] { "net1" };
-
-        // Throughput: keep 256 sends in flight, count what the receiver gets.
-        long received = 0;
-        long sent = 0;
-        var clock = Stopwatch.StartNew();
-        var inFlight = new Queue<Task>();
-        while (clock.Elapsed < report.Duration && !cancellationToken.IsCancellationRequested)
+        // Each pair's receiver listens on a network of its own (the sample account has three) and the senders on none,
+        // so no round's messages reach another side's receiver.
+        await using var webSocket = await Pair.ConnectAsync(server, WebifiTransport.WebSocket, "net1", cancellationToken).ConfigureAwait(false);
+        await using var longPolling = await Pair.ConnectAsync(server, WebifiTransport.LongPolling, "net2", cancellationToken).ConfigureAwait(false);
+        var losses = new List<string>();
+        var peers = new List<(string, Func<Task<double>>)>
         {
-            inFlight.Enqueue(sender.SendAsync(WebifiOutgoing.Text(payload, "", toNet1), cancellationToken));
-            sent++;
-            if (inFlight.Count >= 256) await inFlight.Dequeue().ConfigureAwait(false);
-            while ((await messages.TakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).Taken) received++;
-        }
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
-        while (received < sent && (await messages.TakeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)).Taken) received++;
-        double elapsed = clock.Elapsed.TotalSeconds;
-        if (received != sent) throw new InvalidOperationException($"{transport}: {sent} sent but {received} received.");
-        report.Add(Name, $"{transport}: messages/s between two sessions (32 B, 256 in flight)", received / elapsed, "messages/s");
-
-        // Latency: one message at a time, sent to arrival.
-        var latencies = new List<double>();
-        clock.Restart();
-        while (clock.Elapsed < report.Duration && !cancellationToken.IsCancellationRequested)
+            (LongPolling, async () => { await longPolling.WarmAsync(bench.Settings.Warmup, cancellationToken).ConfigureAwait(false); return await longPolling.RateAsync(bench.Settings.Window, losses, cancellationToken).ConfigureAwait(false); }),
+        };
+        if (pythonMissing is null)
         {
-            long start = Stopwatch.GetTimestamp();
-            _ = sender.SendAsync(WebifiOutgoing.Text(payload, "", toNet1), cancellationToken);
-            var (taken, _) = await messages.TakeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-            if (!taken) throw new TimeoutException("A message did not arrive within 5 s.");
-            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        }
-        latencies.Sort();
-        double p50 = latencies[latencies.Count / 2];
-        report.Add(Name, $"{transport}: one-way latency p50 (one message at a time)", p50, "µs", BenchmarkReport.Ratio(1_000_000 / p50, echo) + " of the TCP echo round-trip rate");
-        report.Add(Name, $"{transport}: one-way latency p99 (one message at a time)", latencies[(int)(latencies.Count * 0.99)], "µs");
-    }
-
-    /// <summary>
-    /// Opens idle WebSocket sessions (authenticated, one network each) with a minimal client and measures the
-    /// process's memory growth. Client and relay share the process, so the figure is an upper bound for the relay.
-    /// </summary>
-    private async Task MeasureIdleSessionsAsync(BenchmarkReport report, CancellationToken cancellationToken)
-    {
-        await using var relay = new WebifiRelay(new WebifiRelayOptions());
-        var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(), cancellationToken).ConfigureAwait(false);
-        using var http = new HttpClient();
-        var sockets = new List<ClientWebSocket>();
-        long before = MemoryNow();
-        try
-        {
-            for (int i = 0; i < IdleSessions; i++)
+            peers.Add((Python, async () =>
             {
-                using var login = await http.PostAsync(new Uri($"http://{endpoint.Host}:{endpoint.Port}/"),
-                    new ByteArrayContent("~p=1~cn=webifi~cp=pswd"u8.ToArray()), cancellationToken).ConfigureAwait(false);
-                string deviceId = TildeCodec.Decode(await login.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false)).Find("id")!;
-                var socket = new ClientWebSocket();
-                sockets.Add(socket);
-                await socket.ConnectAsync(new Uri($"ws://{endpoint.Host}:{endpoint.Port}/api/WebSocket"), cancellationToken).ConfigureAwait(false);
-                await socket.SendAsync(Encoding.UTF8.GetBytes($"~id={deviceId}~t=1~nc=1~ns=net1~t=1"), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
-                var buffer = new byte[64];
-                int replies = 0;
-                while (replies < 2)
-                {
-                    var result = await socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
-                    replies += Encoding.ASCII.GetString(buffer, 0, result.Count).Split("~t=1").Length - 1;
-                }
-            }
-            long after = MemoryNow();
-            double perSession = Math.Max(1, after - before) / (double)IdleSessions;
-            report.Add(Name, $"memory per idle WebSocket session ({IdleSessions} open, client side included)", perSession / 1024, "KiB");
-            report.Add(Name, "idle WebSocket sessions within 1 GiB (estimate)", 1024.0 * 1024 * 1024 / perSession, "sessions");
-            if (relay.SessionCount != IdleSessions) throw new InvalidOperationException($"The relay holds {relay.SessionCount} sessions, not {IdleSessions}.");
+                string output = await Bench.RunAsync(Peers.Python, new[] { Bench.PeerScript("webifi_ws.py"), relay.Host, Native.Text(relay.Port),
+                    Native.Text(bench.Settings.Window.TotalSeconds), Native.Text(Payload), Native.Text(Window), "lab" }, bench.Settings.Window + TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+                using var json = JsonDocument.Parse(output);
+                long sent = json.RootElement.GetProperty("sent").GetInt64(), received = json.RootElement.GetProperty("received").GetInt64();
+                if (sent != received) losses.Add($"python3-websocket: {sent - received} of {sent} not received");
+                return json.RootElement.GetProperty("messages").GetDouble();
+            }));
         }
-        finally
-        {
-            foreach (var socket in sockets) socket.Abort();
-            foreach (var socket in sockets) socket.Dispose();
-        }
+        var result = await bench.CompareAsync(window => webSocket.RateAsync(window, losses, cancellationToken), peers,
+            warmup: window => webSocket.WarmAsync(window, cancellationToken)).ConfigureAwait(false);
+
+        const string Measure = "WebSocket messages/s between two sessions (32 B, 256 in flight)";
+        string value = Bench.Format(result.Value) + " messages/s";
+        string? notes = losses.Count == 0 ? "every message arrived, both sides" : string.Join("; ", losses);
+        bench.Add(new BenchRow(World, Measure, value, LongPolling, Bench.Format(result.PeerValue(LongPolling)) + " messages/s", result.Ratio(LongPolling),
+            "WebSocket ≥ long polling", result.Ratio(LongPolling) >= 1.0, notes));
+        if (pythonMissing is null)
+            bench.Add(new BenchRow(World, Measure, value, Python, Bench.Format(result.PeerValue(Python)) + " messages/s", result.Ratio(Python)));
+        else
+            bench.Skip(World, Measure, Python, pythonMissing);
     }
 
-    private static long MemoryNow()
+    /// <summary>A receiver on one network of the relay's sample account and a sender that listens on none, on one transport.</summary>
+    private sealed class Pair : IAsyncDisposable
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
+        private readonly string[] _to;
+        private readonly WebifiSession _receiver, _sender;
+        private readonly EventBuffer<WebifiEvent>.EventReader _messages;
+        private readonly WebifiTransport _transport;
+
+        private Pair(WebifiSession receiver, WebifiSession sender, WebifiTransport transport, string network)
+        {
+            _to = new[] { network };
+            _receiver = receiver;
+            _sender = sender;
+            _transport = transport;
+            // The session's buffer holds its status changes too; only the data counts here.
+            _messages = receiver.Events.OpenReader(item => item is WebifiMessage);
+        }
+
+        public static async Task<Pair> ConnectAsync(Uri server, WebifiTransport transport, string network, CancellationToken cancellationToken)
+        {
+            var receiver = await WebifiSession.ConnectAsync(Options(server, transport, network), cancellationToken).ConfigureAwait(false);
+            var sender = await WebifiSession.ConnectAsync(Options(server, transport, null), cancellationToken).ConfigureAwait(false);
+            return new Pair(receiver, sender, transport, network);
+        }
+
+        public Task<double> WarmAsync(TimeSpan window, CancellationToken cancellationToken) => RateAsync(window, new List<string>(), cancellationToken);
+
+        /// <summary>Keeps <see cref="Window"/> sends in flight for <paramref name="window"/>, then waits for the rest; received per second.</summary>
+        public async Task<double> RateAsync(TimeSpan window, List<string> losses, CancellationToken cancellationToken)
+        {
+            var payload = new string('x', Payload);
+            long received = 0, sent = 0;
+            var clock = Stopwatch.StartNew();
+            var inFlight = new Queue<Task>();
+            while (clock.Elapsed < window)
+            {
+                inFlight.Enqueue(_sender.SendAsync(WebifiOutgoing.Text(payload, "", _to), cancellationToken));
+                sent++;
+                if (inFlight.Count >= Window) await inFlight.Dequeue().ConfigureAwait(false);
+                while ((await _messages.TakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).Taken) received++;
+            }
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
+            while (received < sent && (await _messages.TakeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)).Taken) received++;
+            double elapsed = clock.Elapsed.TotalSeconds;
+            if (received != sent) losses.Add($"DeviceShell {_transport}: {sent - received} of {sent} not received");
+            return received / elapsed;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _messages.Dispose();
+            await _sender.DisposeAsync().ConfigureAwait(false);
+            await _receiver.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    private static WebifiConnectOptions Options(Uri server, WebifiTransport transport, string network) => new()
+    private static WebifiConnectOptions Options(Uri server, WebifiTransport transport, string? network) => new()
     {
         Server = server,
         ConnectName = "webifi",
         ConnectPassword = new NetworkCredential(string.Empty, "pswd").SecurePassword,
-        Networks = new[] { network },
+        Networks = network is null ? Array.Empty<string>() : new[] { network },
         Transport = transport,
-        Name = "bench " + network.ToString(CultureInfo.InvariantCulture),
+        Name = "bench " + (network ?? "sender"),
     };
 }

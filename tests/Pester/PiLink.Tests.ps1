@@ -92,4 +92,25 @@ Describe 'A button server in this process' {
         Stop-PiLinkServer -Session $server
         { Connect-PiLink -HostName 127.0.0.1 -Port $port -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId 'PiLinkConnectionFailed*'
     }
+
+    It 'listens only on the address given with -LocalAddress' {
+        # Linux routes all of 127.0.0.0/8 to the loopback interface: a server on every interface answers 127.0.0.2,
+        # one bound to 127.0.0.1 does not.
+        $everywhere = Start-PiButtonServer -Simulated -Port 0
+        $loopbackOnly = Start-PiButtonServer -Simulated -Port 0 -LocalAddress 127.0.0.1
+        try {
+            $loopbackOnly.Endpoint | Should -BeLike '127.0.0.1:*'
+            $link = Connect-PiLink -HostName 127.0.0.2 -Port $everywhere.Port -TimeoutSec 5
+            (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button released'
+            Disconnect-PiLink -Session $link
+            $link = Connect-PiLink -HostName 127.0.0.1 -Port $loopbackOnly.Port -TimeoutSec 5
+            (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button released'
+            Disconnect-PiLink -Session $link
+            { Connect-PiLink -HostName 127.0.0.2 -Port $loopbackOnly.Port -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId 'PiLinkConnectionFailed*'
+        }
+        finally {
+            $everywhere, $loopbackOnly | Stop-PiLinkServer
+        }
+    }
 }
+

@@ -26,4 +26,10 @@ public sealed record BrickConnectOptions
 
     /// <summary>How many callbacks and connection events wait for a consumer before the oldest is dropped.</summary>
     public int EventCapacity { get; init; } = 10_000;
+
+    /// <summary>
+    /// How many bytes of callbacks and connection events wait before the oldest is dropped: each counts its payload plus
+    /// <see cref="BrickEvent.Overhead"/>. 10,000 small callbacks take about 2.7 MiB, so the count bound comes first by default.
+    /// </summary>
+    public long EventMaxBytes { get; init; } = Sessions.EventBuffer<BrickEvent>.DefaultMaxBytes;
 }

@@ -147,6 +147,9 @@ public sealed class BrickResponse
 /// <summary>A callback, an enumerate callback or a connection change, in the order the session saw them.</summary>
 public sealed class BrickEvent : EventArgs
 {
+    /// <summary>What an event costs in memory besides its payload (the object, its lazy decoder, the UID text), for the buffer's byte bound.</summary>
+    public const int Overhead = 256;
+
     public BrickEvent(BrickSession? session, BrickEventKind kind, string? uid, byte functionId, byte[] payload, BrickDevice? device, string? reason)
     {
         Session = session;

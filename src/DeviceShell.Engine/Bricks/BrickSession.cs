@@ -19,12 +19,15 @@ public sealed partial class BrickSession : DeviceSession
 {
     private readonly BrickConnectOptions _options;
     private readonly object _gate = new();
-    private readonly ConcurrentDictionary<uint, PendingRequest> _pending = new();
-    private readonly ConcurrentDictionary<uint, SemaphoreSlim> _deviceLocks = new();
+    private readonly ConcurrentDictionary<uint, RequestSlot> _slots = new();
     private readonly ConcurrentDictionary<string, BrickDevice> _knownDevices = new(StringComparer.Ordinal);
     private readonly List<Action<BrickDevice>> _enumerateObservers = new();
     private readonly EventBuffer<BrickEvent> _events;
     private readonly CancellationTokenSource _closing = new();
+    private EventHandler<BrickEvent>? _connected;
+    private EventHandler<BrickEvent>? _disconnected;
+    private EventHandler<BrickEvent>? _callbackReceived;
+    private EventHandler<BrickEvent>? _enumerateReceived;
     private string? _secret;
     private Link? _link;
     private long _timeoutTicks;
@@ -41,8 +44,7 @@ public sealed partial class BrickSession : DeviceSession
         _options = options;
         _timeoutTicks = options.Timeout.Ticks;
         _autoReconnect = options.AutoReconnect;
-        _events = new EventBuffer<BrickEvent>(options.EventCapacity, this);
-        _events.RaiseTypedEventsWith(RaiseTypedEvent);
+        _events = new EventBuffer<BrickEvent>(options.EventCapacity, this, options.EventMaxBytes, static e => e.Payload.Length + BrickEvent.Overhead);
     }
 
     /// <summary>Connects (and authenticates when <see cref="BrickConnectOptions.Secret"/> is set).</summary>
@@ -117,16 +119,19 @@ public sealed partial class BrickSession : DeviceSession
     public IReadOnlyList<BrickDevice> KnownDevices => _knownDevices.Values.OrderBy(d => d.Uid, StringComparer.Ordinal).ToArray();
 
     /// <summary>Raised for every connect (reason Request or AutoReconnect), on the event dispatcher, in order with the callbacks.</summary>
-    public event EventHandler<BrickEvent>? Connected;
+    public event EventHandler<BrickEvent>? Connected { add => _events.AddTypedHandler(ref _connected, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _connected, value); }
 
     /// <summary>Raised for every disconnect (reason Request, Error or Shutdown).</summary>
-    public event EventHandler<BrickEvent>? Disconnected;
+    public event EventHandler<BrickEvent>? Disconnected { add => _events.AddTypedHandler(ref _disconnected, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _disconnected, value); }
 
     /// <summary>Raised for every device callback (sequence number 0, except enumerate).</summary>
-    public event EventHandler<BrickEvent>? CallbackReceived;
+    public event EventHandler<BrickEvent>? CallbackReceived { add => _events.AddTypedHandler(ref _callbackReceived, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _callbackReceived, value); }
 
     /// <summary>Raised for every enumerate callback (Available, Connected, Disconnected) that is not the answer to the module's own enumerate.</summary>
-    public event EventHandler<BrickEvent>? EnumerateReceived;
+    public event EventHandler<BrickEvent>? EnumerateReceived { add => _events.AddTypedHandler(ref _enumerateReceived, value, RaiseTypedEvent); remove => _events.RemoveTypedHandler(ref _enumerateReceived, value); }
+
+    /// <summary>Callbacks the .NET events above could not raise because the buffer dropped them first (a handler too slow for the flood).</summary>
+    public long DroppedRaisedEvents => _events.DispatcherDropped;
 
     /// <summary>Authenticates the current connection and keeps the secret for the re-authentication after auto-reconnects.</summary>
     public async Task AuthenticateAsync(string secret, CancellationToken cancellationToken = default)
@@ -148,7 +153,7 @@ public sealed partial class BrickSession : DeviceSession
         var link = CurrentLink();
         if (!responseExpected)
         {
-            await SendAsync(link, new TfpPacket(uid, functionId, link.NextSequence(), false, 0, payload), cancellationToken).ConfigureAwait(false);
+            await SendAsync(link, new TfpPacket(uid, functionId, link.NextSequence(), false, 0, payload), timeout ?? Timeout, cancellationToken).ConfigureAwait(false);
             return null;
         }
         return await RequestOnLinkAsync(link, uid, functionId, payload, timeout ?? Timeout, cancellationToken).ConfigureAwait(false);
@@ -389,44 +394,45 @@ public sealed partial class BrickSession : DeviceSession
 
     private async Task<TfpPacket> RequestOnLinkAsync(Link link, uint uid, byte functionId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deviceLock = _deviceLocks.GetOrAdd(uid, _ => new SemaphoreSlim(1, 1));
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await deviceLock.WaitAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw TimedOut(uid, functionId, timeout);
-        }
+        var slot = _slots.GetOrAdd(uid, static _ => new RequestSlot());
+        if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);
         try
         {
             var request = new TfpPacket(uid, functionId, link.NextSequence(), true, 0, payload);
-            var pending = new PendingRequest(link, functionId, request.Sequence);
-            _pending[uid] = pending;
-            try
+            long id = slot.Arm(link, uid, functionId, request.Sequence, timeout);
+            // Drop marks the link dead before failing the armed slots: whichever runs second sees the other.
+            if (link.IsDead)
             {
-                // Drop marks the link dead before failing the waiting requests: whichever runs second sees the other.
-                if (link.IsDead) throw link.LostError ?? LinkLost("closed");
-                await SendAsync(link, request, deadline.Token).ConfigureAwait(false);
-                using (deadline.Token.Register(static state => ((PendingRequest)state!).Answer.TrySetCanceled(), pending))
+                slot.TryFail(id, link.LostError ?? LinkLost("closed"));
+            }
+            else
+            {
+                try
                 {
-                    return await pending.Answer.Task.ConfigureAwait(false);
+                    await SendAsync(link, request, timeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
+                {
+                    slot.TryFail(id, ex);
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            // The link's sweep fails the slot at its deadline; Drop fails it when the link ends.
+            using var cancellation = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static state => ((RequestSlot.Cancellation)state!).Fire(), new RequestSlot.Cancellation(slot, id, cancellationToken))
+                : default;
+            try
             {
-                throw TimedOut(uid, functionId, timeout);
+                return await slot.Response.ConfigureAwait(false);
             }
-            finally
+            catch (DeviceException) when (cancellationToken.IsCancellationRequested)
             {
-                _pending.TryRemove(new KeyValuePair<uint, PendingRequest>(uid, pending));
+                // The caller's cancellation dropped the link (a half-sent packet): it asked to stop, so it hears that.
+                throw new OperationCanceledException(cancellationToken);
             }
         }
         finally
         {
-            deviceLock.Release();
+            slot.Lock.Release();
         }
     }
 
@@ -437,19 +443,30 @@ public sealed partial class BrickSession : DeviceSession
             $"Device {target} did not answer function {functionId} within {timeout.TotalSeconds:0.###} s (unknown UID, unplugged device, or a daemon without that device).", target);
     }
 
-    private async Task SendAsync(Link link, TfpPacket packet, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one packet. Waiting for the write lock honours <paramref name="cancellationToken"/> and <paramref name="timeout"/>;
+    /// a write that is cancelled or fails half way leaves part of a packet on the wire, so the link is dropped then. A write
+    /// that stalls (the daemon stopped reading) past the timeout or the probe interval is ended by the link's sweep.
+    /// </summary>
+    private async ValueTask SendAsync(Link link, TfpPacket packet, TimeSpan timeout, CancellationToken cancellationToken)
     {
         byte[] bytes = packet.ToBytes();
-        await link.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await link.WriteLock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+            throw BrickErrors.Create(DeviceErrorKind.Timeout, "RequestTimeout",
+                $"The request to device {BrickUid.Encode(packet.Uid)} could not be sent within {timeout.TotalSeconds:0.###} s: earlier writes to {Endpoint} are stalled.", Endpoint);
         try
         {
-            // The write itself is not cancelled half way: a partial packet would break the stream for everyone.
-            await link.Stream.WriteAsync(bytes, link.Stop.Token).ConfigureAwait(false);
-            link.MarkTraffic();
+            if (link.IsDead) throw link.LostError ?? LinkLost("closed");
+            link.BeginWrite(timeout);
+            await link.Stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            link.EndWrite();
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            Drop(link, BrickDisconnectReason.Error, "sending failed: " + ex.Message);
+            link.EndWrite();
+            bool cancelled = cancellationToken.IsCancellationRequested;
+            Drop(link, BrickDisconnectReason.Error, cancelled ? "a write was cancelled before it completed" : "sending failed: " + ex.Message);
+            if (cancelled) throw new OperationCanceledException("The write was cancelled; the connection was dropped because part of a packet may have been sent.", ex, cancellationToken);
             throw link.LostError ?? LinkLost(ex.Message);
         }
         finally
@@ -486,8 +503,7 @@ public sealed partial class BrickSession : DeviceSession
     {
         if (!link.MarkDead(reason, error ?? LinkLost(why))) return;
         link.Close();
-        foreach (var pending in _pending.Values)
-            if (pending.Link == link) pending.Answer.TrySetException(link.LostError!);
+        foreach (var (_, slot) in _slots) slot.FailIfOn(link, link.LostError!);
         AfterLoss(link);
     }
 
@@ -557,10 +573,8 @@ public sealed partial class BrickSession : DeviceSession
     {
         if (packet.Sequence != 0)
         {
-            if (_pending.TryGetValue(packet.Uid, out var pending) && pending.Link == link
-                && pending.FunctionId == packet.FunctionId && pending.Sequence == packet.Sequence)
-                pending.Answer.TrySetResult(packet);
-            else
+            // Completes the caller inline, on this reader task: no thread-pool hand-off per round trip.
+            if (!_slots.TryGetValue(packet.Uid, out var slot) || !slot.TryAnswer(link, packet))
                 Interlocked.Increment(ref _staleResponses);
             return;
         }
@@ -588,39 +602,26 @@ public sealed partial class BrickSession : DeviceSession
     {
         var handlers = item.Kind switch
         {
-            BrickEventKind.Connected => Connected,
-            BrickEventKind.Disconnected => Disconnected,
-            BrickEventKind.Enumerate => EnumerateReceived,
-            _ => CallbackReceived,
+            BrickEventKind.Connected => _connected,
+            BrickEventKind.Disconnected => _disconnected,
+            BrickEventKind.Enumerate => _enumerateReceived,
+            _ => _callbackReceived,
         };
         return EventBuffer<BrickEvent>.InvokeEach(handlers, this, item);
     }
 
-    private sealed class PendingRequest
-    {
-        public PendingRequest(Link link, byte functionId, byte sequence)
-        {
-            Link = link;
-            FunctionId = functionId;
-            Sequence = sequence;
-        }
+    /// <summary>How often each link looks for requests past their deadline, stalled writes and the need to probe.</summary>
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromMilliseconds(50);
 
-        public Link Link { get; }
-
-        public byte FunctionId { get; }
-
-        public byte Sequence { get; }
-
-        public TaskCompletionSource<TfpPacket> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>One TCP connection: its socket, its reader task, its disconnect prober and its sequence counter.</summary>
+    /// <summary>One TCP connection: its socket, its reader task, its sweep (timeouts, stalls, probe) and its sequence counter.</summary>
     private sealed class Link
     {
         private readonly BrickSession _session;
         private readonly Socket _socket;
         private int _sequence;
         private int _traffic;
+        private long _writeStartedAt;
+        private long _writeLimitMs;
         private int _dead;
         private int _lossClaimed;
 
@@ -648,6 +649,20 @@ public sealed partial class BrickSession : DeviceSession
 
         public void MarkTraffic() => Volatile.Write(ref _traffic, 1);
 
+        /// <summary>A write starts: the sweep drops the link if it is still running after <paramref name="timeout"/> or the probe interval.</summary>
+        public void BeginWrite(TimeSpan timeout)
+        {
+            long limit = (long)Math.Min(timeout.TotalMilliseconds, _session._options.DisconnectProbeInterval.TotalMilliseconds);
+            Volatile.Write(ref _writeLimitMs, Math.Max(1, limit));
+            Volatile.Write(ref _writeStartedAt, Environment.TickCount64);
+        }
+
+        public void EndWrite()
+        {
+            Volatile.Write(ref _writeStartedAt, 0);
+            MarkTraffic();
+        }
+
         public bool MarkDead(BrickDisconnectReason reason, DeviceException error)
         {
             if (Interlocked.Exchange(ref _dead, 1) != 0) return false;
@@ -662,7 +677,7 @@ public sealed partial class BrickSession : DeviceSession
         public void Start()
         {
             _ = Task.Run(ReadLoopAsync);
-            _ = Task.Run(ProbeLoopAsync);
+            _ = Task.Run(SweepLoopAsync);
         }
 
         public void Close()
@@ -715,19 +730,48 @@ public sealed partial class BrickSession : DeviceSession
             _session.Drop(this, reason, why, error);
         }
 
-        private async Task ProbeLoopAsync()
+        /// <summary>
+        /// The link's one timer: fails requests past their deadline, drops the link when a write has stalled (the daemon
+        /// stopped reading), and sends the disconnect probe when nothing went over the link for the probe interval.
+        /// </summary>
+        private async Task SweepLoopAsync()
         {
             // The bindings take the probe's sequence number once per connection.
             var probe = new TfpPacket(BrickUid.Broadcast, TfpFunction.DisconnectProbe, NextSequence(), false, 0, Array.Empty<byte>());
+            var probeInterval = _session._options.DisconnectProbeInterval;
+            long quietSince = Environment.TickCount64;
+            using var timer = new PeriodicTimer(SweepPeriod);
             try
             {
-                while (true)
+                while (await timer.WaitForNextTickAsync(Stop.Token).ConfigureAwait(false))
                 {
-                    await Task.Delay(_session._options.DisconnectProbeInterval, Stop.Token).ConfigureAwait(false);
-                    if (Interlocked.Exchange(ref _traffic, 0) != 0) continue;
-                    await _session.SendAsync(this, probe, Stop.Token).ConfigureAwait(false);
-                    Interlocked.Exchange(ref _traffic, 0);
+                    long now = Environment.TickCount64;
+                    foreach (var (_, slot) in _session._slots) slot.ExpireIfDue(this, now, _session); // lock-free, unlike .Values
+                    long writing = Volatile.Read(ref _writeStartedAt);
+                    if (writing != 0 && now - writing > Volatile.Read(ref _writeLimitMs))
+                    {
+                        _session.Drop(this, BrickDisconnectReason.Error, $"a write stalled for {(now - writing) / 1000.0:0.#} s: the daemon stopped reading");
+                        return;
+                    }
+                    if (Interlocked.Exchange(ref _traffic, 0) != 0) quietSince = now;
+                    else if (now - quietSince >= probeInterval.TotalMilliseconds && WriteLock.CurrentCount > 0)
+                    {
+                        quietSince = now;
+                        _ = ProbeAsync(probe, probeInterval);
+                    }
                 }
+            }
+            catch (OperationCanceledException)
+            {
+                // The link ended.
+            }
+        }
+
+        private async Task ProbeAsync(TfpPacket probe, TimeSpan probeInterval)
+        {
+            try
+            {
+                await _session.SendAsync(this, probe, probeInterval, Stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or DeviceException)
             {

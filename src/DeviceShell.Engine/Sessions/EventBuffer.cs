@@ -10,8 +10,10 @@ namespace DeviceShell.Engine.Sessions;
 /// task of its own, so a slow handler delays neither the reader nor the takers.</item>
 /// </list>
 /// An item leaves the buffer once it is claimed and the dispatcher is past it. The reader posts and never blocks: when
-/// the buffer is full the oldest item is dropped, and counted in <see cref="Dropped"/> only when no consumer had received
-/// it. The buffer is bounded three ways (issue "Hold up on a hostile network"): items, bytes (each item's size as the
+/// the buffer is full the oldest item is dropped. Drops are counted per consumer, each item at most once per counter:
+/// <see cref="Dropped"/> for takers (the item was never claimed), <see cref="DispatcherDropped"/> for .NET subscribers (it
+/// was never raised). The dispatcher runs only while there are subscribers, so with none an item is stored once, for
+/// takers alone. The buffer is bounded three ways (issue "Hold up on a hostile network"): items, bytes (each item's size as the
 /// world measures it, so a peer sending large messages to a session nobody reads cannot grow it past a few MiB), and
 /// optionally age. The newest item is always kept, even when it alone is larger than the byte bound: worlds limit a
 /// single message on the wire, and losing the newest to keep an older one would turn drop-oldest upside down.
@@ -23,13 +25,15 @@ public sealed class EventBuffer<T> : IDisposable
     private readonly List<Cursor> _cursors = new();
     private readonly CancellationTokenSource _disposed = new();
     private readonly object? _sender;
-    private TaskCompletionSource _posted = NewSignal();
+    private TaskCompletionSource? _posted;
     private EventHandler<T>? _received;
     private Cursor? _dispatcherCursor;
     private Func<T, bool>? _raiseTypedEvents;
+    private int _typedHandlers;
     private readonly Func<T, int> _sizeOf;
     private long _unclaimed;
     private long _dropped;
+    private long _dispatcherDropped;
     private long _bytes;
 
     /// <summary>The byte bound a session gets unless the user asks for another: a few MiB per session at most.</summary>
@@ -67,8 +71,11 @@ public sealed class EventBuffer<T> : IDisposable
     /// <summary>Bytes held now (items not yet claimed, or not yet raised to .NET subscribers).</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    /// <summary>Items dropped to make room before any consumer had received them.</summary>
+    /// <summary>Items dropped before any taker claimed them (what Receive-* lost).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Items dropped before the dispatcher raised them to the .NET subscribers they were posted for.</summary>
+    public long DispatcherDropped => Interlocked.Read(ref _dispatcherDropped);
 
     /// <summary>Items no taker has claimed yet (what a Receive-* would still get).</summary>
     public int Count
@@ -89,20 +96,54 @@ public sealed class EventBuffer<T> : IDisposable
         }
         remove
         {
-            lock (_gate) { _received -= value; }
+            lock (_gate)
+            {
+                _received -= value;
+                StopDispatcherIfUnheard();
+            }
         }
     }
 
     /// <summary>
     /// Hands every item posted from now on to <paramref name="raiseTypedEvents"/> on the dispatcher task; it raises the
-    /// owner's typed .NET events (e.g. CallbackReceived) and returns whether any handler got the item.
+    /// owner's typed .NET events (e.g. CallbackReceived) and returns whether any handler got the item. The owner calls it
+    /// when its first typed handler subscribes, and with null when its last one leaves (the dispatcher then stops).
     /// </summary>
-    public void RaiseTypedEventsWith(Func<T, bool> raiseTypedEvents)
+    public void RaiseTypedEventsWith(Func<T, bool>? raiseTypedEvents)
     {
         lock (_gate)
         {
             _raiseTypedEvents = raiseTypedEvents;
-            StartDispatcher();
+            if (raiseTypedEvents is null) StopDispatcherIfUnheard();
+            else StartDispatcher();
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="value"/> to one of the owner's typed .NET events (e.g. CallbackReceived), which
+    /// <paramref name="raiseTypedEvents"/> raises. The dispatcher runs only while some typed event has a handler, so
+    /// the events nobody listens to are stored once, for takers, and only takers' losses count as drops.
+    /// </summary>
+    public void AddTypedHandler<TArgs>(ref EventHandler<TArgs>? handlers, EventHandler<TArgs>? value, Func<T, bool> raiseTypedEvents)
+    {
+        if (value is null) return;
+        lock (_gate)
+        {
+            handlers += value;
+            _typedHandlers++;
+            RaiseTypedEventsWith(raiseTypedEvents);
+        }
+    }
+
+    /// <summary>Removes a handler added with <see cref="AddTypedHandler"/>; the last one stops the dispatcher.</summary>
+    public void RemoveTypedHandler<TArgs>(ref EventHandler<TArgs>? handlers, EventHandler<TArgs>? value)
+    {
+        lock (_gate)
+        {
+            var before = handlers;
+            handlers -= value;
+            if (ReferenceEquals(before, handlers)) return; // it was not subscribed
+            if (--_typedHandlers == 0) RaiseTypedEventsWith(null);
         }
     }
 
@@ -128,7 +169,7 @@ public sealed class EventBuffer<T> : IDisposable
     public bool Post(T item)
     {
         bool keptAll = true;
-        TaskCompletionSource posted;
+        TaskCompletionSource? posted;
         lock (_gate)
         {
             if (_disposed.IsCancellationRequested) return true;
@@ -139,10 +180,10 @@ public sealed class EventBuffer<T> : IDisposable
             _bytes += size;
             _unclaimed++;
             foreach (var cursor in _cursors) cursor.Next ??= node;
-            posted = _posted;
-            _posted = NewSignal();
+            posted = _posted; // only when someone waits: no allocation per post otherwise
+            _posted = null;
         }
-        posted.TrySetResult();
+        posted?.TrySetResult();
         return keptAll;
     }
 
@@ -220,15 +261,19 @@ public sealed class EventBuffer<T> : IDisposable
 
     public void Dispose()
     {
-        TaskCompletionSource posted;
+        TaskCompletionSource? posted;
         lock (_gate)
         {
             if (_disposed.IsCancellationRequested) return;
             _disposed.Cancel();
             posted = _posted;
+            _posted = null;
         }
-        posted.TrySetResult();
+        posted?.TrySetResult();
     }
+
+    /// <summary>The signal of the next post, created for the first waiter (under <see cref="_gate"/>).</summary>
+    private Task NextPost() => _disposed.IsCancellationRequested ? Task.CompletedTask : (_posted ??= NewSignal()).Task;
 
     /// <summary>Whether an item of <paramref name="incomingSize"/> bytes needs the oldest to go first.</summary>
     private bool IsFull(int incomingSize) =>
@@ -244,14 +289,18 @@ public sealed class EventBuffer<T> : IDisposable
         return keptAll;
     }
 
-    /// <summary>Removes the head; returns false when that was a real loss (nobody had received the item).</summary>
+    /// <summary>Removes the head, counting it for each consumer that had not had it; false when takers lost it.</summary>
     private bool DropOldest()
     {
         var head = _entries.First!;
-        bool lost = !head.Value.Claimed && !head.Value.Raised;
-        if (!head.Value.Claimed) _unclaimed--;
+        bool lost = !head.Value.Claimed;
+        if (lost)
+        {
+            _unclaimed--;
+            Interlocked.Increment(ref _dropped);
+        }
+        if (head.Value.AwaitsDispatcher) Interlocked.Increment(ref _dispatcherDropped);
         Remove(head);
-        if (lost) Interlocked.Increment(ref _dropped);
         return !lost;
     }
 
@@ -280,13 +329,33 @@ public sealed class EventBuffer<T> : IDisposable
         _entries.Remove(node);
     }
 
-    /// <summary>Starts the dispatcher once; subscribers hear what arrives from now on, as with any .NET event.</summary>
+    /// <summary>Starts the dispatcher unless it runs; subscribers hear what arrives from now on, as with any .NET event.</summary>
     private void StartDispatcher()
     {
         if (_dispatcherCursor is not null) return;
-        _dispatcherCursor = new Cursor();
-        _cursors.Add(_dispatcherCursor);
-        _ = Task.Run(DispatchLoopAsync);
+        var cursor = new Cursor();
+        _dispatcherCursor = cursor;
+        _cursors.Add(cursor);
+        _ = Task.Run(() => DispatchLoopAsync(cursor));
+    }
+
+    /// <summary>With no subscriber left the dispatcher stops: items are then stored for takers alone.</summary>
+    private void StopDispatcherIfUnheard()
+    {
+        if (_received is not null || _raiseTypedEvents is not null || _dispatcherCursor is not { } cursor) return;
+        _cursors.Remove(cursor);
+        _dispatcherCursor = null;
+        var node = _entries.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            node.Value.AwaitsDispatcher = false;
+            RemoveIfDone(node);
+            node = next;
+        }
+        var posted = _posted;
+        _posted = null;
+        posted?.TrySetResult(); // wakes the loop, which sees it is no longer the dispatcher and ends
     }
 
     private void CloseCursor(Cursor cursor)
@@ -309,43 +378,64 @@ public sealed class EventBuffer<T> : IDisposable
                 if (filter is not null && !filter(node.Value.Item)) continue;
                 return (true, Claim(node), Task.CompletedTask);
             }
-            return (false, default!, _disposed.IsCancellationRequested ? Task.CompletedTask : _posted.Task);
+            return (false, default!, NextPost());
         }
     }
 
-    private async Task DispatchLoopAsync()
+    private int TakeMany(Cursor cursor, Func<T, bool>? filter, List<T> items, int max)
     {
-        var cursor = _dispatcherCursor!;
+        int taken = 0;
+        lock (_gate)
+        {
+            DropExpired();
+            while (taken < max && cursor.Next is { } node)
+            {
+                cursor.Next = node.Next;
+                if (node.Value.Claimed) continue;
+                if (filter is not null && !filter(node.Value.Item)) continue;
+                items.Add(Claim(node));
+                taken++;
+            }
+        }
+        return taken;
+    }
+
+    private async Task DispatchLoopAsync(Cursor cursor)
+    {
         while (true)
         {
-            LinkedListNode<Entry>? node;
+            T item;
             EventHandler<T>? handlers;
             Func<T, bool>? raiseTypedEvents;
-            Task posted;
+            Task? posted = null;
             lock (_gate)
             {
-                if (_disposed.IsCancellationRequested) return;
-                node = cursor.Next;
-                posted = _posted.Task;
-                if (node is not null) cursor.Next = node.Next;
+                if (_disposed.IsCancellationRequested || _dispatcherCursor != cursor) return;
+                var node = cursor.Next;
+                if (node is null)
+                {
+                    posted = NextPost();
+                    item = default!;
+                }
+                else
+                {
+                    cursor.Next = node.Next;
+                    if (!node.Value.AwaitsDispatcher) continue;
+                    // Taken from the buffer's point of view now: a drop from here on is no loss for the subscribers.
+                    node.Value.AwaitsDispatcher = false;
+                    item = node.Value.Item;
+                    RemoveIfDone(node);
+                }
                 handlers = _received;
                 raiseTypedEvents = _raiseTypedEvents;
             }
-            if (node is null)
+            if (posted is not null)
             {
                 await posted.ConfigureAwait(false);
                 continue;
             }
-            if (!node.Value.AwaitsDispatcher) continue;
-            var item = node.Value.Item;
-            bool raised = InvokeEach(handlers, _sender ?? this, item);
-            raised |= raiseTypedEvents?.Invoke(item) ?? false;
-            lock (_gate)
-            {
-                node.Value.Raised = raised;
-                node.Value.AwaitsDispatcher = false;
-                if (node.List is not null) RemoveIfDone(node); // unless it was dropped meanwhile
-            }
+            InvokeEach(handlers, _sender ?? this, item);
+            raiseTypedEvents?.Invoke(item);
         }
     }
 
@@ -374,9 +464,6 @@ public sealed class EventBuffer<T> : IDisposable
 
         /// <summary>Posted while the dispatcher had subscribers, and not yet raised.</summary>
         public bool AwaitsDispatcher { get; set; }
-
-        /// <summary>Raised to at least one .NET subscriber.</summary>
-        public bool Raised { get; set; }
     }
 
     /// <summary>Where one consumer goes on reading: the next node to look at, null when it has read everything.</summary>
@@ -401,23 +488,41 @@ public sealed class EventBuffer<T> : IDisposable
 
         /// <summary>Waits up to <paramref name="timeout"/> for the next matching item; false on timeout or when the buffer is disposed.</summary>
         /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-        public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+        public Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
         {
-            using var deadline = timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(timeout);
+            // An item already waiting costs no timer, no token source and no await.
+            var (taken, item, _) = _buffer.TryAdvance(_cursor, _filter);
+            return taken ? Task.FromResult((true, item)) : WaitAndTakeAsync(timeout, cancellationToken);
+        }
+
+        /// <summary>
+        /// Claims up to <paramref name="max"/> matching items that are waiting now, in order, under one lock; adds them
+        /// to <paramref name="items"/> and returns how many. Never waits (a flood is drained in batches, not item by item).
+        /// </summary>
+        public int TryTakeMany(List<T> items, int max)
+        {
+            ArgumentNullException.ThrowIfNull(items);
+            return _buffer.TakeMany(_cursor, _filter, items, max);
+        }
+
+        private async Task<(bool Taken, T Item)> WaitAndTakeAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
             while (true)
             {
                 var (taken, item, posted) = _buffer.TryAdvance(_cursor, _filter);
                 if (taken) return (true, item);
                 if (_buffer._disposed.IsCancellationRequested) return (false, default!);
                 cancellationToken.ThrowIfCancellationRequested();
-                if (deadline is { IsCancellationRequested: true }) return (false, default!);
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0) return (false, default!);
                 try
                 {
-                    await posted.WaitAsync(deadline?.Token ?? CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await posted.WaitAsync(deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                catch (TimeoutException)
                 {
-                    // The timeout passed: one last look below, then give up.
+                    // The timeout passed: one last look above, then give up.
                 }
             }
         }

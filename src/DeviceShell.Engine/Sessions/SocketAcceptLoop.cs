@@ -15,15 +15,28 @@ public static class SocketAcceptLoop
 
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
+    /// <summary>The least time between two log lines of one loop: a listener at its descriptor limit may fail and
+    /// recover many times a second, and each of those must not become a line.</summary>
+    public static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Accepts until <paramref name="stop"/> fires or the listener is closed, handing each socket to
-    /// <paramref name="accepted"/> (which must not block). <paramref name="warn"/> hears one line when a burst of
-    /// failed accepts starts and one when accepting works again.
+    /// <paramref name="accepted"/> (which must not block). <paramref name="warn"/> hears when accepts start failing and
+    /// when they work again, at most one line per <see cref="WarningInterval"/>, with the failures counted in between.
     /// </summary>
     public static async Task RunAsync(TcpListener listener, Action<Socket> accepted, Action<string>? warn, CancellationToken stop)
     {
         var backoff = TimeSpan.Zero;
-        int failed = 0;
+        long failedSinceLine = 0;
+        bool failing = false;
+        long lastLine = long.MinValue;
+        bool MayLog() => Environment.TickCount64 - lastLine >= (long)WarningInterval.TotalMilliseconds;
+        void Log(string line)
+        {
+            warn?.Invoke(line);
+            lastLine = Environment.TickCount64;
+            failedSinceLine = 0;
+        }
         while (!stop.IsCancellationRequested)
         {
             Socket socket;
@@ -37,7 +50,9 @@ public static class SocketAcceptLoop
             }
             catch (SocketException ex) when (IsTransient(ex.SocketErrorCode) && !stop.IsCancellationRequested)
             {
-                if (failed++ == 0) warn?.Invoke($"accept failed ({ex.SocketErrorCode}); retrying with back-off");
+                failedSinceLine++;
+                if (!failing && MayLog()) Log($"accept failed ({ex.SocketErrorCode}); retrying with back-off");
+                failing = true;
                 backoff = backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
                 try { await Task.Delay(backoff, stop).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
@@ -48,8 +63,8 @@ public static class SocketAcceptLoop
                 if (!stop.IsCancellationRequested) warn?.Invoke($"accept failed ({ex.SocketErrorCode}); the listener stops");
                 return;
             }
-            if (failed > 0) warn?.Invoke($"accepting again after {failed} failed accepts");
-            failed = 0;
+            if (failing && MayLog()) Log($"accepting again ({failedSinceLine} failed accepts since the last line)");
+            failing = false;
             backoff = TimeSpan.Zero;
             accepted(socket);
         }

@@ -53,7 +53,6 @@ public sealed class WebifiSession : DeviceSession
         _name = options.Name;
         _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
         Events = new EventBuffer<WebifiEvent>(10_000, this, options.MaxEventBytes, SizeOf);
-        Events.RaiseTypedEventsWith(RaiseTypedEvent);
     }
 
     /// <summary>The relay's number for this login (-1 before the first); it changes after every reconnect.</summary>
@@ -109,14 +108,18 @@ public sealed class WebifiSession : DeviceSession
 
     public override int QueuedEvents => Events.Count;
 
+    private EventHandler<WebifiMessage>? _messageReceived;
+    private EventHandler<WebifiStatusChange>? _statusChanged;
+    private EventHandler<WebifiError>? _errorOccurred;
+
     /// <summary>Raised (on the buffer's dispatcher task) for every received message; works with Register-ObjectEvent.</summary>
-    public event EventHandler<WebifiMessage>? MessageReceived;
+    public event EventHandler<WebifiMessage>? MessageReceived { add => Events.AddTypedHandler(ref _messageReceived, value, RaiseTypedEvent); remove => Events.RemoveTypedHandler(ref _messageReceived, value); }
 
     /// <summary>Raised for every connection-status change and background error, in order with the messages.</summary>
-    public event EventHandler<WebifiStatusChange>? StatusChanged;
+    public event EventHandler<WebifiStatusChange>? StatusChanged { add => Events.AddTypedHandler(ref _statusChanged, value, RaiseTypedEvent); remove => Events.RemoveTypedHandler(ref _statusChanged, value); }
 
     /// <summary>Raised for every background error code (the <see cref="WebifiStatusKind.Error"/> status changes).</summary>
-    public event EventHandler<WebifiError>? ErrorOccurred;
+    public event EventHandler<WebifiError>? ErrorOccurred { add => Events.AddTypedHandler(ref _errorOccurred, value, RaiseTypedEvent); remove => Events.RemoveTypedHandler(ref _errorOccurred, value); }
 
     /// <summary>Logs in and opens the transport. Fails at once (no retry) when the server cannot be reached or refuses the login.</summary>
     public static async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options, CancellationToken cancellationToken = default)
@@ -502,10 +505,10 @@ public sealed class WebifiSession : DeviceSession
 
     private bool RaiseTypedEvent(WebifiEvent item) => item switch
     {
-        WebifiMessage message => EventBuffer<WebifiEvent>.InvokeEach(MessageReceived, this, message),
+        WebifiMessage message => EventBuffer<WebifiEvent>.InvokeEach(_messageReceived, this, message),
         WebifiStatusChange { Error: { } error } change =>
-            EventBuffer<WebifiEvent>.InvokeEach(StatusChanged, this, change) | EventBuffer<WebifiEvent>.InvokeEach(ErrorOccurred, this, error),
-        WebifiStatusChange change => EventBuffer<WebifiEvent>.InvokeEach(StatusChanged, this, change),
+            EventBuffer<WebifiEvent>.InvokeEach(_statusChanged, this, change) | EventBuffer<WebifiEvent>.InvokeEach(_errorOccurred, this, error),
+        WebifiStatusChange change => EventBuffer<WebifiEvent>.InvokeEach(_statusChanged, this, change),
         _ => false,
     };
 

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -118,6 +119,37 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
 
     public SimulatedBrickDevice? Find(string uid) => BrickUid.TryParse(uid, out uint value) ? _devices.GetValueOrDefault(value) : null;
 
+    /// <summary>
+    /// Sends <paramref name="count"/> callbacks of function <paramref name="functionId"/> from <paramref name="uid"/> to every
+    /// client as fast as loopback takes them (benchmarks and flood tests: the client's own drops are then the only loss).
+    /// Each payload is the callback's index, a 4-byte little-endian counter from 0, so a consumer can check order and loss.
+    /// Packets travel in chunks of <see cref="FloodChunkPackets"/>, far below the per-client queue bound: none is dropped here.
+    /// </summary>
+    public void Flood(string uid, int count, byte functionId = FloodFunctionId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > FloodChunkPackets * 16384) throw new ArgumentOutOfRangeException(nameof(count), $"A flood sends at most {FloodChunkPackets * 16384} callbacks.");
+        uint uidValue = BrickUid.Parse(uid);
+        var payload = new byte[4];
+        for (int first = 0; first < count; first += FloodChunkPackets)
+        {
+            int packets = Math.Min(FloodChunkPackets, count - first);
+            var chunk = new byte[packets * (TfpPacket.HeaderLength + 4)];
+            for (int i = 0; i < packets; i++)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(payload, first + i);
+                new TfpPacket(uidValue, functionId, 0, true, 0, payload).WriteTo(chunk.AsSpan(i * (TfpPacket.HeaderLength + 4)));
+            }
+            Broadcast(chunk);
+        }
+    }
+
+    /// <summary>Callbacks per chunk a flood hands to each client's send queue.</summary>
+    public const int FloodChunkPackets = 1024;
+
+    /// <summary>The function ID a flood uses unless told otherwise (not a callback any simulated device defines).</summary>
+    public const byte FloodFunctionId = 200;
+
     /// <summary>Presses or releases a simulated button (RGB LED Button Bricklet); its BUTTON_STATE_CHANGED callback reports the change.</summary>
     public void PressButton(string uid, bool pressed) => SetInput(uid, "ButtonState", pressed ? "Pressed" : "Released");
 
@@ -131,7 +163,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         device.SetInput(name, value);
     }
 
-    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}.</summary>
+    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}, flood {uid, count, functionId?}.</summary>
     public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
     {
         JsonNode? result;
@@ -163,13 +195,19 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
                 SetInput(RequiredString(arguments, "uid"), RequiredString(arguments, "name"), InputValue(arguments["value"]));
                 result = null;
                 break;
+            case "flood":
+                string floodUid = RequiredUid(arguments);
+                int floodCount = arguments["count"]?.GetValue<int>() ?? throw new ArgumentException("flood needs 'count'.");
+                Flood(floodUid, floodCount, arguments["functionId"]?.GetValue<byte>() ?? FloodFunctionId);
+                result = new JsonObject { ["uid"] = floodUid, ["count"] = floodCount };
+                break;
             case "silence-device":
                 var silenced = Find(RequiredString(arguments, "uid")) ?? throw new ArgumentException("There is no such device.");
                 silenced.Silent = arguments["silent"]?.GetValue<bool>() ?? true;
                 result = null;
                 break;
             default:
-                throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, set-input, silence-device.");
+                throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, set-input, silence-device, flood.");
         }
         return Task.FromResult(result);
     }
@@ -213,26 +251,24 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         new(BrickUid.Parse(identity.Uid), TfpFunction.CallbackEnumerate, 0, true, 0, identity.ToPayload(type));
 
     /// <summary>Callbacks go to every client that may receive device traffic (authenticated, or auth disabled).</summary>
-    private void Broadcast(TfpPacket packet)
+    private void Broadcast(TfpPacket packet) => Broadcast(packet.ToBytes());
+
+    private void Broadcast(byte[] bytes)
     {
-        byte[] bytes = packet.ToBytes();
         Client[] clients;
         lock (_clients) { clients = _clients.ToArray(); }
         foreach (var client in clients)
             if (client.MayReceiveDeviceTraffic) client.Send(bytes);
     }
 
-    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
+    /// <summary>Serves every accepted socket; a transient accept failure (descriptors exhausted) pauses the loop, never ends it.</summary>
+    private Task AcceptLoopAsync(TcpListener listener, CancellationToken stop) =>
+        SocketAcceptLoop.RunAsync(listener, socket =>
         {
-            Socket socket;
-            try
+            if (!DescriptorBudget.TryTake())
             {
-                socket = await listener.AcceptSocketAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
+                _log.LogDebug("Refused client {Remote}: the Lab holds {Count} connections, its descriptor budget", socket.RemoteEndPoint, DescriptorBudget.Connections);
+                socket.Dispose();
                 return;
             }
             socket.NoDelay = true;
@@ -240,8 +276,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             lock (_clients) { _clients.Add(client); }
             _log.LogDebug("Client {Remote} connected", socket.RemoteEndPoint);
             client.Start(stop);
-        }
-    }
+        }, warning => _log.LogWarning("Brick Daemon simulator: {Warning}", warning), stop);
 
     private void Forget(Client client)
     {
@@ -410,6 +445,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             _outgoing.Writer.TryComplete();
             _closed.Cancel();
             _socket.Dispose();
+            DescriptorBudget.Return();
         }
 
         private async Task ReceiveLoopAsync(CancellationToken stop)

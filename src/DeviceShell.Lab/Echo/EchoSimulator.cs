@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -28,29 +29,19 @@ public sealed class EchoSimulator : ILabSimulator
         return Task.FromResult(new LabSimulatorEndpoint(bound.Address.ToString(), bound.Port));
     }
 
-    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
+    private Task AcceptLoopAsync(TcpListener listener, CancellationToken stop) =>
+        SocketAcceptLoop.RunAsync(listener, socket =>
         {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-            _ = EchoAsync(client, stop);
-        }
-    }
+            if (DescriptorBudget.TryTake()) _ = EchoAsync(socket, stop);
+            else socket.Dispose();
+        }, warning => _log.LogWarning("Echo server: {Warning}", warning), stop);
 
-    private static async Task EchoAsync(TcpClient client, CancellationToken stop)
+    private static async Task EchoAsync(Socket socket, CancellationToken stop)
     {
-        using (client)
+        using (socket)
         {
-            client.NoDelay = true;
-            var stream = client.GetStream();
+            socket.NoDelay = true;
+            using var stream = new NetworkStream(socket, ownsSocket: false);
             var buffer = new byte[16 * 1024];
             try
             {
@@ -61,6 +52,10 @@ public sealed class EchoSimulator : ILabSimulator
             catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
             {
                 // The client went away or the lab is stopping.
+            }
+            finally
+            {
+                DescriptorBudget.Return();
             }
         }
     }

@@ -32,6 +32,9 @@ public abstract class ReceiveCmdlet : SessionCmdlet
     /// Receives matching items of <paramref name="buffer"/>. <paramref name="write"/> writes one taken item and
     /// returns whether it counts toward -Count (the default writes it as output).
     /// </summary>
+    /// <summary>The most items one lock of the buffer hands over.</summary>
+    private const int ReceiveBatch = 256;
+
     protected void Receive<T>(DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter = null, Func<T, bool>? write = null)
     {
         if (DiscardQueued) WriteVerbose($"Discarded {buffer.Discard()} queued item(s).");
@@ -45,21 +48,31 @@ public abstract class ReceiveCmdlet : SessionCmdlet
         var deadline = Deadline();
         int delivered = 0;
         using var reader = buffer.OpenReader(filter);
+        var batch = new List<T>(ReceiveBatch);
         while (Count is null || delivered < Count)
         {
-            bool taken;
-            T item;
-            try
+            // What is waiting is taken in batches under one lock; only an empty buffer makes the cmdlet wait.
+            batch.Clear();
+            if (reader.TryTakeMany(batch, Count is null ? ReceiveBatch : Math.Min(ReceiveBatch, Count.Value - delivered)) == 0)
             {
-                (taken, item) = reader.TakeAsync(TimeLeft(deadline), StopToken).GetAwaiter().GetResult();
+                bool taken;
+                T item;
+                try
+                {
+                    (taken, item) = reader.TakeAsync(TimeLeft(deadline), StopToken).GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new PipelineStoppedException();
+                }
+                if (!taken) break;
+                batch.Add(item);
             }
-            catch (OperationCanceledException)
+            foreach (var item in batch)
             {
-                throw new PipelineStoppedException();
+                if (write is null) WriteObject(item);
+                if (write is null || write(item)) delivered++;
             }
-            if (!taken) break;
-            if (write is null) WriteObject(item);
-            if (write is null || write(item)) delivered++;
         }
         if (Count is not null && delivered < Count)
             WriteVerbose($"Received {delivered} of {Count} item(s) before the timeout.");

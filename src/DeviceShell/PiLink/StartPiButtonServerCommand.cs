@@ -23,6 +23,10 @@ public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
     [ValidateRange(0, 86400)]
     public double IdleTimeoutSec { get; set; } = PiButtonServer.DefaultIdleTimeout.TotalSeconds;
 
+    /// <summary>The local address to listen on; every IPv4 interface (tcpcom's choice) by default. 127.0.0.1 keeps it on this machine.</summary>
+    [Parameter]
+    public System.Net.IPAddress LocalAddress { get; set; } = PiLinkOptions.Default.BindAddress;
+
     /// <summary>Read a simulated button (Set-PiButtonState presses it) instead of GPIO.</summary>
     [Parameter]
     public SwitchParameter Simulated { get; set; }
@@ -30,12 +34,12 @@ public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
     protected override void EndProcessing()
     {
         string source = Simulated ? $"simulated pin {Pin}" : $"/dev/gpiochip{Chip} line {Pin}";
-        if (!ShouldProcess($"port {Port}", $"Start a Pi button server reading {source}")) return;
+        if (!ShouldProcess($"{LocalAddress} port {Port}", $"Start a Pi button server reading {source}")) return;
         PiLinkServer? server = null;
         try
         {
             var button = PiButton.Open(Chip, Pin, Simulated);
-            var options = PiButtonServer.DefaultOptions with { IdleTimeout = IdleTimeoutSec > 0 ? TimeSpan.FromSeconds(IdleTimeoutSec) : null };
+            var options = PiButtonServer.DefaultOptions with { IdleTimeout = IdleTimeoutSec > 0 ? TimeSpan.FromSeconds(IdleTimeoutSec) : null, BindAddress = LocalAddress };
             server = PiButtonServer.Create(button, Port, options);
             server.Start();
         }
@@ -45,7 +49,7 @@ public sealed class StartPiButtonServerCommand : PiButtonLineCmdlet
             ThrowFailure(ex, ex.Target ?? Port);
         }
         string idle = IdleTimeoutSec > 0 ? $"disconnects a client silent for {IdleTimeoutSec:0.###} s" : "never disconnects a silent client";
-        WriteVerbose($"Pi button server listening on port {server!.Port}, reading {source}; it answers '{PiButtonServer.Command}' and {idle}.");
+        WriteVerbose($"Pi button server listening on {LocalAddress} port {server!.Port}, reading {source}; it answers '{PiButtonServer.Command}' and {idle}.");
         WriteObject(SessionRegistry.Shared.Add(server));
     }
 }

@@ -22,6 +22,10 @@ public sealed class StartPiLinkServerCommand : DeviceCmdlet
     [ValidateRange(0, 86400)]
     public double IdleTimeoutSec { get; set; }
 
+    /// <summary>The local address to listen on; every IPv4 interface (tcpcom's choice) by default.</summary>
+    [Parameter]
+    public System.Net.IPAddress LocalAddress { get; set; } = PiLinkOptions.Default.BindAddress;
+
     [Parameter]
     [ValidateRange(1, 256 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = PiLinkOptions.Default.MaxMessageBytes;
@@ -31,12 +35,13 @@ public sealed class StartPiLinkServerCommand : DeviceCmdlet
         if (Terminator > '\x7f')
             ThrowFailure(new DeviceException(DeviceErrorKind.InvalidArgument, "PiLinkBadTerminator",
                 "The terminator is one byte on the wire, so it must be an ASCII character (NUL or \"`n\" as a rule).", Terminator));
-        if (!ShouldProcess($"port {Port}", "Start a Pi link server")) return;
+        if (!ShouldProcess($"{LocalAddress} port {Port}", "Start a Pi link server")) return;
         var options = new PiLinkOptions
         {
             Terminator = (byte)Terminator,
             IdleTimeout = IdleTimeoutSec > 0 ? TimeSpan.FromSeconds(IdleTimeoutSec) : null,
             MaxMessageBytes = MaxMessageBytes,
+            BindAddress = LocalAddress,
         };
         var server = new PiLinkServer(Port, options);
         try

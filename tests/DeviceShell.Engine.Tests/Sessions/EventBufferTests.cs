@@ -206,7 +206,7 @@ public class EventBufferTests
     }
 
     [Fact]
-    public void Dropping_an_item_only_a_dotnet_subscriber_received_is_no_loss()
+    public void Drops_are_counted_per_consumer_an_item_raised_to_subscribers_is_still_lost_for_takers()
     {
         using var buffer = new EventBuffer<int>(2);
         var raised = new CountdownEvent(2);
@@ -216,7 +216,8 @@ public class EventBufferTests
         Assert.True(raised.Wait(TestTimeouts.Short));
         buffer.Post(3);
         buffer.Post(4);
-        Assert.Equal(0, buffer.Dropped);
+        Assert.Equal(2, buffer.Dropped);           // no taker ever had 1 and 2
+        Assert.Equal(0, buffer.DispatcherDropped); // the subscriber had both
         Assert.Equal(2, buffer.Count);
     }
 
@@ -294,21 +295,39 @@ public class EventBufferTests
     }
 
     [Fact]
-    public void Typed_events_without_a_handler_do_not_count_as_received()
+    public void The_dispatcher_counts_only_items_dropped_before_it_raised_them()
     {
-        using var buffer = new EventBuffer<int>(5);
-        using var fifthRaised = new ManualResetEventSlim();
-        // The owner's typed events: only even items have a handler.
+        using var buffer = new EventBuffer<int>(2);
+        using var inFirst = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
         buffer.RaiseTypedEventsWith(i =>
         {
-            if (i == 5) fifthRaised.Set();
-            return i % 2 == 0;
+            if (i == 1)
+            {
+                inFirst.Set();
+                release.Wait(TestTimeouts.Short);
+            }
+            return true;
         });
-        for (int i = 1; i <= 5; i++) buffer.Post(i);
-        // The dispatcher raises in order, so 1 to 4 are settled once 5 is being raised.
-        Assert.True(fifthRaised.Wait(TestTimeouts.Short));
-        for (int i = 6; i <= 9; i++) buffer.Post(i); // drops 1 to 4
-        Assert.Equal(2, buffer.Dropped); // 1 and 3: no handler got them
+        buffer.Post(1);
+        Assert.True(inFirst.Wait(TestTimeouts.Short)); // the dispatcher holds 1 and is stuck in its handler
+        for (int i = 2; i <= 4; i++) buffer.Post(i);    // drops 1 (being raised) and 2 (not raised yet)
+        release.Set();
+        Assert.Equal(2, buffer.Dropped);
+        Assert.Equal(1, buffer.DispatcherDropped);
+    }
+
+    [Fact]
+    public void Without_subscribers_the_dispatcher_stops_and_items_are_kept_for_takers_alone()
+    {
+        using var buffer = new EventBuffer<int>(10);
+        EventHandler<int> handler = (_, _) => { };
+        buffer.Received += handler;
+        buffer.Received -= handler;
+        buffer.Post(1);
+        Assert.True(buffer.TryTake(out int item));
+        Assert.Equal(1, item);
+        Assert.Equal(0, buffer.Bytes); // claimed and gone: nothing waits for a dispatcher
     }
 
     [Fact]
@@ -338,5 +357,27 @@ public class EventBufferTests
         Assert.Equal(2, buffer.Dropped);
         Assert.True(buffer.TryTake(out int item));
         Assert.Equal(3, item);
+    }
+
+    private EventHandler<int>? _typedEvent;
+
+    [Fact]
+    public void Typed_events_run_the_dispatcher_only_while_they_have_a_handler()
+    {
+        using var buffer = new EventBuffer<int>(capacity: 3);
+        var heard = new List<int>();
+        var third = new ManualResetEventSlim();
+        bool Raise(int item) => EventBuffer<int>.InvokeEach(_typedEvent, this, item);
+        EventHandler<int> handler = (_, item) => { lock (heard) heard.Add(item); if (item == 3) third.Set(); };
+        buffer.AddTypedHandler(ref _typedEvent, handler, Raise);
+        for (int i = 1; i <= 3; i++) buffer.Post(i);
+        Assert.True(third.Wait(TestTimeouts.Short));
+        buffer.RemoveTypedHandler(ref _typedEvent, handler);
+        Assert.Null(_typedEvent);
+        for (int i = 4; i <= 6; i++) buffer.Post(i); // nobody hears these: they wait for takers only
+        lock (heard) Assert.Equal(new[] { 1, 2, 3 }, heard);
+        Assert.True(buffer.TryTake(out int oldest));
+        Assert.Equal(4, oldest);
+        Assert.Equal(3, buffer.Dropped); // 1 to 3 were heard but never reached a taker
     }
 }
