@@ -62,7 +62,7 @@ public sealed class WebifiSuite : IBenchmarkSuite
     }
 
     /// <summary>A receiver on one network of the relay's sample account and a sender that listens on none, on one transport.</summary>
-    private sealed class Pair : IAsyncDisposable
+    internal sealed class Pair : IAsyncDisposable
     {
         private readonly string[] _to;
         private readonly WebifiSession _receiver, _sender;
@@ -79,10 +79,14 @@ public sealed class WebifiSuite : IBenchmarkSuite
             _messages = receiver.Events.OpenReader(item => item is WebifiMessage);
         }
 
-        public static async Task<Pair> ConnectAsync(Uri server, WebifiTransport transport, string network, CancellationToken cancellationToken)
+        public static Task<Pair> ConnectAsync(Uri server, WebifiTransport transport, string network, CancellationToken cancellationToken) =>
+            ConnectAsync(server, server, transport, network, cancellationToken);
+
+        /// <summary>The receiver on one relay and the sender on another (relays sharing Redis, see WebifiRedisSuite).</summary>
+        public static async Task<Pair> ConnectAsync(Uri receiverServer, Uri senderServer, WebifiTransport transport, string network, CancellationToken cancellationToken)
         {
-            var receiver = await WebifiSession.ConnectAsync(Options(server, transport, network), cancellationToken).ConfigureAwait(false);
-            var sender = await WebifiSession.ConnectAsync(Options(server, transport, null), cancellationToken).ConfigureAwait(false);
+            var receiver = await WebifiSession.ConnectAsync(Options(receiverServer, transport, network), cancellationToken).ConfigureAwait(false);
+            var sender = await WebifiSession.ConnectAsync(Options(senderServer, transport, null), cancellationToken).ConfigureAwait(false);
             return new Pair(receiver, sender, transport, network);
         }
 

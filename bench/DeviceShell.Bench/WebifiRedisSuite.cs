@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using DeviceShell.Engine.Webifi;
+
+namespace DeviceShell.Bench;
+
+/// <summary>
+/// The Webifi relay scaled out on Redis (<c>--webifi-redis</c>): messages per second from a sender on relay A to a
+/// receiver on relay B, against the same pair on relay A alone (same Redis path, no hop between relays) and against the
+/// in-process relay without Redis. Debian's redis-server on a free loopback port; skipped with one line without it.
+/// </summary>
+public sealed class WebifiRedisSuite : IBenchmarkSuite
+{
+    private const string World = "Webifi";
+    private const string Measure = "messages/s across two relays on Redis (WebSocket, 32 B, 256 in flight)";
+    private const string SameRelay = "same pair on one relay on Redis", InProcess = "same pair on the relay without Redis";
+    private const string RedisServer = "/usr/bin/redis-server";
+
+    public string Name => "webifi-redis";
+
+    public async Task RunAsync(Bench bench, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(RedisServer))
+        {
+            bench.Skip(World, Measure, SameRelay, "redis-server (Debian package, .ci/apt-packages.txt) is not installed");
+            return;
+        }
+        int port = FreePort();
+        using var redis = Process.Start(new ProcessStartInfo(RedisServer)
+        {
+            ArgumentList = { "--port", Native.Text(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        try
+        {
+            await WaitForPortAsync(port, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            string endpoint = "127.0.0.1:" + Native.Text(port);
+            await using var relayA = await Bench.StartLabAsync("--webifi", "0", "--webifi-redis", endpoint).ConfigureAwait(false);
+            await using var relayB = await Bench.StartLabAsync("--webifi", "0", "--webifi-redis", endpoint).ConfigureAwait(false);
+            await using var alone = await Bench.StartLabAsync("--webifi", "0").ConfigureAwait(false);
+            Uri a = Server(relayA), b = Server(relayB);
+            await using var across = await WebifiSuite.Pair.ConnectAsync(b, a, WebifiTransport.WebSocket, "net1", cancellationToken).ConfigureAwait(false);
+            await using var oneRelay = await WebifiSuite.Pair.ConnectAsync(a, a, WebifiTransport.WebSocket, "net2", cancellationToken).ConfigureAwait(false);
+            await using var inProcess = await WebifiSuite.Pair.ConnectAsync(Server(alone), Server(alone), WebifiTransport.WebSocket, "net1", cancellationToken).ConfigureAwait(false);
+            var losses = new List<string>();
+            var result = await bench.CompareAsync(window => across.RateAsync(window, losses, cancellationToken), new List<(string, Func<Task<double>>)>
+            {
+                (SameRelay, () => oneRelay.RateAsync(bench.Settings.Window, losses, cancellationToken)),
+                (InProcess, () => inProcess.RateAsync(bench.Settings.Window, losses, cancellationToken)),
+            }, warmup: async window =>
+            {
+                await oneRelay.WarmAsync(window, cancellationToken).ConfigureAwait(false);
+                await inProcess.WarmAsync(window, cancellationToken).ConfigureAwait(false);
+                return await across.WarmAsync(window, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            string value = Bench.Format(result.Value) + " messages/s";
+            string notes = losses.Count == 0 ? "every message arrived" : string.Join("; ", losses);
+            foreach (string peer in new[] { SameRelay, InProcess })
+                bench.Add(new BenchRow(World, Measure, value, peer, Bench.Format(result.PeerValue(peer)) + " messages/s", result.Ratio(peer), Notes: notes));
+        }
+        finally
+        {
+            redis.Kill();
+            await redis.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+    }
+
+    private static Uri Server(DeviceShell.Engine.Lab.DeviceLab lab) => new($"http://{lab["webifi"]!.Host}:{lab["webifi"]!.Port}/");
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static async Task WaitForPortAsync(int port, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
