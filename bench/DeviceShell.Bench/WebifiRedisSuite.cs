@@ -69,13 +69,12 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
 
     private static Uri Server(DeviceShell.Engine.Lab.DeviceLab lab) => new($"http://{lab["webifi"]!.Host}:{lab["webifi"]!.Port}/");
 
+    /// <summary>Redis takes no port 0: a port the system just handed out and released.</summary>
     private static int FreePort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     private static async Task WaitForPortAsync(int port, TimeSpan limit, CancellationToken cancellationToken)
