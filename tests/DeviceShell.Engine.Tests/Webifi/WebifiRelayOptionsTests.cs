@@ -32,10 +32,25 @@ public sealed class WebifiRelayOptionsTests : IDisposable
     [Theory]
     [InlineData("accounts", "{not json")]
     [InlineData("max-message-bytes", "-1")]
+    [InlineData("redis", "localhost")]
+    [InlineData("redis", "127.0.0.1:99999")]
     public void Bad_settings_are_argument_errors_the_lab_host_reports(string setting, string value)
     {
         File.WriteAllText(_file, value);
         var settings = new Dictionary<string, string> { [setting] = setting == "accounts" ? _file : value };
         Assert.Throws<ArgumentException>(() => WebifiRelayOptions.From(LabSimulatorOptions.Loopback(settings: settings)));
+    }
+
+    [Fact]
+    public async Task A_relay_whose_redis_cannot_be_reached_fails_to_start_and_says_where()
+    {
+        using var unused = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        unused.Start();
+        string endpoint = "127.0.0.1:" + ((System.Net.IPEndPoint)unused.LocalEndpoint).Port;
+        unused.Stop();
+        var options = WebifiRelayOptions.From(LabSimulatorOptions.Loopback(settings: new Dictionary<string, string> { ["redis"] = endpoint }));
+        await using var relay = new WebifiRelay(options);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => relay.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).Within(TestTimeouts.Long));
+        Assert.Contains(endpoint, error.Message);
     }
 }
