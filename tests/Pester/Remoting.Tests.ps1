@@ -18,6 +18,9 @@ BeforeAll {
     $script:module = (Resolve-Path (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1)).Path
     $script:sshdPath = @('/usr/sbin/sshd', (Get-Command sshd -CommandType Application -ErrorAction Ignore | Select-Object -First 1 -ExpandProperty Source)) |
         Where-Object { $_ -and (Test-Path $_) } | Select-Object -First 1
+    # Without OpenSSH the remoting block is skipped (BeforeDiscovery says so); the in-process block still runs.
+    $haveSsh = $sshdPath -and (Get-Command ssh -CommandType Application -ErrorAction Ignore) -and (Get-Command ssh-keygen -CommandType Application -ErrorAction Ignore)
+    if (-not $haveSsh) { return }
 
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "deviceshell-sshd-$([guid]::NewGuid().ToString('n').Substring(0, 8))"
     New-Item -ItemType Directory -Path $dir | Out-Null
