@@ -107,6 +107,9 @@ Describe 'A button server in this process' {
             (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text | Should -Be 'Button released'
             Disconnect-PiLink -Session $link
             { Connect-PiLink -HostName 127.0.0.2 -Port $loopbackOnly.Port -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId 'PiLinkConnectionFailed*'
+            # 192.0.2.1 (TEST-NET-1) is no address of this machine.
+            $failure = { Start-PiButtonServer -Simulated -Port 0 -LocalAddress 192.0.2.1 -ErrorAction Stop } | Should -Throw -ErrorId 'PiLinkAddressNotAvailable*' -PassThru
+            $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
         }
         finally {
             $everywhere, $loopbackOnly | Stop-PiLinkServer

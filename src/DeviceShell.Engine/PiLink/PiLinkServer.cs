@@ -63,7 +63,8 @@ public sealed class PiLinkServer : PiLinkEndpoint
     public PiButton? Button { get; init; }
 
     /// <summary>Starts listening and queues LISTENING(port).</summary>
-    /// <exception cref="DeviceException">PiLinkPortInUse (ResourceUnavailable) after queueing PORT_IN_USE(port).</exception>
+    /// <exception cref="DeviceException">PiLinkPortInUse (ResourceUnavailable) after queueing PORT_IN_USE(port);
+    /// PiLinkAddressNotAvailable (InvalidArgument) when the bind address is not one of this machine's.</exception>
     public void Start()
     {
         if (_listener is not null || LinkState != PiLinkState.Listening)
@@ -78,6 +79,9 @@ public sealed class PiLinkServer : PiLinkEndpoint
             SetLinkState(PiLinkState.PortInUse);
             Report(PiLinkState.PortInUse, PortText, null);
             SetState(DeviceSessionState.Disconnected);
+            if (ex.SocketErrorCode == SocketError.AddressNotAvailable)
+                throw new DeviceException(DeviceErrorKind.InvalidArgument, "PiLinkAddressNotAvailable",
+                    $"The server cannot listen on {Options.BindAddress}: it is not an address of this machine ({ex.Message}).", Options.BindAddress.ToString(), ex);
             throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "PiLinkPortInUse",
                 $"PORT_IN_USE: the server cannot listen on {Options.BindAddress}:{Port} ({ex.Message}).", Port, ex);
         }
