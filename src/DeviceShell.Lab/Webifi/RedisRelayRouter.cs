@@ -61,10 +61,14 @@ internal sealed class RedisRelayRouter : IRelayRouter
             code = 2
           end
         end
-        local dt, d = ARGV[i], ARGV[i + 1]
+        local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]
         for _, id in ipairs(order) do
           local stream = p .. 'stream:' .. id
-          redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+          if u == '' then
+            redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+          else
+            redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+          end
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
           redis.call('PUBLISH', p .. 'wake', id)
         end
@@ -181,15 +185,15 @@ internal sealed class RedisRelayRouter : IRelayRouter
 
     public bool HasAccount(string connectName) => _options.Accounts.Any(a => a.ConnectName == connectName);
 
-    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword)
+    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
     {
         var account = WebifiAccount.Match(_options.Accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
         int id = checked(99 + (int)_db.StringIncrement(Prefix + "next-id"));
-        var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes);
+        var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
         var key = SessionKey(id);
         var write = _db.CreateTransaction();
-        _ = write.HashSetAsync(key, new HashEntry[] { new("account", account.ConnectName), new("device", session.DeviceId), new("owner", _name), new("networks", "") });
+        _ = write.HashSetAsync(key, new HashEntry[] { new("account", account.ConnectName), new("device", session.DeviceId), new("owner", _name), new("networks", ""), new("mi", messageIds) });
         _ = write.KeyExpireAsync(key, KeyLifetime);
         write.Execute();
         Serve(session);
@@ -209,6 +213,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
         if (account is null) return null;
         var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes)
         {
+            MessageIds = fields.GetValueOrDefault("mi") == "1",
             Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
         };
         _db.HashSet(SessionKey(id), "owner", _name);
@@ -302,6 +307,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
         values.AddRange(ids.Select(id => (RedisValue)id));
         values.Add(group.DataType);
         values.Add(group.Data);
+        values.Add(group.MessageId ?? "");
         int routed = (int)_db.ScriptEvaluate(RouteScript, values: values.ToArray());
         return Math.Max(code, routed);
     }
@@ -408,7 +414,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
                     var entries = await _db.StreamReadAsync(StreamKey(session.Id), position, Math.Min(room, ReadBatch)).ConfigureAwait(false);
                     if (entries.Length == 0) break;
                     foreach (var entry in entries)
-                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry.Id.ToString()));
+                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()));
                     position = entries[^1].Id;
                 }
             }

@@ -172,7 +172,7 @@ internal sealed class RelayWebSocket
                 // Ended after rt=c has gone out: ending the session closes its socket.
                 _endSessionAfterReplies = fields[0].Text == "t";
                 return false;
-            case "n" or "s" or "dt" or "d":
+            case "n" or "s" or "dt" or "u" or "d":
                 if (_session is null || !_router.IsLive(_session))
                 {
                     AddReply("s", WebifiErrorCode.SessionExpired);
@@ -229,7 +229,7 @@ internal sealed class RelayWebSocket
                 }
                 var frame = new List<byte>();
                 TildeCodec.AppendField(frame, "rt", "r");
-                foreach (var delivery in batch) delivery.AppendTo(frame);
+                foreach (var delivery in batch) delivery.AppendTo(frame, session.MessageIds);
                 frame.AddRange(TildeCodec.Terminator);
                 await SendAsync(frame).ConfigureAwait(false);
                 _router.Delivered(session, batch);
