@@ -13,7 +13,7 @@ namespace DeviceShell.Engine.Webifi;
 /// the repeat. Official clients never ask, so they never see the field; the public relay ignores the request, so
 /// nothing changes there.
 /// </summary>
-/// <param name="Sender">Random per <see cref="WebifiSession"/>, kept across its reconnects (which change its session id).</param>
+/// <param name="Sender">Random per <see cref="WebifiSession"/>, kept across its reconnects.</param>
 /// <param name="Sequence">Counts the sender's messages from 1, in the order they are sent.</param>
 public readonly record struct WebifiMessageId(string Sender, long Sequence)
 {
@@ -36,35 +36,37 @@ public readonly record struct WebifiMessageId(string Sender, long Sequence)
 /// <summary>
 /// The recipient's side of <see cref="WebifiMessageId"/>: a sender's messages arrive in its order (the relay keeps it,
 /// and a resent window starts again from its oldest message), so a message is a repeat when its sequence is not above
-/// the last one taken from that sender. Remembers up to <see cref="MaxSenders"/> senders, forgetting the one heard
-/// from least recently, so a long session that meets many short-lived senders stays small. Thread-safe: the readers of
-/// an old and a new link may overlap for a moment.
+/// the last one taken from that sender. A sender is its relay session id (which the relay sets, <c>~f</c>) together with
+/// the id's sender part, so a peer that copies another's sender part can only make its own messages look repeated.
+/// Remembers up to <see cref="MaxSenders"/> senders, forgetting the one heard from least recently, so a long session
+/// that meets many short-lived senders stays small. Thread-safe: the readers of an old and a new link may overlap for
+/// a moment.
 /// </summary>
 internal sealed class WebifiRepeatFilter
 {
     public const int MaxSenders = 4096;
 
-    private readonly Dictionary<string, (long Sequence, long Heard)> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<(int From, string Sender), (long Sequence, long Heard)> _last = new();
     private long _clock;
 
     /// <summary>True for a message not seen before (and remembers it); false for a repeat.</summary>
-    public bool IsNew(WebifiMessageId id)
+    public bool IsNew(int from, WebifiMessageId id)
     {
-        lock (_last) return Remember(id);
+        lock (_last) return Remember((from, id.Sender), id.Sequence);
     }
 
-    private bool Remember(WebifiMessageId id)
+    private bool Remember((int From, string Sender) sender, long sequence)
     {
         long now = ++_clock;
-        if (_last.TryGetValue(id.Sender, out var last))
+        if (_last.TryGetValue(sender, out var last))
         {
-            if (id.Sequence <= last.Sequence) return false;
+            if (sequence <= last.Sequence) return false;
         }
         else if (_last.Count >= MaxSenders)
         {
             _last.Remove(_last.MinBy(entry => entry.Value.Heard).Key);
         }
-        _last[id.Sender] = (id.Sequence, now);
+        _last[sender] = (sequence, now);
         return true;
     }
 }

@@ -468,7 +468,7 @@ public sealed class WebifiSession : DeviceSession
 
     private void OnReceived(int from, string dataType, byte[] data, WebifiMessageId? id)
     {
-        if (id is { } messageId && !_repeats.IsNew(messageId))
+        if (id is { } messageId && !_repeats.IsNew(from, messageId))
         {
             Interlocked.Increment(ref _droppedRepeats);
             return;

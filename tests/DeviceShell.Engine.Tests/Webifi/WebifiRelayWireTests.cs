@@ -58,26 +58,36 @@ public class WebifiRelayWireTests
         Assert.Equal("~e=4", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "Download"), $"~id={plain}~n=net1~z=0")));
 
         // A sender that numbers its messages sends message 1 twice (as after a dropped socket), then 2, then an
-        // unnumbered one twice (as an official client would: never dropped).
+        // unnumbered one twice (as an official client would: never dropped). Between its 1 and its 2, another session
+        // of the account sends under the same sender part with a higher number: it cannot silence the first sender.
         string numbered = numberedLogin.Find("id")!;
+        string spoofer = (await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~mi=1")).Find("id")!;
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{relay.Port}/api/WebSocket"), CancellationToken.None).Within();
         var frames = new FrameReader(socket);
         await SendTextAsync(socket, $"~id={numbered}~t=1");
         Assert.Equal("~rt=a~e=0~t=1", await frames.NextAsync());
-        foreach (string group in new[] { "~u=feed.1~d=one", "~u=feed.1~d=one", "~u=feed.2~d=two", "~d=three", "~d=three" })
+        async Task SendAsync(string group)
         {
             await SendTextAsync(socket, $"~n=net1~dt=t{group}~t=1");
             Assert.Equal("~rt=s~e=0~t=1", await frames.NextAsync());
         }
+        await SendAsync("~u=feed.1~d=one");
+        await SendAsync("~u=feed.1~d=one");
+        Assert.Equal("~e=0", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "Upload"), $"~id={spoofer}~n=net1~dt=t~u=feed.9~d=spoof~z=0")));
+        await SendAsync("~u=feed.2~d=two");
+        await SendAsync("~d=three");
+        await SendAsync("~d=three");
 
-        Assert.Equal(new[] { "one", "two", "three", "three" }, (await receiver.ReceiveAsync(4)).Select(m => m.Data));
+        Assert.Equal(new[] { "one", "spoof", "two", "three", "three" }, (await receiver.ReceiveAsync(5)).Select(m => m.Data));
         Assert.True(await receiver.StaysQuietAsync(TimeSpan.FromMilliseconds(200)), "the repeat of message 1 is not delivered");
         Assert.Equal(1, receiver.DroppedRepeats);
 
         // The client that did not ask gets the groups exactly as before, without ~u.
+        string From(string deviceId) => deviceId[..deviceId.IndexOf('s')];
+        var expected = new[] { (numbered, "one"), (numbered, "one"), (spoofer, "spoof"), (numbered, "two"), (numbered, "three"), (numbered, "three") };
         string answer = Encoding.UTF8.GetString(await RawAsync(http, new Uri(relay.Server, "Download"), $"~id={plain}~z=1"));
-        Assert.Equal($"~e=0{string.Concat(new[] { "one", "one", "two", "three", "three" }.Select(d => $"~f={numbered[..numbered.IndexOf('s')]}~dt=t~d={d}"))}", answer);
+        Assert.Equal($"~e=0{string.Concat(expected.Select(m => $"~f={From(m.Item1)}~dt=t~d={m.Item2}"))}", answer);
     }
 
     private static async Task<byte[]> RawAsync(HttpClient http, Uri uri, string body)
