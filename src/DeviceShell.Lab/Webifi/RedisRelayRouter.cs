@@ -36,39 +36,67 @@ internal sealed class RedisRelayRouter : IRelayRouter
     /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>Recipients of one data group: the account's listeners of the networks, plus the ids of the account.</summary>
+    /// <summary>
+    /// Routes the data messages of one read in one atomic step, so all relays see one order and a sender's messages
+    /// keep theirs. ARGV: prefix, sender, account, stream length cap, key lifetime (ms), message count, then per message
+    /// its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count and
+    /// per group: network count, networks, session id count, ids, data type, data. Recipients of a group are the
+    /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
+    /// looked up once per call. Each recipient is woken once per call. Returns one code per message.
+    /// </summary>
     private const string RouteScript = """
         local p, from, account, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-        local i = 6
-        local recipients, order, code = {}, {}, 0
-        local count = tonumber(ARGV[i]); i = i + 1
-        for k = 1, count do
-          local key = p .. 'listeners:' .. account .. ':' .. ARGV[i]; i = i + 1
+        local listenersOf, ownId, woken, wake, codes = {}, {}, {}, {}, {}
+        local function listeners(net)
+          local live = listenersOf[net]
+          if live then return live end
+          local key = p .. 'listeners:' .. account .. ':' .. net
+          live = {}
           for _, id in ipairs(redis.call('SMEMBERS', key)) do
-            if redis.call('EXISTS', p .. 'session:' .. id) == 0 then
-              redis.call('SREM', key, id)
-            elseif id ~= from and not recipients[id] then
-              recipients[id] = true; order[#order + 1] = id
+            if redis.call('EXISTS', p .. 'session:' .. id) == 0 then redis.call('SREM', key, id) else live[#live + 1] = id end
+          end
+          listenersOf[net] = live
+          return live
+        end
+        local function isOwn(id)
+          if ownId[id] == nil then ownId[id] = redis.call('HGET', p .. 'session:' .. id, 'account') == account end
+          return ownId[id]
+        end
+        local i = 7
+        for m = 1, tonumber(ARGV[6]) do
+          local code, groups = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
+          for g = 1, groups do
+            local recipients, order = {}, {}
+            local count = tonumber(ARGV[i]); i = i + 1
+            for k = 1, count do
+              for _, id in ipairs(listeners(ARGV[i])) do
+                if id ~= from and not recipients[id] then recipients[id] = true; order[#order + 1] = id end
+              end
+              i = i + 1
+            end
+            count = tonumber(ARGV[i]); i = i + 1
+            for k = 1, count do
+              local id = ARGV[i]; i = i + 1
+              if not isOwn(id) then
+                code = math.max(code, 2)
+              elseif not recipients[id] then
+                recipients[id] = true; order[#order + 1] = id
+              end
+            end
+            local dt, d = ARGV[i], ARGV[i + 1]; i = i + 2
+            for _, id in ipairs(order) do
+              redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+              if not woken[id] then woken[id] = true; wake[#wake + 1] = id end
             end
           end
+          codes[m] = code
         end
-        count = tonumber(ARGV[i]); i = i + 1
-        for k = 1, count do
-          local id = ARGV[i]; i = i + 1
-          if redis.call('HGET', p .. 'session:' .. id, 'account') == account then
-            if not recipients[id] then recipients[id] = true; order[#order + 1] = id end
-          else
-            code = 2
-          end
-        end
-        local dt, d = ARGV[i], ARGV[i + 1]
-        for _, id in ipairs(order) do
+        for _, id in ipairs(wake) do
           local stream = p .. 'stream:' .. id
-          redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
           redis.call('PUBLISH', p .. 'wake', id)
         end
-        return code
+        return codes
         """;
 
     /// <summary>Replaces a session's networks; adopts the undelivered entries of same-account listeners whose relay is gone.</summary>
@@ -270,40 +298,58 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return live;
     }
 
-    public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
+    /// <summary>One script call for all the messages (see <see cref="RouteScript"/>); what can be checked here is checked here.</summary>
+    public async ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages)
     {
-        if (groups.Count == 0 || groups.Any(g => g.Data.Length > _options.MaxMessageBytes)) return WebifiErrorCode.ProtocolError;
         if (_closed) return null;
-        return groups.Select(g => Route(from, g)).Max();
-    }
-
-    private int Route(RelaySession from, RelayDataGroup group)
-    {
-        int code = WebifiErrorCode.Success;
-        IEnumerable<string> addressed = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks : group.Networks;
-        var networks = new List<string>();
-        foreach (string network in addressed.Distinct(StringComparer.Ordinal))
-        {
-            if (from.Account.Networks.Contains(network, StringComparer.Ordinal)) networks.Add(network);
-            else code = WebifiErrorCode.NotDelivered;
-        }
-        var ids = new List<int>();
-        foreach (string text in group.SessionIds)
-        {
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
-            else code = WebifiErrorCode.NotDelivered;
-        }
         var values = new List<RedisValue>
         {
-            Prefix, from.Id, from.Account.ConnectName, _options.MailboxCapacity, (long)KeyLifetime.TotalMilliseconds, networks.Count,
+            Prefix, from.Id, from.Account.ConnectName, _options.MailboxCapacity, (long)KeyLifetime.TotalMilliseconds, messages.Count,
         };
-        values.AddRange(networks.Select(n => (RedisValue)n));
-        values.Add(ids.Count);
-        values.AddRange(ids.Select(id => (RedisValue)id));
+        foreach (var groups in messages)
+        {
+            if (RelayDataGroup.AreUnroutable(groups, _options))
+            {
+                values.Add(WebifiErrorCode.ProtocolError);
+                values.Add(0);
+                continue;
+            }
+            int codeAt = values.Count;
+            values.Add(WebifiErrorCode.Success);
+            values.Add(groups.Count);
+            foreach (var group in groups)
+            {
+                if (!AddGroup(values, from, group)) values[codeAt] = WebifiErrorCode.NotDelivered;
+            }
+        }
+        var codes = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
+        return codes;
+    }
+
+    /// <summary>Appends a group's script arguments; false when part of it cannot be delivered (a network the account lacks, a malformed id).</summary>
+    private static bool AddGroup(List<RedisValue> values, RelaySession from, RelayDataGroup group)
+    {
+        bool whole = true;
+        IEnumerable<string> addressed = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks : group.Networks;
+        int countAt = values.Count;
+        values.Add(0);
+        foreach (string network in addressed.Distinct(StringComparer.Ordinal))
+        {
+            if (from.Account.Networks.Contains(network, StringComparer.Ordinal)) values.Add(network);
+            else whole = false;
+        }
+        values[countAt] = values.Count - countAt - 1;
+        countAt = values.Count;
+        values.Add(0);
+        foreach (string text in group.SessionIds)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) values.Add(id);
+            else whole = false;
+        }
+        values[countAt] = values.Count - countAt - 1;
         values.Add(group.DataType);
         values.Add(group.Data);
-        int routed = (int)_db.ScriptEvaluate(RouteScript, values: values.ToArray());
-        return Math.Max(code, routed);
+        return whole;
     }
 
     /// <summary>

@@ -216,11 +216,10 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     {
         var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
         if (session is null) return;
-        if (Router.RouteAll(session, RelayDataGroup.Parse(fields!)) is int code)
-            await WriteCodeAsync(context, code).ConfigureAwait(false);
+        if (await Router.RouteAllAsync(session, new[] { RelayDataGroup.Parse(fields!) }).ConfigureAwait(false) is { } codes)
+            await WriteCodeAsync(context, codes[0]).ConfigureAwait(false);
         else
             context.Abort(); // stopping: unacknowledged, so the client sends it again to the next relay
-
     }
 
     /// <summary>
