@@ -22,10 +22,12 @@ namespace DeviceShell.Lab.Webifi;
 /// <item>a client whose relay died logs in again (to any relay) and gets a new session: when it joins a network, the
 /// undelivered entries of the account's sessions on that network whose relay is gone are moved, in order, to the front
 /// of its stream (the cross-process form of the single relay's parking after a restart). A relay is gone when it has
-/// no connection to Redis: each one names its connections, and Redis drops a dead process's at once.</item>
+/// no connection to Redis: each one names its connections, and Redis drops a dead process's at once;</item>
+/// <item><c>sessions:ACCOUNT</c> and <c>idle:ACCOUNT</c> (see <see cref="SessionFunctions"/>): the cap on an account's
+/// sessions (<see cref="WebifiRelayOptions.MaxSessionsPerAccount"/>) counts them on all relays together.</item>
 /// </list>
-/// Every relay must have the same accounts. The session cap per account is not enforced across relays, and parking
-/// during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed: sessions survive a relay.
+/// Every relay must have the same accounts. Parking during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed:
+/// sessions survive a relay.
 /// </summary>
 internal sealed class RedisRelayRouter : IRelayRouter
 {
@@ -99,15 +101,36 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return codes
         """;
 
-    /// <summary>Replaces a session's networks; adopts the undelivered entries of same-account listeners whose relay is gone.</summary>
-    private const string JoinScript = """
-        local p, id, account, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-        local session = p .. 'session:' .. id
-        local function leave(sid)
-          local networks = redis.call('HGET', p .. 'session:' .. sid, 'networks') or ''
-          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, sid) end
+    /// <summary>
+    /// Lua shared by the scripts that end sessions. <c>sessions:ACCOUNT</c> (sorted set, scored by the time the session's
+    /// record expires unless refreshed) counts the account's sessions on every relay, for the cap;
+    /// <c>idle:ACCOUNT</c> (scored by last seen) holds those that have no WebSocket and no held download, as their
+    /// relays last reported them: the ones a login at the cap may end.
+    /// </summary>
+    private const string SessionFunctions = """
+        local p = ARGV[1]
+        local function leave(account, id)
+          local networks = redis.call('HGET', p .. 'session:' .. id, 'networks') or ''
+          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, id) end
         end
-        leave(id)
+        local function remove(account, id)
+          leave(account, id)
+          redis.call('DEL', p .. 'session:' .. id, p .. 'stream:' .. id)
+          redis.call('ZREM', p .. 'sessions:' .. account, id)
+          redis.call('ZREM', p .. 'idle:' .. account, id)
+        end
+        local function now()
+          local time = redis.call('TIME')
+          return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        end
+
+        """;
+
+    /// <summary>Replaces a session's networks; adopts the undelivered entries of same-account listeners whose relay is gone.</summary>
+    private const string JoinScript = SessionFunctions + """
+        local id, account, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+        local session = p .. 'session:' .. id
+        leave(account, id)
         local i = 5
         local count = tonumber(ARGV[i]); i = i + 1
         local networks = {}
@@ -126,8 +149,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
                 for _, entry in ipairs(redis.call('XRANGE', p .. 'stream:' .. other, '-', '+')) do
                   redis.call('XADD', stream, '*', unpack(entry[2]))
                 end
-                leave(other)
-                redis.call('DEL', p .. 'session:' .. other, p .. 'stream:' .. other)
+                remove(account, other)
               end
             end
           end
@@ -141,12 +163,59 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return 0
         """;
 
-    private const string RemoveScript = """
-        local p, id, account = ARGV[1], ARGV[2], ARGV[3]
-        local networks = redis.call('HGET', p .. 'session:' .. id, 'networks') or ''
-        for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, id) end
-        redis.call('DEL', p .. 'session:' .. id, p .. 'stream:' .. id)
+    private const string RemoveScript = SessionFunctions + """
+        remove(ARGV[3], ARGV[2])
         return 0
+        """;
+
+    /// <summary>
+    /// Records a new session unless the account is at the cap on all relays together: then the least recently seen idle
+    /// session is ended (its relay hears it on <c>ended</c>), or, when none is idle, nothing is recorded and -1 returned.
+    /// ARGV: prefix, id, account, device id, owner, key lifetime (ms), cap. Returns the ended session's id or 0.
+    /// </summary>
+    private const string LoginScript = SessionFunctions + """
+        local id, account, ttl, cap = ARGV[2], ARGV[3], tonumber(ARGV[6]), tonumber(ARGV[7])
+        local sessions, idle, time = p .. 'sessions:' .. account, p .. 'idle:' .. account, now()
+        for _, expired in ipairs(redis.call('ZRANGEBYSCORE', sessions, '-inf', time)) do redis.call('ZREM', idle, expired) end
+        redis.call('ZREMRANGEBYSCORE', sessions, '-inf', time)
+        local ended = 0
+        if redis.call('ZCARD', sessions) >= cap then
+          ended = redis.call('ZRANGE', idle, 0, 0)[1]
+          if not ended then return -1 end
+          remove(account, ended)
+          redis.call('PUBLISH', p .. 'ended', ended)
+        end
+        local key = p .. 'session:' .. id
+        redis.call('HSET', key, 'account', account, 'device', ARGV[4], 'owner', ARGV[5], 'networks', '')
+        redis.call('PEXPIRE', key, ttl)
+        redis.call('ZADD', sessions, time + ttl, id)
+        redis.call('ZADD', idle, time, id)
+        redis.call('PEXPIRE', sessions, ttl)
+        redis.call('PEXPIRE', idle, ttl)
+        return tonumber(ended)
+        """;
+
+    /// <summary>
+    /// Keeps a relay's sessions alive in Redis and reports which are idle. ARGV: prefix, key lifetime (ms), then per
+    /// session its id, account and how long it has been idle in ms (-1: in use). Returns the ids whose record is gone
+    /// (ended by a login on another relay, or expired while this relay could not reach Redis).
+    /// </summary>
+    private const string RefreshScript = SessionFunctions + """
+        local ttl, time, gone = tonumber(ARGV[2]), now(), {}
+        for k = 3, #ARGV, 3 do
+          local id, account, idleFor = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2])
+          if redis.call('PEXPIRE', p .. 'session:' .. id, ttl) == 0 then
+            gone[#gone + 1] = id
+          else
+            redis.call('PEXPIRE', p .. 'stream:' .. id, ttl)
+            local sessions, idle = p .. 'sessions:' .. account, p .. 'idle:' .. account
+            redis.call('ZADD', sessions, time + ttl, id)
+            if idleFor < 0 then redis.call('ZREM', idle, id) else redis.call('ZADD', idle, time - idleFor, id) end
+            redis.call('PEXPIRE', sessions, ttl)
+            redis.call('PEXPIRE', idle, ttl)
+          end
+        end
+        return gone
         """;
 
     private readonly ConnectionMultiplexer _redis;
@@ -196,6 +265,11 @@ internal sealed class RedisRelayRouter : IRelayRouter
         {
             if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) served.Signal();
         }).ConfigureAwait(false);
+        // A login at the cap (on any relay) ended one of this relay's idle sessions.
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "ended"), (_, id) =>
+        {
+            if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) router.EndHere(served);
+        }).ConfigureAwait(false);
         router._deleting = router.DeleteReceivedLoopAsync(router._stopDeleting.Token);
         log.LogInformation("Webifi relay {Name} shares its sessions through Redis at {Endpoint}", name, options.Redis);
         return router;
@@ -215,12 +289,12 @@ internal sealed class RedisRelayRouter : IRelayRouter
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
         int id = checked(99 + (int)_db.StringIncrement(Prefix + "next-id"));
         var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes);
-        var key = SessionKey(id);
-        var write = _db.CreateTransaction();
-        _ = write.HashSetAsync(key, new HashEntry[] { new("account", account.ConnectName), new("device", session.DeviceId), new("owner", _name), new("networks", "") });
-        _ = write.KeyExpireAsync(key, KeyLifetime);
-        write.Execute();
-        Serve(session);
+        var recorded = _db.ScriptEvaluate(LoginScript, values: new RedisValue[]
+        {
+            Prefix, id, account.ConnectName, session.DeviceId, _name, (long)KeyLifetime.TotalMilliseconds, _options.MaxSessionsPerAccount,
+        });
+        if ((int)recorded < 0) return (null, WebifiErrorCode.Unknown);
+        Serve(session).ReportedIdle = true;
         return (session, WebifiErrorCode.Success);
     }
 
@@ -228,7 +302,12 @@ internal sealed class RedisRelayRouter : IRelayRouter
     public RelaySession? Find(string? deviceId)
     {
         if (deviceId is null) return null;
-        if (_byDeviceId.TryGetValue(deviceId, out var served)) return served.Session;
+        if (_byDeviceId.TryGetValue(deviceId, out var served))
+        {
+            // Found to be used: no longer one a login at the cap may end (the next refresh reports it again if idle).
+            if (served.ReportedIdle) ReportInUse(served);
+            return served.Session;
+        }
         int cut = deviceId.IndexOf('s', StringComparison.Ordinal);
         if (cut <= 0 || !int.TryParse(deviceId.AsSpan(0, cut), NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return null;
         var fields = _db.HashGetAll(SessionKey(id)).ToDictionary(f => f.Name.ToString(), f => f.Value.ToString());
@@ -240,37 +319,64 @@ internal sealed class RedisRelayRouter : IRelayRouter
             Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
         };
         _db.HashSet(SessionKey(id), "owner", _name);
-        return Serve(session).Session;
+        served = Serve(session);
+        ReportInUse(served);
+        return served.Session;
+    }
+
+    private void ReportInUse(Served served)
+    {
+        served.ReportedIdle = false;
+        _db.SortedSetRemove(IdleKey(served.Session.Account.ConnectName), served.Session.Id, CommandFlags.FireAndForget);
     }
 
     public bool IsLive(RelaySession session) => _served.TryGetValue(session.Id, out var served) && served.Session == session;
 
     public void Remove(RelaySession session)
     {
-        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session || !_served.TryRemove(KeyValuePair.Create(session.Id, served)))
-            return;
-        served.Stop();
-        _byDeviceId.TryRemove(session.DeviceId, out _);
-        _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.Id, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
-        session.CancelDownload(WebifiErrorCode.SessionExpired);
-        session.End();
+        if (_served.TryGetValue(session.Id, out var served) && served.Session == session && EndHere(served))
+            _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.Id, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
     }
 
-    /// <summary>Ends this relay's idle sessions, and keeps the shared records of the others alive.</summary>
+    /// <summary>Stops serving a session (its client gets error 12); false when it was not served any more.</summary>
+    private bool EndHere(Served served)
+    {
+        if (!_served.TryRemove(KeyValuePair.Create(served.Session.Id, served))) return false;
+        served.Stop();
+        _byDeviceId.TryRemove(served.Session.DeviceId, out _);
+        served.Session.CancelDownload(WebifiErrorCode.SessionExpired);
+        served.Session.End();
+        return true;
+    }
+
+    /// <summary>
+    /// Ends this relay's idle sessions; keeps the shared records of the others alive and reports which are idle (see
+    /// <see cref="RefreshScript"/>), in one script call; ends the ones whose record is gone.
+    /// </summary>
     public int Expire(DateTime cutoff)
     {
         int expired = 0;
+        var values = new List<RedisValue> { Prefix, (long)KeyLifetime.TotalMilliseconds };
+        var now = DateTime.UtcNow;
         foreach (var served in _served.Values)
         {
             var session = served.Session;
-            if (!session.Attached && session.LastSeen < cutoff)
+            bool idle = !session.Attached;
+            if (idle && session.LastSeen < cutoff)
             {
                 Remove(session);
                 expired++;
                 continue;
             }
-            _db.KeyExpire(SessionKey(session.Id), KeyLifetime, flags: CommandFlags.FireAndForget);
-            _db.KeyExpire(StreamKey(session.Id), KeyLifetime, flags: CommandFlags.FireAndForget);
+            served.ReportedIdle = idle;
+            values.Add(session.Id);
+            values.Add(session.Account.ConnectName);
+            values.Add(idle ? (long)Math.Max(0, (now - session.LastSeen).TotalMilliseconds) : -1);
+        }
+        if (values.Count == 2) return expired;
+        foreach (var id in (int[])_db.ScriptEvaluate(RefreshScript, values: values.ToArray())!)
+        {
+            if (_served.TryGetValue(id, out var gone) && EndHere(gone)) expired++;
         }
         return expired;
     }
@@ -380,6 +486,8 @@ internal sealed class RedisRelayRouter : IRelayRouter
         // No owner: the next session of the account that joins these networks adopts what is still undelivered.
         settle.AddCondition(Condition.KeyExists(SessionKey(session.Id)));
         _ = settle.HashSetAsync(SessionKey(session.Id), "owner", "");
+        // Until its client comes back (to another relay), the first to give way to a login at the cap.
+        _ = settle.SortedSetAddAsync(IdleKey(session.Account.ConnectName), session.Id, 0);
         await settle.ExecuteAsync().ConfigureAwait(false);
     }
 
@@ -425,6 +533,8 @@ internal sealed class RedisRelayRouter : IRelayRouter
     }
 
     private static RedisKey SessionKey(int id) => Prefix + "session:" + id.ToString(CultureInfo.InvariantCulture);
+
+    private static RedisKey IdleKey(string account) => Prefix + "idle:" + account;
 
     private static RedisKey StreamKey(int id) => Prefix + "stream:" + id.ToString(CultureInfo.InvariantCulture);
 
@@ -483,6 +593,9 @@ internal sealed class RedisRelayRouter : IRelayRouter
 
         /// <summary>See <see cref="SettleAsync"/>.</summary>
         public volatile bool Settled;
+
+        /// <summary>Redis has it as idle (see <see cref="Expire"/>): a login at the cap may end it.</summary>
+        public volatile bool ReportedIdle;
 
         /// <summary>Stream entries written to the client, oldest first, with the time they may be deleted.</summary>
         public ConcurrentQueue<(DateTime Due, RedisValue[] Ids)> Written { get; } = new();
