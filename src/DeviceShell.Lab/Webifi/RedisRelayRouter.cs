@@ -35,6 +35,18 @@ internal sealed class RedisRelayRouter : IRelayRouter
     /// <summary>How often a session's stream is read when no wake-up came (a wake-up lost while reconnecting).</summary>
     private static readonly TimeSpan PollPeriod = TimeSpan.FromSeconds(1);
     private const int ReadBatch = 512;
+
+    /// <summary>Entries a session's stream keeps: a mailbox read into the relay and a mailbox not read yet (see <see cref="RouteScript"/>).</summary>
+    private int StreamLength => 2 * _options.MailboxCapacity;
+
+    /// <summary>
+    /// A recipient whose relay has more than this unread in its stream makes the sender's connection pause (see
+    /// <see cref="RouteAllAsync"/>): relays on Redis acknowledge data before its recipient's relay has read it, so a
+    /// sender could otherwise outrun a slower relay until its mailbox overflows.
+    /// </summary>
+    private int Backlogged => _options.MailboxCapacity / 2;
+
+    private static readonly TimeSpan BacklogPause = TimeSpan.FromMilliseconds(10);
     /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
 
@@ -44,11 +56,15 @@ internal sealed class RedisRelayRouter : IRelayRouter
     /// its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count and
     /// per group: network count, networks, session id count, ids, data type, data. Recipients of a group are the
     /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
-    /// looked up once per call. Each recipient is woken once per call. Returns one code per message.
+    /// looked up once per call. Each recipient is woken once per call. Returns one code per message, then the largest
+    /// number of entries a recipient's relay has not read yet (its <c>unread</c> count), for <see cref="Backlogged"/>.
+    /// A stream keeps at most about <see cref="StreamLength"/> entries: trimming takes the oldest first, which are
+    /// those written out (awaiting their receipt, see <see cref="Delivered"/>), then those in the relay's mailbox, so
+    /// unread entries are cut only past a whole mailbox behind.
     /// </summary>
     private const string RouteScript = """
         local p, from, account, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-        local listenersOf, ownId, woken, wake, codes = {}, {}, {}, {}, {}
+        local listenersOf, ownId, appended, wake, codes = {}, {}, {}, {}, {}
         local function listeners(net)
           local live = listenersOf[net]
           if live then return live end
@@ -88,16 +104,20 @@ internal sealed class RedisRelayRouter : IRelayRouter
             local dt, d = ARGV[i], ARGV[i + 1]; i = i + 2
             for _, id in ipairs(order) do
               redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
-              if not woken[id] then woken[id] = true; wake[#wake + 1] = id end
+              if not appended[id] then appended[id] = 0; wake[#wake + 1] = id end
+              appended[id] = appended[id] + 1
             end
           end
           codes[m] = code
         end
+        local backlog = 0
         for _, id in ipairs(wake) do
           local stream = p .. 'stream:' .. id
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
+          backlog = math.max(backlog, redis.call('HINCRBY', p .. 'session:' .. id, 'unread', appended[id]))
           redis.call('PUBLISH', p .. 'wake', id)
         end
+        codes[#codes + 1] = backlog
         return codes
         """;
 
@@ -148,6 +168,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
               elseif not live[owner] then
                 for _, entry in ipairs(redis.call('XRANGE', p .. 'stream:' .. other, '-', '+')) do
                   redis.call('XADD', stream, '*', unpack(entry[2]))
+                  redis.call('HINCRBY', session, 'unread', 1)
                 end
                 remove(account, other)
               end
@@ -160,6 +181,13 @@ internal sealed class RedisRelayRouter : IRelayRouter
           redis.call('PEXPIRE', stream, ttl)
           redis.call('PUBLISH', p .. 'wake', id)
         end
+        return 0
+        """;
+
+    /// <summary>This relay serves the session from now on; its pump reads the whole stream, so all of it counts as unread.</summary>
+    private const string TakeOverScript = """
+        local session = ARGV[1] .. 'session:' .. ARGV[2]
+        redis.call('HSET', session, 'owner', ARGV[3], 'unread', redis.call('XLEN', ARGV[1] .. 'stream:' .. ARGV[2]))
         return 0
         """;
 
@@ -318,7 +346,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
         {
             Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
         };
-        _db.HashSet(SessionKey(id), "owner", _name);
+        _db.ScriptEvaluate(TakeOverScript, values: new RedisValue[] { Prefix, id, _name });
         served = Serve(session);
         ReportInUse(served);
         return served.Session;
@@ -410,7 +438,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
         if (_closed) return null;
         var values = new List<RedisValue>
         {
-            Prefix, from.Id, from.Account.ConnectName, _options.MailboxCapacity, (long)KeyLifetime.TotalMilliseconds, messages.Count,
+            Prefix, from.Id, from.Account.ConnectName, StreamLength, (long)KeyLifetime.TotalMilliseconds, messages.Count,
         };
         foreach (var groups in messages)
         {
@@ -428,8 +456,10 @@ internal sealed class RedisRelayRouter : IRelayRouter
                 if (!AddGroup(values, from, group)) values[codeAt] = WebifiErrorCode.NotDelivered;
             }
         }
-        var codes = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
-        return codes;
+        var result = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
+        // Routed and in order: the pause only delays the acknowledgements, and with them the sender's next messages.
+        if (result[^1] > Backlogged) await Task.Delay(BacklogPause).ConfigureAwait(false);
+        return result[..^1];
     }
 
     /// <summary>Appends a group's script arguments; false when part of it cannot be delivered (a network the account lacks, a malformed id).</summary>
@@ -566,6 +596,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
                     foreach (var entry in entries)
                         session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry.Id.ToString()));
                     position = entries[^1].Id;
+                    _db.HashDecrement(SessionKey(session.Id), "unread", entries.Length, CommandFlags.FireAndForget);
                 }
             }
             catch (OperationCanceledException)
