@@ -191,6 +191,27 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return 0
         """;
 
+    /// <summary>The pump read entries of a session's stream (not recreating the record of a session that ended meanwhile).</summary>
+    private const string ReadScript = """
+        if redis.call('EXISTS', ARGV[1]) == 1 then redis.call('HINCRBY', ARGV[1], 'unread', -tonumber(ARGV[2])) end
+        return 0
+        """;
+
+    /// <summary>
+    /// A relay stopping in order leaves a session: what it wrote is deleted, and with no owner the next session of the
+    /// account that joins its networks adopts what is still undelivered; until its client comes back (to another relay)
+    /// it is the first to give way to a login at the cap. A script, not a watched transaction: routing writes the
+    /// session's hash (its unread count) all the time. ARGV: prefix, id, account, stream ids written.
+    /// </summary>
+    private const string SettleScript = """
+        local p, id, account = ARGV[1], ARGV[2], ARGV[3]
+        if redis.call('EXISTS', p .. 'session:' .. id) == 0 then return 0 end
+        for k = 4, #ARGV, 1000 do redis.call('XDEL', p .. 'stream:' .. id, unpack(ARGV, k, math.min(k + 999, #ARGV))) end
+        redis.call('HSET', p .. 'session:' .. id, 'owner', '')
+        redis.call('ZADD', p .. 'idle:' .. account, 0, id)
+        return 0
+        """;
+
     private const string RemoveScript = SessionFunctions + """
         remove(ARGV[3], ARGV[2])
         return 0
@@ -511,14 +532,9 @@ internal sealed class RedisRelayRouter : IRelayRouter
         served.Settled = true;
         var ids = new List<RedisValue>();
         while (served.Written.TryDequeue(out var written)) ids.AddRange(written.Ids);
-        var settle = _db.CreateTransaction();
-        if (ids.Count > 0) _ = settle.StreamDeleteAsync(StreamKey(session.Id), ids.ToArray());
-        // No owner: the next session of the account that joins these networks adopts what is still undelivered.
-        settle.AddCondition(Condition.KeyExists(SessionKey(session.Id)));
-        _ = settle.HashSetAsync(SessionKey(session.Id), "owner", "");
-        // Until its client comes back (to another relay), the first to give way to a login at the cap.
-        _ = settle.SortedSetAddAsync(IdleKey(session.Account.ConnectName), session.Id, 0);
-        await settle.ExecuteAsync().ConfigureAwait(false);
+        var values = new List<RedisValue> { Prefix, session.Id, session.Account.ConnectName };
+        values.AddRange(ids);
+        await _db.ScriptEvaluateAsync(SettleScript, values: values.ToArray()).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the entries whose receipt is as sure as the protocol allows (see <see cref="Delivered"/>).</summary>
@@ -596,7 +612,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
                     foreach (var entry in entries)
                         session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry.Id.ToString()));
                     position = entries[^1].Id;
-                    _db.HashDecrement(SessionKey(session.Id), "unread", entries.Length, CommandFlags.FireAndForget);
+                    _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { SessionKey(session.Id).ToString(), entries.Length }, flags: CommandFlags.FireAndForget);
                 }
             }
             catch (OperationCanceledException)
