@@ -2,7 +2,7 @@
 # DeviceShell in a PowerShell remote session over SSH (issue 14, part 1): Debian's sshd on a loopback port, run as the
 # current user with its own configuration, a throw-away host key and user key, and this very pwsh (the pinned PowerShell
 # tool) as its powershell subsystem. Remote scripts import the staged module and drive the Lab in every world; the objects
-# that come back must look as they do locally (views for the Deserialized. type names), keep their DateTimeOffset values,
+# that come back must look as they do locally (views for the Deserialized. type names), keep their dates as DateTime,
 # the Lab's endpoints and the Pi server's button as objects, and a returned session must work as -Session again.
 
 BeforeDiscovery {
@@ -97,18 +97,16 @@ Subsystem powershell $pwsh -sshs -NoLogo -NoProfile
         ($result.Objects | Out-String -Width 250) | Should -Be $result.RemoteView
     }
 
-    # SSH remoting deserializes with PowerShell's default type table (New-PSSession -HostName: TypeTable.LoadDefaultTypeFiles()),
-    # so the module's converter cannot rebuild a DateTimeOffset on this side; the types file makes it arrive as a property
-    # bag whose UtcDateTime and LocalDateTime are real DateTime values (not one string), which sort and subtract.
+    # Remoting serializes DateTime as itself (DateTimeOffset would arrive as a string or a property bag, since SSH
+    # remoting deserializes with PowerShell's default type table), so every timestamp comes back a real local DateTime
+    # that compares with Get-Date.
     function script:Assert-Dates($objects, [string[]] $Names) {
         foreach ($object in $objects) {
             foreach ($name in $Names) {
                 $value = $object.$name
-                if ($value -isnot [DateTimeOffset]) {
-                    $value.pstypenames[0] | Should -Be 'Deserialized.System.DateTimeOffset' -Because "$name of $($object.pstypenames[0])"
-                    $value.UtcDateTime | Should -BeOfType [datetime]
-                    $value.Offset | Should -BeOfType [timespan]
-                }
+                $value | Should -BeOfType [datetime] -Because "$name of $($object.pstypenames[0])"
+                $value.Kind | Should -Be ([DateTimeKind]::Local) -Because "$name compares with Get-Date"
+                ((Get-Date) - $value).TotalMinutes | Should -BeLessThan 10 -Because "$name is recent"
             }
         }
     }
@@ -177,7 +175,7 @@ $wa; $wb
         $messages = Invoke-Remote "'one', 'two' | Send-WebifiData -ToNetwork lab -Session `$wb | Out-Null; Receive-WebifiData -Count 2 -TimeoutSec 10 -Session `$wa"
         Assert-LooksTheSame $messages 'DeviceShell.Engine.Webifi.WebifiMessage'
         Assert-Dates $messages.Objects ReceivedAt
-        ($messages.Objects | Sort-Object { $_.ReceivedAt.UtcDateTime } | Select-Object -Last 1).ReceivedAt.UtcDateTime | Should -BeGreaterOrEqual $messages.Objects[0].ReceivedAt.UtcDateTime
+        ($messages.Objects | Sort-Object ReceivedAt | Select-Object -Last 1).ReceivedAt | Should -BeGreaterOrEqual $messages.Objects[0].ReceivedAt
     }
 
     It 'Pi link: the server with its button, sessions and messages look the same' {
@@ -218,7 +216,7 @@ $wa; $wb
 }
 
 Describe 'Deserialized where the module''s types are loaded (jobs, PSSerializer)' {
-    It 'rebuilds DateTimeOffset values, keeps the button, and resolves the session by Id' {
+    It 'keeps dates, the button, and resolves the session by Id' {
         $server = Start-PiButtonServer -Simulated -Port 0
         $link = Connect-PiLink localhost -Port $server.Port -TimeoutSec 5
         try {
@@ -227,7 +225,7 @@ Describe 'Deserialized where the module''s types are loaded (jobs, PSSerializer)
             $serverCopy.Button.Source.Description | Should -Be $server.Button.Source.Description
             $copy = RoundTrip $link
             $copy.pstypenames[0] | Should -Be 'Deserialized.DeviceShell.Engine.PiLink.PiLinkSession'
-            $copy.ConnectedAt | Should -BeOfType [DateTimeOffset]
+            $copy.ConnectedAt | Should -BeOfType [datetime]
             $copy.ConnectedAt | Should -Be $link.ConnectedAt
             (Send-PiLinkMessage -Session $copy -Message go -WaitReplySec 5).Text | Should -Be 'Button released'
         }

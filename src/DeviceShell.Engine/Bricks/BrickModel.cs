@@ -159,7 +159,7 @@ public sealed class BrickEvent : EventArgs
         Payload = payload;
         Device = device;
         Reason = reason;
-        ReceivedAt = DateTimeOffset.Now;
+        ReceivedAt = DateTime.Now;
         _decoded = new Lazy<BrickDecodedCallback?>(() => Session?.DecodeCallback(this));
     }
 
@@ -186,7 +186,7 @@ public sealed class BrickEvent : EventArgs
     /// <summary>For connection events: Request, AutoReconnect, Error or Shutdown.</summary>
     public string? Reason { get; }
 
-    public DateTimeOffset ReceivedAt { get; }
+    public DateTime ReceivedAt { get; }
 
     public string PayloadHex => Convert.ToHexString(Payload);
 
@@ -264,7 +264,7 @@ public sealed class BrickReading
         Quantity = quantity;
         Value = value;
         Unit = unit;
-        At = DateTimeOffset.Now;
+        At = DateTime.Now;
     }
 
     public string Uid { get; }
@@ -277,7 +277,7 @@ public sealed class BrickReading
 
     public string Unit { get; }
 
-    public DateTimeOffset At { get; }
+    public DateTime At { get; }
 
     public override string ToString() => $"{Uid} {Quantity} {Value} {Unit}";
 }

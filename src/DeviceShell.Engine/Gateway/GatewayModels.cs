@@ -62,7 +62,7 @@ public sealed class GatewayPendingDevice
     public GatewayDeviceType Type { get; init; }
     public string IPAddress { get; init; } = string.Empty;
     /// <summary>When it last tried to connect (the gateway sends Unix seconds).</summary>
-    public DateTimeOffset LastTry { get; init; }
+    public DateTime LastTry { get; init; }
 
     public override string ToString() => $"{DeviceId} ({IPAddress})";
 }
@@ -87,7 +87,7 @@ public sealed class GatewayStatusChange : EventArgs
 {
     public uint DeviceId { get; init; }
     public GatewayDeviceStatus? Status { get; init; }
-    public DateTimeOffset Timestamp { get; init; }
+    public DateTime Timestamp { get; init; }
     public bool IsGap { get; init; }
     public string? Message { get; init; }
 

@@ -204,7 +204,7 @@ public sealed class GatewaySession : DeviceSession
         var response = await CallAsync("GetPendingList", options => _client.GetPendingListAsync(new GetPendingListRequest(), options), cancellationToken).ConfigureAwait(false);
         return response.DeviceInfos.Select(d => new GatewayPendingDevice
         {
-            DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, IPAddress = d.IPAddr, LastTry = DateTimeOffset.FromUnixTimeSeconds(d.LastTry),
+            DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, IPAddress = d.IPAddr, LastTry = DateTimeOffset.FromUnixTimeSeconds(d.LastTry).LocalDateTime,
         }).ToArray();
     }
 
@@ -316,7 +316,7 @@ public sealed class GatewaySession : DeviceSession
                 {
                     StatusChanges.Post(new GatewayStatusChange
                     {
-                        DeviceId = change.DeviceID, Status = (GatewayDeviceStatus)change.Status, Timestamp = DateTimeOffset.FromUnixTimeSeconds(change.Timestamp),
+                        DeviceId = change.DeviceID, Status = (GatewayDeviceStatus)change.Status, Timestamp = DateTimeOffset.FromUnixTimeSeconds(change.Timestamp).LocalDateTime,
                     });
                 }
             }
@@ -353,7 +353,7 @@ public sealed class GatewaySession : DeviceSession
         Interlocked.Increment(ref _resubscriptions);
         StatusChanges.Post(new GatewayStatusChange
         {
-            IsGap = true, Timestamp = DateTimeOffset.UtcNow,
+            IsGap = true, Timestamp = DateTime.Now,
             Message = "The status stream dropped and was subscribed again; changes in between may be missing (check Get-GatewayDevice).",
         });
     }

@@ -55,12 +55,12 @@ public sealed class DeviceLab : IAsyncDisposable
         _process = process;
         Endpoints = endpoints;
         _log = log;
-        StartedAt = DateTimeOffset.Now;
+        StartedAt = DateTime.Now;
     }
 
     public int ProcessId => _process.Id;
 
-    public DateTimeOffset StartedAt { get; }
+    public DateTime StartedAt { get; }
 
     public IReadOnlyList<LabEndpoint> Endpoints { get; }
 

@@ -137,7 +137,7 @@ public abstract class PiLinkEndpoint : DeviceSession
 
     /// <summary>Queues a state change (or a size-limit report) for consumers.</summary>
     private protected void Report(PiLinkState state, string text, string? peer) =>
-        Messages.Post(new PiLinkMessage(state, text, peer, DateTimeOffset.Now));
+        Messages.Post(new PiLinkMessage(state, text, peer, DateTime.Now));
 
     /// <summary>Counts a message over the size limit and queues MESSAGE_TOO_LARGE; its bytes are already dropped.</summary>
     private protected void ReportOversized(long bytes, string? peer)
@@ -153,7 +153,7 @@ public abstract class PiLinkEndpoint : DeviceSession
     private protected void Deliver(string text, string? peer)
     {
         Interlocked.Increment(ref _received);
-        var message = new PiLinkMessage(PiLinkState.Message, text, peer, DateTimeOffset.Now);
+        var message = new PiLinkMessage(PiLinkState.Message, text, peer, DateTime.Now);
         while (true)
         {
             ReplyWaiter? waiter;

@@ -26,7 +26,7 @@ public enum PiLinkState
 /// <summary>One received message or state change of a Pi link, as a <c>Receive-PiLinkMessage</c> item.</summary>
 public sealed class PiLinkMessage : EventArgs
 {
-    public PiLinkMessage(PiLinkState state, string text, string? peer, DateTimeOffset at)
+    public PiLinkMessage(PiLinkState state, string text, string? peer, DateTime at)
     {
         State = state;
         Text = text;
@@ -45,7 +45,7 @@ public sealed class PiLinkMessage : EventArgs
     /// <summary>The other side: the client's IP address on a server, "host:port" on a client; null when there is none.</summary>
     public string? Peer { get; }
 
-    public DateTimeOffset At { get; }
+    public DateTime At { get; }
 
     /// <summary>What the item holds in memory, as the endpoint's queue counts it against its byte bound.</summary>
     internal int Size => ItemOverheadBytes + (Text.Length + (Peer?.Length ?? 0)) * sizeof(char);

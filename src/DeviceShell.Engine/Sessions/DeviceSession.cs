@@ -27,13 +27,17 @@ public abstract class DeviceSession : IAsyncDisposable
 
     public DeviceSessionState State => (DeviceSessionState)Volatile.Read(ref _state);
 
-    /// <summary>When the current connection came up (null while not connected).</summary>
-    public DateTimeOffset? ConnectedAt
+    /// <summary>When the current connection came up, in local time (null while not connected).</summary>
+    /// <remarks>
+    /// Every timestamp the engine hands out is a local <see cref="DateTime"/>, not a DateTimeOffset: PowerShell remoting
+    /// carries a DateTime as itself but a DateTimeOffset as text, and a local value compares with Get-Date.
+    /// </remarks>
+    public DateTime? ConnectedAt
     {
         get
         {
             long ticks = Interlocked.Read(ref _connectedAtTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+            return ticks == 0 ? null : new DateTime(ticks, DateTimeKind.Utc).ToLocalTime();
         }
     }
 
@@ -51,7 +55,7 @@ public abstract class DeviceSession : IAsyncDisposable
         var previous = (DeviceSessionState)Interlocked.Exchange(ref _state, (int)state);
         if (previous == state) return;
         if (state == DeviceSessionState.Connected)
-            Interlocked.Exchange(ref _connectedAtTicks, DateTimeOffset.UtcNow.UtcTicks);
+            Interlocked.Exchange(ref _connectedAtTicks, DateTime.UtcNow.Ticks);
         else if (previous == DeviceSessionState.Connected)
             Interlocked.Exchange(ref _connectedAtTicks, 0);
         var handlers = StateChanged;

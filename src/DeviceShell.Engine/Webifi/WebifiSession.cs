@@ -460,7 +460,7 @@ public sealed class WebifiSession : DeviceSession
             _ = SendAsync(WebifiOutgoing.Text(_name, DiscoveryResponseType, toSessionIds: new[] { from })).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
             return;
         }
-        var now = DateTimeOffset.Now;
+        var now = DateTime.Now;
         if (dataType == DiscoveryResponseType)
         {
             var device = new WebifiDevice(Encoding.UTF8.GetString(data), from, now);
@@ -476,7 +476,7 @@ public sealed class WebifiSession : DeviceSession
 
     private void OnReport(int code, string context)
     {
-        var error = new WebifiError(code, GetErrorText(code), context, DateTimeOffset.Now);
+        var error = new WebifiError(code, GetErrorText(code), context, DateTime.Now);
         _lastError = error;
         Events.Post(new WebifiStatusChange(WebifiStatusKind.Error, error, error.At));
     }
@@ -493,7 +493,7 @@ public sealed class WebifiSession : DeviceSession
             DeviceSessionState.Reconnecting => WebifiStatusKind.Reconnecting,
             _ => WebifiStatusKind.Disconnected,
         };
-        Events.Post(new WebifiStatusChange(kind, null, DateTimeOffset.Now));
+        Events.Post(new WebifiStatusChange(kind, null, DateTime.Now));
     }
 
     /// <summary>What an event counts for against <see cref="WebifiConnectOptions.MaxEventBytes"/>: its payload and data type plus the objects around them.</summary>

@@ -19,7 +19,7 @@ public abstract class WebifiEvent : EventArgs
 /// <summary>One received piece of data (webifi.md §4.2).</summary>
 public sealed class WebifiMessage : WebifiEvent
 {
-    public WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTimeOffset receivedAt)
+    public WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTime receivedAt)
     {
         Bytes = bytes;
         DataType = dataType;
@@ -37,7 +37,7 @@ public sealed class WebifiMessage : WebifiEvent
 
     public int FromSessionId { get; }
 
-    public DateTimeOffset ReceivedAt { get; }
+    public DateTime ReceivedAt { get; }
 
     public override string ToString() => $"{FromSessionId} [{DataType}] {Data}";
 }
@@ -45,7 +45,7 @@ public sealed class WebifiMessage : WebifiEvent
 /// <summary>A device that answered a discovery request (data type "Discovery Response").</summary>
 public sealed class WebifiDevice
 {
-    public WebifiDevice(string name, int sessionId, DateTimeOffset respondedAt)
+    public WebifiDevice(string name, int sessionId, DateTime respondedAt)
     {
         Name = name;
         SessionId = sessionId;
@@ -56,7 +56,7 @@ public sealed class WebifiDevice
 
     public int SessionId { get; }
 
-    public DateTimeOffset RespondedAt { get; }
+    public DateTime RespondedAt { get; }
 
     public override string ToString() => $"{Name} ({SessionId})";
 }
@@ -64,7 +64,7 @@ public sealed class WebifiDevice
 /// <summary>An error code the session met in the background (not as the answer to one send).</summary>
 public sealed class WebifiError : EventArgs
 {
-    public WebifiError(int code, string text, string context, DateTimeOffset at)
+    public WebifiError(int code, string text, string context, DateTime at)
     {
         Code = code;
         Text = text;
@@ -79,7 +79,7 @@ public sealed class WebifiError : EventArgs
     /// <summary>What the session was doing: login, networks, download, ...</summary>
     public string Context { get; }
 
-    public DateTimeOffset At { get; }
+    public DateTime At { get; }
 
     public override string ToString() => $"Webifi error {Code} during {Context}: {Text}";
 }
@@ -103,7 +103,7 @@ public enum WebifiStatusKind
 /// <summary>A connection-status change or a background error of a Webifi session (Receive-WebifiStatus, StatusChanged).</summary>
 public sealed class WebifiStatusChange : WebifiEvent
 {
-    public WebifiStatusChange(WebifiStatusKind kind, WebifiError? error, DateTimeOffset at)
+    public WebifiStatusChange(WebifiStatusKind kind, WebifiError? error, DateTime at)
     {
         Kind = kind;
         Error = error;
@@ -117,7 +117,7 @@ public sealed class WebifiStatusChange : WebifiEvent
 
     public int? Code => Error?.Code;
 
-    public DateTimeOffset At { get; }
+    public DateTime At { get; }
 
     public override string ToString() => Error is null ? Kind.ToString() : Error.ToString();
 }
@@ -207,7 +207,7 @@ public sealed record WebifiConnectOptions
 /// <summary>What Send-WebifiData -PassThru writes: one acknowledged send.</summary>
 public sealed class WebifiSendReceipt
 {
-    public WebifiSendReceipt(WebifiOutgoing message, int fromSessionId, DateTimeOffset acknowledgedAt)
+    public WebifiSendReceipt(WebifiOutgoing message, int fromSessionId, DateTime acknowledgedAt)
     {
         Data = Encoding.UTF8.GetString(message.Data);
         DataType = message.DataType;
@@ -228,7 +228,7 @@ public sealed class WebifiSendReceipt
 
     public int FromSessionId { get; }
 
-    public DateTimeOffset AcknowledgedAt { get; }
+    public DateTime AcknowledgedAt { get; }
 
     public override string ToString() => Data;
 }

@@ -100,7 +100,7 @@ public sealed class SendWebifiDataCommand : SessionCmdlet
                 }
             }
             if (acknowledged.IsFaulted) WriteFailure(acknowledged.Exception!.InnerException!, Encoding(message));
-            else if (PassThru) WriteObject(new WebifiSendReceipt(message, _session.SessionId, DateTimeOffset.Now));
+            else if (PassThru) WriteObject(new WebifiSendReceipt(message, _session.SessionId, DateTime.Now));
         }
         if (progressShown)
         {

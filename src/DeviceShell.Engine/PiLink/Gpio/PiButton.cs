@@ -3,7 +3,7 @@ namespace DeviceShell.Engine.PiLink.Gpio;
 /// <summary>What Get-PiButtonState returns: one reading of the button input.</summary>
 public sealed class PiButtonState
 {
-    public PiButtonState(int chip, int pin, PinLevel level, bool simulated, DateTimeOffset at)
+    public PiButtonState(int chip, int pin, PinLevel level, bool simulated, DateTime at)
     {
         Chip = chip;
         Pin = pin;
@@ -24,7 +24,7 @@ public sealed class PiButtonState
 
     public bool Simulated { get; }
 
-    public DateTimeOffset At { get; }
+    public DateTime At { get; }
 
     public override string ToString() => $"pin {Pin}: {(Pressed ? "pressed" : "released")}";
 }
@@ -53,7 +53,7 @@ public sealed class PiButton : IDisposable
 
     public int Pin { get; }
 
-    public PiButtonState Read() => new(Chip, Pin, Source.Read(), Source.IsSimulated, DateTimeOffset.Now);
+    public PiButtonState Read() => new(Chip, Pin, Source.Read(), Source.IsSimulated, DateTime.Now);
 
     public void Dispose() => Source.Dispose();
 }
