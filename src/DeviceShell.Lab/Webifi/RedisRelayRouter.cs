@@ -29,7 +29,7 @@ namespace DeviceShell.Lab.Webifi;
 /// Every relay must have the same accounts. Parking during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed:
 /// sessions survive a relay.
 /// </summary>
-internal sealed class RedisRelayRouter : IRelayRouter
+internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 {
     private const string Prefix = "deviceshell:webifi:";
     /// <summary>How often a session's stream is read when no wake-up came (a wake-up lost while reconnecting).</summary>
@@ -579,6 +579,27 @@ internal sealed class RedisRelayRouter : IRelayRouter
     }
 
     private static RedisKey SessionKey(int id) => Prefix + "session:" + id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Keys are the throttle's ("address …", "account …"), one counter each under <c>login-failures:</c>.</summary>
+    public async Task<int[]> FailuresAsync(IReadOnlyList<string> keys)
+    {
+        var counts = await _db.StringGetAsync(keys.Select(LoginFailuresKey).ToArray()).ConfigureAwait(false);
+        return counts.Select(count => count.TryParse(out int failures) ? failures : 0).ToArray();
+    }
+
+    public void Record(string key, bool succeeded)
+    {
+        var counter = LoginFailuresKey(key);
+        if (succeeded)
+        {
+            _db.KeyDelete(counter, CommandFlags.FireAndForget);
+            return;
+        }
+        _db.StringIncrement(counter, flags: CommandFlags.FireAndForget);
+        _db.KeyExpire(counter, _options.LoginFailureMemory, CommandFlags.FireAndForget);
+    }
+
+    private static RedisKey LoginFailuresKey(string key) => Prefix + "login-failures:" + key;
 
     private static RedisKey IdleKey(string account) => Prefix + "idle:" + account;
 

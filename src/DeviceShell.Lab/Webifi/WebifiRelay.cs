@@ -83,7 +83,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         _router = relayOptions.Redis is null
             ? new RelayRouter(relayOptions.Accounts, relayOptions)
             : await RedisRelayRouter.ConnectAsync(relayOptions, _log, cancellationToken).ConfigureAwait(false);
-        _throttle = new LoginThrottle(relayOptions, _log);
+        _throttle = new LoginThrottle(relayOptions, _log, _router as ISharedLoginFailures);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
