@@ -24,7 +24,9 @@ namespace DeviceShell.Lab.Webifi;
 /// of its stream (the cross-process form of the single relay's parking after a restart). A relay is gone when it has
 /// no connection to Redis: each one names its connections, and Redis drops a dead process's at once;</item>
 /// <item><c>sessions:ACCOUNT</c> and <c>idle:ACCOUNT</c> (see <see cref="SessionFunctions"/>): the cap on an account's
-/// sessions (<see cref="WebifiRelayOptions.MaxSessionsPerAccount"/>) counts them on all relays together.</item>
+/// sessions (<see cref="WebifiRelayOptions.MaxSessionsPerAccount"/>) counts them on all relays together;</item>
+/// <item><c>login-failures:KEY</c> (counter per client address and per account, see <see cref="LoginThrottle"/>): password
+/// guessing spread over relays counts on each of them.</item>
 /// </list>
 /// Every relay must have the same accounts. Parking during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed:
 /// sessions survive a relay.

@@ -41,6 +41,23 @@ public class WebifiRedisTests
         Assert.Equal(receiver.SessionId, Assert.Single(listed.EnumerateArray()).GetProperty("sessionId").GetInt32());
     }
 
+    /// <summary>Discovery is plain data: a request on relay A reaches the account's listeners on every relay, and their answers come back.</summary>
+    [RedisFact]
+    public async Task Discovery_finds_the_devices_on_every_relay()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync();
+        await using var relayB = await redis.StartRelayAsync();
+        await using var clients = new Clients();
+        var onB = await clients.ConnectAsync(Server(relayB), WebifiTransport.WebSocket, "net1");
+        var alsoOnB = await clients.ConnectAsync(Server(relayB), WebifiTransport.LongPolling, "net1");
+        var onA = await clients.ConnectAsync(Server(relayA), WebifiTransport.WebSocket, "net1");
+        await clients.ConnectAsync(Server(relayB), WebifiTransport.WebSocket, "net2");
+        var asking = await clients.ConnectAsync(Server(relayA), WebifiTransport.LongPolling, "net2");
+        var found = await asking.DiscoverAsync(new[] { "net1" }, TimeSpan.FromSeconds(2)).Within(TestTimeouts.Long);
+        Assert.Equal(new[] { onB.SessionId, alsoOnB.SessionId, onA.SessionId }.Order(), found.Select(d => d.SessionId).Order());
+    }
+
     /// <summary>
     /// Relay A acknowledges data once it is in Redis, before relay B has read it: a sender faster than the receiver's
     /// relay must be slowed down, not have its messages cut from a stream past the mailbox (here 200 messages).
