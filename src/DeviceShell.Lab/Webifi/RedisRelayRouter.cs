@@ -42,13 +42,18 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     private int StreamLength => 2 * _options.MailboxCapacity;
 
     /// <summary>
-    /// A recipient whose relay has more than this unread in its stream makes the sender's connection pause (see
-    /// <see cref="RouteAllAsync"/>): relays on Redis acknowledge data before its recipient's relay has read it, so a
-    /// sender could otherwise outrun a slower relay until its mailbox overflows.
+    /// A recipient whose relay has more than this unread in its stream, and has read from it within
+    /// <see cref="ReadingRecently"/>, makes the sender's connection pause (see <see cref="RouteAllAsync"/>): relays on
+    /// Redis acknowledge data before its recipient's relay has read it, so a sender could otherwise outrun a slower
+    /// relay until its mailbox overflows. A relay that stopped reading a stream (it died, or the client does not read
+    /// and its mailbox is full) holds nobody back: its oldest are cut, as on one relay.
     /// </summary>
     private int Backlogged => _options.MailboxCapacity / 2;
 
     private static readonly TimeSpan BacklogPause = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>See <see cref="Backlogged"/>: a relay reading a stream reads it at least every <see cref="PollPeriod"/>.</summary>
+    private static readonly TimeSpan ReadingRecently = 2 * PollPeriod;
     /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
 
@@ -59,7 +64,8 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// per group: network count, networks, session id count, ids, data type, data. Recipients of a group are the
     /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
     /// looked up once per call. Each recipient is woken once per call. Returns one code per message, then the largest
-    /// number of entries a recipient's relay has not read yet (its <c>unread</c> count), for <see cref="Backlogged"/>.
+    /// number of entries a recipient's relay has not read yet (its <c>unread</c> count) among the recipients whose relay
+    /// read within <see cref="ReadingRecently"/> (ARGV after the messages), for <see cref="Backlogged"/>.
     /// A stream keeps at most about <see cref="StreamLength"/> entries: trimming takes the oldest first, which are
     /// those written out (awaiting their receipt, see <see cref="Delivered"/>), then those in the relay's mailbox, so
     /// unread entries are cut only past a whole mailbox behind.
@@ -112,11 +118,13 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
           end
           codes[m] = code
         end
-        local backlog = 0
+        local backlog, time = 0, redis.call('TIME')
+        local readSince = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) - tonumber(ARGV[i])
         for _, id in ipairs(wake) do
-          local stream = p .. 'stream:' .. id
+          local session, stream = p .. 'session:' .. id, p .. 'stream:' .. id
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
-          backlog = math.max(backlog, redis.call('HINCRBY', p .. 'session:' .. id, 'unread', appended[id]))
+          local unread = redis.call('HINCRBY', session, 'unread', appended[id])
+          if tonumber(redis.call('HGET', session, 'read-at') or 0) >= readSince then backlog = math.max(backlog, unread) end
           redis.call('PUBLISH', p .. 'wake', id)
         end
         codes[#codes + 1] = backlog
@@ -193,9 +201,12 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         return 0
         """;
 
-    /// <summary>The pump read entries of a session's stream (not recreating the record of a session that ended meanwhile).</summary>
+    /// <summary>The pump read entries of a session's stream, now (not recreating the record of a session that ended meanwhile).</summary>
     private const string ReadScript = """
-        if redis.call('EXISTS', ARGV[1]) == 1 then redis.call('HINCRBY', ARGV[1], 'unread', -tonumber(ARGV[2])) end
+        if redis.call('EXISTS', ARGV[1]) == 0 then return 0 end
+        local time = redis.call('TIME')
+        redis.call('HINCRBY', ARGV[1], 'unread', -tonumber(ARGV[2]))
+        redis.call('HSET', ARGV[1], 'read-at', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
         return 0
         """;
 
@@ -479,6 +490,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                 if (!AddGroup(values, from, group)) values[codeAt] = WebifiErrorCode.NotDelivered;
             }
         }
+        values.Add((long)ReadingRecently.TotalMilliseconds);
         var result = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
         // Routed and in order: the pause only delays the acknowledgements, and with them the sender's next messages.
         if (result[^1] > Backlogged) await Task.Delay(BacklogPause).ConfigureAwait(false);
