@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
@@ -7,10 +8,11 @@ using DeviceShell.Engine.Webifi;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// <c>--webifi-max-sessions-per-account</c> on relays sharing Redis: the cap counts the account's sessions on every
-/// relay, with the single relay's rules (an idle session gives way to a new login; when all are in use, error 1).
+/// Logins on relays sharing Redis. <c>--webifi-max-sessions-per-account</c>: the cap counts the account's sessions on
+/// every relay, with the single relay's rules (an idle session gives way to a new login; when all are in use, error 1).
+/// Password guessing spread over relays is slowed down as if it went to one relay.
 /// </summary>
-public class WebifiRedisCapTests
+public class WebifiRedisLoginTests
 {
     private static readonly HttpClient Http = new();
 
@@ -89,6 +91,27 @@ public class WebifiRedisCapTests
             await Task.Delay(100);
         }
     }
+
+    /// <summary>
+    /// Ten wrong passwords, alternately to relay A and B: each relay alone sees five (all free), together they are ten,
+    /// so from the sixth on the attempts wait their turns (200 ms doubling, webifi relay defaults).
+    /// </summary>
+    [RedisFact]
+    public async Task Failed_logins_count_on_all_relays()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync();
+        await using var relayB = await redis.StartRelayAsync();
+        var relays = new[] { relayA, relayB };
+        for (int i = 0; i < 5; i++) Assert.Equal(WebifiErrorCode.InvalidCredentials, await GuessAsync(relays[i % 2], i));
+        var clock = Stopwatch.StartNew();
+        for (int i = 5; i < 10; i++) Assert.Equal(WebifiErrorCode.InvalidCredentials, await GuessAsync(relays[i % 2], i));
+        // Shared: the 7th to 10th wait 200, 400, 800 and 1,600 ms after their relay's previous attempt.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"5 guesses past the free ones took {clock.ElapsedMilliseconds} ms");
+    }
+
+    private static async Task<int> GuessAsync(DeviceLab relay, int attempt) =>
+        (await WebifiSessionTests.PostAsync(Http, Server(relay), $"~p=1~cn=webifi~cp=guess{attempt}")).FindInt("e") ?? -1;
 
     /// <summary>Logs in over HTTP and, when accepted, attaches a WebSocket to the session (in use: not evicted).</summary>
     private static async Task<(int Code, Client? Client)> LoginAsync(DeviceLab relay)
