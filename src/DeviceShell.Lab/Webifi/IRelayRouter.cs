@@ -27,7 +27,12 @@ internal interface IRelayRouter : IAsyncDisposable
 
     int SetNetworks(RelaySession session, IEnumerable<string> requested);
 
-    int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups);
+    /// <summary>
+    /// Routes the data messages of one read (the messages of a WebSocket frame, or one /Upload), in order, as one step:
+    /// one code per message (0, 2 or 7, see <see cref="RelayRouter"/>), or null when the relay is stopping (then
+    /// nothing was routed). A connection awaits it before it routes its next read, so a sender's order is kept.
+    /// </summary>
+    ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages);
 
     /// <summary>The batch has been written to the session's client: what it took from shared storage may go.</summary>
     void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch);

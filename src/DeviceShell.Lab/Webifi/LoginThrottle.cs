@@ -15,7 +15,8 @@ namespace DeviceShell.Lab.Webifi;
 /// being looked at. A success clears its address and account. Nothing is ever locked for good: failures are forgotten
 /// <see cref="WebifiRelayOptions.LoginFailureMemory"/> after the last one. One log line when a key starts being
 /// throttled, and then at most one per <see cref="LogInterval"/> with the count turned away or refused meanwhile.
-/// Thread-safe.
+/// Relays sharing Redis also share the failure counts (<see cref="ISharedLoginFailures"/>), so guesses spread over
+/// several relays count on each; turns are spaced per relay. Thread-safe.
 /// </summary>
 internal sealed class LoginThrottle
 {
@@ -25,11 +26,13 @@ internal sealed class LoginThrottle
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly WebifiRelayOptions _options;
     private readonly ILogger _log;
+    private readonly ISharedLoginFailures? _shared;
 
-    public LoginThrottle(WebifiRelayOptions options, ILogger log)
+    public LoginThrottle(WebifiRelayOptions options, ILogger log, ISharedLoginFailures? shared = null)
     {
         _options = options;
         _log = log;
+        _shared = shared;
     }
 
     /// <summary>
@@ -38,13 +41,21 @@ internal sealed class LoginThrottle
     /// </summary>
     public async Task<bool> WaitTurnAsync(IPAddress? address, string? account, CancellationToken cancellationToken)
     {
+        var keys = Keys(address, account).ToList();
+        var shared = _shared is null ? null : await _shared.FailuresAsync(keys).ConfigureAwait(false);
         var now = DateTime.UtcNow;
         DateTime turn = now;
         lock (_gate)
         {
-            var entries = Keys(address, account).Select(key => Find(key, now)).ToList();
-            foreach (var entry in entries)
+            var entries = keys.Select(key => Find(key, now)).ToList();
+            for (int i = 0; i < entries.Count; i++)
             {
+                var entry = entries[i];
+                if (shared is not null && shared[i] > entry.Failures)
+                {
+                    entry.Failures = shared[i];
+                    entry.LastFailure = now;
+                }
                 if (entry.NextTurn > turn) turn = entry.NextTurn;
             }
             if (turn - now > _options.MaxLoginWait)
@@ -71,6 +82,7 @@ internal sealed class LoginThrottle
         {
             foreach (string key in Keys(address, account))
             {
+                _shared?.Record(key, succeeded);
                 var entry = Find(key, now);
                 entry.Pending = Math.Max(0, entry.Pending - 1);
                 if (succeeded)
@@ -150,4 +162,14 @@ internal sealed class LoginThrottle
 
         public int Noted { get; set; }
     }
+}
+
+/// <summary>Failed-login counts kept where every relay of a deployment sees them (Redis, see <see cref="RedisRelayRouter"/>).</summary>
+internal interface ISharedLoginFailures
+{
+    /// <summary>The failures counted for each key (0 for an unknown key), in the order of <paramref name="keys"/>.</summary>
+    Task<int[]> FailuresAsync(IReadOnlyList<string> keys);
+
+    /// <summary>Counts a failure (forgotten <see cref="WebifiRelayOptions.LoginFailureMemory"/> after the last one), or clears the key on a success.</summary>
+    void Record(string key, bool succeeded);
 }

@@ -22,68 +22,149 @@ namespace DeviceShell.Lab.Webifi;
 /// <item>a client whose relay died logs in again (to any relay) and gets a new session: when it joins a network, the
 /// undelivered entries of the account's sessions on that network whose relay is gone are moved, in order, to the front
 /// of its stream (the cross-process form of the single relay's parking after a restart). A relay is gone when it has
-/// no connection to Redis: each one names its connections, and Redis drops a dead process's at once.</item>
+/// no connection to Redis: each one names its connections, and Redis drops a dead process's at once;</item>
+/// <item><c>sessions:ACCOUNT</c> and <c>idle:ACCOUNT</c> (see <see cref="SessionFunctions"/>): the cap on an account's
+/// sessions (<see cref="WebifiRelayOptions.MaxSessionsPerAccount"/>) counts them on all relays together;</item>
+/// <item><c>login-failures:KEY</c> (counter per client address and per account, see <see cref="LoginThrottle"/>): password
+/// guessing spread over relays counts on each of them.</item>
 /// </list>
-/// Every relay must have the same accounts. The session cap per account is not enforced across relays, and parking
-/// during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed: sessions survive a relay.
+/// Every relay must have the same accounts. Parking during <see cref="WebifiRelayOptions.StartupGrace"/> is not needed:
+/// sessions survive a relay.
 /// </summary>
-internal sealed class RedisRelayRouter : IRelayRouter
+internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 {
     private const string Prefix = "deviceshell:webifi:";
     /// <summary>How often a session's stream is read when no wake-up came (a wake-up lost while reconnecting).</summary>
     private static readonly TimeSpan PollPeriod = TimeSpan.FromSeconds(1);
     private const int ReadBatch = 512;
+
+    /// <summary>Entries a session's stream keeps: a mailbox read into the relay and a mailbox not read yet (see <see cref="RouteScript"/>).</summary>
+    private int StreamLength => 2 * _options.MailboxCapacity;
+
+    /// <summary>
+    /// A recipient whose relay has more than this unread in its stream, and has read from it within
+    /// <see cref="ReadingRecently"/>, makes the sender's connection pause (see <see cref="RouteAllAsync"/>): relays on
+    /// Redis acknowledge data before its recipient's relay has read it, so a sender could otherwise outrun a slower
+    /// relay until its mailbox overflows. A relay that stopped reading a stream (it died, or the client does not read
+    /// and its mailbox is full) holds nobody back: its oldest are cut, as on one relay.
+    /// </summary>
+    private int Backlogged => _options.MailboxCapacity / 2;
+
+    private static readonly TimeSpan BacklogPause = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>See <see cref="Backlogged"/>: a relay reading a stream reads it at least every <see cref="PollPeriod"/>.</summary>
+    private static readonly TimeSpan ReadingRecently = 2 * PollPeriod;
     /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>Recipients of one data group: the account's listeners of the networks, plus the ids of the account.</summary>
+    /// <summary>
+    /// Routes the data messages of one read in one atomic step, so all relays see one order and a sender's messages
+    /// keep theirs. ARGV: prefix, sender, account, stream length cap, key lifetime (ms), message count, then per message
+    /// its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count and
+    /// per group: network count, networks, session id count, ids, data type, data, message id ('' when none). Recipients of a group are the
+    /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
+    /// looked up once per call. Each recipient is woken once per call. Returns one code per message, then the largest
+    /// number of entries a recipient's relay has not read yet (its <c>unread</c> count) among the recipients whose relay
+    /// read within <see cref="ReadingRecently"/> (ARGV after the messages), for <see cref="Backlogged"/>.
+    /// A stream keeps at most about <see cref="StreamLength"/> entries: trimming takes the oldest first, which are
+    /// those written out (awaiting their receipt, see <see cref="Delivered"/>), then those in the relay's mailbox, so
+    /// unread entries are cut only past a whole mailbox behind.
+    /// </summary>
     private const string RouteScript = """
         local p, from, account, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-        local i = 6
-        local recipients, order, code = {}, {}, 0
-        local count = tonumber(ARGV[i]); i = i + 1
-        for k = 1, count do
-          local key = p .. 'listeners:' .. account .. ':' .. ARGV[i]; i = i + 1
+        local listenersOf, ownId, appended, wake, codes = {}, {}, {}, {}, {}
+        local function listeners(net)
+          local live = listenersOf[net]
+          if live then return live end
+          local key = p .. 'listeners:' .. account .. ':' .. net
+          live = {}
           for _, id in ipairs(redis.call('SMEMBERS', key)) do
-            if redis.call('EXISTS', p .. 'session:' .. id) == 0 then
-              redis.call('SREM', key, id)
-            elseif id ~= from and not recipients[id] then
-              recipients[id] = true; order[#order + 1] = id
+            if redis.call('EXISTS', p .. 'session:' .. id) == 0 then redis.call('SREM', key, id) else live[#live + 1] = id end
+          end
+          listenersOf[net] = live
+          return live
+        end
+        local function isOwn(id)
+          if ownId[id] == nil then ownId[id] = redis.call('HGET', p .. 'session:' .. id, 'account') == account end
+          return ownId[id]
+        end
+        local i = 7
+        for m = 1, tonumber(ARGV[6]) do
+          local code, groups = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
+          for g = 1, groups do
+            local recipients, order = {}, {}
+            local count = tonumber(ARGV[i]); i = i + 1
+            for k = 1, count do
+              for _, id in ipairs(listeners(ARGV[i])) do
+                if id ~= from and not recipients[id] then recipients[id] = true; order[#order + 1] = id end
+              end
+              i = i + 1
+            end
+            count = tonumber(ARGV[i]); i = i + 1
+            for k = 1, count do
+              local id = ARGV[i]; i = i + 1
+              if not isOwn(id) then
+                code = math.max(code, 2)
+              elseif not recipients[id] then
+                recipients[id] = true; order[#order + 1] = id
+              end
+            end
+            local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]; i = i + 3
+            for _, id in ipairs(order) do
+              if u == '' then
+                redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+              else
+                redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+              end
+              if not appended[id] then appended[id] = 0; wake[#wake + 1] = id end
+              appended[id] = appended[id] + 1
             end
           end
+          codes[m] = code
         end
-        count = tonumber(ARGV[i]); i = i + 1
-        for k = 1, count do
-          local id = ARGV[i]; i = i + 1
-          if redis.call('HGET', p .. 'session:' .. id, 'account') == account then
-            if not recipients[id] then recipients[id] = true; order[#order + 1] = id end
-          else
-            code = 2
-          end
-        end
-        local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-        for _, id in ipairs(order) do
-          local stream = p .. 'stream:' .. id
-          if u == '' then
-            redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
-          else
-            redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
-          end
+        local backlog, time = 0, redis.call('TIME')
+        local readSince = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) - tonumber(ARGV[i])
+        for _, id in ipairs(wake) do
+          local session, stream = p .. 'session:' .. id, p .. 'stream:' .. id
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
+          local unread = redis.call('HINCRBY', session, 'unread', appended[id])
+          if tonumber(redis.call('HGET', session, 'read-at') or 0) >= readSince then backlog = math.max(backlog, unread) end
           redis.call('PUBLISH', p .. 'wake', id)
         end
-        return code
+        codes[#codes + 1] = backlog
+        return codes
+        """;
+
+    /// <summary>
+    /// Lua shared by the scripts that end sessions. <c>sessions:ACCOUNT</c> (sorted set, scored by the time the session's
+    /// record expires unless refreshed) counts the account's sessions on every relay, for the cap;
+    /// <c>idle:ACCOUNT</c> (scored by last seen) holds those that have no WebSocket and no held download, as their
+    /// relays last reported them: the ones a login at the cap may end.
+    /// </summary>
+    private const string SessionFunctions = """
+        local p = ARGV[1]
+        local function leave(account, id)
+          local networks = redis.call('HGET', p .. 'session:' .. id, 'networks') or ''
+          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, id) end
+        end
+        local function remove(account, id)
+          leave(account, id)
+          redis.call('DEL', p .. 'session:' .. id, p .. 'stream:' .. id)
+          redis.call('ZREM', p .. 'sessions:' .. account, id)
+          redis.call('ZREM', p .. 'idle:' .. account, id)
+        end
+        local function now()
+          local time = redis.call('TIME')
+          return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        end
+
         """;
 
     /// <summary>Replaces a session's networks; adopts the undelivered entries of same-account listeners whose relay is gone.</summary>
-    private const string JoinScript = """
-        local p, id, account, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+    private const string JoinScript = SessionFunctions + """
+        local id, account, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
         local session = p .. 'session:' .. id
-        local function leave(sid)
-          local networks = redis.call('HGET', p .. 'session:' .. sid, 'networks') or ''
-          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, sid) end
-        end
-        leave(id)
+        leave(account, id)
         local i = 5
         local count = tonumber(ARGV[i]); i = i + 1
         local networks = {}
@@ -101,9 +182,9 @@ internal sealed class RedisRelayRouter : IRelayRouter
               elseif not live[owner] then
                 for _, entry in ipairs(redis.call('XRANGE', p .. 'stream:' .. other, '-', '+')) do
                   redis.call('XADD', stream, '*', unpack(entry[2]))
+                  redis.call('HINCRBY', session, 'unread', 1)
                 end
-                leave(other)
-                redis.call('DEL', p .. 'session:' .. other, p .. 'stream:' .. other)
+                remove(account, other)
               end
             end
           end
@@ -117,12 +198,90 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return 0
         """;
 
-    private const string RemoveScript = """
-        local p, id, account = ARGV[1], ARGV[2], ARGV[3]
-        local networks = redis.call('HGET', p .. 'session:' .. id, 'networks') or ''
-        for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, id) end
-        redis.call('DEL', p .. 'session:' .. id, p .. 'stream:' .. id)
+    /// <summary>This relay serves the session from now on; its pump reads the whole stream, so all of it counts as unread.</summary>
+    private const string TakeOverScript = """
+        local session = ARGV[1] .. 'session:' .. ARGV[2]
+        redis.call('HSET', session, 'owner', ARGV[3], 'unread', redis.call('XLEN', ARGV[1] .. 'stream:' .. ARGV[2]))
         return 0
+        """;
+
+    /// <summary>The pump read entries of a session's stream, now (not recreating the record of a session that ended meanwhile).</summary>
+    private const string ReadScript = """
+        if redis.call('EXISTS', ARGV[1]) == 0 then return 0 end
+        local time = redis.call('TIME')
+        redis.call('HINCRBY', ARGV[1], 'unread', -tonumber(ARGV[2]))
+        redis.call('HSET', ARGV[1], 'read-at', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+        return 0
+        """;
+
+    /// <summary>
+    /// A relay stopping in order leaves a session: what it wrote is deleted, and with no owner the next session of the
+    /// account that joins its networks adopts what is still undelivered; until its client comes back (to another relay)
+    /// it is the first to give way to a login at the cap. A script, not a watched transaction: routing writes the
+    /// session's hash (its unread count) all the time. ARGV: prefix, id, account, stream ids written.
+    /// </summary>
+    private const string SettleScript = """
+        local p, id, account = ARGV[1], ARGV[2], ARGV[3]
+        if redis.call('EXISTS', p .. 'session:' .. id) == 0 then return 0 end
+        for k = 4, #ARGV, 1000 do redis.call('XDEL', p .. 'stream:' .. id, unpack(ARGV, k, math.min(k + 999, #ARGV))) end
+        redis.call('HSET', p .. 'session:' .. id, 'owner', '')
+        redis.call('ZADD', p .. 'idle:' .. account, 0, id)
+        return 0
+        """;
+
+    private const string RemoveScript = SessionFunctions + """
+        remove(ARGV[3], ARGV[2])
+        return 0
+        """;
+
+    /// <summary>
+    /// Records a new session unless the account is at the cap on all relays together: then the least recently seen idle
+    /// session is ended (its relay hears it on <c>ended</c>), or, when none is idle, nothing is recorded and -1 returned.
+    /// ARGV: prefix, id, account, device id, owner, key lifetime (ms), cap. Returns the ended session's id or 0.
+    /// </summary>
+    private const string LoginScript = SessionFunctions + """
+        local id, account, ttl, cap, mi = ARGV[2], ARGV[3], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+        local sessions, idle, time = p .. 'sessions:' .. account, p .. 'idle:' .. account, now()
+        for _, expired in ipairs(redis.call('ZRANGEBYSCORE', sessions, '-inf', time)) do redis.call('ZREM', idle, expired) end
+        redis.call('ZREMRANGEBYSCORE', sessions, '-inf', time)
+        local ended = 0
+        if redis.call('ZCARD', sessions) >= cap then
+          ended = redis.call('ZRANGE', idle, 0, 0)[1]
+          if not ended then return -1 end
+          remove(account, ended)
+          redis.call('PUBLISH', p .. 'ended', ended)
+        end
+        local key = p .. 'session:' .. id
+        redis.call('HSET', key, 'account', account, 'device', ARGV[4], 'owner', ARGV[5], 'networks', '', 'mi', mi)
+        redis.call('PEXPIRE', key, ttl)
+        redis.call('ZADD', sessions, time + ttl, id)
+        redis.call('ZADD', idle, time, id)
+        redis.call('PEXPIRE', sessions, ttl)
+        redis.call('PEXPIRE', idle, ttl)
+        return tonumber(ended)
+        """;
+
+    /// <summary>
+    /// Keeps a relay's sessions alive in Redis and reports which are idle. ARGV: prefix, key lifetime (ms), then per
+    /// session its id, account and how long it has been idle in ms (-1: in use). Returns the ids whose record is gone
+    /// (ended by a login on another relay, or expired while this relay could not reach Redis).
+    /// </summary>
+    private const string RefreshScript = SessionFunctions + """
+        local ttl, time, gone = tonumber(ARGV[2]), now(), {}
+        for k = 3, #ARGV, 3 do
+          local id, account, idleFor = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2])
+          if redis.call('PEXPIRE', p .. 'session:' .. id, ttl) == 0 then
+            gone[#gone + 1] = id
+          else
+            redis.call('PEXPIRE', p .. 'stream:' .. id, ttl)
+            local sessions, idle = p .. 'sessions:' .. account, p .. 'idle:' .. account
+            redis.call('ZADD', sessions, time + ttl, id)
+            if idleFor < 0 then redis.call('ZREM', idle, id) else redis.call('ZADD', idle, time - idleFor, id) end
+            redis.call('PEXPIRE', sessions, ttl)
+            redis.call('PEXPIRE', idle, ttl)
+          end
+        end
+        return gone
         """;
 
     private readonly ConnectionMultiplexer _redis;
@@ -172,6 +331,11 @@ internal sealed class RedisRelayRouter : IRelayRouter
         {
             if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) served.Signal();
         }).ConfigureAwait(false);
+        // A login at the cap (on any relay) ended one of this relay's idle sessions.
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "ended"), (_, id) =>
+        {
+            if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) router.EndHere(served);
+        }).ConfigureAwait(false);
         router._deleting = router.DeleteReceivedLoopAsync(router._stopDeleting.Token);
         log.LogInformation("Webifi relay {Name} shares its sessions through Redis at {Endpoint}", name, options.Redis);
         return router;
@@ -191,12 +355,12 @@ internal sealed class RedisRelayRouter : IRelayRouter
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
         int id = checked(99 + (int)_db.StringIncrement(Prefix + "next-id"));
         var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
-        var key = SessionKey(id);
-        var write = _db.CreateTransaction();
-        _ = write.HashSetAsync(key, new HashEntry[] { new("account", account.ConnectName), new("device", session.DeviceId), new("owner", _name), new("networks", ""), new("mi", messageIds) });
-        _ = write.KeyExpireAsync(key, KeyLifetime);
-        write.Execute();
-        Serve(session);
+        var recorded = _db.ScriptEvaluate(LoginScript, values: new RedisValue[]
+        {
+            Prefix, id, account.ConnectName, session.DeviceId, _name, (long)KeyLifetime.TotalMilliseconds, _options.MaxSessionsPerAccount, messageIds,
+        });
+        if ((int)recorded < 0) return (null, WebifiErrorCode.Unknown);
+        Serve(session).ReportedIdle = true;
         return (session, WebifiErrorCode.Success);
     }
 
@@ -204,7 +368,12 @@ internal sealed class RedisRelayRouter : IRelayRouter
     public RelaySession? Find(string? deviceId)
     {
         if (deviceId is null) return null;
-        if (_byDeviceId.TryGetValue(deviceId, out var served)) return served.Session;
+        if (_byDeviceId.TryGetValue(deviceId, out var served))
+        {
+            // Found to be used: no longer one a login at the cap may end (the next refresh reports it again if idle).
+            if (served.ReportedIdle) ReportInUse(served);
+            return served.Session;
+        }
         int cut = deviceId.IndexOf('s', StringComparison.Ordinal);
         if (cut <= 0 || !int.TryParse(deviceId.AsSpan(0, cut), NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return null;
         var fields = _db.HashGetAll(SessionKey(id)).ToDictionary(f => f.Name.ToString(), f => f.Value.ToString());
@@ -216,38 +385,69 @@ internal sealed class RedisRelayRouter : IRelayRouter
             MessageIds = fields.GetValueOrDefault("mi") == "1",
             Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
         };
-        _db.HashSet(SessionKey(id), "owner", _name);
-        return Serve(session).Session;
+        _db.ScriptEvaluate(TakeOverScript, values: new RedisValue[] { Prefix, id, _name });
+        served = Serve(session);
+        ReportInUse(served);
+        return served.Session;
+    }
+
+    /// <summary>
+    /// Waits for Redis, not fire-and-forget: the client hears it is attached only after this, so a login it makes next
+    /// on another relay (whose connection to Redis may be quicker) cannot find this session still idle and end it.
+    /// </summary>
+    private void ReportInUse(Served served)
+    {
+        served.ReportedIdle = false;
+        _db.SortedSetRemove(IdleKey(served.Session.Account.ConnectName), served.Session.Id);
     }
 
     public bool IsLive(RelaySession session) => _served.TryGetValue(session.Id, out var served) && served.Session == session;
 
     public void Remove(RelaySession session)
     {
-        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session || !_served.TryRemove(KeyValuePair.Create(session.Id, served)))
-            return;
-        served.Stop();
-        _byDeviceId.TryRemove(session.DeviceId, out _);
-        _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.Id, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
-        session.CancelDownload(WebifiErrorCode.SessionExpired);
-        session.End();
+        if (_served.TryGetValue(session.Id, out var served) && served.Session == session && EndHere(served))
+            _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.Id, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
     }
 
-    /// <summary>Ends this relay's idle sessions, and keeps the shared records of the others alive.</summary>
+    /// <summary>Stops serving a session (its client gets error 12); false when it was not served any more.</summary>
+    private bool EndHere(Served served)
+    {
+        if (!_served.TryRemove(KeyValuePair.Create(served.Session.Id, served))) return false;
+        served.Stop();
+        _byDeviceId.TryRemove(served.Session.DeviceId, out _);
+        served.Session.CancelDownload(WebifiErrorCode.SessionExpired);
+        served.Session.End();
+        return true;
+    }
+
+    /// <summary>
+    /// Ends this relay's idle sessions; keeps the shared records of the others alive and reports which are idle (see
+    /// <see cref="RefreshScript"/>), in one script call; ends the ones whose record is gone.
+    /// </summary>
     public int Expire(DateTime cutoff)
     {
         int expired = 0;
+        var values = new List<RedisValue> { Prefix, (long)KeyLifetime.TotalMilliseconds };
+        var now = DateTime.UtcNow;
         foreach (var served in _served.Values)
         {
             var session = served.Session;
-            if (!session.Attached && session.LastSeen < cutoff)
+            bool idle = !session.Attached;
+            if (idle && session.LastSeen < cutoff)
             {
                 Remove(session);
                 expired++;
                 continue;
             }
-            _db.KeyExpire(SessionKey(session.Id), KeyLifetime, flags: CommandFlags.FireAndForget);
-            _db.KeyExpire(StreamKey(session.Id), KeyLifetime, flags: CommandFlags.FireAndForget);
+            served.ReportedIdle = idle;
+            values.Add(session.Id);
+            values.Add(session.Account.ConnectName);
+            values.Add(idle ? (long)Math.Max(0, (now - session.LastSeen).TotalMilliseconds) : -1);
+        }
+        if (values.Count == 2) return expired;
+        foreach (var id in (int[])_db.ScriptEvaluate(RefreshScript, values: values.ToArray())!)
+        {
+            if (_served.TryGetValue(id, out var gone) && EndHere(gone)) expired++;
         }
         return expired;
     }
@@ -275,41 +475,62 @@ internal sealed class RedisRelayRouter : IRelayRouter
         return live;
     }
 
-    public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
+    /// <summary>One script call for all the messages (see <see cref="RouteScript"/>); what can be checked here is checked here.</summary>
+    public async ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages)
     {
-        if (groups.Count == 0 || groups.Any(g => g.Data.Length > _options.MaxMessageBytes)) return WebifiErrorCode.ProtocolError;
         if (_closed) return null;
-        return groups.Select(g => Route(from, g)).Max();
-    }
-
-    private int Route(RelaySession from, RelayDataGroup group)
-    {
-        int code = WebifiErrorCode.Success;
-        IEnumerable<string> addressed = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks : group.Networks;
-        var networks = new List<string>();
-        foreach (string network in addressed.Distinct(StringComparer.Ordinal))
-        {
-            if (from.Account.Networks.Contains(network, StringComparer.Ordinal)) networks.Add(network);
-            else code = WebifiErrorCode.NotDelivered;
-        }
-        var ids = new List<int>();
-        foreach (string text in group.SessionIds)
-        {
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
-            else code = WebifiErrorCode.NotDelivered;
-        }
         var values = new List<RedisValue>
         {
-            Prefix, from.Id, from.Account.ConnectName, _options.MailboxCapacity, (long)KeyLifetime.TotalMilliseconds, networks.Count,
+            Prefix, from.Id, from.Account.ConnectName, StreamLength, (long)KeyLifetime.TotalMilliseconds, messages.Count,
         };
-        values.AddRange(networks.Select(n => (RedisValue)n));
-        values.Add(ids.Count);
-        values.AddRange(ids.Select(id => (RedisValue)id));
+        foreach (var groups in messages)
+        {
+            if (RelayDataGroup.AreUnroutable(groups, _options))
+            {
+                values.Add(WebifiErrorCode.ProtocolError);
+                values.Add(0);
+                continue;
+            }
+            int codeAt = values.Count;
+            values.Add(WebifiErrorCode.Success);
+            values.Add(groups.Count);
+            foreach (var group in groups)
+            {
+                if (!AddGroup(values, from, group)) values[codeAt] = WebifiErrorCode.NotDelivered;
+            }
+        }
+        values.Add((long)ReadingRecently.TotalMilliseconds);
+        var result = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
+        // Routed and in order: the pause only delays the acknowledgements, and with them the sender's next messages.
+        if (result[^1] > Backlogged) await Task.Delay(BacklogPause).ConfigureAwait(false);
+        return result[..^1];
+    }
+
+    /// <summary>Appends a group's script arguments; false when part of it cannot be delivered (a network the account lacks, a malformed id).</summary>
+    private static bool AddGroup(List<RedisValue> values, RelaySession from, RelayDataGroup group)
+    {
+        bool whole = true;
+        IEnumerable<string> addressed = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks : group.Networks;
+        int countAt = values.Count;
+        values.Add(0);
+        foreach (string network in addressed.Distinct(StringComparer.Ordinal))
+        {
+            if (from.Account.Networks.Contains(network, StringComparer.Ordinal)) values.Add(network);
+            else whole = false;
+        }
+        values[countAt] = values.Count - countAt - 1;
+        countAt = values.Count;
+        values.Add(0);
+        foreach (string text in group.SessionIds)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) values.Add(id);
+            else whole = false;
+        }
+        values[countAt] = values.Count - countAt - 1;
         values.Add(group.DataType);
         values.Add(group.Data);
         values.Add(group.MessageId ?? "");
-        int routed = (int)_db.ScriptEvaluate(RouteScript, values: values.ToArray());
-        return Math.Max(code, routed);
+        return whole;
     }
 
     /// <summary>
@@ -335,12 +556,9 @@ internal sealed class RedisRelayRouter : IRelayRouter
         served.Settled = true;
         var ids = new List<RedisValue>();
         while (served.Written.TryDequeue(out var written)) ids.AddRange(written.Ids);
-        var settle = _db.CreateTransaction();
-        if (ids.Count > 0) _ = settle.StreamDeleteAsync(StreamKey(session.Id), ids.ToArray());
-        // No owner: the next session of the account that joins these networks adopts what is still undelivered.
-        settle.AddCondition(Condition.KeyExists(SessionKey(session.Id)));
-        _ = settle.HashSetAsync(SessionKey(session.Id), "owner", "");
-        await settle.ExecuteAsync().ConfigureAwait(false);
+        var values = new List<RedisValue> { Prefix, session.Id, session.Account.ConnectName };
+        values.AddRange(ids);
+        await _db.ScriptEvaluateAsync(SettleScript, values: values.ToArray()).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the entries whose receipt is as sure as the protocol allows (see <see cref="Delivered"/>).</summary>
@@ -386,6 +604,29 @@ internal sealed class RedisRelayRouter : IRelayRouter
 
     private static RedisKey SessionKey(int id) => Prefix + "session:" + id.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Keys are the throttle's ("address …", "account …"), one counter each under <c>login-failures:</c>.</summary>
+    public async Task<int[]> FailuresAsync(IReadOnlyList<string> keys)
+    {
+        var counts = await _db.StringGetAsync(keys.Select(LoginFailuresKey).ToArray()).ConfigureAwait(false);
+        return counts.Select(count => count.TryParse(out int failures) ? failures : 0).ToArray();
+    }
+
+    public void Record(string key, bool succeeded)
+    {
+        var counter = LoginFailuresKey(key);
+        if (succeeded)
+        {
+            _db.KeyDelete(counter, CommandFlags.FireAndForget);
+            return;
+        }
+        _db.StringIncrement(counter, flags: CommandFlags.FireAndForget);
+        _db.KeyExpire(counter, _options.LoginFailureMemory, CommandFlags.FireAndForget);
+    }
+
+    private static RedisKey LoginFailuresKey(string key) => Prefix + "login-failures:" + key;
+
+    private static RedisKey IdleKey(string account) => Prefix + "idle:" + account;
+
     private static RedisKey StreamKey(int id) => Prefix + "stream:" + id.ToString(CultureInfo.InvariantCulture);
 
     private Served Serve(RelaySession session)
@@ -416,6 +657,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
                     foreach (var entry in entries)
                         session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()));
                     position = entries[^1].Id;
+                    _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { SessionKey(session.Id).ToString(), entries.Length }, flags: CommandFlags.FireAndForget);
                 }
             }
             catch (OperationCanceledException)
@@ -443,6 +685,9 @@ internal sealed class RedisRelayRouter : IRelayRouter
 
         /// <summary>See <see cref="SettleAsync"/>.</summary>
         public volatile bool Settled;
+
+        /// <summary>Redis has it as idle (see <see cref="Expire"/>): a login at the cap may end it.</summary>
+        public volatile bool ReportedIdle;
 
         /// <summary>Stream entries written to the client, oldest first, with the time they may be deleted.</summary>
         public ConcurrentQueue<(DateTime Due, RedisValue[] Ids)> Written { get; } = new();

@@ -35,6 +35,13 @@ internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyL
         }
         return groups;
     }
+
+    /// <summary>
+    /// A message the relay answers with 7 without routing it: no data, or a payload over
+    /// <see cref="WebifiRelayOptions.MaxMessageBytes"/> (the one check for both transports and both routers).
+    /// </summary>
+    public static bool AreUnroutable(IReadOnlyList<RelayDataGroup> groups, WebifiRelayOptions options) =>
+        groups.Count == 0 || groups.Any(g => g.Data.Length > options.MaxMessageBytes);
 }
 
 /// <summary>
@@ -192,18 +199,21 @@ internal sealed class RelayRouter : IRelayRouter
     }
 
     /// <summary>
-    /// Delivers the groups of one client message, all or none: 0, 2 when some addressed network or session id
-    /// does not exist, 7 for a message without data or with a payload over <see cref="WebifiRelayOptions.MaxMessageBytes"/>
-    /// (the one check for both transports), or null when the relay is stopping (then nothing was delivered).
+    /// Delivers the groups of each message: 0, 2 when some addressed network or session id does not exist (the others
+    /// still get the data), 7 (see <see cref="RelayDataGroup.AreUnroutable"/>); or null when the relay is stopping (then
+    /// nothing was delivered).
+    /// Completes synchronously: everything is in this process.
     /// </summary>
-    public int? RouteAll(RelaySession from, IReadOnlyList<RelayDataGroup> groups)
+    public ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages)
     {
-        if (groups.Count == 0 || groups.Any(g => g.Data.Length > _options.MaxMessageBytes)) return WebifiErrorCode.ProtocolError;
+        var codes = new int[messages.Count];
         lock (_gate)
         {
-            if (_closed) return null;
-            return groups.Select(g => Route(from, g)).Max();
+            if (_closed) return ValueTask.FromResult<int[]?>(null);
+            for (int i = 0; i < messages.Count; i++)
+                codes[i] = RelayDataGroup.AreUnroutable(messages[i], _options) ? WebifiErrorCode.ProtocolError : messages[i].Select(g => Route(from, g)).Max();
         }
+        return ValueTask.FromResult<int[]?>(codes);
     }
 
     /// <summary>Called under the routing lock.</summary>

@@ -114,8 +114,10 @@ internal sealed class RelayWebSocket
     /// <summary>
     /// Answers every complete message received so far, in order, and sends the answers together in one frame (the
     /// clients cut what they receive at <c>~t=1</c>, webifi.md §3.2, so frame boundaries do not matter to them): a client
-    /// sending many messages per frame gets its acknowledgements at the same pace. The answers go out before a stop can
-    /// begin, so nothing routed stays unacknowledged. False when the client closed the session.
+    /// sending many messages per frame gets its acknowledgements at the same pace. Consecutive data messages are routed
+    /// together in one step (with Redis: one script call, not one round trip per message); any other message is
+    /// handled after the data before it has been routed, so a change of networks applies from where it was sent. The
+    /// answers go out before a stop can begin, so nothing routed stays unacknowledged. False when the client closed the session.
     /// </summary>
     private async Task<bool> HandleReceivedAsync()
     {
@@ -123,7 +125,21 @@ internal sealed class RelayWebSocket
         try
         {
             bool goOn = true;
-            while (goOn && _framer.TryTake(out byte[] message)) goOn = Handle(message);
+            var data = new List<IReadOnlyList<RelayDataGroup>>();
+            while (goOn && _framer.TryTake(out byte[] message))
+            {
+                if (_stopping) continue; // not acknowledged: the client sends it again to the next relay
+                var fields = Decode(message);
+                if (fields is not null && IsData(fields) && _session is not null && _router.IsLive(_session))
+                {
+                    _session.Touch();
+                    data.Add(RelayDataGroup.Parse(fields));
+                    continue;
+                }
+                await RouteAsync(data).ConfigureAwait(false);
+                goOn = Handle(fields);
+            }
+            await RouteAsync(data).ConfigureAwait(false);
             if (_replies.Count > 0)
             {
                 await SendAsync(_replies).ConfigureAwait(false);
@@ -138,16 +154,35 @@ internal sealed class RelayWebSocket
         }
     }
 
-    /// <summary>Handles one message and queues its answer; false after a close.</summary>
-    private bool Handle(byte[] message)
+    private static List<TildeField>? Decode(byte[] message)
     {
-        if (_stopping) return true; // not acknowledged: the client sends it again to the next relay
-        List<TildeField> fields;
         try
         {
-            fields = TildeCodec.Decode(message);
+            return TildeCodec.Decode(message);
         }
         catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsData(List<TildeField> fields) => fields.Count > 0 && fields[0].Key is "n" or "s" or "dt" or "u" or "d";
+
+    /// <summary>Routes the data messages gathered so far and queues their answers; none when the relay is stopping (unacknowledged, the client sends them again later).</summary>
+    private async Task RouteAsync(List<IReadOnlyList<RelayDataGroup>> data)
+    {
+        if (data.Count == 0) return;
+        if (await _router.RouteAllAsync(_session!, data).ConfigureAwait(false) is { } codes)
+        {
+            foreach (int code in codes) AddReply("s", code);
+        }
+        data.Clear();
+    }
+
+    /// <summary>Handles one message other than routable data (null: bad tilde encoding) and queues its answer; false after a close.</summary>
+    private bool Handle(List<TildeField>? fields)
+    {
+        if (fields is null)
         {
             AddReply("s", WebifiErrorCode.ProtocolError);
             return true;
@@ -173,14 +208,7 @@ internal sealed class RelayWebSocket
                 _endSessionAfterReplies = fields[0].Text == "t";
                 return false;
             case "n" or "s" or "dt" or "u" or "d":
-                if (_session is null || !_router.IsLive(_session))
-                {
-                    AddReply("s", WebifiErrorCode.SessionExpired);
-                    return true;
-                }
-                // No answer when the relay is stopping: unacknowledged, the client sends it again later.
-                if (_router.RouteAll(_session, RelayDataGroup.Parse(fields)) is int code)
-                    AddReply("s", code);
+                AddReply("s", WebifiErrorCode.SessionExpired); // data without a live session: routable data does not come here
                 return true;
             default:
                 AddReply("s", WebifiErrorCode.ProtocolError);

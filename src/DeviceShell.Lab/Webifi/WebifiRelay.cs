@@ -83,7 +83,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         _router = relayOptions.Redis is null
             ? new RelayRouter(relayOptions.Accounts, relayOptions)
             : await RedisRelayRouter.ConnectAsync(relayOptions, _log, cancellationToken).ConfigureAwait(false);
-        _throttle = new LoginThrottle(relayOptions, _log);
+        _throttle = new LoginThrottle(relayOptions, _log, _router as ISharedLoginFailures);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -218,11 +218,10 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     {
         var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
         if (session is null) return;
-        if (Router.RouteAll(session, RelayDataGroup.Parse(fields!)) is int code)
-            await WriteCodeAsync(context, code).ConfigureAwait(false);
+        if (await Router.RouteAllAsync(session, new[] { RelayDataGroup.Parse(fields!) }).ConfigureAwait(false) is { } codes)
+            await WriteCodeAsync(context, codes[0]).ConfigureAwait(false);
         else
             context.Abort(); // stopping: unacknowledged, so the client sends it again to the next relay
-
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace DeviceShell.Lab.Webifi;
 /// <summary>
 /// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
-/// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-auth-timeout SECONDS</c>,
+/// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-mailbox-capacity N</c>, <c>--webifi-auth-timeout SECONDS</c>,
 /// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
 /// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate),
 /// <c>--webifi-redis HOST:PORT</c> (share sessions, networks and delivery with other relays through Redis).
@@ -107,6 +107,7 @@ public sealed class WebifiRelayOptions
             MaxMessageBytes = Number(options, "max-message-bytes") is double bytes ? (int)bytes : defaults.MaxMessageBytes,
             SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
             MaxSessionsPerAccount = Number(options, "max-sessions-per-account") is double sessions ? (int)sessions : defaults.MaxSessionsPerAccount,
+            MailboxCapacity = Number(options, "mailbox-capacity") is double mailbox ? (int)mailbox : defaults.MailboxCapacity,
             AuthenticationTimeout = Number(options, "auth-timeout") is double authSeconds ? TimeSpan.FromSeconds(authSeconds) : defaults.AuthenticationTimeout,
             Redis = options.Setting("redis") is string redis ? RedisEndpoint(redis) : null,
             Certificate = certificate switch

@@ -90,10 +90,10 @@ internal sealed class RedisServer : IAsyncDisposable
         return port;
     }
 
-    /// <summary>A relay as its own Lab process (<c>dotnet DeviceShell.Lab.dll --webifi 0 --webifi-redis …</c>).</summary>
-    public async Task<DeviceLab> StartRelayAsync() =>
+    /// <summary>A relay as its own Lab process (<c>dotnet DeviceShell.Lab.dll --webifi 0 --webifi-redis … [options]</c>).</summary>
+    public async Task<DeviceLab> StartRelayAsync(params string[] options) =>
         await DeviceLab.StartAsync(Path.Combine(AppContext.BaseDirectory, "DeviceShell.Lab.dll"),
-            new[] { "--webifi", "0", "--webifi-redis", Endpoint }, TestTimeouts.Long);
+            new[] { "--webifi", "0", "--webifi-redis", Endpoint }.Concat(options).ToArray(), TestTimeouts.Long);
 
     public async ValueTask DisposeAsync()
     {

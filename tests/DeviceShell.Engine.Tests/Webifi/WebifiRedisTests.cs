@@ -41,6 +41,43 @@ public class WebifiRedisTests
         Assert.Equal(receiver.SessionId, Assert.Single(listed.EnumerateArray()).GetProperty("sessionId").GetInt32());
     }
 
+    /// <summary>Discovery is plain data: a request on relay A reaches the account's listeners on every relay, and their answers come back.</summary>
+    [RedisFact]
+    public async Task Discovery_finds_the_devices_on_every_relay()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync();
+        await using var relayB = await redis.StartRelayAsync();
+        await using var clients = new Clients();
+        var onB = await clients.ConnectAsync(Server(relayB), WebifiTransport.WebSocket, "net1");
+        var alsoOnB = await clients.ConnectAsync(Server(relayB), WebifiTransport.LongPolling, "net1");
+        var onA = await clients.ConnectAsync(Server(relayA), WebifiTransport.WebSocket, "net1");
+        await clients.ConnectAsync(Server(relayB), WebifiTransport.WebSocket, "net2");
+        var asking = await clients.ConnectAsync(Server(relayA), WebifiTransport.LongPolling, "net2");
+        var found = await asking.DiscoverAsync(new[] { "net1" }, TimeSpan.FromSeconds(2)).Within(TestTimeouts.Long);
+        Assert.Equal(new[] { onB.SessionId, alsoOnB.SessionId, onA.SessionId }.Order(), found.Select(d => d.SessionId).Order());
+    }
+
+    /// <summary>
+    /// Relay A acknowledges data once it is in Redis, before relay B has read it: a sender faster than the receiver's
+    /// relay must be slowed down, not have its messages cut from a stream past the mailbox (here 200 messages).
+    /// </summary>
+    [RedisFact]
+    public async Task A_sender_faster_than_the_receivers_relay_loses_nothing()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync("--webifi-mailbox-capacity", "200");
+        await using var relayB = await redis.StartRelayAsync("--webifi-mailbox-capacity", "200");
+        await using var clients = new Clients();
+        var receiver = await clients.ConnectAsync(Server(relayB), WebifiTransport.WebSocket, "net1");
+        var sender = await clients.ConnectAsync(Server(relayA), WebifiTransport.WebSocket, "net2");
+        const int total = 5000;
+        var sends = Enumerable.Range(0, total).Select(i => sender.SendAsync(WebifiOutgoing.Text(Text(i), "seq", new[] { "net1" }))).ToArray();
+        var messages = await receiver.ReceiveAsync(total, TestTimeouts.Long);
+        await Task.WhenAll(sends).Within(TestTimeouts.Long);
+        Assert.Equal(Enumerable.Range(0, total), messages.Select(m => int.Parse(m.Data, CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>An orderly stop (stdin closed): the relay writes out what it holds, and the rest is delivered by the other relay.</summary>
     [RedisTheory]
     [MemberData(nameof(Pairs))]
