@@ -56,6 +56,8 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     private static readonly TimeSpan ReadingRecently = 2 * PollPeriod;
     /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
+    /// <summary>A session found for a client is not reported idle for this long: a WebSocket attaches just after it is found.</summary>
+    private static readonly TimeSpan AttachGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Routes the data messages of one read in one atomic step, so all relays see one order and a sender's messages
@@ -263,20 +265,27 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>
     /// Keeps a relay's sessions alive in Redis and reports which are idle. ARGV: prefix, key lifetime (ms), then per
-    /// session its id, account and how long it has been idle in ms (-1: in use). Returns the ids whose record is gone
-    /// (ended by a login on another relay, or expired while this relay could not reach Redis).
+    /// session its id, account, how long it has been idle in ms (-1: in use) and its <see cref="Served.InUseReports"/>
+    /// when that was looked at: an idle report older than the session's last in-use report (its client attached while
+    /// this call was on its way) is dropped, so the session is not offered to a login at the cap. Returns the ids whose
+    /// record is gone (ended by a login on another relay, or expired while this relay could not reach Redis).
     /// </summary>
     private const string RefreshScript = SessionFunctions + """
         local ttl, time, gone = tonumber(ARGV[2]), now(), {}
-        for k = 3, #ARGV, 3 do
-          local id, account, idleFor = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2])
-          if redis.call('PEXPIRE', p .. 'session:' .. id, ttl) == 0 then
+        for k = 3, #ARGV, 4 do
+          local id, account, idleFor, reports = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3]
+          local session = p .. 'session:' .. id
+          if redis.call('PEXPIRE', session, ttl) == 0 then
             gone[#gone + 1] = id
           else
             redis.call('PEXPIRE', p .. 'stream:' .. id, ttl)
             local sessions, idle = p .. 'sessions:' .. account, p .. 'idle:' .. account
             redis.call('ZADD', sessions, time + ttl, id)
-            if idleFor < 0 then redis.call('ZREM', idle, id) else redis.call('ZADD', idle, time - idleFor, id) end
+            if idleFor < 0 then
+              redis.call('ZREM', idle, id)
+            elseif (redis.call('HGET', session, 'in-use-reports') or '0') == reports then
+              redis.call('ZADD', idle, time - idleFor, id)
+            end
             redis.call('PEXPIRE', sessions, ttl)
             redis.call('PEXPIRE', idle, ttl)
           end
@@ -398,7 +407,11 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     private void ReportInUse(Served served)
     {
         served.ReportedIdle = false;
-        _db.SortedSetRemove(IdleKey(served.Session.Account.ConnectName), served.Session.Id);
+        served.FoundAt = DateTime.UtcNow;
+        var report = _db.CreateTransaction();
+        _ = report.SortedSetRemoveAsync(IdleKey(served.Session.Account.ConnectName), served.Session.Id);
+        _ = report.HashSetAsync(SessionKey(served.Session.Id), "in-use-reports", Interlocked.Increment(ref served.InUseReports));
+        report.Execute();
     }
 
     public bool IsLive(RelaySession session) => _served.TryGetValue(session.Id, out var served) && served.Session == session;
@@ -432,7 +445,9 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         foreach (var served in _served.Values)
         {
             var session = served.Session;
-            bool idle = !session.Attached;
+            int reports = Volatile.Read(ref served.InUseReports);
+            // Found a moment ago and not attached yet: its client is attaching (a WebSocket authenticates after Find).
+            bool idle = !session.Attached && now - served.FoundAt > AttachGrace;
             if (idle && session.LastSeen < cutoff)
             {
                 Remove(session);
@@ -443,6 +458,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             values.Add(session.Id);
             values.Add(session.Account.ConnectName);
             values.Add(idle ? (long)Math.Max(0, (now - session.LastSeen).TotalMilliseconds) : -1);
+            values.Add(reports);
         }
         if (values.Count == 2) return expired;
         foreach (var id in (int[])_db.ScriptEvaluate(RefreshScript, values: values.ToArray())!)
@@ -688,6 +704,12 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
         /// <summary>Redis has it as idle (see <see cref="Expire"/>): a login at the cap may end it.</summary>
         public volatile bool ReportedIdle;
+
+        /// <summary>How often <see cref="ReportInUse"/> told Redis; see <see cref="RefreshScript"/>.</summary>
+        public int InUseReports;
+
+        /// <summary>When <see cref="Find"/> last found it for a client (see <see cref="AttachGrace"/>).</summary>
+        public DateTime FoundAt;
 
         /// <summary>Stream entries written to the client, oldest first, with the time they may be deleted.</summary>
         public ConcurrentQueue<(DateTime Due, RedisValue[] Ids)> Written { get; } = new();
