@@ -7,6 +7,12 @@ namespace DeviceShell.Engine.Webifi;
 /// request, each its own group, never merged), a held <c>/Download</c> brings data down, and <c>/CancelDownload</c>
 /// ends the session. Networks are set with a <c>/Download</c> that carries <c>~n</c> fields, which the relay answers
 /// at once (4/5); unlike the Python library we do not cancel the held download for that.
+/// When the relay cannot be reached (connection refused or cut, no answer in time, an HTTP error), the link keeps its
+/// device id and polls again after a pause (100 ms, doubling up to <see cref="WebifiConnectOptions.MaxReconnectDelay"/>),
+/// as the Python library does and as the WebSocket link reconnects its socket; uploads wait until a poll is answered.
+/// Only a relay that no longer knows the id (12, 18) breaks the link. Keeping the id matters with relays on Redis: the
+/// relay a load balancer sends the client to next takes the session over with everything still undelivered in it, in
+/// order, where a fresh login would have to guess which orphaned session was its own.
 /// </summary>
 internal sealed class LongPollingLink : WebifiLink
 {
@@ -14,10 +20,18 @@ internal sealed class LongPollingLink : WebifiLink
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
 
     private readonly HttpClient _http;
+    private readonly Action<DeviceSessionState> _stateChanged;
+    private readonly object _gate = new();
+    /// <summary>Completed while the relay answers; uploads wait on it when it does not.</summary>
+    private TaskCompletionSource _reachable = Reached();
     private Task? _reader;
 
-    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report)
-        : base(credentials, options, counters, deliver, report) => _http = http;
+    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
+        : base(credentials, options, counters, deliver, report)
+    {
+        _http = http;
+        _stateChanged = stateChanged;
+    }
 
     private Uri Upload => new(Credentials.UploadBase, "Upload");
 
@@ -42,14 +56,54 @@ internal sealed class LongPollingLink : WebifiLink
         return await PostCodeAsync(Download, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>One /Upload carrying the batch, each message its own group; the upload's code answers every message.</summary>
-    public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<WebifiOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
+    /// <summary>
+    /// One /Upload carrying the batch, each message its own group; the upload's code answers every message. When the
+    /// relay cannot be reached the batch stays unacknowledged (the session sends it again once a poll is answered).
+    /// </summary>
+    public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<NumberedOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
     {
+        Task reachable;
+        lock (_gate) reachable = _reachable.Task;
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, BrokenToken))
+            await reachable.WaitAsync(linked.Token).ConfigureAwait(false);
         var body = Body();
-        foreach (var outgoing in batch) outgoing.AppendTo(body);
+        foreach (var outgoing in batch) outgoing.AppendTo(body, Credentials);
         TildeCodec.AppendField(body, "z", Counters.NextUpload());
-        var code = Task.FromResult(await PostCodeAsync(Upload, body, Options.ReplyTimeout, cancellationToken).ConfigureAwait(false));
+        List<TildeField> answer;
+        try
+        {
+            answer = await WebifiLogin.PostAsync(_http, Upload, body, Options.MaxAnswerBytes, Options.ReplyTimeout, BrokenToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException ex) when (IsUnreachable(ex))
+        {
+            SetReachable(false);
+            throw;
+        }
+        var code = Task.FromResult(answer.FindInt("e") ?? WebifiErrorCode.ProtocolError);
         return (0, Enumerable.Repeat(code, batch.Count).ToArray());
+    }
+
+    private static TaskCompletionSource Reached()
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        reached.SetResult();
+        return reached;
+    }
+
+    /// <summary>No answer, a cut connection or an HTTP error: worth asking again under the same id.</summary>
+    private static bool IsUnreachable(DeviceException ex) => ex.Kind is DeviceErrorKind.Connection or DeviceErrorKind.Timeout;
+
+    private void SetReachable(bool reachable)
+    {
+        bool changed;
+        lock (_gate)
+        {
+            changed = _reachable.Task.IsCompleted != reachable;
+            if (!changed) return;
+            if (reachable) _reachable.SetResult();
+            else _reachable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        if (!IsBroken) _stateChanged(reachable ? DeviceSessionState.Connected : DeviceSessionState.Reconnecting);
     }
 
     public override async Task CloseAsync(CancellationToken cancellationToken)
@@ -72,6 +126,7 @@ internal sealed class LongPollingLink : WebifiLink
     {
         int holdSeconds = (int)Math.Round(Options.DownloadTimeout.TotalSeconds);
         var httpTimeout = Options.DownloadTimeout + TimeSpan.FromSeconds(30);
+        var pause = RetryPause;
         try
         {
             while (!IsBroken)
@@ -79,7 +134,20 @@ internal sealed class LongPollingLink : WebifiLink
                 var body = Body();
                 if (holdSeconds != DefaultHoldSeconds) TildeCodec.AppendField(body, "t", holdSeconds);
                 TildeCodec.AppendField(body, "z", Counters.NextDownload());
-                var fields = await WebifiLogin.PostAsync(_http, Download, body, Options.MaxAnswerBytes, httpTimeout, BrokenToken).ConfigureAwait(false);
+                List<TildeField> fields;
+                try
+                {
+                    fields = await WebifiLogin.PostAsync(_http, Download, body, Options.MaxAnswerBytes, httpTimeout, BrokenToken).ConfigureAwait(false);
+                }
+                catch (DeviceException ex) when (IsUnreachable(ex))
+                {
+                    SetReachable(false);
+                    await Task.Delay(pause, BrokenToken).ConfigureAwait(false);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, Options.MaxReconnectDelay.Ticks));
+                    continue;
+                }
+                pause = RetryPause;
+                SetReachable(true);
                 int code = fields.FindInt("e") ?? WebifiErrorCode.ProtocolError;
                 switch (code)
                 {

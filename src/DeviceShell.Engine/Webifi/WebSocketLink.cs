@@ -39,7 +39,7 @@ internal sealed class WebSocketLink : WebifiLink
     private volatile bool _closing;
     private Task? _keepAlive;
 
-    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
+    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
         : base(credentials, options, counters, deliver, report)
     {
         _stateChanged = stateChanged;
@@ -92,7 +92,7 @@ internal sealed class WebSocketLink : WebifiLink
     /// <c>rt=s</c>, webifi.md §8), and returns without waiting for the answers. Fails (nothing more sent) when the
     /// socket dropped part way; the answers of what went out before fail with the drop.
     /// </summary>
-    public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<WebifiOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
+    public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<NumberedOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
     {
         await WhenAuthenticatedAsync(cancellationToken).ConfigureAwait(false);
         var replies = new Task<int>[batch.Count];
@@ -107,7 +107,7 @@ internal sealed class WebSocketLink : WebifiLink
                 int first = next;
                 do
                 {
-                    batch[next++].AppendTo(frame);
+                    batch[next++].AppendTo(frame, Credentials);
                     frame.AddRange(TildeCodec.Terminator);
                 }
                 while (next < batch.Count && frame.Count < FrameBytes);

@@ -29,7 +29,7 @@ internal abstract class WebifiLink : IAsyncDisposable
     private readonly TaskCompletionSource _broken = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _brokenToken = new();
 
-    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[]> deliver, Action<int, string> report)
+    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report)
     {
         Credentials = credentials;
         Options = options;
@@ -44,8 +44,8 @@ internal abstract class WebifiLink : IAsyncDisposable
 
     protected WebifiCounters Counters { get; }
 
-    /// <summary>(from session id, data type, payload) for each received message, in order.</summary>
-    protected Action<int, string, byte[]> Deliver { get; }
+    /// <summary>(from session id, data type, payload, message id if the relay gave one) for each received message, in order.</summary>
+    protected Action<int, string, byte[], WebifiMessageId?> Deliver { get; }
 
     /// <summary>An error code met in the background, with what the link was doing.</summary>
     protected Action<int, string> Report { get; }
@@ -71,7 +71,7 @@ internal abstract class WebifiLink : IAsyncDisposable
     /// <see cref="DeviceException"/> is thrown, so that nothing overtakes what must be sent again.
     /// </summary>
     /// <returns>The socket the batch went out on (always 0 for long polling) and the answer of each message.</returns>
-    public abstract Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<WebifiOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken);
+    public abstract Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<NumberedOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken);
 
     /// <summary>Ends the relay session politely (close message or terminating cancel); best effort.</summary>
     public abstract Task CloseAsync(CancellationToken cancellationToken);
@@ -85,11 +85,12 @@ internal abstract class WebifiLink : IAsyncDisposable
     /// <summary>The reason the link broke (or a generic one when it has not).</summary>
     public Exception BreakReason => _broken.Task.Exception?.InnerException ?? new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionLost", "The connection to the Webifi relay was lost.");
 
-    /// <summary>Hands every <c>[f][dt]d</c> group of a received message to <see cref="Deliver"/> (f and dt reset after each d).</summary>
+    /// <summary>Hands every <c>[f][dt][u]d</c> group of a received message to <see cref="Deliver"/> (f, dt and u reset after each d).</summary>
     protected void DeliverGroups(IReadOnlyList<TildeField> fields)
     {
         int from = -1;
         string dataType = "";
+        WebifiMessageId? messageId = null;
         foreach (var field in fields)
         {
             switch (field.Key)
@@ -100,10 +101,14 @@ internal abstract class WebifiLink : IAsyncDisposable
                 case "dt":
                     dataType = field.Text;
                     break;
+                case "u":
+                    messageId = WebifiMessageId.Parse(field.Text);
+                    break;
                 case "d":
-                    Deliver(from, dataType, field.Value);
+                    Deliver(from, dataType, field.Value, messageId);
                     from = -1;
                     dataType = "";
+                    messageId = null;
                     break;
             }
         }

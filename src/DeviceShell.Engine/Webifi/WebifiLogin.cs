@@ -7,7 +7,8 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>What a successful credentials request gives: the device id, the session id and where to go next.</summary>
-internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable);
+/// <param name="MessageIds">The relay numbers messages for exactly-once delivery (<see cref="WebifiMessageId"/>).</param>
+internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable, bool MessageIds);
 
 /// <summary>
 /// The credentials step (webifi.md §3.1) and the HTTP plumbing shared by long polling:
@@ -125,7 +126,7 @@ internal static class WebifiLogin
         new(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
             $"The Webifi server at {uri.Authority} sent an answer longer than {maxAnswerBytes} bytes (error 7); it was not read to the end.", uri);
 
-    /// <summary>POSTs <c>~p=1~cn=…~cp=…~ec=1</c>; error 8 becomes an Authentication failure.</summary>
+    /// <summary>POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c>; error 8 becomes an Authentication failure.</summary>
     public static async Task<WebifiCredentials> RequestAsync(HttpClient http, WebifiConnectOptions options, CancellationToken cancellationToken)
     {
         var server = options.Server;
@@ -137,6 +138,7 @@ internal static class WebifiLogin
         // The password exists as text only inside this request body.
         TildeCodec.AppendField(body, "cp", new NetworkCredential(string.Empty, options.ConnectPassword).Password);
         TildeCodec.AppendField(body, "ec", "1");
+        TildeCodec.AppendField(body, "mi", "1");
         var fields = await PostAsync(http, server, body, options.MaxAnswerBytes, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
         body.Clear();
 
@@ -161,7 +163,7 @@ internal static class WebifiLogin
             || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out var download)
             || !Uri.TryCreate($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
             throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
-        return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields));
+        return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields), fields.Find("mi") == "1");
     }
 
     /// <summary>From the first key named <c>0</c> to the end, every field is "code → description".</summary>

@@ -26,6 +26,11 @@ public sealed class WebifiSession : DeviceSession
     private readonly WebifiConnectOptions _options;
     private readonly HttpClient _http;
     private readonly WebifiCounters _counters = new();
+    /// <summary>This session's half of every <see cref="WebifiMessageId"/> it sends; <see cref="_sentMessages"/> the other.</summary>
+    private readonly string _sender = WebifiMessageId.NewSender();
+    private long _sentMessages;
+    private readonly WebifiRepeatFilter _repeats = new();
+    private long _droppedRepeats;
     private readonly object _gate = new();
     private readonly LinkedList<PendingSend> _outgoing = new();
     private TaskCompletionSource _outgoingPosted = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -106,6 +111,13 @@ public sealed class WebifiSession : DeviceSession
 
     public override long DroppedEvents => Events.Dropped;
 
+    /// <summary>
+    /// Messages that arrived a second time and were not passed on (a sender's window sent again after a dropped socket,
+    /// or what a relay that was killed had written); only relays that number messages make this possible, see
+    /// about_DeviceShell "Exactly once".
+    /// </summary>
+    public long DroppedRepeats => Interlocked.Read(ref _droppedRepeats);
+
     public override int QueuedEvents => Events.Count;
 
     private EventHandler<WebifiMessage>? _messageReceived;
@@ -161,10 +173,12 @@ public sealed class WebifiSession : DeviceSession
         if (_closing.IsCancellationRequested)
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session is closed.", this);
         if (_refused is not null) throw _refused;
-        var pending = new PendingSend(message);
         TaskCompletionSource posted;
+        PendingSend pending;
         lock (_gate)
         {
+            // Numbered under the lock: the numbers follow the queue's order, which is the order on the wire.
+            pending = new PendingSend(new NumberedOutgoing(message, new WebifiMessageId(_sender, ++_sentMessages)));
             pending.Node = _outgoing.AddLast(pending);
             posted = _outgoingPosted;
         }
@@ -259,7 +273,7 @@ public sealed class WebifiSession : DeviceSession
         var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
         WebifiLink link = _options.Transport == WebifiTransport.WebSocket
             ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport, ChangeState)
-            : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport);
+            : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport, ChangeState);
         try
         {
             int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
@@ -379,7 +393,7 @@ public sealed class WebifiSession : DeviceSession
                     try
                     {
                         // In flight already: the batch must go on the same socket, or the window would be resent out of order.
-                        var sent = await link.SendAsync(batch.Select(p => p.Message).ToList(), inFlight.Count > 0 ? socket : null, closing).ConfigureAwait(false);
+                        var sent = await link.SendAsync(batch.Select(p => p.Outgoing).ToList(), inFlight.Count > 0 ? socket : null, closing).ConfigureAwait(false);
                         socket = sent.Socket;
                         for (int i = 0; i < batch.Count; i++) inFlight.Enqueue((batch[i], sent.Replies[i]));
                         lastSent = batch[^1].Node;
@@ -452,8 +466,13 @@ public sealed class WebifiSession : DeviceSession
         }
     }
 
-    private void OnReceived(int from, string dataType, byte[] data)
+    private void OnReceived(int from, string dataType, byte[] data, WebifiMessageId? id)
     {
+        if (id is { } messageId && !_repeats.IsNew(from, messageId))
+        {
+            Interlocked.Increment(ref _droppedRepeats);
+            return;
+        }
         if (dataType == DiscoveryType && _discoverable && data is [(byte)'?'])
         {
             // Answered for the application, as the official libraries do; not passed on.
@@ -542,12 +561,14 @@ public sealed class WebifiSession : DeviceSession
 
     private sealed class PendingSend
     {
-        public PendingSend(WebifiOutgoing message) => Message = message;
+        public PendingSend(NumberedOutgoing outgoing) => Outgoing = outgoing;
 
         /// <summary>Its place in the queue, so that acknowledging it costs nothing.</summary>
         public LinkedListNode<PendingSend>? Node { get; set; }
 
-        public WebifiOutgoing Message { get; }
+        public NumberedOutgoing Outgoing { get; }
+
+        public WebifiOutgoing Message => Outgoing.Message;
 
         public TaskCompletionSource Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

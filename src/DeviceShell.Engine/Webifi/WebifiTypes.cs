@@ -128,14 +128,22 @@ public sealed record WebifiOutgoing(byte[] Data, string DataType, IReadOnlyList<
     public static WebifiOutgoing Text(string data, string dataType = "", IReadOnlyList<string>? toNetworks = null, IReadOnlyList<int>? toSessionIds = null) =>
         new(Encoding.UTF8.GetBytes(data), dataType, toNetworks ?? Array.Empty<string>(), toSessionIds ?? Array.Empty<int>());
 
-    /// <summary>Appends the message group: <c>~n</c>×k, <c>~s</c>×m, <c>~dt</c> (when set), <c>~d</c> last.</summary>
-    internal void AppendTo(List<byte> output)
+    /// <summary>Appends the message group: <c>~n</c>×k, <c>~s</c>×m, <c>~dt</c> (when set), <c>~u</c> (when given), <c>~d</c> last.</summary>
+    internal void AppendTo(List<byte> output, WebifiMessageId? id)
     {
         foreach (string network in ToNetworks) if (network.Length > 0) TildeCodec.AppendField(output, "n", network);
-        foreach (int id in ToSessionIds) TildeCodec.AppendField(output, "s", id);
+        foreach (int sessionId in ToSessionIds) TildeCodec.AppendField(output, "s", sessionId);
         if (DataType.Length > 0) TildeCodec.AppendField(output, "dt", DataType);
+        if (id is { } messageId) TildeCodec.AppendField(output, "u", messageId.ToString());
         TildeCodec.AppendField(output, "d", Data);
     }
+}
+
+/// <summary>A queued message with the number it keeps when it has to be sent again.</summary>
+internal readonly record struct NumberedOutgoing(WebifiOutgoing Message, WebifiMessageId Id)
+{
+    /// <summary>The number goes on the wire only to a relay that offered message ids at login.</summary>
+    public void AppendTo(List<byte> output, WebifiCredentials credentials) => Message.AppendTo(output, credentials.MessageIds ? Id : null);
 }
 
 /// <summary>Everything Connect-Webifi passes to <see cref="WebifiSession.ConnectAsync"/>.</summary>

@@ -14,7 +14,8 @@ internal interface IRelayRouter : IAsyncDisposable
 
     bool HasAccount(string connectName);
 
-    (RelaySession? Session, int Code) Login(string connectName, string connectPassword);
+    /// <param name="messageIds">The client asked for message ids (<c>~mi=1</c>, see WebifiMessageId): it gets them on what it receives.</param>
+    (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds);
 
     RelaySession? Find(string? deviceId);
 

@@ -56,12 +56,14 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     private static readonly TimeSpan ReadingRecently = 2 * PollPeriod;
     /// <summary>See <see cref="Delivered"/>: how long a written message must stay unchallenged before it is deleted.</summary>
     private static readonly TimeSpan ReceiptDelay = TimeSpan.FromSeconds(1);
+    /// <summary>A session found for a client is not reported idle for this long: a WebSocket attaches just after it is found.</summary>
+    private static readonly TimeSpan AttachGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Routes the data messages of one read in one atomic step, so all relays see one order and a sender's messages
     /// keep theirs. ARGV: prefix, sender, account, stream length cap, key lifetime (ms), message count, then per message
     /// its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count and
-    /// per group: network count, networks, session id count, ids, data type, data. Recipients of a group are the
+    /// per group: network count, networks, session id count, ids, data type, data, message id ('' when none). Recipients of a group are the
     /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
     /// looked up once per call. Each recipient is woken once per call. Returns one code per message, then the largest
     /// number of entries a recipient's relay has not read yet (its <c>unread</c> count) among the recipients whose relay
@@ -109,9 +111,13 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                 recipients[id] = true; order[#order + 1] = id
               end
             end
-            local dt, d = ARGV[i], ARGV[i + 1]; i = i + 2
+            local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]; i = i + 3
             for _, id in ipairs(order) do
-              redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+              if u == '' then
+                redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+              else
+                redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+              end
               if not appended[id] then appended[id] = 0; wake[#wake + 1] = id end
               appended[id] = appended[id] + 1
             end
@@ -236,7 +242,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// ARGV: prefix, id, account, device id, owner, key lifetime (ms), cap. Returns the ended session's id or 0.
     /// </summary>
     private const string LoginScript = SessionFunctions + """
-        local id, account, ttl, cap = ARGV[2], ARGV[3], tonumber(ARGV[6]), tonumber(ARGV[7])
+        local id, account, ttl, cap, mi = ARGV[2], ARGV[3], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
         local sessions, idle, time = p .. 'sessions:' .. account, p .. 'idle:' .. account, now()
         for _, expired in ipairs(redis.call('ZRANGEBYSCORE', sessions, '-inf', time)) do redis.call('ZREM', idle, expired) end
         redis.call('ZREMRANGEBYSCORE', sessions, '-inf', time)
@@ -248,7 +254,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
           redis.call('PUBLISH', p .. 'ended', ended)
         end
         local key = p .. 'session:' .. id
-        redis.call('HSET', key, 'account', account, 'device', ARGV[4], 'owner', ARGV[5], 'networks', '')
+        redis.call('HSET', key, 'account', account, 'device', ARGV[4], 'owner', ARGV[5], 'networks', '', 'mi', mi)
         redis.call('PEXPIRE', key, ttl)
         redis.call('ZADD', sessions, time + ttl, id)
         redis.call('ZADD', idle, time, id)
@@ -259,20 +265,27 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>
     /// Keeps a relay's sessions alive in Redis and reports which are idle. ARGV: prefix, key lifetime (ms), then per
-    /// session its id, account and how long it has been idle in ms (-1: in use). Returns the ids whose record is gone
-    /// (ended by a login on another relay, or expired while this relay could not reach Redis).
+    /// session its id, account, how long it has been idle in ms (-1: in use) and its <see cref="Served.InUseReports"/>
+    /// when that was looked at: an idle report older than the session's last in-use report (its client attached while
+    /// this call was on its way) is dropped, so the session is not offered to a login at the cap. Returns the ids whose
+    /// record is gone (ended by a login on another relay, or expired while this relay could not reach Redis).
     /// </summary>
     private const string RefreshScript = SessionFunctions + """
         local ttl, time, gone = tonumber(ARGV[2]), now(), {}
-        for k = 3, #ARGV, 3 do
-          local id, account, idleFor = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2])
-          if redis.call('PEXPIRE', p .. 'session:' .. id, ttl) == 0 then
+        for k = 3, #ARGV, 4 do
+          local id, account, idleFor, reports = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3]
+          local session = p .. 'session:' .. id
+          if redis.call('PEXPIRE', session, ttl) == 0 then
             gone[#gone + 1] = id
           else
             redis.call('PEXPIRE', p .. 'stream:' .. id, ttl)
             local sessions, idle = p .. 'sessions:' .. account, p .. 'idle:' .. account
             redis.call('ZADD', sessions, time + ttl, id)
-            if idleFor < 0 then redis.call('ZREM', idle, id) else redis.call('ZADD', idle, time - idleFor, id) end
+            if idleFor < 0 then
+              redis.call('ZREM', idle, id)
+            elseif (redis.call('HGET', session, 'in-use-reports') or '0') == reports then
+              redis.call('ZADD', idle, time - idleFor, id)
+            end
             redis.call('PEXPIRE', sessions, ttl)
             redis.call('PEXPIRE', idle, ttl)
           end
@@ -345,15 +358,15 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     public bool HasAccount(string connectName) => _options.Accounts.Any(a => a.ConnectName == connectName);
 
-    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword)
+    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
     {
         var account = WebifiAccount.Match(_options.Accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
         int id = checked(99 + (int)_db.StringIncrement(Prefix + "next-id"));
-        var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes);
+        var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
         var recorded = _db.ScriptEvaluate(LoginScript, values: new RedisValue[]
         {
-            Prefix, id, account.ConnectName, session.DeviceId, _name, (long)KeyLifetime.TotalMilliseconds, _options.MaxSessionsPerAccount,
+            Prefix, id, account.ConnectName, session.DeviceId, _name, (long)KeyLifetime.TotalMilliseconds, _options.MaxSessionsPerAccount, messageIds,
         });
         if ((int)recorded < 0) return (null, WebifiErrorCode.Unknown);
         Serve(session).ReportedIdle = true;
@@ -378,6 +391,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         if (account is null) return null;
         var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes)
         {
+            MessageIds = fields.GetValueOrDefault("mi") == "1",
             Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
         };
         _db.ScriptEvaluate(TakeOverScript, values: new RedisValue[] { Prefix, id, _name });
@@ -386,10 +400,18 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         return served.Session;
     }
 
+    /// <summary>
+    /// Waits for Redis, not fire-and-forget: the client hears it is attached only after this, so a login it makes next
+    /// on another relay (whose connection to Redis may be quicker) cannot find this session still idle and end it.
+    /// </summary>
     private void ReportInUse(Served served)
     {
         served.ReportedIdle = false;
-        _db.SortedSetRemove(IdleKey(served.Session.Account.ConnectName), served.Session.Id, CommandFlags.FireAndForget);
+        served.FoundAt = DateTime.UtcNow;
+        var report = _db.CreateTransaction();
+        _ = report.SortedSetRemoveAsync(IdleKey(served.Session.Account.ConnectName), served.Session.Id);
+        _ = report.HashSetAsync(SessionKey(served.Session.Id), "in-use-reports", Interlocked.Increment(ref served.InUseReports));
+        report.Execute();
     }
 
     public bool IsLive(RelaySession session) => _served.TryGetValue(session.Id, out var served) && served.Session == session;
@@ -423,7 +445,9 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         foreach (var served in _served.Values)
         {
             var session = served.Session;
-            bool idle = !session.Attached;
+            int reports = Volatile.Read(ref served.InUseReports);
+            // Found a moment ago and not attached yet: its client is attaching (a WebSocket authenticates after Find).
+            bool idle = !session.Attached && now - served.FoundAt > AttachGrace;
             if (idle && session.LastSeen < cutoff)
             {
                 Remove(session);
@@ -434,6 +458,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             values.Add(session.Id);
             values.Add(session.Account.ConnectName);
             values.Add(idle ? (long)Math.Max(0, (now - session.LastSeen).TotalMilliseconds) : -1);
+            values.Add(reports);
         }
         if (values.Count == 2) return expired;
         foreach (var id in (int[])_db.ScriptEvaluate(RefreshScript, values: values.ToArray())!)
@@ -520,6 +545,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         values[countAt] = values.Count - countAt - 1;
         values.Add(group.DataType);
         values.Add(group.Data);
+        values.Add(group.MessageId ?? "");
         return whole;
     }
 
@@ -645,7 +671,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                     var entries = await _db.StreamReadAsync(StreamKey(session.Id), position, Math.Min(room, ReadBatch)).ConfigureAwait(false);
                     if (entries.Length == 0) break;
                     foreach (var entry in entries)
-                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry.Id.ToString()));
+                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()));
                     position = entries[^1].Id;
                     _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { SessionKey(session.Id).ToString(), entries.Length }, flags: CommandFlags.FireAndForget);
                 }
@@ -678,6 +704,12 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
         /// <summary>Redis has it as idle (see <see cref="Expire"/>): a login at the cap may end it.</summary>
         public volatile bool ReportedIdle;
+
+        /// <summary>How often <see cref="ReportInUse"/> told Redis; see <see cref="RefreshScript"/>.</summary>
+        public int InUseReports;
+
+        /// <summary>When <see cref="Find"/> last found it for a client (see <see cref="AttachGrace"/>).</summary>
+        public DateTime FoundAt;
 
         /// <summary>Stream entries written to the client, oldest first, with the time they may be deleted.</summary>
         public ConcurrentQueue<(DateTime Due, RedisValue[] Ids)> Written { get; } = new();

@@ -4,15 +4,17 @@ using DeviceShell.Engine.Webifi;
 namespace DeviceShell.Lab.Webifi;
 
 /// <summary>One data group of a client message: where it goes and what it carries (n/s/dt reset after each d).</summary>
-internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyList<string> SessionIds, string DataType, byte[] Data)
+/// <param name="MessageId">The sender's number for the message (<c>~u</c>, see WebifiMessageId), passed on as it is.</param>
+internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyList<string> SessionIds, string DataType, byte[] Data, string? MessageId = null)
 {
-    /// <summary>Reads every <c>[~n…][~s…][~dt]~d</c> group of a message, ignoring other keys (id, z, t).</summary>
+    /// <summary>Reads every <c>[~n…][~s…][~dt][~u]~d</c> group of a message, ignoring other keys (id, z, t).</summary>
     public static List<RelayDataGroup> Parse(IReadOnlyList<TildeField> fields)
     {
         var groups = new List<RelayDataGroup>();
         var networks = new List<string>();
         var sessions = new List<string>();
         string dataType = "";
+        string? messageId = null;
         foreach (var field in fields)
         {
             switch (field.Key)
@@ -20,11 +22,14 @@ internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyL
                 case "n": if (field.Value.Length > 0) networks.Add(field.Text); break;
                 case "s": if (field.Value.Length > 0) sessions.Add(field.Text); break;
                 case "dt": dataType = field.Text; break;
+                // Longer ids are not DeviceShell's: not passed on, so a peer cannot make every delivery heavier.
+                case "u": messageId = field.Value.Length <= WebifiMessageId.MaxLength ? field.Text : null; break;
                 case "d":
-                    groups.Add(new RelayDataGroup(networks.ToArray(), sessions.ToArray(), dataType, field.Value));
+                    groups.Add(new RelayDataGroup(networks.ToArray(), sessions.ToArray(), dataType, field.Value, messageId));
                     networks.Clear();
                     sessions.Clear();
                     dataType = "";
+                    messageId = null;
                     break;
             }
         }
@@ -92,7 +97,7 @@ internal sealed class RelayRouter : IRelayRouter
     /// Checks the connect name and password: a new session (code 0), or no session with code 8 (wrong credentials) or
     /// 1 (the account is at <see cref="WebifiRelayOptions.MaxSessionsPerAccount"/> with every session in use).
     /// </summary>
-    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword)
+    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
     {
         var account = WebifiAccount.Match(_accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
@@ -108,7 +113,7 @@ internal sealed class RelayRouter : IRelayRouter
                 RemoveLocked(evicted);
             }
             int id = ++_lastId;
-            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes);
+            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
             _byId[id] = session;
             _byDeviceId[session.DeviceId] = session;
         }
@@ -215,7 +220,7 @@ internal sealed class RelayRouter : IRelayRouter
     private int Route(RelaySession from, RelayDataGroup group)
     {
         int code = WebifiErrorCode.Success;
-        var delivery = new RelayDelivery(from.Id, group.DataType, group.Data);
+        var delivery = new RelayDelivery(from.Id, group.DataType, group.Data, group.MessageId);
         var recipients = new HashSet<RelaySession>();
         var networks = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks.ToList() : group.Networks;
         foreach (string network in networks)

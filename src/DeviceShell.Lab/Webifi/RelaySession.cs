@@ -6,13 +6,17 @@ namespace DeviceShell.Lab.Webifi;
 /// One message on its way to a session: who sent it, its data type and payload; with a Redis backplane also the id of
 /// its entry in the session's stream, removed once the message has been written to the client.
 /// </summary>
-internal sealed record RelayDelivery(int From, string DataType, byte[] Data, string? StreamId = null)
+internal sealed record RelayDelivery(int From, string DataType, byte[] Data, string? MessageId = null, string? StreamId = null)
 {
-    /// <summary>Appends the <c>~f~dt~d</c> group the clients expect (dt always present, d last).</summary>
-    public void AppendTo(List<byte> output)
+    /// <summary>
+    /// Appends the <c>~f~dt~d</c> group the clients expect (dt always present, d last), with the sender's <c>~u</c>
+    /// before d for a recipient that asked for message ids (official clients never do, so they never see it).
+    /// </summary>
+    public void AppendTo(List<byte> output, bool withMessageId)
     {
         TildeCodec.AppendField(output, "f", From);
         TildeCodec.AppendField(output, "dt", DataType);
+        if (withMessageId && MessageId is not null) TildeCodec.AppendField(output, "u", MessageId);
         TildeCodec.AppendField(output, "d", Data);
     }
 }
@@ -55,6 +59,9 @@ internal sealed class RelaySession
     public string DeviceId { get; }
 
     public WebifiAccount Account { get; }
+
+    /// <summary>The client asked for message ids at login (see WebifiMessageId).</summary>
+    public bool MessageIds { get; init; }
 
     /// <summary>The listen-to (default) networks. Replaced as a whole; read under the relay's routing lock.</summary>
     public IReadOnlySet<string> Networks { get; set; } = new HashSet<string>();

@@ -166,7 +166,7 @@ internal sealed class RelayWebSocket
         }
     }
 
-    private static bool IsData(List<TildeField> fields) => fields.Count > 0 && fields[0].Key is "n" or "s" or "dt" or "d";
+    private static bool IsData(List<TildeField> fields) => fields.Count > 0 && fields[0].Key is "n" or "s" or "dt" or "u" or "d";
 
     /// <summary>Routes the data messages gathered so far and queues their answers; none when the relay is stopping (unacknowledged, the client sends them again later).</summary>
     private async Task RouteAsync(List<IReadOnlyList<RelayDataGroup>> data)
@@ -207,7 +207,7 @@ internal sealed class RelayWebSocket
                 // Ended after rt=c has gone out: ending the session closes its socket.
                 _endSessionAfterReplies = fields[0].Text == "t";
                 return false;
-            case "n" or "s" or "dt" or "d":
+            case "n" or "s" or "dt" or "u" or "d":
                 AddReply("s", WebifiErrorCode.SessionExpired); // data without a live session: routable data does not come here
                 return true;
             default:
@@ -257,7 +257,7 @@ internal sealed class RelayWebSocket
                 }
                 var frame = new List<byte>();
                 TildeCodec.AppendField(frame, "rt", "r");
-                foreach (var delivery in batch) delivery.AppendTo(frame);
+                foreach (var delivery in batch) delivery.AppendTo(frame, session.MessageIds);
                 frame.AddRange(TildeCodec.Terminator);
                 await SendAsync(frame).ConfigureAwait(false);
                 _router.Delivered(session, batch);

@@ -132,7 +132,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         return path;
     }
 
-    /// <summary><c>~p=1~cn=…~cp=…~ec=1</c> → <c>~e=0~id=…~ip=…~ip=…~dn=…~dn=…</c> and the error table last, or <c>~e=8</c>.</summary>
+    /// <summary><c>~p=1~cn=…~cp=…~ec=1[~mi=1]</c> → <c>~e=0~id=…~ip=…~ip=…~dn=…~dn=…[~mi=1]</c> and the error table last, or <c>~e=8</c>.</summary>
     private async Task CredentialsAsync(HttpContext context)
     {
         Interlocked.Increment(ref _loginRequests);
@@ -149,7 +149,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             await WriteAsync(context, answer).ConfigureAwait(false);
             return;
         }
-        var (session, loginCode) = Router.Login(connectName, fields.Find("cp") ?? "");
+        var (session, loginCode) = Router.Login(connectName, fields.Find("cp") ?? "", fields.Find("mi") == "1");
         _throttle.Settle(address, account, loginCode != WebifiErrorCode.InvalidCredentials);
         if (session is null)
         {
@@ -164,6 +164,8 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         TildeCodec.AppendField(answer, "id", session.DeviceId);
         foreach (string key in new[] { "ip", "ip" }) TildeCodec.AppendField(answer, key, ip);
         foreach (string key in new[] { "dn", "dn" }) TildeCodec.AppendField(answer, key, name);
+        // Only to a client that asked: the official libraries never see the field.
+        if (session.MessageIds) TildeCodec.AppendField(answer, "mi", "1");
         if (fields.Find("ec") == "1")
         {
             foreach (var (code, text) in WebifiErrorCode.DefaultDescriptions)
@@ -258,7 +260,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             var batch = session.TakeBatch(Options.MaxMessageBytes);
             var answer = new List<byte>();
             TildeCodec.AppendField(answer, "e", batch.Count > 0 ? WebifiErrorCode.Success : WebifiErrorCode.NoData);
-            foreach (var delivery in batch) delivery.AppendTo(answer);
+            foreach (var delivery in batch) delivery.AppendTo(answer, session.MessageIds);
             await WriteAsync(context, answer).ConfigureAwait(false);
             Router.Delivered(session, batch);
         }

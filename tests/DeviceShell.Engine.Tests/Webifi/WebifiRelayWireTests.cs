@@ -38,6 +38,58 @@ public class WebifiRelayWireTests
         Assert.Equal("~e=7", Encoding.ASCII.GetString(await RawAsync(http, relay.Server, "not tilde")));
     }
 
+    /// <summary>
+    /// Message ids (WebifiMessageId) are DeviceShell's own extension: offered only to a client that asks (the official
+    /// libraries never see the field, on either transport), passed on only to recipients that asked, and a repeated id
+    /// reaches a DeviceShell client once, so a resent window or a dead relay's replay does not deliver a message twice.
+    /// </summary>
+    [Fact]
+    public async Task Message_ids_go_only_to_clients_that_ask_and_a_repeated_id_is_delivered_once()
+    {
+        await using var relay = await WebifiTestRelay.StartAsync();
+        using var http = new HttpClient();
+        var plainLogin = await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~ec=1");
+        Assert.Null(plainLogin.Find("mi"));
+        var numberedLogin = await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~ec=1~mi=1");
+        Assert.Equal("1", numberedLogin.Find("mi"));
+
+        var receiver = await relay.ConnectAsync(WebifiTransport.WebSocket, "net1");
+        string plain = plainLogin.Find("id")!;
+        Assert.Equal("~e=4", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "Download"), $"~id={plain}~n=net1~z=0")));
+
+        // A sender that numbers its messages sends message 1 twice (as after a dropped socket), then 2, then an
+        // unnumbered one twice (as an official client would: never dropped). Between its 1 and its 2, another session
+        // of the account sends under the same sender part with a higher number: it cannot silence the first sender.
+        string numbered = numberedLogin.Find("id")!;
+        string spoofer = (await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~mi=1")).Find("id")!;
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{relay.Port}/api/WebSocket"), CancellationToken.None).Within();
+        var frames = new FrameReader(socket);
+        await SendTextAsync(socket, $"~id={numbered}~t=1");
+        Assert.Equal("~rt=a~e=0~t=1", await frames.NextAsync());
+        async Task SendAsync(string group)
+        {
+            await SendTextAsync(socket, $"~n=net1~dt=t{group}~t=1");
+            Assert.Equal("~rt=s~e=0~t=1", await frames.NextAsync());
+        }
+        await SendAsync("~u=feed.1~d=one");
+        await SendAsync("~u=feed.1~d=one");
+        Assert.Equal("~e=0", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "Upload"), $"~id={spoofer}~n=net1~dt=t~u=feed.9~d=spoof~z=0")));
+        await SendAsync("~u=feed.2~d=two");
+        await SendAsync("~d=three");
+        await SendAsync("~d=three");
+
+        Assert.Equal(new[] { "one", "spoof", "two", "three", "three" }, (await receiver.ReceiveAsync(5)).Select(m => m.Data));
+        Assert.True(await receiver.StaysQuietAsync(TimeSpan.FromMilliseconds(200)), "the repeat of message 1 is not delivered");
+        Assert.Equal(1, receiver.DroppedRepeats);
+
+        // The client that did not ask gets the groups exactly as before, without ~u.
+        string From(string deviceId) => deviceId[..deviceId.IndexOf('s')];
+        var expected = new[] { (numbered, "one"), (numbered, "one"), (spoofer, "spoof"), (numbered, "two"), (numbered, "three"), (numbered, "three") };
+        string answer = Encoding.UTF8.GetString(await RawAsync(http, new Uri(relay.Server, "Download"), $"~id={plain}~z=1"));
+        Assert.Equal($"~e=0{string.Concat(expected.Select(m => $"~f={From(m.Item1)}~dt=t~d={m.Item2}"))}", answer);
+    }
+
     private static async Task<byte[]> RawAsync(HttpClient http, Uri uri, string body)
     {
         using var response = await http.PostAsync(uri, new ByteArrayContent(Encoding.UTF8.GetBytes(body))).Within();
@@ -146,7 +198,8 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task Idle_sessions_expire_with_error_12()
     {
-        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromMilliseconds(200) });
+        // Long enough that a loaded machine still counts the session before it expires.
+        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromSeconds(1) });
         using var http = new HttpClient();
         string id = await LoginAsync(http, relay);
         Assert.Equal(1, relay.Relay.SessionCount);
