@@ -126,21 +126,28 @@ internal static class WebifiLogin
         new(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
             $"The Webifi server at {uri.Authority} sent an answer longer than {maxAnswerBytes} bytes (error 7); it was not read to the end.", uri);
 
-    /// <summary>POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c>; error 8 becomes an Authentication failure.</summary>
+    /// <summary>
+    /// POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c>; error 8 becomes an Authentication failure. Whether the public service
+    /// tolerates a key it does not know (<c>mi</c>, WebifiMessageId) is UNKNOWN (webifi.md): a server that fails the
+    /// request or refuses the login with anything but a wrong password is asked once more the way the official
+    /// libraries ask, so a strict server costs one request and never the login.
+    /// </summary>
     public static async Task<WebifiCredentials> RequestAsync(HttpClient http, WebifiConnectOptions options, CancellationToken cancellationToken)
     {
         var server = options.Server;
         if (options.Encrypted && server.Scheme == Uri.UriSchemeHttp)
             server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttps, Port = server.IsDefaultPort ? -1 : server.Port }.Uri;
-        var body = new List<byte>();
-        TildeCodec.AppendField(body, "p", "1");
-        TildeCodec.AppendField(body, "cn", options.ConnectName);
-        // The password exists as text only inside this request body.
-        TildeCodec.AppendField(body, "cp", new NetworkCredential(string.Empty, options.ConnectPassword).Password);
-        TildeCodec.AppendField(body, "ec", "1");
-        TildeCodec.AppendField(body, "mi", "1");
-        var fields = await PostAsync(http, server, body, options.MaxAnswerBytes, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
-        body.Clear();
+        List<TildeField>? fields;
+        try
+        {
+            fields = await PostCredentialsAsync(http, server, options, askForMessageIds: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException ex) when (ex.Kind is DeviceErrorKind.Connection or DeviceErrorKind.Protocol)
+        {
+            fields = null;
+        }
+        if (fields?.FindInt("e") is not (WebifiErrorCode.Success or WebifiErrorCode.InvalidCredentials))
+            fields = await PostCredentialsAsync(http, server, options, askForMessageIds: false, cancellationToken).ConfigureAwait(false);
 
         int? code = fields.FindInt("e");
         if (code == WebifiErrorCode.InvalidCredentials)
@@ -164,6 +171,25 @@ internal static class WebifiLogin
             || !Uri.TryCreate($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
             throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
         return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields), fields.Find("mi") == "1");
+    }
+
+    private static async Task<List<TildeField>> PostCredentialsAsync(HttpClient http, Uri server, WebifiConnectOptions options, bool askForMessageIds, CancellationToken cancellationToken)
+    {
+        var body = new List<byte>();
+        TildeCodec.AppendField(body, "p", "1");
+        TildeCodec.AppendField(body, "cn", options.ConnectName);
+        // The password exists as text only inside this request body.
+        TildeCodec.AppendField(body, "cp", new NetworkCredential(string.Empty, options.ConnectPassword).Password);
+        TildeCodec.AppendField(body, "ec", "1");
+        if (askForMessageIds) TildeCodec.AppendField(body, "mi", "1");
+        try
+        {
+            return await PostAsync(http, server, body, options.MaxAnswerBytes, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Clear();
+        }
     }
 
     /// <summary>From the first key named <c>0</c> to the end, every field is "code → description".</summary>

@@ -10,8 +10,8 @@ namespace DeviceShell.Engine.Webifi;
 /// (<c>~u=SENDER.SEQUENCE</c> before <c>~d</c>), and the relay passes the number on to recipients that asked too.
 /// A message can then arrive twice only by being sent or written twice — a sender sending its unacknowledged window
 /// again after a dropped socket, a relay killed before it could forget what it had written — and the recipient drops
-/// the repeat. Official clients never ask, so they never see the field; the public relay ignores the request, so
-/// nothing changes there.
+/// the repeat. Official clients never ask, so they never see the field; a server that does not know the request and
+/// ignores it or refuses the login is served as before (see WebifiLogin.RequestAsync).
 /// </summary>
 /// <param name="Sender">Random per <see cref="WebifiSession"/>, kept across its reconnects.</param>
 /// <param name="Sequence">Counts the sender's messages from 1, in the order they are sent.</param>

@@ -36,7 +36,7 @@ internal sealed class EndlessAnswerServer : LoopbackListener
             try
             {
                 var stream = client.GetStream();
-                var (path, webSocketKey) = await ReadRequestAsync(stream);
+                var (path, webSocketKey, _) = await ReadRequestAsync(stream);
                 if (path != _endlessPath) await WriteCredentialsAsync(stream);
                 else if (webSocketKey is not null) await StreamEndlessWebSocketMessageAsync(stream, webSocketKey);
                 else await StreamForeverAsync(stream);
@@ -48,32 +48,10 @@ internal sealed class EndlessAnswerServer : LoopbackListener
         }
     }
 
-    /// <summary>Reads the request line, the headers and the body; returns the path and the WebSocket key, if any.</summary>
-    private async Task<(string Path, string? WebSocketKey)> ReadRequestAsync(NetworkStream stream)
-    {
-        var head = new List<byte>();
-        var one = new byte[1];
-        while (head.Count < 4 || !(head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
-        {
-            if (await stream.ReadAsync(one, Stopping.Token) == 0) throw new IOException("The client closed before the request was complete.");
-            head.Add(one[0]);
-        }
-        string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
-        string? length = Header(lines, "Content-Length");
-        await stream.ReadExactlyAsync(new byte[length is null ? 0 : int.Parse(length, CultureInfo.InvariantCulture)], Stopping.Token);
-        return (lines[0].Split(' ')[1], Header(lines, "Sec-WebSocket-Key"));
-    }
-
-    private static string? Header(string[] lines, string name) =>
-        lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
-
     private async Task WriteCredentialsAsync(NetworkStream stream)
     {
         string self = $"127.0.0.1:{Port}";
-        byte[] body = Encoding.ASCII.GetBytes($"~e=0~id=1s1~ip={self}~ip={self}~dn={self}~dn={self}");
-        string head = $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Stopping.Token);
-        await stream.WriteAsync(body, Stopping.Token);
+        await WriteAnswerAsync(stream, Encoding.ASCII.GetBytes($"~e=0~id=1s1~ip={self}~ip={self}~dn={self}~dn={self}"));
     }
 
     /// <summary>Accepts the WebSocket (RFC 6455 §4.2.2), then sends a binary message whose continuation frames never end.</summary>

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace DeviceShell.Engine.Tests.Webifi;
 
@@ -23,6 +25,34 @@ internal abstract class LoopbackListener : IAsyncDisposable
 
     /// <summary>Serves one connection; it runs concurrently with the others and owns <paramref name="client"/>.</summary>
     protected abstract Task ServeAsync(TcpClient client);
+
+    /// <summary>Reads one HTTP/1.1 request: its path, its WebSocket key (if any) and its body (Content-Length).</summary>
+    protected async Task<(string Path, string? WebSocketKey, byte[] Body)> ReadRequestAsync(NetworkStream stream)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (head.Count < 4 || !(head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+        {
+            if (await stream.ReadAsync(one, Stopping.Token) == 0) throw new IOException("The client closed before the request was complete.");
+            head.Add(one[0]);
+        }
+        string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
+        string? length = Header(lines, "Content-Length");
+        var body = new byte[length is null ? 0 : int.Parse(length, CultureInfo.InvariantCulture)];
+        await stream.ReadExactlyAsync(body, Stopping.Token);
+        return (lines[0].Split(' ')[1], Header(lines, "Sec-WebSocket-Key"), body);
+    }
+
+    /// <summary>Writes a whole 200 answer with a tilde body, as a Webifi server does, and closes the exchange.</summary>
+    protected async Task WriteAnswerAsync(NetworkStream stream, byte[] body)
+    {
+        string head = $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Stopping.Token);
+        await stream.WriteAsync(body, Stopping.Token);
+    }
+
+    private static string? Header(string[] lines, string name) =>
+        lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
 
     private async Task AcceptLoopAsync()
     {

@@ -90,6 +90,23 @@ public class WebifiRelayWireTests
         Assert.Equal($"~e=0{string.Concat(expected.Select(m => $"~f={From(m.Item1)}~dt=t~d={m.Item2}"))}", answer);
     }
 
+    /// <summary>
+    /// A server that refuses the login because it asks for message ids (the public service might: UNKNOWN) still lets
+    /// the session in, asked once more the official way; it then works without ids.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WebifiSessionTests.Transports), MemberType = typeof(WebifiSessionTests))]
+    public async Task A_server_that_refuses_the_message_id_request_gets_the_official_login(WebifiTransport transport)
+    {
+        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var front = new StrictLoginFront(relay.Server);
+        await using var receiver = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, transport, "net1")).Within();
+        Assert.Equal((1, 1), (front.Refused, front.Forwarded));
+        var sender = await relay.ConnectAsync(transport);
+        await sender.SendTextAsync("hello", toNetworks: new[] { "net1" });
+        Assert.Equal("hello", Assert.Single(await receiver.ReceiveAsync(1)).Data);
+    }
+
     private static async Task<byte[]> RawAsync(HttpClient http, Uri uri, string body)
     {
         using var response = await http.PostAsync(uri, new ByteArrayContent(Encoding.UTF8.GetBytes(body))).Within();
