@@ -114,7 +114,7 @@ public sealed class WebifiSession : DeviceSession
     /// <summary>
     /// Messages that arrived a second time and were not passed on (a sender's window sent again after a dropped socket,
     /// or what a relay that was killed had written); only relays that number messages make this possible, see
-    /// about_DeviceShell "Exactly once".
+    /// about_DeviceShell, WEBIFI: EXACTLY ONCE.
     /// </summary>
     public long DroppedRepeats => Interlocked.Read(ref _droppedRepeats);
 
