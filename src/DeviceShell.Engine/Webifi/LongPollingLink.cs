@@ -17,6 +17,7 @@ namespace DeviceShell.Engine.Webifi;
 internal sealed class LongPollingLink : WebifiLink
 {
     private const int DefaultHoldSeconds = 120;
+    private const int RecoveringHoldSeconds = 1;
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
 
     private readonly HttpClient _http;
@@ -83,6 +84,14 @@ internal sealed class LongPollingLink : WebifiLink
         return (0, Enumerable.Repeat(code, batch.Count).ToArray());
     }
 
+    private bool Reachable
+    {
+        get
+        {
+            lock (_gate) return _reachable.Task.IsCompleted;
+        }
+    }
+
     private static TaskCompletionSource Reached()
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -132,7 +141,10 @@ internal sealed class LongPollingLink : WebifiLink
             while (!IsBroken)
             {
                 var body = Body();
-                if (holdSeconds != DefaultHoldSeconds) TildeCodec.AppendField(body, "t", holdSeconds);
+                // After a failure the next poll is held only briefly: its answer is what tells the link (and the uploads
+                // waiting on it) that the relay is back, and a full hold would keep them waiting for up to two minutes.
+                int hold = Reachable ? holdSeconds : RecoveringHoldSeconds;
+                if (hold != DefaultHoldSeconds) TildeCodec.AppendField(body, "t", hold);
                 TildeCodec.AppendField(body, "z", Counters.NextDownload());
                 List<TildeField> fields;
                 try

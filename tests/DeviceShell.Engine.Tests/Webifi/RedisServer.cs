@@ -81,7 +81,8 @@ internal sealed class RedisServer : IAsyncDisposable
         return false;
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on (bound, then released).</summary>
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -85,6 +85,41 @@ public class WebifiWebSocketReconnectTests
         Assert.Equal(new[] { DeviceSessionState.Reconnecting, DeviceSessionState.Connected }, states.Take(2));
     }
 
+    /// <summary>
+    /// Long polling through an outage keeps its device id as the WebSocket does (and as the Python library polls again):
+    /// Reconnecting while the relay cannot be reached, a send made meanwhile waits, and the same session resumes — no
+    /// new login, so relays on Redis can take the session over with what it had not received.
+    /// </summary>
+    [Fact]
+    public async Task Long_polling_keeps_its_session_id_while_the_relay_is_unreachable()
+    {
+        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var proxy = LoopbackProxy.Start(relay.Port);
+        var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.LongPolling, "net1") with { Server = proxy.Server("http") });
+        var states = Record(session);
+        int sessionId = session.SessionId;
+        long logins = relay.Relay.LoginRequests;
+
+        proxy.Retarget(RedisServer.FreePort());
+        proxy.CutAll();
+        var deadline = DateTime.UtcNow + TestTimeouts.Short;
+        while (session.State != DeviceSessionState.Reconnecting)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The session stayed {session.State} while the relay was unreachable.");
+            await Task.Delay(20);
+        }
+        var send = session.SendTextAsync("during the outage", toSessionIds: new[] { sessionId });
+        proxy.Retarget(relay.Port);
+        await send.Within(TestTimeouts.Short);
+        Assert.Equal("during the outage", Assert.Single(await session.ReceiveAsync(1)).Data);
+
+        Assert.Equal(sessionId, session.SessionId);
+        Assert.Equal(0, session.Reconnects);
+        Assert.Equal(logins, relay.Relay.LoginRequests);
+        Assert.Equal(DeviceSessionState.Connected, session.State);
+        Assert.Equal(new[] { DeviceSessionState.Reconnecting, DeviceSessionState.Connected }, states.Take(2));
+    }
+
     [Fact]
     public async Task A_cut_during_1000_sends_loses_nothing_and_keeps_the_order_without_a_new_login()
     {
