@@ -64,38 +64,19 @@ public class WebifiTlsTests
 /// <summary>The WebSocket's own reconnect (Websocket.Client) under the session: a drop is repaired without a new login.</summary>
 public class WebifiWebSocketReconnectTests
 {
-    [Fact]
-    public async Task A_cut_WebSocket_is_reconnected_by_the_library_with_the_same_device_id()
-    {
-        await using var relay = await WebifiTestRelay.StartAsync();
-        await using var proxy = LoopbackProxy.Start(relay.Port);
-        var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with { Server = proxy.Server("http") });
-        var states = Record(session);
-        int sessionId = session.SessionId;
-        long logins = relay.Relay.LoginRequests;
-
-        proxy.CutAll();
-        await session.SendTextAsync("after the cut", toSessionIds: new[] { sessionId }).Within(TestTimeouts.Short);
-        Assert.Equal("after the cut", Assert.Single(await session.ReceiveAsync(1)).Data);
-
-        Assert.Equal(sessionId, session.SessionId);
-        Assert.Equal(0, session.Reconnects);
-        Assert.Equal(logins, relay.Relay.LoginRequests);
-        Assert.Equal(DeviceSessionState.Connected, session.State);
-        Assert.Equal(new[] { DeviceSessionState.Reconnecting, DeviceSessionState.Connected }, states.Take(2));
-    }
-
     /// <summary>
-    /// Long polling through an outage keeps its device id as the WebSocket does (and as the Python library polls again):
-    /// Reconnecting while the relay cannot be reached, a send made meanwhile waits, and the same session resumes — no
-    /// new login, so relays on Redis can take the session over with what it had not received.
+    /// Through an outage both transports keep their device id (the WebSocket library reconnects its socket, long polling
+    /// polls again, as the Python library does): Reconnecting while the relay cannot be reached, a send made meanwhile
+    /// waits, and the same session resumes with no new login — so relays on Redis can take the session over with what
+    /// it had not received.
     /// </summary>
-    [Fact]
-    public async Task Long_polling_keeps_its_session_id_while_the_relay_is_unreachable()
+    [Theory]
+    [MemberData(nameof(WebifiSessionTests.Transports), MemberType = typeof(WebifiSessionTests))]
+    public async Task A_lost_connection_resumes_the_same_session_without_a_new_login(WebifiTransport transport)
     {
         await using var relay = await WebifiTestRelay.StartAsync();
         await using var proxy = LoopbackProxy.Start(relay.Port);
-        var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.LongPolling, "net1") with { Server = proxy.Server("http") });
+        var session = await relay.ConnectAsync(relay.ClientOptions(transport, "net1") with { Server = proxy.Server("http") });
         var states = Record(session);
         int sessionId = session.SessionId;
         long logins = relay.Relay.LoginRequests;
