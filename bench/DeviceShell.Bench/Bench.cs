@@ -14,7 +14,7 @@ public interface IBenchmarkSuite
     Task RunAsync(Bench bench, CancellationToken cancellationToken);
 }
 
-/// <summary>How long and how often: the full run the README quotes, or a quick smoke run.</summary>
+/// <summary>How long and how often: the full run docs/benchmarks.md quotes, or a quick smoke run.</summary>
 public sealed record BenchSettings(bool Quick)
 {
     /// <summary>Measured rounds; every figure is the median over them, every ratio the median of the per-round ratios.</summary>
