@@ -97,7 +97,10 @@ internal sealed class RelayRouter : IRelayRouter
     /// Checks the connect name and password: a new session (code 0), or no session with code 8 (wrong credentials) or
     /// 1 (the account is at <see cref="WebifiRelayOptions.MaxSessionsPerAccount"/> with every session in use).
     /// </summary>
-    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
+    public ValueTask<(RelaySession? Session, int Code)> LoginAsync(string connectName, string connectPassword, bool messageIds) =>
+        ValueTask.FromResult(Login(connectName, connectPassword, messageIds));
+
+    private (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
     {
         var account = WebifiAccount.Match(_accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
@@ -122,10 +125,10 @@ internal sealed class RelayRouter : IRelayRouter
     }
 
     /// <summary>The session of a device id, or null when unknown or expired (error 12).</summary>
-    public RelaySession? Find(string? deviceId)
+    public ValueTask<RelaySession?> FindAsync(string? deviceId)
     {
-        if (deviceId is null) return null;
-        lock (_gate) { return _byDeviceId.GetValueOrDefault(deviceId); }
+        if (deviceId is null) return ValueTask.FromResult<RelaySession?>(null);
+        lock (_gate) { return ValueTask.FromResult(_byDeviceId.GetValueOrDefault(deviceId)); }
     }
 
     /// <summary>False once the session expired or closed (its WebSocket may still be open; the client gets error 12).</summary>
@@ -154,15 +157,17 @@ internal sealed class RelayRouter : IRelayRouter
     }
 
     /// <summary>Removes sessions with no WebSocket and no held download that were last seen before <paramref name="cutoff"/>.</summary>
-    public int Expire(DateTime cutoff)
+    public Task<int> ExpireAsync(DateTime cutoff)
     {
         var stale = Sessions.Where(s => !s.Attached && s.LastSeen < cutoff).ToList();
         foreach (var session in stale) Remove(session);
-        return stale.Count;
+        return Task.FromResult(stale.Count);
     }
 
     /// <summary>Sets the listen-to networks; 4 when all are the account's, else 5 (the known ones are set).</summary>
-    public int SetNetworks(RelaySession session, IEnumerable<string> requested)
+    public ValueTask<int> SetNetworksAsync(RelaySession session, IEnumerable<string> requested) => ValueTask.FromResult(SetNetworks(session, requested));
+
+    private int SetNetworks(RelaySession session, IEnumerable<string> requested)
     {
         var names = requested.Where(n => n.Length > 0).ToList();
         var known = names.Where(n => session.Account.Networks.Contains(n, StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);

@@ -52,8 +52,17 @@ internal sealed class RelaySession
     public int Id { get; }
 
     /// <summary>A fresh token for session <paramref name="id"/>: the id (which clients read back from it) and 96 random bits.</summary>
-    public static string NewDeviceId(int id) =>
-        id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "s" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+    public static string NewDeviceId(int id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "s" + NewDeviceToken();
+
+    /// <summary>The random part of a device id (96 bits, hex).</summary>
+    public static string NewDeviceToken() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+
+    /// <summary>The session id a device id starts with, or null when it does not have the form of <see cref="NewDeviceId"/>.</summary>
+    public static int? IdOf(string deviceId)
+    {
+        int cut = deviceId.IndexOf('s', StringComparison.Ordinal);
+        return cut > 0 && int.TryParse(deviceId.AsSpan(0, cut), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
+    }
 
     /// <summary>The token handed out in the credentials answer: <c>&lt;Id&gt;s&lt;random&gt;</c>.</summary>
     public string DeviceId { get; }
