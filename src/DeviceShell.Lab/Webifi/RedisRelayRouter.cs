@@ -64,7 +64,11 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>
     /// Routes the data messages of one read in one atomic step, so all relays see one order and a sender's messages
-    /// keep theirs. ARGV: prefix, sender, account, stream length cap, key lifetime (ms), message count, then per message
+    /// keep theirs. A sender whose record is gone or another session's gets 12 for every message and nothing is routed.
+    /// A recipient takes a message only while its unread bytes (appended, not yet read by its relay) stay within the
+    /// mailbox's byte limit: streams are bounded in bytes as well as entries, and a message some recipient could not take
+    /// gets 1 (the others have it). ARGV: prefix, sender, sender's device id, account, stream length cap, unread byte cap,
+    /// key lifetime (ms), message count, then per message
     /// its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count and
     /// per group: network count, networks, session id count, ids, data type, data, message id ('' when none). Recipients of a group are the
     /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
@@ -76,10 +80,10 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// unread entries are cut only past a whole mailbox behind.
     /// </summary>
     private const string RouteScript = DeviceFunctions + """
-        local from, fromDevice, account, maxlen, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-        local listenersOf, ownDevice, appended, wake, codes = {}, {}, {}, {}, {}
+        local from, fromDevice, account, maxlen, maxbytes, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+        local listenersOf, ownDevice, appended, wake, codes, unreadBytes = {}, {}, {}, {}, {}, {}
         if not owns(fromDevice) then
-          for m = 1, tonumber(ARGV[7]) do codes[m] = 12 end
+          for m = 1, tonumber(ARGV[8]) do codes[m] = 12 end
           codes[#codes + 1] = 0
           return codes
         end
@@ -101,8 +105,15 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
           end
           return ownDevice[id]
         end
-        local i = 8
-        for m = 1, tonumber(ARGV[7]) do
+        local function room(device, size)
+          if unreadBytes[device] == nil then unreadBytes[device] = tonumber(redis.call('HGET', record(device), 'unread-bytes') or 0) end
+          if unreadBytes[device] + size > maxbytes then return false end
+          unreadBytes[device] = unreadBytes[device] + size
+          return true
+        end
+        local i = 9
+        for m = 1, tonumber(ARGV[8]) do
+          local stored = true
           local code, groups = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
           for g = 1, groups do
             local recipients, order = {}, {}
@@ -124,15 +135,20 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             end
             local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]; i = i + 3
             for _, device in ipairs(order) do
-              if u == '' then
-                redis.call('XADD', p .. 'stream:' .. device, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+              if not room(device, #d) then
+                stored = false
               else
-                redis.call('XADD', p .. 'stream:' .. device, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+                if u == '' then
+                  redis.call('XADD', p .. 'stream:' .. device, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+                else
+                  redis.call('XADD', p .. 'stream:' .. device, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+                end
+                if not appended[device] then appended[device] = 0; wake[#wake + 1] = device end
+                appended[device] = appended[device] + 1
               end
-              if not appended[device] then appended[device] = 0; wake[#wake + 1] = device end
-              appended[device] = appended[device] + 1
             end
           end
+          if not stored and code == 0 then code = 1 end
           codes[m] = code
         end
         local backlog, time = 0, redis.call('TIME')
@@ -141,6 +157,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
           local session, stream = record(device), p .. 'stream:' .. device
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
           local unread = redis.call('HINCRBY', session, 'unread', appended[device])
+          redis.call('HSET', session, 'unread-bytes', unreadBytes[device])
           if tonumber(redis.call('HGET', session, 'read-at') or 0) >= readSince then backlog = math.max(backlog, unread) end
           redis.call('PUBLISH', p .. 'wake', device)
         end
@@ -209,6 +226,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                 for _, entry in ipairs(redis.call('XRANGE', p .. 'stream:' .. other, '-', '+')) do
                   redis.call('XADD', stream, '*', unpack(entry[2]))
                   redis.call('HINCRBY', session, 'unread', 1)
+                  redis.call('HINCRBY', session, 'unread-bytes', #entry[2][#entry[2]])
                 end
                 remove(account, other)
               end
@@ -230,7 +248,10 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// </summary>
     private const string TakeOverScript = DeviceFunctions + """
         if not owns(ARGV[2]) then return 0 end
-        redis.call('HSET', record(ARGV[2]), 'owner', ARGV[3], 'unread', redis.call('XLEN', p .. 'stream:' .. ARGV[2]))
+        local bytes = 0
+        local entries = redis.call('XRANGE', p .. 'stream:' .. ARGV[2], '-', '+')
+        for _, entry in ipairs(entries) do bytes = bytes + #entry[2][#entry[2]] end
+        redis.call('HSET', record(ARGV[2]), 'owner', ARGV[3], 'unread', #entries, 'unread-bytes', bytes)
         return 1
         """;
 
@@ -239,6 +260,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         if not owns(ARGV[2]) then return 0 end
         local time = redis.call('TIME')
         redis.call('HINCRBY', record(ARGV[2]), 'unread', -tonumber(ARGV[3]))
+        redis.call('HINCRBY', record(ARGV[2]), 'unread-bytes', -tonumber(ARGV[4]))
         redis.call('HSET', record(ARGV[2]), 'read-at', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
         return 0
         """;
@@ -334,6 +356,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// <summary>The sessions this relay serves, by device id (numbers may repeat after a Redis restart, device ids do not).</summary>
     private readonly ConcurrentDictionary<string, Served> _served = new(StringComparer.Ordinal);
     private readonly FailureBurst _failures;
+    private readonly MailboxMemory _memory;
     private readonly CancellationTokenSource _stopDeleting = new();
     private Task _deleting = Task.CompletedTask;
     private volatile bool _closed;
@@ -346,6 +369,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         _options = options;
         _log = log;
         _failures = new FailureBurst(log, "Redis");
+        _memory = new MailboxMemory(options.MaxMemoryBytes, options.MaxAccountMemoryBytes);
     }
 
     /// <summary>Connects to <see cref="WebifiRelayOptions.Redis"/>; fails (the Lab reports it and exits) when Redis cannot be reached.</summary>
@@ -419,7 +443,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             return (null, WebifiErrorCode.Unknown);
         }
         if (deviceId.Length == 0) return (null, WebifiErrorCode.Unknown);
-        var session = new RelaySession(RelaySession.IdOf(deviceId)!.Value, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
+        var session = new RelaySession(RelaySession.IdOf(deviceId)!.Value, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes, _memory) { MessageIds = messageIds };
         Serve(session).ReportedIdle = true;
         return (session, WebifiErrorCode.Success);
     }
@@ -444,7 +468,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             if (fields.GetValueOrDefault("device") != deviceId) return null;
             var account = _options.Accounts.FirstOrDefault(a => a.ConnectName == fields.GetValueOrDefault("account"));
             if (account is null) return null;
-            var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes)
+            var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes, _memory)
             {
                 MessageIds = fields.GetValueOrDefault("mi") == "1",
                 Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
@@ -598,7 +622,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         if (_closed) return null;
         var values = new List<RedisValue>
         {
-            Prefix, from.Id, from.DeviceId, from.Account.ConnectName, StreamLength, (long)KeyLifetime.TotalMilliseconds, messages.Count,
+            Prefix, from.Id, from.DeviceId, from.Account.ConnectName, StreamLength, _options.MailboxBytes, (long)KeyLifetime.TotalMilliseconds, messages.Count,
         };
         foreach (var groups in messages)
         {
@@ -796,10 +820,22 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                 {
                     var entries = await _db.StreamReadAsync(StreamKey(session.DeviceId), position, Math.Min(room, ReadBatch)).ConfigureAwait(false);
                     if (entries.Length == 0) break;
+                    int read = 0;
+                    long bytes = 0;
                     foreach (var entry in entries)
-                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()));
-                    position = entries[^1].Id;
-                    _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { Prefix, session.DeviceId, entries.Length }, flags: CommandFlags.FireAndForget);
+                    {
+                        var data = (byte[])entry["d"]!;
+                        // Not past the mailbox's own byte limit (it would drop the oldest): the rest waits in the
+                        // stream, whose unread bytes are bounded in turn (see RouteScript).
+                        if (session.QueuedCount > 0 && session.QueuedBytes + data.Length > _options.MailboxBytes) break;
+                        // At the relay's memory bound the rest stays in the stream until the mailboxes drain.
+                        if (!session.TryEnqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), data, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()))) break;
+                        position = entry.Id;
+                        read++;
+                        bytes += data.Length;
+                    }
+                    if (read > 0) _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { Prefix, session.DeviceId, read, bytes }, flags: CommandFlags.FireAndForget);
+                    if (read < entries.Length) break;
                 }
             }
             catch (OperationCanceledException)

@@ -66,6 +66,7 @@ internal sealed class RelayRouter : IRelayRouter
     private readonly IReadOnlyList<WebifiAccount> _accounts;
     private readonly WebifiRelayOptions _options;
     private readonly DateTime _graceEnds;
+    private readonly MailboxMemory _memory;
     private int _parkedCount;
     private long _parkedBytes;
     private bool _closed;
@@ -76,6 +77,7 @@ internal sealed class RelayRouter : IRelayRouter
         _accounts = accounts;
         _options = options;
         _graceEnds = DateTime.UtcNow + options.StartupGrace;
+        _memory = new MailboxMemory(options.MaxMemoryBytes, options.MaxAccountMemoryBytes);
     }
 
     public TimeSpan StartupGrace => _options.StartupGrace;
@@ -116,7 +118,7 @@ internal sealed class RelayRouter : IRelayRouter
                 RemoveLocked(evicted);
             }
             int id = ++_lastId;
-            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
+            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes, _memory) { MessageIds = messageIds };
             _byId[id] = session;
             _byDeviceId[session.DeviceId] = session;
         }
@@ -181,7 +183,8 @@ internal sealed class RelayRouter : IRelayRouter
                     if (!_parked.Remove((session.Account.ConnectName, network), out var parked)) continue;
                     _parkedCount -= parked.Count;
                     _parkedBytes -= parked.Sum(d => (long)d.Data.Length);
-                    foreach (var delivery in parked) session.Enqueue(delivery);
+                    // Parked data is bounded by MaxParkedBytes; what the memory bounds refuse now is dropped.
+                    foreach (var delivery in parked) session.TryEnqueue(delivery);
                 }
             }
         }
@@ -205,7 +208,8 @@ internal sealed class RelayRouter : IRelayRouter
 
     /// <summary>
     /// Delivers the groups of each message: 0, 2 when some addressed network or session id does not exist (the others
-    /// still get the data), 7 (see <see cref="RelayDataGroup.AreUnroutable"/>); or null when the relay is stopping (then
+    /// still get the data), 7 (see <see cref="RelayDataGroup.AreUnroutable"/>), 1 when a recipient's mailbox is at a
+    /// memory bound (see <see cref="MailboxMemory"/>; the others still get it); or null when the relay is stopping (then
     /// nothing was delivered).
     /// Completes synchronously: everything is in this process.
     /// </summary>
@@ -253,8 +257,10 @@ internal sealed class RelayRouter : IRelayRouter
             else
                 code = WebifiErrorCode.NotDelivered;
         }
-        foreach (var recipient in recipients) recipient.Enqueue(delivery);
-        return code;
+        bool stored = true;
+        foreach (var recipient in recipients) stored &= recipient.TryEnqueue(delivery);
+        // A recipient's mailbox at the relay's or the account's memory bound: the sender is told (error 1).
+        return stored || code != WebifiErrorCode.Success ? code : WebifiErrorCode.Unknown;
     }
 
     /// <summary>Replaces a session's networks in the listener index. Called under the routing lock.</summary>

@@ -88,6 +88,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(options.LoggerFactory);
+        builder.Services.AddDescriptorBudget();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -79,6 +79,25 @@ internal sealed class RedisServer : IAsyncDisposable
         if (!answer.StartsWith("+OK", StringComparison.Ordinal)) throw new InvalidOperationException($"DEBUG SLEEP answered {answer.Trim()}");
     }
 
+    /// <summary>Redis's <c>used_memory</c> (INFO memory), in bytes.</summary>
+    public async Task<long> UsedMemoryAsync()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port).Within();
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("INFO memory\r\n")).AsTask().Within();
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!answer.ToString().Contains("used_memory:", StringComparison.Ordinal) || !answer.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            int read = await stream.ReadAsync(buffer).AsTask().Within();
+            if (read == 0) throw new IOException("Redis closed the connection before answering INFO.");
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        string line = answer.ToString().Split("\r\n").First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private async Task SignalAsync(string signal)
     {
         using var kill = Process.Start("kill", new[] { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
