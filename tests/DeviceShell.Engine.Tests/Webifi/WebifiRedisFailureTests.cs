@@ -64,7 +64,7 @@ public sealed class WebifiRedisFailureTests : IDisposable
     }
 
     /// <summary>
-    /// Redis frozen (SIGSTOP) for 8 s, longer than the client library's 5 s timeout, with a 2 s session timeout; then
+    /// Redis frozen (SIGSTOP) for 8 s, longer than the client library's 5 s timeout, with a 4 s session timeout; then
     /// long enough for every key the relays stopped refreshing to expire. Every message acknowledged with code 0 before,
     /// during and after the stall is delivered; the others were answered with an error (or not at all: sent again).
     /// </summary>
@@ -72,8 +72,8 @@ public sealed class WebifiRedisFailureTests : IDisposable
     public async Task After_a_Redis_stall_every_acknowledged_message_is_delivered()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var relayA = await redis.StartRelayAsync("--webifi-accounts", _accounts, "--webifi-session-timeout", "2");
-        await using var relayB = await redis.StartRelayAsync("--webifi-accounts", _accounts, "--webifi-session-timeout", "2");
+        await using var relayA = await redis.StartRelayAsync("--webifi-accounts", _accounts, "--webifi-session-timeout", "4");
+        await using var relayB = await redis.StartRelayAsync("--webifi-accounts", _accounts, "--webifi-session-timeout", "4");
         await using var receiver = await RawClient.LoginAsync(relayB, "alice", "alice-pw");
         var senders = new List<RawClient> { await RawClient.LoginAsync(relayA, "alice", "alice-pw") };
         var acknowledged = new List<string>();
@@ -97,8 +97,8 @@ public sealed class WebifiRedisFailureTests : IDisposable
         var stall = redis.FreezeAsync(TimeSpan.FromSeconds(8));
         for (int i = 0; i < 5; i++) await SendAsync($"during-{i}");
         await stall.Within(TestTimeouts.Long);
-        // Past the lifetime of every key not refreshed since the stall (session timeout + 10 s, from before it).
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        // Past the lifetime of every key not refreshed since the stall (session timeout + 10 s = 14 s, from before it).
+        await Task.Delay(TimeSpan.FromSeconds(7));
         for (int i = 0; i < 5; i++) await SendAsync($"after-{i}");
 
         try
