@@ -120,6 +120,7 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
         builder.Logging.ClearProviders();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.AddGrpc();
+        builder.Services.AddDescriptorBudget();
         builder.Services.AddSingleton(new ConnectService(this));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

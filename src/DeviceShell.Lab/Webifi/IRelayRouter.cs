@@ -4,6 +4,8 @@ namespace DeviceShell.Lab.Webifi;
 /// Where a relay keeps its sessions and how it routes between them: <see cref="RelayRouter"/> holds everything in this
 /// process (the default, no dependency); <see cref="RedisRelayRouter"/> shares sessions, networks and delivery with
 /// other relay processes through Redis (<c>--webifi-redis</c>). The connections (WebSocket, long polling) see only this.
+/// Whatever may need Redis is asynchronous, so a slow or stalled Redis holds up only the requests that need it, never a
+/// thread (and with it other clients' keep-alives); a failing Redis gives the client an error code, never an exception.
 /// </summary>
 internal interface IRelayRouter : IAsyncDisposable
 {
@@ -15,21 +17,23 @@ internal interface IRelayRouter : IAsyncDisposable
     bool HasAccount(string connectName);
 
     /// <param name="messageIds">The client asked for message ids (<c>~mi=1</c>, see WebifiMessageId): it gets them on what it receives.</param>
-    (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds);
+    ValueTask<(RelaySession? Session, int Code)> LoginAsync(string connectName, string connectPassword, bool messageIds);
 
-    RelaySession? Find(string? deviceId);
+    ValueTask<RelaySession?> FindAsync(string? deviceId);
 
     bool IsLive(RelaySession session);
 
     void Remove(RelaySession session);
 
-    int Expire(DateTime cutoff);
+    /// <summary>Ends the sessions idle since before <paramref name="cutoff"/>; throws when shared storage fails (the caller retries).</summary>
+    Task<int> ExpireAsync(DateTime cutoff);
 
-    int SetNetworks(RelaySession session, IEnumerable<string> requested);
+    ValueTask<int> SetNetworksAsync(RelaySession session, IEnumerable<string> requested);
 
     /// <summary>
     /// Routes the data messages of one read (the messages of a WebSocket frame, or one /Upload), in order, as one step:
-    /// one code per message (0, 2 or 7, see <see cref="RelayRouter"/>), or null when the relay is stopping (then
+    /// one code per message (0, 2 or 7, see <see cref="RelayRouter"/>; 1 when shared storage failed, 12 when the
+    /// sender's session is gone), or null when the relay is stopping (then
     /// nothing was routed). A connection awaits it before it routes its next read, so a sender's order is kept.
     /// </summary>
     ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages);

@@ -12,9 +12,12 @@ namespace DeviceShell.Lab.Webifi;
 /// <see cref="RelayRouter"/>; what lives where, and why:
 /// <list type="bullet">
 /// <item><c>session:ID</c> (hash: account, device id, networks, owning relay), expiring unless its owner refreshes it,
-/// so the sessions of a relay that vanished do not outlive the session timeout;</item>
-/// <item><c>listeners:ACCOUNT:NETWORK</c> (set of session ids): routing costs the number of listeners;</item>
-/// <item><c>stream:ID</c> (one Redis Stream per destination session): the routing script appends every delivery to its
+/// so the sessions of a relay that vanished do not outlive the session timeout. A session is named everywhere else by
+/// its device id (the number plus a random 96-bit token, see <see cref="RelaySession.NewDeviceId"/>), and every script
+/// checks that <c>session:ID</c> still holds that device id: Redis restarted without persistence counts ids from the
+/// start again, and a new session with an old number must not receive, send as or end the old one (issue 25);</item>
+/// <item><c>listeners:ACCOUNT:NETWORK</c> (set of device ids): routing costs the number of listeners;</item>
+/// <item><c>stream:DEVICE</c> (one Redis Stream per destination session): the routing script appends every delivery to its
 /// recipients' streams in one atomic step, so all relays see one order and a sender's messages keep theirs. The relay
 /// that serves the session reads its stream into the session's mailbox (woken by a publish on <c>wake</c>, with a slow
 /// poll as a safety net) and deletes an entry only once the client has most likely received it (see <see cref="Delivered"/>).
@@ -61,7 +64,11 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>
     /// Routes the data messages of one read in one atomic step, so all relays see one order and a sender's messages
-    /// keep theirs. ARGV: prefix, sender, account, stream length cap, key lifetime (ms), message count, then per message
+    /// keep theirs. A sender whose record is gone or another session's gets 12 for every message and nothing is routed.
+    /// A recipient takes a message only while its unread bytes (appended, not yet read by its relay) stay within the
+    /// mailbox's byte limit: streams are bounded in bytes as well as entries, and a message some recipient could not take
+    /// gets 1 (the others have it). ARGV: prefix, sender, sender's device id, account, stream length cap, unread byte cap,
+    /// key lifetime (ms), message count, then per message
     /// its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count and
     /// per group: network count, networks, session id count, ids, data type, data, message id ('' when none). Recipients of a group are the
     /// account's listeners of the networks (not the sender) plus the ids of the account, one copy each; who listens is
@@ -72,69 +79,101 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// those written out (awaiting their receipt, see <see cref="Delivered"/>), then those in the relay's mailbox, so
     /// unread entries are cut only past a whole mailbox behind.
     /// </summary>
-    private const string RouteScript = """
-        local p, from, account, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-        local listenersOf, ownId, appended, wake, codes = {}, {}, {}, {}, {}
+    private const string RouteScript = DeviceFunctions + """
+        local from, fromDevice, account, maxlen, maxbytes, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+        local listenersOf, ownDevice, appended, wake, codes, unreadBytes = {}, {}, {}, {}, {}, {}
+        if not owns(fromDevice) then
+          for m = 1, tonumber(ARGV[8]) do codes[m] = 12 end
+          codes[#codes + 1] = 0
+          return codes
+        end
         local function listeners(net)
           local live = listenersOf[net]
           if live then return live end
           local key = p .. 'listeners:' .. account .. ':' .. net
           live = {}
-          for _, id in ipairs(redis.call('SMEMBERS', key)) do
-            if redis.call('EXISTS', p .. 'session:' .. id) == 0 then redis.call('SREM', key, id) else live[#live + 1] = id end
+          for _, device in ipairs(redis.call('SMEMBERS', key)) do
+            if owns(device) then live[#live + 1] = device else redis.call('SREM', key, device) end
           end
           listenersOf[net] = live
           return live
         end
-        local function isOwn(id)
-          if ownId[id] == nil then ownId[id] = redis.call('HGET', p .. 'session:' .. id, 'account') == account end
-          return ownId[id]
+        local function deviceOf(id)
+          if ownDevice[id] == nil then
+            local record = redis.call('HMGET', p .. 'session:' .. id, 'account', 'device')
+            ownDevice[id] = record[1] == account and record[2] or false
+          end
+          return ownDevice[id]
         end
-        local i = 7
-        for m = 1, tonumber(ARGV[6]) do
+        local function room(device, size)
+          if unreadBytes[device] == nil then unreadBytes[device] = tonumber(redis.call('HGET', record(device), 'unread-bytes') or 0) end
+          if unreadBytes[device] + size > maxbytes then return false end
+          unreadBytes[device] = unreadBytes[device] + size
+          return true
+        end
+        local i = 9
+        for m = 1, tonumber(ARGV[8]) do
+          local stored = true
           local code, groups = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
           for g = 1, groups do
             local recipients, order = {}, {}
             local count = tonumber(ARGV[i]); i = i + 1
             for k = 1, count do
-              for _, id in ipairs(listeners(ARGV[i])) do
-                if id ~= from and not recipients[id] then recipients[id] = true; order[#order + 1] = id end
+              for _, device in ipairs(listeners(ARGV[i])) do
+                if device ~= fromDevice and not recipients[device] then recipients[device] = true; order[#order + 1] = device end
               end
               i = i + 1
             end
             count = tonumber(ARGV[i]); i = i + 1
             for k = 1, count do
-              local id = ARGV[i]; i = i + 1
-              if not isOwn(id) then
+              local device = deviceOf(ARGV[i]); i = i + 1
+              if not device then
                 code = math.max(code, 2)
-              elseif not recipients[id] then
-                recipients[id] = true; order[#order + 1] = id
+              elseif not recipients[device] then
+                recipients[device] = true; order[#order + 1] = device
               end
             end
             local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]; i = i + 3
-            for _, id in ipairs(order) do
-              if u == '' then
-                redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+            for _, device in ipairs(order) do
+              if not room(device, #d) then
+                stored = false
               else
-                redis.call('XADD', p .. 'stream:' .. id, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+                if u == '' then
+                  redis.call('XADD', p .. 'stream:' .. device, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'd', d)
+                else
+                  redis.call('XADD', p .. 'stream:' .. device, 'MAXLEN', '~', maxlen, '*', 'f', from, 'dt', dt, 'u', u, 'd', d)
+                end
+                if not appended[device] then appended[device] = 0; wake[#wake + 1] = device end
+                appended[device] = appended[device] + 1
               end
-              if not appended[id] then appended[id] = 0; wake[#wake + 1] = id end
-              appended[id] = appended[id] + 1
             end
           end
+          if not stored and code == 0 then code = 1 end
           codes[m] = code
         end
         local backlog, time = 0, redis.call('TIME')
         local readSince = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) - tonumber(ARGV[i])
-        for _, id in ipairs(wake) do
-          local session, stream = p .. 'session:' .. id, p .. 'stream:' .. id
+        for _, device in ipairs(wake) do
+          local session, stream = record(device), p .. 'stream:' .. device
           if redis.call('PTTL', stream) < 0 then redis.call('PEXPIRE', stream, ttl) end
-          local unread = redis.call('HINCRBY', session, 'unread', appended[id])
+          local unread = redis.call('HINCRBY', session, 'unread', appended[device])
+          redis.call('HSET', session, 'unread-bytes', unreadBytes[device])
           if tonumber(redis.call('HGET', session, 'read-at') or 0) >= readSince then backlog = math.max(backlog, unread) end
-          redis.call('PUBLISH', p .. 'wake', id)
+          redis.call('PUBLISH', p .. 'wake', device)
         end
         codes[#codes + 1] = backlog
         return codes
+        """;
+
+    /// <summary>
+    /// Lua shared by every script that names a session by its device id (ARGV[1] is the key prefix): its record, and
+    /// whether the record is still that session's (see the class summary).
+    /// </summary>
+    private const string DeviceFunctions = """
+        local p = ARGV[1]
+        local function record(device) return p .. 'session:' .. string.match(device, '^%d+') end
+        local function owns(device) return redis.call('HGET', record(device), 'device') == device end
+
         """;
 
     /// <summary>
@@ -143,17 +182,18 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// <c>idle:ACCOUNT</c> (scored by last seen) holds those that have no WebSocket and no held download, as their
     /// relays last reported them: the ones a login at the cap may end.
     /// </summary>
-    private const string SessionFunctions = """
-        local p = ARGV[1]
-        local function leave(account, id)
-          local networks = redis.call('HGET', p .. 'session:' .. id, 'networks') or ''
-          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, id) end
+    private const string SessionFunctions = DeviceFunctions + """
+        local function leave(account, device)
+          if not owns(device) then return end
+          local networks = redis.call('HGET', record(device), 'networks') or ''
+          for net in string.gmatch(networks, '[^\n]+') do redis.call('SREM', p .. 'listeners:' .. account .. ':' .. net, device) end
         end
-        local function remove(account, id)
-          leave(account, id)
-          redis.call('DEL', p .. 'session:' .. id, p .. 'stream:' .. id)
-          redis.call('ZREM', p .. 'sessions:' .. account, id)
-          redis.call('ZREM', p .. 'idle:' .. account, id)
+        local function remove(account, device)
+          leave(account, device)
+          if owns(device) then redis.call('DEL', record(device)) end
+          redis.call('DEL', p .. 'stream:' .. device)
+          redis.call('ZREM', p .. 'sessions:' .. account, device)
+          redis.call('ZREM', p .. 'idle:' .. account, device)
         end
         local function now()
           local time = redis.call('TIME')
@@ -164,55 +204,64 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>Replaces a session's networks; adopts the undelivered entries of same-account listeners whose relay is gone.</summary>
     private const string JoinScript = SessionFunctions + """
-        local id, account, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
-        local session = p .. 'session:' .. id
-        leave(account, id)
+        local device, account, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+        if not owns(device) then return 12 end
+        local session = record(device)
+        leave(account, device)
         local i = 5
         local count = tonumber(ARGV[i]); i = i + 1
         local networks = {}
         for k = 1, count do networks[k] = ARGV[i]; i = i + 1 end
         local live = {}
         for k = i, #ARGV do live[ARGV[k]] = true end
-        local stream = p .. 'stream:' .. id
+        local stream = p .. 'stream:' .. device
         for _, net in ipairs(networks) do
           local key = p .. 'listeners:' .. account .. ':' .. net
           for _, other in ipairs(redis.call('SMEMBERS', key)) do
-            if other ~= id then
-              local owner = redis.call('HGET', p .. 'session:' .. other, 'owner')
+            if other ~= device then
+              local owner = owns(other) and redis.call('HGET', record(other), 'owner')
               if not owner then
                 redis.call('SREM', key, other)
               elseif not live[owner] then
                 for _, entry in ipairs(redis.call('XRANGE', p .. 'stream:' .. other, '-', '+')) do
                   redis.call('XADD', stream, '*', unpack(entry[2]))
                   redis.call('HINCRBY', session, 'unread', 1)
+                  redis.call('HINCRBY', session, 'unread-bytes', #entry[2][#entry[2]])
                 end
                 remove(account, other)
               end
             end
           end
-          redis.call('SADD', key, id)
+          redis.call('SADD', key, device)
         end
         redis.call('HSET', session, 'networks', table.concat(networks, '\n'))
         if redis.call('EXISTS', stream) == 1 then
           redis.call('PEXPIRE', stream, ttl)
-          redis.call('PUBLISH', p .. 'wake', id)
+          redis.call('PUBLISH', p .. 'wake', device)
         end
         return 0
         """;
 
-    /// <summary>This relay serves the session from now on; its pump reads the whole stream, so all of it counts as unread.</summary>
-    private const string TakeOverScript = """
-        local session = ARGV[1] .. 'session:' .. ARGV[2]
-        redis.call('HSET', session, 'owner', ARGV[3], 'unread', redis.call('XLEN', ARGV[1] .. 'stream:' .. ARGV[2]))
-        return 0
+    /// <summary>
+    /// This relay serves the session from now on; its pump reads the whole stream, so all of it counts as unread.
+    /// ARGV: prefix, device id, this relay's name. 0 when the session is not recorded (any more).
+    /// </summary>
+    private const string TakeOverScript = DeviceFunctions + """
+        if not owns(ARGV[2]) then return 0 end
+        local bytes = 0
+        local entries = redis.call('XRANGE', p .. 'stream:' .. ARGV[2], '-', '+')
+        for _, entry in ipairs(entries) do bytes = bytes + #entry[2][#entry[2]] end
+        redis.call('HSET', record(ARGV[2]), 'owner', ARGV[3], 'unread', #entries, 'unread-bytes', bytes)
+        return 1
         """;
 
     /// <summary>The pump read entries of a session's stream, now (not recreating the record of a session that ended meanwhile).</summary>
-    private const string ReadScript = """
-        if redis.call('EXISTS', ARGV[1]) == 0 then return 0 end
+    private const string ReadScript = DeviceFunctions + """
+        if not owns(ARGV[2]) then return 0 end
         local time = redis.call('TIME')
-        redis.call('HINCRBY', ARGV[1], 'unread', -tonumber(ARGV[2]))
-        redis.call('HSET', ARGV[1], 'read-at', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+        redis.call('HINCRBY', record(ARGV[2]), 'unread', -tonumber(ARGV[3]))
+        redis.call('HINCRBY', record(ARGV[2]), 'unread-bytes', -tonumber(ARGV[4]))
+        redis.call('HSET', record(ARGV[2]), 'read-at', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
         return 0
         """;
 
@@ -220,14 +269,14 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// A relay stopping in order leaves a session: what it wrote is deleted, and with no owner the next session of the
     /// account that joins its networks adopts what is still undelivered; until its client comes back (to another relay)
     /// it is the first to give way to a login at the cap. A script, not a watched transaction: routing writes the
-    /// session's hash (its unread count) all the time. ARGV: prefix, id, account, stream ids written.
+    /// session's hash (its unread count) all the time. ARGV: prefix, device id, account, stream ids written.
     /// </summary>
-    private const string SettleScript = """
-        local p, id, account = ARGV[1], ARGV[2], ARGV[3]
-        if redis.call('EXISTS', p .. 'session:' .. id) == 0 then return 0 end
-        for k = 4, #ARGV, 1000 do redis.call('XDEL', p .. 'stream:' .. id, unpack(ARGV, k, math.min(k + 999, #ARGV))) end
-        redis.call('HSET', p .. 'session:' .. id, 'owner', '')
-        redis.call('ZADD', p .. 'idle:' .. account, 0, id)
+    private const string SettleScript = DeviceFunctions + """
+        local device, account = ARGV[2], ARGV[3]
+        if not owns(device) then return 0 end
+        for k = 4, #ARGV, 1000 do redis.call('XDEL', p .. 'stream:' .. device, unpack(ARGV, k, math.min(k + 999, #ARGV))) end
+        redis.call('HSET', record(device), 'owner', '')
+        redis.call('ZADD', p .. 'idle:' .. account, 0, device)
         return 0
         """;
 
@@ -238,53 +287,58 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>
     /// Records a new session unless the account is at the cap on all relays together: then the least recently seen idle
-    /// session is ended (its relay hears it on <c>ended</c>), or, when none is idle, nothing is recorded and -1 returned.
-    /// ARGV: prefix, id, account, device id, owner, key lifetime (ms), cap. Returns the ended session's id or 0.
+    /// session is ended (its relay hears it on <c>ended</c>), or, when none is idle, nothing is recorded and '' returned.
+    /// ARGV: prefix, account, random part of the device id, owner, key lifetime (ms), cap, message ids.
+    /// Returns the new session's device id: its number is the next one whose record is free.
     /// </summary>
     private const string LoginScript = SessionFunctions + """
-        local id, account, ttl, cap, mi = ARGV[2], ARGV[3], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+        local account, ttl, cap, mi = ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
         local sessions, idle, time = p .. 'sessions:' .. account, p .. 'idle:' .. account, now()
         for _, expired in ipairs(redis.call('ZRANGEBYSCORE', sessions, '-inf', time)) do redis.call('ZREM', idle, expired) end
         redis.call('ZREMRANGEBYSCORE', sessions, '-inf', time)
-        local ended = 0
         if redis.call('ZCARD', sessions) >= cap then
-          ended = redis.call('ZRANGE', idle, 0, 0)[1]
-          if not ended then return -1 end
+          local ended = redis.call('ZRANGE', idle, 0, 0)[1]
+          if not ended then return '' end
           remove(account, ended)
           redis.call('PUBLISH', p .. 'ended', ended)
         end
-        local key = p .. 'session:' .. id
-        redis.call('HSET', key, 'account', account, 'device', ARGV[4], 'owner', ARGV[5], 'networks', '', 'mi', mi)
+        local id
+        repeat id = 99 + redis.call('INCR', p .. 'next-id') until redis.call('EXISTS', p .. 'session:' .. id) == 0
+        local device = id .. 's' .. ARGV[3]
+        local key = record(device)
+        redis.call('HSET', key, 'account', account, 'device', device, 'owner', ARGV[4], 'networks', '', 'mi', mi)
         redis.call('PEXPIRE', key, ttl)
-        redis.call('ZADD', sessions, time + ttl, id)
-        redis.call('ZADD', idle, time, id)
+        redis.call('ZADD', sessions, time + ttl, device)
+        redis.call('ZADD', idle, time, device)
         redis.call('PEXPIRE', sessions, ttl)
         redis.call('PEXPIRE', idle, ttl)
-        return tonumber(ended)
+        return device
         """;
 
     /// <summary>
     /// Keeps a relay's sessions alive in Redis and reports which are idle. ARGV: prefix, key lifetime (ms), then per
-    /// session its id, account, how long it has been idle in ms (-1: in use) and its <see cref="Served.InUseReports"/>
+    /// session its device id, account, how long it has been idle in ms (-1: in use) and its <see cref="Served.InUseReports"/>
     /// when that was looked at: an idle report older than the session's last in-use report (its client attached while
-    /// this call was on its way) is dropped, so the session is not offered to a login at the cap. Returns the ids whose
-    /// record is gone (ended by a login on another relay, or expired while this relay could not reach Redis).
+    /// this call was on its way) is dropped, so the session is not offered to a login at the cap. Returns the device ids
+    /// whose record is gone or another session's (ended by a login on another relay, expired while this relay could not
+    /// reach Redis, or lost in a restart of Redis): their relay ends them, and their clients log in again.
     /// </summary>
     private const string RefreshScript = SessionFunctions + """
         local ttl, time, gone = tonumber(ARGV[2]), now(), {}
         for k = 3, #ARGV, 4 do
-          local id, account, idleFor, reports = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3]
-          local session = p .. 'session:' .. id
-          if redis.call('PEXPIRE', session, ttl) == 0 then
-            gone[#gone + 1] = id
+          local device, account, idleFor, reports = ARGV[k], ARGV[k + 1], tonumber(ARGV[k + 2]), ARGV[k + 3]
+          local session = record(device)
+          if not owns(device) then
+            gone[#gone + 1] = device
           else
-            redis.call('PEXPIRE', p .. 'stream:' .. id, ttl)
+            redis.call('PEXPIRE', session, ttl)
+            redis.call('PEXPIRE', p .. 'stream:' .. device, ttl)
             local sessions, idle = p .. 'sessions:' .. account, p .. 'idle:' .. account
-            redis.call('ZADD', sessions, time + ttl, id)
+            redis.call('ZADD', sessions, time + ttl, device)
             if idleFor < 0 then
-              redis.call('ZREM', idle, id)
+              redis.call('ZREM', idle, device)
             elseif (redis.call('HGET', session, 'in-use-reports') or '0') == reports then
-              redis.call('ZADD', idle, time - idleFor, id)
+              redis.call('ZADD', idle, time - idleFor, device)
             end
             redis.call('PEXPIRE', sessions, ttl)
             redis.call('PEXPIRE', idle, ttl)
@@ -299,8 +353,10 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     private readonly ILogger _log;
     /// <summary>This relay's name on its Redis connections: other relays tell from the connection list that it is alive.</summary>
     private readonly string _name;
-    private readonly ConcurrentDictionary<int, Served> _served = new();
-    private readonly ConcurrentDictionary<string, Served> _byDeviceId = new(StringComparer.Ordinal);
+    /// <summary>The sessions this relay serves, by device id (numbers may repeat after a Redis restart, device ids do not).</summary>
+    private readonly ConcurrentDictionary<string, Served> _served = new(StringComparer.Ordinal);
+    private readonly FailureBurst _failures;
+    private readonly MailboxMemory _memory;
     private readonly CancellationTokenSource _stopDeleting = new();
     private Task _deleting = Task.CompletedTask;
     private volatile bool _closed;
@@ -312,6 +368,8 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         _name = name;
         _options = options;
         _log = log;
+        _failures = new FailureBurst(log, "Redis");
+        _memory = new MailboxMemory(options.MaxMemoryBytes, options.MaxAccountMemoryBytes);
     }
 
     /// <summary>Connects to <see cref="WebifiRelayOptions.Redis"/>; fails (the Lab reports it and exits) when Redis cannot be reached.</summary>
@@ -324,26 +382,33 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             // CLIENT LIST (which relays are alive) is an admin command.
             AllowAdmin = true,
             ConnectTimeout = 5000,
+            // Reconnects by itself after an outage (the relay keeps serving what needs no Redis meanwhile).
+            AbortOnConnectFail = false,
         };
         configuration.EndPoints.Add(options.Redis!);
         ConnectionMultiplexer redis;
         try
         {
             redis = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!redis.IsConnected)
+            {
+                await redis.DisposeAsync().ConfigureAwait(false);
+                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no connection within 5 s");
+            }
         }
         catch (RedisConnectionException ex)
         {
             throw new InvalidOperationException($"The Webifi relay cannot reach Redis at {options.Redis}: {ex.Message}", ex);
         }
         var router = new RedisRelayRouter(redis, name, options, log);
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "wake"), (_, id) =>
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "wake"), (_, device) =>
         {
-            if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) served.Signal();
+            if (router._served.TryGetValue(device.ToString(), out var served)) served.Signal();
         }).ConfigureAwait(false);
         // A login at the cap (on any relay) ended one of this relay's idle sessions.
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "ended"), (_, id) =>
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Prefix + "ended"), (_, device) =>
         {
-            if (id.TryParse(out int sessionId) && router._served.TryGetValue(sessionId, out var served)) router.EndHere(served);
+            if (router._served.TryGetValue(device.ToString(), out var served)) router.EndHere(served);
         }).ConfigureAwait(false);
         router._deleting = router.DeleteReceivedLoopAsync(router._stopDeleting.Token);
         log.LogInformation("Webifi relay {Name} shares its sessions through Redis at {Endpoint}", name, options.Redis);
@@ -358,76 +423,106 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     public bool HasAccount(string connectName) => _options.Accounts.Any(a => a.ConnectName == connectName);
 
-    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
+    /// <summary>A new session recorded in Redis; error 1 (try later) when the account is at its cap or Redis fails.</summary>
+    public async ValueTask<(RelaySession? Session, int Code)> LoginAsync(string connectName, string connectPassword, bool messageIds)
     {
         var account = WebifiAccount.Match(_options.Accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
-        int id = checked(99 + (int)_db.StringIncrement(Prefix + "next-id"));
-        var session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
-        var recorded = _db.ScriptEvaluate(LoginScript, values: new RedisValue[]
+        string deviceId;
+        try
         {
-            Prefix, id, account.ConnectName, session.DeviceId, _name, (long)KeyLifetime.TotalMilliseconds, _options.MaxSessionsPerAccount, messageIds,
-        });
-        if ((int)recorded < 0) return (null, WebifiErrorCode.Unknown);
+            deviceId = (string)(await _db.ScriptEvaluateAsync(LoginScript, values: new RedisValue[]
+            {
+                Prefix, account.ConnectName, RelaySession.NewDeviceToken(), _name, (long)KeyLifetime.TotalMilliseconds, _options.MaxSessionsPerAccount, messageIds,
+            }).ConfigureAwait(false))!;
+            _failures.Succeeded();
+        }
+        catch (RedisException ex)
+        {
+            _failures.Failed("login", ex);
+            return (null, WebifiErrorCode.Unknown);
+        }
+        if (deviceId.Length == 0) return (null, WebifiErrorCode.Unknown);
+        var session = new RelaySession(RelaySession.IdOf(deviceId)!.Value, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes, _memory) { MessageIds = messageIds };
         Serve(session).ReportedIdle = true;
         return (session, WebifiErrorCode.Success);
     }
 
-    /// <summary>A session of this relay, or one another relay logged in (a client sent here by a load balancer): then this relay serves it from now on.</summary>
-    public RelaySession? Find(string? deviceId)
+    /// <summary>
+    /// A session of this relay, or one another relay logged in (a client sent here by a load balancer): then this relay
+    /// serves it from now on. Null (error 12, the client logs in again) when unknown, or when Redis cannot tell.
+    /// </summary>
+    public async ValueTask<RelaySession?> FindAsync(string? deviceId)
     {
         if (deviceId is null) return null;
-        if (_byDeviceId.TryGetValue(deviceId, out var served))
+        if (_served.TryGetValue(deviceId, out var served))
         {
             // Found to be used: no longer one a login at the cap may end (the next refresh reports it again if idle).
-            if (served.ReportedIdle) ReportInUse(served);
+            if (served.ReportedIdle) await ReportInUseAsync(served).ConfigureAwait(false);
             return served.Session;
         }
-        int cut = deviceId.IndexOf('s', StringComparison.Ordinal);
-        if (cut <= 0 || !int.TryParse(deviceId.AsSpan(0, cut), NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return null;
-        var fields = _db.HashGetAll(SessionKey(id)).ToDictionary(f => f.Name.ToString(), f => f.Value.ToString());
-        if (fields.GetValueOrDefault("device") != deviceId) return null;
-        var account = _options.Accounts.FirstOrDefault(a => a.ConnectName == fields.GetValueOrDefault("account"));
-        if (account is null) return null;
-        var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes)
+        if (RelaySession.IdOf(deviceId) is not int id) return null;
+        try
         {
-            MessageIds = fields.GetValueOrDefault("mi") == "1",
-            Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
-        };
-        _db.ScriptEvaluate(TakeOverScript, values: new RedisValue[] { Prefix, id, _name });
-        served = Serve(session);
-        ReportInUse(served);
-        return served.Session;
+            var fields = (await _db.HashGetAllAsync(SessionKey(id)).ConfigureAwait(false)).ToDictionary(f => f.Name.ToString(), f => f.Value.ToString());
+            if (fields.GetValueOrDefault("device") != deviceId) return null;
+            var account = _options.Accounts.FirstOrDefault(a => a.ConnectName == fields.GetValueOrDefault("account"));
+            if (account is null) return null;
+            var session = new RelaySession(id, deviceId, account, _options.MailboxCapacity, _options.MailboxBytes, _memory)
+            {
+                MessageIds = fields.GetValueOrDefault("mi") == "1",
+                Networks = fields.GetValueOrDefault("networks", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
+            };
+            if ((int)await _db.ScriptEvaluateAsync(TakeOverScript, values: new RedisValue[] { Prefix, deviceId, _name }).ConfigureAwait(false) == 0) return null;
+            _failures.Succeeded();
+            served = Serve(session);
+            await ReportInUseAsync(served).ConfigureAwait(false);
+            return served.Session;
+        }
+        catch (RedisException ex)
+        {
+            _failures.Failed("finding a session", ex);
+            return null;
+        }
     }
 
     /// <summary>
     /// Waits for Redis, not fire-and-forget: the client hears it is attached only after this, so a login it makes next
     /// on another relay (whose connection to Redis may be quicker) cannot find this session still idle and end it.
+    /// When Redis fails the session is served all the same (the next refresh reports it in use).
     /// </summary>
-    private void ReportInUse(Served served)
+    private async Task ReportInUseAsync(Served served)
     {
         served.ReportedIdle = false;
         served.FoundAt = DateTime.UtcNow;
         var report = _db.CreateTransaction();
-        _ = report.SortedSetRemoveAsync(IdleKey(served.Session.Account.ConnectName), served.Session.Id);
+        _ = report.SortedSetRemoveAsync(IdleKey(served.Session.Account.ConnectName), served.Session.DeviceId);
         _ = report.HashSetAsync(SessionKey(served.Session.Id), "in-use-reports", Interlocked.Increment(ref served.InUseReports));
-        report.Execute();
+        // Only while the record is still this session's (not recreating one after a restart of Redis).
+        report.AddCondition(Condition.HashEqual(SessionKey(served.Session.Id), "device", served.Session.DeviceId));
+        try
+        {
+            await report.ExecuteAsync().ConfigureAwait(false);
+        }
+        catch (RedisException ex)
+        {
+            _failures.Failed("reporting a session in use", ex);
+        }
     }
 
-    public bool IsLive(RelaySession session) => _served.TryGetValue(session.Id, out var served) && served.Session == session;
+    public bool IsLive(RelaySession session) => _served.TryGetValue(session.DeviceId, out var served) && served.Session == session;
 
     public void Remove(RelaySession session)
     {
-        if (_served.TryGetValue(session.Id, out var served) && served.Session == session && EndHere(served))
-            _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.Id, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
+        if (_served.TryGetValue(session.DeviceId, out var served) && served.Session == session && EndHere(served))
+            _db.ScriptEvaluate(RemoveScript, values: new RedisValue[] { Prefix, session.DeviceId, session.Account.ConnectName }, flags: CommandFlags.FireAndForget);
     }
 
     /// <summary>Stops serving a session (its client gets error 12); false when it was not served any more.</summary>
     private bool EndHere(Served served)
     {
-        if (!_served.TryRemove(KeyValuePair.Create(served.Session.Id, served))) return false;
+        if (!_served.TryRemove(KeyValuePair.Create(served.Session.DeviceId, served))) return false;
         served.Stop();
-        _byDeviceId.TryRemove(served.Session.DeviceId, out _);
         served.Session.CancelDownload(WebifiErrorCode.SessionExpired);
         served.Session.End();
         return true;
@@ -435,9 +530,10 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     /// <summary>
     /// Ends this relay's idle sessions; keeps the shared records of the others alive and reports which are idle (see
-    /// <see cref="RefreshScript"/>), in one script call; ends the ones whose record is gone.
+    /// <see cref="RefreshScript"/>), in one script call; ends the ones whose record is gone or another session's.
+    /// Throws when Redis fails (the relay's expiry loop retries).
     /// </summary>
-    public int Expire(DateTime cutoff)
+    public async Task<int> ExpireAsync(DateTime cutoff)
     {
         int expired = 0;
         var values = new List<RedisValue> { Prefix, (long)KeyLifetime.TotalMilliseconds };
@@ -455,49 +551,78 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                 continue;
             }
             served.ReportedIdle = idle;
-            values.Add(session.Id);
+            values.Add(session.DeviceId);
             values.Add(session.Account.ConnectName);
             values.Add(idle ? (long)Math.Max(0, (now - session.LastSeen).TotalMilliseconds) : -1);
             values.Add(reports);
         }
         if (values.Count == 2) return expired;
-        foreach (var id in (int[])_db.ScriptEvaluate(RefreshScript, values: values.ToArray())!)
+        try
         {
-            if (_served.TryGetValue(id, out var gone) && EndHere(gone)) expired++;
+            foreach (var device in (string[])(await _db.ScriptEvaluateAsync(RefreshScript, values: values.ToArray()).ConfigureAwait(false))!)
+            {
+                if (_served.TryGetValue(device, out var gone) && EndHere(gone)) expired++;
+            }
+            _failures.Succeeded();
+        }
+        catch (RedisException ex)
+        {
+            _failures.Failed("refreshing sessions", ex);
+            throw;
         }
         return expired;
     }
 
-    public int SetNetworks(RelaySession session, IEnumerable<string> requested)
+    /// <summary>4 or 5 as on one relay; 12 when the session's record is gone (the session ends), 1 when Redis fails.</summary>
+    public async ValueTask<int> SetNetworksAsync(RelaySession session, IEnumerable<string> requested)
     {
         var names = requested.Where(n => n.Length > 0).ToList();
         var known = names.Where(n => session.Account.Networks.Contains(n, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
-        var live = LiveRelays();
-        var values = new List<RedisValue> { Prefix, session.Id, session.Account.ConnectName, (long)KeyLifetime.TotalMilliseconds, known.Count };
-        values.AddRange(known.Select(n => (RedisValue)n));
-        values.AddRange(live.Select(n => (RedisValue)n));
-        _db.ScriptEvaluate(JoinScript, values: values.ToArray());
+        try
+        {
+            var live = await LiveRelaysAsync().ConfigureAwait(false);
+            var values = new List<RedisValue> { Prefix, session.DeviceId, session.Account.ConnectName, (long)KeyLifetime.TotalMilliseconds, known.Count };
+            values.AddRange(known.Select(n => (RedisValue)n));
+            values.AddRange(live.Select(n => (RedisValue)n));
+            int code = (int)await _db.ScriptEvaluateAsync(JoinScript, values: values.ToArray()).ConfigureAwait(false);
+            _failures.Succeeded();
+            if (code == WebifiErrorCode.SessionExpired)
+            {
+                if (_served.TryGetValue(session.DeviceId, out var served) && served.Session == session) EndHere(served);
+                return code;
+            }
+        }
+        catch (RedisException ex)
+        {
+            _failures.Failed("setting networks", ex);
+            return WebifiErrorCode.Unknown;
+        }
         session.Networks = known.ToHashSet(StringComparer.Ordinal);
         return known.Count == names.Count ? WebifiErrorCode.NetworksSet : WebifiErrorCode.NotAllNetworksSet;
     }
 
     /// <summary>The names of the relays connected to Redis right now (this one included).</summary>
-    private HashSet<string> LiveRelays()
+    private async Task<HashSet<string>> LiveRelaysAsync()
     {
         var live = new HashSet<string>(StringComparer.Ordinal) { _name };
         foreach (var endpoint in _redis.GetEndPoints())
-            foreach (var client in _redis.GetServer(endpoint).ClientList())
+            foreach (var client in await _redis.GetServer(endpoint).ClientListAsync().ConfigureAwait(false))
                 if (!string.IsNullOrEmpty(client.Name)) live.Add(client.Name);
         return live;
     }
 
-    /// <summary>One script call for all the messages (see <see cref="RouteScript"/>); what can be checked here is checked here.</summary>
+    /// <summary>
+    /// One script call for all the messages (see <see cref="RouteScript"/>); what can be checked here is checked here.
+    /// A sender whose record is gone or another session's gets 12 for every message and its session ends (its client
+    /// logs in again); when Redis fails every message gets 1 (the sender tries again: it may have been stored after all,
+    /// so at least once).
+    /// </summary>
     public async ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages)
     {
         if (_closed) return null;
         var values = new List<RedisValue>
         {
-            Prefix, from.Id, from.Account.ConnectName, StreamLength, (long)KeyLifetime.TotalMilliseconds, messages.Count,
+            Prefix, from.Id, from.DeviceId, from.Account.ConnectName, StreamLength, _options.MailboxBytes, (long)KeyLifetime.TotalMilliseconds, messages.Count,
         };
         foreach (var groups in messages)
         {
@@ -516,7 +641,18 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
             }
         }
         values.Add((long)ReadingRecently.TotalMilliseconds);
-        var result = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
+        int[] result;
+        try
+        {
+            result = (int[])(await _db.ScriptEvaluateAsync(RouteScript, values: values.ToArray()).ConfigureAwait(false))!;
+            _failures.Succeeded();
+        }
+        catch (RedisException ex)
+        {
+            _failures.Failed("routing", ex);
+            return Enumerable.Repeat(WebifiErrorCode.Unknown, messages.Count).ToArray();
+        }
+        if (result.Length > 1 && result[0] == WebifiErrorCode.SessionExpired && _served.TryGetValue(from.DeviceId, out var served) && served.Session == from) EndHere(served);
         // Routed and in order: the pause only delays the acknowledgements, and with them the sender's next messages.
         if (result[^1] > Backlogged) await Task.Delay(BacklogPause).ConfigureAwait(false);
         return result[..^1];
@@ -558,39 +694,51 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
     /// </summary>
     public void Delivered(RelaySession session, IReadOnlyList<RelayDelivery> batch)
     {
-        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session) return;
+        if (!_served.TryGetValue(session.DeviceId, out var served) || served.Session != session) return;
         var ids = batch.Where(d => d.StreamId is not null).Select(d => (RedisValue)d.StreamId).ToArray();
         // Once settled (stopping in order), a long-polling answer still on its way counts as received, like the rest.
-        if (ids.Length > 0 && served.Settled) _db.StreamDelete(StreamKey(session.Id), ids, CommandFlags.FireAndForget);
+        if (ids.Length > 0 && served.Settled) _db.StreamDelete(StreamKey(session.DeviceId), ids, CommandFlags.FireAndForget);
         else if (ids.Length > 0) served.Written.Enqueue((DateTime.UtcNow + ReceiptDelay, ids));
         served.Signal(); // room in the mailbox again
     }
 
     public async Task SettleAsync(RelaySession session)
     {
-        if (!_served.TryGetValue(session.Id, out var served) || served.Session != session) return;
+        if (!_served.TryGetValue(session.DeviceId, out var served) || served.Session != session) return;
         served.Settled = true;
         var ids = new List<RedisValue>();
         while (served.Written.TryDequeue(out var written)) ids.AddRange(written.Ids);
-        var values = new List<RedisValue> { Prefix, session.Id, session.Account.ConnectName };
+        var values = new List<RedisValue> { Prefix, session.DeviceId, session.Account.ConnectName };
         values.AddRange(ids);
-        await _db.ScriptEvaluateAsync(SettleScript, values: values.ToArray()).ConfigureAwait(false);
+        try
+        {
+            await _db.ScriptEvaluateAsync(SettleScript, values: values.ToArray()).ConfigureAwait(false);
+        }
+        catch (RedisException ex)
+        {
+            // Left to expire: what it wrote may be delivered again by the next relay (at least once).
+            _failures.Failed("settling a session", ex);
+        }
     }
 
     /// <summary>Deletes the entries whose receipt is as sure as the protocol allows (see <see cref="Delivered"/>).</summary>
     private async Task DeleteReceivedLoopAsync(CancellationToken stop)
     {
-        try
+        while (!stop.IsCancellationRequested)
         {
-            while (true)
+            try
             {
                 await Task.Delay(ReceiptDelay / 4, stop).ConfigureAwait(false);
                 foreach (var served in _served.Values) DeleteWritten(served, DateTime.UtcNow);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: SettleAsync deletes the rest.
+            catch (OperationCanceledException)
+            {
+                // Stopping: SettleAsync deletes the rest.
+            }
+            catch (Exception ex)
+            {
+                _failures.Failed("deleting delivered messages", ex);
+            }
         }
     }
 
@@ -599,7 +747,7 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         if (!served.Session.Attached) return;
         var ids = new List<RedisValue>();
         while (served.Written.TryPeek(out var written) && written.Due <= before && served.Written.TryDequeue(out written)) ids.AddRange(written.Ids);
-        if (ids.Count > 0) _db.StreamDelete(StreamKey(served.Session.Id), ids.ToArray(), CommandFlags.FireAndForget);
+        if (ids.Count > 0) _db.StreamDelete(StreamKey(served.Session.DeviceId), ids.ToArray(), CommandFlags.FireAndForget);
     }
 
     public void Close() => _closed = true;
@@ -643,19 +791,21 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
 
     private static RedisKey IdleKey(string account) => Prefix + "idle:" + account;
 
-    private static RedisKey StreamKey(int id) => Prefix + "stream:" + id.ToString(CultureInfo.InvariantCulture);
+    private static RedisKey StreamKey(string deviceId) => Prefix + "stream:" + deviceId;
 
     private Served Serve(RelaySession session)
     {
-        var served = _served.GetOrAdd(session.Id, _ => new Served(session));
+        var served = _served.GetOrAdd(session.DeviceId, _ => new Served(session));
         if (served.Session != session) return served;
-        _byDeviceId[session.DeviceId] = served;
         served.Pump = PumpAsync(served);
         served.Signal(); // a session taken over from another relay may have entries waiting
         return served;
     }
 
-    /// <summary>Moves the session's stream into its mailbox, as far as the mailbox has room; entries stay until delivered.</summary>
+    /// <summary>
+    /// Moves the session's stream into its mailbox, as far as the mailbox has room; entries stay until delivered.
+    /// Survives every failure: Redis failing or stalling makes it retry after <see cref="FailureBurst.Backoff"/>.
+    /// </summary>
     private async Task PumpAsync(Served served)
     {
         var session = served.Session;
@@ -668,21 +818,41 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
                 await served.WaitAsync(PollPeriod, stop).ConfigureAwait(false);
                 while (_options.MailboxCapacity - session.QueuedCount is int room && room > 0)
                 {
-                    var entries = await _db.StreamReadAsync(StreamKey(session.Id), position, Math.Min(room, ReadBatch)).ConfigureAwait(false);
+                    var entries = await _db.StreamReadAsync(StreamKey(session.DeviceId), position, Math.Min(room, ReadBatch)).ConfigureAwait(false);
                     if (entries.Length == 0) break;
+                    int read = 0;
+                    long bytes = 0;
                     foreach (var entry in entries)
-                        session.Enqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), (byte[])entry["d"]!, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()));
-                    position = entries[^1].Id;
-                    _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { SessionKey(session.Id).ToString(), entries.Length }, flags: CommandFlags.FireAndForget);
+                    {
+                        var data = (byte[])entry["d"]!;
+                        // Not past the mailbox's own byte limit (it would drop the oldest): the rest waits in the
+                        // stream, whose unread bytes are bounded in turn (see RouteScript).
+                        if (session.QueuedCount > 0 && session.QueuedBytes + data.Length > _options.MailboxBytes) break;
+                        // At the relay's memory bound the rest stays in the stream until the mailboxes drain.
+                        if (!session.TryEnqueue(new RelayDelivery((int)entry["f"], entry["dt"].ToString(), data, entry["u"].IsNull ? null : entry["u"].ToString(), entry.Id.ToString()))) break;
+                        position = entry.Id;
+                        read++;
+                        bytes += data.Length;
+                    }
+                    if (read > 0) _db.ScriptEvaluate(ReadScript, values: new RedisValue[] { Prefix, session.DeviceId, read, bytes }, flags: CommandFlags.FireAndForget);
+                    if (read < entries.Length) break;
                 }
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-            catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+            catch (Exception ex)
             {
-                _log.LogDebug("Reading the stream of session {Session} failed, retrying: {Reason}", session.Id, ex.Message);
+                _failures.Failed("reading a session's stream", ex);
+                try
+                {
+                    await Task.Delay(_failures.Backoff, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }
@@ -702,13 +872,13 @@ internal sealed class RedisRelayRouter : IRelayRouter, ISharedLoginFailures
         /// <summary>See <see cref="SettleAsync"/>.</summary>
         public volatile bool Settled;
 
-        /// <summary>Redis has it as idle (see <see cref="Expire"/>): a login at the cap may end it.</summary>
+        /// <summary>Redis has it as idle (see <see cref="ExpireAsync"/>): a login at the cap may end it.</summary>
         public volatile bool ReportedIdle;
 
-        /// <summary>How often <see cref="ReportInUse"/> told Redis; see <see cref="RefreshScript"/>.</summary>
+        /// <summary>How often <see cref="ReportInUseAsync"/> told Redis; see <see cref="RefreshScript"/>.</summary>
         public int InUseReports;
 
-        /// <summary>When <see cref="Find"/> last found it for a client (see <see cref="AttachGrace"/>).</summary>
+        /// <summary>When <see cref="FindAsync"/> last found it for a client (see <see cref="AttachGrace"/>).</summary>
         public DateTime FoundAt;
 
         /// <summary>Stream entries written to the client, oldest first, with the time they may be deleted.</summary>

@@ -66,6 +66,7 @@ internal sealed class RelayRouter : IRelayRouter
     private readonly IReadOnlyList<WebifiAccount> _accounts;
     private readonly WebifiRelayOptions _options;
     private readonly DateTime _graceEnds;
+    private readonly MailboxMemory _memory;
     private int _parkedCount;
     private long _parkedBytes;
     private bool _closed;
@@ -76,6 +77,7 @@ internal sealed class RelayRouter : IRelayRouter
         _accounts = accounts;
         _options = options;
         _graceEnds = DateTime.UtcNow + options.StartupGrace;
+        _memory = new MailboxMemory(options.MaxMemoryBytes, options.MaxAccountMemoryBytes);
     }
 
     public TimeSpan StartupGrace => _options.StartupGrace;
@@ -97,7 +99,10 @@ internal sealed class RelayRouter : IRelayRouter
     /// Checks the connect name and password: a new session (code 0), or no session with code 8 (wrong credentials) or
     /// 1 (the account is at <see cref="WebifiRelayOptions.MaxSessionsPerAccount"/> with every session in use).
     /// </summary>
-    public (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
+    public ValueTask<(RelaySession? Session, int Code)> LoginAsync(string connectName, string connectPassword, bool messageIds) =>
+        ValueTask.FromResult(Login(connectName, connectPassword, messageIds));
+
+    private (RelaySession? Session, int Code) Login(string connectName, string connectPassword, bool messageIds)
     {
         var account = WebifiAccount.Match(_accounts, connectName, connectPassword);
         if (account is null) return (null, WebifiErrorCode.InvalidCredentials);
@@ -113,7 +118,7 @@ internal sealed class RelayRouter : IRelayRouter
                 RemoveLocked(evicted);
             }
             int id = ++_lastId;
-            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes) { MessageIds = messageIds };
+            session = new RelaySession(id, RelaySession.NewDeviceId(id), account, _options.MailboxCapacity, _options.MailboxBytes, _memory) { MessageIds = messageIds };
             _byId[id] = session;
             _byDeviceId[session.DeviceId] = session;
         }
@@ -122,10 +127,10 @@ internal sealed class RelayRouter : IRelayRouter
     }
 
     /// <summary>The session of a device id, or null when unknown or expired (error 12).</summary>
-    public RelaySession? Find(string? deviceId)
+    public ValueTask<RelaySession?> FindAsync(string? deviceId)
     {
-        if (deviceId is null) return null;
-        lock (_gate) { return _byDeviceId.GetValueOrDefault(deviceId); }
+        if (deviceId is null) return ValueTask.FromResult<RelaySession?>(null);
+        lock (_gate) { return ValueTask.FromResult(_byDeviceId.GetValueOrDefault(deviceId)); }
     }
 
     /// <summary>False once the session expired or closed (its WebSocket may still be open; the client gets error 12).</summary>
@@ -154,15 +159,17 @@ internal sealed class RelayRouter : IRelayRouter
     }
 
     /// <summary>Removes sessions with no WebSocket and no held download that were last seen before <paramref name="cutoff"/>.</summary>
-    public int Expire(DateTime cutoff)
+    public Task<int> ExpireAsync(DateTime cutoff)
     {
         var stale = Sessions.Where(s => !s.Attached && s.LastSeen < cutoff).ToList();
         foreach (var session in stale) Remove(session);
-        return stale.Count;
+        return Task.FromResult(stale.Count);
     }
 
     /// <summary>Sets the listen-to networks; 4 when all are the account's, else 5 (the known ones are set).</summary>
-    public int SetNetworks(RelaySession session, IEnumerable<string> requested)
+    public ValueTask<int> SetNetworksAsync(RelaySession session, IEnumerable<string> requested) => ValueTask.FromResult(SetNetworks(session, requested));
+
+    private int SetNetworks(RelaySession session, IEnumerable<string> requested)
     {
         var names = requested.Where(n => n.Length > 0).ToList();
         var known = names.Where(n => session.Account.Networks.Contains(n, StringComparer.Ordinal)).ToHashSet(StringComparer.Ordinal);
@@ -176,7 +183,8 @@ internal sealed class RelayRouter : IRelayRouter
                     if (!_parked.Remove((session.Account.ConnectName, network), out var parked)) continue;
                     _parkedCount -= parked.Count;
                     _parkedBytes -= parked.Sum(d => (long)d.Data.Length);
-                    foreach (var delivery in parked) session.Enqueue(delivery);
+                    // Parked data is bounded by MaxParkedBytes; what the memory bounds refuse now is dropped.
+                    foreach (var delivery in parked) session.TryEnqueue(delivery);
                 }
             }
         }
@@ -200,7 +208,8 @@ internal sealed class RelayRouter : IRelayRouter
 
     /// <summary>
     /// Delivers the groups of each message: 0, 2 when some addressed network or session id does not exist (the others
-    /// still get the data), 7 (see <see cref="RelayDataGroup.AreUnroutable"/>); or null when the relay is stopping (then
+    /// still get the data), 7 (see <see cref="RelayDataGroup.AreUnroutable"/>), 1 when a recipient's mailbox is at a
+    /// memory bound (see <see cref="MailboxMemory"/>; the others still get it); or null when the relay is stopping (then
     /// nothing was delivered).
     /// Completes synchronously: everything is in this process.
     /// </summary>
@@ -248,8 +257,10 @@ internal sealed class RelayRouter : IRelayRouter
             else
                 code = WebifiErrorCode.NotDelivered;
         }
-        foreach (var recipient in recipients) recipient.Enqueue(delivery);
-        return code;
+        bool stored = true;
+        foreach (var recipient in recipients) stored &= recipient.TryEnqueue(delivery);
+        // A recipient's mailbox at the relay's or the account's memory bound: the sender is told (error 1).
+        return stored || code != WebifiErrorCode.Success ? code : WebifiErrorCode.Unknown;
     }
 
     /// <summary>Replaces a session's networks in the listener index. Called under the routing lock.</summary>

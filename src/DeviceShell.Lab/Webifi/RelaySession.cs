@@ -33,6 +33,7 @@ internal sealed class RelaySession
     private readonly Queue<RelayDelivery> _mailbox = new();
     private readonly int _capacity;
     private readonly long _capacityBytes;
+    private readonly MailboxMemory? _memory;
     private TaskCompletionSource _available = NewSignal();
     private TaskCompletionSource<int>? _heldDownload;
     private long _bytes;
@@ -40,20 +41,31 @@ internal sealed class RelaySession
     private long _lastSeenTicks = DateTime.UtcNow.Ticks;
     private int _webSockets;
 
-    public RelaySession(int id, string deviceId, WebifiAccount account, int capacity, long capacityBytes)
+    /// <param name="memory">The relay's and the account's bounds on all mailboxes together (see <see cref="MailboxMemory"/>).</param>
+    public RelaySession(int id, string deviceId, WebifiAccount account, int capacity, long capacityBytes, MailboxMemory? memory = null)
     {
         Id = id;
         DeviceId = deviceId;
         Account = account;
         _capacity = capacity;
         _capacityBytes = capacityBytes;
+        _memory = memory;
     }
 
     public int Id { get; }
 
     /// <summary>A fresh token for session <paramref name="id"/>: the id (which clients read back from it) and 96 random bits.</summary>
-    public static string NewDeviceId(int id) =>
-        id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "s" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+    public static string NewDeviceId(int id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "s" + NewDeviceToken();
+
+    /// <summary>The random part of a device id (96 bits, hex).</summary>
+    public static string NewDeviceToken() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+
+    /// <summary>The session id a device id starts with, or null when it does not have the form of <see cref="NewDeviceId"/>.</summary>
+    public static int? IdOf(string deviceId)
+    {
+        int cut = deviceId.IndexOf('s', StringComparison.Ordinal);
+        return cut > 0 && int.TryParse(deviceId.AsSpan(0, cut), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
+    }
 
     /// <summary>The token handed out in the credentials answer: <c>&lt;Id&gt;s&lt;random&gt;</c>.</summary>
     public string DeviceId { get; }
@@ -69,7 +81,17 @@ internal sealed class RelaySession
     /// <summary>Cancelled when the session expires or closes.</summary>
     public CancellationToken Ended => _ended.Token;
 
-    public void End() => _ended.Cancel();
+    /// <summary>Ends the session; what its mailbox held is dropped (and its memory given back).</summary>
+    public void End()
+    {
+        _ended.Cancel();
+        lock (_gate)
+        {
+            _memory?.Return(Account.ConnectName, _bytes);
+            _mailbox.Clear();
+            _bytes = 0;
+        }
+    }
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -108,21 +130,30 @@ internal sealed class RelaySession
         Touch();
     }
 
-    public void Enqueue(RelayDelivery delivery)
+    /// <summary>
+    /// Queues a message, dropping the oldest past the mailbox's own limits; false (not queued) when the relay's or the
+    /// account's memory bound would be passed, or the session has ended.
+    /// </summary>
+    public bool TryEnqueue(RelayDelivery delivery)
     {
         TaskCompletionSource signal;
         lock (_gate)
         {
+            if (_ended.IsCancellationRequested) return false;
+            if (_memory is not null && !_memory.TryTake(Account.ConnectName, delivery.Data.Length)) return false;
             _mailbox.Enqueue(delivery);
             _bytes += delivery.Data.Length;
             while (_mailbox.Count > _capacity || (_bytes > _capacityBytes && _mailbox.Count > 1))
             {
-                _bytes -= _mailbox.Dequeue().Data.Length;
+                int dropped = _mailbox.Dequeue().Data.Length;
+                _bytes -= dropped;
+                _memory?.Return(Account.ConnectName, dropped);
                 _dropped++;
             }
             signal = _available;
         }
         signal.TrySetResult();
+        return true;
     }
 
     /// <summary>Takes queued messages up to about <paramref name="maxBytes"/> (at least one when any is queued).</summary>
@@ -139,6 +170,7 @@ internal sealed class RelaySession
                 size += next.Data.Length;
                 batch.Add(next);
             }
+            _memory?.Return(Account.ConnectName, size);
             if (_mailbox.Count == 0 && _available.Task.IsCompleted) _available = NewSignal();
         }
         return batch;

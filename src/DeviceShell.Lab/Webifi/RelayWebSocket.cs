@@ -137,7 +137,7 @@ internal sealed class RelayWebSocket
                     continue;
                 }
                 await RouteAsync(data).ConfigureAwait(false);
-                goOn = Handle(fields);
+                goOn = await HandleAsync(fields).ConfigureAwait(false);
             }
             await RouteAsync(data).ConfigureAwait(false);
             if (_replies.Count > 0)
@@ -180,7 +180,7 @@ internal sealed class RelayWebSocket
     }
 
     /// <summary>Handles one message other than routable data (null: bad tilde encoding) and queues its answer; false after a close.</summary>
-    private bool Handle(List<TildeField>? fields)
+    private async ValueTask<bool> HandleAsync(List<TildeField>? fields)
     {
         if (fields is null)
         {
@@ -196,10 +196,10 @@ internal sealed class RelayWebSocket
         switch (fields[0].Key)
         {
             case "id":
-                AddReply("a", Authenticate(fields[0].Text));
+                AddReply("a", await AuthenticateAsync(fields[0].Text).ConfigureAwait(false));
                 return true;
             case "nc":
-                int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : _router.SetNetworks(_session, fields.FindAll("ns"));
+                int networks = _session is null || !_router.IsLive(_session) ? WebifiErrorCode.SessionExpired : await _router.SetNetworksAsync(_session, fields.FindAll("ns")).ConfigureAwait(false);
                 AddReply("n", networks);
                 return true;
             case "c":
@@ -216,9 +216,9 @@ internal sealed class RelayWebSocket
         }
     }
 
-    private int Authenticate(string deviceId)
+    private async ValueTask<int> AuthenticateAsync(string deviceId)
     {
-        var session = _router.Find(deviceId);
+        var session = await _router.FindAsync(deviceId).ConfigureAwait(false);
         if (session is null) return WebifiErrorCode.SessionExpired;
         if (session != _session)
         {

@@ -88,6 +88,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(options.LoggerFactory);
+        builder.Services.AddDescriptorBudget();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -141,16 +142,16 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         if (fields is null) return;
         string connectName = fields.Find("cn") ?? "";
         var address = context.Connection.RemoteIpAddress;
-        string? account = Router.HasAccount(connectName) ? connectName : null;
         var answer = new List<byte>();
-        if (!await _throttle!.WaitTurnAsync(address, account, context.RequestAborted).ConfigureAwait(false))
+        var turn = await _throttle!.WaitTurnAsync(address, connectName, Router.HasAccount(connectName), context.RequestAborted).ConfigureAwait(false);
+        if (turn is null)
         {
             TildeCodec.AppendField(answer, "e", WebifiErrorCode.Unknown);
             await WriteAsync(context, answer).ConfigureAwait(false);
             return;
         }
-        var (session, loginCode) = Router.Login(connectName, fields.Find("cp") ?? "", fields.Find("mi") == "1");
-        _throttle.Settle(address, account, loginCode != WebifiErrorCode.InvalidCredentials);
+        var (session, loginCode) = await Router.LoginAsync(connectName, fields.Find("cp") ?? "", fields.Find("mi") == "1");
+        _throttle.Settle(turn, loginCode != WebifiErrorCode.InvalidCredentials);
         if (session is null)
         {
             // Per attempt at Debug only: bursts are logged by the throttle.
@@ -236,7 +237,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         var networks = request.FindAll("n").ToList();
         if (networks.Count > 0)
         {
-            await WriteCodeAsync(context, Router.SetNetworks(session, networks)).ConfigureAwait(false);
+            await WriteCodeAsync(context, await Router.SetNetworksAsync(session, networks).ConfigureAwait(false)).ConfigureAwait(false);
             return;
         }
         session.PollsLongly = true;
@@ -285,7 +286,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     {
         var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
         if (fields is null) return (null, null);
-        var session = Router.Find(fields.Find("id"));
+        var session = await Router.FindAsync(fields.Find("id")).ConfigureAwait(false);
         if (session is null)
         {
             await WriteCodeAsync(context, WebifiErrorCode.SessionExpired).ConfigureAwait(false);
@@ -326,22 +327,32 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         await context.Response.Body.WriteAsync(answer.ToArray(), context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Ends idle sessions and (with Redis) keeps the others' shared records alive. Survives every failure: it is what
+    /// keeps sessions alive in Redis, so it tries again after a back-off (one warning per burst, see <see cref="FailureBurst"/>).
+    /// </summary>
     private async Task ExpireLoopAsync(TimeSpan timeout, CancellationToken stop)
     {
         var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(5).Ticks));
-        try
+        var failures = new FailureBurst(_log, "Session expiry");
+        while (!stop.IsCancellationRequested)
         {
-            while (true)
+            try
             {
-                await Task.Delay(period, stop).ConfigureAwait(false);
-                int expired = Router.Expire(DateTime.UtcNow - timeout);
+                await Task.Delay(failures.Failures == 0 ? period : failures.Backoff, stop).ConfigureAwait(false);
+                int expired = await Router.ExpireAsync(DateTime.UtcNow - timeout).ConfigureAwait(false);
+                failures.Succeeded();
                 if (expired > 0) _log.LogInformation("{Count} idle session(s) expired", expired);
                 _throttle?.Prune();
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Stopping.
+            }
+            catch (Exception ex)
+            {
+                failures.Failed("ending idle sessions", ex);
+            }
         }
     }
 

@@ -8,6 +8,7 @@ namespace DeviceShell.Lab.Webifi;
 /// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
 /// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-mailbox-capacity N</c>, <c>--webifi-auth-timeout SECONDS</c>,
+/// <c>--webifi-max-memory MB</c> and <c>--webifi-max-account-memory MB</c> (all mailboxes of the relay, of one account),
 /// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
 /// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate),
 /// <c>--webifi-redis HOST:PORT</c> (share sessions, networks and delivery with other relays through Redis).
@@ -25,6 +26,15 @@ public sealed class WebifiRelayOptions
 
     /// <summary>Bytes a session may have waiting; past that its oldest are dropped.</summary>
     public long MailboxBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes all mailboxes of the relay may hold together (<c>--webifi-max-memory MB</c>); a message past it is not
+    /// queued and its sender gets error 1 (see <see cref="MailboxMemory"/>).
+    /// </summary>
+    public long MaxMemoryBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Bytes the mailboxes of one account's sessions on this relay may hold together (<c>--webifi-max-account-memory MB</c>).</summary>
+    public long MaxAccountMemoryBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>A session with no WebSocket and no download for this long expires (error 12 afterwards).</summary>
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -108,6 +118,8 @@ public sealed class WebifiRelayOptions
             SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
             MaxSessionsPerAccount = Number(options, "max-sessions-per-account") is double sessions ? (int)sessions : defaults.MaxSessionsPerAccount,
             MailboxCapacity = Number(options, "mailbox-capacity") is double mailbox ? (int)mailbox : defaults.MailboxCapacity,
+            MaxMemoryBytes = Number(options, "max-memory") is double relayMegabytes ? (long)(relayMegabytes * 1024 * 1024) : defaults.MaxMemoryBytes,
+            MaxAccountMemoryBytes = Number(options, "max-account-memory") is double accountMegabytes ? (long)(accountMegabytes * 1024 * 1024) : defaults.MaxAccountMemoryBytes,
             AuthenticationTimeout = Number(options, "auth-timeout") is double authSeconds ? TimeSpan.FromSeconds(authSeconds) : defaults.AuthenticationTimeout,
             Redis = options.Setting("redis") is string redis ? RedisEndpoint(redis) : null,
             Certificate = certificate switch

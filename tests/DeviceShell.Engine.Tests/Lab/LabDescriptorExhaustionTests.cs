@@ -58,6 +58,95 @@ public class LabDescriptorExhaustionTests
         }
     }
 
+    /// <summary>
+    /// Issue 25, finding 5: the Kestrel ports (Webifi relay and gateway) under the same flood; the Lab used to abort
+    /// ("Out of memory.", SIGABRT) once the idle connections had taken its descriptors.
+    /// </summary>
+    [Fact]
+    public async Task Webifi_relay_and_gateway_serve_again_after_descriptors_ran_out()
+    {
+        using var lab = StartLabProcess(KestrelDescriptorLimit, "--webifi", "0", "--gateway", "0");
+        try
+        {
+            string line = await lab.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.Long) ?? throw new InvalidOperationException("the Lab printed no endpoint line");
+            var endpoints = DeviceLab.ParseEndpoints(line).ToDictionary(e => e.Simulator);
+            int webifiPort = endpoints["webifi"].Port, gatewayPort = endpoints["gateway"].Port;
+
+            var held = new List<Socket>();
+            try
+            {
+                // Connections past the budget are closed at once (or reset while the backlog is full): that is the point.
+                int refused = 0;
+                for (int i = 0; i < KestrelDescriptorLimit * 2 && refused < 20; i++) refused += await TryConnectAsync(webifiPort, held) ? 0 : 1;
+                for (int i = 0; i < 40 && refused < 40; i++) refused += await TryConnectAsync(gatewayPort, held) ? 0 : 1;
+                // Requests on the held connections make Kestrel work for them (a budget-less Lab runs out here).
+                foreach (var socket in held.Take(KestrelDescriptorLimit))
+                {
+                    try
+                    {
+                        await socket.SendAsync(Encoding.ASCII.GetBytes("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"), SocketFlags.None);
+                    }
+                    catch (SocketException)
+                    {
+                        // Closed by the Lab.
+                    }
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1)); // the accept loops run into the limit now
+            }
+            finally
+            {
+                foreach (var socket in held) socket.Dispose();
+            }
+            if (lab.HasExited) Assert.Fail("the Lab died at descriptor exhaustion: " + await lab.StandardError.ReadToEndAsync().WaitAsync(TestTimeouts.Short));
+
+            using var http = new HttpClient();
+            string answer = await EventuallyAsync(async () =>
+            {
+                using var response = await http.PostAsync($"http://127.0.0.1:{webifiPort}/", new StringContent("~p=1~cn=webifi~cp=pswd"));
+                return await response.Content.ReadAsStringAsync();
+            });
+            Assert.StartsWith("~e=0", answer, StringComparison.Ordinal);
+            string protocol = await EventuallyAsync(() => TlsHandshakeAsync(gatewayPort));
+            Assert.Equal("h2", protocol);
+            Assert.False(lab.HasExited, "the Lab exited after serving again");
+        }
+        finally
+        {
+            if (!lab.HasExited) lab.Kill(entireProcessTree: true);
+            await lab.WaitForExitAsync().WaitAsync(TestTimeouts.Long);
+        }
+    }
+
+    /// <summary>False when the connection was reset or not accepted in time (the Lab's budget is spent).</summary>
+    private static async Task<bool> TryConnectAsync(int port, List<Socket> held)
+    {
+        try
+        {
+            held.Add(await ConnectAsync(port));
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The ASP.NET Core Lab needs more descriptors to start than the plain socket servers.</summary>
+    private const int KestrelDescriptorLimit = 256;
+
+    /// <summary>A TLS handshake with the gateway (HTTP/2 offered); returns the protocol it chose.</summary>
+    private static async Task<string> TlsHandshakeAsync(int port)
+    {
+        using var socket = await ConnectAsync(port);
+        await using var tls = new System.Net.Security.SslStream(new NetworkStream(socket), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            ApplicationProtocols = new List<System.Net.Security.SslApplicationProtocol> { System.Net.Security.SslApplicationProtocol.Http2 },
+        }).WaitAsync(TestTimeouts.Short);
+        return tls.NegotiatedApplicationProtocol.ToString();
+    }
+
     /// <summary>The Lab built beside this test run (its own output folder carries its runtime config and dependencies).</summary>
     internal static string LabAssembly()
     {

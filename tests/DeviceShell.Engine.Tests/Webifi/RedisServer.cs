@@ -15,7 +15,7 @@ internal sealed class RedisServer : IAsyncDisposable
     private static readonly Lazy<string?> Executable = new(() =>
         new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists));
 
-    private readonly Process _process;
+    private Process _process;
 
     private RedisServer(Process process, int port)
     {
@@ -36,25 +36,94 @@ internal sealed class RedisServer : IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             int port = FreePort();
-            var start = new ProcessStartInfo(Executable.Value!)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                         "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes" })
-                start.ArgumentList.Add(arg);
-            var process = Process.Start(start)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new RedisServer(process, port);
+            var server = new RedisServer(Launch(port), port);
             if (await server.AnswersPingAsync(TestTimeouts.Short)) return server;
             await server.DisposeAsync();
             if (attempt == 1) throw new InvalidOperationException($"redis-server did not answer on port {port}.");
         }
+    }
+
+    /// <summary>Kills redis-server and starts an empty one on the same port (no persistence: every key is gone).</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process = Launch(Port);
+        if (!await AnswersPingAsync(TestTimeouts.Short)) throw new InvalidOperationException($"redis-server did not answer on port {Port} after a restart.");
+    }
+
+    /// <summary>Freezes redis-server (SIGSTOP) for <paramref name="stall"/>, then lets it go on (SIGCONT): a stall, not a restart.</summary>
+    public async Task FreezeAsync(TimeSpan stall)
+    {
+        await SignalAsync("STOP");
+        try
+        {
+            await Task.Delay(stall);
+        }
+        finally
+        {
+            await SignalAsync("CONT");
+        }
+    }
+
+    /// <summary>Sends <c>DEBUG SLEEP seconds</c> on a connection of its own and returns once Redis answers (after the sleep).</summary>
+    public async Task SleepAsync(int seconds)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port).Within();
+        var stream = client.GetStream();
+        string text = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n${text.Length}\r\n{text}\r\n")).AsTask().Within();
+        var buffer = new byte[64];
+        int read = await stream.ReadAsync(buffer).AsTask().Within(TestTimeouts.Long);
+        string answer = Encoding.ASCII.GetString(buffer, 0, read);
+        if (!answer.StartsWith("+OK", StringComparison.Ordinal)) throw new InvalidOperationException($"DEBUG SLEEP answered {answer.Trim()}");
+    }
+
+    /// <summary>Redis's <c>used_memory</c> (INFO memory), in bytes.</summary>
+    public async Task<long> UsedMemoryAsync()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port).Within();
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("INFO memory\r\n")).AsTask().Within();
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!answer.ToString().Contains("used_memory:", StringComparison.Ordinal) || !answer.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            int read = await stream.ReadAsync(buffer).AsTask().Within();
+            if (read == 0) throw new IOException("Redis closed the connection before answering INFO.");
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        string line = answer.ToString().Split("\r\n").First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", new[] { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await kill.WaitForExitAsync().Within();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed.");
+    }
+
+    private static Process Launch(int port)
+    {
+        var start = new ProcessStartInfo(Executable.Value!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                     "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
+                     // DEBUG SLEEP stalls Redis for the tests of a slow Redis (from this machine only).
+                     "--enable-debug-command", "local" })
+            start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     private async Task<bool> AnswersPingAsync(TimeSpan limit)
@@ -96,8 +165,11 @@ internal sealed class RedisServer : IAsyncDisposable
         await DeviceLab.StartAsync(Path.Combine(AppContext.BaseDirectory, "DeviceShell.Lab.dll"),
             new[] { "--webifi", "0", "--webifi-redis", Endpoint }.Concat(options).ToArray(), TestTimeouts.Long);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private async Task StopAsync()
     {
+        // A frozen server dies of SIGKILL all the same.
         if (!_process.HasExited) _process.Kill();
         await _process.WaitForExitAsync().Within();
         _process.Dispose();

@@ -18,14 +18,14 @@ public class WebifiHostileTests
     private static readonly HttpClient Http = new();
 
     /// <summary>A relay on a free loopback port and its credentials address (the port is the address's).</summary>
-    private static async Task<(WebifiRelay Relay, Uri Server)> StartAsync(WebifiRelayOptions options, ILoggerFactory? logs = null)
+    internal static async Task<(WebifiRelay Relay, Uri Server)> StartAsync(WebifiRelayOptions options, ILoggerFactory? logs = null)
     {
         var relay = new WebifiRelay(options);
         var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(loggerFactory: logs), CancellationToken.None).Within();
         return (relay, new Uri($"http://127.0.0.1:{endpoint.Port}/"));
     }
 
-    private static async Task<string> PostTextAsync(HttpClient http, Uri uri, string body)
+    internal static async Task<string> PostTextAsync(HttpClient http, Uri uri, string body)
     {
         using var response = await http.PostAsync(uri, new ByteArrayContent(Encoding.UTF8.GetBytes(body))).Within(TestTimeouts.Long);
         return Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync());
@@ -234,7 +234,7 @@ public class WebifiHostileTests
     }
 
     /// <summary>Collects every formatted log line, so a test can look at what an operator would see.</summary>
-    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
+    internal sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
     {
         private readonly List<string> _lines = new();
         private readonly LogLevel _minimum;

@@ -110,6 +110,45 @@ public class WebifiRedisLoginTests
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"5 guesses past the free ones took {clock.ElapsedMilliseconds} ms");
     }
 
+    /// <summary>Issue 25, finding 3: logins wait for Redis without holding a thread, and attempts in flight are not failures.</summary>
+    [RedisFact]
+    public async Task Forty_parallel_logins_to_a_relay_on_Redis_are_all_served()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relay = await redis.StartRelayAsync();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => WebifiSessionTests.PostAsync(Http, Server(relay), "~p=1~cn=webifi~cp=pswd"))).Within(TestTimeouts.Long);
+        Assert.All(answers, a => Assert.Equal(WebifiErrorCode.Success, a.FindInt("e")));
+    }
+
+    /// <summary>
+    /// Issue 25, finding 3: Redis busy for 3 s (<c>DEBUG SLEEP</c>) while 30 logins wait for it; the keep-alives of a
+    /// client that needs nothing from Redis are answered at once all the while, and the logins are served afterwards.
+    /// </summary>
+    [RedisFact]
+    public async Task A_sleeping_Redis_delays_no_other_clients_keep_alives()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relay = await redis.StartRelayAsync();
+        var (_, client) = await LoginAsync(relay);
+        await using var attached = client!;
+        var sleep = redis.SleepAsync(3);
+        var logins = Enumerable.Range(0, 30).Select(_ => WebifiSessionTests.PostAsync(Http, Server(relay), "~p=1~cn=webifi~cp=pswd")).ToArray();
+        var slowest = TimeSpan.Zero;
+        int keepAlives = 0;
+        while (!sleep.IsCompleted)
+        {
+            var clock = Stopwatch.StartNew();
+            Assert.Equal("~rt=k~t=1", await attached.AskAsync("~t=1"));
+            if (clock.Elapsed > slowest) slowest = clock.Elapsed;
+            keepAlives++;
+            await Task.Delay(100);
+        }
+        await sleep;
+        var answers = await Task.WhenAll(logins).Within(TestTimeouts.Long);
+        Assert.All(answers, a => Assert.Equal(WebifiErrorCode.Success, a.FindInt("e")));
+        Assert.True(slowest < TimeSpan.FromMilliseconds(500), $"the slowest of {keepAlives} keep-alives took {slowest.TotalMilliseconds:F0} ms while Redis slept");
+    }
+
     private static async Task<int> GuessAsync(DeviceLab relay, int attempt) =>
         (await WebifiSessionTests.PostAsync(Http, Server(relay), $"~p=1~cn=webifi~cp=guess{attempt}")).FindInt("e") ?? -1;
 
