@@ -18,10 +18,7 @@ catch (FormatException ex)
 
 if (commandLine.Help || commandLine.Simulators.Count == 0)
 {
-    Console.Error.WriteLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose]");
-    Console.Error.WriteLine("PORT 0 picks a free port. A setting may also come from the environment: DEVICESHELL_LAB_BRICK_SECRET for --brick-secret. Simulators:");
-    foreach (var (name, (_, description)) in LabHost.Available.OrderBy(p => p.Key))
-        Console.Error.WriteLine($"  --{name,-10} {description}");
+    Console.Error.Write(LabCommandLine.HelpText(LabHost.Available.Select(p => (p.Key, p.Value.Description))));
     return commandLine.Help ? 0 : 2;
 }
 

@@ -20,6 +20,49 @@ public sealed class LabCommandLine
 
     public bool Help { get; private set; }
 
+    /// <summary>
+    /// Every <c>--SIMULATOR-SETTING</c> a simulator reads, for --help: (simulator, setting, value and meaning). A test
+    /// compares it with the settings the simulators' sources read, so a new setting cannot stay undocumented.
+    /// </summary>
+    public static IReadOnlyList<(string Simulator, string Setting, string Meaning)> SettingsHelp { get; } =
+    [
+        ("brick", "secret", "S: authentication secret, at most 64 printable ASCII characters (none: no authentication)"),
+        ("brick", "stack", "STACK: empty, default, or ID:UID:CONNECTED-UID:POSITION,... (default: the tutorial stack)"),
+        ("gateway", "devices", "N: N generated devices instead of the tutorial's"),
+        ("gateway", "reconnect-ms", "MS: how often a device retries its gateway connection"),
+        ("gateway", "san", "NAMES: comma-separated DNS names and IPs of the TLS certificate (localhost,127.0.0.1)"),
+        ("pibutton", "pin", "LINE: the simulated button's line (8)"),
+        ("pibutton", "idle-timeout", "SECONDS: drop a client silent this long, 0 never (30)"),
+        ("webifi", "accounts", "FILE: JSON accounts file (the built-in demo account)"),
+        ("webifi", "certificate", "FILE|self-signed: serve HTTPS with this PKCS#12 certificate (HTTP)"),
+        ("webifi", "certificate-password", "PASSWORD: of the certificate file"),
+        ("webifi", "redis", "HOST:PORT: keep sessions and messages in Redis, shared by relays (in memory)"),
+        ("webifi", "max-message-bytes", "N: largest payload (1048576)"),
+        ("webifi", "session-timeout", "SECONDS: an unused session expires (300)"),
+        ("webifi", "max-sessions-per-account", "N: sessions one account may have at once (10000)"),
+        ("webifi", "mailbox-capacity", "N: messages waiting per session, oldest dropped past it (10000)"),
+        ("webifi", "auth-timeout", "SECONDS: a WebSocket must authenticate within (10)"),
+    ];
+
+    /// <summary>The --help text: usage, simulators and, under each, its settings.</summary>
+    public static string HelpText(IEnumerable<(string Name, string Description)> simulators)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose]");
+        text.AppendLine("PORT 0 picks a free port. A setting may also come from the environment: DEVICESHELL_LAB_BRICK_SECRET for --brick-secret.");
+        text.AppendLine("Simulators and their settings (defaults in parentheses):");
+        foreach (var (name, description) in simulators.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            text.AppendLine($"  --{name,-10} {description}");
+            foreach (var setting in SettingsHelp.Where(s => s.Simulator == name))
+                text.AppendLine($"      --{name}-{setting.Setting} {setting.Meaning}");
+        }
+        text.AppendLine("  --bind ADDRESS  listen on this address (127.0.0.1)");
+        text.AppendLine("  --no-stdin      ignore stdin (run detached); otherwise the lab stops when stdin closes");
+        text.AppendLine("  --verbose       debug logging on stderr");
+        return text.ToString();
+    }
+
     public static LabCommandLine Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> simulatorNames)
     {
         var result = new LabCommandLine();
