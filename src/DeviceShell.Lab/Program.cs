@@ -3,7 +3,7 @@ using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
 
 // The Lab host: starts the simulators named on the command line, prints one JSON line with their
-// endpoints when all listen, then logs to stderr until Ctrl+C, SIGTERM or stdin closes.
+// endpoints when all listen, then logs to stderr until Ctrl+C (unless --ignore-interrupt), SIGTERM or stdin closes.
 LabCommandLine commandLine;
 try
 {
@@ -25,7 +25,12 @@ if (commandLine.Help || commandLine.Simulators.Count == 0)
 using var loggerFactory = LabHost.CreateStderrLoggerFactory(commandLine.Verbose ? LogLevel.Debug : LogLevel.Information);
 var log = loggerFactory.CreateLogger("DeviceShell.Lab");
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    if (commandLine.IgnoreInterrupt) log.LogInformation("Ctrl+C ignored (--ignore-interrupt): the lab stops when stdin closes or on SIGTERM.");
+    else stop.Cancel();
+};
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 
 LabHost host;

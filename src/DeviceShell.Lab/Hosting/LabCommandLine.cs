@@ -4,7 +4,7 @@ using System.Net;
 namespace DeviceShell.Lab.Hosting;
 
 /// <summary>
-/// Parses <c>--brick 4223 --brick-secret S --gateway 0 [--bind 127.0.0.1] [--no-stdin] [--verbose]</c>.
+/// Parses <c>--brick 4223 --brick-secret S --gateway 0 [--bind 127.0.0.1] [--no-stdin] [--ignore-interrupt] [--verbose]</c>.
 /// A simulator option takes its port (0 = free); <c>--NAME-SETTING VALUE</c> passes a setting to it.
 /// </summary>
 public sealed class LabCommandLine
@@ -15,6 +15,13 @@ public sealed class LabCommandLine
 
     /// <summary>Ignore stdin (for running detached, where stdin is /dev/null and closes at once).</summary>
     public bool IgnoreStdin { get; private set; }
+
+    /// <summary>
+    /// Ignore SIGINT (Ctrl+C). A terminal sends it to its whole foreground process group, so the Ctrl+C that ends a
+    /// command in the shell that started the lab would end the lab too; a parent that owns the lab through stdin passes
+    /// this, and the lab stops when stdin closes or on SIGTERM.
+    /// </summary>
+    public bool IgnoreInterrupt { get; private set; }
 
     public bool Verbose { get; private set; }
 
@@ -48,7 +55,7 @@ public sealed class LabCommandLine
     public static string HelpText(IEnumerable<(string Name, string Description)> simulators)
     {
         var text = new System.Text.StringBuilder();
-        text.AppendLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose]");
+        text.AppendLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--ignore-interrupt] [--verbose]");
         text.AppendLine("PORT 0 picks a free port. A setting may also come from the environment: DEVICESHELL_LAB_BRICK_SECRET for --brick-secret.");
         text.AppendLine("Simulators and their settings (defaults in parentheses):");
         foreach (var (name, description) in simulators.OrderBy(s => s.Name, StringComparer.Ordinal))
@@ -59,6 +66,7 @@ public sealed class LabCommandLine
         }
         text.AppendLine("  --bind ADDRESS  listen on this address (127.0.0.1)");
         text.AppendLine("  --no-stdin      ignore stdin (run detached); otherwise the lab stops when stdin closes");
+        text.AppendLine("  --ignore-interrupt  Ctrl+C (SIGINT) does not stop the lab; stdin closing or SIGTERM does");
         text.AppendLine("  --verbose       debug logging on stderr");
         return text.ToString();
     }
@@ -75,6 +83,7 @@ public sealed class LabCommandLine
             {
                 case "help": result.Help = true; continue;
                 case "no-stdin": result.IgnoreStdin = true; continue;
+                case "ignore-interrupt": result.IgnoreInterrupt = true; continue;
                 case "verbose": result.Verbose = true; continue;
                 case "bind":
                     string address = Value(args, ref i, arg);
