@@ -81,7 +81,7 @@ $quickStarts = [ordered]@{
         { $server = Start-PiButtonServer -Simulated -Port 0 }
         { Connect-PiLink localhost -Port $server.Port }
         { Set-PiButtonState -Pressed }
-        { (Send-PiLinkMessage go -WaitReplySec 2).Text }
+        { (Send-PiLinkMessage go -TimeoutSec 2).Text }
         { $server | Receive-PiLinkMessage -TimeoutSec 1 }
         { Disconnect-PiLink; $server | Stop-PiLinkServer }
     )
