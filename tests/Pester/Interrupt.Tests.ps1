@@ -82,7 +82,8 @@ Describe 'A lab that exits on its own' {
         try {
             Stop-Process -Id $lab.ProcessId -Force
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ($session.State -ne 'Reconnecting' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            # The session may notice the closed connection before the killed process is reaped: wait for both.
+            while (($session.State -ne 'Reconnecting' -or -not $lab.HasExited) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             $session.State.ToString() | Should -Be 'Reconnecting'
             $lab.HasExited | Should -BeTrue
 
