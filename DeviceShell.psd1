@@ -70,6 +70,7 @@
 
         # Pi link
         'Start-PiButtonServer'
+        'Stop-PiButtonServer'
         'Set-PiButtonState'
         'Get-PiButtonState'
         'Start-PiLinkServer'

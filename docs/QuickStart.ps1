@@ -22,6 +22,9 @@ param(
     [switch] $PrepareShell
 )
 $ErrorActionPreference = 'Stop'
+# Colours only on a terminal: `./build.sh demo > file` should read as plain text (pwsh colours table headers even
+# when its output is redirected).
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module $ModulePath -Force
 $version = (Get-Module DeviceShell).Version
 
@@ -30,7 +33,8 @@ if ($PrepareShell) {
     Write-Host "DeviceShell $version is imported, and `$lab holds a Lab running every simulator:"
     $lab.Endpoints | Out-Host
     Write-Host 'Try first:'
-    Write-Host "  Connect-Brick -HostName `$lab['brick'].Host -Port `$lab['brick'].Port; Get-BrickTopology"
+    # The session goes into a variable: written first on the same line, it would make the topology a list.
+    Write-Host "  `$brick = Connect-Brick -HostName `$lab['brick'].Host -Port `$lab['brick'].Port; Get-BrickTopology"
     Write-Host '  Get-DeviceSession'
     Write-Host '  Get-Help about_DeviceShell'
     Write-Host 'Leaving pwsh (exit) stops the Lab.'
@@ -81,9 +85,9 @@ $quickStarts = [ordered]@{
         { $server = Start-PiButtonServer -Simulated -Port 0 }
         { Connect-PiLink localhost -Port $server.Port }
         { Set-PiButtonState -Pressed }
-        { (Send-PiLinkMessage go -WaitReplySec 2).Text }
+        { (Send-PiLinkMessage go -TimeoutSec 2).Text }
         { $server | Receive-PiLinkMessage -TimeoutSec 1 }
-        { Disconnect-PiLink; $server | Stop-PiLinkServer }
+        { Disconnect-PiLink; $server | Stop-PiButtonServer }
     )
 }
 

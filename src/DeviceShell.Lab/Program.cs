@@ -3,7 +3,7 @@ using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
 
 // The Lab host: starts the simulators named on the command line, prints one JSON line with their
-// endpoints when all listen, then logs to stderr until Ctrl+C, SIGTERM or stdin closes.
+// endpoints when all listen, then logs to stderr until Ctrl+C (unless --ignore-interrupt), SIGTERM or stdin closes.
 LabCommandLine commandLine;
 try
 {
@@ -18,17 +18,19 @@ catch (FormatException ex)
 
 if (commandLine.Help || commandLine.Simulators.Count == 0)
 {
-    Console.Error.WriteLine("Usage: dotnet DeviceShell.Lab.dll [--SIMULATOR PORT [--SIMULATOR-SETTING VALUE]...]... [--bind ADDRESS] [--no-stdin] [--verbose]");
-    Console.Error.WriteLine("PORT 0 picks a free port. A setting may also come from the environment: DEVICESHELL_LAB_BRICK_SECRET for --brick-secret. Simulators:");
-    foreach (var (name, (_, description)) in LabHost.Available.OrderBy(p => p.Key))
-        Console.Error.WriteLine($"  --{name,-10} {description}");
+    Console.Error.Write(LabCommandLine.HelpText(LabHost.Available.Select(p => (p.Key, p.Value.Description))));
     return commandLine.Help ? 0 : 2;
 }
 
 using var loggerFactory = LabHost.CreateStderrLoggerFactory(commandLine.Verbose ? LogLevel.Debug : LogLevel.Information);
 var log = loggerFactory.CreateLogger("DeviceShell.Lab");
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    if (commandLine.IgnoreInterrupt) log.LogInformation("Ctrl+C ignored (--ignore-interrupt): the lab stops when stdin closes or on SIGTERM.");
+    else stop.Cancel();
+};
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 
 LabHost host;

@@ -183,6 +183,24 @@ Describe '-SourceIdentifier forwards in the background' {
         (Receive-BrickCallback -Session $script:Brick -Uid $after -Count 1 -TimeoutSec 5).Uid | Should -Be $after -Because 'after Unregister-Event the items stay for receives'
     }
 
+    It 'starts from now, leaving the queued items for receives, unless -IncludeQueued' {
+        Receive-PiLinkMessage -Session $script:PiServer -DiscardQueued -TimeoutSec 0
+        'old1', 'old2' | ForEach-Object { Send-PiLinkMessage -Session $script:PiClient -Message $_ }
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ($script:PiServer.QueuedEvents -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        Receive-PiLinkMessage -Session $script:PiServer -MessageOnly -SourceIdentifier Ev.FromNow
+        Receive-PiLinkMessage -Session $script:PiServer -MessageOnly -SourceIdentifier Ev.Backlog -IncludeQueued -Count 2
+        try {
+            Send-PiLinkMessage -Session $script:PiClient -Message 'new1'
+            (Receive-QueuedEvent Ev.FromNow 1).SourceEventArgs.Text | Should -Be 'new1'
+            (Receive-QueuedEvent Ev.Backlog 2).SourceEventArgs.Text | Should -Be @('old1', 'old2')
+        }
+        finally {
+            Unregister-Event -SourceIdentifier Ev.FromNow
+            Unregister-Event -SourceIdentifier Ev.Backlog -ErrorAction Ignore
+        }
+    }
+
     It 'keeps the order the items arrived in' {
         Receive-PiLinkMessage -Session $script:PiServer -DiscardQueued -TimeoutSec 0
         Receive-PiLinkMessage -Session $script:PiServer -MessageOnly -SourceIdentifier Ev.Order

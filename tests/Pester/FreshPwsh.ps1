@@ -1,6 +1,34 @@
 # Dot-sourced by the suites that need a PowerShell process of their own: one whose default load context
-# has not seen DeviceShell yet (Isolation), or whose home and module path are temporary (Packaging).
+# has not seen DeviceShell yet (Isolation), whose home and module path are temporary (Packaging), or that leads
+# its own process group (Interrupt).
 # Invoke-Pester.ps1 runs only *.Tests.ps1, so this file is no suite.
+
+function New-PwshStartInfo {
+    <#
+    .SYNOPSIS
+        How to start a new pwsh (the same build as this one) that runs a script, its output redirected as text.
+    .PARAMETER Launcher
+        A program that runs the pwsh command line given as its arguments (e.g. setsid).
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [string] $Launcher
+    )
+    $pwsh = @([Environment]::ProcessPath)
+    # The pinned pwsh is a dotnet tool: its process is the dotnet host running pwsh.dll.
+    if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
+        $pwsh += Join-Path $PSHOME 'pwsh.dll'
+    }
+    # Text, not the CLIXML that -EncodedCommand would otherwise write to redirected streams.
+    $pwsh += '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+    if ($Launcher) { $pwsh = @($Launcher) + $pwsh }
+    $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($argument in $pwsh | Select-Object -Skip 1) { $start.ArgumentList.Add($argument) }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    $start
+}
 
 function Invoke-FreshPwsh {
     <#
@@ -14,18 +42,7 @@ function Invoke-FreshPwsh {
         [hashtable] $Environment = @{},
         [int] $TimeoutSec = 120
     )
-    $start = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-    # The pinned pwsh is a dotnet tool: its process is the dotnet host running pwsh.dll.
-    if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
-        $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
-    }
-    # Text, not the CLIXML that -EncodedCommand would otherwise write to redirected streams.
-    foreach ($argument in '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))) {
-        $start.ArgumentList.Add($argument)
-    }
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $start.UseShellExecute = $false
+    $start = New-PwshStartInfo -Script $Script
     foreach ($name in $Environment.Keys) {
         if ($null -eq $Environment[$name]) { [void] $start.Environment.Remove($name) } else { $start.Environment[$name] = $Environment[$name] }
     }

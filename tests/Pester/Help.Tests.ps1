@@ -81,6 +81,12 @@ Describe 'about_DeviceShell' {
         (Get-Help about_DeviceShell | Out-String) | Should -Match "(?m)^$_\s*$"
     }
 
+    It 'fits an 80-column console: no line is longer than 80 characters' {
+        $long = Get-Content (Join-Path $ModuleFolder 'en-US/about_DeviceShell.help.txt') |
+            Where-Object Length -GT 80
+        $long | Should -BeNullOrEmpty
+    }
+
     It 'is what Get-Help DeviceShell finds' {
         $found = Get-Help DeviceShell
         ($found | Out-String) | Should -Match 'about_DeviceShell'

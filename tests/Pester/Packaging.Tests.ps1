@@ -12,7 +12,15 @@ BeforeAll {
     $script:ModuleFolder = Join-Path $RepoRoot 'out/DeviceShell'
     $script:Manifest = Import-PowerShellDataFile (Join-Path $ModuleFolder 'DeviceShell.psd1')
     $script:Work = [System.IO.Directory]::CreateTempSubdirectory('deviceshell-packaging-').FullName
-    $script:Repository = Join-Path $Work 'repository'
+    # The README's install lines name the repository ./out, run from the folder that holds it.
+    $script:Repository = Join-Path $Work 'out'
+
+    # The README's "From a local repository" lines after the build's, as written: PSResourceGet's, then PowerShellGet 2's.
+    $readme = Get-Content (Join-Path $RepoRoot 'README.md') -Raw
+    $block = [regex]::Match($readme, '(?s)From a local repository.*?```powershell\r?\n(?<lines>.*?)```').Groups['lines'].Value
+    $script:ReadmeInstall = @{}
+    $script:ReadmeInstall['Install-PSResource'], $script:ReadmeInstall['Install-Module'] =
+        ($block -split '\r?\n' | Where-Object { $_ -notmatch '^\./build' }) -join "`n" -split '# or with PowerShellGet 2:\n'
 
     # Runs a script in a pwsh whose home is $UserHome: on Linux and macOS the module path, PowerShellGet's and
     # PSResourceGet's repository lists all derive from it.
@@ -70,27 +78,14 @@ Describe 'The nupkg' {
 }
 
 Describe 'Installed with <Install>' -Skip:$IsWindows -ForEach @(
-    @{
-        Install  = 'Install-PSResource'
-        Commands = @'
-Register-PSResourceRepository -Name DeviceShellLocal -Uri $env:DS_REPOSITORY -Trusted
-Install-PSResource DeviceShell -Repository DeviceShellLocal -Scope CurrentUser
-@(Find-PSResource -Tag Tinkerforge -Repository DeviceShellLocal).Name | Set-Content $env:DS_FOUND
-'@
-    }
-    @{
-        Install  = 'Install-Module'
-        Commands = @'
-Register-PSRepository -Name DeviceShellLocal -SourceLocation $env:DS_REPOSITORY -InstallationPolicy Trusted
-Install-Module DeviceShell -Repository DeviceShellLocal -Scope CurrentUser
-@(Find-Module -Tag Tinkerforge -Repository DeviceShellLocal).Name | Set-Content $env:DS_FOUND
-'@
-    }
+    @{ Install = 'Install-PSResource'; Find = '@(Find-PSResource -Tag Tinkerforge -Repository DeviceShellLocal).Name' }
+    @{ Install = 'Install-Module'; Find = '@(Find-Module -Tag Tinkerforge -Repository DeviceShellLocal).Name' }
 ) {
     BeforeAll {
         $script:UserHome = Join-Path $Work $Install
         $foundFile = Join-Path $Work "$Install.found"
-        $script:Installing = Invoke-IsolatedPwsh -UserHome $UserHome -Script $Commands -Variables @{ DS_REPOSITORY = $Repository; DS_FOUND = $foundFile }
+        $commands = "Set-Location `$env:DS_WORK`n$($ReadmeInstall[$Install])`n$Find | Set-Content `$env:DS_FOUND"
+        $script:Installing = Invoke-IsolatedPwsh -UserHome $UserHome -Script $commands -Variables @{ DS_WORK = $Work; DS_FOUND = $foundFile }
         $script:Found = Get-Content $foundFile -ErrorAction SilentlyContinue
 
         # Import by name only: the module has to be where this home's default module path finds it.
@@ -111,6 +106,10 @@ try { $echoPort = $lab['echo'].Port } finally { Stop-DeviceLab -Lab $lab }
 } | ConvertTo-Json | Set-Content $env:DS_USED
 '@
         $script:Used = if (Test-Path $usedFile) { Get-Content $usedFile -Raw | ConvertFrom-Json }
+    }
+
+    It 'runs the README''s lines for <Install>' {
+        $ReadmeInstall[$Install] | Should -Match "^Register-.*\n$Install DeviceShell -Repository DeviceShellLocal\s*$"
     }
 
     It 'installs without a warning or an error' {

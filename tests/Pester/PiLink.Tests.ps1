@@ -117,3 +117,41 @@ Describe 'A button server in this process' {
     }
 }
 
+
+Describe 'Set-PiButtonState and Stop-PiButtonServer' {
+    It 'says Pressed/Released in its verbose output' {
+        $server = Start-PiButtonServer -Simulated -Port 0 -Pin 6
+        try {
+            $verbose = Set-PiButtonState -Pressed -Pin 6 -Verbose 4>&1 | ForEach-Object Message
+            $verbose | Should -Contain 'Pressed simulated chip 0 line 6.'
+            $verbose = Set-PiButtonState -Pin 6 -Verbose 4>&1 | ForEach-Object Message
+            $verbose | Should -Contain 'Released simulated chip 0 line 6.'
+        }
+        finally {
+            Stop-PiButtonServer -Session $server
+        }
+    }
+
+    It 'gives PiButtonNotFound for a line no button server of this process reads, and presses nothing' {
+        $failure = { Set-PiButtonState -Pressed -Chip 7 -Pin 42 -ErrorAction Stop } | Should -Throw -ErrorId 'PiButtonNotFound*' -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        (Get-PiButtonState -Simulated -Chip 7 -Pin 42).Pressed | Should -BeFalse
+    }
+
+    It 'stops the newest button server under its own noun, and only button servers' {
+        $plain = Start-PiLinkServer -Port 0
+        $button = Start-PiButtonServer -Simulated -Port 0
+        $newerPlain = Start-PiLinkServer -Port 0
+        try {
+            Stop-PiButtonServer -PassThru | Should -Be $button
+            $button.LinkState.ToString() | Should -Be 'Terminated'
+            $newerPlain.LinkState.ToString() | Should -Be 'Listening'
+            $failure = { Stop-PiButtonServer -Session $plain -ErrorAction Stop } | Should -Throw -ErrorId 'NotAPiButtonServer*' -PassThru
+            $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $plain.LinkState.ToString() | Should -Be 'Listening'
+        }
+        finally {
+            $plain, $newerPlain | Stop-PiLinkServer
+        }
+    }
+}

@@ -27,6 +27,10 @@ Describe 'The quick start (./build.sh demo)' {
         $Shown | Should -Match $Evidence
     }
 
+    It 'writes no ANSI escape sequences when its output is not a terminal (./build.sh demo > file)' {
+        "$Shown$($Run.Errors)" | Should -Not -Match "`e\["
+    }
+
     It 'prints every command before its output, as typed at a prompt' {
         $Shown | Should -Match '(?m)^PS> Connect-Gateway -HostName \$gw\.Host'
     }
@@ -58,6 +62,23 @@ Stop-DeviceLab -Lab $lab
         $prepared.Output | Should -Match 'commands: [1-9]\d'
         $tryFirst = ($prepared.Output -split '\r?\n' | Select-String -Pattern 'Try first:' -Context 0, 3).Context.PostContext
         $tryFirst.Count | Should -Be 3
-        $tryFirst | Should -Match '^  (Connect-Brick|Get-DeviceSession|Get-Help about_DeviceShell)'
+        $tryFirst | Should -Match '^  (\$brick = Connect-Brick|Get-DeviceSession|Get-Help about_DeviceShell)'
+    }
+}
+
+Describe 'The shell (./build.sh shell)' {
+    It 'suggests a first line that renders as a table' {
+        $shell = Invoke-FreshPwsh -TimeoutSec 240 -Environment @{ DS_QUICKSTART = $QuickStart } -Script @'
+$shown = . $env:DS_QUICKSTART -PrepareShell 6>&1 | Out-String
+$tryFirst = ($shown -split "`n" | Where-Object { $_ -match '^\s+\$brick = Connect-Brick' }).Trim()
+"TRY $tryFirst"
+try { Invoke-Expression $tryFirst | Out-String -Width 80 } finally { Disconnect-Brick -All; Stop-DeviceLab -Lab $lab }
+'@
+        $shell.Errors | Should -BeNullOrEmpty
+        $shell.Output | Should -Match '(?m)^TRY \$brick = Connect-Brick'
+        # What the line shows: everything after the TRY line (the Lab's endpoints table comes before it).
+        $lines = $shell.Output.Substring($shell.Output.IndexOf('TRY ')) -split '\r?\n' | Select-Object -Skip 1 | Where-Object { $_.Trim() }
+        $lines[0] | Should -Match '^Device\s+Uid\s+FirmwareVersion\s*$'
+        $lines.Count | Should -BeLessThan 12 -Because "the tutorial stack's topology is a short table:`n$($shell.Output)"
     }
 }

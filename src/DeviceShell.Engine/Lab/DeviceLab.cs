@@ -47,6 +47,7 @@ public sealed class DeviceLab : IAsyncDisposable
     private readonly SemaphoreSlim _controlGate = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
     private int _lastControlId;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _exitNoticesGiven = new();
     private Task? _answerReader;
     private volatile bool _disposed;
 
@@ -71,7 +72,31 @@ public sealed class DeviceLab : IAsyncDisposable
 
     public LabEndpoint? this[string simulator] => Endpoints.FirstOrDefault(e => string.Equals(e.Simulator, simulator, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Labs started by this process and not stopped yet, oldest first.</summary>
+    /// <summary>The lab's exit code once its process has exited, else null.</summary>
+    public int? ExitCode => !_disposed && _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>
+    /// For a session whose endpoint is one of a lab's that exited without being stopped (crashed, killed), that lab the
+    /// first time it is asked about <paramref name="sessionId"/>, so the session's user hears of it once; otherwise null.
+    /// </summary>
+    public static DeviceLab? TakeExitNotice(int sessionId, string sessionEndpoint)
+    {
+        foreach (var lab in Running)
+        {
+            if (lab.HasExited && lab.Endpoints.Any(e => Serves(e, sessionEndpoint)) && lab._exitNoticesGiven.TryAdd(sessionId, true))
+                return lab;
+        }
+        return null;
+    }
+
+    /// <summary>A session endpoint is host:port (Bricks, Gateway, Pi link) or scheme://host:port (Webifi).</summary>
+    private static bool Serves(LabEndpoint endpoint, string sessionEndpoint)
+    {
+        string hostPort = $"{endpoint.Host}:{endpoint.Port}";
+        return sessionEndpoint == hostPort || sessionEndpoint.EndsWith("/" + hostPort, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Labs started by this process and not stopped yet (some may have exited on their own), oldest first.</summary>
     public static IReadOnlyList<DeviceLab> Running
     {
         get { lock (RunningGate) { return RunningLabs.ToArray(); } }
@@ -101,6 +126,9 @@ public sealed class DeviceLab : IAsyncDisposable
         };
         start.ArgumentList.Add(labAssembly);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        // The lab is this process's child in its process group: a terminal's Ctrl+C, meant to end a command of this
+        // shell, reaches it too. It stops when its stdin closes (StopAsync, or this process ending) instead.
+        start.ArgumentList.Add("--ignore-interrupt");
         foreach (var (name, value) in secretSettings ?? new Dictionary<string, string>())
             start.Environment[LabSettingsEnvironment.VariableFor(name)] = value;
 

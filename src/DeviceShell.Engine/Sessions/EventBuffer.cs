@@ -223,14 +223,15 @@ public sealed class EventBuffer<T> : IDisposable
     }
 
     /// <summary>
-    /// A taker's cursor, starting at the oldest unclaimed item: successive takes go on from where the last one stopped,
-    /// so items the filter skipped are not examined again. Dispose it when done.
+    /// A taker's cursor, starting at the oldest unclaimed item (or, with <paramref name="onlyNew"/>, at the next item
+    /// posted, leaving what is queued to other takers): successive takes go on from where the last one stopped, so items
+    /// the filter skipped are not examined again. Dispose it when done.
     /// </summary>
-    public EventReader OpenReader(Func<T, bool>? filter = null)
+    public EventReader OpenReader(Func<T, bool>? filter = null, bool onlyNew = false)
     {
         lock (_gate)
         {
-            var cursor = new Cursor { Next = _entries.First };
+            var cursor = new Cursor { Next = onlyNew ? null : _entries.First };
             _cursors.Add(cursor);
             return new EventReader(this, cursor, filter);
         }

@@ -10,11 +10,12 @@ public sealed class GetBrickEnumerationCommand : BrickCmdlet
 {
     /// <summary>The longest time to collect answers; it ends sooner once answers came and then stopped for a quarter second.</summary>
     [Parameter(Position = 0)]
+    [Alias("WaitSec")]
     [ValidateRange(0.05, 3600)]
-    public double WaitSec { get; set; } = 1;
+    public double? TimeoutSec { get; set; }
 
     protected override void ProcessRecord()
     {
-        foreach (var device in Enumerate(ResolveBrickSession(), WaitSec)) WriteObject(device);
+        foreach (var device in Enumerate(ResolveBrickSession(), TimeoutSec ?? 1)) WriteObject(device);
     }
 }

@@ -9,12 +9,13 @@ namespace DeviceShell.Commands;
 public sealed class GetBrickTopologyCommand : BrickCmdlet
 {
     [Parameter(Position = 0)]
+    [Alias("WaitSec")]
     [ValidateRange(0.05, 3600)]
-    public double WaitSec { get; set; } = 1;
+    public double? TimeoutSec { get; set; }
 
     protected override void ProcessRecord()
     {
-        var roots = BrickNode.Build(Enumerate(ResolveBrickSession(), WaitSec));
+        var roots = BrickNode.Build(Enumerate(ResolveBrickSession(), TimeoutSec ?? 1));
         // Every node in tree order, so the default view prints an indented tree; each keeps its Children.
         foreach (var node in BrickNode.Flatten(roots)) WriteObject(node);
     }

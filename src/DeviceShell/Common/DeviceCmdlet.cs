@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
@@ -34,6 +35,19 @@ public abstract class DeviceCmdlet : PSCmdlet, IDisposable
 
     protected void Await(Func<CancellationToken, Task> call) =>
         Await<bool>(async token => { await call(token).ConfigureAwait(false); return true; });
+
+    /// <summary>
+    /// Warns, once per session, that the lab serving it has exited without Stop-DeviceLab: the session only shows
+    /// Reconnecting, and nothing else would tell the user that nobody will answer there again.
+    /// </summary>
+    protected void WarnIfLabExited(DeviceSession session)
+    {
+        if (DeviceLab.TakeExitNotice(session.Id, session.Endpoint) is { } lab)
+        {
+            WriteWarning($"The lab that served {session} has exited (pid {lab.ProcessId}, exit code {lab.ExitCode}); " +
+                "the session keeps reconnecting to an address where nothing listens. Stop-DeviceLab and Start-DeviceLab start a new lab.");
+        }
+    }
 
     /// <summary>Writes a non-terminating error for one failed item; the command goes on with the next.</summary>
     protected void WriteFailure(Exception exception, object? target = null) => WriteError(ErrorRecords.From(exception, target));

@@ -8,7 +8,10 @@ namespace DeviceShell.Commands;
 /// one PowerShell event per item, one after the other on that task, so the event queue keeps the order they arrived in.
 /// Ends at -Count, -TimeoutSec, when the session closes, or when Unregister-Event removes its subscriber.
 /// </summary>
-internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter, int? count, double? timeoutSec)
+/// <param name="includeQueued">Forward the items queued before the start too; otherwise forwarding starts from now and
+/// those stay for later receives, as a Register-ObjectEvent subscriber hears only what is raised after it subscribed.</param>
+internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter, int? count, double? timeoutSec,
+    bool includeQueued)
 {
     private readonly CancellationTokenSource _unregistered = new();
     private PSEventSubscriber? _subscriber;
@@ -29,7 +32,7 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
     public void Start(string sourceIdentifier)
     {
         _subscriber = events.SubscribeEvent(this, nameof(Forwarded), sourceIdentifier, null, (ScriptBlock?)null, false, false);
-        var reader = buffer.OpenReader(filter);
+        var reader = buffer.OpenReader(filter, onlyNew: !includeQueued);
         _ = Task.Run(() => ForwardAsync(reader));
     }
 

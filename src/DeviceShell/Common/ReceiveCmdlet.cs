@@ -6,8 +6,9 @@ namespace DeviceShell.Commands;
 /// <summary>
 /// Base of the Receive-* cmdlets (about_DeviceShell "Events"): takes the matching items from the session's event
 /// buffer on the pipeline thread until -Count items were written, -TimeoutSec passed, or Ctrl+C; what does not match
-/// stays for later receives. With -SourceIdentifier the same taking runs in the background and each item goes to the
-/// PowerShell event queue of the runspace that asked (Wait-Event, Register-EngineEvent), until Unregister-Event.
+/// stays for later receives. With -SourceIdentifier the same taking runs in the background, from now on (with
+/// -IncludeQueued from the oldest queued item), and each item goes to the PowerShell event queue of the runspace that
+/// asked (Wait-Event, Register-EngineEvent), until Unregister-Event.
 /// </summary>
 public abstract class ReceiveCmdlet : SessionCmdlet
 {
@@ -27,6 +28,14 @@ public abstract class ReceiveCmdlet : SessionCmdlet
     /// <summary>Start from now: discard everything queued for receives (matching or not) before receiving.</summary>
     [Parameter]
     public SwitchParameter DiscardQueued { get; set; }
+
+    /// <summary>
+    /// With -SourceIdentifier: forward the matching items queued before this call too. Without it forwarding starts
+    /// from now and the queued items stay for later receives. A receive without -SourceIdentifier always starts with
+    /// what is queued (-DiscardQueued drops it).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter IncludeQueued { get; set; }
 
     /// <summary>
     /// Receives matching items of <paramref name="buffer"/>. <paramref name="write"/> writes one taken item and
@@ -80,7 +89,7 @@ public abstract class ReceiveCmdlet : SessionCmdlet
 
     private void StartForwarding<T>(DeviceSession session, EventBuffer<T> buffer, Func<T, bool>? filter)
     {
-        var forwarding = new EventForwarding<T>(Events, session, buffer, filter, Count, TimeoutSec);
+        var forwarding = new EventForwarding<T>(Events, session, buffer, filter, Count, TimeoutSec, IncludeQueued);
         try
         {
             // The subscriber belongs to this runspace's event manager: the events go to the runspace that asked.

@@ -30,10 +30,12 @@ public abstract class SessionCmdlet : DeviceCmdlet
             var fallback = SessionRegistry.Shared.List().OfType<TSession>().LastOrDefault();
             if (fallback is null) ThrowTerminatingError(ErrorRecords.SessionNotFound(world, connectCommand));
             WriteVerbose($"Using {fallback}.");
+            if (fallback is DeviceSession fallbackSession) WarnIfLabExited(fallbackSession);
             return fallback!;
         }
         if (Session is TSession typed)
         {
+            WarnIfLabExited(Session);
             if (Session.State == DeviceSessionState.Closed)
                 ThrowTerminatingError(ErrorRecords.From(new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed",
                     $"{typed} is closed. Open a new one with {connectCommand}.", typed)));

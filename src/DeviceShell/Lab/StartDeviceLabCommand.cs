@@ -55,9 +55,11 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
     [Parameter]
     public System.Collections.Hashtable? Setting { get; set; }
 
+    /// <summary>How long to wait for every simulator to listen (default 30 s); StartTimeoutSec is its old name.</summary>
     [Parameter]
+    [Alias("StartTimeoutSec")]
     [ValidateRange(1, 600)]
-    public double StartTimeoutSec { get; set; } = 30;
+    public double? TimeoutSec { get; set; }
 
     /// <summary>
     /// The full path of an existing file that <paramref name="value"/> names, else null. Most settings are not paths, and
@@ -115,7 +117,7 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
         WriteProgress(progress);
         try
         {
-            var lab = Await(token => DeviceLab.StartAsync(labAssembly, arguments, TimeSpan.FromSeconds(StartTimeoutSec), token, secrets));
+            var lab = Await(token => DeviceLab.StartAsync(labAssembly, arguments, TimeSpan.FromSeconds(TimeoutSec ?? 30), token, secrets));
             WriteObject(lab);
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

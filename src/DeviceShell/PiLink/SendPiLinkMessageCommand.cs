@@ -5,7 +5,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Sends messages (given or piped, one per string) over a Pi link: from a client (Connect-PiLink) to its server, or from a server started here to its
-/// client. With -WaitReplySec it returns the peer's next message as the reply (that message is then not queued for
+/// client. With -TimeoutSec it returns the peer's next message as the reply (that message is then not queued for
 /// Receive-PiLinkMessage); tcpcom's own reply wait never returned the reply.
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "PiLinkMessage", HelpUri = HelpLinks.CmdletPages + "Send-PiLinkMessage.md")]
@@ -16,9 +16,11 @@ public sealed class SendPiLinkMessageCommand : SessionCmdlet
     [AllowEmptyString]
     public string[] Message { get; set; } = Array.Empty<string>();
 
+    /// <summary>Wait up to this long for the peer's reply and return it; WaitReplySec is its old name.</summary>
     [Parameter]
+    [Alias("WaitReplySec")]
     [ValidateRange(0.001, 3600)]
-    public double? WaitReplySec { get; set; }
+    public double? TimeoutSec { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -27,7 +29,7 @@ public sealed class SendPiLinkMessageCommand : SessionCmdlet
         {
             TryRun(() =>
             {
-                if (WaitReplySec is double seconds)
+                if (TimeoutSec is double seconds)
                 {
                     var reply = Await(token => link.SendAndReceiveReplyAsync(text, TimeSpan.FromSeconds(seconds), token));
                     WriteVerbose($"Sent '{text}', reply '{reply.Text}'.");

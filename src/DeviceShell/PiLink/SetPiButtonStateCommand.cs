@@ -1,14 +1,16 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Lab;
+using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.PiLink.Gpio;
+using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
 
 /// <summary>
-/// Presses or releases a simulated button: the simulated line (-Chip, -Pin) read by Start-PiButtonServer -Simulated and
-/// Get-PiButtonState -Simulated in this process, and also the button of a lab's pibutton simulator (-Lab, default the
-/// newest running lab that has one). Omitted or -Pressed:$false releases.
+/// Presses or releases a simulated button: the simulated line (-Chip, -Pin) when a Start-PiButtonServer -Simulated of
+/// this process reads it, and the button of a lab's pibutton simulator (-Lab; without -Lab, -Chip and -Pin the newest
+/// running lab that has one). Nothing to press is an error, not a phantom line. Omitted or -Pressed:$false releases.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "PiButtonState", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-PiButtonState.md")]
 [OutputType(typeof(PiButtonState))]
@@ -29,19 +31,36 @@ public sealed class SetPiButtonStateCommand : PiButtonLineCmdlet
 
     protected override void ProcessRecord()
     {
-        string action = Pressed ? "Press" : "Release";
-        var line = SimulatedPinSource.Line(Chip, Pin);
-        if (ShouldProcess(line.Description, action))
+        bool press = Pressed.IsPresent;
+        string action = press ? "Press" : "Release";
+        string done = press ? "Pressed" : "Released";
+        var bound = MyInvocation.BoundParameters;
+        bool lineNamed = bound.ContainsKey(nameof(Pin)) || bound.ContainsKey(nameof(Chip));
+        var lab = Lab ?? (lineNamed ? null : DeviceLab.Running.LastOrDefault(l => l["pibutton"] is not null));
+        // Only a line that a simulated button server of this process reads is pressed here: any other line belongs to
+        // no button, and the caller would believe one changed.
+        bool lineServed = SessionRegistry.Shared.List(DeviceWorld.PiLink).OfType<PiLinkServer>()
+            .Any(s => s.Button is { Source.IsSimulated: true } b && b.Chip == Chip && b.Pin == Pin);
+        if (!lineServed && (lineNamed || lab is null))
         {
-            line.Pressed = Pressed;
-            WriteVerbose($"{action}d {line.Description}.");
+            string labHint = lab is null && !lineNamed ? " and no running lab has a pibutton simulator" : "";
+            WriteFailure(new DeviceException(DeviceErrorKind.NotFound, "PiButtonNotFound",
+                $"No simulated button server of this process reads chip {Chip} line {Pin}{labHint}. " +
+                $"Start one with Start-PiButtonServer -Simulated -Chip {Chip} -Pin {Pin}, or name a lab with -Lab.",
+                $"chip {Chip} line {Pin}"));
+            return;
         }
-        var lab = Lab ?? DeviceLab.Running.LastOrDefault(l => l["pibutton"] is not null);
-        if (lab is not null && ShouldProcess($"pibutton simulator of {lab}", action))
+        var line = lineServed ? SimulatedPinSource.Line(Chip, Pin) : null;
+        if (line is not null && ShouldProcess(line.Description, action))
         {
-            TryRun(() => Await(token => lab.ControlAsync("pibutton", "set", new JsonObject { ["pressed"] = Pressed.IsPresent }, TimeSpan.FromSeconds(TimeoutSec ?? 10), token)), lab);
-            WriteVerbose($"{action}d the lab's button ({lab}).");
+            line.Pressed = press;
+            WriteVerbose($"{done} {line.Description}.");
         }
-        if (PassThru) WriteObject(new PiButton(line, Chip, Pin).Read());
+        if (lab is not null && ShouldProcess($"pibutton simulator of {lab}", action)
+            && TryRun(() => Await(token => lab.ControlAsync("pibutton", "set", new JsonObject { ["pressed"] = press }, TimeSpan.FromSeconds(TimeoutSec ?? 10), token)), lab))
+        {
+            WriteVerbose($"{done} the lab's button ({lab}).");
+        }
+        if (PassThru && line is not null) WriteObject(new PiButton(line, Chip, Pin).Read());
     }
 }

@@ -8,12 +8,5 @@ namespace DeviceShell.Commands;
 [OutputType(typeof(PiLinkServer))]
 public sealed class StopPiLinkServerCommand : PiLinkServerCmdlet
 {
-    protected override void ProcessRecord()
-    {
-        var server = ResolveServer();
-        if (!ShouldProcess(server.ToString(), "Terminate")) return;
-        Await(_ => server.DisposeAsync().AsTask());
-        WriteVerbose($"Terminated the server on port {server.Port}.");
-        if (PassThru) WriteObject(server);
-    }
+    protected override void ProcessRecord() => Terminate(ResolveServer());
 }

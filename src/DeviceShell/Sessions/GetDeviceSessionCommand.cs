@@ -27,14 +27,20 @@ public sealed class GetDeviceSessionCommand : DeviceCmdlet
                 if (session is null)
                     WriteFailure(NoSessionWithId(id));
                 else
-                    WriteObject(WithSharedTypeName(session));
+                    WriteSession(session);
             }
             return;
         }
         foreach (var session in SessionRegistry.Shared.List())
         {
-            if (World is null || World.Contains(session.World)) WriteObject(WithSharedTypeName(session));
+            if (World is null || World.Contains(session.World)) WriteSession(session);
         }
+    }
+
+    private void WriteSession(DeviceSession session)
+    {
+        WarnIfLabExited(session);
+        WriteObject(WithSharedTypeName(session));
     }
 
     internal static DeviceException NoSessionWithId(int id) =>

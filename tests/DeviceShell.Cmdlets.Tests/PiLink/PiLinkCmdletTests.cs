@@ -236,12 +236,16 @@ public sealed class PiLinkCmdletTests(ModuleRunspace shell) : IClassFixture<Modu
         try
         {
             Assert.Equal("Button released", Ask(client, "go"));
-            // One ShouldProcess for the simulated line of this process, one for the lab's button.
-            Assert.Equal(2, shell.Run("Set-PiButtonState -Pressed -Lab $Lab -Pin 24 -WhatIf", ("Lab", lab.Lab)).WhatIf.Count);
+            // Only the lab's button: no button server of this process reads a simulated line.
+            Assert.Single(shell.Run("Set-PiButtonState -Pressed -Lab $Lab -WhatIf", ("Lab", lab.Lab)).WhatIf);
             Assert.Equal("Button released", Ask(client, "go"));
-            shell.Run("Set-PiButtonState -Pressed -Lab $Lab -Pin 24", ("Lab", lab.Lab)).AssertNoErrors();
+            shell.Run("Set-PiButtonState -Pressed -Lab $Lab", ("Lab", lab.Lab)).AssertNoErrors();
             Assert.Equal("Button pressed", Ask(client, "go"));
-            shell.Run("Set-PiButtonState -Lab $Lab -Pin 24", ("Lab", lab.Lab)).AssertNoErrors();
+            shell.Run("Set-PiButtonState -Lab $Lab", ("Lab", lab.Lab)).AssertNoErrors();
+            Assert.Equal("Button released", Ask(client, "go"));
+            // A line that no server of this process reads is an error, and nothing is pressed (not even the lab's).
+            var phantom = shell.Run("Set-PiButtonState -Pressed -Lab $Lab -Pin 24", ("Lab", lab.Lab));
+            PowerShellAssert.Error("PiButtonNotFound", ErrorCategory.ObjectNotFound, Assert.Single(phantom.Errors));
             Assert.Equal("Button released", Ask(client, "go"));
         }
         finally

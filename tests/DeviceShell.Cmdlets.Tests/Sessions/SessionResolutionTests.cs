@@ -103,11 +103,11 @@ public sealed class SessionResolutionTests(ModuleRunspace shell) : IClassFixture
     }
 
     [Fact]
-    public void SourceIdentifier_forwards_items_to_the_PowerShell_event_queue()
+    public void SourceIdentifier_with_IncludeQueued_forwards_queued_items_to_the_PowerShell_event_queue()
     {
         var (server, client) = StartServer();
         Post(client, "event");
-        var run = Receive("-Session $Server -Count 1 -TimeoutSec 5 -SourceIdentifier Test.Items", ("Server", server));
+        var run = Receive("-Session $Server -Count 1 -TimeoutSec 5 -SourceIdentifier Test.Items -IncludeQueued", ("Server", server));
         run.AssertNoErrors();
         Assert.Empty(run.Objects);
         var queued = shell.Single("Wait-Event -SourceIdentifier Test.Items -Timeout 5; Remove-Event -SourceIdentifier Test.Items");
