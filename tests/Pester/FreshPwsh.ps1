@@ -8,13 +8,20 @@ function Invoke-FreshPwsh {
         Runs a script in a new pwsh (the same build as this one) and returns its exit code and output.
     .PARAMETER Environment
         Variables set (or, with a $null value, removed) in the child's environment only.
+    .PARAMETER Launcher
+        A command that runs the child pwsh (its arguments after it), e.g. 'unshare', '-rn' for a network of its own.
     #>
     param(
         [Parameter(Mandatory)] [string] $Script,
         [hashtable] $Environment = @{},
-        [int] $TimeoutSec = 120
+        [int] $TimeoutSec = 120,
+        [string[]] $Launcher = @()
     )
     $start = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    if ($Launcher) {
+        $start = [System.Diagnostics.ProcessStartInfo]::new($Launcher[0])
+        foreach ($argument in @($Launcher | Select-Object -Skip 1) + [Environment]::ProcessPath) { $start.ArgumentList.Add($argument) }
+    }
     # The pinned pwsh is a dotnet tool: its process is the dotnet host running pwsh.dll.
     if ([System.IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') {
         $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
