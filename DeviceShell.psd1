@@ -14,7 +14,8 @@
     TypesToProcess       = @('DeviceShell.types.ps1xml')
     FormatsToProcess     = @('DeviceShell.format.ps1xml')
     FunctionsToExport    = @()
-    AliasesToExport      = @()
+    # Earlier names of renamed cmdlets, so scripts written for them keep working.
+    AliasesToExport      = @('Get-AcceptFilter', 'Set-AcceptFilter')
     VariablesToExport    = @()
     CmdletsToExport      = @(
         # Sessions and Lab
@@ -47,8 +48,8 @@
         'Add-GatewayAsyncConnection'
         'Remove-GatewayAsyncConnection'
         'Get-GatewayDevice'
-        'Get-AcceptFilter'
-        'Set-AcceptFilter'
+        'Get-GatewayAcceptFilter'
+        'Set-GatewayAcceptFilter'
         'Get-GatewayPendingDevice'
         'Set-GatewayConnectionMode'
         'Enable-GatewayDeviceSsl'
@@ -57,6 +58,7 @@
         'Get-GatewaySlaveDevice'
         'Set-GatewaySlaveDevice'
         'Add-LabGatewayDevice'
+        'Remove-LabGatewayDevice'
 
         # Webifi
         'Connect-Webifi'

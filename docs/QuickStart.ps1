@@ -66,7 +66,7 @@ $quickStarts = [ordered]@{
         { Connect-Gateway -HostName $gw.Host -Port $gw.Port -CaCertificate $gw.CaCertificate }
         { Find-GatewayDevice -TimeoutSec 2 | Where-Object ConnectionMode -eq ServerToDevice | Add-GatewayAsyncConnection }
         { Receive-GatewayStatus -Count 3 -TimeoutSec 10 }
-        { Get-GatewayPendingDevice | Set-AcceptFilter -Add }
+        { Get-GatewayPendingDevice | Set-GatewayAcceptFilter -Add }
         { Get-GatewayDevice }
         { Disconnect-Gateway; Stop-DeviceLab }
     )

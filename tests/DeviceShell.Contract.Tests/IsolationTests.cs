@@ -37,7 +37,7 @@ public class IsolationTests
                 Import-Module $Module -ErrorAction Stop
                 $sessions = @(Get-DeviceSession -ErrorAction Stop)
                 # Reading ParameterSets makes PowerShell's binder build each cmdlet's metadata, which it refuses on clashing names or positions.
-                $commands = @(Get-Command -Module DeviceShell | ForEach-Object { $null = $_.ParameterSets; $_.Name })
+                $commands = @(Get-Command -Module DeviceShell -CommandType Cmdlet | ForEach-Object { $null = $_.ParameterSets; $_.Name })
                 $engine = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DeviceShell.Engine' })
                 [pscustomobject]@{
                     Contexts = @($engine | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name })

@@ -31,7 +31,7 @@ public static class ModuleContract
     private static readonly (string World, Func<string, bool> InWorld, string[] Cards)[] CardNames =
     {
         ("Bricks", n => NounOf(n).StartsWith("Brick", StringComparison.Ordinal), new[] { "Connect-Brick", "Get-BrickEnumeration" }),
-        ("Gateway", n => NounOf(n).StartsWith("Gateway", StringComparison.Ordinal) || NounOf(n) == "AcceptFilter", new[] { "Add-GatewayAsyncConnection", "Set-AcceptFilter" }),
+        ("Gateway", n => NounOf(n).StartsWith("Gateway", StringComparison.Ordinal), new[] { "Add-GatewayAsyncConnection", "Set-GatewayAcceptFilter" }), // the card's Set-AcceptFilter is its alias
         ("Webifi", n => NounOf(n).StartsWith("Webifi", StringComparison.Ordinal), new[] { "Send-WebifiData" }),
         ("Pi link", n => NounOf(n).StartsWith("PiLink", StringComparison.Ordinal) || NounOf(n).StartsWith("PiButton", StringComparison.Ordinal), new[] { "Start-PiButtonServer" }),
     };

@@ -8,11 +8,11 @@ function New-PwshStartInfo {
     .SYNOPSIS
         How to start a new pwsh (the same build as this one) that runs a script, its output redirected as text.
     .PARAMETER Launcher
-        A program that runs the pwsh command line given as its arguments (e.g. setsid).
+        A program and its arguments that run the pwsh command line given after them (e.g. setsid, or unshare -rn).
     #>
     param(
         [Parameter(Mandatory)] [string] $Script,
-        [string] $Launcher
+        [string[]] $Launcher = @()
     )
     $pwsh = @([Environment]::ProcessPath)
     # The pinned pwsh is a dotnet tool: its process is the dotnet host running pwsh.dll.
@@ -36,13 +36,16 @@ function Invoke-FreshPwsh {
         Runs a script in a new pwsh (the same build as this one) and returns its exit code and output.
     .PARAMETER Environment
         Variables set (or, with a $null value, removed) in the child's environment only.
+    .PARAMETER Launcher
+        A command that runs the child pwsh (its arguments after it), e.g. 'unshare', '-rn' for a network of its own.
     #>
     param(
         [Parameter(Mandatory)] [string] $Script,
         [hashtable] $Environment = @{},
-        [int] $TimeoutSec = 120
+        [int] $TimeoutSec = 120,
+        [string[]] $Launcher = @()
     )
-    $start = New-PwshStartInfo -Script $Script
+    $start = New-PwshStartInfo -Script $Script -Launcher $Launcher
     foreach ($name in $Environment.Keys) {
         if ($null -eq $Environment[$name]) { [void] $start.Environment.Remove($name) } else { $start.Environment[$name] = $Environment[$name] }
     }

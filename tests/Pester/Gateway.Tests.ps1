@@ -60,20 +60,20 @@ Describe 'Gateway tutorial menus' {
     }
 
     It '(4) admits a pending device-to-server device with the accept filter' {
-        (Get-AcceptFilter -Session $script:session).AllowAll | Should -BeFalse
+        (Get-GatewayAcceptFilter -Session $script:session).AllowAll | Should -BeFalse
         $deadline = (Get-Date).AddSeconds(10)
         while (-not (Get-GatewayPendingDevice -Session $script:session) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
         $pending = @(Get-GatewayPendingDevice -Session $script:session)
         $pending.DeviceId | Should -Contain $script:incoming
 
-        Get-GatewayPendingDevice -Session $script:session | Set-AcceptFilter -Session $script:session -Add -Confirm:$false
-        (Get-AcceptFilter -Session $script:session).DeviceId | Should -Contain $script:incoming
+        Get-GatewayPendingDevice -Session $script:session | Set-GatewayAcceptFilter -Session $script:session -Add -Confirm:$false
+        (Get-GatewayAcceptFilter -Session $script:session).DeviceId | Should -Contain $script:incoming
         Wait-GatewayDevice { $_.DeviceId -eq $script:incoming -and $_.ConnectionMode -eq 'DeviceToServer' } | Should -Not -BeNullOrEmpty
 
-        Set-AcceptFilter -Session $script:session -AllowAll -Confirm:$false
-        (Get-AcceptFilter -Session $script:session).AllowAll | Should -BeTrue
-        Set-AcceptFilter -Session $script:session -AllowAll:$false -Confirm:$false
-        (Get-AcceptFilter -Session $script:session).AllowAll | Should -BeFalse
+        Set-GatewayAcceptFilter -Session $script:session -AllowAll -Confirm:$false
+        (Get-GatewayAcceptFilter -Session $script:session).AllowAll | Should -BeTrue
+        Set-GatewayAcceptFilter -Session $script:session -AllowAll:$false -Confirm:$false
+        (Get-GatewayAcceptFilter -Session $script:session).AllowAll | Should -BeFalse
     }
 
     It '(5) changes SSL per device and reports the bad device as its own error' {
@@ -95,7 +95,7 @@ Describe 'Gateway tutorial menus' {
         Disconnect-GatewayDevice -Session $script:session -DeviceId $script:bioEntry -Confirm:$false
         (Get-GatewayDevice -Session $script:session).DeviceId | Should -Not -Contain $script:bioEntry
         Disconnect-GatewayDevice -Session $script:session -All -Confirm:$false
-        Set-AcceptFilter -Session $script:session -DeviceId @() -Confirm:$false
+        Set-GatewayAcceptFilter -Session $script:session -DeviceId @() -Confirm:$false
         Start-Sleep -Milliseconds 300
         @(Get-GatewayDevice -Session $script:session | Where-Object Status -in 'TcpConnected', 'TlsConnected').Count | Should -Be 0
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
@@ -20,6 +21,22 @@ internal sealed class GatewayChannelPool
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     public static readonly GatewayChannelPool Shared = new();
+
+    /// <summary>How long an HTTP/2 ping may go unanswered (or the ping interval, when shorter).</summary>
+    private static readonly TimeSpan MaxPingTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// TCP keep-alive of the channel's sockets: a gateway that vanished without FIN or RST (power cut, cable pulled, a NAT
+    /// that dropped the connection) answers no probe, and the kernel ends the connection after 20 s of silence and
+    /// 4 unanswered probes 5 s apart (about 40 s), so the status streams on it fail and resubscribe. Probes are TCP
+    /// segments without data, which gRPC's ping policy does not see. (While sent data waits for an acknowledgement the
+    /// kernel retransmits instead of probing; the next HTTP/2 ping, unanswered for 20 s, ends that.)
+    /// </summary>
+    private static readonly TimeSpan TcpKeepAliveIdle = TimeSpan.FromSeconds(20);
+
+    private static readonly TimeSpan TcpKeepAliveInterval = TimeSpan.FromSeconds(5);
+
+    private const int TcpKeepAliveProbes = 4;
 
     private readonly object _gate = new();
     private readonly Dictionary<Key, Entry> _channels = new();
@@ -92,11 +109,13 @@ internal sealed class GatewayChannelPool
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = connectTimeout,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            // A gateway that stops answering without FIN or RST (power cut, cable pulled, a NAT dropping state) would
-            // otherwise leave the status streams waiting forever while the sessions say Connected. Pings go out only
-            // while calls are open (status streams always are): gRPC servers refuse pings on an idle connection.
+            ConnectCallback = ConnectWithTcpKeepAliveAsync,
+            // HTTP/2 pings find a gateway whose process hangs while its host still acknowledges TCP. gRPC servers
+            // (C-core, grpc-go, a device gateway runs one of them) permit one per 5 minutes while they send nothing and
+            // end the connection after two early ones, so the default stays above that (GatewaySession.DefaultKeepAlive).
+            // Pings go out only while calls are open (status streams always are): servers refuse them on an idle connection.
             KeepAlivePingDelay = keepAlive,
-            KeepAlivePingTimeout = keepAlive,
+            KeepAlivePingTimeout = keepAlive < MaxPingTimeout ? keepAlive : MaxPingTimeout,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             SslOptions = new SslClientAuthenticationOptions
             {
@@ -110,6 +129,26 @@ internal sealed class GatewayChannelPool
             DisposeHttpClient = true,
             MaxReceiveMessageSize = maxReceiveMessageSize,
         });
+    }
+
+    /// <summary>Dials like SocketsHttpHandler does (dual-mode socket, every address of the name), with TCP keep-alive on.</summary>
+    private static async ValueTask<Stream> ConnectWithTcpKeepAliveAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)TcpKeepAliveIdle.TotalSeconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)TcpKeepAliveInterval.TotalSeconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, TcpKeepAliveProbes);
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>One session's use of a shared channel; disposing it twice releases once.</summary>

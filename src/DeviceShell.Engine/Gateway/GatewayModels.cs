@@ -114,7 +114,7 @@ public sealed class GatewayDeviceError
     /// </summary>
     public DeviceException ToException() => Code == StatusCode.NotFound
         ? GatewayErrors.DeviceNotManaged(DeviceId)
-        : GatewayErrors.ForStatus(Code, Message.StartsWith($"Device {DeviceId}", StringComparison.Ordinal) ? Message : $"Device {DeviceId}: {Message}", DeviceId);
+        : GatewayErrors.ForStatus(Code, $"{(Message.StartsWith($"Device {DeviceId}", StringComparison.Ordinal) ? Message : $"Device {DeviceId}: {Message}")} ({GatewayErrors.Describe(Code)})", DeviceId);
 
     public override string ToString() => $"{DeviceId}: {Code} {Message}";
 }

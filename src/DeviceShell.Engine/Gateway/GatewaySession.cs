@@ -17,17 +17,37 @@ namespace DeviceShell.Engine.Gateway;
 /// </summary>
 public sealed class GatewaySession : DeviceSession
 {
-    private static readonly TimeSpan MaxResubscribeDelay = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Resubscription back-off: the first retry after <see cref="FirstResubscribeDelay"/>, doubling (with jitter) up to
+    /// <see cref="MaxResubscribeDelay"/>. It starts over only after a stream that lived <see cref="StableStream"/>, so a
+    /// gateway whose streams fail right after they open (a malformed message, a refusal) is not asked many times a second.
+    /// </summary>
+    private static readonly TimeSpan FirstResubscribeDelay = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan MaxResubscribeDelay = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan StableStream = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Keep-alive ping delay and timeout: a silent gateway is noticed within 10 s. A server that enforces grpc-go's
-    /// default ping policy (at most one ping per 5 minutes) may end the connection with too_many_pings; the session
-    /// survives that like any other drop (resubscription with a gap marker), and ConnectAsync takes a longer interval.
+    /// The HTTP/2 keep-alive ping delay when none is given: gRPC servers on their default policy (C-core and grpc-go
+    /// alike) permit one ping per 5 minutes while they send nothing and end the connection with too_many_pings after
+    /// two early ones, so a quiet status stream would be cut every ~20 s by pings any more frequent. The half-minute
+    /// above 5 minutes absorbs timer jitter. A gateway that vanishes is noticed sooner through TCP keep-alive
+    /// (<see cref="GatewayChannelPool"/>); ConnectAsync takes a shorter ping delay for gateways configured to permit it.
     /// </summary>
-    public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(330);
+
+    /// <summary>
+    /// The largest message accepted from the gateway when no other size is given: a device list of 10,000 devices is
+    /// about 0.5 MiB, and a hostile or broken gateway must not make the session buffer tens of MiB per message.
+    /// </summary>
+    public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
 
     /// <summary>The queueSize asked of SubscribeStatus when none is given.</summary>
     public const int DefaultStatusQueueSize = 1024;
+
+    /// <summary>The least deadline of a device Connect when none is given (the gateway holds the call while it reaches the device).</summary>
+    public static readonly TimeSpan DefaultDeviceConnectTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// What one status change counts for in the session's byte bound: the change object and its buffer entry; a gap
@@ -43,6 +63,7 @@ public sealed class GatewaySession : DeviceSession
     private Task? _statusReader;
     private long _resubscriptions;
     private int _resubscribing; // 1 from a dropped stream until the gateway accepted the next subscription
+    private string? _dropCause; // why the stream first dropped, for the gap marker
     private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -94,14 +115,15 @@ public sealed class GatewaySession : DeviceSession
     /// <summary>
     /// Leases the shared channel to the gateway (opening it when this is the first session to it with this CA) and checks
     /// it with GetAcceptFilter, whose answer is a few bytes (GetDeviceList would carry every managed device, up to thousands).
-    /// <paramref name="caCertificateFile"/> (PEM or DER) is the only trusted root. <paramref name="keepAlive"/> (default <see cref="DefaultKeepAlive"/>) is both the idle time
-    /// before an HTTP/2 ping and how long the gateway has to answer it, so a gateway that goes silent without closing
-    /// the connection is noticed within twice that time. <paramref name="maxEventBytes"/> bounds the status buffer in bytes
+    /// <paramref name="caCertificateFile"/> (PEM or DER) is the only trusted root. <paramref name="keepAlive"/> (default <see cref="DefaultKeepAlive"/>) is the idle time
+    /// before an HTTP/2 ping and (up to 20 s) how long the gateway has to answer it; a gateway host that vanishes is
+    /// noticed by TCP keep-alive within about 45 s whatever it is. <paramref name="maxReceiveMessageSize"/> bounds each
+    /// message the gateway sends (<see cref="DefaultMaxMessageSize"/>). <paramref name="maxEventBytes"/> bounds the status buffer in bytes
     /// besides <paramref name="eventCapacity"/> items. Fails with CaCertificateNotFound / CaCertificateInvalid /
     /// GatewayTlsFailed / GatewayUnavailable / GatewayDeadlineExceeded.
     /// </summary>
     public static async Task<GatewaySession> ConnectAsync(string host, int port, string caCertificateFile, TimeSpan callTimeout,
-        CancellationToken cancellationToken, int statusQueueSize = DefaultStatusQueueSize, int eventCapacity = 10_000, int maxReceiveMessageSize = 72 * 1024 * 1024,
+        CancellationToken cancellationToken, int statusQueueSize = DefaultStatusQueueSize, int eventCapacity = 10_000, int maxReceiveMessageSize = DefaultMaxMessageSize,
         TimeSpan? keepAlive = null, long maxEventBytes = EventBuffer<GatewayStatusChange>.DefaultMaxBytes)
     {
         if (!File.Exists(caCertificateFile))
@@ -153,10 +175,10 @@ public sealed class GatewaySession : DeviceSession
         return session;
     }
 
-    public async Task<IReadOnlyList<GatewaySearchResult>> SearchAsync(TimeSpan searchTime, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GatewaySearchResult>> SearchAsync(TimeSpan searchTime, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SearchDeviceRequest { Timeout = (uint)Math.Clamp(searchTime.TotalMilliseconds, 0, uint.MaxValue) };
-        var response = await CallAsync("SearchDevice", options => _client.SearchDeviceAsync(request, options), cancellationToken, searchTime + CallTimeout).ConfigureAwait(false);
+        var response = await CallAsync("SearchDevice", options => _client.SearchDeviceAsync(request, options), cancellationToken, searchTime + (timeout ?? CallTimeout)).ConfigureAwait(false);
         var found = response.DeviceInfos.Select(d => new GatewaySearchResult
         {
             DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, UseDhcp = d.UseDHCP, ConnectionMode = (GatewayConnectionMode)d.ConnectionMode,
@@ -166,51 +188,55 @@ public sealed class GatewaySession : DeviceSession
         return found;
     }
 
-    /// <summary>Synchronous Connect: returns the device id the gateway reports.</summary>
-    public async Task<uint> ConnectDeviceAsync(string ipAddress, int port, bool useSsl, CancellationToken cancellationToken)
+    /// <summary>
+    /// Synchronous Connect: returns the device id the gateway reports. The gateway answers only once it reached the
+    /// device (or gave up), so the deadline is <see cref="DefaultDeviceConnectTimeout"/> (or <see cref="CallTimeout"/> when longer) unless given.
+    /// </summary>
+    public async Task<uint> ConnectDeviceAsync(string ipAddress, int port, bool useSsl, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new ConnectRequest { ConnectInfo = new ConnectInfo { IPAddr = ipAddress, Port = port, UseSSL = useSsl } };
-        return (await CallAsync("Connect", options => _client.ConnectAsync(request, options), cancellationToken, target: $"{ipAddress}:{port}").ConfigureAwait(false)).DeviceID;
+        return (await CallAsync("Connect", options => _client.ConnectAsync(request, options), cancellationToken,
+            timeout ?? (CallTimeout > DefaultDeviceConnectTimeout ? CallTimeout : DefaultDeviceConnectTimeout), $"{ipAddress}:{port}").ConfigureAwait(false)).DeviceID;
     }
 
-    public Task AddAsyncConnectionsAsync(IEnumerable<GatewayAsyncConnection> connections, CancellationToken cancellationToken)
+    public Task AddAsyncConnectionsAsync(IEnumerable<GatewayAsyncConnection> connections, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new AddAsyncConnectionRequest();
         request.ConnectInfos.AddRange(connections.Select(c => new AsyncConnectInfo { DeviceID = c.DeviceId, IPAddr = c.IPAddress, Port = c.Port, UseSSL = c.UseSsl }));
-        return CallAsync("AddAsyncConnection", options => _client.AddAsyncConnectionAsync(request, options), cancellationToken);
+        return CallAsync("AddAsyncConnection", options => _client.AddAsyncConnectionAsync(request, options), cancellationToken, timeout);
     }
 
-    public Task DeleteAsyncConnectionsAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken) =>
-        CallAsync("DeleteAsyncConnection", options => _client.DeleteAsyncConnectionAsync(new DeleteAsyncConnectionRequest { DeviceIDs = { deviceIds } }, options), cancellationToken);
+    public Task DeleteAsyncConnectionsAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
+        CallAsync("DeleteAsyncConnection", options => _client.DeleteAsyncConnectionAsync(new DeleteAsyncConnectionRequest { DeviceIDs = { deviceIds } }, options), cancellationToken, timeout);
 
-    public async Task<GatewayAcceptFilter> GetAcceptFilterAsync(CancellationToken cancellationToken)
+    public async Task<GatewayAcceptFilter> GetAcceptFilterAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var response = await CallAsync("GetAcceptFilter", options => _client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetAcceptFilter", options => _client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
         var filter = response.Filter ?? new AcceptFilter();
         return new GatewayAcceptFilter { AllowAll = filter.AllowAll, DeviceId = filter.DeviceIDs.ToArray(), IPAddress = filter.IPAddrs.ToArray(), SubnetMask = filter.SubnetMasks.ToArray() };
     }
 
-    public Task SetAcceptFilterAsync(GatewayAcceptFilter filter, CancellationToken cancellationToken)
+    public Task SetAcceptFilterAsync(GatewayAcceptFilter filter, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SetAcceptFilterRequest
         {
             Filter = new AcceptFilter { AllowAll = filter.AllowAll, DeviceIDs = { filter.DeviceId }, IPAddrs = { filter.IPAddress }, SubnetMasks = { filter.SubnetMask } },
         };
-        return CallAsync("SetAcceptFilter", options => _client.SetAcceptFilterAsync(request, options), cancellationToken);
+        return CallAsync("SetAcceptFilter", options => _client.SetAcceptFilterAsync(request, options), cancellationToken, timeout);
     }
 
-    public async Task<IReadOnlyList<GatewayPendingDevice>> GetPendingDevicesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GatewayPendingDevice>> GetPendingDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var response = await CallAsync("GetPendingList", options => _client.GetPendingListAsync(new GetPendingListRequest(), options), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetPendingList", options => _client.GetPendingListAsync(new GetPendingListRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
         return response.DeviceInfos.Select(d => new GatewayPendingDevice
         {
             DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, IPAddress = d.IPAddr, LastTry = DateTimeOffset.FromUnixTimeSeconds(d.LastTry).LocalDateTime,
         }).ToArray();
     }
 
-    public async Task<IReadOnlyList<GatewayDevice>> GetDevicesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GatewayDevice>> GetDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var response = await CallAsync("GetDeviceList", options => _client.GetDeviceListAsync(new GetDeviceListRequest(), options), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetDeviceList", options => _client.GetDeviceListAsync(new GetDeviceListRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
         var devices = response.DeviceInfos.Select(d => new GatewayDevice
         {
             DeviceId = d.DeviceID, Type = (GatewayDeviceType)d.Type, ConnectionMode = (GatewayConnectionMode)d.ConnectionMode, IPAddress = d.IPAddr,
@@ -220,41 +246,41 @@ public sealed class GatewaySession : DeviceSession
         return devices;
     }
 
-    public Task DisconnectDevicesAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken) =>
-        CallAsync("Disconnect", options => _client.DisconnectAsync(new DisconnectRequest { DeviceIDs = { deviceIds } }, options), cancellationToken);
+    public Task DisconnectDevicesAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
+        CallAsync("Disconnect", options => _client.DisconnectAsync(new DisconnectRequest { DeviceIDs = { deviceIds } }, options), cancellationToken, timeout);
 
-    public Task DisconnectAllDevicesAsync(CancellationToken cancellationToken) =>
-        CallAsync("DisconnectAll", options => _client.DisconnectAllAsync(new DisconnectAllRequest(), options), cancellationToken);
+    public Task DisconnectAllDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null) =>
+        CallAsync("DisconnectAll", options => _client.DisconnectAllAsync(new DisconnectAllRequest(), options), cancellationToken, timeout);
 
     /// <summary>SetConnectionModeMulti; returns the devices that failed (empty when all changed).</summary>
-    public Task<IReadOnlyList<GatewayDeviceError>> SetConnectionModeAsync(IReadOnlyCollection<uint> deviceIds, GatewayConnectionMode mode, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<GatewayDeviceError>> SetConnectionModeAsync(IReadOnlyCollection<uint> deviceIds, GatewayConnectionMode mode, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SetConnectionModeMultiRequest { DeviceIDs = { deviceIds }, ConnectionMode = (ConnectionMode)mode };
-        return MultiAsync("SetConnectionModeMulti", options => _client.SetConnectionModeMultiAsync(request, options), r => r.DeviceErrors, cancellationToken);
+        return MultiAsync("SetConnectionModeMulti", options => _client.SetConnectionModeMultiAsync(request, options), r => r.DeviceErrors, cancellationToken, timeout);
     }
 
     /// <summary>EnableSSLMulti / DisableSSLMulti; returns the devices that failed.</summary>
-    public Task<IReadOnlyList<GatewayDeviceError>> SetSslAsync(IReadOnlyCollection<uint> deviceIds, bool enabled, CancellationToken cancellationToken) => enabled
-        ? MultiAsync("EnableSSLMulti", options => _client.EnableSSLMultiAsync(new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken)
-        : MultiAsync("DisableSSLMulti", options => _client.DisableSSLMultiAsync(new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken);
+    public Task<IReadOnlyList<GatewayDeviceError>> SetSslAsync(IReadOnlyCollection<uint> deviceIds, bool enabled, CancellationToken cancellationToken, TimeSpan? timeout = null) => enabled
+        ? MultiAsync("EnableSSLMulti", options => _client.EnableSSLMultiAsync(new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken, timeout)
+        : MultiAsync("DisableSSLMulti", options => _client.DisableSSLMultiAsync(new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken, timeout);
 
-    public async Task<IReadOnlyList<GatewaySlaveDevice>> GetSlaveDevicesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<GatewaySlaveDevice>> GetSlaveDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var response = await CallAsync("GetSlaveDevice", options => _client.GetSlaveDeviceAsync(new GetSlaveDeviceRequest(), options), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetSlaveDevice", options => _client.GetSlaveDeviceAsync(new GetSlaveDeviceRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
         return response.SlaveDeviceInfos.Select(s => new GatewaySlaveDevice
         {
             DeviceId = s.DeviceID, Rs485SlaveDeviceId = s.Rs485SlaveDeviceIDs.ToArray(), WiegandSlaveDeviceId = s.WiegandSlaveDeviceIDs.ToArray(),
         }).ToArray();
     }
 
-    public Task SetSlaveDevicesAsync(IEnumerable<GatewaySlaveDevice> slaves, CancellationToken cancellationToken)
+    public Task SetSlaveDevicesAsync(IEnumerable<GatewaySlaveDevice> slaves, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SetSlaveDeviceRequest();
         request.SlaveDeviceInfos.AddRange(slaves.Select(s => new SlaveDeviceInfo
         {
             DeviceID = s.DeviceId, Rs485SlaveDeviceIDs = { s.Rs485SlaveDeviceId }, WiegandSlaveDeviceIDs = { s.WiegandSlaveDeviceId },
         }));
-        return CallAsync("SetSlaveDevice", options => _client.SetSlaveDeviceAsync(request, options), cancellationToken);
+        return CallAsync("SetSlaveDevice", options => _client.SetSlaveDeviceAsync(request, options), cancellationToken, timeout);
     }
 
     private void Remember(IEnumerable<uint> deviceIds)
@@ -262,7 +288,7 @@ public sealed class GatewaySession : DeviceSession
         lock (_knownGate) { _knownDeviceIds = deviceIds.Distinct().ToArray(); }
     }
 
-    /// <summary>One unary RPC with its deadline (<see cref="CallTimeout"/> unless given); a non-OK status becomes a <see cref="DeviceException"/>.</summary>
+    /// <summary>One unary RPC with its deadline (<see cref="CallTimeout"/> unless given); a non-OK status becomes a <see cref="DeviceException"/> naming the gateway.</summary>
     private async Task<TResponse> CallAsync<TResponse>(string method, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken,
         TimeSpan? deadline = null, object? target = null)
     {
@@ -270,7 +296,7 @@ public sealed class GatewaySession : DeviceSession
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed", $"{this} is closed.", this);
         try
         {
-            using var pending = call(new CallOptions(deadline: DateTime.UtcNow + (deadline ?? CallTimeout), cancellationToken: cancellationToken));
+            using var pending = call(new CallOptions(deadline: DateTime.UtcNow + (deadline ??= CallTimeout), cancellationToken: cancellationToken));
             return await pending.ResponseAsync.ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
@@ -281,16 +307,16 @@ public sealed class GatewaySession : DeviceSession
         }
         catch (RpcException ex)
         {
-            throw GatewayErrors.From(ex, method, target ?? Endpoint);
+            throw GatewayErrors.From(ex, method, target ?? Endpoint, Endpoint, deadline);
         }
     }
 
     private async Task<IReadOnlyList<GatewayDeviceError>> MultiAsync<TResponse>(string method, Func<CallOptions, AsyncUnaryCall<TResponse>> call,
-        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, CancellationToken cancellationToken)
+        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, CancellationToken cancellationToken, TimeSpan? timeout)
     {
         try
         {
-            var response = await CallAsync(method, call, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(method, call, cancellationToken, timeout).ConfigureAwait(false);
             // Gateways before V1.4 listed the failures in the response body instead of the status.
             return legacyErrors(response).Select(e => new GatewayDeviceError(e.DeviceID, (StatusCode)e.Code, e.Msg)).ToArray();
         }
@@ -303,9 +329,11 @@ public sealed class GatewaySession : DeviceSession
     /// <summary>The one reader task of the session: keeps the status stream open, resubscribing with a growing delay.</summary>
     private async Task ReadStatusAsync(CancellationToken closing)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
+        var delay = FirstResubscribeDelay;
         while (!closing.IsCancellationRequested)
         {
+            long opened = Environment.TickCount64;
+            string cause;
             try
             {
                 using var call = _client.SubscribeStatus(new SubscribeStatusRequest { QueueSize = StatusQueueSize }, cancellationToken: closing);
@@ -319,23 +347,25 @@ public sealed class GatewaySession : DeviceSession
                         DeviceId = change.DeviceID, Status = (GatewayDeviceStatus)change.Status, Timestamp = DateTimeOffset.FromUnixTimeSeconds(change.Timestamp).LocalDateTime,
                     });
                 }
+                cause = "the gateway ended the status stream";
             }
             catch (OperationCanceledException) when (closing.IsCancellationRequested)
             {
                 return;
             }
-            catch (RpcException)
+            catch (RpcException ex)
             {
-                // The gateway went away, ended the stream with an error, missed its keep-alive pings, or sent a
-                // message that does not parse (Internal): all of them mean changes may be lost, so resubscribe below.
+                // The gateway went away, ended the stream with an error, missed its keep-alive, or sent a message that
+                // does not parse or is too large: all of them mean changes may be lost, so resubscribe below.
+                cause = GatewayErrors.From(ex, "SubscribeStatus", Endpoint, Endpoint).Message;
             }
             if (closing.IsCancellationRequested) return;
-            if (Volatile.Read(ref _resubscribing) == 0) delay = TimeSpan.FromMilliseconds(50);
-            Volatile.Write(ref _resubscribing, 1);
+            if (Environment.TickCount64 - opened >= StableStream.TotalMilliseconds) delay = FirstResubscribeDelay;
+            if (Interlocked.Exchange(ref _resubscribing, 1) == 0) _dropCause = cause;
             SetState(DeviceSessionState.Reconnecting);
             try
             {
-                await Task.Delay(delay, closing).ConfigureAwait(false);
+                await Task.Delay(delay * (0.8 + 0.4 * Random.Shared.NextDouble()), closing).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -354,7 +384,7 @@ public sealed class GatewaySession : DeviceSession
         StatusChanges.Post(new GatewayStatusChange
         {
             IsGap = true, Timestamp = DateTime.Now,
-            Message = "The status stream dropped and was subscribed again; changes in between may be missing (check Get-GatewayDevice).",
+            Message = $"The status stream dropped ({_dropCause}) and was subscribed again; changes in between may be missing (check Get-GatewayDevice).",
         });
     }
 

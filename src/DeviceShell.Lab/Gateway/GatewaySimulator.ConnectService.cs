@@ -1,3 +1,5 @@
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Gsdk.Connect;
 
@@ -7,10 +9,15 @@ public sealed partial class GatewaySimulator
 {
     /// <summary>
     /// The gsdk.connect.Connect service on the stub Grpc.Tools generates from our .proto files (GrpcServices="Server"):
-    /// each RPC is one call into the simulator, which keeps all state under its lock.
+    /// each RPC is one call into the simulator, which keeps all state under its lock. Bound through
+    /// <see cref="BindStrict"/>, so a request that does not parse is answered INVALID_ARGUMENT, as gRPC servers answer
+    /// a malformed request, instead of Grpc.AspNetCore's UNKNOWN "Exception was thrown by handler".
     /// </summary>
+    [BindServiceMethod(typeof(ConnectService), nameof(BindStrict))]
     private sealed class ConnectService(GatewaySimulator gateway) : Connect.ConnectBase
     {
+        public static void BindStrict(ServiceBinderBase binder, Gsdk.Connect.Connect.ConnectBase? service) => Gsdk.Connect.Connect.BindService(new StrictRequestBinder(binder), service);
+
         public override Task<ConnectResponse> Connect(ConnectRequest request, ServerCallContext context) =>
             gateway.Run(() => gateway.ConnectDevice(request.ConnectInfo ?? new ConnectInfo()));
 
@@ -67,5 +74,33 @@ public sealed partial class GatewaySimulator
 
         public override Task SubscribeStatus(SubscribeStatusRequest request, IServerStreamWriter<StatusChange> responseStream, ServerCallContext context) =>
             gateway.StreamStatusAsync(request, responseStream, context);
+    }
+
+    /// <summary>Passes every method on with a request deserializer that turns a parse failure into INVALID_ARGUMENT.</summary>
+    private sealed class StrictRequestBinder(ServiceBinderBase inner) : ServiceBinderBase
+    {
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
+            inner.AddMethod(Strict(method), handler);
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
+            inner.AddMethod(Strict(method), handler);
+
+        private static Method<TRequest, TResponse> Strict<TRequest, TResponse>(Method<TRequest, TResponse> method)
+            where TRequest : class where TResponse : class
+        {
+            var parse = method.RequestMarshaller.ContextualDeserializer;
+            var requests = Marshallers.Create<TRequest>(method.RequestMarshaller.ContextualSerializer, context =>
+            {
+                try
+                {
+                    return parse(context);
+                }
+                catch (InvalidProtocolBufferException ex)
+                {
+                    throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"The {method.Name} request does not parse: {ex.Message}"));
+                }
+            });
+            return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, requests, method.ResponseMarshaller);
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace DeviceShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "GatewayAsyncConnection", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Add-GatewayAsyncConnection.md")]
 [OutputType(typeof(GatewayDevice))]
-public sealed class AddGatewayAsyncConnectionCommand : GatewayCmdlet
+public sealed class AddGatewayAsyncConnectionCommand : GatewayCallCmdlet
 {
     private readonly List<GatewayAsyncConnection> _connections = new();
 
@@ -49,9 +49,9 @@ public sealed class AddGatewayAsyncConnectionCommand : GatewayCmdlet
         if (_connections.Count == 0) return;
         var session = ResolveGateway();
         WriteVerbose($"AddAsyncConnection with {_connections.Count} device(s).");
-        Call(token => session.AddAsyncConnectionsAsync(_connections, token), _connections.Select(c => c.DeviceId).ToArray());
+        Call(token => session.AddAsyncConnectionsAsync(_connections, token, CallTimeout), _connections.Select(c => c.DeviceId).ToArray());
         if (!PassThru) return;
         var added = _connections.Select(c => c.DeviceId).ToHashSet();
-        foreach (var device in Call(token => session.GetDevicesAsync(token)).Where(d => added.Contains(d.DeviceId))) WriteObject(device);
+        foreach (var device in Call(token => session.GetDevicesAsync(token, CallTimeout)).Where(d => added.Contains(d.DeviceId))) WriteObject(device);
     }
 }

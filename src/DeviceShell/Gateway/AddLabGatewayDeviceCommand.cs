@@ -42,12 +42,7 @@ public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
 
     protected override void ProcessRecord()
     {
-        var lab = Lab ?? DeviceLab.Running.LastOrDefault();
-        if (lab is null)
-        {
-            ThrowFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound", "No lab is running. Start one with Start-DeviceLab -Gateway."));
-            return;
-        }
+        var lab = LabGatewayControl.Resolve(this, Lab);
         IReadOnlyList<(uint DeviceId, string IPAddress)> devices = Array.Empty<(uint, string)>();
         if (!TryRun(() => devices = DeviceAddressPairs.Pair(DeviceId, IPAddress), DeviceId)) return;
         foreach (var (id, address) in devices)
@@ -57,5 +52,20 @@ public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
             TryRun(() => Await(token => lab.ControlAsync("gateway", "add-device", arguments, TimeSpan.FromSeconds(10), token)), id);
         }
         if (PassThru) WriteObject(lab);
+    }
+}
+
+/// <summary>Finds the lab whose gateway simulator a Lab cmdlet drives; stops the command when there is none.</summary>
+internal static class LabGatewayControl
+{
+    public static DeviceLab Resolve(DeviceCmdlet cmdlet, DeviceLab? given)
+    {
+        var lab = given ?? DeviceLab.Running.LastOrDefault(l => l["gateway"] is not null);
+        if (lab is null)
+        {
+            cmdlet.ThrowTerminatingError(ErrorRecords.From(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound",
+                "No running lab has a gateway simulator. Start one with Start-DeviceLab -Gateway, or pass -Lab.")));
+        }
+        return lab!;
     }
 }

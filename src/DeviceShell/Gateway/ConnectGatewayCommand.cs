@@ -10,6 +10,7 @@ namespace DeviceShell.Commands;
 public sealed class ConnectGatewayCommand : DeviceCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
+    [Alias("ComputerName")]
     [ValidateNotNullOrEmpty]
     public string HostName { get; set; } = string.Empty;
 
@@ -32,13 +33,28 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
     [ValidateRange(1, 1_000_000)]
     public int StatusQueueSize { get; set; } = GatewaySession.DefaultStatusQueueSize;
 
+    /// <summary>
+    /// Seconds of quiet before an HTTP/2 keep-alive ping; 330 when not given, because gRPC servers on their default
+    /// policy end a connection that pings more often than every 5 minutes. Lower it only for gateways configured to permit it.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int? KeepAliveSec { get; set; }
+
+    /// <summary>The largest message accepted from the gateway, in MiB (4 when not given).</summary>
+    [Parameter]
+    [ValidateRange(1, 2047)]
+    public int? MaxMessageSizeMB { get; set; }
+
     protected override void EndProcessing()
     {
         string caFile = GetUnresolvedProviderPathFromPSPath(CaCertificate);
         WriteVerbose($"Opening (or sharing) the gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetAcceptFilter.");
         try
         {
-            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token, StatusQueueSize));
+            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token, StatusQueueSize,
+                maxReceiveMessageSize: MaxMessageSizeMB is { } megabytes ? megabytes * 1024 * 1024 : GatewaySession.DefaultMaxMessageSize,
+                keepAlive: KeepAliveSec is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
             WriteObject(SessionRegistry.Shared.Add(session));
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

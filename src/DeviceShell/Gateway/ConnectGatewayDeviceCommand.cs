@@ -6,7 +6,7 @@ namespace DeviceShell.Commands;
 /// <summary>Connect (synchronous): the gateway connects to each address now and reports the device; failures are per address.</summary>
 [Cmdlet(VerbsCommunications.Connect, "GatewayDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Connect-GatewayDevice.md")]
 [OutputType(typeof(GatewayDevice))]
-public sealed class ConnectGatewayDeviceCommand : GatewayCmdlet
+public sealed class ConnectGatewayDeviceCommand : GatewayCallCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -29,8 +29,8 @@ public sealed class ConnectGatewayDeviceCommand : GatewayCmdlet
             WriteVerbose($"Connect({target}, useSSL = {UseSsl.IsPresent}).");
             TryRun(() =>
             {
-                uint id = Await(token => session.ConnectDeviceAsync(address, Port, UseSsl, token));
-                var device = Await(token => session.GetDevicesAsync(token)).FirstOrDefault(d => d.DeviceId == id);
+                uint id = Await(token => session.ConnectDeviceAsync(address, Port, UseSsl, token, CallTimeout));
+                var device = Await(token => session.GetDevicesAsync(token, CallTimeout)).FirstOrDefault(d => d.DeviceId == id);
                 if (device is not null) WriteObject(device);
             }, target);
         }

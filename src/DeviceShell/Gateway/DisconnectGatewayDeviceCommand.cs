@@ -6,7 +6,7 @@ namespace DeviceShell.Commands;
 /// <summary>Disconnect / DisconnectAll. Async connections are retried by the gateway after a delay (remove them with Remove-GatewayAsyncConnection).</summary>
 [Cmdlet(VerbsCommunications.Disconnect, "GatewayDevice", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId", HelpUri = HelpLinks.CmdletPages + "Disconnect-GatewayDevice.md")]
 [OutputType(typeof(GatewayDevice))]
-public sealed class DisconnectGatewayDeviceCommand : GatewayCmdlet
+public sealed class DisconnectGatewayDeviceCommand : GatewayCallCmdlet
 {
     private readonly List<uint> _ids = new();
 
@@ -30,14 +30,14 @@ public sealed class DisconnectGatewayDeviceCommand : GatewayCmdlet
         {
             if (!ShouldProcess(session.Endpoint, "Disconnect all devices")) return;
             WriteVerbose("DisconnectAll.");
-            Call(token => session.DisconnectAllDevicesAsync(token), session.Endpoint);
-            if (PassThru) foreach (var device in Call(token => session.GetDevicesAsync(token))) WriteObject(device);
+            Call(token => session.DisconnectAllDevicesAsync(token, CallTimeout), session.Endpoint);
+            if (PassThru) foreach (var device in Call(token => session.GetDevicesAsync(token, CallTimeout))) WriteObject(device);
             return;
         }
         var managed = KeepManaged(session, _ids);
         if (managed.Count == 0 || !ShouldProcess(string.Join(", ", managed), "Disconnect")) return;
         WriteVerbose($"Disconnect({string.Join(", ", managed)}).");
-        Call(token => session.DisconnectDevicesAsync(managed, token), managed.ToArray());
+        Call(token => session.DisconnectDevicesAsync(managed, token, CallTimeout), managed.ToArray());
         if (PassThru) WriteDevices(session, managed);
     }
 }

@@ -8,7 +8,7 @@ namespace DeviceShell.Commands;
 /// e.g. from Get-GatewayDevice) are collected and sent once at the end of the pipeline, after ShouldProcess.
 /// Ids the gateway does not manage are reported and left out of the call.
 /// </summary>
-public abstract class GatewayBatchCmdlet : GatewayCmdlet
+public abstract class GatewayBatchCmdlet : GatewayCallCmdlet
 {
     private readonly List<uint> _ids = new();
 
@@ -42,7 +42,7 @@ public abstract class GatewayBatchCmdlet : GatewayCmdlet
     protected void SetSsl(GatewaySession session, IReadOnlyList<uint> deviceIds, bool enabled)
     {
         WriteVerbose($"{(enabled ? "EnableSSLMulti" : "DisableSSLMulti")}({string.Join(", ", deviceIds)}).");
-        WriteDeviceErrors(Call(token => session.SetSslAsync(deviceIds.ToArray(), enabled, token), deviceIds.ToArray()));
+        WriteDeviceErrors(Call(token => session.SetSslAsync(deviceIds.ToArray(), enabled, token, CallTimeout), deviceIds.ToArray()));
     }
 }
 

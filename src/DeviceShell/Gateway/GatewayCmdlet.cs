@@ -11,6 +11,9 @@ public abstract class GatewayCmdlet : SessionCmdlet
 {
     protected GatewaySession ResolveGateway() => ResolveSession<GatewaySession>("Gateway", "Connect-Gateway");
 
+    /// <summary>The deadline of each call this command makes; null leaves the session's (Connect-Gateway -TimeoutSec).</summary>
+    protected virtual TimeSpan? CallTimeout => null;
+
     /// <summary>Runs one engine call; an expected failure stops the command with its error record.</summary>
     protected T Call<T>(Func<CancellationToken, Task<T>> call, object? target = null)
     {
@@ -34,7 +37,7 @@ public abstract class GatewayCmdlet : SessionCmdlet
     /// </summary>
     protected IReadOnlyList<uint> KeepManaged(GatewaySession session, IEnumerable<uint> deviceIds)
     {
-        var managed = Call(token => session.GetDevicesAsync(token)).Select(d => d.DeviceId).ToHashSet();
+        var managed = Call(token => session.GetDevicesAsync(token, CallTimeout)).Select(d => d.DeviceId).ToHashSet();
         var kept = new List<uint>();
         foreach (uint id in deviceIds.Distinct())
         {
@@ -47,7 +50,7 @@ public abstract class GatewayCmdlet : SessionCmdlet
     /// <summary>-PassThru of the sink cmdlets: the given devices as the gateway lists them now.</summary>
     protected void WriteDevices(GatewaySession session, IReadOnlyCollection<uint> deviceIds)
     {
-        foreach (var device in Call(token => session.GetDevicesAsync(token)).Where(d => deviceIds.Contains(d.DeviceId))) WriteObject(device);
+        foreach (var device in Call(token => session.GetDevicesAsync(token, CallTimeout)).Where(d => deviceIds.Contains(d.DeviceId))) WriteObject(device);
     }
 
     /// <summary>A Multi call: one non-terminating error record per failed device; the others were changed.</summary>
@@ -55,6 +58,17 @@ public abstract class GatewayCmdlet : SessionCmdlet
     {
         foreach (var error in errors) WriteFailure(error.ToException(), error.DeviceId);
     }
+}
+
+/// <summary>A Gateway cmdlet whose calls take -TimeoutSec, the deadline of each call it makes to the gateway.</summary>
+public abstract class GatewayCallCmdlet : GatewayCmdlet
+{
+    /// <summary>Seconds each call may take (the session's deadline, 10 s unless Connect-Gateway -TimeoutSec said otherwise, when not given).</summary>
+    [Parameter]
+    [ValidateRange(0.1, 3600)]
+    public double? TimeoutSec { get; set; }
+
+    protected override TimeSpan? CallTimeout => TimeoutSec is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 }
 
 /// <summary>Completes -DeviceId with the ids of the default gateway session's last search or device list.</summary>

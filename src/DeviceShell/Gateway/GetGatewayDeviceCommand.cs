@@ -6,7 +6,7 @@ namespace DeviceShell.Commands;
 /// <summary>GetDeviceList: the devices the gateway manages, optionally only some ids or only async connections.</summary>
 [Cmdlet(VerbsCommon.Get, "GatewayDevice", HelpUri = HelpLinks.CmdletPages + "Get-GatewayDevice.md")]
 [OutputType(typeof(GatewayDevice))]
-public sealed class GetGatewayDeviceCommand : GatewayCmdlet
+public sealed class GetGatewayDeviceCommand : GatewayCallCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
@@ -20,7 +20,7 @@ public sealed class GetGatewayDeviceCommand : GatewayCmdlet
     {
         var session = ResolveGateway();
         WriteVerbose("GetDeviceList.");
-        var devices = Call(token => session.GetDevicesAsync(token));
+        var devices = Call(token => session.GetDevicesAsync(token, CallTimeout));
         foreach (var device in devices.Where(d => (DeviceId is null || DeviceId.Contains(d.DeviceId)) && (!AsyncOnly || d.AutoReconnect)))
             WriteObject(device);
         foreach (uint missing in DeviceId?.Where(id => devices.All(d => d.DeviceId != id)) ?? Enumerable.Empty<uint>())

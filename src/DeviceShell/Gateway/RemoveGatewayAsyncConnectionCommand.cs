@@ -13,6 +13,6 @@ public sealed class RemoveGatewayAsyncConnectionCommand : GatewayBatchCmdlet
     protected override void Apply(GatewaySession session, IReadOnlyList<uint> deviceIds)
     {
         WriteVerbose($"DeleteAsyncConnection({string.Join(", ", deviceIds)}).");
-        Call(token => session.DeleteAsyncConnectionsAsync(deviceIds, token), deviceIds.ToArray());
+        Call(token => session.DeleteAsyncConnectionsAsync(deviceIds, token, CallTimeout), deviceIds.ToArray());
     }
 }

@@ -18,6 +18,6 @@ public sealed class SetGatewayConnectionModeCommand : GatewayBatchCmdlet
     {
         var mode = Enum.Parse<GatewayConnectionMode>(Mode, ignoreCase: true);
         WriteVerbose($"SetConnectionModeMulti({string.Join(", ", deviceIds)}, {mode}).");
-        WriteDeviceErrors(Call(token => session.SetConnectionModeAsync(deviceIds.ToArray(), mode, token), deviceIds.ToArray()));
+        WriteDeviceErrors(Call(token => session.SetConnectionModeAsync(deviceIds.ToArray(), mode, token, CallTimeout), deviceIds.ToArray()));
     }
 }

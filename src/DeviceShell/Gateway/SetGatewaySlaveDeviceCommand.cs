@@ -9,7 +9,7 @@ namespace DeviceShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "GatewaySlaveDevice", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-GatewaySlaveDevice.md")]
 [OutputType(typeof(GatewaySlaveDevice))]
-public sealed class SetGatewaySlaveDeviceCommand : GatewayCmdlet
+public sealed class SetGatewaySlaveDeviceCommand : GatewayCallCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(GatewayDeviceIdCompleter))]
@@ -35,7 +35,7 @@ public sealed class SetGatewaySlaveDeviceCommand : GatewayCmdlet
         var slaves = parents.Select(id => new GatewaySlaveDevice { DeviceId = id, Rs485SlaveDeviceId = Rs485SlaveDeviceId, WiegandSlaveDeviceId = WiegandSlaveDeviceId }).ToArray();
         if (slaves.Length == 0 || !ShouldProcess(string.Join(", ", parents), "Set slave devices")) return;
         WriteVerbose($"SetSlaveDevice({string.Join("; ", slaves.Select(s => s.ToString()))}).");
-        Call(token => session.SetSlaveDevicesAsync(slaves, token), parents.ToArray());
+        Call(token => session.SetSlaveDevicesAsync(slaves, token, CallTimeout), parents.ToArray());
         if (PassThru) foreach (var slave in slaves) WriteObject(slave);
     }
 }

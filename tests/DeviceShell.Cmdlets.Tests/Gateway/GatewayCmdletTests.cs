@@ -94,13 +94,38 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
         IReadOnlyList<PSObject> pending;
         while ((pending = Run("Get-GatewayPendingDevice -Session $Session").Objects).Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
         var device = Assert.Single(pending);
-        var set = Run("$Pending | Set-AcceptFilter -Session $Session -Add -PassThru", ("Pending", device));
+        var set = Run("$Pending | Set-GatewayAcceptFilter -Session $Session -Add -PassThru", ("Pending", device));
         set.AssertNoErrors();
         Assert.Equal(new[] { device.Get("DeviceId") }, ((System.Collections.IEnumerable)Assert.Single(set.Objects).Get("DeviceId")!).Cast<object>());
         Assert.Single(WaitForDevices(d => d.Text("ConnectionMode") == "DeviceToServer" && d.Text("Status") == "TcpConnected", 1));
 
-        var whatIf = Run("Set-AcceptFilter -Session $Session -AllowAll -WhatIf");
+        var whatIf = Run("Set-GatewayAcceptFilter -Session $Session -AllowAll -WhatIf");
         Assert.Single(whatIf.WhatIf);
+        Assert.Equal(false, _shell.Single("Get-GatewayAcceptFilter -Session $Session", ("Session", _session)).Get("AllowAll"));
+    }
+
+    [Fact]
+    public void Failures_to_reach_a_gateway_name_it_with_their_own_error_ids()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        int closedPort = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var refused = _shell.Run("Connect-Gateway -ComputerName 127.0.0.1 -Port $Port -CaCertificate $Endpoint.CaCertificate", ("Port", closedPort), ("Endpoint", _endpoint));
+        PowerShellAssert.Error("GatewayConnectionRefused", ErrorCategory.ConnectionError, refused.TerminatingError);
+        Assert.Contains($"no gateway at 127.0.0.1:{closedPort}", refused.TerminatingError!.Exception.Message);
+
+        // Accepts TCP and never answers: the deadline given is the one reported.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        int silentPort = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var quiet = _shell.Run("Connect-Gateway 127.0.0.1 -Port $Port -CaCertificate $Endpoint.CaCertificate -TimeoutSec 0.5", ("Port", silentPort), ("Endpoint", _endpoint));
+        PowerShellAssert.Error("GatewayDeadlineExceeded", ErrorCategory.OperationTimeout, quiet.TerminatingError);
+        Assert.Contains($"the gateway at 127.0.0.1:{silentPort} did not answer within 0.5 s", quiet.TerminatingError!.Exception.Message);
+
+        // Every cmdlet that calls the gateway takes its own deadline.
+        Run("Get-GatewayDevice -Session $Session -TimeoutSec 2; Get-GatewayAcceptFilter -Session $Session -TimeoutSec 2").AssertNoErrors();
+        // The accept filter cmdlets' earlier names still work.
         Assert.Equal(false, _shell.Single("Get-AcceptFilter -Session $Session", ("Session", _session)).Get("AllowAll"));
     }
 

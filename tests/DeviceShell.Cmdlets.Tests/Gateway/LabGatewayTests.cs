@@ -30,6 +30,14 @@ public sealed class LabGatewayTests(ModuleRunspace shell) : IClassFixture<Module
 
             var refused = shell.Run("Add-LabGatewayDevice -Lab $Lab -DeviceId 700002 -IPAddress 192.168.0.141 -Type TOASTER", ("Lab", lab.Lab));
             PowerShellAssert.Error("LabCommandRefused", ErrorCategory.InvalidArgument, Assert.Single(refused.Errors));
+
+            // Remove is the undo of Add: the device is no longer on the subnet the gateway searches.
+            const string search = "Find-GatewayDevice -Session $Session -TimeoutSec 0.2 | Where-Object DeviceId -eq 700001";
+            Assert.Single(shell.Run(search, ("Session", session)).Objects);
+            shell.Run("Remove-LabGatewayDevice -Lab $Lab -DeviceId 700001 -Confirm:$false", ("Lab", lab.Lab)).AssertNoErrors();
+            Assert.Empty(shell.Run(search, ("Session", session)).Objects);
+            var unknown = shell.Run("Remove-LabGatewayDevice -Lab $Lab -DeviceId 123 -Confirm:$false", ("Lab", lab.Lab));
+            PowerShellAssert.Error("LabCommandRefused", ErrorCategory.InvalidArgument, Assert.Single(unknown.Errors));
         }
         finally
         {

@@ -35,6 +35,34 @@ public sealed class GatewayFaultTests
     }
 
     [Fact]
+    public async Task Status_stream_that_is_malformed_every_time_is_resubscribed_with_back_off()
+    {
+        await using var gateway = await HostileGateway.StartAsync();
+        gateway.MalformedEveryStream = true;
+        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        var watch = Stopwatch.StartNew();
+        await GatewaySessionTests.WaitUntil(() => gateway.Subscriptions >= 3);
+        await Task.Delay(TimeSpan.FromSeconds(8) - watch.Elapsed);
+        // 0.1 s doubling (±20 %): about 7 subscriptions in 8 s, where a retry 50 ms after each accepted stream made ~150.
+        Assert.InRange(gateway.Subscriptions, 3, 9);
+    }
+
+    [Fact]
+    public async Task Status_message_over_4_MiB_is_refused_by_default_and_accepted_when_the_limit_is_raised()
+    {
+        await using var gateway = await HostileGateway.StartAsync();
+        gateway.OversizedChangeBytes = 5 * 1024 * 1024;
+        await using (var bounded = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within())
+        {
+            await GatewaySessionTests.WaitUntil(() => gateway.Subscriptions >= 2);
+            Assert.Equal(0, bounded.StatusChanges.Count);
+        }
+        await using var raised = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None,
+            maxReceiveMessageSize: 8 * 1024 * 1024).Within();
+        Assert.Equal(3u, (await GatewayLab.NextAsync(raised, _ => true)).DeviceId);
+    }
+
+    [Fact]
     public async Task Call_past_its_deadline_fails_as_a_timeout()
     {
         await using var gateway = await HostileGateway.StartAsync();

@@ -17,6 +17,26 @@ public sealed class GatewayHardeningTests
     private const uint BioEntryW2 = 544140286;
     private const string InvalidArgument = "3";
 
+    [Theory]
+    [InlineData("GetDeviceList", Grpc.Core.MethodType.Unary)]
+    [InlineData("Connect", Grpc.Core.MethodType.Unary)]
+    [InlineData("SubscribeStatus", Grpc.Core.MethodType.ServerStreaming)]
+    public async Task Request_that_does_not_parse_is_answered_invalid_argument(string method, Grpc.Core.MethodType type)
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        using var channel = lab.OpenChannel();
+        var raw = Grpc.Core.Marshallers.Create(bytes => bytes, bytes => bytes);
+        var call = new Grpc.Core.Method<byte[], byte[]>(type, "gsdk.connect.Connect", method, raw, raw);
+        var options = new Grpc.Core.CallOptions(deadline: DateTime.UtcNow + TestTimeouts.Short);
+        // A varint field tag with no value after it.
+        var malformed = new byte[] { 0x08 };
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => type == Grpc.Core.MethodType.Unary
+            ? channel.CreateCallInvoker().AsyncUnaryCall(call, null, options, malformed).ResponseAsync
+            : channel.CreateCallInvoker().AsyncServerStreamingCall(call, null, options, malformed).ResponseStream.MoveNext(CancellationToken.None)).Within();
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains($"The {method} request does not parse", error.Status.Detail);
+    }
+
     [Fact]
     public async Task Largest_eight_digit_deadlines_are_served_like_no_deadline()
     {

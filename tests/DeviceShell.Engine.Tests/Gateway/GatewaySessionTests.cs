@@ -241,7 +241,7 @@ public sealed class GatewaySessionTests
         int closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var notRunning = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", closedPort, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
-        Assert.Equal((DeviceErrorKind.Connection, "GatewayUnavailable"), (notRunning.Kind, notRunning.ErrorId));
+        Assert.Equal((DeviceErrorKind.Connection, "GatewayConnectionRefused"), (notRunning.Kind, notRunning.ErrorId));
     }
 
     [Fact]
@@ -318,7 +318,7 @@ public sealed class GatewaySessionTests
         await using var lab = await GatewayLab.StartAsync();
         var session = await lab.ConnectAsync(maxReceiveMessageSize: 64);
         var tooLong = await Assert.ThrowsAsync<DeviceException>(() => session.SearchAsync(TimeSpan.Zero, CancellationToken.None)).Within();
-        Assert.Equal((DeviceErrorKind.ResourceUnavailable, "GatewayResourceExhausted"), (tooLong.Kind, tooLong.ErrorId));
+        Assert.Equal((DeviceErrorKind.ResourceUnavailable, "GatewayMessageTooLarge"), (tooLong.Kind, tooLong.ErrorId));
 
         // The server keeps gRPC's default receive limit of 4 MiB.
         using var channel = lab.OpenChannel();

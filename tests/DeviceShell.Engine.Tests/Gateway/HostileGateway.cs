@@ -18,7 +18,8 @@ namespace DeviceShell.Engine.Tests.Gateway;
 /// A gateway that misbehaves on purpose, on Grpc.AspNetCore over TLS: its messages are raw bytes (a pass-through
 /// marshaller), so it can send a status message that does not parse. The first status subscription gets one valid
 /// change for device 1, then a malformed message, and stays open; every later subscription gets one valid change
-/// for device 2 and stays open. GetDeviceList answers an empty list after <see cref="DeviceListDelay"/>; GetAcceptFilter
+/// for device 2 and stays open (with <see cref="MalformedEveryStream"/>, every subscription gets the malformed message;
+/// with <see cref="OversizedChangeBytes"/>, every one gets a valid change that large). GetDeviceList answers an empty list after <see cref="DeviceListDelay"/>; GetAcceptFilter
 /// (the session's connect check) answers an empty filter.
 /// </summary>
 internal sealed class HostileGateway : IAsyncDisposable
@@ -39,6 +40,14 @@ internal sealed class HostileGateway : IAsyncDisposable
     public int Port { get; private set; }
 
     public TimeSpan DeviceListDelay { get; set; } = TimeSpan.Zero;
+
+    public bool MalformedEveryStream { get; set; }
+
+    /// <summary>When above 0, every subscription gets a status change padded to this size with an unknown field.</summary>
+    public int OversizedChangeBytes { get; set; }
+
+    /// <summary>SubscribeStatus calls seen.</summary>
+    public int Subscriptions => Volatile.Read(ref _subscriptions);
 
     public static async Task<HostileGateway> StartAsync()
     {
@@ -63,6 +72,18 @@ internal sealed class HostileGateway : IAsyncDisposable
 
     private static byte[] Change(uint deviceId) =>
         new StatusChange { DeviceID = deviceId, Status = Gsdk.Connect.Status.TcpConnected, Timestamp = 1_700_000_000 }.ToByteArray();
+
+    /// <summary>A valid StatusChange of device 3 with an unknown field 15 (length-delimited) padding it to <paramref name="size"/> bytes.</summary>
+    private static byte[] Oversized(int size)
+    {
+        var output = new MemoryStream();
+        new StatusChange { DeviceID = 3, Status = Gsdk.Connect.Status.TcpConnected }.WriteTo(output);
+        var coded = new CodedOutputStream(output);
+        coded.WriteTag(15, WireFormat.WireType.LengthDelimited);
+        coded.WriteBytes(ByteString.CopyFrom(new byte[size]));
+        coded.Flush();
+        return output.ToArray();
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -113,7 +134,12 @@ internal sealed class HostileGateway : IAsyncDisposable
 
         public virtual async Task SubscribeStatus(byte[] request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
         {
-            if (Interlocked.Increment(ref gateway._subscriptions) == 1)
+            int subscription = Interlocked.Increment(ref gateway._subscriptions);
+            if (gateway.OversizedChangeBytes > 0)
+            {
+                await stream.WriteAsync(Oversized(gateway.OversizedChangeBytes));
+            }
+            else if (subscription == 1 || gateway.MalformedEveryStream)
             {
                 await stream.WriteAsync(Change(1));
                 await stream.WriteAsync(MalformedStatusChange);

@@ -26,62 +26,65 @@ public sealed class PythonInteropTests
     [PythonGrpcFact]
     public async Task Our_client_talks_to_a_grpcio_server()
     {
-        using var certificates = GatewayCertificates.Create();
-        string folder = Path.GetDirectoryName(certificates.CaFile)!;
-        string certFile = Path.Combine(folder, "server.crt");
-        string keyFile = Path.Combine(folder, "server_key.pem");
-        await File.WriteAllTextAsync(certFile, certificates.Server.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyFile, certificates.Server.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        await using var server = await GrpcioConnectServer.StartAsync();
+        int port = server.Port;
 
-        var start = new ProcessStartInfo(PythonGrpc.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { PythonGrpc.Script("connect_server.py"), PythonGrpc.StubFolder, certFile, keyFile }) start.ArgumentList.Add(argument);
-        using var server = Process.Start(start)!;
-        try
-        {
-            string? portLine = await server.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.Long);
-            Assert.True(int.TryParse(portLine, out int port), $"the server printed '{portLine}': {await ReadErrorAsync(server)}");
+        // The server holds back the stream's headers until its first change (4 s): connecting must not wait for them.
+        var connecting = Stopwatch.StartNew();
+        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", port, server.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        Assert.True(connecting.ElapsedMilliseconds < 3500, $"connecting took {connecting.ElapsedMilliseconds} ms");
+        Assert.Equal(DeviceSessionState.Connected, session.State);
+        var devices = await session.GetDevicesAsync(CancellationToken.None).Within();
+        Assert.Equal(new uint[] { 1, 2 }, devices.Select(d => d.DeviceId));
+        Assert.Equal((GatewayDeviceType.BioliteN2, GatewayDeviceStatus.TlsNotAllowed, true), (devices[1].Type, devices[1].Status, devices[1].UseSsl));
 
-            // The server holds back the stream's headers until its first change (4 s): connecting must not wait for them.
-            var connecting = Stopwatch.StartNew();
-            await using var session = await GatewaySession.ConnectAsync("127.0.0.1", port, certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
-            Assert.True(connecting.ElapsedMilliseconds < 3500, $"connecting took {connecting.ElapsedMilliseconds} ms");
-            Assert.Equal(DeviceSessionState.Connected, session.State);
-            var devices = await session.GetDevicesAsync(CancellationToken.None).Within();
-            Assert.Equal(new uint[] { 1, 2 }, devices.Select(d => d.DeviceId));
-            Assert.Equal((GatewayDeviceType.BioliteN2, GatewayDeviceStatus.TlsNotAllowed, true), (devices[1].Type, devices[1].Status, devices[1].UseSsl));
+        for (uint id = 10; id < 13; id++)
+            Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == id)).Status);
 
-            for (uint id = 10; id < 13; id++)
-                Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == id)).Status);
+        var notFound = await Assert.ThrowsAsync<DeviceException>(() => session.DisconnectDevicesAsync(new uint[] { 5 }, CancellationToken.None)).Within();
+        Assert.Equal((DeviceErrorKind.NotFound, "GatewayNotFound"), (notFound.Kind, notFound.ErrorId));
+        Assert.Contains("no such device: [5] (ünïcode 100%)", notFound.Message);
 
-            var notFound = await Assert.ThrowsAsync<DeviceException>(() => session.DisconnectDevicesAsync(new uint[] { 5 }, CancellationToken.None)).Within();
-            Assert.Equal((DeviceErrorKind.NotFound, "GatewayNotFound"), (notFound.Kind, notFound.ErrorId));
-            Assert.Contains("no such device: [5] (ünïcode 100%)", notFound.Message);
+        var errors = await session.SetSslAsync(new uint[] { 7, 700 }, true, CancellationToken.None).Within();
+        var failed = Assert.Single(errors);
+        Assert.Equal((700u, StatusCode.FailedPrecondition, "not connected"), (failed.DeviceId, failed.Code, failed.Message));
 
-            var errors = await session.SetSslAsync(new uint[] { 7, 700 }, true, CancellationToken.None).Within();
-            var failed = Assert.Single(errors);
-            Assert.Equal((700u, StatusCode.FailedPrecondition, "not connected"), (failed.DeviceId, failed.Code, failed.Message));
+        // The search's deadline is the search time plus CallTimeout; the server sleeps for the search time and then some.
+        session.CallTimeout = TimeSpan.FromMilliseconds(300);
+        var watch = Stopwatch.StartNew();
+        var deadline = await Assert.ThrowsAsync<DeviceException>(() => session.SearchAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None)).Within();
+        Assert.Equal((DeviceErrorKind.Timeout, "GatewayDeadlineExceeded"), (deadline.Kind, deadline.ErrorId));
+        Assert.True(watch.ElapsedMilliseconds < 2500, $"the deadline took {watch.ElapsedMilliseconds} ms");
+        session.CallTimeout = TimeSpan.FromSeconds(5);
 
-            // The search's deadline is the search time plus CallTimeout; the server sleeps for the search time and then some.
-            session.CallTimeout = TimeSpan.FromMilliseconds(300);
-            var watch = Stopwatch.StartNew();
-            var deadline = await Assert.ThrowsAsync<DeviceException>(() => session.SearchAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None)).Within();
-            Assert.Equal((DeviceErrorKind.Timeout, "GatewayDeadlineExceeded"), (deadline.Kind, deadline.ErrorId));
-            Assert.True(watch.ElapsedMilliseconds < 2500, $"the deadline took {watch.ElapsedMilliseconds} ms");
-            session.CallTimeout = TimeSpan.FromSeconds(5);
-
-            var unimplemented = await Assert.ThrowsAsync<DeviceException>(() => session.GetPendingDevicesAsync(CancellationToken.None)).Within();
-            Assert.Equal((DeviceErrorKind.NotSupported, "GatewayUnimplemented"), (unimplemented.Kind, unimplemented.ErrorId));
-        }
-        finally
-        {
-            server.StandardInput.Close();
-            if (!server.WaitForExit(5000)) server.Kill(entireProcessTree: true);
-        }
+        var unimplemented = await Assert.ThrowsAsync<DeviceException>(() => session.GetPendingDevicesAsync(CancellationToken.None)).Within();
+        Assert.Equal((DeviceErrorKind.NotSupported, "GatewayUnimplemented"), (unimplemented.Kind, unimplemented.ErrorId));
     }
 
-    private static async Task<string> ReadErrorAsync(Process process)
+    /// <summary>
+    /// A healthy gateway where nothing happens, on grpcio's default settings (which allow one HTTP/2 ping per 5 minutes
+    /// while the server sends nothing, and end the connection with too_many_pings after two strikes): the session keeps
+    /// its one status stream, with no resubscription and no gap marker.
+    /// </summary>
+    [PythonGrpcFact]
+    public async Task Quiet_status_stream_on_a_default_grpcio_server_stays_one_subscription()
     {
-        if (!process.HasExited) return "(still running)";
-        return await process.StandardError.ReadToEndAsync();
+        await using var server = await GrpcioConnectServer.StartAsync(quiet: true);
+        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", server.Port, server.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        await GatewaySessionTests.WaitUntil(() => server.Subscriptions == 1);
+
+        var quiet = Stopwatch.StartNew();
+        var states = new List<DeviceSessionState>();
+        while (quiet.Elapsed < TimeSpan.FromSeconds(65))
+        {
+            // Polled rather than slept through, so a drop shows as soon as it happens.
+            if (session.State != DeviceSessionState.Connected) states.Add(session.State);
+            Assert.True(server.Subscriptions == 1, $"SubscribeStatus was called {server.Subscriptions} times in {quiet.Elapsed.TotalSeconds:0.0} s of quiet (states seen: {string.Join(", ", states.Distinct())})");
+            await Task.Delay(250);
+        }
+        Assert.Empty(states);
+        Assert.Equal(0, session.Resubscriptions);
+        Assert.Equal(0, session.QueuedEvents);
+        Assert.NotEmpty(await session.GetDevicesAsync(CancellationToken.None).Within());
     }
 }

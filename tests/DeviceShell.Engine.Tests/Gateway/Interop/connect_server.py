@@ -1,5 +1,8 @@
 """A tiny grpcio gsdk.connect.Connect server for DeviceShell's client tests.
-Usage: connect_server.py STUBS CERT_FILE KEY_FILE. Prints the port, then serves until stdin closes."""
+Usage: connect_server.py STUBS CERT_FILE KEY_FILE [quiet]. Prints the port, then serves until stdin closes.
+The server keeps grpcio's default settings (its HTTP/2 ping policy included). With "quiet", SubscribeStatus
+prints "subscribe" for every call, sends its headers at once and then holds the stream open without a message:
+a healthy gateway where nothing happens."""
 import sys
 import time
 
@@ -38,6 +41,12 @@ class Connect(connect_pb2_grpc.ConnectServicer):
         context.abort(grpc.StatusCode.INTERNAL, 'multi failed')
 
     def SubscribeStatus(self, request, context):
+        if QUIET:
+            print('subscribe', flush=True)
+            context.send_initial_metadata(())
+            while context.is_active():
+                time.sleep(0.05)
+            return
         # grpcio sends the response headers only with the first message; the first change comes 4 s late on purpose.
         time.sleep(4)
         for i in range(3):
@@ -46,6 +55,7 @@ class Connect(connect_pb2_grpc.ConnectServicer):
             time.sleep(0.05)
 
 
+QUIET = len(sys.argv) > 4 and sys.argv[4] == 'quiet'
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
 connect_pb2_grpc.add_ConnectServicer_to_server(Connect(), server)
 with open(sys.argv[2], 'rb') as cert, open(sys.argv[3], 'rb') as key:

@@ -7,10 +7,12 @@ namespace DeviceShell.Commands;
 /// SetAcceptFilter. -AllowAll admits every device (-AllowAll:$false admits none, the gateway's default);
 /// -DeviceId replaces the list, with -Add / -Remove it edits the current list (read-modify-write, as the
 /// tutorial's accept menu does). Pipeline input (Get-GatewayPendingDevice) is collected and sent once.
+/// Set-AcceptFilter, its first name, is kept as an alias.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "AcceptFilter", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId", HelpUri = HelpLinks.CmdletPages + "Set-AcceptFilter.md")]
+[Cmdlet(VerbsCommon.Set, "GatewayAcceptFilter", SupportsShouldProcess = true, DefaultParameterSetName = "DeviceId", HelpUri = HelpLinks.CmdletPages + "Set-GatewayAcceptFilter.md")]
+[Alias("Set-AcceptFilter")]
 [OutputType(typeof(GatewayAcceptFilter))]
-public sealed class SetAcceptFilterCommand : GatewayCmdlet
+public sealed class SetGatewayAcceptFilterCommand : GatewayCallCmdlet
 {
     private readonly List<uint> _ids = new();
 
@@ -48,7 +50,7 @@ public sealed class SetAcceptFilterCommand : GatewayCmdlet
         else if (Add || Remove)
         {
             // Only the device ids change: the filter's IP addresses and subnet masks stay as they are.
-            var current = Call(token => session.GetAcceptFilterAsync(token));
+            var current = Call(token => session.GetAcceptFilterAsync(token, CallTimeout));
             var ids = Add ? current.DeviceId.Union(_ids) : current.DeviceId.Except(_ids);
             filter = new GatewayAcceptFilter { DeviceId = ids.ToArray(), IPAddress = current.IPAddress, SubnetMask = current.SubnetMask };
             action = (Add ? "Add " : "Remove ") + string.Join(", ", _ids);
@@ -60,7 +62,7 @@ public sealed class SetAcceptFilterCommand : GatewayCmdlet
         }
         if (!ShouldProcess($"accept filter of {session.Endpoint}", action)) return;
         WriteVerbose($"SetAcceptFilter(allowAll = {filter.AllowAll}, deviceIDs = [{string.Join(", ", filter.DeviceId)}]).");
-        Call(token => session.SetAcceptFilterAsync(filter, token));
-        if (PassThru) WriteObject(Call(token => session.GetAcceptFilterAsync(token)));
+        Call(token => session.SetAcceptFilterAsync(filter, token, CallTimeout));
+        if (PassThru) WriteObject(Call(token => session.GetAcceptFilterAsync(token, CallTimeout)));
     }
 }
