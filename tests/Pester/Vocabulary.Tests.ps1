@@ -20,8 +20,6 @@ BeforeDiscovery {
         'Find-WebifiDevice -WaitSec'                 # the Webifi vocabulary
         'Connect-Webifi -HostName'                   # the Webifi vocabulary
         'Connect-Webifi -TimeoutSec'                 # the Webifi vocabulary
-        'Connect-Gateway -HostName'                  # the Gateway vocabulary (-ComputerName)
-        'Add-LabGatewayDevice'                       # Remove-LabGatewayDevice, the Gateway vocabulary
     )
 
     $waits = foreach ($command in $commands) {
