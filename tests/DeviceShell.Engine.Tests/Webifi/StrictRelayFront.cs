@@ -15,7 +15,9 @@ namespace DeviceShell.Engine.Tests.Webifi;
 /// WebSocket frame; no data message before the previous one's <c>rt=s</c>; one message group per upload; no field
 /// the official library does not send. A WebSocket that breaks a rule is closed with 1008 (policy violation), an
 /// upload that does is answered HTTP 400; every breach is recorded. With <see cref="RefuseData"/> it refuses every
-/// data message the same way, as a relay that does not accept what a client sends would.
+/// data message the same way, as a relay that does not accept what a client sends would. With
+/// <see cref="ForgetAfterLogin"/> it closes each WebSocket once its networks are set and answers every later
+/// authentication of that device id with error 12, as a relay that loses every session right after the login would.
 /// </summary>
 internal sealed class StrictRelayFront : IAsyncDisposable
 {
@@ -33,6 +35,9 @@ internal sealed class StrictRelayFront : IAsyncDisposable
     private int _refusedLogins;
     private int _webSockets;
     private int _uploads;
+    private int _logins;
+    private bool _forgetAfterLogin;
+    private readonly ConcurrentDictionary<string, byte> _authenticated = new(StringComparer.Ordinal);
 
     private StrictRelayFront(int relayPort) => _relayPort = relayPort;
 
@@ -42,6 +47,16 @@ internal sealed class StrictRelayFront : IAsyncDisposable
 
     /// <summary>Refuse every data message: close the WebSocket with 1008, or cut the upload's connection.</summary>
     public bool RefuseData { get; init; }
+
+    /// <summary>From now on: close each WebSocket after a networks answer, and refuse a device id seen before (error 12).</summary>
+    public bool ForgetAfterLogin
+    {
+        get => Volatile.Read(ref _forgetAfterLogin);
+        set => Volatile.Write(ref _forgetAfterLogin, value);
+    }
+
+    /// <summary>Logins passed on to the relay.</summary>
+    public int Logins => Volatile.Read(ref _logins);
 
     /// <summary>What broke the official dialect, in the order it came.</summary>
     public string[] Breaches => _breaches.ToArray();
@@ -94,6 +109,7 @@ internal sealed class StrictRelayFront : IAsyncDisposable
             await context.Response.Body.WriteAsync("~e=7"u8.ToArray());
             return;
         }
+        Interlocked.Increment(ref _logins);
         await ForwardAsync(context, "", body);
     }
 
@@ -195,6 +211,11 @@ internal sealed class StrictRelayFront : IAsyncDisposable
                     else if (data && RefuseData) refusal = RefusalReason;
                     else if (data && Interlocked.Exchange(ref connection.AwaitingSendAnswer, 1) == 1) refusal = "data sent before the previous rt=s";
                 }
+                if (messages.Count == 1 && TildeCodec.Decode(messages[0]) is [{ Key: "id" } id, ..] && !_authenticated.TryAdd(id.Text, 0) && ForgetAfterLogin)
+                {
+                    await client.SendAsync("~rt=a~e=12~t=1"u8.ToArray(), WebSocketMessageType.Binary, true, cancellationToken);
+                    continue;
+                }
                 if (refusal is not null)
                 {
                     if (refusal != RefusalReason) Breach(refusal);
@@ -211,7 +232,7 @@ internal sealed class StrictRelayFront : IAsyncDisposable
     }
 
     /// <summary>Relay to client, as it comes; an rt=s lets the next data message through.</summary>
-    private static async Task PumpDownAsync(WebSocket relay, WebSocket client, Connection connection, CancellationToken cancellationToken)
+    private async Task PumpDownAsync(WebSocket relay, WebSocket client, Connection connection, CancellationToken cancellationToken)
     {
         var framer = new TildeFramer(int.MaxValue - 16);
         try
@@ -219,9 +240,19 @@ internal sealed class StrictRelayFront : IAsyncDisposable
             while (await ReceiveFrameAsync(relay, cancellationToken) is byte[] frame)
             {
                 framer.Append(frame);
+                bool networksAnswered = false;
                 while (framer.TryTake(out byte[] message))
-                    if (TildeCodec.Decode(message).Find("rt") == "s") Volatile.Write(ref connection.AwaitingSendAnswer, 0);
+                {
+                    string? responseType = TildeCodec.Decode(message).Find("rt");
+                    if (responseType == "s") Volatile.Write(ref connection.AwaitingSendAnswer, 0);
+                    networksAnswered |= responseType == "n";
+                }
                 await client.SendAsync(frame, WebSocketMessageType.Binary, true, cancellationToken);
+                if (networksAnswered && ForgetAfterLogin)
+                {
+                    await client.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "forgotten", cancellationToken);
+                    return;
+                }
             }
             await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "relay closed", cancellationToken);
         }

@@ -97,6 +97,34 @@ public class WebifiDialectTests
     }
 
     /// <summary>
+    /// Issue 25 item 8, hostile: a relay that accepts every login and loses the session right after it (closes the
+    /// WebSocket, then refuses the device id) drove ~16 re-logins/s. Socket reconnects and re-logins back off, and the
+    /// pause starts over only when the relay accepts a send or keep-alive, so in 10 s it sees a few logins.
+    /// </summary>
+    [Fact]
+    public async Task A_relay_that_forgets_every_session_right_after_the_login_sees_a_few_logins_not_a_storm()
+    {
+        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var front = await StrictRelayFront.StartAsync(relay.Port);
+        var session = await relay.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, WebifiTransport.WebSocket, "net1") with { MaxReconnectDelay = TimeSpan.FromSeconds(30) });
+        front.ForgetAfterLogin = true;
+        try
+        {
+            // Its answer is the last thing this socket carries (the close may overtake it).
+            await session.SetNetworksAsync(Net1).Within();
+        }
+        catch (DeviceException ex) when (ex.ErrorId == "WebifiConnectionLost")
+        {
+            // Closed before the answer was read: the same storm bait.
+        }
+
+        // A measuring window, not a wait for a condition: what counts is how few logins fall into it (at least one
+        // re-login: the session did try again).
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.InRange(front.Logins, 2, 8);
+    }
+
+    /// <summary>
     /// Issue 25 item 7, hostile: relay session ids start again at 100 after a relay restart. A peer of the account holds
     /// the ids 100 to 102, learns the victim's message ids (the relay passes them to every recipient that asked) and
     /// plants a huge sequence under each id. After the restart the victim logs in again under one of those ids: its
