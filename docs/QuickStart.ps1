@@ -78,7 +78,7 @@ $quickStarts = [ordered]@{
         { $b = Connect-Webifi -Credential $cred -Server "http://$($ep.Host):$($ep.Port)/" -Transport LongPolling }
         { 'a','b' | Send-WebifiData -ToNetwork lab -Session $b }
         { Receive-WebifiData -Count 2 -TimeoutSec 5 -Session $a }
-        { Find-WebifiDevice -Network lab -WaitSec 1 -Session $b }
+        { Find-WebifiDevice -Network lab -TimeoutSec 1 -Session $b }
         { Disconnect-Webifi -All; Stop-DeviceLab }
     )
     'Pi link (the GPIO button server, without hardware)'   = @(

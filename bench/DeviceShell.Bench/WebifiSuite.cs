@@ -9,13 +9,14 @@ namespace DeviceShell.Bench;
 /// <summary>
 /// Two Webifi sessions talking through the Lab's relay in its own process: 32-byte messages per second with 256 sends
 /// in flight, over WebSocket and over long polling, next to two clients on Debian's python3-websocket doing the same
-/// over WebSocket. Every round checks that what was sent arrived and prints the difference when it did not.
+/// over WebSocket, and next to a DeviceShell pair that speaks the official dialect (one message per frame, the next
+/// after its answer; issue 19). Every round checks that what was sent arrived and prints the difference when it did not.
 /// </summary>
 public sealed class WebifiSuite : IBenchmarkSuite
 {
     private const string World = "Webifi";
     private const int Payload = 32, Window = 256;
-    private const string LongPolling = "DeviceShell long polling", Python = "python3-websocket";
+    private const string LongPolling = "DeviceShell long polling", Python = "python3-websocket", Official = "DeviceShell WebSocket, official dialect";
 
     public string Name => "webifi";
 
@@ -30,10 +31,13 @@ public sealed class WebifiSuite : IBenchmarkSuite
         // so no round's messages reach another side's receiver.
         await using var webSocket = await Pair.ConnectAsync(server, WebifiTransport.WebSocket, "net1", cancellationToken).ConfigureAwait(false);
         await using var longPolling = await Pair.ConnectAsync(server, WebifiTransport.LongPolling, "net2", cancellationToken).ConfigureAwait(false);
+        // The three networks are taken: this pair's sender addresses its receiver's session id.
+        await using var official = await Pair.ConnectAsync(server, server, WebifiTransport.WebSocket, null, cancellationToken, WebifiDialect.Official).ConfigureAwait(false);
         var losses = new List<string>();
         var peers = new List<(string, Func<Task<double>>)>
         {
             (LongPolling, async () => { await longPolling.WarmAsync(bench.Settings.Warmup, cancellationToken).ConfigureAwait(false); return await longPolling.RateAsync(bench.Settings.Window, losses, cancellationToken).ConfigureAwait(false); }),
+            (Official, async () => { await official.WarmAsync(bench.Settings.Warmup, cancellationToken).ConfigureAwait(false); return await official.RateAsync(bench.Settings.Window, losses, cancellationToken).ConfigureAwait(false); }),
         };
         if (pythonMissing is null)
         {
@@ -55,6 +59,7 @@ public sealed class WebifiSuite : IBenchmarkSuite
         string? notes = losses.Count == 0 ? "every message arrived, both sides" : string.Join("; ", losses);
         bench.Add(new BenchRow(World, Measure, value, LongPolling, Bench.Format(result.PeerValue(LongPolling)) + " messages/s", result.Ratio(LongPolling),
             "WebSocket ≥ long polling", result.Ratio(LongPolling) >= 1.0, notes));
+        bench.Add(new BenchRow(World, Measure, value, Official, Bench.Format(result.PeerValue(Official)) + " messages/s", result.Ratio(Official)));
         if (pythonMissing is null)
             bench.Add(new BenchRow(World, Measure, value, Python, Bench.Format(result.PeerValue(Python)) + " messages/s", result.Ratio(Python)));
         else
@@ -64,14 +69,16 @@ public sealed class WebifiSuite : IBenchmarkSuite
     /// <summary>A receiver on one network of the relay's sample account and a sender that listens on none, on one transport.</summary>
     internal sealed class Pair : IAsyncDisposable
     {
-        private readonly string[] _to;
+        private readonly string[] _toNetworks;
+        private readonly int[] _toSessionIds;
         private readonly WebifiSession _receiver, _sender;
         private readonly EventBuffer<WebifiEvent>.EventReader _messages;
         private readonly WebifiTransport _transport;
 
-        private Pair(WebifiSession receiver, WebifiSession sender, WebifiTransport transport, string network)
+        private Pair(WebifiSession receiver, WebifiSession sender, WebifiTransport transport, string? network)
         {
-            _to = new[] { network };
+            _toNetworks = network is null ? Array.Empty<string>() : new[] { network };
+            _toSessionIds = network is null ? new[] { receiver.SessionId } : Array.Empty<int>();
             _receiver = receiver;
             _sender = sender;
             _transport = transport;
@@ -82,11 +89,15 @@ public sealed class WebifiSuite : IBenchmarkSuite
         public static Task<Pair> ConnectAsync(Uri server, WebifiTransport transport, string network, CancellationToken cancellationToken) =>
             ConnectAsync(server, server, transport, network, cancellationToken);
 
-        /// <summary>The receiver on one relay and the sender on another (relays sharing Redis, see WebifiRedisSuite).</summary>
-        public static async Task<Pair> ConnectAsync(Uri receiverServer, Uri senderServer, WebifiTransport transport, string network, CancellationToken cancellationToken)
+        /// <summary>
+        /// The receiver on one relay and the sender on another (relays sharing Redis, see WebifiRedisSuite); with no
+        /// network the receiver listens to none and the sender addresses its session id.
+        /// </summary>
+        public static async Task<Pair> ConnectAsync(Uri receiverServer, Uri senderServer, WebifiTransport transport, string? network, CancellationToken cancellationToken,
+            WebifiDialect dialect = WebifiDialect.DeviceShell)
         {
-            var receiver = await WebifiSession.ConnectAsync(Options(receiverServer, transport, network), cancellationToken).ConfigureAwait(false);
-            var sender = await WebifiSession.ConnectAsync(Options(senderServer, transport, null), cancellationToken).ConfigureAwait(false);
+            var receiver = await WebifiSession.ConnectAsync(Options(receiverServer, transport, network) with { Dialect = dialect }, cancellationToken).ConfigureAwait(false);
+            var sender = await WebifiSession.ConnectAsync(Options(senderServer, transport, null) with { Dialect = dialect }, cancellationToken).ConfigureAwait(false);
             return new Pair(receiver, sender, transport, network);
         }
 
@@ -101,7 +112,7 @@ public sealed class WebifiSuite : IBenchmarkSuite
             var inFlight = new Queue<Task>();
             while (clock.Elapsed < window)
             {
-                inFlight.Enqueue(_sender.SendAsync(WebifiOutgoing.Text(payload, "", _to), cancellationToken));
+                inFlight.Enqueue(_sender.SendAsync(WebifiOutgoing.Text(payload, "", _toNetworks, _toSessionIds), cancellationToken));
                 sent++;
                 if (inFlight.Count >= Window) await inFlight.Dequeue().ConfigureAwait(false);
                 while ((await _messages.TakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).Taken) received++;

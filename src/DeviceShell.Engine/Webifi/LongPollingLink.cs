@@ -26,9 +26,11 @@ internal sealed class LongPollingLink : WebifiLink
     /// <summary>Completed while the relay answers; uploads wait on it when it does not.</summary>
     private TaskCompletionSource _reachable = Reached();
     private Task? _reader;
+    /// <summary>The last upload got no answer: the next one waits the session's back-off first.</summary>
+    private volatile bool _uploadFailed;
 
-    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
-        : base(credentials, options, counters, deliver, report)
+    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
+        : base(credentials, options, counters, backoff, deliver, report)
     {
         _http = http;
         _stateChanged = stateChanged;
@@ -59,28 +61,45 @@ internal sealed class LongPollingLink : WebifiLink
 
     /// <summary>
     /// One /Upload carrying the batch, each message its own group; the upload's code answers every message. When the
-    /// relay cannot be reached the batch stays unacknowledged (the session sends it again once a poll is answered).
+    /// upload gets no answer (refused, cut, timed out, an HTTP error) every answer fails with why, the batch stays
+    /// unacknowledged, and the session sends it again once a poll is answered and the back-off has passed.
     /// </summary>
     public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<NumberedOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
     {
         Task reachable;
         lock (_gate) reachable = _reachable.Task;
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, BrokenToken))
+        {
             await reachable.WaitAsync(linked.Token).ConfigureAwait(false);
+            if (_uploadFailed) await Task.Delay(Backoff.Next(), linked.Token).ConfigureAwait(false);
+        }
         var body = Body();
         foreach (var outgoing in batch) outgoing.AppendTo(body, Credentials);
         TildeCodec.AppendField(body, "z", Counters.NextUpload());
-        List<TildeField> answer;
+        Task<int> code;
         try
         {
-            answer = await WebifiLogin.PostAsync(_http, Upload, body, Options.MaxAnswerBytes, Options.ReplyTimeout, BrokenToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var answer = await WebifiLogin.PostAsync(_http, Upload, body, Options.MaxAnswerBytes, Options.ReplyTimeout, BrokenToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            _uploadFailed = false;
+            Backoff.Reset();
+            code = Task.FromResult(answer.FindInt("e") ?? WebifiErrorCode.ProtocolError);
         }
         catch (DeviceException ex) when (IsUnreachable(ex))
         {
-            SetReachable(false);
-            throw;
+            _uploadFailed = true;
+            if (ex.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } || ex.Kind == DeviceErrorKind.Timeout)
+            {
+                // Nobody there (or silent): the uploads wait until a poll is answered again.
+                SetReachable(false);
+                code = Task.FromException<int>(ex);
+            }
+            else
+            {
+                // The relay took the upload and ended it without an answer (cut it, or an HTTP error): as a WebSocket
+                // the relay closes right after a message, this counts towards a refusal (WebifiSession.Settle).
+                code = Task.FromException<int>(Lost($"the relay ended the upload without an answer ({ex.Message})", ex));
+            }
         }
-        var code = Task.FromResult(answer.FindInt("e") ?? WebifiErrorCode.ProtocolError);
         return (0, Enumerable.Repeat(code, batch.Count).ToArray());
     }
 

@@ -48,7 +48,11 @@ public static class TildeCodec
 
     public static void AppendField(List<byte> output, string key, long value) => AppendField(output, key, value.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>Splits one message (without the WebSocket terminator) into its fields, in order.</summary>
+    /// <summary>
+    /// Splits one message (without the WebSocket terminator) into its fields, in order. Each value is measured first
+    /// and unescaped straight into an array of its exact size, so decoding costs about the message's own size in
+    /// memory (issue 25: an 8 MiB answer went through a growing list per byte), and common keys are not allocated.
+    /// </summary>
     /// <exception cref="FormatException">The input does not start with <c>~</c>, or a key has no <c>=</c>.</exception>
     public static List<TildeField> Decode(ReadOnlySpan<byte> message)
     {
@@ -56,33 +60,79 @@ public static class TildeCodec
         if (message.IsEmpty) return fields;
         if (message[0] != Control) throw new FormatException("A Webifi message must start with '~'.");
         int i = 1;
-        var value = new List<byte>();
-        while (i <= message.Length)
+        while (true)
         {
             int equals = message[i..].IndexOf((byte)'=');
             if (equals < 0) throw new FormatException("A Webifi field has no '='.");
             var keySpan = message.Slice(i, equals);
             if (keySpan.IndexOf(Control) >= 0) throw new FormatException("A Webifi key contains '~'.");
-            string key = Encoding.ASCII.GetString(keySpan);
+            string key = KeyOf(keySpan);
             i += equals + 1;
-            value.Clear();
-            bool nextField = false;
-            while (i < message.Length)
-            {
-                byte b = message[i];
-                if (b != Control) { value.Add(b); i++; continue; }
-                if (i + 1 < message.Length && message[i + 1] == Control) { value.Add(Control); i += 2; continue; }
-                if (i + 1 < message.Length && message[i + 1] == (byte)'-') { value.Add(0); i += 2; continue; }
-                i++; // a lone '~' starts the next key
-                nextField = true;
-                break;
-            }
-            fields.Add(new TildeField(key, value.ToArray()));
-            if (!nextField) break;
+            int end = ValueEnd(message, i, out int escapes);
+            fields.Add(new TildeField(key, Unescape(message[i..end], escapes)));
+            if (end == message.Length) break;
+            i = end + 1; // the lone '~' that starts the next key
             if (i == message.Length) throw new FormatException("A Webifi message ends with a lone '~'.");
         }
         return fields;
     }
+
+    /// <summary>Where the value starting at <paramref name="start"/> ends: at the next lone <c>~</c>, or the end.</summary>
+    private static int ValueEnd(ReadOnlySpan<byte> message, int start, out int escapes)
+    {
+        escapes = 0;
+        int i = start;
+        while (true)
+        {
+            int control = message[i..].IndexOf(Control);
+            if (control < 0) return message.Length;
+            i += control;
+            if (i + 1 < message.Length && message[i + 1] is Control or (byte)'-')
+            {
+                escapes++;
+                i += 2;
+                continue;
+            }
+            return i;
+        }
+    }
+
+    private static byte[] Unescape(ReadOnlySpan<byte> escaped, int escapes)
+    {
+        if (escaped.IsEmpty) return Array.Empty<byte>();
+        var value = new byte[escaped.Length - escapes];
+        int written = 0;
+        while (!escaped.IsEmpty)
+        {
+            int control = escaped.IndexOf(Control);
+            if (control < 0)
+            {
+                escaped.CopyTo(value.AsSpan(written));
+                break;
+            }
+            escaped[..control].CopyTo(value.AsSpan(written));
+            written += control;
+            value[written++] = escaped[control + 1] == Control ? Control : (byte)0;
+            escaped = escaped[(control + 2)..];
+        }
+        return value;
+    }
+
+    /// <summary>The key as a string; the protocol's own keys come from the literals instead of a new string per field.</summary>
+    private static string KeyOf(ReadOnlySpan<byte> key) => key switch
+    {
+        [(byte)'d'] => "d",
+        [(byte)'e'] => "e",
+        [(byte)'f'] => "f",
+        [(byte)'n'] => "n",
+        [(byte)'s'] => "s",
+        [(byte)'u'] => "u",
+        [(byte)'z'] => "z",
+        [(byte)'d', (byte)'t'] => "dt",
+        [(byte)'r', (byte)'t'] => "rt",
+        [(byte)'i', (byte)'d'] => "id",
+        _ => Encoding.ASCII.GetString(key),
+    };
 
     /// <summary>The first value of <paramref name="key"/> as text, or null.</summary>
     public static string? Find(this IReadOnlyList<TildeField> fields, string key)

@@ -8,18 +8,18 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// The WebSocket transport (webifi.md §3.2) on Websocket.Client. The library keeps the socket up: it reconnects
-/// after a drop (pausing 100 ms, doubling up to <see cref="WebifiConnectOptions.MaxReconnectDelay"/>, while the relay
-/// is unreachable) and when nothing at all arrived for <see cref="WebifiConnectOptions.KeepAliveInterval"/> plus
+/// after a drop, whatever ended the socket, after the session's <see cref="ReconnectBackoff"/> pause (which starts
+/// over only once the relay answered a send or keep-alive), and when nothing at all arrived for <see cref="WebifiConnectOptions.KeepAliveInterval"/> plus
 /// <see cref="WebifiConnectOptions.ReplyTimeout"/> (its no-message timeout; our <c>~t=1</c> keep-alives make an idle
 /// but healthy relay answer in time). After each reconnect this link authenticates the same device id again and
 /// sets the networks; only when the relay no longer knows the device id is the link broken, and the session logs in anew.
 /// Every message ends in <c>~t=1</c>; the relay answers each one (a, n, s, k, c) in order, so replies are matched
-/// first-in first-out. Data is pipelined: a batch goes out back to back and then its <c>rt=s</c> answers are awaited.
+/// first-in first-out. In the DeviceShell dialect data is pipelined: a batch goes out back to back, several messages
+/// per frame, and then its <c>rt=s</c> answers are awaited; in the official one the session hands over one message at
+/// a time and each goes in a frame of its own.
 /// </summary>
 internal sealed class WebSocketLink : WebifiLink
 {
-    private static readonly TimeSpan FirstReconnectPause = TimeSpan.FromMilliseconds(100);
-
     /// <summary>A data frame is closed once it holds this much; a single larger message still goes in one frame.</summary>
     private const int FrameBytes = 16 * 1024;
 
@@ -35,12 +35,15 @@ internal sealed class WebSocketLink : WebifiLink
     private int _socketNumber;
     private TaskCompletionSource _authenticated = NewGate();
     private long _lastReceivedTicks = DateTime.UtcNow.Ticks;
+    private bool _socketOpenedBefore;
+    /// <summary>What ended the last socket, for the errors of the sends it cut.</summary>
+    private volatile string _lastDrop = "the WebSocket dropped";
     private volatile bool _opened;
     private volatile bool _closing;
     private Task? _keepAlive;
 
-    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
-        : base(credentials, options, counters, deliver, report)
+    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
+        : base(credentials, options, counters, backoff, deliver, report)
     {
         _stateChanged = stateChanged;
         _framer = NewFramer();
@@ -48,7 +51,8 @@ internal sealed class WebSocketLink : WebifiLink
         {
             ConnectTimeout = options.ReplyTimeout,
             ReconnectTimeout = options.KeepAliveInterval + options.ReplyTimeout,
-            ErrorReconnectTimeout = FirstReconnectPause,
+            // Only the pause after a failed connect attempt; the back-off proper is in ConnectSocketAsync.
+            ErrorReconnectTimeout = ReconnectBackoff.First,
             // Frames reach the tilde framer as bytes, text or binary alike (the relay sends binary, webifi.md §3.2).
             IsTextMessageConversionEnabled = false,
             Name = $"Webifi {credentials.SessionId}",
@@ -308,6 +312,8 @@ internal sealed class WebSocketLink : WebifiLink
             return;
         }
         if (responseType is null) return;
+        // The relay answered data or a keep-alive: it accepts what this session sends.
+        if (responseType is "s" or "k") Backoff.Reset();
         (string ResponseType, TaskCompletionSource<int> Reply) waiter;
         lock (_waiting)
         {
@@ -319,14 +325,17 @@ internal sealed class WebSocketLink : WebifiLink
     }
 
     /// <summary>
-    /// The socket is gone (the library reconnects next): nothing more can be answered on it, so every waiter fails and
-    /// sends wait for the next authentication. A failed connect attempt doubles the library's pause before the next.
+    /// The socket is gone (the library reconnects next): nothing more can be answered on it, so every waiter fails,
+    /// with what ended the socket (the relay's close code and reason when it sent them), and sends wait for the next
+    /// authentication.
     /// </summary>
     private void OnDisconnected(DisconnectionInfo info)
     {
         if (info.Type is DisconnectionType.Exit or DisconnectionType.ByUser) return;
-        if (info.Type == DisconnectionType.Error && _client.ErrorReconnectTimeout is TimeSpan pause)
-            _client.ErrorReconnectTimeout = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, Options.MaxReconnectDelay.Ticks));
+        string why = info.CloseStatus is WebSocketCloseStatus status
+            ? $"the relay closed the WebSocket with code {(int)status} ({info.CloseStatusDescription})"
+            : info.Exception is { } ex ? $"the WebSocket failed: {ex.Message}" : "the WebSocket dropped";
+        _lastDrop = why;
         FailWaiters(Interrupted(), reopenGate: true);
         // Until OpenAsync succeeded the session is not connected, and a failure there is reported by OpenAsync.
         if (_opened && !_closing && !IsBroken) _stateChanged(DeviceSessionState.Reconnecting);
@@ -334,7 +343,6 @@ internal sealed class WebSocketLink : WebifiLink
 
     private void OnReconnected(ReconnectionInfo info)
     {
-        _client.ErrorReconnectTimeout = FirstReconnectPause;
         lock (_waiting)
         {
             _socketOpen = true;
@@ -428,9 +436,15 @@ internal sealed class WebSocketLink : WebifiLink
         }
     }
 
-    /// <summary>The library's connection factory: each new socket, size-limited, also becomes the one frames are sent on.</summary>
+    /// <summary>
+    /// The library's connection factory: each new socket, size-limited, also becomes the one frames are sent on. Every
+    /// socket after the first waits the session's back-off first: the library itself reconnects at once after a socket
+    /// the relay closed, which against a relay that closes right after what it is sent was a storm (issue 19).
+    /// </summary>
     private async Task<WebSocket> ConnectSocketAsync(Uri uri, CancellationToken cancellationToken)
     {
+        if (_socketOpenedBefore) await Task.Delay(Backoff.Next(), cancellationToken).ConfigureAwait(false);
+        _socketOpenedBefore = true;
         var socket = new ClientWebSocket();
         // The official clients send no pings; keep-alive is the protocol's own ~t=1.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -453,7 +467,7 @@ internal sealed class WebSocketLink : WebifiLink
 
     private static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static DeviceException Interrupted() => Lost("the WebSocket dropped; it is being reconnected");
+    private DeviceException Interrupted() => Lost(_lastDrop + "; it is being reconnected");
 
     public override async ValueTask DisposeAsync()
     {

@@ -29,16 +29,32 @@ internal abstract class WebifiLink : IAsyncDisposable
     private readonly TaskCompletionSource _broken = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _brokenToken = new();
 
-    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report)
+    private long _sentMessages;
+
+    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report)
     {
         Credentials = credentials;
         Options = options;
         Counters = counters;
+        Backoff = backoff;
         Deliver = deliver;
         Report = report;
     }
 
     public WebifiCredentials Credentials { get; }
+
+    /// <summary>
+    /// The sender half of every <see cref="WebifiMessageId"/> sent on this link: random, chosen at this login. A new
+    /// login numbers afresh under a new one, so numbers a peer planted under a relay session id that comes round again
+    /// (relay ids start over after a relay restart) never match what this session sends (issue 25).
+    /// </summary>
+    public string MessageSender { get; } = WebifiMessageId.NewSender();
+
+    /// <summary>The next sequence number under <see cref="MessageSender"/> (from 1, in wire order).</summary>
+    public long NextSequence() => Interlocked.Increment(ref _sentMessages);
+
+    /// <summary>The session's pause before the next attempt; the link resets it when the relay accepts something.</summary>
+    protected ReconnectBackoff Backoff { get; }
 
     protected WebifiConnectOptions Options { get; }
 

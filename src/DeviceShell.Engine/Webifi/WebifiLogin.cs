@@ -7,8 +7,8 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>What a successful credentials request gives: the device id, the session id and where to go next.</summary>
-/// <param name="MessageIds">The relay numbers messages for exactly-once delivery (<see cref="WebifiMessageId"/>).</param>
-internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable, bool MessageIds);
+/// <param name="Dialect">DeviceShell when the relay answered the capability (<c>~mi=1</c>), else Official.</param>
+internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable, WebifiDialect Dialect);
 
 /// <summary>
 /// The credentials step (webifi.md §3.1) and the HTTP plumbing shared by long polling:
@@ -127,24 +127,28 @@ internal static class WebifiLogin
             $"The Webifi server at {uri.Authority} sent an answer longer than {maxAnswerBytes} bytes (error 7); it was not read to the end.", uri);
 
     /// <summary>
-    /// POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c>; error 8 becomes an Authentication failure. Whether the public service
-    /// tolerates a key it does not know (<c>mi</c>, WebifiMessageId) is UNKNOWN (webifi.md): a server that fails the
-    /// request or refuses the login with anything but a wrong password is asked once more the way the official
-    /// libraries ask, so a strict server costs one request and never the login.
+    /// POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c> (the DeviceShell capability: its dialect and message ids); error 8 becomes
+    /// an Authentication failure. Whether the public service tolerates a key it does not know is UNKNOWN (webifi.md):
+    /// a server that fails the request or refuses the login with anything but a wrong password is asked once more the
+    /// way the official libraries ask, so a strict server costs one request and never the login. With
+    /// <see cref="WebifiConnectOptions.Dialect"/> Official only the official request is made.
     /// </summary>
     public static async Task<WebifiCredentials> RequestAsync(HttpClient http, WebifiConnectOptions options, CancellationToken cancellationToken)
     {
         var server = options.Server;
         if (options.Encrypted && server.Scheme == Uri.UriSchemeHttp)
             server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttps, Port = server.IsDefaultPort ? -1 : server.Port }.Uri;
-        List<TildeField>? fields;
-        try
+        List<TildeField>? fields = null;
+        if (options.Dialect == WebifiDialect.DeviceShell)
         {
-            fields = await PostCredentialsAsync(http, server, options, askForMessageIds: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DeviceException ex) when (ex.Kind is DeviceErrorKind.Connection or DeviceErrorKind.Protocol)
-        {
-            fields = null;
+            try
+            {
+                fields = await PostCredentialsAsync(http, server, options, askForMessageIds: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeviceException ex) when (ex.Kind is DeviceErrorKind.Connection or DeviceErrorKind.Protocol)
+            {
+                // Asked once more the official way below.
+            }
         }
         if (fields?.FindInt("e") is not (WebifiErrorCode.Success or WebifiErrorCode.InvalidCredentials))
             fields = await PostCredentialsAsync(http, server, options, askForMessageIds: false, cancellationToken).ConfigureAwait(false);
@@ -170,7 +174,8 @@ internal static class WebifiLogin
             || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out var download)
             || !Uri.TryCreate($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
             throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
-        return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields), fields.Find("mi") == "1");
+        return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields),
+            fields.Find("mi") == "1" ? WebifiDialect.DeviceShell : WebifiDialect.Official);
     }
 
     private static async Task<List<TildeField>> PostCredentialsAsync(HttpClient http, Uri server, WebifiConnectOptions options, bool askForMessageIds, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ namespace DeviceShell.Engine.Webifi;
 /// the repeat. Official clients never ask, so they never see the field; a server that does not know the request and
 /// ignores it or refuses the login is served as before (see WebifiLogin.RequestAsync).
 /// </summary>
-/// <param name="Sender">Random per <see cref="WebifiSession"/>, kept across its reconnects.</param>
+/// <param name="Sender">Random, chosen by the client at each login (<see cref="WebifiLink.MessageSender"/>).</param>
 /// <param name="Sequence">Counts the sender's messages from 1, in the order they are sent.</param>
 public readonly record struct WebifiMessageId(string Sender, long Sequence)
 {
@@ -36,37 +36,50 @@ public readonly record struct WebifiMessageId(string Sender, long Sequence)
 /// <summary>
 /// The recipient's side of <see cref="WebifiMessageId"/>: a sender's messages arrive in its order (the relay keeps it,
 /// and a resent window starts again from its oldest message), so a message is a repeat when its sequence is not above
-/// the last one taken from that sender. A sender is its relay session id (which the relay sets, <c>~f</c>) together with
-/// the id's sender part, so a peer that copies another's sender part can only make its own messages look repeated.
-/// Remembers up to <see cref="MaxSenders"/> senders, forgetting the one heard from least recently, so a long session
-/// that meets many short-lived senders stays small. Thread-safe: the readers of an old and a new link may overlap for
-/// a moment.
+/// the last one taken from that sender. A sender is its relay session id (which the relay sets, <c>~f</c>) together
+/// with the id's sender part, which the sending client chooses at random at each login: a peer can make only its own
+/// messages look repeated, and numbers planted under a relay session id that comes round again after a relay restart
+/// never meet the new holder's sender part (issue 25). Remembers up to <see cref="MaxSenders"/> senders, forgetting
+/// the one heard from least recently (a linked list in hearing order: O(1) per message), so a long session that meets
+/// many short-lived senders stays small. Thread-safe: the readers of an old and a new link may overlap for a moment.
 /// </summary>
 internal sealed class WebifiRepeatFilter
 {
     public const int MaxSenders = 4096;
 
-    private readonly Dictionary<(int From, string Sender), (long Sequence, long Heard)> _last = new();
-    private long _clock;
+    private readonly Dictionary<(int From, string Sender), LinkedListNode<Heard>> _senders = new();
+    /// <summary>Least recently heard first.</summary>
+    private readonly LinkedList<Heard> _byHearing = new();
 
     /// <summary>True for a message not seen before (and remembers it); false for a repeat.</summary>
     public bool IsNew(int from, WebifiMessageId id)
     {
-        lock (_last) return Remember((from, id.Sender), id.Sequence);
+        var sender = (from, id.Sender);
+        lock (_senders)
+        {
+            if (_senders.TryGetValue(sender, out var node))
+            {
+                if (id.Sequence <= node.Value.Sequence) return false;
+                node.Value.Sequence = id.Sequence;
+                _byHearing.Remove(node);
+                _byHearing.AddLast(node);
+                return true;
+            }
+            if (_senders.Count >= MaxSenders)
+            {
+                var oldest = _byHearing.First!;
+                _byHearing.RemoveFirst();
+                _senders.Remove(oldest.Value.Sender);
+            }
+            _senders[sender] = _byHearing.AddLast(new Heard(sender, id.Sequence));
+            return true;
+        }
     }
 
-    private bool Remember((int From, string Sender) sender, long sequence)
+    private sealed class Heard((int From, string Sender) sender, long sequence)
     {
-        long now = ++_clock;
-        if (_last.TryGetValue(sender, out var last))
-        {
-            if (sequence <= last.Sequence) return false;
-        }
-        else if (_last.Count >= MaxSenders)
-        {
-            _last.Remove(_last.MinBy(entry => entry.Value.Heard).Key);
-        }
-        _last[sender] = (sequence, now);
-        return true;
+        public (int From, string Sender) Sender { get; } = sender;
+
+        public long Sequence { get; set; } = sequence;
     }
 }

@@ -6,7 +6,9 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// A Webifi client session (webifi.md §4, §6): credentials, then WebSocket or long polling; networks, sending,
-/// receiving, discovery, counters. When its link breaks it logs in again (a new session id) with a growing pause;
+/// receiving, discovery, counters. It speaks the official dialect unless the relay answered the DeviceShell
+/// capability at login (<see cref="WebifiDialect"/>). When its link breaks it logs in again (a new session id) after
+/// a growing pause (<see cref="ReconnectBackoff"/>);
 /// a WebSocket that merely dropped is first reconnected by the link itself with the same session id. Nothing is
 /// lost: every send stays queued until the relay acknowledged it (<c>rt=s</c> or the upload's <c>~e</c>), and what
 /// was not acknowledged goes out again, in order, after the reconnect. Separate
@@ -15,20 +17,25 @@ namespace DeviceShell.Engine.Webifi;
 /// </summary>
 public sealed class WebifiSession : DeviceSession
 {
-    /// <summary>Messages handed to the link at once: one /Upload, or a few WebSocket frames.</summary>
+    /// <summary>Messages handed to the link at once in the DeviceShell dialect: one /Upload, or a few WebSocket frames.</summary>
     private const int BatchSize = 64;
 
-    /// <summary>Messages sent and not yet acknowledged (WebSocket); long polling has one upload in flight at a time.</summary>
+    /// <summary>
+    /// Messages sent and not yet acknowledged in the DeviceShell dialect (WebSocket; long polling has one upload in
+    /// flight at a time). The official dialect has one.
+    /// </summary>
     private const int Window = 512;
+
+    /// <summary>A link that lived this long was healthy: the next re-login after it breaks starts the back-off over.</summary>
+    private static readonly TimeSpan HealthyLinkAge = TimeSpan.FromMinutes(1);
     private const string DiscoveryType = "Discovery";
     private const string DiscoveryResponseType = "Discovery Response";
 
-    private readonly WebifiConnectOptions _options;
+    /// <summary>Replaced (never changed) by <see cref="SetTransportAsync"/>; read afresh at every login.</summary>
+    private volatile WebifiConnectOptions _options;
     private readonly HttpClient _http;
     private readonly WebifiCounters _counters = new();
-    /// <summary>This session's half of every <see cref="WebifiMessageId"/> it sends; <see cref="_sentMessages"/> the other.</summary>
-    private readonly string _sender = WebifiMessageId.NewSender();
-    private long _sentMessages;
+    private readonly ReconnectBackoff _backoff;
     private readonly WebifiRepeatFilter _repeats = new();
     private long _droppedRepeats;
     private readonly object _gate = new();
@@ -47,6 +54,9 @@ public sealed class WebifiSession : DeviceSession
     private long _downloadTimeoutTicks;
     private long _reconnects;
     private volatile DeviceException? _refused;
+    private volatile WebifiDialect _dialect;
+    /// <summary>Set by <see cref="SetTransportAsync"/> until the next link is up.</summary>
+    private TaskCompletionSource? _relinked;
 
     private WebifiSession(WebifiConnectOptions options)
         : base(DeviceWorld.Webifi, options.Server.GetLeftPart(UriPartial.Authority))
@@ -57,6 +67,7 @@ public sealed class WebifiSession : DeviceSession
         _discoverable = options.Discoverable;
         _name = options.Name;
         _downloadTimeoutTicks = options.DownloadTimeout.Ticks;
+        _backoff = new ReconnectBackoff(options.MaxReconnectDelay);
         Events = new EventBuffer<WebifiEvent>(10_000, this, options.MaxEventBytes, SizeOf);
     }
 
@@ -72,6 +83,9 @@ public sealed class WebifiSession : DeviceSession
 
     /// <summary>True when every request goes over TLS (-UseEncryption, or an https:// server).</summary>
     public bool UseEncryption => _options.Encrypted;
+
+    /// <summary>Official unless the relay answered the DeviceShell capability at the last login.</summary>
+    public WebifiDialect Dialect => _dialect;
 
     public Uri Server => _options.Server;
 
@@ -174,11 +188,9 @@ public sealed class WebifiSession : DeviceSession
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session is closed.", this);
         if (_refused is not null) throw _refused;
         TaskCompletionSource posted;
-        PendingSend pending;
+        var pending = new PendingSend(message);
         lock (_gate)
         {
-            // Numbered under the lock: the numbers follow the queue's order, which is the order on the wire.
-            pending = new PendingSend(new NumberedOutgoing(message, new WebifiMessageId(_sender, ++_sentMessages)));
             pending.Node = _outgoing.AddLast(pending);
             posted = _outgoingPosted;
         }
@@ -186,16 +198,34 @@ public sealed class WebifiSession : DeviceSession
         return pending.Acknowledged.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Sends a discovery request and collects the Discovery Responses that arrive within <paramref name="wait"/>.</summary>
-    public async Task<IReadOnlyList<WebifiDevice>> DiscoverAsync(IReadOnlyList<string>? networks, TimeSpan wait, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends a discovery request and collects the Discovery Responses that arrive within <paramref name="timeout"/>,
+    /// which bounds the whole call: a relay that does not acknowledge the request in that time is a
+    /// <see cref="DeviceErrorKind.Timeout"/> (the request stays queued and may still go out).
+    /// </summary>
+    public async Task<IReadOnlyList<WebifiDevice>> DiscoverAsync(IReadOnlyList<string>? networks, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        var deadline = DateTime.UtcNow + timeout;
         var found = new List<WebifiDevice>();
         Action<WebifiDevice> collect = device => { lock (found) { found.Add(device); } };
         lock (_discoveryCollectors) { _discoveryCollectors.Add(collect); }
         try
         {
-            await SendAsync(WebifiOutgoing.Text("?", DiscoveryType, networks), cancellationToken).ConfigureAwait(false);
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                bound.CancelAfter(timeout);
+                try
+                {
+                    await SendAsync(WebifiOutgoing.Text("?", DiscoveryType, networks), bound.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new DeviceException(DeviceErrorKind.Timeout, "WebifiTimeout",
+                        $"The Webifi relay did not acknowledge the discovery request within {timeout.TotalSeconds:0.#} s (session {State}).", this, ex);
+                }
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left > TimeSpan.Zero) await Task.Delay(left, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -249,6 +279,47 @@ public sealed class WebifiSession : DeviceSession
     public void SetDownloadTimeout(TimeSpan timeout) =>
         Interlocked.Exchange(ref _downloadTimeoutTicks, Math.Clamp(timeout.Ticks, TimeSpan.FromSeconds(10).Ticks, TimeSpan.FromSeconds(1800).Ticks));
 
+    /// <summary>
+    /// Switches transport and/or encryption on the running session, as the official library's set_use_websocket and
+    /// set_use_encryption do: the relay session is closed politely and the session logs in again at once with the new
+    /// settings. Queued sends stay queued and go out on the new link (one in flight at the switch may arrive twice,
+    /// the new login numbering afresh); returns when the new link is up, or fails after three reply timeouts while the
+    /// session keeps trying in the background.
+    /// </summary>
+    public async Task SetTransportAsync(WebifiTransport? transport, bool? useEncryption, CancellationToken cancellationToken = default)
+    {
+        if (_closing.IsCancellationRequested) throw new DeviceException(DeviceErrorKind.InvalidOperation, "WebifiSessionClosed", "The Webifi session is closed.", this);
+        if (_refused is not null) throw _refused;
+        var current = _options;
+        var wanted = current with { Transport = transport ?? current.Transport, UseEncryption = useEncryption ?? current.UseEncryption };
+        if (wanted.Transport == current.Transport && wanted.Encrypted == current.Encrypted) return;
+        var relinked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _options = wanted;
+            _relinked = relinked;
+        }
+        if (_link is { } link)
+        {
+            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                limit.CancelAfter(current.ReplyTimeout);
+                await link.CloseAsync(limit.Token).ConfigureAwait(false);
+            }
+            link.Break(new DeviceException(DeviceErrorKind.Connection, "WebifiSwitching", $"The session is switching to {wanted.Transport}{(wanted.Encrypted ? " with TLS" : "")}."));
+        }
+        var limitOfWait = wanted.ReplyTimeout * 3;
+        try
+        {
+            await relinked.Task.WaitAsync(limitOfWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new DeviceException(DeviceErrorKind.Timeout, "WebifiTimeout",
+                $"The session did not log in again with {wanted.Transport} within {limitOfWait.TotalSeconds:0.#} s; it keeps trying (state {State}).", this, ex);
+        }
+    }
+
     /// <summary>Turns a Webifi error code into the exception the cmdlets write as an error record.</summary>
     public DeviceException ErrorFor(int code, string context, object? target = null)
     {
@@ -271,9 +342,9 @@ public sealed class WebifiSession : DeviceSession
         var credentials = await WebifiLogin.RequestAsync(_http, _options, cancellationToken).ConfigureAwait(false);
         if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
         var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
-        WebifiLink link = _options.Transport == WebifiTransport.WebSocket
-            ? new WebSocketLink(credentials, options, _counters, OnReceived, OnReport, ChangeState)
-            : new LongPollingLink(_http, credentials, options, _counters, OnReceived, OnReport, ChangeState);
+        WebifiLink link = options.Transport == WebifiTransport.WebSocket
+            ? new WebSocketLink(credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState)
+            : new LongPollingLink(_http, credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState);
         try
         {
             int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
@@ -286,9 +357,21 @@ public sealed class WebifiSession : DeviceSession
             throw;
         }
         Volatile.Write(ref _sessionId, credentials.SessionId);
+        _dialect = credentials.Dialect;
         _link = link;
         ChangeState(DeviceSessionState.Connected);
+        TakeRelinked()?.TrySetResult();
         return link;
+    }
+
+    private TaskCompletionSource? TakeRelinked()
+    {
+        lock (_gate)
+        {
+            var relinked = _relinked;
+            _relinked = null;
+            return relinked;
+        }
     }
 
     /// <summary>Runs the send loop on a link until it breaks, then logs in again, until the session closes.</summary>
@@ -297,6 +380,7 @@ public sealed class WebifiSession : DeviceSession
         var closing = _closing.Token;
         while (!closing.IsCancellationRequested)
         {
+            var openedAt = DateTime.UtcNow;
             var sender = SendLoopAsync(link, closing);
             await Task.WhenAny(link.Broken, sender).ConfigureAwait(false);
             if (closing.IsCancellationRequested)
@@ -309,20 +393,28 @@ public sealed class WebifiSession : DeviceSession
             await link.DisposeAsync().ConfigureAwait(false);
             _link = null;
             ChangeState(DeviceSessionState.Reconnecting);
+            if (DateTime.UtcNow - openedAt >= HealthyLinkAge) _backoff.Reset();
             var next = await ReconnectAsync(closing).ConfigureAwait(false);
             if (next is null) return;
             link = next;
         }
     }
 
-    /// <summary>Logs in again with a doubling pause; null when closing or when the login is refused (error 8, not retried).</summary>
+    /// <summary>
+    /// Logs in again, each attempt after the back-off's pause (none for a switch asked for by
+    /// <see cref="SetTransportAsync"/>): a relay that breaks every link right after the login sees a few logins, not a
+    /// storm. Null when closing or when the login is refused (error 8, not retried).
+    /// </summary>
     private async Task<WebifiLink?> ReconnectAsync(CancellationToken closing)
     {
-        var pause = TimeSpan.FromMilliseconds(100);
+        bool switching;
+        lock (_gate) switching = _relinked is not null;
         while (!closing.IsCancellationRequested)
         {
             try
             {
+                if (!switching) await Task.Delay(_backoff.Next(), closing).ConfigureAwait(false);
+                switching = false;
                 var link = await OpenLinkAsync(closing).ConfigureAwait(false);
                 Interlocked.Increment(ref _reconnects);
                 return link;
@@ -334,6 +426,7 @@ public sealed class WebifiSession : DeviceSession
                 OnReport(WebifiErrorCode.InvalidCredentials, "login");
                 ChangeState(DeviceSessionState.Disconnected);
                 FailQueued(ex);
+                TakeRelinked()?.TrySetException(ex);
                 return null;
             }
             catch (Exception ex) when (ex is DeviceException or HttpRequestException or WebSocketException or IOException
@@ -345,22 +438,14 @@ public sealed class WebifiSession : DeviceSession
             {
                 return null;
             }
-            try
-            {
-                await Task.Delay(pause, closing).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, _options.MaxReconnectDelay.Ticks));
         }
         return null;
     }
 
     /// <summary>
-    /// Sends the queue in order and keeps up to <see cref="Window"/> messages in flight: new batches go out while the
-    /// relay's answers to earlier ones are still coming, and answers are settled one by one, in order. An item leaves
+    /// Sends the queue in order. In the DeviceShell dialect it keeps up to <see cref="Window"/> messages in flight: new
+    /// batches go out while the relay's answers to earlier ones are still coming, and answers are settled one by one,
+    /// in order; in the official dialect one message goes at a time, the next after its answer. An item leaves
     /// the queue only when acknowledged. When the WebSocket drops, what was in flight is not acknowledged and goes out
     /// again, from the oldest, once the link has authenticated on the next socket. Ends when the link breaks.
     /// </summary>
@@ -370,6 +455,9 @@ public sealed class WebifiSession : DeviceSession
         var inFlight = new Queue<(PendingSend Pending, Task<int> Reply)>();
         LinkedListNode<PendingSend>? lastSent = null;
         int socket = 0;
+        bool pipelined = link.Credentials.Dialect == WebifiDialect.DeviceShell;
+        int window = pipelined ? Window : 1;
+        int batchSize = pipelined ? BatchSize : 1;
         try
         {
             while (!link.IsBroken && !closing.IsCancellationRequested)
@@ -377,7 +465,7 @@ public sealed class WebifiSession : DeviceSession
                 if (!Settle(link, inFlight, ref lastSent)) return;
                 Task posted;
                 var batch = new List<PendingSend>();
-                int room = Math.Min(BatchSize, Window - inFlight.Count);
+                int room = Math.Min(batchSize, window - inFlight.Count);
                 lock (_gate)
                 {
                     if (_outgoingPosted.Task.IsCompleted) _outgoingPosted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -393,7 +481,7 @@ public sealed class WebifiSession : DeviceSession
                     try
                     {
                         // In flight already: the batch must go on the same socket, or the window would be resent out of order.
-                        var sent = await link.SendAsync(batch.Select(p => p.Outgoing).ToList(), inFlight.Count > 0 ? socket : null, closing).ConfigureAwait(false);
+                        var sent = await link.SendAsync(batch.Select(p => p.NumberedFor(link)).ToList(), inFlight.Count > 0 ? socket : null, closing).ConfigureAwait(false);
                         socket = sent.Socket;
                         for (int i = 0; i < batch.Count; i++) inFlight.Enqueue((batch[i], sent.Replies[i]));
                         lastSent = batch[^1].Node;
@@ -405,7 +493,7 @@ public sealed class WebifiSession : DeviceSession
                     continue;
                 }
                 if (inFlight.Count == 0) await posted.WaitAsync(stop.Token).ConfigureAwait(false);
-                else if (inFlight.Count >= Window) await WhenDoneAsync(inFlight.Peek().Reply, stop.Token).ConfigureAwait(false);
+                else if (inFlight.Count >= window) await WhenDoneAsync(inFlight.Peek().Reply, stop.Token).ConfigureAwait(false);
                 else await Task.WhenAny(inFlight.Peek().Reply, posted).WaitAsync(stop.Token).ConfigureAwait(false);
             }
         }
@@ -422,7 +510,10 @@ public sealed class WebifiSession : DeviceSession
 
     /// <summary>
     /// Settles the answered head of the window in order; false when the relay forgot the session (the link is broken
-    /// and everything not acknowledged goes out again after the new login).
+    /// and everything not acknowledged goes out again after the new login). When the relay ended the connection before
+    /// answering the head <see cref="WebifiConnectOptions.MaxRefusals"/> times in a row, it refuses what this session
+    /// sends (a dialect it does not accept, a payload it will not take): every queued send fails with the cause
+    /// (WebifiSendRefused) instead of being retried forever.
     /// </summary>
     private bool Settle(WebifiLink link, Queue<(PendingSend Pending, Task<int> Reply)> inFlight, ref LinkedListNode<PendingSend>? lastSent)
     {
@@ -432,9 +523,15 @@ public sealed class WebifiSession : DeviceSession
             if (!reply.IsCompletedSuccessfully)
             {
                 // The socket dropped: nothing after this one was answered either; all of it goes again, in order.
-                _ = reply.Exception;
+                var cause = reply.Exception?.InnerException;
                 inFlight.Clear();
                 lastSent = null;
+                if (cause is DeviceException { ErrorId: "WebifiConnectionLost" } lost && ++pending.Refusals >= _options.MaxRefusals)
+                {
+                    FailQueued(new DeviceException(DeviceErrorKind.Connection, "WebifiSendRefused",
+                        $"The Webifi relay ended the connection right after this message {pending.Refusals} times in a row, so it refuses what this session sends; every queued send was ended. The last time: {lost.Message}",
+                        pending.Message.DataType, lost));
+                }
                 return true;
             }
             int code = reply.Result;
@@ -561,14 +658,32 @@ public sealed class WebifiSession : DeviceSession
 
     private sealed class PendingSend
     {
-        public PendingSend(NumberedOutgoing outgoing) => Outgoing = outgoing;
+        private WebifiLink? _numberedOn;
+        private WebifiMessageId _id;
+
+        public PendingSend(WebifiOutgoing message) => Message = message;
 
         /// <summary>Its place in the queue, so that acknowledging it costs nothing.</summary>
         public LinkedListNode<PendingSend>? Node { get; set; }
 
-        public NumberedOutgoing Outgoing { get; }
+        public WebifiOutgoing Message { get; }
 
-        public WebifiOutgoing Message => Outgoing.Message;
+        /// <summary>How often the relay ended the connection right after this message, before answering it.</summary>
+        public int Refusals { get; set; }
+
+        /// <summary>
+        /// The message with its id on <paramref name="link"/>: numbered when first sent on it (the send loop goes in queue
+        /// order, so the numbers follow the wire order), and sent again under the same number on the same link.
+        /// </summary>
+        public NumberedOutgoing NumberedFor(WebifiLink link)
+        {
+            if (_numberedOn != link)
+            {
+                _id = new WebifiMessageId(link.MessageSender, link.NextSequence());
+                _numberedOn = link;
+            }
+            return new NumberedOutgoing(Message, _id);
+        }
 
         public TaskCompletionSource Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -139,11 +139,27 @@ public sealed record WebifiOutgoing(byte[] Data, string DataType, IReadOnlyList<
     }
 }
 
-/// <summary>A queued message with the number it keeps when it has to be sent again.</summary>
+/// <summary>A queued message with the number it keeps when it has to be sent again on the same link.</summary>
 internal readonly record struct NumberedOutgoing(WebifiOutgoing Message, WebifiMessageId Id)
 {
-    /// <summary>The number goes on the wire only to a relay that offered message ids at login.</summary>
-    public void AppendTo(List<byte> output, WebifiCredentials credentials) => Message.AppendTo(output, credentials.MessageIds ? Id : null);
+    /// <summary>The number goes on the wire only to a relay that answered the DeviceShell capability at login.</summary>
+    public void AppendTo(List<byte> output, WebifiCredentials credentials) => Message.AppendTo(output, credentials.Dialect == WebifiDialect.DeviceShell ? Id : null);
+}
+
+/// <summary>How a session talks to its relay (issue 19).</summary>
+public enum WebifiDialect
+{
+    /// <summary>
+    /// As the official libraries do (webifi.md §3): one message per WebSocket frame or upload, the next only after
+    /// the relay answered the previous one, no message ids. Used with every relay that has not said it knows more.
+    /// </summary>
+    Official,
+
+    /// <summary>
+    /// The relay answered the DeviceShell capability at login (<c>~mi=1</c>, as the Lab relay does): several messages
+    /// per frame or upload, many in flight, each numbered for exactly-once delivery (<see cref="WebifiMessageId"/>).
+    /// </summary>
+    DeviceShell,
 }
 
 /// <summary>Everything Connect-Webifi passes to <see cref="WebifiSession.ConnectAsync"/>.</summary>
@@ -170,6 +186,12 @@ public sealed record WebifiConnectOptions
 
     /// <summary>HTTPS for the credentials, then WSS or HTTPS to the <c>dn</c> host names of the answer.</summary>
     public bool UseEncryption { get; init; }
+
+    /// <summary>
+    /// The most the session offers: DeviceShell (the default) asks for the DeviceShell capability at login and uses it
+    /// when the relay answers; Official never asks, so even a DeviceShell relay is spoken to as the official libraries do.
+    /// </summary>
+    public WebifiDialect Dialect { get; init; } = WebifiDialect.DeviceShell;
 
     /// <summary>TLS for every request: asked for with <see cref="UseEncryption"/>, or implied by an <c>https://</c> server.</summary>
     public bool Encrypted => UseEncryption || Server.Scheme == Uri.UriSchemeHttps;
@@ -208,8 +230,17 @@ public sealed record WebifiConnectOptions
     /// </summary>
     public long MaxEventBytes { get; init; } = Sessions.EventBuffer<WebifiEvent>.DefaultMaxBytes;
 
-    /// <summary>Longest pause between two reconnect attempts, of the WebSocket or of the login (they start at 100 ms and double).</summary>
-    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Longest pause between two attempts after the relay ended or refused one: a new WebSocket, an upload sent again,
+    /// a new login. They start at 100 ms and double (with jitter) until the relay accepts something again.
+    /// </summary>
+    public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often in a row the relay may end the connection right after the same message (before answering it) until
+    /// the session takes that as a refusal and fails the queued sends (WebifiSendRefused) instead of retrying forever.
+    /// </summary>
+    public int MaxRefusals { get; init; } = 5;
 }
 
 /// <summary>What Send-WebifiData -PassThru writes: one acknowledged send.</summary>

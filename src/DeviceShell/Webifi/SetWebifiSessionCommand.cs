@@ -5,7 +5,9 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Changes a running session: the listen-to networks (sent to the relay at once; error 5 when some are not the
-/// account's), whether it answers discovery, its discovery name, and the long-polling hold time (from the next login on).
+/// account's), whether it answers discovery, its discovery name, the long-polling hold time (from the next login on),
+/// and, like the official library's set_use_websocket / set_use_encryption, the transport and encryption (the session
+/// logs in again at once; queued sends stay queued and go out on the new link).
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "WebifiSession", SupportsShouldProcess = true, HelpUri = HelpLinks.CmdletPages + "Set-WebifiSession.md")]
 [OutputType(typeof(WebifiSession))]
@@ -40,6 +42,15 @@ public sealed class SetWebifiSessionCommand : SessionCmdlet
     [ValidateRange(10, 1800)]
     public double? DownloadTimeoutSec { get; set; }
 
+    /// <summary>WebSocket or LongPolling; a string so no engine value type is held here (see DeviceCmdlet).</summary>
+    [Parameter]
+    [ValidateSet("WebSocket", "LongPolling")]
+    public string? Transport { get; set; }
+
+    /// <summary>-UseEncryption for TLS from now on, -UseEncryption:$false for plain HTTP/WS (an https:// server keeps TLS).</summary>
+    [Parameter]
+    public SwitchParameter UseEncryption { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -60,6 +71,20 @@ public sealed class SetWebifiSessionCommand : SessionCmdlet
             catch (Exception ex) when (ErrorRecords.IsExpected(ex))
             {
                 WriteFailure(ex, Network);
+            }
+        }
+        bool? encryption = MyInvocation.BoundParameters.ContainsKey(nameof(UseEncryption)) ? UseEncryption.IsPresent : null;
+        if (Transport is not null || encryption is not null)
+        {
+            WebifiTransport? transport = Transport is null ? null : Transport == "LongPolling" ? WebifiTransport.LongPolling : WebifiTransport.WebSocket;
+            WriteVerbose($"Switching to {Transport ?? session.Transport.ToString()}{(encryption is bool tls ? tls ? " with TLS" : " without TLS" : "")}; logging in again.");
+            try
+            {
+                Await(token => session.SetTransportAsync(transport, encryption, token));
+            }
+            catch (Exception ex) when (ErrorRecords.IsExpected(ex))
+            {
+                WriteFailure(ex, session);
             }
         }
         if (PassThru) WriteObject(session);

@@ -202,4 +202,57 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         Assert.Equal(new object[] { "over the lab" }, Run("Receive-WebifiData -Count 1 -TimeoutSec 5 -Session $Session", a).Values("Data"));
         Assert.Equal(2, RelaySessionCount(_lab));
     }
+
+    /// <summary>Issue 21: a session that would listen to nothing is not a connection; no session is left open.</summary>
+    [Fact]
+    public void Connect_with_only_unknown_networks_is_a_terminating_error_and_leaves_no_session()
+    {
+        var run = TryConnect("-Network nosuch");
+        PowerShellAssert.Error("WebifiNetworkNotSet", ErrorCategory.InvalidArgument, run.TerminatingError);
+        Assert.Contains("nosuch", run.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+        Assert.Empty(run.Objects);
+        Assert.Empty(_shell.Run("Get-DeviceSession -World Webifi").Objects);
+        Assert.Equal(0, RelaySessionCount(_lab));
+    }
+
+    /// <summary>Issue 21: -HostName/-Port (alias -ComputerName) beside -Server, and -TimeoutSec for a silent server.</summary>
+    [Fact]
+    public void Connect_takes_HostName_and_Port_and_a_silent_server_ends_after_TimeoutSec()
+    {
+        var run = _shell.Run("Connect-Webifi -Credential $Credential -ComputerName 127.0.0.1 -Port $Port -Network lab",
+            ("Credential", Credential()), ("Port", _lab.Port("webifi")));
+        run.AssertNoErrors();
+        _sessions.AddRange(run.Objects);
+        Assert.Equal(_server, Assert.Single(run.Objects).Get("Server")!.ToString());
+
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var timedOut = _shell.Run("Connect-Webifi -Credential $Credential -HostName 127.0.0.1 -Port $Port -TimeoutSec 0.5",
+            ("Credential", Credential()), ("Port", port));
+        PowerShellAssert.Error("WebifiTimeout", ErrorCategory.OperationTimeout, timedOut.TerminatingError);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Issue 19: the official library's set_use_websocket as Set-WebifiSession -Transport, queued sends kept.</summary>
+    [Fact]
+    public void Set_Transport_switches_a_running_session_and_keeps_what_is_queued()
+    {
+        var receiver = Connect("-Network lab");
+        var sender = Connect();
+        // -TimeoutSec 0: the sends are queued and the command does not wait for them.
+        var run = Run("1..50 | ForEach-Object { \"m$_\" } | Send-WebifiData -ToNetwork lab -TimeoutSec 0 -WarningAction SilentlyContinue -Session $Session; " +
+                      "Set-WebifiSession -Transport LongPolling -PassThru -Session $Session", sender);
+        run.AssertNoErrors();
+        Assert.Equal("LongPolling", Assert.Single(run.Objects).Text("Transport"));
+        // Received until quiet: a message in flight at the switch may come twice (the new login numbers afresh).
+        var data = Run("Receive-WebifiData -TimeoutSec 10 -Session $Session", receiver).Values("Data").Cast<string>().Distinct();
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => $"m{i}"), data);
+
+        Run("Set-WebifiSession -Transport WebSocket -Session $Session", sender).AssertNoErrors();
+        Assert.Equal("WebSocket", sender.Text("Transport"));
+        Run("Send-WebifiData -Data back -ToNetwork lab -TimeoutSec 10 -Session $Session", sender).AssertNoErrors();
+        Assert.Contains("back", Run("Receive-WebifiData -Count 1 -TimeoutSec 5 -Session $Session", receiver).Values("Data"));
+    }
 }

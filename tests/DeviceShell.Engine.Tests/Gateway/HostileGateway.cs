@@ -6,8 +6,6 @@ using Grpc.Core;
 using Gsdk.Connect;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -66,7 +64,7 @@ internal sealed class HostileGateway : IAsyncDisposable
         app.MapGrpcService<RawConnectService>();
         await app.StartAsync().Within();
         gateway._app = app;
-        gateway.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        gateway.Port = LoopbackWebApp.PortOf(app);
         return gateway;
     }
 
@@ -87,19 +85,7 @@ internal sealed class HostileGateway : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
-        {
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try
-            {
-                await _app.StopAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Open status streams are cut when the grace period ends.
-            }
-            await _app.DisposeAsync();
-        }
+        if (_app is not null) await LoopbackWebApp.StopAsync(_app);
         Certificates.Dispose();
     }
 
