@@ -15,25 +15,18 @@ BeforeDiscovery {
         DownloadTimeoutSec = 'how long the relay holds a long-polling download'
         OccupiedWaitSec    = 'how long Connect-PiLink keeps trying a server that serves another client'
     }
-    # Parts of issue 21 done on other branches: these cases are skipped until they are merged.
-    $pendingElsewhere = @(
-        'Find-WebifiDevice -WaitSec'                 # the Webifi vocabulary
-        'Connect-Webifi -HostName'                   # the Webifi vocabulary
-        'Connect-Webifi -TimeoutSec'                 # the Webifi vocabulary
-    )
-
     $waits = foreach ($command in $commands) {
         foreach ($parameter in $command.Parameters.Values | Where-Object { $_.Name -match '(Wait|Timeout)\w*Sec$' -and $_.Name -notin $otherDurations.Keys }) {
-            @{ Command = $command.Name; Parameter = $parameter.Name; Skip = "$($command.Name) -$($parameter.Name)" -in $pendingElsewhere }
+            @{ Command = $command.Name; Parameter = $parameter.Name }
         }
     }
     # Connect-<World> reaches a host; Connect-GatewayDevice connects a device the gateway already knows, by id.
     $connects = foreach ($command in $commands | Where-Object { $_.Verb -eq 'Connect' -and $_.Noun -ne 'GatewayDevice' }) {
-        @{ Command = $command.Name; Skip = "$($command.Name) -HostName" -in $pendingElsewhere; SkipTimeout = "$($command.Name) -TimeoutSec" -in $pendingElsewhere }
+        @{ Command = $command.Name }
     }
     $starts = foreach ($command in $commands | Where-Object Verb -EQ 'Start') { @{ Command = $command.Name; Stop = "Stop-$($command.Noun)" } }
     $labAdds = foreach ($command in $commands | Where-Object { $_.Verb -eq 'Add' -and $_.Noun -like 'Lab*' }) {
-        @{ Command = $command.Name; Remove = "Remove-$($command.Noun)"; Skip = $command.Name -in $pendingElsewhere }
+        @{ Command = $command.Name; Remove = "Remove-$($command.Noun)" }
     }
     $names = $commands.Parameters.Values | Where-Object Name -NotIn $common | Group-Object Name | Where-Object Count -GT 1 |
         ForEach-Object { @{ Parameter = $_.Name } }
@@ -46,7 +39,6 @@ BeforeAll {
 
 Describe 'The module''s vocabulary' {
     It 'calls the wait of <Command> -TimeoutSec (-<Parameter> only as an alias)' -ForEach $waits {
-        if ($Skip) { Set-ItResult -Skipped -Because 'the world''s vocabulary is merged from another branch' }
         $Parameter | Should -Be 'TimeoutSec'
     }
 
@@ -65,12 +57,13 @@ Describe 'The module''s vocabulary' {
         @{ Command = 'Send-PiLinkMessage'; Old = 'WaitReplySec' }
         @{ Command = 'Get-BrickEnumeration'; Old = 'WaitSec' }
         @{ Command = 'Get-BrickTopology'; Old = 'WaitSec' }
+        @{ Command = 'Find-WebifiDevice'; Old = 'WaitSec' }
+        @{ Command = 'Find-WebifiDevice'; Old = 'WaitReplySec' }
     ) {
         (Get-Command $Command).Parameters['TimeoutSec'].Aliases | Should -Contain $Old
     }
 
     It 'lets <Command> take -HostName (alias -ComputerName) and -Port' -ForEach $connects {
-        if ($Skip) { Set-ItResult -Skipped -Because 'the world''s vocabulary is merged from another branch' }
         $parameters = (Get-Command $Command).Parameters
         $parameters['HostName'].ParameterType | Should -Be ([string])
         $parameters['HostName'].Aliases | Should -Contain 'ComputerName'
@@ -78,7 +71,6 @@ Describe 'The module''s vocabulary' {
     }
 
     It 'lets <Command> give up after -TimeoutSec' -ForEach $connects {
-        if ($SkipTimeout) { Set-ItResult -Skipped -Because 'the world''s vocabulary is merged from another branch' }
         (Get-Command $Command).Parameters.Keys | Should -Contain 'TimeoutSec'
     }
 
@@ -87,7 +79,6 @@ Describe 'The module''s vocabulary' {
     }
 
     It 'undoes <Command> with <Remove>' -ForEach $labAdds {
-        if ($Skip) { Set-ItResult -Skipped -Because 'the world''s vocabulary is merged from another branch' }
         Get-Command $Remove -Module DeviceShell -ErrorAction Ignore | Should -Not -BeNullOrEmpty
     }
 }
