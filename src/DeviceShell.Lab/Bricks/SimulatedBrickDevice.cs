@@ -38,23 +38,40 @@ public sealed class SimulatedBrickDevice
 
     public SimulatedBrickDevice(BrickDeviceType type, string uid, string connectedUid, char position, Version hardwareVersion, Version firmwareVersion)
     {
-        Type = type;
+        Type = WithStableValueNames(type);
         Uid = uid;
         UidValue = BrickUid.Parse(uid);
         ConnectedUid = connectedUid;
         Position = position;
         HardwareVersion = hardwareVersion;
         FirmwareVersion = firmwareVersion;
-        _callbacks = type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
+        _callbacks = Type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
         // A reading is a number some callback reports or the quantity table knows: it drifts instead of staying 0.
         // A value with constants (a button state, a mode) is a state, not a reading.
-        _readingNames = type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
-            .Concat(BrickQuantities.All.Where(q => q.DeviceIdentifier == type.Identifier).Select(q => q.Value))
+        _readingNames = Type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
+            .Concat(BrickQuantities.All.Where(q => q.DeviceIdentifier == Type.Identifier).Select(q => q.Value))
             .Append("ChipTemperature")
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>The device's catalogue entry, its values under the names the simulator keys its state by (see <see cref="WithStableValueNames"/>).</summary>
     public BrickDeviceType Type { get; }
+
+    /// <summary>
+    /// The catalogue names values as the configurations do, and those repeat within a device (GetTemperature and
+    /// GetChipTemperature both return a Temperature; GetStackVoltage and GetUSBVoltage a Voltage). The simulator keys
+    /// readings and inputs by name, so it uses the distinct names the catalogue had before (ChipTemperature,
+    /// StackVoltage), keeping the configuration's name as the other name a script may set an input by.
+    /// </summary>
+    private static BrickDeviceType WithStableValueNames(BrickDeviceType type)
+    {
+        static BrickValueSpec[] Rename(IEnumerable<BrickValueSpec> values) =>
+            values.Select(v => v.FormerName is { } former ? v with { Name = former, FormerName = v.Name } : v).ToArray();
+        return new BrickDeviceType(type.Identifier, type.Name,
+            type.Functions.Select(f => f with { Parameters = Rename(f.Parameters), Returns = Rename(f.Returns) }).ToArray(),
+            type.Callbacks.Select(c => c with { Values = Rename(c.Values) }).ToArray(),
+            type.Constants);
+    }
 
     public string Uid { get; }
 
@@ -106,6 +123,7 @@ public sealed class SimulatedBrickDevice
     public void SetInput(string name, object? value)
     {
         var spec = InputSpecs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? InputSpecs.FirstOrDefault(v => string.Equals(v.FormerName, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"A {Type.Name} has no reading or input '{name}'. It has: {string.Join(", ", InputNames)}.");
         // Round-trip through the wire format: the stored value is exactly what the device would report.
         var bytes = new byte[spec.ByteLength];

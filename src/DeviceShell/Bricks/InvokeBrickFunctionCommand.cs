@@ -7,7 +7,9 @@ namespace DeviceShell.Commands;
 /// <summary>
 /// Calls any device function. By name (-Name), the catalogue packs the function's parameters, which become dynamic
 /// parameters of this command, and unpacks its returns into properties of the output; the device type of -Uid is
-/// learned once per session. Raw (-FunctionId, -Payload) sends bytes as given: with -ResponseExpected it waits for the
+/// learned once per session. Values with a unit are given and returned in it (°C, not °C/100), checked against the
+/// configuration's range; -Raw takes and returns the integers the bindings use. A parameter with a default may be
+/// left out. Raw (-FunctionId, -Payload) sends bytes as given: with -ResponseExpected it waits for the
 /// response and writes it, without it nothing is written, as the bindings do for plain setters. Header error codes become
 /// errors (InvalidParameter, FunctionNotSupported, UnknownErrorCode). Several UIDs get the same request one after another
 /// (e.g. one setter for every LED); each failure is its own error record.
@@ -44,6 +46,10 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     [Parameter]
     public SwitchParameter ResponseExpected { get; set; }
 
+    /// <summary>By name: parameters and returns are the integers on the wire, as the official bindings have them, not scaled to their units.</summary>
+    [Parameter(ParameterSetName = NameSet)]
+    public SwitchParameter Raw { get; set; }
+
     /// <summary>How long to wait for the response; default: the session's timeout (which is also what calls by name wait).</summary>
     [Parameter(ParameterSetName = RawSet)]
     [ValidateRange(0.001, 3600)]
@@ -51,7 +57,8 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
 
     /// <summary>
     /// With -Name: the function's parameters, named as the catalogue names them (PascalCase). A name this command already
-    /// uses (Uid) gets the suffix Value. Constants take their names (or raw values) from a ValidateSet.
+    /// uses (Uid) gets the suffix Value. Constants take their names (or raw values) from a ValidateSet. A scaled value is
+    /// a double (a raw integer with -Raw); one with a default is optional.
     /// </summary>
     public object? GetDynamicParameters()
     {
@@ -71,8 +78,8 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
         foreach (var spec in _function.Parameters)
         {
             string parameterName = taken.Contains(spec.Name) ? spec.Name + "Value" : spec.Name;
-            var attributes = new Collection<Attribute> { new ParameterAttribute { ParameterSetName = NameSet, Mandatory = true } };
-            Type type = spec.ClrType;
+            var attributes = new Collection<Attribute> { new ParameterAttribute { ParameterSetName = NameSet, Mandatory = spec.Default is null } };
+            Type type = spec.Scale is null ? spec.ClrType : spec.IsArray ? typeof(double[]) : typeof(double);
             if (spec.Constants is not null && !spec.IsArray)
             {
                 type = typeof(string);
@@ -80,6 +87,8 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
                     .Concat(spec.Constants.Members.Select(m => Convert.ToString(m.Value, System.Globalization.CultureInfo.InvariantCulture)!));
                 attributes.Add(new ValidateSetAttribute(accepted.Distinct(StringComparer.OrdinalIgnoreCase).ToArray()) { IgnoreCase = true });
             }
+            if (spec.FormerName is { } former && !taken.Contains(former) && !_function.Parameters.Any(p => string.Equals(p.Name, former, StringComparison.OrdinalIgnoreCase)))
+                attributes.Add(new AliasAttribute(former));
             _functionParameters.Add(parameterName, new RuntimeDefinedParameter(parameterName, type, attributes));
             _valueNameOfParameter[parameterName] = spec.Name;
         }
@@ -96,16 +105,29 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     {
         var type = Await(token => session.GetDeviceTypeAsync(uid, token));
         var function = FunctionOf(type, text);
-        var arguments = _valueNameOfParameter.ToDictionary(p => p.Value, p => (object?)_functionParameters[p.Key].Value, StringComparer.OrdinalIgnoreCase);
+        var given = _valueNameOfParameter.Where(p => _functionParameters[p.Key].IsSet)
+            .ToDictionary(p => p.Value, p => (object?)_functionParameters[p.Key].Value, StringComparer.OrdinalIgnoreCase);
+        Dictionary<string, object?> arguments;
+        try
+        {
+            arguments = BrickUnits.RawArguments(function.Parameters, given, scaled: !Raw);
+        }
+        catch (ArgumentException e)
+        {
+            throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "ArgumentOutOfRange", $"{function.Name}: {e.Message}", text);
+        }
         bool changesState = !function.Name.StartsWith("Get", StringComparison.Ordinal) && !function.Name.StartsWith("Is", StringComparison.Ordinal);
         if (changesState && !ShouldProcess(text, $"Call {function.Name}({string.Join(", ", arguments.Select(a => $"{a.Key}={a.Value}"))}) on a {type.Name}")) return;
         WriteVerbose($"Request to {text}: {function.Name} (fid {function.Id}), {function.RequestPayloadLength} byte(s).");
         bool? wait = ResponseExpected.IsPresent ? true : null;
         var returns = Await(token => session.InvokeAsync(uid, function, arguments, wait, token));
         if (function.Returns.Count == 0) return;
-        var result = new BrickFunctionResult(text, type, function, returns);
+        var result = new BrickFunctionResult(text, type, function, returns, Raw);
         var output = PSObject.AsPSObject(result);
         foreach (string key in result.Values.Keys) output.Properties.Add(new PSNoteProperty(key, result.Values[key]));
+        // Returns renamed after the configurations keep the name scripts knew them by.
+        foreach (var spec in function.Returns.Where(r => r.FormerName is not null && output.Properties[r.FormerName] is null))
+            output.Properties.Add(new PSAliasProperty(spec.FormerName!, spec.Name));
         WriteObject(output);
     }, text);
 
