@@ -45,6 +45,17 @@ Describe 'Completion' {
         (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'Greater'
     }
 
+    It 'completes -Name of Get-BrickFunction (by -Uid or -DeviceType) and of Set-LabBrickInput' {
+        $line = 'Get-BrickFunction -Uid 4ER -Name GetTemp'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'GetTemperature'
+        $line = "Get-BrickFunction -DeviceType 'Master Brick' -Name StackV"
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'StackVoltage'
+        $line = 'Set-LabBrickInput -Uid 4ER -Name Temp'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'Temperature'
+        $line = 'Set-LabBrickInput -Uid 23Qx -Name '
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'State'
+    }
+
     It 'completes -DeviceIdentifier of Add-LabBrickDevice with identifiers and -DeviceType of Get-BrickFunction with names' {
         $line = 'Add-LabBrickDevice -Uid X1 -DeviceIdentifier 211'
         (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain '2113'
@@ -102,8 +113,20 @@ Describe 'Invoke-BrickFunction -Name' {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,DeviceShell.Commands.InvokeBrickFunctionCommand'
     }
 
-    It 'names an unknown function at binding time' {
-        { Invoke-BrickFunction -Uid 4ER -Name GetHumidity -ErrorAction Stop } | Should -Throw '*has no function*GetHumidity*'
+    It 'names an unknown function and an unknown UID by their own ErrorIds, even with function arguments given' {
+        { Invoke-BrickFunction -Uid 4ER -Name GetHumidity -ErrorAction Stop } | Should -Throw '*has no function*GetHumidity*' -ErrorId 'BrickUnknownFunction,*'
+        { Invoke-BrickFunction -Uid 4ER -Name SetHumidity -Humidity 3 -ErrorAction Stop } | Should -Throw -ErrorId 'BrickUnknownFunction,*'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $failure = { Invoke-BrickFunction -Uid 1Zz9 -Name SetTemperatureCallbackConfiguration -Period 1 -ErrorAction Stop } | Should -Throw -ErrorId 'BrickUnknownUid,*' -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+    }
+
+    It 'calls a function on several UIDs of different types in one -Uid, as the pipeline does' {
+        $identities = Invoke-BrickFunction -Uid 4ER, 23Qx -Name GetIdentity
+        $identities.DeviceName | Should -Be @('Temperature Bricklet 2.0', 'RGB LED Button Bricklet')
+        $identities.DeviceIdentifier | Should -Be @(2113, 282)
+        (Invoke-BrickFunction -Uid 4ER, 23Qx -Name GetChipTemperature).Temperature.Count | Should -Be 2
     }
 
     It 'changes nothing under -WhatIf' {
@@ -216,6 +239,14 @@ Describe 'Decoded callbacks' {
 Describe 'Without a session' {
     It 'says that the function parameters need a session' {
         Disconnect-Brick -All
-        { Invoke-BrickFunction -Uid 4ER -Name GetTemperature -ErrorAction Stop } | Should -Throw '*needs an open Brick session*Connect-Brick*'
+        { Invoke-BrickFunction -Uid 4ER -Name GetTemperature -ErrorAction Stop } | Should -Throw '*needs an open Brick session*Connect-Brick*' -ErrorId 'SessionNotFound,*'
+    }
+
+    It 'says that a device type name names nothing, unless it is a pattern' {
+        Get-BrickDeviceType 'Nope' -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'UnknownDeviceType,*'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Get-BrickDeviceType 'Nope*' -ErrorVariable none | Should -BeNullOrEmpty
+        $none | Should -BeNullOrEmpty
     }
 }

@@ -21,12 +21,16 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
 {
     private const string RawSet = "FunctionId";
     private const string NameSet = "Name";
+    /// <summary>Takes the function arguments of a call whose function could not be known, so the real reason is what the user sees.</summary>
+    private const string UnknownArguments = "UnknownFunctionArguments";
 
     /// <summary>The function's parameters as bound: PowerShell parameter name, then the catalogue's value name.</summary>
     private readonly Dictionary<string, string> _valueNameOfParameter = new(StringComparer.OrdinalIgnoreCase);
     private readonly RuntimeDefinedParameterDictionary _functionParameters = new();
     private BrickDeviceType? _deviceType;
     private BrickFunction? _function;
+    /// <summary>Why the function's parameters could not be known while binding; reported when the command begins.</summary>
+    private Engine.Sessions.DeviceException? _bindingFailure;
 
     [Parameter(ParameterSetName = NameSet, Mandatory = true, Position = 1)]
     [ArgumentCompleter(typeof(BrickFunctionNameCompleter))]
@@ -63,17 +67,22 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     public object? GetDynamicParameters()
     {
         if (string.IsNullOrEmpty(Name) || Uid.Length == 0) return null;
-        if (_function is not null) return _functionParameters;
+        if (_function is not null || _bindingFailure is not null) return _functionParameters;
         try
         {
             _deviceType = BrickDeviceTypeLookup.Resolve(Session as BrickSession ?? BrickDeviceTypeLookup.SessionOf(null), Uid[0]);
+            _function = _deviceType.Function(Name) ?? throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "BrickUnknownFunction",
+                $"A {_deviceType.Name} has no function '{Name}'. Get-BrickFunction -Uid {Uid[0]} lists its functions.", Name);
         }
         catch (Engine.Sessions.DeviceException e)
         {
-            throw new ParameterBindingException(e.Message, e);
+            // Thrown from here, PowerShell would wrap it as a generic GetDynamicParametersException; the command
+            // reports it with its own ErrorId when it begins, and takes whatever function arguments were given meanwhile.
+            _bindingFailure = e;
+            var attributes = new Collection<Attribute> { new ParameterAttribute { ParameterSetName = NameSet, ValueFromRemainingArguments = true } };
+            _functionParameters.Add(UnknownArguments, new RuntimeDefinedParameter(UnknownArguments, typeof(object[]), attributes));
+            return _functionParameters;
         }
-        _function = _deviceType.Function(Name)
-            ?? throw new ParameterBindingException($"A {_deviceType.Name} has no function '{Name}'. Get-BrickFunction -Uid {Uid[0]} lists its functions.");
         var taken = typeof(InvokeBrickFunctionCommand).GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var spec in _function.Parameters)
         {
@@ -93,6 +102,11 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
             _valueNameOfParameter[parameterName] = spec.Name;
         }
         return _functionParameters;
+    }
+
+    protected override void BeginProcessing()
+    {
+        if (_bindingFailure is not null) ThrowFailure(_bindingFailure, _bindingFailure.Target);
     }
 
     protected override void ProcessDevice(BrickSession session, string text, uint uid)
@@ -137,16 +151,24 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     /// </summary>
     private BrickFunction FunctionOf(BrickDeviceType type, string text)
     {
+        if (ReferenceEquals(type, _deviceType)) return _function!;
+        var function = type.Function(Name) ?? throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "BrickUnknownFunction",
+            $"A {type.Name} has no function '{Name}'. Get-BrickFunction -Uid {text} lists its functions.", text);
+        // A device of another type takes the same arguments when its function has the same parameters (GetIdentity,
+        // SetStatusLEDConfig on every Bricklet): several UIDs of different types work as the pipeline form does.
         if (_deviceType is not null)
         {
-            return ReferenceEquals(type, _deviceType) ? _function! : throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "WrongDeviceType",
-                $"UID {text} is a {type.Name}; the parameters of {Name} were taken from {Uid[0]}, a {_deviceType.Name}.", text);
+            return SameParameters(function, _function!) ? function : throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "WrongDeviceType",
+                $"UID {text} is a {type.Name}, whose {Name} takes other parameters than that of {Uid[0]}, a {_deviceType.Name}, from which they were taken.", text);
         }
-        var function = type.Function(Name) ?? throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "UnknownFunction",
-            $"A {type.Name} has no function '{Name}'. Get-BrickFunction -Uid {text} lists its functions.", text);
         return function.Parameters.Count == 0 ? function : throw new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.InvalidArgument, "FunctionParametersNeedUid",
             $"{function.Name} takes parameters ({string.Join(", ", function.Parameters.Select(p => p.Name))}), which are known only when -Uid is given on the command line, not through the pipeline.", text);
     }
+
+    private static bool SameParameters(BrickFunction a, BrickFunction b) =>
+        a.Parameters.Count == b.Parameters.Count && a.Parameters.Zip(b.Parameters).All(p =>
+            string.Equals(p.First.Name, p.Second.Name, StringComparison.OrdinalIgnoreCase) && p.First.Type == p.Second.Type
+            && p.First.Count == p.Second.Count && p.First.Scale == p.Second.Scale);
 
     private void InvokeRaw(BrickSession session, string text, uint uid)
     {
