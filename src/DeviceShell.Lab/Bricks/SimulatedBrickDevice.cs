@@ -29,6 +29,8 @@ public sealed class SimulatedBrickDevice
     private readonly Dictionary<string, byte[]> _stored = new(StringComparer.Ordinal);
     /// <summary>Readings and inputs a script set, by value name; they win over the simulated drift.</summary>
     private readonly Dictionary<string, object> _inputs = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>What Enable…/Disable… pairs switched, by subject ("" for Enable/Disable, "TiltStateCallback"), as Is…Enabled reads it.</summary>
+    private readonly Dictionary<string, bool> _enabled = new(StringComparer.Ordinal);
     /// <summary>Where each fixed-length stream read goes on: the next chunk's offset, by function id.</summary>
     private readonly Dictionary<byte, int> _streamCursors = new();
     private readonly List<SimulatedCallback> _callbacks;
@@ -192,6 +194,13 @@ public sealed class SimulatedBrickDevice
 
     private (DeviceAnswer Answer, bool ConfigurationChanged) Run(BrickFunction function, byte[] payload)
     {
+        if (EnableSwitch(function) is (string switched, bool on))
+        {
+            _enabled[switched] = on;
+            return (DeviceAnswer.Ok(), false);
+        }
+        if (EnabledQuery(function) is string asked && _enabled.TryGetValue(asked, out bool enabled))
+            return (DeviceAnswer.Ok(enabled ? (byte)1 : (byte)0), false);
         string? subject = SubjectOf(function.Name, "Set");
         if (subject is not null && function.Parameters.Count > 0)
         {
@@ -302,6 +311,24 @@ public sealed class SimulatedBrickDevice
     private static string? SubjectOf(string functionName, string verb) =>
         functionName.Length > verb.Length && functionName.StartsWith(verb, StringComparison.Ordinal) && char.IsUpper(functionName[verb.Length])
             ? functionName[verb.Length..] : null;
+
+    /// <summary>Enable{X} / Disable{X} without parameters or returns: the subject X and whether it switches on.</summary>
+    private static (string Subject, bool On)? EnableSwitch(BrickFunction function)
+    {
+        if (function.Parameters.Count != 0 || function.Returns.Count != 0) return null;
+        foreach (var (verb, on) in new[] { ("Enable", true), ("Disable", false) })
+        {
+            if (function.Name == verb) return ("", on);
+            if (SubjectOf(function.Name, verb) is string subject) return (subject, on);
+        }
+        return null;
+    }
+
+    /// <summary>Is{X}Enabled without parameters, answering one bool: the subject X it reads.</summary>
+    private static string? EnabledQuery(BrickFunction function) =>
+        function.Parameters.Count == 0 && function.Returns is [{ Type: BrickWireType.Bool, IsArray: false }]
+        && SubjectOf(function.Name, "Is") is string rest && rest.EndsWith("Enabled", StringComparison.Ordinal)
+            ? rest[..^"Enabled".Length] : null;
 
     private static string StoreKey(string subject, ReadOnlySpan<byte> key) => key.IsEmpty ? subject : subject + ":" + Convert.ToHexString(key);
 }
