@@ -52,9 +52,9 @@ $quickStarts = [ordered]@{
         { Get-BrickTemperature -Uid 4ER }
         { Get-BrickFunction -Uid 4ER -Name *Temperature* }
         { Invoke-BrickFunction -Uid 4ER -Name GetTemperature }
-        { Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 100 -ValueHasToChange $false -Option Greater -Min 2500 -Max 0 }
+        { Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0.1 -Option Greater -Min 25 }
         { Set-LabBrickInput -Uid 4ER -Name Temperature -Value 3000 }
-        { Receive-BrickCallback -Uid 4ER -Kind Callback -Count 3 -TimeoutSec 5 | ForEach-Object { $_.Values.Temperature / 100 } }
+        { Receive-BrickCallback -Uid 4ER -Kind Callback -Count 3 -TimeoutSec 5 | ForEach-Object { $_.Values.Temperature } }
         { Invoke-BrickFunction -Uid 4ER -FunctionId 1 -ResponseExpected }
         { Get-BrickDeviceType 'Temperature Bricklet 2.0' | Add-LabBrickDevice -Uid Tmp }
         { Receive-BrickCallback -Uid Tmp -Kind Enumerate -Count 1 -TimeoutSec 5 }

@@ -45,6 +45,17 @@ Describe 'Completion' {
         (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'Greater'
     }
 
+    It 'completes -Name of Get-BrickFunction (by -Uid or -DeviceType) and of Set-LabBrickInput' {
+        $line = 'Get-BrickFunction -Uid 4ER -Name GetTemp'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'GetTemperature'
+        $line = "Get-BrickFunction -DeviceType 'Master Brick' -Name StackV"
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'StackVoltage'
+        $line = 'Set-LabBrickInput -Uid 4ER -Name Temp'
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'Temperature'
+        $line = 'Set-LabBrickInput -Uid 23Qx -Name '
+        (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain 'State'
+    }
+
     It 'completes -DeviceIdentifier of Add-LabBrickDevice with identifiers and -DeviceType of Get-BrickFunction with names' {
         $line = 'Add-LabBrickDevice -Uid X1 -DeviceIdentifier 211'
         (TabExpansion2 $line $line.Length).CompletionMatches.CompletionText | Should -Contain '2113'
@@ -56,8 +67,9 @@ Describe 'Completion' {
 Describe 'Invoke-BrickFunction -Name' {
     It 'returns the named returns as properties' {
         $result = Invoke-BrickFunction -Uid 4ER -Name GetTemperature
-        $result.Temperature | Should -BeOfType [short]
-        $result.Temperature / 100 | Should -BeGreaterThan -45
+        $result.Temperature | Should -BeOfType [double]
+        $result.Temperature | Should -BeGreaterThan -45
+        $result.Units.Temperature | Should -Be 'Degree Celsius'
         $result.Function | Should -Be 'GetTemperature'
         $result.PSObject.TypeNames | Should -Contain 'DeviceShell.Engine.Bricks.BrickFunctionResult'
     }
@@ -67,11 +79,33 @@ Describe 'Invoke-BrickFunction -Name' {
         $config = Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration
         $config.Period | Should -Be 100
         $config.Option | Should -Be 'Off'
-        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $true -Option Outside -Min 1000 -Max 4000
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $true -Option Outside -Min 10 -Max 40
         $config = Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration
         $config.Option | Should -Be 'Outside'
         $config.ValueHasToChange | Should -BeTrue
-        $config.Max | Should -Be 4000
+        $config.Max | Should -Be 40
+    }
+
+    It 'takes scaled values in, returns them scaled out, and -Raw is the bindings integer both ways' {
+        Set-LabBrickInput -Uid 4ER -Name Temperature -Value 2345
+        (Invoke-BrickFunction -Uid 4ER -Name GetTemperature).Temperature | Should -Be 23.45
+        (Invoke-BrickFunction -Uid 4ER -Name GetTemperature -Raw).Temperature | Should -BeExactly ([int16] 2345)
+        # Period in seconds, Min in °C; Max and ValueHasToChange left out take the configuration's defaults.
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 1.5 -Option Smaller -Min -5.25
+        $raw = Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration -Raw
+        $raw.Period, $raw.Min, $raw.Max, $raw.ValueHasToChange | Should -Be @(1500, -525, 0, $false)
+        (Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration).Min | Should -Be -5.25
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -Option Off -Min 0 -Raw
+        (Get-BrickFunction -Uid 4ER -Name GetTemperature).Returns[0].ToString() | Should -Be 'Temperature: Int16 [Degree Celsius, raw × 1/100]'
+    }
+
+    It 'refuses a value outside the configuration range with the range in the unit' {
+        Add-LabBrickDevice -Uid Dc1 -DeviceIdentifier 'DC Brick' -Position 2
+        Invoke-BrickFunction -Uid Dc1 -Name SetVelocity -Velocity 150 -ErrorVariable failures -ErrorAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ArgumentOutOfRange,*'
+        $failures[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failures[0].Exception.Message | Should -BeLike '*-100 to 100 Percent*150*'
+        Remove-LabBrickDevice -Uid Dc1
     }
 
     It 'rejects a constant the function does not know' {
@@ -79,13 +113,25 @@ Describe 'Invoke-BrickFunction -Name' {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,DeviceShell.Commands.InvokeBrickFunctionCommand'
     }
 
-    It 'names an unknown function at binding time' {
-        { Invoke-BrickFunction -Uid 4ER -Name GetHumidity -ErrorAction Stop } | Should -Throw '*has no function*GetHumidity*'
+    It 'names an unknown function and an unknown UID by their own ErrorIds, even with function arguments given' {
+        { Invoke-BrickFunction -Uid 4ER -Name GetHumidity -ErrorAction Stop } | Should -Throw '*has no function*GetHumidity*' -ErrorId 'BrickUnknownFunction,*'
+        { Invoke-BrickFunction -Uid 4ER -Name SetHumidity -Humidity 3 -ErrorAction Stop } | Should -Throw -ErrorId 'BrickUnknownFunction,*'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $failure = { Invoke-BrickFunction -Uid 1Zz9 -Name SetTemperatureCallbackConfiguration -Period 1 -ErrorAction Stop } | Should -Throw -ErrorId 'BrickUnknownUid,*' -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+    }
+
+    It 'calls a function on several UIDs of different types in one -Uid, as the pipeline does' {
+        $identities = Invoke-BrickFunction -Uid 4ER, 23Qx -Name GetIdentity
+        $identities.DeviceName | Should -Be @('Temperature Bricklet 2.0', 'RGB LED Button Bricklet')
+        $identities.DeviceIdentifier | Should -Be @(2113, 282)
+        (Invoke-BrickFunction -Uid 4ER, 23Qx -Name GetChipTemperature).Temperature.Count | Should -Be 2
     }
 
     It 'changes nothing under -WhatIf' {
         Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 250 -ValueHasToChange $false -Option Off -Min 0 -Max 0
-        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 999 -ValueHasToChange $true -Option Greater -Min 1 -Max 0 -WhatIf
+        Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 999 -ValueHasToChange $true -Option Greater -Min 0.01 -Max 0 -WhatIf
         (Invoke-BrickFunction -Uid 4ER -Name GetTemperatureCallbackConfiguration).Period | Should -Be 250
         Invoke-BrickFunction -Uid 4ER -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $false -Option Off -Min 0 -Max 0
     }
@@ -93,7 +139,8 @@ Describe 'Invoke-BrickFunction -Name' {
     It 'calls a function without parameters on every device piped in, each by its own type' {
         $chips = Get-BrickEnumeration -WaitSec 1 | Where-Object Uid -In '4ER', '6qY' | Invoke-BrickFunction -Name GetChipTemperature
         $chips.DeviceName | Sort-Object | Should -Be @('Master Brick', 'Temperature Bricklet 2.0')
-        $chips.ChipTemperature | Should -Not -BeNullOrEmpty
+        $chips.Temperature | Should -Not -BeNullOrEmpty
+        $chips.ChipTemperature | Should -Be $chips.Temperature -Because 'the name before the configurations named it stays an alias'
     }
 
     It 'says that a function with parameters needs -Uid on the command line' {
@@ -118,7 +165,8 @@ Describe 'Get-BrickFunction' {
 
     It 'lists a device type given by name without a session' {
         $entries = Get-BrickFunction -DeviceType 'Master Brick' -Name GetStackVoltage
-        $entries.Returns.Name | Should -Be 'StackVoltage'
+        $entries.Returns.Name | Should -Be 'Voltage'
+        $entries.Returns.Unit | Should -Be 'Volt'
         $entries.DeviceIdentifier | Should -Be 13
     }
 }
@@ -132,12 +180,14 @@ Describe 'Add-LabBrickDevice and Set-LabBrickInput' {
 
     It 'sets a reading the getter then reports' {
         Set-LabBrickInput -Uid T1 -Name Temperature -Value 2500
-        (Invoke-BrickFunction -Uid T1 -Name GetTemperature).Temperature | Should -Be 2500
+        (Invoke-BrickFunction -Uid T1 -Name GetTemperature).Temperature | Should -Be 25
+        (Invoke-BrickFunction -Uid T1 -Name GetTemperature -Raw).Temperature | Should -Be 2500
     }
 
     It 'changes nothing under -WhatIf' {
         Set-LabBrickInput -Uid T1 -Name Temperature -Value 9000 -WhatIf
-        (Invoke-BrickFunction -Uid T1 -Name GetTemperature).Temperature | Should -Be 2500
+        (Invoke-BrickFunction -Uid T1 -Name GetTemperature).Temperature | Should -Be 25
+        (Invoke-BrickFunction -Uid T1 -Name GetTemperature -Raw).Temperature | Should -Be 2500
     }
 }
 
@@ -145,10 +195,11 @@ Describe 'Decoded callbacks' {
     It 'a temperature sensor''s threshold callback fires when the reading crosses it' {
         Add-LabBrickDevice -Uid Th1 -DeviceIdentifier 'Temperature Bricklet 2.0'
         Set-LabBrickInput -Uid Th1 -Name Temperature -Value 2000
-        Invoke-BrickFunction -Uid Th1 -Name SetTemperatureCallbackConfiguration -Period 50 -ValueHasToChange $false -Option Greater -Min 3000 -Max 0
+        Invoke-BrickFunction -Uid Th1 -Name SetTemperatureCallbackConfiguration -Period 0.05 -ValueHasToChange $false -Option Greater -Min 30 -Max 0
         Receive-BrickCallback -Uid Th1 -Kind Callback -TimeoutSec 0.5 | Should -BeNullOrEmpty
         Set-LabBrickInput -Uid Th1 -Name Temperature -Value 3500
-        $callback = Wait-BrickCallback Th1 { $args[0].Values.Temperature -eq 3500 }
+        $callback = Wait-BrickCallback Th1 { $args[0].Values.Temperature -eq 35 }
+        $callback.RawValues.Temperature | Should -Be 3500
         $callback.Name | Should -Be 'Temperature'
         $callback.Payload | Should -Be ([BitConverter]::GetBytes([int16] 3500))
         Invoke-BrickFunction -Uid Th1 -Name SetTemperatureCallbackConfiguration -Period 0 -ValueHasToChange $false -Option Off -Min 0 -Max 0
@@ -159,27 +210,27 @@ Describe 'Decoded callbacks' {
         Get-BrickFunction -Uid Bt1 -Kind Callback | Out-Null   # learns the device type, so its callbacks decode
         Set-LabBrickInput -Uid Bt1 -Name ButtonState -Value Pressed
         $callback = Wait-BrickCallback Bt1 { $args[0].Name -eq 'ButtonStateChanged' }
-        $callback.Values.ButtonState | Should -Be 'Pressed'
+        $callback.Values.State | Should -Be 'Pressed'
         Set-LabBrickInput -Uid Bt1 -Name ButtonState -Value Released
-        (Wait-BrickCallback Bt1 { $args[0].Name -eq 'ButtonStateChanged' }).Values.ButtonState | Should -Be 'Released'
+        (Wait-BrickCallback Bt1 { $args[0].Name -eq 'ButtonStateChanged' }).Values.State | Should -Be 'Released'
     }
 
     It 'a digital input reports the changed channel' {
         Add-LabBrickDevice -Uid Di1 -DeviceIdentifier 'Industrial Digital In 4 Bricklet 2.0'
-        Invoke-BrickFunction -Uid Di1 -Name SetAllValueCallbackConfiguration -Period 50 -ValueHasToChange $true
+        Invoke-BrickFunction -Uid Di1 -Name SetAllValueCallbackConfiguration -Period 0.05 -ValueHasToChange $true
         # The first callback reports the inputs as they are; what changed is told relative to it.
         (Wait-BrickCallback Di1 { $args[0].Name -eq 'AllValue' }).Values.Value | Should -Be @($false, $false, $false, $false)
         Set-LabBrickInput -Uid Di1 -Name Value -Value $true, $false, $false, $false
         $callback = Wait-BrickCallback Di1 { $args[0].Name -eq 'AllValue' -and $args[0].Values.Value[0] }
-        $callback.Values.ChangedValue[0] | Should -BeTrue
+        $callback.Values.Changed[0] | Should -BeTrue
         $callback.Values.Value | Should -Be @($true, $false, $false, $false)
     }
 
     It 'the Master Brick reports its stack voltage' {
         Add-LabBrickDevice -Uid Ms1 -DeviceIdentifier 'Master Brick' -Position 1
-        Invoke-BrickFunction -Uid Ms1 -Name SetStackVoltageCallbackPeriod -Period 50
+        Invoke-BrickFunction -Uid Ms1 -Name SetStackVoltageCallbackPeriod -Period 50 -Raw
         Set-LabBrickInput -Uid Ms1 -Name StackVoltage -Value 12000
-        $callback = Wait-BrickCallback Ms1 { $args[0].Values.StackVoltage -eq 12000 }
+        $callback = Wait-BrickCallback Ms1 { $args[0].Values.Voltage -eq 12 }
         $callback.Name | Should -Be 'StackVoltage'
         Invoke-BrickFunction -Uid Ms1 -Name SetStackVoltageCallbackPeriod -Period 0
     }
@@ -188,6 +239,14 @@ Describe 'Decoded callbacks' {
 Describe 'Without a session' {
     It 'says that the function parameters need a session' {
         Disconnect-Brick -All
-        { Invoke-BrickFunction -Uid 4ER -Name GetTemperature -ErrorAction Stop } | Should -Throw '*needs an open Brick session*Connect-Brick*'
+        { Invoke-BrickFunction -Uid 4ER -Name GetTemperature -ErrorAction Stop } | Should -Throw '*needs an open Brick session*Connect-Brick*' -ErrorId 'SessionNotFound,*'
+    }
+
+    It 'says that a device type name names nothing, unless it is a pattern' {
+        Get-BrickDeviceType 'Nope' -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'UnknownDeviceType,*'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Get-BrickDeviceType 'Nope*' -ErrorVariable none | Should -BeNullOrEmpty
+        $none | Should -BeNullOrEmpty
     }
 }

@@ -28,8 +28,27 @@ public enum BrickResponseExpected
     NotByDefault,
 }
 
-/// <summary>One named constant of a device, e.g. ThresholdOption.Outside = 'o'.</summary>
-public sealed record BrickConstant(string Name, object Value);
+/// <summary>
+/// One named constant of a device, e.g. ThresholdOption.Outside = 'o'; <paramref name="BindingsName"/> is the name the
+/// official bindings give it (THRESHOLD_OPTION_OUTSIDE).
+/// </summary>
+public sealed record BrickConstant(string Name, object Value, string? BindingsName = null);
+
+/// <summary>How a raw wire integer becomes the value a person reads: raw × Numerator / Denominator (°C/100 is 1/100).</summary>
+public sealed record BrickScale(long Numerator, long Denominator)
+{
+    public double ToReadable(double raw) => raw * Numerator / Denominator;
+
+    public double ToRaw(double readable) => Math.Round(readable * Denominator / Numerator, MidpointRounding.AwayFromZero);
+
+    public override string ToString() => Numerator == 1 ? $"1/{Denominator}" : $"{Numerator}/{Denominator}";
+}
+
+/// <summary>One interval of raw values a parameter accepts; a null bound is the wire type's own.</summary>
+public sealed record BrickRange(double? Minimum, double? Maximum)
+{
+    public bool Contains(double raw) => (Minimum is not double min || raw >= min) && (Maximum is not double max || raw <= max);
+}
 
 /// <summary>The constants that one parameter or return takes (an enumeration or flags).</summary>
 public sealed record BrickConstantGroup(string Name, IReadOnlyList<BrickConstant> Members)
@@ -55,6 +74,24 @@ public sealed record BrickConstantGroup(string Name, IReadOnlyList<BrickConstant
 /// </summary>
 public sealed record BrickValueSpec(string Name, BrickWireType Type, int Count, bool IsArray, BrickConstantGroup? Constants)
 {
+    /// <summary>
+    /// The name the catalogue gave this value before it took the configurations' names (ChipTemperature for what is now
+    /// Temperature of GetChipTemperature); commands accept it as an alias. Null when the name did not change.
+    /// </summary>
+    public string? FormerName { get; init; }
+
+    /// <summary>The unit of the value a person reads ("Degree Celsius", "Second"; "1" for a dimensionless ratio), or null.</summary>
+    public string? Unit { get; init; }
+
+    /// <summary>From the wire integer to the value in <see cref="Unit"/>; null when the wire value is read as it is.</summary>
+    public BrickScale? Scale { get; init; }
+
+    /// <summary>The raw values a parameter accepts (one or more intervals); empty when the configuration gives none.</summary>
+    public IReadOnlyList<BrickRange> Range { get; init; } = Array.Empty<BrickRange>();
+
+    /// <summary>The raw value the device starts with and a parameter defaults to; null when there is none.</summary>
+    public object? Default { get; init; }
+
     public int ByteLength => Type switch
     {
         BrickWireType.Bool when IsArray => (Count + 7) / 8,
@@ -113,9 +150,20 @@ public sealed record BrickValueSpec(string Name, BrickWireType Type, int Count, 
     /// <summary>The .NET type of the whole value: the element type, or an array of it.</summary>
     public Type ClrType => IsArray ? ElementClrType.MakeArrayType() : ElementClrType;
 
-    /// <summary>"Period: UInt32", "Value: Bool[4]"; with constants, their names too, as Get-BrickFunction shows them in a list.</summary>
+    /// <summary>
+    /// "Period: UInt32 [Second, raw × 1/1000]", "Value: Bool[4]"; with constants, their names too, as Get-BrickFunction
+    /// shows them in a list.
+    /// </summary>
     public override string ToString() =>
-        $"{Name}: {Type}{(IsArray || Type == BrickWireType.String ? $"[{Count}]" : "")}{(Constants is null ? "" : $" of {Constants}")}";
+        $"{Name}: {Type}{(IsArray || Type == BrickWireType.String ? $"[{Count}]" : "")}{UnitText}{(Constants is null ? "" : $" of {Constants}")}";
+
+    private string UnitText => (Unit, Scale) switch
+    {
+        (null, _) => "",
+        ("1", BrickScale scale) => $" [raw × {scale}]",
+        (string unit, BrickScale scale) => $" [{unit}, raw × {scale}]",
+        (string unit, null) => $" [{unit}]",
+    };
 }
 
 /// <summary>

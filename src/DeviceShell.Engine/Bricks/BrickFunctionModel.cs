@@ -2,15 +2,25 @@ using System.Collections.Specialized;
 
 namespace DeviceShell.Engine.Bricks;
 
-/// <summary>The answer of a function called by name: which device and function, and its named returns.</summary>
+/// <summary>
+/// The answer of a function called by name: which device and function, and its named returns, in the unit a person
+/// reads (<see cref="Units"/>) or, when <see cref="IsRaw"/>, as the integers the bindings return.
+/// </summary>
 public sealed class BrickFunctionResult
 {
-    public BrickFunctionResult(string uid, BrickDeviceType deviceType, BrickFunction function, BrickValues returns)
+    public BrickFunctionResult(string uid, BrickDeviceType deviceType, BrickFunction function, BrickValues returns, bool raw = false)
     {
+        ArgumentNullException.ThrowIfNull(deviceType);
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(returns);
         Uid = uid;
         DeviceName = deviceType.Name;
         Function = function.Name;
-        Values = returns.ToDictionary(function.Returns);
+        IsRaw = raw;
+        Values = (raw ? returns : BrickUnits.Readable(function.Returns, returns)).ToDictionary(function.Returns);
+        Units = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+        foreach (var spec in function.Returns.Where(s => s.Unit is not null && s.Unit != "1" && !(raw && s.Scale is not null)))
+            Units.Add(spec.Name, spec.Unit);
     }
 
     public string Uid { get; }
@@ -22,7 +32,14 @@ public sealed class BrickFunctionResult
     /// <summary>The named returns in wire order (the cmdlet also shows each as a property of its own).</summary>
     public OrderedDictionary Values { get; }
 
-    public override string ToString() => $"{Function} {Uid}: {string.Join(", ", Values.Keys.Cast<string>().Select(k => $"{k}={Values[k]}"))}";
+    /// <summary>The unit of each return that has one (Temperature → Degree Celsius).</summary>
+    public OrderedDictionary Units { get; }
+
+    /// <summary>True when <see cref="Values"/> are the bindings' integers (-Raw), not scaled to their units.</summary>
+    public bool IsRaw { get; }
+
+    public override string ToString() =>
+        $"{Function} {Uid}: {string.Join(", ", Values.Keys.Cast<string>().Select(k => $"{k}={Values[k]}{(Units[k] is string unit ? " " + unit : "")}"))}";
 }
 
 /// <summary>One function or callback of a device type as Get-BrickFunction lists it.</summary>

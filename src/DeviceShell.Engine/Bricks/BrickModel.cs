@@ -194,10 +194,15 @@ public sealed class BrickEvent : EventArgs
     public string? Name => _decoded.Value?.Callback.Name;
 
     /// <summary>
-    /// For callbacks of a device type the session knows: the named values, as a dictionary PowerShell reads with dots
-    /// (<c>$_.Values.Temperature</c>); constants by name where the catalogue has one. Null otherwise; Payload stays raw.
+    /// For callbacks of a device type the session knows: the named values in the unit a person reads, as a dictionary
+    /// PowerShell reads with dots (<c>$_.Values.Temperature</c> is 23.45 °C); constants by name where the catalogue has
+    /// one. Null otherwise; Payload stays raw.
     /// </summary>
-    public System.Collections.Specialized.OrderedDictionary? Values => _decoded.Value?.Values.ToDictionary(_decoded.Value.Callback.Values);
+    public System.Collections.Specialized.OrderedDictionary? Values =>
+        _decoded.Value is { } decoded ? BrickUnits.Readable(decoded.Callback.Values, decoded.Values).ToDictionary(decoded.Callback.Values) : null;
+
+    /// <summary>The named values as the integers the bindings deliver (<c>$_.RawValues.Temperature</c> is 2345).</summary>
+    public System.Collections.Specialized.OrderedDictionary? RawValues => _decoded.Value?.Values.ToDictionary(_decoded.Value.Callback.Values);
 
     public override string ToString() => Kind switch
     {

@@ -10,16 +10,24 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 {
     private readonly List<KeyValuePair<string, object?>> _ordered = new();
     private readonly Dictionary<string, object?> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _formerNames = new(StringComparer.OrdinalIgnoreCase);
 
     public static readonly BrickValues None = new();
 
-    internal void Add(string name, object? value)
+    /// <summary>Adds a value; <paramref name="formerName"/>, the catalogue's earlier name for it, finds it too (it is not enumerated).</summary>
+    internal void Add(string name, object? value, string? formerName = null)
     {
         _ordered.Add(new(name, value));
         _byName.Add(name, value);
+        if (formerName is not null) _formerNames[formerName] = name;
     }
 
-    public object? this[string key] => _byName[key];
+    /// <summary>The name of a value a key stands for: its own name or a former one.</summary>
+    private string NameOf(string key) => _byName.ContainsKey(key) ? key : _formerNames.GetValueOrDefault(key) ?? key;
+
+    internal string? FormerNameOf(string name) => _formerNames.FirstOrDefault(p => string.Equals(p.Value, name, StringComparison.OrdinalIgnoreCase)).Key;
+
+    public object? this[string key] => _byName[NameOf(key)];
 
     public IEnumerable<string> Keys => _ordered.Select(p => p.Key);
 
@@ -27,9 +35,9 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 
     public int Count => _ordered.Count;
 
-    public bool ContainsKey(string key) => _byName.ContainsKey(key);
+    public bool ContainsKey(string key) => _byName.ContainsKey(NameOf(key));
 
-    public bool TryGetValue(string key, out object? value) => _byName.TryGetValue(key, out value);
+    public bool TryGetValue(string key, out object? value) => _byName.TryGetValue(NameOf(key), out value);
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _ordered.GetEnumerator();
 
@@ -92,7 +100,7 @@ public static class BrickPayload
         int offset = 0;
         foreach (var spec in specs)
         {
-            result.Add(spec.Name, Read(spec, payload.Slice(offset, spec.ByteLength)));
+            result.Add(spec.Name, Read(spec, payload.Slice(offset, spec.ByteLength)), spec.FormerName);
             offset += spec.ByteLength;
         }
         return result;
@@ -101,7 +109,7 @@ public static class BrickPayload
     /// <summary>Writes one value (scalar, string or array) into its bytes.</summary>
     public static void Write(BrickValueSpec spec, object? value, Span<byte> target)
     {
-        value = Unwrap(value);
+        value = BrickUnits.Unwrap(value);
         if (spec.Type == BrickWireType.String)
         {
             byte[] text = Latin1.GetBytes(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
@@ -119,7 +127,7 @@ public static class BrickPayload
         {
             string s when spec.Type == BrickWireType.Char => s.PadRight(spec.Count, '\0').Cast<object?>().ToArray(),
             byte[] bytes => bytes.Cast<object?>().ToArray(),
-            IEnumerable sequence and not string => sequence.Cast<object?>().Select(Unwrap).ToArray(),
+            IEnumerable sequence and not string => sequence.Cast<object?>().Select(BrickUnits.Unwrap).ToArray(),
             _ => throw new ArgumentException($"'{spec.Name}' takes {spec.Count} values."),
         };
         if (items.Length != spec.Count) throw new ArgumentException($"'{spec.Name}' takes exactly {spec.Count} values, not {items.Length}.");
@@ -209,8 +217,4 @@ public static class BrickPayload
         string s => bool.Parse(s),
         _ => Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0,
     };
-
-    /// <summary>PowerShell hands values over wrapped in a PSObject; the engine has no PowerShell reference, so the BaseObject is taken by name.</summary>
-    private static object? Unwrap(object? value) =>
-        value?.GetType().GetProperty("BaseObject")?.GetValue(value) ?? value;
 }

@@ -37,7 +37,7 @@ public sealed partial class BrickSession
     public async Task<BrickValues> InvokeAsync(uint uid, string functionName, IReadOnlyDictionary<string, object?>? arguments = null, bool? responseExpected = null, CancellationToken cancellationToken = default)
     {
         var type = await GetDeviceTypeAsync(uid, cancellationToken).ConfigureAwait(false);
-        var function = type.Function(functionName) ?? throw new DeviceException(DeviceErrorKind.InvalidArgument, "UnknownFunction",
+        var function = type.Function(functionName) ?? throw new DeviceException(DeviceErrorKind.NotFound, "BrickUnknownFunction",
             $"A {type.Name} has no function '{functionName}'.", functionName);
         return await InvokeAsync(uid, function, arguments, responseExpected, cancellationToken).ConfigureAwait(false);
     }

@@ -33,6 +33,8 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
     private Task? _acceptLoop;
     private Task? _callbackLoop;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    private int _wrongSecrets;
+    private SecretGuessThrottle _guesses = new(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
     private string? _secret;
     private uint _nextNonce;
     private long _probes;
@@ -50,6 +52,9 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         _devices[device.UidValue] = device;
         device.CallbacksChanged = () => _callbacksChanged.Release();
     }
+
+    /// <summary>Authenticate requests whose digest was checked and wrong (turned-away requests are not checked).</summary>
+    public int WrongSecrets => Volatile.Read(ref _wrongSecrets);
 
     /// <summary>The authentication secret; set it before starting, or pass <c>--brick-secret</c> to the Lab.</summary>
     public string? Secret
@@ -73,6 +78,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
     public Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
     {
         _log = options.LoggerFactory.CreateLogger<BrickDaemonSimulator>();
+        _guesses = new SecretGuessThrottle(_log);
         _secret ??= string.IsNullOrEmpty(options.Setting("secret")) ? null : options.Setting("secret");
         if (options.Setting("stack") is string stack)
         {
@@ -340,7 +346,10 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
                 var serverNonce = new byte[4];
                 BinaryPrimitives.WriteUInt32LittleEndian(serverNonce, client.ServerNonce);
                 byte[] expected = BrickSession.ComputeDigest(_secret!, serverNonce, request.Payload.AsSpan(0, 4));
-                if (!CryptographicOperations.FixedTimeEquals(expected, request.Payload.AsSpan(4, 20)))
+                bool right = CryptographicOperations.FixedTimeEquals(expected, request.Payload.AsSpan(4, 20));
+                _guesses.Record(client.RemoteAddress, right);
+                if (!right) Interlocked.Increment(ref _wrongSecrets);
+                if (!right)
                 {
                     client.Close("wrong authentication digest");
                     return;
@@ -418,8 +427,12 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             _daemon = daemon;
             _socket = socket;
             Auth = auth;
+            RemoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
             if (auth != AuthState.Disabled) ServerNonce = Interlocked.Increment(ref daemon._nextNonce);
         }
+
+        /// <summary>Where the client connects from: secret guesses are slowed down per address.</summary>
+        public IPAddress RemoteAddress { get; }
 
         public AuthState Auth { get; set; }
 
@@ -467,6 +480,16 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
                             _daemon._log.LogWarning("Closing a client: {Why}", why);
                             Close(why);
                             return;
+                        }
+                        if (request.Uid == BrickUid.Daemon && request.FunctionId == TfpFunction.Authenticate && Auth == AuthState.NonceSent)
+                        {
+                            // An address that guessed wrong too often waits its turn (or is turned away) before the digest is checked.
+                            if (_daemon._guesses.TurnDelay(RemoteAddress) is not TimeSpan wait)
+                            {
+                                Close("too many wrong secrets from this address; turned away for now");
+                                return;
+                            }
+                            if (wait > TimeSpan.Zero) await Task.Delay(wait, stop).ConfigureAwait(false);
                         }
                         _daemon.Handle(this, request);
                     }

@@ -29,6 +29,8 @@ public sealed class SimulatedBrickDevice
     private readonly Dictionary<string, byte[]> _stored = new(StringComparer.Ordinal);
     /// <summary>Readings and inputs a script set, by value name; they win over the simulated drift.</summary>
     private readonly Dictionary<string, object> _inputs = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>What Enable…/Disable… pairs switched, by subject ("" for Enable/Disable, "TiltStateCallback"), as Is…Enabled reads it.</summary>
+    private readonly Dictionary<string, bool> _enabled = new(StringComparer.Ordinal);
     /// <summary>Where each fixed-length stream read goes on: the next chunk's offset, by function id.</summary>
     private readonly Dictionary<byte, int> _streamCursors = new();
     private readonly List<SimulatedCallback> _callbacks;
@@ -38,23 +40,40 @@ public sealed class SimulatedBrickDevice
 
     public SimulatedBrickDevice(BrickDeviceType type, string uid, string connectedUid, char position, Version hardwareVersion, Version firmwareVersion)
     {
-        Type = type;
+        Type = WithStableValueNames(type);
         Uid = uid;
         UidValue = BrickUid.Parse(uid);
         ConnectedUid = connectedUid;
         Position = position;
         HardwareVersion = hardwareVersion;
         FirmwareVersion = firmwareVersion;
-        _callbacks = type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
+        _callbacks = Type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
         // A reading is a number some callback reports or the quantity table knows: it drifts instead of staying 0.
         // A value with constants (a button state, a mode) is a state, not a reading.
-        _readingNames = type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
-            .Concat(BrickQuantities.All.Where(q => q.DeviceIdentifier == type.Identifier).Select(q => q.Value))
+        _readingNames = Type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
+            .Concat(BrickQuantities.All.Where(q => q.DeviceIdentifier == Type.Identifier).Select(q => q.Value))
             .Append("ChipTemperature")
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>The device's catalogue entry, its values under the names the simulator keys its state by (see <see cref="WithStableValueNames"/>).</summary>
     public BrickDeviceType Type { get; }
+
+    /// <summary>
+    /// The catalogue names values as the configurations do, and those repeat within a device (GetTemperature and
+    /// GetChipTemperature both return a Temperature; GetStackVoltage and GetUSBVoltage a Voltage). The simulator keys
+    /// readings and inputs by name, so it uses the distinct names the catalogue had before (ChipTemperature,
+    /// StackVoltage), keeping the configuration's name as the other name a script may set an input by.
+    /// </summary>
+    private static BrickDeviceType WithStableValueNames(BrickDeviceType type)
+    {
+        static BrickValueSpec[] Rename(IEnumerable<BrickValueSpec> values) =>
+            values.Select(v => v.FormerName is { } former ? v with { Name = former, FormerName = v.Name } : v).ToArray();
+        return new BrickDeviceType(type.Identifier, type.Name,
+            type.Functions.Select(f => f with { Parameters = Rename(f.Parameters), Returns = Rename(f.Returns) }).ToArray(),
+            type.Callbacks.Select(c => c with { Values = Rename(c.Values) }).ToArray(),
+            type.Constants);
+    }
 
     public string Uid { get; }
 
@@ -106,6 +125,7 @@ public sealed class SimulatedBrickDevice
     public void SetInput(string name, object? value)
     {
         var spec = InputSpecs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? InputSpecs.FirstOrDefault(v => string.Equals(v.FormerName, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"A {Type.Name} has no reading or input '{name}'. It has: {string.Join(", ", InputNames)}.");
         // Round-trip through the wire format: the stored value is exactly what the device would report.
         var bytes = new byte[spec.ByteLength];
@@ -174,6 +194,13 @@ public sealed class SimulatedBrickDevice
 
     private (DeviceAnswer Answer, bool ConfigurationChanged) Run(BrickFunction function, byte[] payload)
     {
+        if (EnableSwitch(function) is (string switched, bool on))
+        {
+            _enabled[switched] = on;
+            return (DeviceAnswer.Ok(), false);
+        }
+        if (EnabledQuery(function) is string asked && _enabled.TryGetValue(asked, out bool enabled))
+            return (DeviceAnswer.Ok(enabled ? (byte)1 : (byte)0), false);
         string? subject = SubjectOf(function.Name, "Set");
         if (subject is not null && function.Parameters.Count > 0)
         {
@@ -284,6 +311,24 @@ public sealed class SimulatedBrickDevice
     private static string? SubjectOf(string functionName, string verb) =>
         functionName.Length > verb.Length && functionName.StartsWith(verb, StringComparison.Ordinal) && char.IsUpper(functionName[verb.Length])
             ? functionName[verb.Length..] : null;
+
+    /// <summary>Enable{X} / Disable{X} without parameters or returns: the subject X and whether it switches on.</summary>
+    private static (string Subject, bool On)? EnableSwitch(BrickFunction function)
+    {
+        if (function.Parameters.Count != 0 || function.Returns.Count != 0) return null;
+        foreach (var (verb, on) in new[] { ("Enable", true), ("Disable", false) })
+        {
+            if (function.Name == verb) return ("", on);
+            if (SubjectOf(function.Name, verb) is string subject) return (subject, on);
+        }
+        return null;
+    }
+
+    /// <summary>Is{X}Enabled without parameters, answering one bool: the subject X it reads.</summary>
+    private static string? EnabledQuery(BrickFunction function) =>
+        function.Parameters.Count == 0 && function.Returns is [{ Type: BrickWireType.Bool, IsArray: false }]
+        && SubjectOf(function.Name, "Is") is string rest && rest.EndsWith("Enabled", StringComparison.Ordinal)
+            ? rest[..^"Enabled".Length] : null;
 
     private static string StoreKey(string subject, ReadOnlySpan<byte> key) => key.IsEmpty ? subject : subject + ":" + Convert.ToHexString(key);
 }

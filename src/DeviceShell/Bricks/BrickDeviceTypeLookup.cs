@@ -42,8 +42,9 @@ internal static class BrickDeviceTypeLookup
         }
         catch (OperationCanceledException)
         {
-            throw new DeviceException(DeviceErrorKind.Timeout, "DeviceTypeUnknown",
-                $"UID {uidText} did not tell its device type within {IdentityWait.TotalSeconds} s, so its functions are not known.", uidText);
+            // brickd does not answer a UID it does not have: no answer is how an unknown UID shows.
+            throw new DeviceException(DeviceErrorKind.NotFound, "BrickUnknownUid",
+                $"UID {uidText} did not tell its device type within {IdentityWait.TotalSeconds} s: no device with that UID answers, so its functions are not known. Get-BrickEnumeration lists the devices.", uidText);
         }
     }
 

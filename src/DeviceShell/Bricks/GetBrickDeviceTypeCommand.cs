@@ -36,7 +36,11 @@ public sealed class GetBrickDeviceTypeCommand : DeviceCmdlet
             return;
         }
         var pattern = new WildcardPattern(Name, WildcardOptions.IgnoreCase);
-        foreach (var type in BrickDeviceCatalog.Types)
-            if (pattern.IsMatch(type.Name)) WriteObject(type);
+        var found = BrickDeviceCatalog.Types.Where(t => pattern.IsMatch(t.Name)).ToList();
+        // A name without wildcards that names nothing is an error, as Get-Command's is; a pattern may match nothing.
+        if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(Name))
+            WriteFailure(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "UnknownDeviceType",
+                $"No Tinkerforge device is named '{Name}'. Get-BrickDeviceType lists them; -Name takes wildcards.", Name));
+        foreach (var type in found) WriteObject(type);
     }
 }

@@ -28,6 +28,7 @@ public sealed class GetBrickFunctionCommand : BrickCmdlet
 
     /// <summary>Only functions and callbacks whose name matches (wildcards).</summary>
     [Parameter(Position = 1)]
+    [ArgumentCompleter(typeof(BrickFunctionNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "*";
 

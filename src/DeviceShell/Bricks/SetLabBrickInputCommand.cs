@@ -22,6 +22,7 @@ public sealed class SetLabBrickInputCommand : DeviceCmdlet
 
     /// <summary>The reading or input, as the device's getters return it or its callbacks carry it (Temperature, ButtonState, Value).</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [ArgumentCompleter(typeof(BrickInputNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 

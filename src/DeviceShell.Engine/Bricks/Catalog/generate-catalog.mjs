@@ -1,14 +1,18 @@
-// Builds brick-catalog.json, the device catalogue DeviceShell embeds, from the facts in the official
-// JavaScript bindings (npm package `tinkerforge`, CC0): device identifiers and names, function and
-// callback ids, wire formats, response-expected defaults and constants. Only facts are taken; no prose.
+// Builds brick-catalog.json, the device catalogue DeviceShell embeds, from two sets of facts (CC0):
+// - the official JavaScript bindings (npm package `tinkerforge`): device identifiers and names, function
+//   and callback ids, wire formats, response-expected defaults and constants;
+// - tinkerforge-api-facts.json beside this file (see FACTS.md): the device configurations the bindings are
+//   generated from, with every element's name, unit, scale, range, default and constant group and the
+//   high-level stream definitions.
+// Only facts are taken; no prose.
 //
 // Usage: npm pack tinkerforge@2.1.35 && tar xzf tinkerforge-2.1.35.tgz
 //        node generate-catalog.mjs <folder of the unpacked package> [output file]
 //
-// The bindings name parameters but not returns or callback values, so those names are derived:
-// a getter's returns take the names of its setter's parameters (set_X(a, b) / get_X() -> a, b);
-// a single return of get_X is called X; a callback's values take the names of the getter that reads
-// the same thing; anything else is Value1..n.
+// Names of values come from the configurations. Where a packet has none there (or its elements do not
+// match the bindings' wire format), they are derived as before: a getter's returns take the names of its
+// setter's parameters (set_X(a, b) / get_X() -> a, b); a single return of get_X is called X; a callback's
+// values take the names of the getter that reads the same thing; anything else is Value1..n.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -19,6 +23,10 @@ if (!packageDir) {
 }
 const libDir = join(packageDir, 'lib');
 const packageVersion = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
+const facts = JSON.parse(readFileSync(new URL('./tinkerforge-api-facts.json', import.meta.url), 'utf8'));
+const factsCommit = facts.source.match(/[0-9a-f]{40}/)[0];
+const factsByIdentifier = new Map(facts.devices.map((d) => [d.device_identifier, d]));
+const unmatched = [];
 
 const pascal = (words) => words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join('');
 const fromSnake = (snake) => pascal(snake.split('_'));
@@ -97,13 +105,128 @@ function parseDevice(source) {
     for (const v of [...f.parameters, ...f.returns]) attachConstantGroup(v, f.name, groups);
   }
   for (const c of callbacks) for (const v of c.values) attachConstantGroup(v, c.name, groups);
+  const factGroups = applyFacts(Number(identifier), functions, callbacks, constants);
 
   return {
     identifier: Number(identifier), name,
-    functions: functions.map((f) => ({ name: f.name, id: f.id, response: f.response, parameters: f.parameters, returns: f.returns, ...(f.stream ? { stream: f.stream } : {}) }))
+    functions: functions.map((f) => ({ name: f.name, id: f.id, response: f.response, parameters: f.parameters, returns: f.returns, ...(f.stream ? { stream: f.stream } : {}), ...(f.highLevel ? { highLevel: f.highLevel } : {}) }))
       .sort((a, b) => a.id - b.id),
-    callbacks: callbacks.sort((a, b) => a.id - b.id),
-    constants: groups.map((g) => ({ name: fromSnake(g.prefix), values: g.values.map(([key, value]) => [fromSnake(key), value]) })),
+    callbacks: callbacks.sort((a, b) => a.id - b.id).map((c) => ({ name: c.name, id: c.id, values: c.values, ...(c.highLevel ? { highLevel: c.highLevel } : {}) })),
+    constants: [
+      ...factGroups,
+      ...groups.filter((g) => !factGroups.some((f) => f.name === fromSnake(g.prefix)))
+        .map((g) => ({ name: fromSnake(g.prefix), values: g.values.map(([key, value]) => [memberName(key), value, `${g.prefix}_${key}`]) })),
+    ],
+  };
+}
+
+// --- Facts of the device configurations -------------------------------------------------------------------
+
+const factType = { int8: 'b', uint8: 'B', int16: 'h', uint16: 'H', int32: 'i', uint32: 'I', int64: 'q', uint64: 'Q', float: 'f', bool: '?', char: 'c', string: 's' };
+const formatOf = (e) => factType[e.type] + (e.count === 1 && e.type !== 'string' ? '' : String(e.count));
+const pascalWords = (text) => text.split(/[ _]/).filter(Boolean).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+const upperSnake = (text) => text.toUpperCase().replace(/[ .]/g, '_');
+
+// A constant's name in PascalCase from the bindings' words (1_1MS), keeping a decimal point where the words are
+// the two halves of a number with its unit (1.1ms, 0.781hz); other digit-digit joins keep an underscore (1_20th).
+function memberName(snake) {
+  const parts = snake.split('_');
+  return parts.reduce((name, part, i) => {
+    const word = part.charAt(0).toUpperCase() + part.slice(1).toLowerCase();
+    if (i === 0) return word;
+    if (/\d$/.test(name) && /^\d/.test(part)) {
+      return name + (/^\d+$/.test(parts[i - 1]) && /^\d+(HZ|MS|US)$/.test(part) ? '.' : '_') + word;
+    }
+    return name + word;
+  }, '');
+}
+
+// Scale, unit, range and default of a configuration element, as the catalogue stores them: scale [num, den]
+// (a person reads raw * num / den), a range as [min, max] pairs of raw values (null = the type's bound).
+function valueFacts(element) {
+  const result = {};
+  if (Array.isArray(element.scale) && element.scale.every(Number.isInteger) && !(element.scale[0] === 1 && element.scale[1] === 1)) result.scale = element.scale;
+  if (typeof element.unit === 'string') result.unit = element.unit;
+  // A scaled element without a unit is a dimensionless quantity (quaternion, power factor, DOP): its unit is one.
+  else if (result.scale) result.unit = '1';
+  const r = element.range;
+  if (Array.isArray(r) && r.length === 2 && r.every((x) => x === null || typeof x === 'number')) result.range = [r];
+  else if (Array.isArray(r) && r.every((x) => Array.isArray(x) && x.length === 2 && x.every((y) => typeof y === 'number'))) result.range = r;
+  if (element.default !== undefined && (typeof element.default !== 'string' || element.type === 'char' || element.type === 'string')) result.default = element.default;
+  return result;
+}
+
+// Renames values after the configuration's elements of one direction when they match the wire format one to one.
+function nameFromFacts(values, elements, where) {
+  const formats = values.map((v) => v.type);
+  if (elements.length !== values.length || elements.some((e, i) => formatOf(e) !== formats[i])) {
+    unmatched.push(where);
+    return;
+  }
+  const names = elements.map((e) => pascalWords(e.name));
+  if (new Set(names.map((n) => n.toLowerCase())).size !== names.length) {
+    unmatched.push(`${where} (repeated names)`);
+    return;
+  }
+  values.forEach((v, i) => {
+    // The name derived before the configurations were read stays as an alias, so scripts written against it still run.
+    if (v.name.toLowerCase() !== names[i].toLowerCase() && !/^(Value\d+|Result)$/.test(v.name)) v.formerName = v.name;
+    v.name = names[i];
+    Object.assign(v, valueFacts(elements[i]));
+    if (elements[i].constant_group) v.constants = pascalWords(elements[i].constant_group);
+    else delete v.constants;
+  });
+}
+
+function applyFacts(identifier, functions, callbacks, constants) {
+  const device = factsByIdentifier.get(identifier);
+  if (!device) {
+    unmatched.push(`device ${identifier}`);
+    return [];
+  }
+  const features = new Set(device.features);
+  const packets = [...device.packets, ...facts.common_packets.filter((p) => features.has(p.feature))];
+  const find = (type, name) => packets.find((p) => p.type === type && pascalWords(p.name).toLowerCase() === name.toLowerCase());
+  for (const f of functions) {
+    const packet = find('function', f.name);
+    if (!packet) {
+      unmatched.push(`${device.name}.${f.name}`);
+      continue;
+    }
+    nameFromFacts(f.parameters, packet.elements.filter((e) => e.direction === 'in'), `${device.name}.${f.name} in`);
+    nameFromFacts(f.returns, packet.elements.filter((e) => e.direction === 'out'), `${device.name}.${f.name} out`);
+    if (packet.high_level) f.highLevel = highLevelOf(packet);
+  }
+  for (const c of callbacks) {
+    const packet = find('callback', c.name);
+    if (!packet) {
+      unmatched.push(`${device.name}.${c.name} callback`);
+      continue;
+    }
+    nameFromFacts(c.values, packet.elements, `${device.name}.${c.name} callback`);
+    if (packet.high_level) c.highLevel = highLevelOf(packet);
+  }
+  // Constant groups as the configuration has them, with the bindings' key of each member (checked to exist).
+  const bindingsValues = new Map(constants);
+  const groupsInUse = new Set([...functions.flatMap((f) => [...f.parameters, ...f.returns]), ...callbacks.flatMap((c) => c.values)].map((v) => v.constants).filter(Boolean));
+  const factGroups = [...device.constant_groups, ...facts.common_constant_groups.filter((g) => groupsInUse.has(pascalWords(g.name)))];
+  return factGroups.map((g) => {
+    const prefix = upperSnake(g.name);
+    // Members newer than the bindings' version are left out, so the catalogue speaks what its bindings speak.
+    const values = g.constants.filter(([member, value]) => bindingsValues.get(`${prefix}_${upperSnake(member)}`) === value)
+      .map(([member, value]) => [memberName(upperSnake(member)), value, `${prefix}_${upperSnake(member)}`]);
+    return { name: pascalWords(g.name), values };
+  }).filter((g, i, all) => all.findIndex((x) => x.name === g.name) === i);
+}
+
+// The high-level side of a stream packet: which way it streams, the stream's name, a fixed length, whether it is
+// one chunk only.
+function highLevelOf(packet) {
+  const [direction, stream] = Object.entries(packet.high_level).find(([key]) => key.startsWith('stream_')) ?? [];
+  if (!stream) return undefined;
+  return {
+    direction: direction === 'stream_in' ? 'in' : 'out', name: pascalWords(stream.name),
+    ...(stream.fixed_length ? { fixedLength: stream.fixed_length } : {}), ...(stream.single_chunk ? { singleChunk: true } : {}),
   };
 }
 
@@ -195,6 +318,7 @@ const devices = readdirSync(libDir).filter((f) => /^Brick.*\.js$/.test(f)).sort(
 
 // One line per device keeps diffs of a regenerated catalogue readable.
 const lines = devices.map((d) => JSON.stringify(d));
-writeFileSync(outFile, `{"source":"npm tinkerforge ${packageVersion}","devices":[\n${lines.join(',\n')}\n]}\n`);
+writeFileSync(outFile, `{"source":"npm tinkerforge ${packageVersion}","facts":"Tinkerforge/generators ${factsCommit}","devices":[\n${lines.join(',\n')}\n]}\n`);
 const functionCount = devices.reduce((n, d) => n + d.functions.length, 0);
 console.log(`${devices.length} devices, ${functionCount} functions -> ${outFile}`);
+if (unmatched.length > 0) console.log(`not matched to the configurations (${unmatched.length}):\n  ${unmatched.join('\n  ')}`);
