@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
-# Issue 11: the worlds behave alike. One session table, the same error rules, completion filtered to each
+# docs/design/decisions.md §11: the worlds behave alike. One session table, the same error rules, completion filtered to each
 # command's world, no shared Lab ports, and the seed libraries' details (error codes, queue size, filter fields).
 
 BeforeDiscovery {

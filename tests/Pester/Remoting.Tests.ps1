@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
-# DeviceShell in a PowerShell remote session over SSH (issue 14, part 1): Debian's sshd on a loopback port, run as the
+# DeviceShell in a PowerShell remote session over SSH (docs/design/decisions.md §14.1): Debian's sshd on a loopback port, run as the
 # current user with its own configuration, a throw-away host key and user key, and this very pwsh (the pinned PowerShell
 # tool) as its powershell subsystem. Remote scripts import the staged module and drive the Lab in every world; the objects
 # that come back must look as they do locally (views for the Deserialized. type names), keep their dates as DateTime,

@@ -1,5 +1,5 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
-# One vocabulary across the worlds (issue 21): the same parameter name has the same type and meaning in every cmdlet,
+# One vocabulary across the worlds (docs/design/decisions.md §21): the same parameter name has the same type and meaning in every cmdlet,
 # every wait is -TimeoutSec (old names stay as aliases so no script breaks), every Connect to a host takes
 # -HostName/-Port (alias -ComputerName), and every Start and Add-Lab has its Stop and Remove. The cases are built
 # from the whole module, so a new cmdlet is checked without being listed here.

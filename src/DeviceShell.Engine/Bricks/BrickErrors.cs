@@ -3,7 +3,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Bricks;
 
 /// <summary>
-/// The Bricks world's failures, each with the numeric error code of the Tinkerforge bindings (bricks-tfp.md §5) as
+/// The Bricks world's failures, each with the numeric error code of the Tinkerforge bindings (docs/design/bricks-tfp.md §6) as
 /// <see cref="DeviceException.ErrorCode"/>. -3 and -4 exist only in the C bindings (the others raise socket errors).
 /// </summary>
 public static class BrickErrors

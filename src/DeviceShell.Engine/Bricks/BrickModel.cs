@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace DeviceShell.Engine.Bricks;
 
-/// <summary>Why a device announced itself in an enumerate callback (bricks-tfp.md §5).</summary>
+/// <summary>Why a device announced itself in an enumerate callback (docs/design/bricks-tfp.md §5).</summary>
 public enum BrickEnumerationType
 {
     /// <summary>Answer to an enumerate request.</summary>

@@ -65,7 +65,7 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 
 /// <summary>
 /// Packs named values into a TFP payload and unpacks payloads into named values, following the value specs
-/// of the catalogue (bricks-tfp.md §1: little endian, bit-packed bool arrays, NUL-padded strings).
+/// of the catalogue (docs/design/bricks-tfp.md §1: little endian, bit-packed bool arrays, NUL-padded strings).
 /// </summary>
 public static class BrickPayload
 {

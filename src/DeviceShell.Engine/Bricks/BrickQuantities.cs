@@ -7,7 +7,7 @@ public sealed record BrickQuantity(int DeviceIdentifier, string Function, string
 }
 
 /// <summary>
-/// Scales, units and measuring ranges of common sensors (bricks-tfp.md §9), which the catalogue does not carry.
+/// Scales, units and measuring ranges of common sensors (docs/design/bricks-tfp.md §9), which the catalogue does not carry.
 /// The range is in the quantity's unit; the simulator keeps its readings inside it.
 /// </summary>
 public static class BrickQuantities
@@ -30,7 +30,7 @@ public static class BrickQuantities
 
     /// <summary>
     /// The chip temperature every device reports through get_chip_temperature (function 242): Bricks in °C/10,
-    /// co-processor Bricklets in °C (bricks-tfp.md §3).
+    /// co-processor Bricklets in °C (docs/design/bricks-tfp.md §3).
     /// </summary>
     public static BrickQuantity ChipTemperature(BrickDeviceType type) =>
         new(type.Identifier, "GetChipTemperature", "ChipTemperature", "Temperature", "°C", type.Category == "Brick" ? 10 : 1, -40, 125, 34);

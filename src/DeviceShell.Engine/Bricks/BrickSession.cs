@@ -383,7 +383,7 @@ public sealed partial class BrickSession : DeviceSession
         }
     }
 
-    /// <summary>HMAC-SHA1 keyed with the ASCII secret over server nonce then client nonce (bricks-tfp.md §4).</summary>
+    /// <summary>HMAC-SHA1 keyed with the ASCII secret over server nonce then client nonce (docs/design/bricks-tfp.md §4).</summary>
     public static byte[] ComputeDigest(string secret, ReadOnlySpan<byte> serverNonce, ReadOnlySpan<byte> clientNonce)
     {
         Span<byte> message = stackalloc byte[8];

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace DeviceShell.Engine.Bricks;
 
-/// <summary>Function IDs with a fixed meaning on every device or on the Brick Daemon (bricks-tfp.md §3).</summary>
+/// <summary>Function IDs with a fixed meaning on every device or on the Brick Daemon (docs/design/bricks-tfp.md §3).</summary>
 public static class TfpFunction
 {
     public const byte GetAuthenticationNonce = 1;
@@ -16,7 +16,7 @@ public static class TfpFunction
 
 /// <summary>
 /// One TFP packet: 8-byte header (UID, length, function ID, sequence number + response-expected flag,
-/// error code) and up to 64 bytes of payload, all little endian (bricks-tfp.md §1).
+/// error code) and up to 64 bytes of payload, all little endian (docs/design/bricks-tfp.md §1).
 /// </summary>
 public readonly record struct TfpPacket(uint Uid, byte FunctionId, byte Sequence, bool ResponseExpected, byte ErrorCode, byte[] Payload)
 {

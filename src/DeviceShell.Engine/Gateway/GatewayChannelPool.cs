@@ -10,7 +10,7 @@ namespace DeviceShell.Engine.Gateway;
 /// <summary>
 /// One gRPC channel (one HTTP/2 connection over TLS) per gateway endpoint, trusted CA and channel settings, shared by every
 /// session to that gateway: gRPC multiplexes calls and status streams on one connection, and each extra TLS connection
-/// costs both sides tens of KiB of buffers and TLS state (issue 13: about 100 KiB per idle session with a connection each).
+/// costs both sides tens of KiB of buffers and TLS state (docs/design/decisions.md §13.4: about 100 KiB per idle session with a connection each).
 /// Leases are reference counted; the channel is disposed with the last one. A connection that dies (missed keep-alive
 /// pings, reset) fails every call and stream on it, so each session sharing it resubscribes on its own, and the handler
 /// dials a new connection for the next call.

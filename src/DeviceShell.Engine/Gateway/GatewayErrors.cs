@@ -7,7 +7,7 @@ using RichStatus = DeviceShell.Engine.Gateway.Protocol.Rpc.Status;
 
 namespace DeviceShell.Engine.Gateway;
 
-/// <summary>gRPC statuses in the error categories of cmdlets.md §4, and the Multi rich error.</summary>
+/// <summary>gRPC statuses in the error categories of docs/design/cmdlets.md §4, and the Multi rich error.</summary>
 public static class GatewayErrors
 {
     /// <summary>The trailer that carries a serialized google.rpc.Status (the gRPC rich error model).</summary>

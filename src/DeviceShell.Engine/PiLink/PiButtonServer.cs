@@ -3,7 +3,7 @@ using DeviceShell.Engine.PiLink.Gpio;
 namespace DeviceShell.Engine.PiLink;
 
 /// <summary>
-/// The Python Exemplary button server (pilink-tcpcom.md §10): a tcpcom server that answers the command <c>go</c>
+/// The Python Exemplary button server (docs/design/pilink-tcpcom.md §10): a tcpcom server that answers the command <c>go</c>
 /// with <c>Button pressed</c> (input Low) or <c>Button released</c> (input High). Other messages get no answer.
 /// </summary>
 public static class PiButtonServer
@@ -14,7 +14,7 @@ public static class PiButtonServer
 
     /// <summary>
     /// A client that sends nothing for this long is disconnected, so that one silent connection (or a client whose
-    /// network vanished) cannot hold the one-client server for ever (issue 12). The tutorial's client asks every 2 s;
+    /// network vanished) cannot hold the one-client server for ever (docs/design/decisions.md §12.2). The tutorial's client asks every 2 s;
     /// 30 s leaves room for slow pollers and still frees the button within half a minute.
     /// </summary>
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);

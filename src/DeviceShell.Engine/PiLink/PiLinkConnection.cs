@@ -22,7 +22,7 @@ internal sealed class PiLinkConnection
 
     /// <summary>
     /// Bytes taken from the shared pool for one read. The reader waits for data with a zero-byte read and only then
-    /// rents, so an idle connection holds no receive buffer (issue 13: small idle sessions).
+    /// rents, so an idle connection holds no receive buffer (docs/design/decisions.md §13.4: small idle sessions).
     /// </summary>
     private const int ReadBufferBytes = 4096;
 

@@ -65,11 +65,11 @@ public abstract class PiLinkEndpoint : DeviceSession
 
     /// <summary>
     /// Sends one message and returns the next message the peer sends back. tcpcom's <c>sendMessage(msg, responseTime)</c>
-    /// never saw its reply (pilink-tcpcom.md §4.3); here the reply is claimed by this call and is not queued for
+    /// never saw its reply (docs/design/pilink-tcpcom.md §4.3); here the reply is claimed by this call and is not queued for
     /// Receive-PiLinkMessage as well. Concurrent callers get replies in the order they sent.
     /// The reader completes the call directly (no hand-off to another thread), and deadlines and cancellation are
     /// checked by one sweep per endpoint every <see cref="ReplySweepPeriod"/> while calls wait, not by a timer and a
-    /// token registration per call (issue 13: round trips at the wire's pace).
+    /// token registration per call (docs/design/decisions.md §13.1: round trips at the wire's pace).
     /// </summary>
     /// <exception cref="DeviceException">PiLinkReplyTimeout when nothing came back within <paramref name="wait"/>,
     /// PiLinkDisconnected when the link ended first, or a send error.</exception>

@@ -11,7 +11,7 @@ public readonly record struct PiLinkFrame(string? Text, long OversizedBytes)
 }
 
 /// <summary>
-/// tcpcom framing (pilink-tcpcom.md §5): UTF-8 text, one terminator byte after each message, no escaping.
+/// tcpcom framing (docs/design/pilink-tcpcom.md §5): UTF-8 text, one terminator byte after each message, no escaping.
 /// Bytes are collected until a terminator and only then decoded, so a multi-byte character split across reads
 /// is whole again when it is decoded (upstream's Python 3 port decodes each read and drops the link there).
 /// A message longer than the limit is reported once, as soon as the limit is passed, and its remaining bytes

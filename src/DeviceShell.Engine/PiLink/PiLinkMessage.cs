@@ -1,7 +1,7 @@
 namespace DeviceShell.Engine.PiLink;
 
 /// <summary>
-/// The states tcpcom reports through its <c>stateChanged(state, msg)</c> callback (pilink-tcpcom.md §3.1, §4.1),
+/// The states tcpcom reports through its <c>stateChanged(state, msg)</c> callback (docs/design/pilink-tcpcom.md §3.1, §4.1),
 /// plus <see cref="MessageTooLarge"/>, a DeviceShell addition for the size limit tcpcom does not have.
 /// </summary>
 public enum PiLinkState

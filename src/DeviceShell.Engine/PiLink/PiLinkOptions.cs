@@ -39,7 +39,7 @@ public sealed record PiLinkOptions
     /// <summary>
     /// How many bytes of received items (text as .NET holds it, two bytes a character, plus the item) wait for a
     /// consumer before the oldest is dropped: a peer sending large messages to an endpoint nobody reads cannot grow it
-    /// past this (issue 12). The newest message is always kept, so a bound below 2 × <see cref="MaxMessageBytes"/>
+    /// past this (docs/design/decisions.md §12.1). The newest message is always kept, so a bound below 2 × <see cref="MaxMessageBytes"/>
     /// still delivers the largest message.
     /// </summary>
     public long QueueMaxBytes { get; init; } = Sessions.EventBuffer<PiLinkMessage>.DefaultMaxBytes;

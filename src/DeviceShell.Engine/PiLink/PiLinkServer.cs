@@ -7,14 +7,14 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.PiLink;
 
 /// <summary>
-/// A tcpcom-compatible server (pilink-tcpcom.md §3): one client at a time, a newcomer closed at once with no event,
+/// A tcpcom-compatible server (docs/design/pilink-tcpcom.md §3): one client at a time, a newcomer closed at once with no event,
 /// states PORT_IN_USE / LISTENING / CONNECTED / MESSAGE / TERMINATED with tcpcom's texts, optional idle timeout and
 /// terminator. It is a <see cref="DeviceSession"/> of the PiLink world (decided so that one registry, Get-DeviceSession,
 /// Receive-PiLinkMessage and Send-PiLinkMessage cover servers and clients alike): <see cref="DeviceSession.State"/>
 /// is Connected while a client is connected, Disconnected while listening, Closed once terminated.
 /// Fixed upstream bugs: a failed bind reports PORT_IN_USE (Python only printed), CONNECTED is queued before
 /// the client's first MESSAGE (upstream started the reader first), and the idle timeout fires for any duration.
-/// Hardened for exposed use (issue 12): TCP keep-alive on every accepted socket, messages bounded on the wire
+/// Hardened for exposed use (docs/design/decisions.md §12): TCP keep-alive on every accepted socket, messages bounded on the wire
 /// (<see cref="PiLinkOptions.MaxMessageBytes"/>) and in the queue (<see cref="PiLinkOptions.QueueMaxBytes"/>), and an
 /// accept loop that outlives descriptor exhaustion (<see cref="SocketAcceptLoop"/>).
 /// </summary>

@@ -7,13 +7,13 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.PiLink;
 
 /// <summary>
-/// A tcpcom-compatible client (pilink-tcpcom.md §4): CONNECTING, then CONNECTION_FAILED, SERVER_OCCUPIED (followed by
+/// A tcpcom-compatible client (docs/design/pilink-tcpcom.md §4): CONNECTING, then CONNECTION_FAILED, SERVER_OCCUPIED (followed by
 /// DISCONNECTED, always in that order) or CONNECTED; MESSAGE per received message; DISCONNECTED("") when the link ends.
 /// Fixed upstream bugs: <see cref="IsConnected"/> turns false when the server closes the link (upstream kept it true);
 /// the reply wait returns the reply (<see cref="PiLinkEndpoint.SendAndReceiveReplyAsync"/>); messages that arrive during
 /// the probe are queued after CONNECTED. A session connects once; after DISCONNECTED, connect a new one.
 /// <para>
-/// Connect in milliseconds, SERVER_OCCUPIED kept (issue 13): tcpcom blocks 2 s after every connect to see whether the
+/// Connect in milliseconds, SERVER_OCCUPIED kept (docs/design/decisions.md §13.5): tcpcom blocks 2 s after every connect to see whether the
 /// server closes the socket at once (its one-client rule). A refusal costs the server one accept and the network one
 /// trip, so this client watches only for <see cref="ProbeWindowFor"/> the measured TCP handshake (50 ms on loopback
 /// and a LAN, longer on slow links) and then reports CONNECTED. A refusal that comes later still than that, within

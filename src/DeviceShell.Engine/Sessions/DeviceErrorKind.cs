@@ -2,7 +2,7 @@ namespace DeviceShell.Engine.Sessions;
 
 /// <summary>
 /// What went wrong, in the terms the cmdlet layer maps onto PowerShell's ErrorCategory
-/// (cmdlets.md §4). The engine never references PowerShell, so it speaks in these kinds.
+/// (docs/design/cmdlets.md §4). The engine never references PowerShell, so it speaks in these kinds.
 /// </summary>
 public enum DeviceErrorKind
 {

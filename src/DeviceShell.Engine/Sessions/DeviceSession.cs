@@ -1,7 +1,7 @@
 namespace DeviceShell.Engine.Sessions;
 
 /// <summary>
-/// What every world's session has in common (cmdlets.md §2). A world derives from this, owns its
+/// What every world's session has in common (docs/design/cmdlets.md §2). A world derives from this, owns its
 /// connection and reader task, and posts background traffic into its <see cref="EventBuffer{T}"/>.
 /// Thread-safe: state changes may come from the reader task while the pipeline thread reads them.
 /// </summary>

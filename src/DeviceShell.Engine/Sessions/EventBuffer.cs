@@ -1,7 +1,7 @@
 namespace DeviceShell.Engine.Sessions;
 
 /// <summary>
-/// The one bounded buffer between a session's reader task and every consumer (cmdlets.md §3, about_DeviceShell "Events").
+/// The one bounded buffer between a session's reader task and every consumer (docs/design/cmdlets.md §3, about_DeviceShell "Events").
 /// Each item is stored once, in arrival order. Consumers read it through cursors of their own:
 /// <list type="bullet">
 /// <item>takers (Receive-* cmdlets, -SourceIdentifier forwardings, <see cref="TakeAsync"/>) claim the oldest unclaimed

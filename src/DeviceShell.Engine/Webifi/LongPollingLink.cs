@@ -3,7 +3,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
-/// The HTTP long-polling transport (webifi.md §3.3): data goes up with <c>/Upload</c> (several queued messages per
+/// The HTTP long-polling transport (docs/design/webifi.md §3.3): data goes up with <c>/Upload</c> (several queued messages per
 /// request, each its own group, never merged), a held <c>/Download</c> brings data down, and <c>/CancelDownload</c>
 /// ends the session. Networks are set with a <c>/Download</c> that carries <c>~n</c> fields, which the relay answers
 /// at once (4/5); unlike the Python library we do not cancel the held download for that.

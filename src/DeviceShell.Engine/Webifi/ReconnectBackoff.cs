@@ -5,7 +5,7 @@ namespace DeviceShell.Engine.Webifi;
 /// again, a new login): 100 ms, doubling up to a maximum, each with ±20 % jitter so that sessions a relay dropped
 /// together do not come back in step. It starts over only when the relay has accepted something since (answered a
 /// send or a keep-alive), not merely when a connection opened: a relay that accepts the connection and closes it
-/// right after what the session sends then sees a handful of connections, never a storm (issue 19).
+/// right after what the session sends then sees a handful of connections, never a storm (docs/design/decisions.md §19).
 /// Shared by a session and its links; thread-safe.
 /// </summary>
 internal sealed class ReconnectBackoff

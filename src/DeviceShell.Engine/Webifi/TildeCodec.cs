@@ -13,7 +13,7 @@ public readonly record struct TildeField(string Key, byte[] Value)
 }
 
 /// <summary>
-/// The Webifi "tilde" encoding (webifi.md §2): a message is a sequence of <c>~key=value</c> fields;
+/// The Webifi "tilde" encoding (docs/design/webifi.md §2): a message is a sequence of <c>~key=value</c> fields;
 /// inside a value a literal <c>~</c> is written <c>~~</c> and a NUL byte <c>~-</c>; nothing else is escaped.
 /// Deliberate differences from the Python library's decoder, so every payload round-trips:
 /// <list type="bullet">
@@ -51,7 +51,7 @@ public static class TildeCodec
     /// <summary>
     /// Splits one message (without the WebSocket terminator) into its fields, in order. Each value is measured first
     /// and unescaped straight into an array of its exact size, so decoding costs about the message's own size in
-    /// memory (issue 25: an 8 MiB answer went through a growing list per byte), and common keys are not allocated.
+    /// memory (docs/design/decisions.md §25.8: an 8 MiB answer went through a growing list per byte), and common keys are not allocated.
     /// </summary>
     /// <exception cref="FormatException">The input does not start with <c>~</c>, or a key has no <c>=</c>.</exception>
     public static List<TildeField> Decode(ReadOnlySpan<byte> message)

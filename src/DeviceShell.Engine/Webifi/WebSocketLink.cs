@@ -7,7 +7,7 @@ using Websocket.Client.Exceptions;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
-/// The WebSocket transport (webifi.md §3.2) on Websocket.Client. The library keeps the socket up: it reconnects
+/// The WebSocket transport (docs/design/webifi.md §3.2) on Websocket.Client. The library keeps the socket up: it reconnects
 /// after a drop, whatever ended the socket, after the session's <see cref="ReconnectBackoff"/> pause (which starts
 /// over only once the relay answered a send or keep-alive), and when nothing at all arrived for <see cref="WebifiConnectOptions.KeepAliveInterval"/> plus
 /// <see cref="WebifiConnectOptions.ReplyTimeout"/> (its no-message timeout; our <c>~t=1</c> keep-alives make an idle
@@ -53,7 +53,7 @@ internal sealed class WebSocketLink : WebifiLink
             ReconnectTimeout = options.KeepAliveInterval + options.ReplyTimeout,
             // Only the pause after a failed connect attempt; the back-off proper is in ConnectSocketAsync.
             ErrorReconnectTimeout = ReconnectBackoff.First,
-            // Frames reach the tilde framer as bytes, text or binary alike (the relay sends binary, webifi.md §3.2).
+            // Frames reach the tilde framer as bytes, text or binary alike (the relay sends binary, docs/design/webifi.md §3.2).
             IsTextMessageConversionEnabled = false,
             Name = $"Webifi {credentials.SessionId}",
         };
@@ -93,7 +93,7 @@ internal sealed class WebSocketLink : WebifiLink
 
     /// <summary>
     /// Sends the batch as a few frames, several messages each (every message ends in its own <c>~t=1</c> and gets its own
-    /// <c>rt=s</c>, webifi.md §8), and returns without waiting for the answers. Fails (nothing more sent) when the
+    /// <c>rt=s</c>, docs/design/webifi.md §8), and returns without waiting for the answers. Fails (nothing more sent) when the
     /// socket dropped part way; the answers of what went out before fail with the drop.
     /// </summary>
     public override async Task<(int Socket, Task<int>[] Replies)> SendAsync(IReadOnlyList<NumberedOutgoing> batch, int? sameSocketAs, CancellationToken cancellationToken)
@@ -439,7 +439,7 @@ internal sealed class WebSocketLink : WebifiLink
     /// <summary>
     /// The library's connection factory: each new socket, size-limited, also becomes the one frames are sent on. Every
     /// socket after the first waits the session's back-off first: the library itself reconnects at once after a socket
-    /// the relay closed, which against a relay that closes right after what it is sent was a storm (issue 19).
+    /// the relay closed, which against a relay that closes right after what it is sent was a storm (docs/design/decisions.md §19).
     /// </summary>
     private async Task<WebSocket> ConnectSocketAsync(Uri uri, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
-/// The Webifi error codes (webifi.md §5.1) and the description table the relay sends after a
+/// The Webifi error codes (docs/design/webifi.md §5.1) and the description table the relay sends after a
 /// credentials request with <c>~ec=1</c>. The real service's wording is unknown; these are our own.
 /// </summary>
 public static class WebifiErrorCode

@@ -2,7 +2,7 @@ using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Webifi;
 
-/// <summary>Upload and download counters as the Python library counts them (webifi.md §4.4).</summary>
+/// <summary>Upload and download counters as the Python library counts them (docs/design/webifi.md §4.4).</summary>
 internal sealed class WebifiCounters
 {
     private long _uploads;
@@ -21,7 +21,7 @@ internal sealed class WebifiCounters
 /// <summary>
 /// One logged-in connection to the relay (a device id with its WebSocket, or its long-polling requests).
 /// A broken link is never repaired: the session drops it and logs in again, which gives a new session id
-/// (webifi.md §6). (A WebSocket link reconnects its socket under the same device id; it breaks only when the
+/// (docs/design/webifi.md §6). (A WebSocket link reconnects its socket under the same device id; it breaks only when the
 /// relay no longer knows that id.) Received data is handed to <see cref="Deliver"/> on the link's reader task.
 /// </summary>
 internal abstract class WebifiLink : IAsyncDisposable
@@ -46,7 +46,7 @@ internal abstract class WebifiLink : IAsyncDisposable
     /// <summary>
     /// The sender half of every <see cref="WebifiMessageId"/> sent on this link: random, chosen at this login. A new
     /// login numbers afresh under a new one, so numbers a peer planted under a relay session id that comes round again
-    /// (relay ids start over after a relay restart) never match what this session sends (issue 25).
+    /// (relay ids start over after a relay restart) never match what this session sends (docs/design/decisions.md §25).
     /// </summary>
     public string MessageSender { get; } = WebifiMessageId.NewSender();
 

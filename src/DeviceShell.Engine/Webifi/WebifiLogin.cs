@@ -11,7 +11,7 @@ namespace DeviceShell.Engine.Webifi;
 internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable, WebifiDialect Dialect);
 
 /// <summary>
-/// The credentials step (webifi.md §3.1) and the HTTP plumbing shared by long polling:
+/// The credentials step (docs/design/webifi.md §3.1) and the HTTP plumbing shared by long polling:
 /// every request is a POST of a tilde body with <c>Content-type: application/octet-stream</c>.
 /// </summary>
 internal static class WebifiLogin
@@ -19,7 +19,7 @@ internal static class WebifiLogin
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, HttpClient> Shared = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The one HttpClient of every session that trusts the same certificate (issue 13: small sessions): logins,
+    /// The one HttpClient of every session that trusts the same certificate (docs/design/decisions.md §13.4: small sessions): logins,
     /// long polling and WebSocket handshakes share its handler and connection pool instead of each session holding
     /// its own. Never disposed; idle connections close after 30 s.
     /// </summary>
@@ -128,7 +128,7 @@ internal static class WebifiLogin
 
     /// <summary>
     /// POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c> (the DeviceShell capability: its dialect and message ids); error 8 becomes
-    /// an Authentication failure. Whether the public service tolerates a key it does not know is UNKNOWN (webifi.md):
+    /// an Authentication failure. Whether the public service tolerates a key it does not know is UNKNOWN (docs/design/webifi.md §10):
     /// a server that fails the request or refuses the login with anything but a wrong password is asked once more the
     /// way the official libraries ask, so a strict server costs one request and never the login. With
     /// <see cref="WebifiConnectOptions.Dialect"/> Official only the official request is made.

@@ -5,7 +5,7 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// A DeviceShell extension of the Webifi protocol that makes delivery exactly once, which the protocol itself cannot
-/// (it has no message id and no receipt, webifi.md §4): a client that asks for it at login (<c>~mi=1</c>, answered with
+/// (it has no message id and no receipt, docs/design/webifi.md §4): a client that asks for it at login (<c>~mi=1</c>, answered with
 /// <c>~mi=1</c> by relays that know it, DeviceShell's Lab relay among them) numbers each message it sends
 /// (<c>~u=SENDER.SEQUENCE</c> before <c>~d</c>), and the relay passes the number on to recipients that asked too.
 /// A message can then arrive twice only by being sent or written twice — a sender sending its unacknowledged window
@@ -39,7 +39,7 @@ public readonly record struct WebifiMessageId(string Sender, long Sequence)
 /// the last one taken from that sender. A sender is its relay session id (which the relay sets, <c>~f</c>) together
 /// with the id's sender part, which the sending client chooses at random at each login: a peer can make only its own
 /// messages look repeated, and numbers planted under a relay session id that comes round again after a relay restart
-/// never meet the new holder's sender part (issue 25). Remembers up to <see cref="MaxSenders"/> senders, forgetting
+/// never meet the new holder's sender part (docs/design/decisions.md §25). Remembers up to <see cref="MaxSenders"/> senders, forgetting
 /// the one heard from least recently (a linked list in hearing order: O(1) per message), so a long session that meets
 /// many short-lived senders stays small. Thread-safe: the readers of an old and a new link may overlap for a moment.
 /// </summary>

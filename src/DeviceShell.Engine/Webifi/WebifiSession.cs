@@ -5,7 +5,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
-/// A Webifi client session (webifi.md §4, §6): credentials, then WebSocket or long polling; networks, sending,
+/// A Webifi client session (docs/design/webifi.md §4, §6): credentials, then WebSocket or long polling; networks, sending,
 /// receiving, discovery, counters. It speaks the official dialect unless the relay answered the DeviceShell
 /// capability at login (<see cref="WebifiDialect"/>). When its link breaks it logs in again (a new session id) after
 /// a growing pause (<see cref="ReconnectBackoff"/>);

@@ -16,7 +16,7 @@ public abstract class WebifiEvent : EventArgs
 {
 }
 
-/// <summary>One received piece of data (webifi.md §4.2).</summary>
+/// <summary>One received piece of data (docs/design/webifi.md §4.2).</summary>
 public sealed class WebifiMessage : WebifiEvent
 {
     public WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTime receivedAt)
@@ -146,11 +146,11 @@ internal readonly record struct NumberedOutgoing(WebifiOutgoing Message, WebifiM
     public void AppendTo(List<byte> output, WebifiCredentials credentials) => Message.AppendTo(output, credentials.Dialect == WebifiDialect.DeviceShell ? Id : null);
 }
 
-/// <summary>How a session talks to its relay (issue 19).</summary>
+/// <summary>How a session talks to its relay (docs/design/decisions.md §19).</summary>
 public enum WebifiDialect
 {
     /// <summary>
-    /// As the official libraries do (webifi.md §3): one message per WebSocket frame or upload, the next only after
+    /// As the official libraries do (docs/design/webifi.md §3): one message per WebSocket frame or upload, the next only after
     /// the relay answered the previous one, no message ids. Used with every relay that has not said it knows more.
     /// </summary>
     Official,

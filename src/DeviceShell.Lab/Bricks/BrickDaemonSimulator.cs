@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Lab.Bricks;
 
 /// <summary>
-/// A Brick Daemon (brickd) with a simulated stack, behaving as bricks-tfp.md §4, §5 and §8 describe:
+/// A Brick Daemon (brickd) with a simulated stack, behaving as docs/design/bricks-tfp.md §4, §5 and §8 describe:
 /// packet validation that closes the connection, the authentication state machine, routing by UID,
 /// error replies from the daemon itself (UID 1), callbacks broadcast to every authenticated client,
 /// responses to the requester only, and enumerate CONNECTED/DISCONNECTED callbacks when devices are

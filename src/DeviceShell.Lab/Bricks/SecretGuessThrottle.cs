@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Lab.Bricks;
 
 /// <summary>
-/// Slows guessing of the Brick Daemon's authentication secret down, per client address (issue 25, item 6). An
+/// Slows guessing of the Brick Daemon's authentication secret down, per client address (docs/design/decisions.md §25.6). An
 /// address has <see cref="FreeFailures"/> wrong digests for free; after that each further authenticate request from it
 /// waits its turn, turns spaced by a delay that starts at <see cref="FirstDelay"/> and doubles with every failure up to
 /// <see cref="MaxDelay"/>, so parallel connections from one address queue up instead of being checked at once. A

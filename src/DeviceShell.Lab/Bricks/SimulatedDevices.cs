@@ -16,7 +16,7 @@ public static class SimulatedDevices
     {
         var type = BrickDeviceCatalog.Find(deviceIdentifier)
             ?? new BrickDeviceType(deviceIdentifier, BrickDeviceCatalog.DisplayName(deviceIdentifier), Array.Empty<BrickFunction>(), Array.Empty<BrickCallback>(), Array.Empty<BrickConstantGroup>());
-        // The versions of the devices bricks-tfp.md §9/§10 shows; the bindings' emulator defaults for the rest.
+        // The versions of the devices docs/design/bricks-tfp.md §9/§10 shows; the bindings' emulator defaults for the rest.
         var (hardware, firmware) = deviceIdentifier switch
         {
             MasterBrick.Identifier => (new Version(2, 1, 0), new Version(2, 5, 3)),

@@ -23,7 +23,7 @@ namespace DeviceShell.Lab.Gateway;
 
 /// <summary>
 /// A Suprema device gateway: the <c>gsdk.connect.Connect</c> service (Grpc.AspNetCore) over HTTP/2 and TLS on Kestrel, in front
-/// of a simulated subnet of devices. Choices where the real gateway is undocumented (gateway-connect.md §11):
+/// of a simulated subnet of devices. Choices where the real gateway is undocumented (docs/design/gateway-connect.md §11):
 /// unknown device id => NOT_FOUND; unreachable address => UNAVAILABLE; a device that must be connected but
 /// is not => FAILED_PRECONDITION; a Multi call with failures => the first failure's code at the top, every
 /// failure in a <c>gsdk.err.MultiErrorResponse</c> inside <c>grpc-status-details-bin</c>, the other devices

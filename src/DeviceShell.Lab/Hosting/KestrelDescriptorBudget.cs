@@ -10,7 +10,7 @@ namespace DeviceShell.Lab.Hosting;
 
 /// <summary>
 /// Kestrel's ports (the Webifi relay, the gateway) under the Lab's <see cref="DescriptorBudget"/>, like the Lab's own
-/// socket servers (issue 25, finding 5): the accept loop closes a connection beyond the budget before it accepts the
+/// socket servers (docs/design/decisions.md §25.5): the accept loop closes a connection beyond the budget before it accepts the
 /// next one, so a connection flood under a low <c>ulimit -n</c> cannot take the descriptors the runtime needs. Closing
 /// later (in a connection middleware, or with Kestrel's MaxConcurrentConnections) is not enough: the accept loop outruns
 /// the closes and the process dies with "Out of memory.".

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Lab.Webifi;
 
 /// <summary>
-/// Slows password guessing down (issue 12, finding 3) without letting it lock the owner out (issue 25, finding 6).
+/// Slows password guessing down (docs/design/decisions.md §12.3) without letting it lock the owner out (docs/design/decisions.md §25.6).
 /// Failed logins are counted per client address and per connect name. After
 /// <see cref="WebifiRelayOptions.FreeLoginFailures"/> failures, each further attempt on that key waits its turn: turns
 /// are spaced by a delay that starts at <see cref="WebifiRelayOptions.LoginDelay"/> and doubles with every failure up to

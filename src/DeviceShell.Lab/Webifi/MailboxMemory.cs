@@ -5,7 +5,7 @@ namespace DeviceShell.Lab.Webifi;
 /// <summary>
 /// Payload bytes the relay's mailboxes hold together (<see cref="WebifiRelayOptions.MaxMemoryBytes"/>) and those of one
 /// account's sessions (<see cref="WebifiRelayOptions.MaxAccountMemoryBytes"/>): the per-session mailbox limit alone let an
-/// account's 10,000 sessions hold 160 GB (issue 25, finding 4). A message that would pass either bound is not queued
+/// account's 10,000 sessions hold 160 GB (docs/design/decisions.md §25.4). A message that would pass either bound is not queued
 /// and its sender gets error 1. Thread-safe.
 /// </summary>
 internal sealed class MailboxMemory(long relayBytes, long accountBytes)

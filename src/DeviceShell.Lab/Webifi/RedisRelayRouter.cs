@@ -15,7 +15,7 @@ namespace DeviceShell.Lab.Webifi;
 /// so the sessions of a relay that vanished do not outlive the session timeout. A session is named everywhere else by
 /// its device id (the number plus a random 96-bit token, see <see cref="RelaySession.NewDeviceId"/>), and every script
 /// checks that <c>session:ID</c> still holds that device id: Redis restarted without persistence counts ids from the
-/// start again, and a new session with an old number must not receive, send as or end the old one (issue 25);</item>
+/// start again, and a new session with an old number must not receive, send as or end the old one (docs/design/decisions.md §25);</item>
 /// <item><c>listeners:ACCOUNT:NETWORK</c> (set of device ids): routing costs the number of listeners;</item>
 /// <item><c>stream:DEVICE</c> (one Redis Stream per destination session): the routing script appends every delivery to its
 /// recipients' streams in one atomic step, so all relays see one order and a sender's messages keep theirs. The relay

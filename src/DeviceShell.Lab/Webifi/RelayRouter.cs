@@ -45,7 +45,7 @@ internal sealed record RelayDataGroup(IReadOnlyList<string> Networks, IReadOnlyL
 }
 
 /// <summary>
-/// The relay's sessions and its delivery rules (webifi.md §7):
+/// The relay's sessions and its delivery rules (docs/design/webifi.md §7):
 /// no addressing = the sender's own networks; a sender never gets its own data through a network;
 /// a sender addressing its own session id does get it; a session in several addressed networks (or
 /// also addressed by id) gets one copy. Networks and session ids are scoped to the connect name (account):

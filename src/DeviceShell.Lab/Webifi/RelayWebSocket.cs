@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Lab.Webifi;
 
 /// <summary>
-/// One client on <c>/api/WebSocket</c> (webifi.md §3.2). Client frames (text or binary) are cut into messages at
+/// One client on <c>/api/WebSocket</c> (docs/design/webifi.md §3.2). Client frames (text or binary) are cut into messages at
 /// the <c>~t=1</c> field; each message gets exactly one reply, in order: <c>rt=a</c> (auth), <c>rt=n</c> (networks),
 /// <c>rt=s</c> (one per data message, after the data has been routed), <c>rt=k</c> (keep-alive), <c>rt=c</c> (close).
 /// Received data goes out as <c>rt=r</c> frames written by a writer task from the session's mailbox. Every
@@ -34,7 +34,7 @@ internal sealed class RelayWebSocket
         _socket = socket;
         _router = router;
         _options = options;
-        // Until the socket has authenticated, a message may only be small (issue 12, finding 3).
+        // Until the socket has authenticated, a message may only be small (docs/design/decisions.md §12.3).
         _framer = new TildeFramer(options.MaxUnauthenticatedBytes);
         _log = log;
         _abort = abort;
@@ -113,7 +113,7 @@ internal sealed class RelayWebSocket
 
     /// <summary>
     /// Answers every complete message received so far, in order, and sends the answers together in one frame (the
-    /// clients cut what they receive at <c>~t=1</c>, webifi.md §3.2, so frame boundaries do not matter to them): a client
+    /// clients cut what they receive at <c>~t=1</c>, docs/design/webifi.md §3.2, so frame boundaries do not matter to them): a client
     /// sending many messages per frame gets its acknowledgements at the same pace. Consecutive data messages are routed
     /// together in one step (with Redis: one script call, not one round trip per message); any other message is
     /// handled after the data before it has been routed, so a change of networks applies from where it was sent. The

@@ -15,13 +15,13 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Lab.Webifi;
 
 /// <summary>
-/// A Webifi relay (webifi.md §8) on Kestrel: the credentials endpoint <c>POST /</c>, <c>/api/WebSocket</c>,
+/// A Webifi relay (docs/design/webifi.md §8) on Kestrel: the credentials endpoint <c>POST /</c>, <c>/api/WebSocket</c>,
 /// and long polling (<c>/Upload</c>, held <c>/Download</c>, <c>/CancelDownload</c>). WebSocket and long-polling
 /// clients of one account reach each other. Accounts come from <see cref="WebifiRelayOptions"/>
 /// (default: webifi / pswd with networks net1, net2, lab). Plain HTTP unless a certificate is given.
 /// Stopping is orderly: every connection finishes the message in hand, writes out its mailbox and closes,
 /// so a message is either acknowledged and delivered or not acknowledged (and sent again by the client).
-/// Choices where the public material says UNKNOWN (webifi.md §10), made so that clients get a clear answer:
+/// Choices where the public material says UNKNOWN (docs/design/webifi.md §10), made so that clients get a clear answer:
 /// <list type="bullet">
 /// <item>networks and session ids together: the union of recipients, one copy each (see <see cref="RelayRouter"/>);</item>
 /// <item>a network the account does not have, or an unknown session id: <c>e=2</c> for the send (the rest is delivered);
@@ -119,7 +119,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
 
     /// <summary>
     /// The public part of the certificate, for clients to trust (Connect-Webifi -CaCertificate), like the gateway's CA
-    /// file. Written where no other local user can interfere (issue 12, finding 7): a fresh directory with an
+    /// file. Written where no other local user can interfere (docs/design/decisions.md §12.7): a fresh directory with an
     /// unpredictable name, created by the system with mode 0700 (mkdtemp), and the file created new in it, so an
     /// existing entry or a planted symlink makes the write fail instead of being followed.
     /// </summary>

@@ -6,7 +6,7 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Base of every DeviceShell cmdlet: a cancellation token tied to Ctrl+C, waiting on engine tasks on
-/// the pipeline thread, and error records built from engine exceptions (cmdlets.md §4).
+/// the pipeline thread, and error records built from engine exceptions (docs/design/cmdlets.md §4).
 /// Import rule (checked by the contract tests): exported types here never derive from engine types and
 /// never hold engine value types in fields, because PowerShell loads every exported type before the
 /// module initializer has set up the engine's load context.

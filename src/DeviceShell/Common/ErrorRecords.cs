@@ -4,7 +4,7 @@ using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Commands;
 
-/// <summary>Turns engine failures into ErrorRecords with a specific ErrorId, category and target (cmdlets.md §4).</summary>
+/// <summary>Turns engine failures into ErrorRecords with a specific ErrorId, category and target (docs/design/cmdlets.md §4).</summary>
 public static class ErrorRecords
 {
     public static ErrorCategory CategoryOf(DeviceErrorKind kind) => kind switch

@@ -7,7 +7,7 @@ namespace DeviceShell.Commands;
 /// <summary>
 /// Loads DeviceShell.Engine and everything it depends on (Google.Protobuf, ...) from the module's
 /// Dependencies/ folder into a load context of their own, so another module's copy of a dependency can
-/// neither break DeviceShell nor be broken by it (powershell-style.md §7, the bridge pattern).
+/// neither break DeviceShell nor be broken by it (docs/design/powershell-style.md §7, the bridge pattern).
 /// Only the engine is resolved from the default context; its own references stay inside the private context.
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup

@@ -203,7 +203,7 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         Assert.Equal(2, RelaySessionCount(_lab));
     }
 
-    /// <summary>Issue 21: a session that would listen to nothing is not a connection; no session is left open.</summary>
+    /// <summary>docs/design/decisions.md §21: a session that would listen to nothing is not a connection; no session is left open.</summary>
     [Fact]
     public void Connect_with_only_unknown_networks_is_a_terminating_error_and_leaves_no_session()
     {
@@ -215,7 +215,7 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         Assert.Equal(0, RelaySessionCount(_lab));
     }
 
-    /// <summary>Issue 21: -HostName/-Port (alias -ComputerName) beside -Server, and -TimeoutSec for a silent server.</summary>
+    /// <summary>docs/design/decisions.md §21: -HostName/-Port (alias -ComputerName) beside -Server, and -TimeoutSec for a silent server.</summary>
     [Fact]
     public void Connect_takes_HostName_and_Port_and_a_silent_server_ends_after_TimeoutSec()
     {
@@ -235,7 +235,7 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed.TotalSeconds:0.0} s");
     }
 
-    /// <summary>Issue 19: the official library's set_use_websocket as Set-WebifiSession -Transport, queued sends kept.</summary>
+    /// <summary>docs/design/decisions.md §19: the official library's set_use_websocket as Set-WebifiSession -Transport, queued sends kept.</summary>
     [Fact]
     public void Set_Transport_switches_a_running_session_and_keeps_what_is_queued()
     {

@@ -4,7 +4,7 @@ using DeviceShell.Lab.Bricks;
 namespace DeviceShell.Engine.Tests.Bricks;
 
 /// <summary>
-/// Issue 13: under a flood of callbacks (the simulator writes them as fast as loopback takes them) every callback is
+/// docs/design/decisions.md §13.2: under a flood of callbacks (the simulator writes them as fast as loopback takes them) every callback is
 /// either delivered or counted in DroppedEvents, exactly; none is counted twice, and none is lost below the bound.
 /// </summary>
 public class CallbackFloodTests

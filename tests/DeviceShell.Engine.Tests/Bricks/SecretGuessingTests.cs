@@ -6,7 +6,7 @@ using DeviceShell.Engine.Bricks;
 namespace DeviceShell.Engine.Tests.Bricks;
 
 /// <summary>
-/// The Lab's Brick Daemon slows secret guessing down per client address (issue 25, item 6): a few free failures,
+/// The Lab's Brick Daemon slows secret guessing down per client address (docs/design/decisions.md §25.6): a few free failures,
 /// then a growing delay; an address without failures is not held behind the guesser's.
 /// </summary>
 public sealed class SecretGuessingTests

@@ -6,7 +6,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Tests.Bricks;
 
 /// <summary>
-/// Issue 12 finding 6: a daemon that accepts and then stops reading. Writes fill the socket buffers and then stall;
+/// docs/design/decisions.md §12.6: a daemon that accepts and then stops reading. Writes fill the socket buffers and then stall;
 /// every write must still honour its caller's cancellation and the request timeout, and the link must be declared
 /// dead (and auto-reconnect start) once its writes stall past the probe interval.
 /// </summary>

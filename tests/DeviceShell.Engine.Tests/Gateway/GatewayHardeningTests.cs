@@ -8,7 +8,7 @@ using Gsdk.Connect;
 namespace DeviceShell.Engine.Tests.Gateway;
 
 /// <summary>
-/// The gateway simulator against requests a hostile or careless client sends (issue 12, finding 8): answers are gRPC
+/// The gateway simulator against requests a hostile or careless client sends (docs/design/decisions.md §12.8): answers are gRPC
 /// statuses, never an exception escaping a handler. Deadlines are sent as raw HTTP/2 over TLS, so the grpc-timeout
 /// header is exactly what the test sets (Grpc.Net.Client would compute its own).
 /// </summary>

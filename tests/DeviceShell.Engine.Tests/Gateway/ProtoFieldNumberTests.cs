@@ -2,7 +2,7 @@ using Gsdk.Connect;
 
 namespace DeviceShell.Engine.Tests.Gateway;
 
-/// <summary>Hand-built wire bytes prove the field numbers and enum values of our .proto (gateway-connect.md §2-§4).</summary>
+/// <summary>Hand-built wire bytes prove the field numbers and enum values of our .proto (docs/design/gateway-connect.md §2-§4).</summary>
 public sealed class ProtoFieldNumberTests
 {
     [Fact]

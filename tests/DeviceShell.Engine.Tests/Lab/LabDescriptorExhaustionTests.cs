@@ -7,7 +7,7 @@ using DeviceShell.Engine.Lab;
 namespace DeviceShell.Engine.Tests.Lab;
 
 /// <summary>
-/// Issue 12 finding 5: a Lab whose file descriptors run out must go on serving once they free up. The Lab runs as a
+/// docs/design/decisions.md §12.5: a Lab whose file descriptors run out must go on serving once they free up. The Lab runs as a
 /// child process under a low <c>ulimit -n</c> (as users start it), so exhausting its descriptors cannot touch the tests.
 /// </summary>
 public class LabDescriptorExhaustionTests
@@ -59,7 +59,7 @@ public class LabDescriptorExhaustionTests
     }
 
     /// <summary>
-    /// Issue 25, finding 5: the Kestrel ports (Webifi relay and gateway) under the same flood; the Lab used to abort
+    /// docs/design/decisions.md §25.5: the Kestrel ports (Webifi relay and gateway) under the same flood; the Lab used to abort
     /// ("Out of memory.", SIGABRT) once the idle connections had taken its descriptors.
     /// </summary>
     [Fact]

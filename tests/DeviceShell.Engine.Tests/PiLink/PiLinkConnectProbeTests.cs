@@ -5,7 +5,7 @@ using DeviceShell.Engine.PiLink;
 namespace DeviceShell.Engine.Tests.PiLink;
 
 /// <summary>
-/// Issue 13: connect reports CONNECTED after a probe sized from the handshake (well under 100 ms on loopback) and
+/// docs/design/decisions.md §13.5: connect reports CONNECTED after a probe sized from the handshake (well under 100 ms on loopback) and
 /// still tells tcpcom's SERVER_OCCUPIED, whether the refusal comes inside the probe or after it.
 /// </summary>
 public class PiLinkConnectProbeTests

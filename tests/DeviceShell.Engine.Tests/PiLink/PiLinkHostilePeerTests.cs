@@ -8,7 +8,7 @@ using DeviceShell.Lab.PiLink;
 namespace DeviceShell.Engine.Tests.PiLink;
 
 /// <summary>
-/// Issue 12 against the Pi link servers: hostile peers on loopback (big messages, silent connections) must neither
+/// docs/design/decisions.md §12.1 and §12.2, against the Pi link servers: hostile peers on loopback (big messages, silent connections) must neither
 /// grow the server's memory past its bounds nor lock legitimate clients out.
 /// </summary>
 public class PiLinkHostilePeerTests

@@ -6,7 +6,7 @@ using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Tests.PiLink;
 
-/// <summary>The canonical interaction sequences of pilink-tcpcom.md §9, one test each, over loopback TCP.</summary>
+/// <summary>The canonical interaction sequences of docs/design/pilink-tcpcom.md §9, one test each, over loopback TCP.</summary>
 public class PiLinkSequenceTests
 {
     private static string PortText(PiLinkServer server) => server.Port.ToString(CultureInfo.InvariantCulture);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// A front on Kestrel, in front of a real relay, that accepts nothing but the official Webifi dialect (webifi.md §3):
+/// A front on Kestrel, in front of a real relay, that accepts nothing but the official Webifi dialect (docs/design/webifi.md §3):
 /// a login with only <c>p</c>, <c>cn</c>, <c>cp</c>, <c>ec</c> (anything else is answered error 7); one message per
 /// WebSocket frame; no data message before the previous one's <c>rt=s</c>; one message group per upload; no field
 /// the official library does not send. A WebSocket that breaks a rule is closed with 1008 (policy violation), an

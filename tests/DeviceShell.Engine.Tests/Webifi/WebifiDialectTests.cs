@@ -7,7 +7,7 @@ using DeviceShell.Engine.Webifi;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// Issue 19 item 3: against a relay that has not said it understands more, a session speaks the official dialect
+/// docs/design/decisions.md §19: against a relay that has not said it understands more, a session speaks the official dialect
 /// (one message per frame or upload, the next after its answer, no message ids); a relay that keeps refusing what
 /// it is sent gets a handful of connections, not a storm, and the sends fail naming why.
 /// </summary>
@@ -97,7 +97,7 @@ public class WebifiDialectTests
     }
 
     /// <summary>
-    /// Issue 25 item 8, hostile: a relay that accepts every login and loses the session right after it (closes the
+    /// docs/design/decisions.md §25.8, hostile: a relay that accepts every login and loses the session right after it (closes the
     /// WebSocket, then refuses the device id) drove ~16 re-logins/s. Socket reconnects and re-logins back off, and the
     /// pause starts over only when the relay accepts a send or keep-alive, so in 10 s it sees a few logins.
     /// </summary>
@@ -125,7 +125,7 @@ public class WebifiDialectTests
     }
 
     /// <summary>
-    /// Issue 25 item 7, hostile: relay session ids start again at 100 after a relay restart. A peer of the account holds
+    /// docs/design/decisions.md §25.7, hostile: relay session ids start again at 100 after a relay restart. A peer of the account holds
     /// the ids 100 to 102, learns the victim's message ids (the relay passes them to every recipient that asked) and
     /// plants a huge sequence under each id. After the restart the victim logs in again under one of those ids: its
     /// messages must still arrive, because the id it numbers them under is chosen afresh at every login.
@@ -161,7 +161,7 @@ public class WebifiDialectTests
         Assert.Equal(0, receiver.DroppedRepeats);
     }
 
-    /// <summary>Issue 25 item 8, hostile: an 8 MiB answer is decoded with about its own size in transient memory.</summary>
+    /// <summary>docs/design/decisions.md §25.8, hostile: an 8 MiB answer is decoded with about its own size in transient memory.</summary>
     [Fact]
     public void An_8_MiB_answer_is_decoded_in_memory_close_to_its_size()
     {
@@ -183,7 +183,7 @@ public class WebifiDialectTests
     }
 
     /// <summary>
-    /// Issue 25 item 8, hostile: a relay that stops answering (its bytes swallowed, the socket open) must not hold
+    /// docs/design/decisions.md §25.8, hostile: a relay that stops answering (its bytes swallowed, the socket open) must not hold
     /// Find-WebifiDevice past its time: the discovery request's acknowledgement is waited for within the same bound.
     /// </summary>
     [Fact]

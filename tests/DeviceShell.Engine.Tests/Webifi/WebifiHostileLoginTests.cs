@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// Issue 25, finding 6 (and the throttle part of 3): password guessing must not be turned against the account's owner or
+/// docs/design/decisions.md §25.6 (and §25.3): password guessing must not be turned against the account's owner or
 /// the relay's log, must not tell known connect names from unknown ones by timing, and must not refuse parallel correct
 /// logins. Guesses come from many loopback addresses (all of 127.0.0.0/8 is loopback on Linux).
 /// </summary>

@@ -4,7 +4,7 @@ using DeviceShell.Lab.Webifi;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// Issue 25, finding 4: idle sessions fed large messages. The mailboxes of one account's sessions stay within the
+/// docs/design/decisions.md §25.4: idle sessions fed large messages. The mailboxes of one account's sessions stay within the
 /// account's bound (64 MiB by default), senders past it get error 1 (not HTTP 500), and with Redis a stream is bounded
 /// in bytes as well as entries.
 /// </summary>

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// Issue 12, findings 3, 4 and 7: hostile peers on loopback against the relay before authentication, against a
+/// docs/design/decisions.md §12.3, §12.4 and §12.7: hostile peers on loopback against the relay before authentication, against a
 /// client session that does not read, and a local user planting a symlink where the relay writes its certificate.
 /// </summary>
 public class WebifiHostileTests

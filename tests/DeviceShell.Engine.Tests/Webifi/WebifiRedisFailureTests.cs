@@ -8,7 +8,7 @@ using DeviceShell.Engine.Webifi;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
-/// Issue 25, findings 1 and 2: relays on Redis when Redis fails. A restart without persistence hands out session ids
+/// docs/design/decisions.md §25.1 and §25.2: relays on Redis when Redis fails. A restart without persistence hands out session ids
 /// again, a stall outlasts the client library's timeouts; either way no message may reach another account, and every
 /// message acknowledged with code 0 is delivered. Raw clients speak the official libraries' dialect (no message ids).
 /// </summary>

@@ -110,7 +110,7 @@ public class WebifiRedisLoginTests
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"5 guesses past the free ones took {clock.ElapsedMilliseconds} ms");
     }
 
-    /// <summary>Issue 25, finding 3: logins wait for Redis without holding a thread, and attempts in flight are not failures.</summary>
+    /// <summary>docs/design/decisions.md §25.3: logins wait for Redis without holding a thread, and attempts in flight are not failures.</summary>
     [RedisFact]
     public async Task Forty_parallel_logins_to_a_relay_on_Redis_are_all_served()
     {
@@ -121,7 +121,7 @@ public class WebifiRedisLoginTests
     }
 
     /// <summary>
-    /// Issue 25, finding 3: Redis busy for 3 s (<c>DEBUG SLEEP</c>) while 30 logins wait for it; the keep-alives of a
+    /// docs/design/decisions.md §25.3: Redis busy for 3 s (<c>DEBUG SLEEP</c>) while 30 logins wait for it; the keep-alives of a
     /// client that needs nothing from Redis are answered at once all the while, and the logins are served afterwards.
     /// </summary>
     [RedisFact]

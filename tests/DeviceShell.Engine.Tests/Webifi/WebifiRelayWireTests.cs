@@ -7,7 +7,7 @@ namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>
 /// The relay on the wire, driven byte by byte the way the official Python library talks (text frames in,
-/// binary frames out, webifi.md §8), so an existing client works by changing only the server address.
+/// binary frames out, docs/design/webifi.md §8), so an existing client works by changing only the server address.
 /// </summary>
 public class WebifiRelayWireTests
 {
@@ -135,7 +135,7 @@ public class WebifiRelayWireTests
         await SendTextAsync(socket, $"~s={sessionId}~dt=greet~d=hello~~world~t=1~s={sessionId}~d=~t=1");
         await SendTextAsync(socket, $"~s={sessionId}~d=spl", endOfMessage: false);
         await SendTextAsync(socket, "it~t=1");
-        // The answers to the messages of one read may share a frame; the client cuts at ~t=1 (webifi.md §3.2).
+        // The answers to the messages of one read may share a frame; the client cuts at ~t=1 (docs/design/webifi.md §3.2).
         var seen = new List<string>();
         int Acknowledgements() => seen.Where(f => f.StartsWith("~rt=s", StringComparison.Ordinal)).Sum(f => f.Split("~rt=s~e=0~t=1").Length - 1);
         while (Acknowledgements() < 3 || string.Concat(seen).Split("~d=").Length < 4)

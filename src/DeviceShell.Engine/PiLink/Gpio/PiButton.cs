@@ -29,7 +29,7 @@ public sealed class PiButtonState
     public override string ToString() => $"pin {Pin}: {(Pressed ? "pressed" : "released")}";
 }
 
-/// <summary>A push button on a GPIO input with pull-up (pilink-tcpcom.md §10): pressed = Low. Owns its pin source.</summary>
+/// <summary>A push button on a GPIO input with pull-up (docs/design/pilink-tcpcom.md §10): pressed = Low. Owns its pin source.</summary>
 public sealed class PiButton : IDisposable
 {
     /// <summary>The tutorial's line: BOARD pin 24 is BCM 8.</summary>
