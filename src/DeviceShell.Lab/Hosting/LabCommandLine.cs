@@ -49,6 +49,8 @@ public sealed class LabCommandLine
         ("webifi", "max-sessions-per-account", "N: sessions one account may have at once (10000)"),
         ("webifi", "mailbox-capacity", "N: messages waiting per session, oldest dropped past it (10000)"),
         ("webifi", "auth-timeout", "SECONDS: a WebSocket must authenticate within (10)"),
+        ("webifi", "max-memory", "MB: all mailboxes of the relay together, a send past it gets error 1 (256)"),
+        ("webifi", "max-account-memory", "MB: the mailboxes of one account together, a send past it gets error 1 (64)"),
     ];
 
     /// <summary>The --help text: usage, simulators and, under each, its settings.</summary>
