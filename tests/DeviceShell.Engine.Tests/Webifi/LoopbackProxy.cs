@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 namespace DeviceShell.Engine.Tests.Webifi;
 
@@ -9,6 +11,8 @@ namespace DeviceShell.Engine.Tests.Webifi;
 /// credentials answer, so every request of a session that logs in through the proxy goes through it. It records the
 /// first byte of each connection (a TLS handshake record starts with 0x16, plaintext HTTP with a letter) and can cut
 /// the connections it holds, or silence them: the relay's bytes are then swallowed while both ends stay open.
+/// Given a certificate, it also ends TLS for a connection that starts with a handshake and forwards the plaintext,
+/// so one port serves a plain relay to clients with and without encryption (a session switching between them).
 /// </summary>
 internal sealed class LoopbackProxy : LoopbackListener
 {
@@ -16,19 +20,21 @@ internal sealed class LoopbackProxy : LoopbackListener
     public const byte TlsHandshake = 0x16;
 
     private volatile int _targetPort;
+    private readonly X509Certificate2? _tlsCertificate;
     private readonly ConcurrentQueue<byte> _firstBytes = new();
     private readonly ConcurrentDictionary<Forwarding, byte> _open = new();
 
-    private LoopbackProxy(int targetPort)
+    private LoopbackProxy(int targetPort, X509Certificate2? tlsCertificate)
     {
         _targetPort = targetPort;
+        _tlsCertificate = tlsCertificate;
         StartListening();
     }
 
     /// <summary>The first byte each client connection sent, in the order they came.</summary>
     public byte[] FirstBytes => _firstBytes.ToArray();
 
-    public static LoopbackProxy Start(int targetPort) => new(targetPort);
+    public static LoopbackProxy Start(int targetPort, X509Certificate2? tlsCertificate = null) => new(targetPort, tlsCertificate);
 
     public Uri Server(string scheme) => new($"{scheme}://127.0.0.1:{Port}/");
 
@@ -54,14 +60,24 @@ internal sealed class LoopbackProxy : LoopbackListener
         _open[forwarding] = 0;
         try
         {
+            var first = new byte[1];
+            if (await client.Client.ReceiveAsync(first, SocketFlags.Peek, Stopping.Token) == 0) return;
+            _firstBytes.Enqueue(first[0]);
+            Stream fromClient = client.GetStream();
+            if (_tlsCertificate is not null && first[0] == TlsHandshake)
+            {
+                var tls = new SslStream(fromClient);
+                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _tlsCertificate }, Stopping.Token);
+                fromClient = tls;
+            }
             await relay.ConnectAsync(IPAddress.Loopback, _targetPort, Stopping.Token);
-            var up = PumpAsync(client.GetStream(), relay.GetStream(), forwarding, fromClient: true);
-            var down = PumpAsync(relay.GetStream(), client.GetStream(), forwarding, fromClient: false);
+            var up = PumpAsync(fromClient, relay.GetStream(), forwarding, fromClient: true);
+            var down = PumpAsync(relay.GetStream(), fromClient, forwarding, fromClient: false);
             await Task.WhenAny(up, down);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
-            // One side went away; the other is closed below.
+            // One side went away (or its handshake failed); the other is closed below.
         }
         finally
         {
@@ -70,17 +86,14 @@ internal sealed class LoopbackProxy : LoopbackListener
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, Forwarding forwarding, bool fromClient)
+    private async Task PumpAsync(Stream from, Stream to, Forwarding forwarding, bool fromClient)
     {
         var buffer = new byte[16 * 1024];
-        bool first = fromClient;
         try
         {
             int read;
             while ((read = await from.ReadAsync(buffer, Stopping.Token)) > 0)
             {
-                if (first) _firstBytes.Enqueue(buffer[0]);
-                first = false;
                 if (!fromClient && forwarding.Silenced) continue;
                 await to.WriteAsync(buffer.AsMemory(0, read), Stopping.Token);
             }

@@ -37,6 +37,46 @@ public class WebifiTlsTests
         Assert.All(firstBytes, b => Assert.Equal(LoopbackProxy.TlsHandshake, b));
     }
 
+    /// <summary>
+    /// docs/design/decisions.md §19: the official library's set_use_encryption on a running session. One port serves
+    /// the relay with and without TLS (the proxy ends TLS), so the connections before and after each switch tell
+    /// whether the session really changed: plaintext, then only TLS handshakes, then plaintext again, nothing lost.
+    /// </summary>
+    [Theory]
+    [InlineData(WebifiTransport.WebSocket)]
+    [InlineData(WebifiTransport.LongPolling)]
+    public async Task Switching_encryption_on_a_running_session_moves_it_to_TLS_and_back_keeping_its_data(WebifiTransport transport)
+    {
+        using var certificates = GatewayCertificates.Create();
+        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var proxy = LoopbackProxy.Start(relay.Port, certificates.Server);
+        var options = relay.ClientOptions(transport) with { Server = proxy.Server("http"), TrustedCertificate = certificates.Ca };
+        var receiver = await relay.ConnectAsync(transport, "net1");
+        var sender = await relay.ConnectAsync(options);
+        Assert.False(sender.UseEncryption);
+        await sender.SendTextAsync("plain", toNetworks: new[] { "net1" }).Within();
+        Assert.DoesNotContain(LoopbackProxy.TlsHandshake, proxy.FirstBytes);
+
+        int before = proxy.FirstBytes.Length;
+        await sender.SetTransportAsync(transport: null, useEncryption: true).Within();
+        Assert.True(sender.UseEncryption);
+        await sender.SendTextAsync("encrypted", toNetworks: new[] { "net1" }).Within();
+        byte[] switched = proxy.FirstBytes[before..];
+        Assert.NotEmpty(switched);
+        Assert.All(switched, b => Assert.Equal(LoopbackProxy.TlsHandshake, b));
+
+        before = proxy.FirstBytes.Length;
+        await sender.SetTransportAsync(transport: null, useEncryption: false).Within();
+        await sender.SendTextAsync("plain again", toNetworks: new[] { "net1" }).Within();
+        byte[] back = proxy.FirstBytes[before..];
+        Assert.NotEmpty(back);
+        Assert.DoesNotContain(LoopbackProxy.TlsHandshake, back);
+
+        var received = new List<string>();
+        while (received.Distinct().Count() < 3) received.AddRange((await receiver.ReceiveAsync(1).Within()).Select(m => m.Data));
+        Assert.Equal(new[] { "plain", "encrypted", "plain again" }, received.Distinct());
+    }
+
     [Fact]
     public async Task A_relay_certificate_from_another_CA_than_the_given_one_is_refused()
     {
