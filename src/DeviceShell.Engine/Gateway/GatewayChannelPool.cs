@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
+using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Gateway;
 
@@ -32,11 +33,7 @@ internal sealed class GatewayChannelPool
     /// segments without data, which gRPC's ping policy does not see. (While sent data waits for an acknowledgement the
     /// kernel retransmits instead of probing; the next HTTP/2 ping, unanswered for 20 s, ends that.)
     /// </summary>
-    private static readonly TimeSpan TcpKeepAliveIdle = TimeSpan.FromSeconds(20);
-
-    private static readonly TimeSpan TcpKeepAliveInterval = TimeSpan.FromSeconds(5);
-
-    private const int TcpKeepAliveProbes = 4;
+    private static readonly TcpKeepAlive ChannelKeepAlive = new(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), 4);
 
     private readonly object _gate = new();
     private readonly Dictionary<Key, Entry> _channels = new();
@@ -137,10 +134,7 @@ internal sealed class GatewayChannelPool
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)TcpKeepAliveIdle.TotalSeconds);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)TcpKeepAliveInterval.TotalSeconds);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, TcpKeepAliveProbes);
+            ChannelKeepAlive.Apply(socket);
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.PiLink;
 
@@ -10,15 +11,10 @@ namespace DeviceShell.Engine.PiLink;
 internal sealed class PiLinkConnection
 {
     /// <summary>
-    /// TCP keep-alive: the first probe after this much silence, then one every <see cref="KeepAliveInterval"/>, and
-    /// the connection is reset after <see cref="KeepAliveProbes"/> unanswered ones. A peer whose network vanished
-    /// without a FIN (cable pulled, Wi-Fi gone) is noticed within about 45 s instead of never; tcpcom had no keep-alive.
+    /// TCP keep-alive: a peer whose network vanished without a FIN (cable pulled, Wi-Fi gone) is noticed within about
+    /// 45 s (30 s idle, then 3 probes 5 s apart) instead of never; tcpcom had no keep-alive.
     /// </summary>
-    public static readonly TimeSpan KeepAliveTime = TimeSpan.FromSeconds(30);
-
-    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
-
-    public const int KeepAliveProbes = 3;
+    internal static readonly TcpKeepAlive KeepAlive = new(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 3);
 
     /// <summary>
     /// Bytes taken from the shared pool for one read. The reader waits for data with a zero-byte read and only then
@@ -38,10 +34,7 @@ internal sealed class PiLinkConnection
         try
         {
             _socket.NoDelay = true;
-            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)KeepAliveTime.TotalSeconds);
-            _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)KeepAliveInterval.TotalSeconds);
-            _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveProbes);
+            KeepAlive.Apply(_socket);
         }
         catch (SocketException)
         {
