@@ -50,6 +50,7 @@ public sealed partial class BrickSession
     public async Task<BrickValues> InvokeAsync(uint uid, BrickFunction function, IReadOnlyDictionary<string, object?>? arguments, bool? responseExpected = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(function);
+        if (function.LowLevel is not null) return await InvokeStreamAsync(uid, function, arguments ?? BrickValues.None, responseExpected, cancellationToken).ConfigureAwait(false);
         byte[] payload;
         try
         {

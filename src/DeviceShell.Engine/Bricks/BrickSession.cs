@@ -596,6 +596,7 @@ public sealed partial class BrickSession : DeviceSession
         }
         if (packet.FunctionId == 0) return; // CALLBACK_FORCED_ACK of a WIFI Extension: not a callback
         _events.Post(new BrickEvent(this, BrickEventKind.Callback, BrickUid.Encode(packet.Uid), packet.FunctionId, packet.Payload, null, null));
+        AssembleStreamCallback(packet);
     }
 
     private bool RaiseTypedEvent(BrickEvent item)
