@@ -229,7 +229,7 @@ public sealed partial class BrickSession : DeviceSession
         {
             return $"{Endpoint} did not answer a TFP request within {Timeout.TotalSeconds:0.###} s (a Brick Daemon that requires authentication stays silent until -Secret is given)";
         }
-        catch (DeviceException ex) when (ex.ErrorId == "StreamOutOfSync")
+        catch (DeviceException ex) when (ex.ErrorId == "MalformedPacket")
         {
             return $"{Endpoint} answered a TFP request with bytes that are not TFP";
         }
@@ -721,7 +721,8 @@ public sealed partial class BrickSession : DeviceSession
             {
                 // There is no way to find the next header in a TCP stream once a length is wrong: start afresh.
                 why = "malformed packet: " + ex.Message;
-                error = BrickErrors.Create(DeviceErrorKind.Protocol, "StreamOutOfSync",
+                // Not STREAM_OUT_OF_SYNC: the bindings mean chunks of a high-level stream by that (BrickSession.Streams.cs).
+                error = BrickErrors.Create(DeviceErrorKind.Protocol, "MalformedPacket",
                     $"The byte stream from {_session.Endpoint} is out of sync ({ex.Message}): the connection was dropped; is the peer a Brick Daemon?", _session.Endpoint, ex);
             }
             catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)

@@ -161,4 +161,38 @@ public sealed class StreamTests
         Assert.Equal("StreamOutOfSync", error.ErrorId);
         Assert.InRange(calls, 2, 2 + 1536 / 30 + 1);
     }
+
+    [Fact]
+    public async Task A_high_level_callback_ignores_a_tail_reports_a_gap_as_null_and_delivers_a_whole_image()
+    {
+        const uint Camera = 4242;
+        int identifier = BrickDeviceCatalog.IdentifierOf("Thermal Imaging Bricklet")!.Value;
+        byte lowLevel = BrickDeviceCatalog.Find(identifier)!.Callback("TemperatureImageLowLevel")!.Id;
+        static byte[] Chunk(int offset)
+        {
+            var payload = new byte[64];
+            BitConverter.TryWriteBytes(payload.AsSpan(0, 2), (ushort)offset);
+            for (int i = 0; i < 31; i++) BitConverter.TryWriteBytes(payload.AsSpan(2 + 2 * i, 2), (ushort)(offset + i));
+            return payload;
+        }
+        await using var peer = new HostilePeer(async (socket, _) =>
+        {
+            byte[] request = await HostilePeer.ReadRequestAsync(socket); // get_identity of the camera
+            var identity = new BrickDevice(BrickUid.Encode(Camera), "6qY", 'a', new Version(1, 0, 0), new Version(2, 0, 0), identifier, null).ToPayload(null);
+            await socket.SendAsync(new TfpPacket(Camera, request[5], (byte)(request[6] >> 4), true, 0, identity).ToBytes(), SocketFlags.None);
+            await HostilePeer.ReadRequestAsync(socket); // the go: the client knows the camera's type now
+            var chunks = new List<int> { 31, 0, 62 }; // a tail (ignored), then a stream with a gap
+            chunks.AddRange(Enumerable.Range(0, 155).Select(i => i * 31)); // then a whole image: 154 chunks of 31 and one of 26
+            foreach (int offset in chunks) await socket.SendAsync(new TfpPacket(Camera, lowLevel, 0, false, 0, Chunk(offset)).ToBytes(), SocketFlags.None);
+            await Task.Delay(TimeSpan.FromSeconds(30));
+        });
+        await using var session = await BrickSession.ConnectAsync(new BrickConnectOptions { HostName = "127.0.0.1", Port = peer.Port, Timeout = TimeSpan.FromSeconds(10) }).Within();
+        Assert.Equal(identifier, (await session.GetDeviceTypeAsync(Camera).Within()).Identifier);
+        await session.SendRequestAsync(Camera, 1, Array.Empty<byte>(), false).Within();
+        var gap = await BrickTestBed.NextEvent(session, e => e.Name == "TemperatureImage");
+        Assert.Null(gap.Values!["Image"]);
+        var whole = await BrickTestBed.NextEvent(session, e => e.Name == "TemperatureImage");
+        Assert.Equal(Enumerable.Range(0, 4800).Select(i => (ushort)i), (ushort[])whole.Values!["Image"]!);
+        Assert.Equal(155 * 64, whole.Payload.Length);
+    }
 }
