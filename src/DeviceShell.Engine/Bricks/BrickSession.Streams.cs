@@ -43,7 +43,9 @@ public sealed partial class BrickSession
         var carrier = lowLevel.Parameters;
         var dataSpec = stream.DataSpec(carrier);
         var given = new Dictionary<string, object?>(arguments, StringComparer.OrdinalIgnoreCase);
-        given.Remove(stream.Name, out object? value);
+        if (!given.Remove(stream.Name, out object? value))
+            throw new Sessions.DeviceException(Sessions.DeviceErrorKind.InvalidArgument, "InvalidFunctionArgument",
+                $"{function.Name}: the value '{stream.Name}' is missing; expected {string.Join(", ", function.Parameters.Select(p => p.Name))}.", function.Name);
         var elements = BrickStream.Elements(dataSpec, value);
         if (elements.Length > dataSpec.Count)
             throw BrickErrors.Create(Sessions.DeviceErrorKind.InvalidArgument, "InvalidParameter",
