@@ -56,6 +56,9 @@ $quickStarts = [ordered]@{
         { Set-LabBrickInput -Uid 4ER -Name Temperature -Value 3000 }
         { Receive-BrickCallback -Uid 4ER -Kind Callback -Count 3 -TimeoutSec 5 | ForEach-Object { $_.Values.Temperature } }
         { Invoke-BrickFunction -Uid 4ER -FunctionId 1 -ResponseExpected }
+        { Add-LabBrickDevice -Uid Led -DeviceIdentifier 'LED Strip Bricklet 2.0' }
+        { Invoke-BrickFunction -Uid Led -Name SetLEDValues -Index 0 -Value (1..450 | ForEach-Object { $_ % 256 }) }
+        { (Invoke-BrickFunction -Uid Led -Name GetLEDValues -Index 0 -Length 450).Value.Count }
         { Get-BrickDeviceType 'Temperature Bricklet 2.0' | Add-LabBrickDevice -Uid Tmp }
         { Receive-BrickCallback -Uid Tmp -Kind Enumerate -Count 1 -TimeoutSec 5 }
         { Disconnect-Brick; Stop-DeviceLab }

@@ -97,7 +97,7 @@ public sealed class BricksSuite : IBenchmarkSuite
         int count = bench.Settings.FloodCallbacks;
         uint uid = BrickUid.Parse(Thermometers[0]);
         await using var flood = await NativeServer.StartAsync(native, "tfp-flood", Native.Text(count), Native.Text(uid),
-            Native.Text(TemperatureV2Bricklet.CallbackTemperature), "2", "300").ConfigureAwait(false);
+            Native.Text(BrickDeviceCatalog.Find(TemperatureV2Bricklet.Identifier)!.Callback("Temperature")!.Id), "2", "300").ConfigureAwait(false);
 
         var ours = new List<FloodResult>();
         var theirs = new List<(long Delivered, double Seconds)>();

@@ -168,12 +168,21 @@ public sealed record BrickValueSpec(string Name, BrickWireType Type, int Count, 
 
 /// <summary>
 /// A function of a device: its name in PascalCase as PowerShell shows it (GetTemperature), id, parameters, returns and
-/// whether it answers by default. A stream function carries one chunk of longer data (…Length, …ChunkOffset,
-/// …ChunkData); <paramref name="StreamFixedLength"/> is the length of a fixed-length stream, null otherwise.
+/// whether it answers by default.
 /// </summary>
 public sealed record BrickFunction(string Name, byte Id, IReadOnlyList<BrickValueSpec> Parameters, IReadOnlyList<BrickValueSpec> Returns,
-    BrickResponseExpected ResponseExpected, bool IsStream = false, int? StreamFixedLength = null)
+    BrickResponseExpected ResponseExpected)
 {
+    /// <summary>
+    /// The stream a low-level function carries one chunk of (…Length, …ChunkOffset, …ChunkData), and the high-level
+    /// function made of it; null for other functions.
+    /// </summary>
+    public BrickStream? Stream { get; init; }
+
+    /// <summary>For a high-level stream function (WritePixels): the low-level function it calls chunk by chunk; else null.</summary>
+    public BrickFunction? LowLevel { get; init; }
+
+
     public int RequestPayloadLength => Parameters.Sum(p => p.ByteLength);
 
     public int ResponsePayloadLength => Returns.Sum(r => r.ByteLength);
@@ -188,6 +197,13 @@ public sealed record BrickFunction(string Name, byte Id, IReadOnlyList<BrickValu
 /// <summary>A callback a device sends on its own (sequence number 0), with its named values.</summary>
 public sealed record BrickCallback(string Name, byte Id, IReadOnlyList<BrickValueSpec> Values)
 {
+    /// <summary>The stream a low-level callback carries one chunk of; null for other callbacks.</summary>
+    public BrickStream? Stream { get; init; }
+
+    /// <summary>For a high-level callback (TemperatureImage): the low-level callback whose chunks make it up; else null.</summary>
+    public BrickCallback? LowLevel { get; init; }
+
+
     public int PayloadLength => Values.Sum(v => v.ByteLength);
 
     public override string ToString() => $"{Name}({string.Join(", ", Values)}) [fid {Id}]";
@@ -206,8 +222,10 @@ public sealed class BrickDeviceType
         Functions = functions;
         Callbacks = callbacks;
         Constants = constants;
-        _functionsByName = functions.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
         _functionsById = functions.ToDictionary(f => f.Id);
+        HighLevelFunctions = functions.Where(f => f.Stream is not null).Select(BrickStream.HighLevelFunction).ToArray();
+        HighLevelCallbacks = callbacks.Where(c => c.Stream is not null).Select(BrickStream.HighLevelCallback).ToArray();
+        _functionsByName = functions.Concat(HighLevelFunctions).ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
     }
 
     public int Identifier { get; }
@@ -221,6 +239,15 @@ public sealed class BrickDeviceType
 
     public IReadOnlyList<BrickCallback> Callbacks { get; }
 
+    /// <summary>
+    /// The functions the bindings build of the low-level stream functions (WritePixels of WritePixelsLowLevel): they
+    /// take and return the whole data and share the low-level function's id.
+    /// </summary>
+    public IReadOnlyList<BrickFunction> HighLevelFunctions { get; }
+
+    /// <summary>The callbacks the bindings reassemble from the chunks of low-level stream callbacks (TemperatureImage).</summary>
+    public IReadOnlyList<BrickCallback> HighLevelCallbacks { get; }
+
     public IReadOnlyList<BrickConstantGroup> Constants { get; }
 
     /// <summary>A function by name: PascalCase or the bindings' snake_case/camelCase spelling, case-insensitive.</summary>
@@ -231,7 +258,10 @@ public sealed class BrickDeviceType
     public BrickCallback? Callback(byte id) => Callbacks.FirstOrDefault(c => c.Id == id);
 
     public BrickCallback? Callback(string name) =>
-        Callbacks.FirstOrDefault(c => string.Equals(c.Name, name.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+        Callbacks.Concat(HighLevelCallbacks).FirstOrDefault(c => string.Equals(c.Name, name.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The high-level callback made of the chunks of the low-level callback <paramref name="lowLevelId"/>, or null.</summary>
+    public BrickCallback? HighLevelCallback(byte lowLevelId) => HighLevelCallbacks.FirstOrDefault(c => c.Id == lowLevelId);
 
     public BrickConstantGroup? ConstantGroup(string name) => Constants.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase));
 

@@ -49,24 +49,35 @@ public static class BrickDeviceCatalog
             group.GetProperty("name").GetString()!,
             group.GetProperty("values").EnumerateArray().Select(pair => new BrickConstant(pair[0].GetString()!, ReadConstant(pair[1]), pair.GetArrayLength() > 2 ? pair[2].GetString() : null)).ToArray())).ToArray();
         var groups = constants.ToDictionary(g => g.Name, StringComparer.Ordinal);
-        var functions = device.GetProperty("functions").EnumerateArray().Select(f => new BrickFunction(
-            f.GetProperty("name").GetString()!,
-            f.GetProperty("id").GetByte(),
-            ReadValues(f.GetProperty("parameters"), groups),
-            ReadValues(f.GetProperty("returns"), groups),
-            f.GetProperty("response").GetString() switch
-            {
-                "always" => BrickResponseExpected.Always,
-                "true" => BrickResponseExpected.ByDefault,
-                _ => BrickResponseExpected.NotByDefault,
-            },
-            f.TryGetProperty("stream", out _),
-            f.TryGetProperty("stream", out var fixedStream) && fixedStream.GetProperty("fixedLength").ValueKind == JsonValueKind.Number
-                ? fixedStream.GetProperty("fixedLength").GetInt32() : null)).ToArray();
-        var callbacks = device.GetProperty("callbacks").EnumerateArray().Select(c => new BrickCallback(
-            c.GetProperty("name").GetString()!, c.GetProperty("id").GetByte(), ReadValues(c.GetProperty("values"), groups))).ToArray();
+        var functions = device.GetProperty("functions").EnumerateArray().Select(f =>
+        {
+            var function = new BrickFunction(
+                f.GetProperty("name").GetString()!,
+                f.GetProperty("id").GetByte(),
+                ReadValues(f.GetProperty("parameters"), groups),
+                ReadValues(f.GetProperty("returns"), groups),
+                f.GetProperty("response").GetString() switch
+                {
+                    "always" => BrickResponseExpected.Always,
+                    "true" => BrickResponseExpected.ByDefault,
+                    _ => BrickResponseExpected.NotByDefault,
+                });
+            return f.TryGetProperty("highLevel", out var stream) ? function with { Stream = BrickStream.Of(ReadStream(stream), function) } : function;
+        }).ToArray();
+        var callbacks = device.GetProperty("callbacks").EnumerateArray().Select(c =>
+        {
+            var callback = new BrickCallback(c.GetProperty("name").GetString()!, c.GetProperty("id").GetByte(), ReadValues(c.GetProperty("values"), groups));
+            return c.TryGetProperty("highLevel", out var stream) ? callback with { Stream = BrickStream.Of(ReadStream(stream), callback.Values, null) } : callback;
+        }).ToArray();
         return new BrickDeviceType(device.GetProperty("identifier").GetInt32(), device.GetProperty("name").GetString()!, functions, callbacks, constants);
     }
+
+    /// <summary>The configurations' high_level entry: the stream's name, direction and whether it is of fixed length or one chunk.</summary>
+    private static BrickStream ReadStream(JsonElement stream) => new(
+        stream.GetProperty("name").GetString()!,
+        stream.GetProperty("direction").GetString() == "in" ? BrickStreamDirection.In : BrickStreamDirection.Out,
+        stream.TryGetProperty("fixedLength", out var fixedLength) && fixedLength.ValueKind == JsonValueKind.Number ? fixedLength.GetInt32() : null,
+        stream.TryGetProperty("singleChunk", out var single) && single.GetBoolean());
 
     private static BrickValueSpec[] ReadValues(JsonElement values, Dictionary<string, BrickConstantGroup> groups) =>
         values.EnumerateArray().Select(v => BrickValueSpec.Parse(

@@ -52,9 +52,9 @@ public sealed record BrickFunctionInfo(string DeviceName, int DeviceIdentifier, 
 {
     /// <summary>The functions of a type in id order, then its callbacks.</summary>
     public static IEnumerable<BrickFunctionInfo> Of(BrickDeviceType deviceType) =>
-        deviceType.Functions.OrderBy(f => f.Id)
+        deviceType.Functions.Concat(deviceType.HighLevelFunctions).OrderBy(f => f.Id).ThenBy(f => f.LowLevel is null)
             .Select(f => new BrickFunctionInfo(deviceType.Name, deviceType.Identifier, "Function", f.Name, f.Id, f.Parameters, f.Returns, f.ExpectsResponseByDefault))
-            .Concat(deviceType.Callbacks.OrderBy(c => c.Id)
+            .Concat(deviceType.Callbacks.Concat(deviceType.HighLevelCallbacks).OrderBy(c => c.Id).ThenBy(c => c.LowLevel is null)
                 .Select(c => new BrickFunctionInfo(deviceType.Name, deviceType.Identifier, "Callback", c.Name, c.Id, Array.Empty<BrickValueSpec>(), c.Values, null)));
 
     public override string ToString() => $"{Kind} {Name} [fid {Id}]";

@@ -163,6 +163,16 @@ public sealed class BrickEvent : EventArgs
         _decoded = new Lazy<BrickDecodedCallback?>(() => Session?.DecodeCallback(this));
     }
 
+    /// <summary>
+    /// A high-level callback reassembled from the chunks of its low-level callback (the chunks' payloads one after
+    /// another are its <see cref="Payload"/>); its values are already decoded.
+    /// </summary>
+    internal BrickEvent(BrickSession session, string uid, BrickDecodedCallback whole, byte[] chunkPayloads)
+        : this(session, BrickEventKind.Callback, uid, whole.Callback.Id, chunkPayloads, null, null)
+    {
+        _decoded = new Lazy<BrickDecodedCallback?>(whole);
+    }
+
     /// <summary>Decoded on first use, so a callback that arrived before its device type was learned still decodes once it is.</summary>
     private readonly Lazy<BrickDecodedCallback?> _decoded;
 

@@ -1,10 +1,7 @@
 namespace DeviceShell.Engine.Bricks;
 
-/// <summary>How to read one raw value as a physical quantity: divide by <see cref="Divisor"/> to get <see cref="Unit"/>. Minimum, Maximum and Typical are in that unit.</summary>
-public sealed record BrickQuantity(int DeviceIdentifier, string Function, string Value, string Quantity, string Unit, double Divisor, double Minimum, double Maximum, double Typical)
-{
-    public double Scale(double raw) => raw / Divisor;
-}
+/// <summary>A physical quantity the Lab simulates: raw value = reading in <see cref="Unit"/> × <see cref="Divisor"/>. Minimum, Maximum and Typical are in that unit.</summary>
+public sealed record BrickQuantity(int DeviceIdentifier, string Function, string Value, string Quantity, string Unit, double Divisor, double Minimum, double Maximum, double Typical);
 
 /// <summary>
 /// Scales, units and measuring ranges of common sensors (docs/design/bricks-tfp.md §9), which the catalogue does not carry.

@@ -30,6 +30,41 @@ public sealed partial class BrickSession
             $"UID {BrickUid.Encode(uid)} is a device with identifier {identifier}, which the catalogue ({BrickDeviceCatalog.Source}) does not know.", BrickUid.Encode(uid));
     }
 
+    /// <summary>
+    /// The device type of a UID as soon as it can be known either way: the device's identity answer, or an enumeration
+    /// (run beside it) in which no device has the UID, which fails at once with BrickUnknownUid (NotFound) instead of
+    /// waiting out the request timeout, as brickd never answers a UID it does not have. Within <paramref name="wait"/>.
+    /// </summary>
+    public async Task<BrickDeviceType> FindDeviceTypeAsync(uint uid, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        if (KnownDeviceType(uid) is { } known) return known;
+        string text = BrickUid.Encode(uid);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(wait);
+        var identity = GetDeviceTypeAsync(uid, limit.Token);
+        var enumeration = EnumerateAsync(wait, null, limit.Token);
+        try
+        {
+            if (await Task.WhenAny(identity, enumeration).ConfigureAwait(false) == enumeration
+                && !(await enumeration.ConfigureAwait(false)).Any(d => d.Uid == text) && !identity.IsCompleted)
+                throw UnknownUid(text, wait);
+            return await identity.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw UnknownUid(text, wait);
+        }
+        finally
+        {
+            limit.Cancel();
+            // The loser of the two is cancelled; its failure is not news.
+            _ = Task.WhenAll(identity, enumeration).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+        }
+    }
+
+    private static DeviceException UnknownUid(string uid, TimeSpan wait) => new(DeviceErrorKind.NotFound, "BrickUnknownUid",
+        $"No device with UID {uid} answers (none enumerated itself, none told its identity within {wait.TotalSeconds} s), so its functions are not known. Get-BrickEnumeration lists the devices.", uid);
+
     /// <summary>The device type of a UID if this session already knows it, without asking the device.</summary>
     public BrickDeviceType? KnownDeviceType(uint uid) => CachedDeviceIdentifier(uid) is int identifier ? BrickDeviceCatalog.Find(identifier) : null;
 
@@ -50,6 +85,7 @@ public sealed partial class BrickSession
     public async Task<BrickValues> InvokeAsync(uint uid, BrickFunction function, IReadOnlyDictionary<string, object?>? arguments, bool? responseExpected = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(function);
+        if (function.LowLevel is not null) return await InvokeStreamAsync(uid, function, arguments ?? BrickValues.None, responseExpected, cancellationToken).ConfigureAwait(false);
         byte[] payload;
         try
         {

@@ -229,7 +229,7 @@ public sealed partial class BrickSession : DeviceSession
         {
             return $"{Endpoint} did not answer a TFP request within {Timeout.TotalSeconds:0.###} s (a Brick Daemon that requires authentication stays silent until -Secret is given)";
         }
-        catch (DeviceException ex) when (ex.ErrorId == "StreamOutOfSync")
+        catch (DeviceException ex) when (ex.ErrorId == "MalformedPacket")
         {
             return $"{Endpoint} answered a TFP request with bytes that are not TFP";
         }
@@ -596,6 +596,7 @@ public sealed partial class BrickSession : DeviceSession
         }
         if (packet.FunctionId == 0) return; // CALLBACK_FORCED_ACK of a WIFI Extension: not a callback
         _events.Post(new BrickEvent(this, BrickEventKind.Callback, BrickUid.Encode(packet.Uid), packet.FunctionId, packet.Payload, null, null));
+        AssembleStreamCallback(packet);
     }
 
     private bool RaiseTypedEvent(BrickEvent item)
@@ -720,7 +721,8 @@ public sealed partial class BrickSession : DeviceSession
             {
                 // There is no way to find the next header in a TCP stream once a length is wrong: start afresh.
                 why = "malformed packet: " + ex.Message;
-                error = BrickErrors.Create(DeviceErrorKind.Protocol, "StreamOutOfSync",
+                // Not STREAM_OUT_OF_SYNC: the bindings mean chunks of a high-level stream by that (BrickSession.Streams.cs).
+                error = BrickErrors.Create(DeviceErrorKind.Protocol, "MalformedPacket",
                     $"The byte stream from {_session.Endpoint} is out of sync ({ex.Message}): the connection was dropped; is the peer a Brick Daemon?", _session.Endpoint, ex);
             }
             catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)

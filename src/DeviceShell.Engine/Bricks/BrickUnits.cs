@@ -19,7 +19,7 @@ public static class BrickUnits
         if (scales.Count == 0) return raw;
         var result = new BrickValues();
         foreach (var (name, value) in raw)
-            result.Add(name, scales.TryGetValue(name, out var scale) ? Scaled(scale, value) : value, raw.FormerNameOf(name));
+            result.Add(name, value is not null && scales.TryGetValue(name, out var scale) ? Scaled(scale, value) : value, raw.FormerNameOf(name));
         return result;
     }
 

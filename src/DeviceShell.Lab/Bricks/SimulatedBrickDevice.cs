@@ -31,8 +31,7 @@ public sealed class SimulatedBrickDevice
     private readonly Dictionary<string, object> _inputs = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>What Enable…/Disable… pairs switched, by subject ("" for Enable/Disable, "TiltStateCallback"), as Is…Enabled reads it.</summary>
     private readonly Dictionary<string, bool> _enabled = new(StringComparer.Ordinal);
-    /// <summary>Where each fixed-length stream read goes on: the next chunk's offset, by function id.</summary>
-    private readonly Dictionary<byte, int> _streamCursors = new();
+    private readonly SimulatedStreams _streams;
     private readonly List<SimulatedCallback> _callbacks;
     private readonly HashSet<string> _readingNames;
     private readonly long _phaseMs = Random.Shared.Next(0, 60_000);
@@ -47,7 +46,9 @@ public sealed class SimulatedBrickDevice
         Position = position;
         HardwareVersion = hardwareVersion;
         FirmwareVersion = firmwareVersion;
-        _callbacks = Type.Callbacks.Select(c => new SimulatedCallback(this, c)).ToList();
+        _streams = new SimulatedStreams(this);
+        // Stream callbacks carry chunks of data the streams send (a looped-back serial port's Read), not readings.
+        _callbacks = Type.Callbacks.Where(c => c.Stream is null).Select(c => new SimulatedCallback(this, c)).ToList();
         // A reading is a number some callback reports or the quantity table knows: it drifts instead of staying 0.
         // A value with constants (a button state, a mode) is a state, not a reading.
         _readingNames = Type.Callbacks.SelectMany(c => c.Values).Where(v => IsNumericScalar(v) && v.Constants is null).Select(v => v.Name)
@@ -124,6 +125,11 @@ public sealed class SimulatedBrickDevice
     /// </summary>
     public void SetInput(string name, object? value)
     {
+        if (HasLoopback && string.Equals(name, SimulatedStreams.LoopbackInput, StringComparison.OrdinalIgnoreCase))
+        {
+            lock (_lock) _streams.Loopback = Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture);
+            return;
+        }
         var spec = InputSpecs.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? InputSpecs.FirstOrDefault(v => string.Equals(v.FormerName, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"A {Type.Name} has no reading or input '{name}'. It has: {string.Join(", ", InputNames)}.");
@@ -145,7 +151,11 @@ public sealed class SimulatedBrickDevice
     }
 
     /// <summary>Names <see cref="SetInput"/> accepts: what the getters return and the callbacks report.</summary>
-    public IEnumerable<string> InputNames => InputSpecs.Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase);
+    public IEnumerable<string> InputNames => InputSpecs.Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase)
+        .Concat(HasLoopback ? new[] { SimulatedStreams.LoopbackInput } : Array.Empty<string>());
+
+    /// <summary>A serial Bricklet (RS232 2.0, RS485) whose transmit line the Lab input Loopback can tie to its receive line.</summary>
+    private bool HasLoopback => Type.Function("WriteLowLevel")?.Stream is not null;
 
     private IEnumerable<BrickValueSpec> InputSpecs =>
         Type.Functions.Where(f => SubjectOf(f.Name, "Get") is not null).SelectMany(f => f.Returns).Concat(Type.Callbacks.SelectMany(c => c.Values));
@@ -156,6 +166,7 @@ public sealed class SimulatedBrickDevice
         long? next = null;
         lock (_lock)
         {
+            if (_streams.CollectCallbacks(due)) next = nowMs;
             foreach (var callback in _callbacks)
             {
                 if (callback.Collect(nowMs, due) is long at) next = next is null ? at : Math.Min(next.Value, at);
@@ -165,6 +176,9 @@ public sealed class SimulatedBrickDevice
     }
 
     public override string ToString() => $"{Type.Name} {Uid}";
+
+    /// <summary>What an Enable…/Disable… pair last switched (false until switched on).</summary>
+    internal bool IsEnabled(string subject) => _enabled.GetValueOrDefault(subject);
 
     /// <summary>The stored values of a setter, or null; <paramref name="subject"/> is the name without Set/Get, <paramref name="key"/> the leading parameters.</summary>
     internal byte[]? Stored(string subject, ReadOnlySpan<byte> key) => _stored.GetValueOrDefault(StoreKey(subject, key));
@@ -201,6 +215,14 @@ public sealed class SimulatedBrickDevice
         }
         if (EnabledQuery(function) is string asked && _enabled.TryGetValue(asked, out bool enabled))
             return (DeviceAnswer.Ok(enabled ? (byte)1 : (byte)0), false);
+        string? read = SubjectOf(function.Name, "Get") ?? SubjectOf(function.Name, "Is") ?? SubjectOf(function.Name, "Read");
+        // A single-chunk stream a setter stored whole (a CAN queue configuration) reads back as that setter's values.
+        bool storedWhole = function.Stream is { SingleChunk: true } && read is not null && Stored(read, payload) is not null;
+        if (!storedWhole && _streams.Run(function, payload) is DeviceAnswer streamed)
+        {
+            bool sends = function.Name == "WriteLowLevel";
+            return (streamed, sends);
+        }
         string? subject = SubjectOf(function.Name, "Set");
         if (subject is not null && function.Parameters.Count > 0)
         {
@@ -212,44 +234,17 @@ public sealed class SimulatedBrickDevice
             return (DeviceAnswer.Ok(new byte[function.ResponsePayloadLength]), callbackSetting);
         }
         if (function.Returns.Count == 0) return (DeviceAnswer.Ok(), false);
-        string? read = SubjectOf(function.Name, "Get") ?? SubjectOf(function.Name, "Is") ?? SubjectOf(function.Name, "Read");
         if (read is not null && Stored(read, payload) is { } stored && stored.Length == function.ResponsePayloadLength)
             return (DeviceAnswer.Ok(stored), false);
         var response = new byte[function.ResponsePayloadLength];
         int offset = 0;
-        // Stream writes answer like any function; stream reads hand out chunks.
-        var data = function.IsStream ? function.Returns.FirstOrDefault(r => StreamPart(r) == "ChunkData") : null;
-        var chunk = data is null ? null : NextChunk(function, data);
         foreach (var spec in function.Returns)
         {
-            object value = chunk is not null && StreamPart(spec) is string part ? chunk[part] : CurrentValue(spec);
-            BrickPayload.Write(spec, value, response.AsSpan(offset, spec.ByteLength));
+            BrickPayload.Write(spec, CurrentValue(spec), response.AsSpan(offset, spec.ByteLength));
             offset += spec.ByteLength;
         }
         return (DeviceAnswer.Ok(response), false);
     }
-
-    /// <summary>
-    /// The stream values of the next chunk a stream getter reads. A variable-length stream is one chunk long; a
-    /// fixed-length one goes on chunk by chunk and starts over at offset 0 after its last chunk, as the bindings read it.
-    /// </summary>
-    private Dictionary<string, object> NextChunk(BrickFunction function, BrickValueSpec data)
-    {
-        int chunkLength = data.Count;
-        int length = function.StreamFixedLength ?? chunkLength;
-        int chunkOffset = _streamCursors.GetValueOrDefault(function.Id);
-        _streamCursors[function.Id] = chunkOffset + chunkLength >= length ? 0 : chunkOffset + chunkLength;
-        return new Dictionary<string, object>
-        {
-            ["Length"] = length,
-            ["ChunkOffset"] = chunkOffset,
-            ["ChunkData"] = BrickPayload.Read(data, new byte[data.ByteLength]),
-        };
-    }
-
-    /// <summary>Which part of a stream a value is (its name ends with Length, ChunkOffset or ChunkData), or null.</summary>
-    private static string? StreamPart(BrickValueSpec spec) =>
-        new[] { "ChunkOffset", "ChunkData", "Length" }.FirstOrDefault(part => spec.Name.EndsWith(part, StringComparison.Ordinal));
 
     /// <summary>
     /// A parameter that is an enumeration must be one of its constants, as the firmware checks: chars with constants

@@ -33,19 +33,7 @@ internal static class BrickDeviceTypeLookup
         if (session is null || session.State == DeviceSessionState.Closed)
             throw new DeviceException(DeviceErrorKind.NotFound, "SessionNotFound",
                 $"The parameters of a function called by name come from the device type of UID {uidText}, which needs an open Brick session. Run Connect-Brick first, or call the function with -FunctionId and -Payload.", uidText);
-        uint uid = BrickUid.Parse(uidText);
-        if (session.KnownDeviceType(uid) is { } known) return known;
-        using var cancel = new CancellationTokenSource(IdentityWait);
-        try
-        {
-            return session.GetDeviceTypeAsync(uid, cancel.Token).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException)
-        {
-            // brickd does not answer a UID it does not have: no answer is how an unknown UID shows.
-            throw new DeviceException(DeviceErrorKind.NotFound, "BrickUnknownUid",
-                $"UID {uidText} did not tell its device type within {IdentityWait.TotalSeconds} s: no device with that UID answers, so its functions are not known. Get-BrickEnumeration lists the devices.", uidText);
-        }
+        return session.FindDeviceTypeAsync(BrickUid.Parse(uidText), IdentityWait).GetAwaiter().GetResult();
     }
 
     /// <summary>For completers: the device type of the first -Uid on the command line, or null when it cannot be known.</summary>

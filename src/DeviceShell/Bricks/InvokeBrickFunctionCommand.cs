@@ -132,7 +132,9 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
         }
         bool changesState = !function.Name.StartsWith("Get", StringComparison.Ordinal) && !function.Name.StartsWith("Is", StringComparison.Ordinal);
         if (changesState && !ShouldProcess(text, $"Call {function.Name}({string.Join(", ", arguments.Select(a => $"{a.Key}={a.Value}"))}) on a {type.Name}")) return;
-        WriteVerbose($"Request to {text}: {function.Name} (fid {function.Id}), {function.RequestPayloadLength} byte(s).");
+        WriteVerbose(function.LowLevel is { } lowLevel
+            ? $"Requests to {text}: {function.Name}, a stream in chunks of {lowLevel.Name} (fid {function.Id}), {lowLevel.RequestPayloadLength} byte(s) each."
+            : $"Request to {text}: {function.Name} (fid {function.Id}), {function.RequestPayloadLength} byte(s).");
         bool? wait = ResponseExpected.IsPresent ? true : null;
         var returns = Await(token => session.InvokeAsync(uid, function, arguments, wait, token));
         if (function.Returns.Count == 0) return;

@@ -79,9 +79,9 @@ public class BrickDaemonSimulatorTests
         Assert.NotNull(await Receive(asking));
         bed.Daemon.PressButton("23Qx", true);
         byte[] first = (await Receive(other))!;
-        Assert.Equal(RgbLedButtonBricklet.CallbackButtonStateChanged, first[5]);
+        Assert.Equal(BrickDeviceCatalog.Find(RgbLedButtonBricklet.Identifier)!.Callback("ButtonStateChanged")!.Id, first[5]);
         Assert.Equal(0x08, first[6]);
-        Assert.Equal(RgbLedButtonBricklet.CallbackButtonStateChanged, (await Receive(asking))![5]);
+        Assert.Equal(BrickDeviceCatalog.Find(RgbLedButtonBricklet.Identifier)!.Callback("ButtonStateChanged")!.Id, (await Receive(asking))![5]);
     }
 
     [Fact]

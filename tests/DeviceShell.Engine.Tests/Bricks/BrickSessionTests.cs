@@ -13,8 +13,19 @@ public class BrickSessionTests
     private static readonly uint Master = BrickUid.Parse("6qY");
     private static readonly uint Thermometer = BrickUid.Parse("4ER");
 
+    /// <summary>A getter's single return in its unit, as Invoke-BrickFunction gives it.</summary>
+    private static async Task<double> Read(BrickSession session, string uid, string getter)
+    {
+        var function = (await session.GetDeviceTypeAsync(BrickUid.Parse(uid)).Within()).Function(getter)!;
+        var values = BrickUnits.Readable(function.Returns, await session.InvokeAsync(BrickUid.Parse(uid), function, null).Within());
+        return Convert.ToDouble(values.Values.Single(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static Task SetTemperatureCallbackPeriod(BrickSession session, uint periodMs) =>
+        session.InvokeAsync(Thermometer, "SetTemperatureCallbackConfiguration", new Dictionary<string, object?> { ["Period"] = periodMs, ["ValueHasToChange"] = false, ["Option"] = "Off", ["Min"] = 0, ["Max"] = 0 }, true).Within();
+
     [Fact]
-    public async Task Connects_and_reads_identity_and_typed_values()
+    public async Task Connects_and_reads_identity_and_values_by_name()
     {
         await using var bed = await BrickTestBed.StartAsync();
         var session = await bed.ConnectAsync();
@@ -24,29 +35,27 @@ public class BrickSessionTests
         Assert.Equal(("4ER", "6qY", 'a', 2113), (identity.Uid, identity.ConnectedUid, identity.Position, identity.DeviceIdentifier));
         Assert.Null(identity.EnumerationType);
 
-        var master = new MasterBrick(session, "6qY");
-        Assert.InRange(await master.GetStackVoltageAsync().Within(), 4500, 5500);
-        Assert.InRange(await master.GetTemperatureAsync().Within(), 20, 50);
-        Assert.InRange(await new TemperatureV2Bricklet(session, "4ER").GetTemperatureAsync().Within(), -45, 130);
-        Assert.InRange(await new HumidityV2Bricklet(session, "b1Q").GetHumidityAsync().Within(), 0, 100);
-        Assert.InRange(await new AmbientLightV3Bricklet(session, "Pdw").GetIlluminanceAsync().Within(), 0, 100_000);
-        Assert.Equal(4, (await new IndustrialDigitalIn4V2Bricklet(session, "Xyz").GetValueAsync().Within()).Length);
-        var button = new RgbLedButtonBricklet(session, "23Qx");
-        await button.SetColorAsync(10, 20, 30).Within();
-        Assert.Equal(((byte)10, (byte)20, (byte)30), await button.GetColorAsync().Within());
+        Assert.InRange(await Read(session, "6qY", "GetStackVoltage"), 4.5, 5.5);
+        Assert.InRange(await Read(session, "6qY", "GetChipTemperature"), 20, 50);
+        Assert.InRange(await Read(session, "4ER", "GetTemperature"), -45, 130);
+        Assert.InRange(await Read(session, "b1Q", "GetHumidity"), 0, 100);
+        Assert.InRange(await Read(session, "Pdw", "GetIlluminance"), 0, 100_000);
+        Assert.Equal(4, ((bool[])(await session.InvokeAsync(BrickUid.Parse("Xyz"), "GetValue").Within())["Value"]!).Length);
+        uint button = BrickUid.Parse("23Qx");
+        await session.InvokeAsync(button, "SetColor", new Dictionary<string, object?> { ["Red"] = 10, ["Green"] = 20, ["Blue"] = 30 }).Within();
+        Assert.Equal(new object?[] { (byte)10, (byte)20, (byte)30 }, (await session.InvokeAsync(button, "GetColor").Within()).Values);
     }
 
     [Fact]
-    public async Task A_typed_wrapper_on_another_device_is_WrongDeviceType()
+    public async Task A_function_the_device_type_does_not_have_is_BrickUnknownFunction()
     {
         await using var bed = await BrickTestBed.StartAsync();
         var session = await bed.ConnectAsync();
-        var wrong = new TemperatureV2Bricklet(session, "6qY");
-        var error = await Assert.ThrowsAsync<DeviceException>(() => wrong.GetTemperatureAsync());
-        Assert.Equal("WrongDeviceType", error.ErrorId);
-        Assert.Contains("Master Brick instead of the expected Temperature Bricklet 2.0", error.Message, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<DeviceException>(() => session.InvokeAsync(Master, "GetTemperature"));
+        Assert.Equal(("BrickUnknownFunction", DeviceErrorKind.NotFound), (error.ErrorId, error.Kind));
+        Assert.Contains("A Master Brick has no function 'GetTemperature'", error.Message, StringComparison.Ordinal);
         // Cached: the second call fails the same way, and the session still works.
-        Assert.Equal("WrongDeviceType", (await Assert.ThrowsAsync<DeviceException>(() => wrong.GetTemperatureAsync())).ErrorId);
+        Assert.Equal("BrickUnknownFunction", (await Assert.ThrowsAsync<DeviceException>(() => session.InvokeAsync(Master, "GetTemperature"))).ErrorId);
         Assert.Equal(13, (await session.GetIdentityAsync(Master).Within()).DeviceIdentifier);
     }
 
@@ -116,16 +125,16 @@ public class BrickSessionTests
         var connected = await BrickTestBed.NextEvent(session, _ => true);
         Assert.Equal((BrickEventKind.Connected, "Request"), (connected.Kind, connected.Reason));
 
-        await new TemperatureV2Bricklet(session, "4ER").SetTemperatureCallbackConfigurationAsync(10, false).Within();
+        await SetTemperatureCallbackPeriod(session, 10);
         var callbacks = new List<BrickEvent>();
         while (callbacks.Count < 5)
             callbacks.Add(await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback));
-        Assert.All(callbacks, c => Assert.Equal(("4ER", TemperatureV2Bricklet.CallbackTemperature, 2), (c.Uid!, c.FunctionId, c.Payload.Length)));
+        Assert.All(callbacks, c => Assert.Equal(("4ER", BrickDeviceCatalog.Find(TemperatureV2Bricklet.Identifier)!.Callback("Temperature")!.Id, 2), (c.Uid!, c.FunctionId, c.Payload.Length)));
         Assert.True(callbacks.Zip(callbacks.Skip(1)).All(p => p.First.ReceivedAt <= p.Second.ReceivedAt));
         var raised = await viaEvent.Task.Within();
         Assert.Equal("4ER", raised.Uid);
 
-        await new TemperatureV2Bricklet(session, "4ER").SetTemperatureCallbackConfigurationAsync(0, false).Within();
+        await SetTemperatureCallbackPeriod(session, 0);
     }
 
     [Fact]
@@ -137,7 +146,7 @@ public class BrickSessionTests
         var plugged = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate);
         Assert.Equal(("Tmp", BrickEnumerationType.Connected, "Temperature Bricklet"), (plugged.Device!.Uid, plugged.Device.EnumerationType!.Value, plugged.Device.DeviceName));
         Assert.Contains(session.KnownDevices, d => d.Uid == "Tmp");
-        Assert.InRange(await new TemperatureBricklet(session, "Tmp").GetTemperatureAsync().Within(), -25, 85);
+        Assert.InRange(await Read(session, "Tmp", "GetTemperature"), -25, 85);
 
         Assert.True(bed.Daemon.RemoveDevice("Tmp"));
         var unplugged = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate);
@@ -250,7 +259,7 @@ public class BrickSessionTests
 
         // Device traffic only flows on an authenticated connection, so these prove the re-authentication.
         Assert.Equal("6qY", (await session.GetIdentityAsync(Master).Within()).Uid);
-        await new TemperatureV2Bricklet(session, "4ER").SetTemperatureCallbackConfigurationAsync(10, false).Within();
+        await SetTemperatureCallbackPeriod(session, 10);
         var callback = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
         Assert.Equal("4ER", callback.Uid);
     }
@@ -291,12 +300,11 @@ public class BrickSessionTests
     {
         await using var bed = await BrickTestBed.StartAsync();
         var session = await bed.ConnectAsync(bed.Options() with { EventCapacity = 5 });
-        var thermometer = new TemperatureV2Bricklet(session, "4ER");
-        await thermometer.SetTemperatureCallbackConfigurationAsync(1, false).Within();
+        await SetTemperatureCallbackPeriod(session, 1);
         await BrickTestBed.Eventually(() => session.DroppedEvents > 10, what: "dropped callbacks");
         Assert.InRange(session.Events.Count, 1, 5);
         Assert.Equal("4ER", (await session.GetIdentityAsync(Thermometer).Within()).Uid);
-        await thermometer.SetTemperatureCallbackConfigurationAsync(0, false).Within();
+        await SetTemperatureCallbackPeriod(session, 0);
     }
 
     [Fact]

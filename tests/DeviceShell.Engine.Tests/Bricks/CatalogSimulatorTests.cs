@@ -182,4 +182,21 @@ public sealed class CatalogSimulatorTests
         Assert.Equal(root.GetProperty("calls").GetInt32(), root.GetProperty("answered").GetInt32());
         Assert.True(root.GetProperty("calls").GetInt32() > 1400, output);
     }
+
+    [TinkerforgeNodeFact]
+    public async Task The_official_javascript_bindings_high_level_stream_functions_work_against_the_lab()
+    {
+        string[] uids = { "LcD", "StR", "SeR", "ThX", "EnM" };
+        string[] types = { "LCD 128x64 Bricklet", "LED Strip Bricklet 2.0", "RS232 Bricklet 2.0", "Thermal Imaging Bricklet", "Energy Monitor Bricklet" };
+        await using var bed = await BrickTestBed.StartAsync(devices: uids.Zip(types, (uid, type) => SimulatedDevices.Create(BrickDeviceCatalog.IdentifierOf(type)!.Value, uid, "0", 'a')).ToArray());
+        bed.Daemon.SetInput("SeR", "Loopback", true);
+        var (code, output, error) = await Task.Run(() => TinkerforgeNode.Node(
+            new[] { TinkerforgeNode.Script("call-streams.mjs"), TinkerforgeNode.Prefix, "127.0.0.1", bed.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(uids),
+            TimeSpan.FromMinutes(2)));
+        Assert.True(code == 0, $"node exited with {code}: {output} {error}");
+        using var result = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        var calls = result.RootElement.EnumerateObject().ToArray();
+        Assert.Equal(new[] { "writePixels_readPixels", "setLEDValues_getLEDValues", "write_read", "getTemperatureImage", "getWaveform" }, calls.Select(c => c.Name));
+        Assert.All(calls, c => Assert.True(c.Value.GetProperty("ok").GetBoolean(), $"{c.Name}: {c.Value.GetRawText()}"));
+    }
 }

@@ -36,7 +36,7 @@ public class HostilePeerTests
     [InlineData(0)]
     [InlineData(81)]
     [InlineData(255)]
-    public async Task A_malformed_length_fails_the_call_with_StreamOutOfSync_disconnects_with_Error_then_auto_reconnects(int badLength)
+    public async Task A_malformed_length_fails_the_call_with_MalformedPacket_disconnects_with_Error_then_auto_reconnects(int badLength)
     {
         await using var peer = new HostilePeer(async (socket, index) =>
         {
@@ -55,7 +55,7 @@ public class HostilePeerTests
         await using var session = await BrickSession.ConnectAsync(Options(peer.Port)).Within();
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(12345, 1, Array.Empty<byte>(), 2).Within());
-        Assert.Equal(("StreamOutOfSync", DeviceErrorKind.Protocol, BrickErrors.StreamOutOfSync), (error.ErrorId, error.Kind, error.ErrorCode));
+        Assert.Equal(("MalformedPacket", DeviceErrorKind.Protocol, (int?)null), (error.ErrorId, error.Kind, error.ErrorCode));
         Assert.Contains("out of sync", error.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "a broken stream must fail the waiting call at once, not after the timeout");
 

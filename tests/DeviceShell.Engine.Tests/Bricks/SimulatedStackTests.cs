@@ -68,13 +68,13 @@ public class SimulatedStackTests
         await using var bed = await BrickTestBed.StartAsync();
         bed.Daemon.AddDevice(DeviceShell.Lab.Bricks.SimulatedDevices.Create(TemperatureBricklet.Identifier, "T1", "6qY", 'f'));
         var session = await bed.ConnectAsync();
-        var device = new TemperatureBricklet(session, "T1");
-        await device.SetTemperatureCallbackPeriodAsync(20).Within();
-        Assert.Equal(20u, BitConverter.ToUInt32(await session.CallAsync(device.UidValue, 3, Array.Empty<byte>(), 4).Within()));
+        uint device = BrickUid.Parse("T1");
+        await session.InvokeAsync(device, "SetTemperatureCallbackPeriod", new Dictionary<string, object?> { ["Period"] = 20 }).Within();
+        Assert.Equal(20u, BitConverter.ToUInt32(await session.CallAsync(device, 3, Array.Empty<byte>(), 4).Within()));
         var callback = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
-        Assert.Equal(("T1", TemperatureBricklet.CallbackTemperature), (callback.Uid!, callback.FunctionId));
+        Assert.Equal(("T1", BrickDeviceCatalog.Find(TemperatureBricklet.Identifier)!.Callback("Temperature")!.Id), (callback.Uid!, callback.FunctionId));
         // No co-processor on a 1.0 Bricklet.
-        Assert.Equal("FunctionNotSupported", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(device.UidValue, TfpFunction.GetChipTemperature, Array.Empty<byte>(), 2))).ErrorId);
+        Assert.Equal("FunctionNotSupported", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(device, TfpFunction.GetChipTemperature, Array.Empty<byte>(), 2))).ErrorId);
     }
 
     [Fact]
@@ -86,12 +86,12 @@ public class SimulatedStackTests
         Assert.Equal(("6qY", "f"), (added!["connectedUid"]!.GetValue<string>(), added["position"]!.GetValue<string>()));
         var list = (JsonArray)(await bed.Daemon.ControlAsync("list-devices", new JsonObject(), CancellationToken.None))!;
         Assert.Equal(7, list.Count);
-        Assert.Equal(4, (await new IndustrialDigitalIn4V2Bricklet(session, "Zz9").GetValueAsync().Within()).Length);
+        Assert.Equal(4, ((bool[])(await session.InvokeAsync(BrickUid.Parse("Zz9"), "GetValue").Within())["Value"]!).Length);
 
         await bed.Daemon.ControlAsync("press-button", new JsonObject { ["uid"] = "23Qx", ["pressed"] = true }, CancellationToken.None);
         var press = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
         Assert.Equal(("23Qx", (byte)0), (press.Uid!, press.Payload[0]));
-        Assert.True(await new RgbLedButtonBricklet(session, "23Qx").GetButtonPressedAsync().Within());
+        Assert.Equal((byte)0, (await session.InvokeAsync(BrickUid.Parse("23Qx"), "GetButtonState").Within())["ButtonState"]); // 0: pressed
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "Zz9", ["deviceIdentifier"] = 13 }, CancellationToken.None));
         await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "0", ["deviceIdentifier"] = 13 }, CancellationToken.None));
