@@ -146,6 +146,10 @@ public sealed class GatewaySession : DeviceSession
         }
         var channel = GatewayChannelPool.Shared.Acquire(host, port, ca, maxReceiveMessageSize, keepAlive ?? DefaultKeepAlive);
         var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity, maxEventBytes);
+        // The status subscription goes out beside the connect check rather than after its answer: on a new channel both
+        // wait for the one connection, and the first process to connect compiles both paths at once (docs/benchmarks.md
+        // "Gateway cold start"). A check that fails ends the subscription with the session.
+        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
         try
         {
             await session.CallAsync("GetAcceptFilter", options => session._client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken).ConfigureAwait(false);
@@ -155,10 +159,9 @@ public sealed class GatewaySession : DeviceSession
             await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        session.SetState(DeviceSessionState.Connected);
+        if (Volatile.Read(ref session._resubscribing) == 0) session.SetState(DeviceSessionState.Connected);
         // Status changes made right after Connect-Gateway returns should not be missed: wait briefly for the
         // stream's response headers. Gateways that send them only with the first change are not waited for.
-        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
         try
         {
             await session._headersReceived.Task.WaitAsync(TimeSpan.FromTicks(Math.Min(callTimeout.Ticks, HeaderWait.Ticks)), cancellationToken).ConfigureAwait(false);
