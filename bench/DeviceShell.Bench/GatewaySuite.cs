@@ -45,7 +45,7 @@ public sealed class GatewaySuite : IBenchmarkSuite
                 Bench.Format(theirs, "N1") + " ms", Bench.Median(firstOurs.Zip(firstGrpcio, (o, t) => t / o))));
         }
 
-        await using var session = await GatewaySession.ConnectAsync(gateway.Host, gateway.Port, gateway.CaCertificate!, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = gateway.Host, Port = gateway.Port, CaCertificateFile = gateway.CaCertificate!, Timeout = TimeSpan.FromSeconds(30) }, cancellationToken).ConfigureAwait(false);
         foreach (int inFlight in new[] { 1, InFlight })
         {
             var warm = await bench.CompareAsync(window => Bench.RateAsync(() => session.GetDevicesAsync(cancellationToken), window, inFlight),
@@ -97,7 +97,7 @@ public sealed class GatewaySuite : IBenchmarkSuite
     {
         var window = TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
-        await using var session = await GatewaySession.ConnectAsync(args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2], TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = args[0], Port = int.Parse(args[1], CultureInfo.InvariantCulture), CaCertificateFile = args[2], Timeout = TimeSpan.FromSeconds(30) }, CancellationToken.None).ConfigureAwait(false);
         long calls = 0;
         double firstAnswer = 0;
         while (true)

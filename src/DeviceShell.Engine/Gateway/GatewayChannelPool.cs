@@ -117,7 +117,7 @@ internal sealed class GatewayChannelPool
             ConnectCallback = ConnectWithTcpKeepAliveAsync,
             // HTTP/2 pings find a gateway whose process hangs while its host still acknowledges TCP. gRPC servers
             // (C-core, grpc-go, a device gateway runs one of them) permit one per 5 minutes while they send nothing and
-            // end the connection after two early ones, so the default stays above that (GatewaySession.DefaultKeepAlive).
+            // end the connection after two early ones, so the default stays above that (GatewayConnectOptions.KeepAlive).
             // Pings go out only while calls are open (status streams always are): servers refuse them on an idle connection.
             KeepAlivePingDelay = keepAlive,
             KeepAlivePingTimeout = keepAlive < MaxPingTimeout ? keepAlive : MaxPingTimeout,
