@@ -33,7 +33,8 @@ public sealed class GatewaySuite : IBenchmarkSuite
         // Cold: a fresh process each round on both sides; each prints its calls in the first second and the time to its first answer.
         var firstOurs = new List<double>();
         var firstGrpcio = new List<double>();
-        var cold = await bench.CompareAsync(_ => ColdAsync(ColdOursAsync(gateway.Host, gateway.Port, gateway.CaCertificate!), firstOurs),
+        string coldChild = PrepareColdChild(bench);
+        var cold = await bench.CompareAsync(_ => ColdAsync(ColdOursAsync(coldChild, gateway.Host, gateway.Port, gateway.CaCertificate!), firstOurs),
             grpcioMissing is null ? new[] { ("grpcio", (Func<Task<double>>)(() => ColdAsync(Grpcio("cold", 1, ColdWindow)(), firstGrpcio))) } : Array.Empty<(string, Func<Task<double>>)>(),
             warmup: _ => Task.FromResult(0.0)).ConfigureAwait(false);
         Report(bench, "GetDeviceList (small) calls in the first second of a fresh process, connect included (cold)", cold, grpcioMissing);
@@ -44,7 +45,7 @@ public sealed class GatewaySuite : IBenchmarkSuite
                 Bench.Format(theirs, "N1") + " ms", Bench.Median(firstOurs.Zip(firstGrpcio, (o, t) => t / o))));
         }
 
-        await using var session = await GatewaySession.ConnectAsync(gateway.Host, gateway.Port, gateway.CaCertificate!, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = gateway.Host, Port = gateway.Port, CaCertificateFile = gateway.CaCertificate!, Timeout = TimeSpan.FromSeconds(30) }, cancellationToken).ConfigureAwait(false);
         foreach (int inFlight in new[] { 1, InFlight })
         {
             var warm = await bench.CompareAsync(window => Bench.RateAsync(() => session.GetDevicesAsync(cancellationToken), window, inFlight),
@@ -68,15 +69,25 @@ public sealed class GatewaySuite : IBenchmarkSuite
         return Bench.ParseNumber(figures[0]);
     }
 
-    /// <summary>Runs this program's cold-gateway mode in a fresh process: the engine's code is JIT-compiled (or ReadyToRun) as a user's first call finds it.</summary>
-    private static Task<string> ColdOursAsync(string host, int port, string ca)
+    /// <summary>
+    /// A copy of this program whose engine and dependencies are the staged module's (out/DeviceShell/Dependencies,
+    /// ReadyToRun-compiled), so that the cold child runs the code a user's first Connect-Gateway runs rather than the
+    /// bench's own IL build of the engine.
+    /// </summary>
+    private static string PrepareColdChild(Bench bench)
     {
-        string self = Environment.ProcessPath!;
-        var arguments = new List<string>();
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") arguments.Add(typeof(GatewaySuite).Assembly.Location);
-        arguments.AddRange(new[] { "cold-gateway", host, Native.Text(port), ca, Native.Text(ColdWindow.TotalSeconds) });
-        return Bench.RunAsync(self, arguments, TimeSpan.FromMinutes(2));
+        string folder = Path.Combine(bench.Cache, "cold-gateway");
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(folder);
+        foreach (string file in Directory.GetFiles(AppContext.BaseDirectory)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        foreach (string file in Directory.GetFiles(Path.Combine(Bench.RepoRoot, "out", "DeviceShell", "Dependencies"), "*.dll"))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        return Path.Combine(folder, Path.GetFileName(typeof(GatewaySuite).Assembly.Location));
     }
+
+    /// <summary>Runs the cold child's cold-gateway mode in a fresh process.</summary>
+    private static Task<string> ColdOursAsync(string coldChild, string host, int port, string ca) =>
+        Bench.RunAsync("dotnet", new[] { coldChild, "cold-gateway", host, Native.Text(port), ca, Native.Text(ColdWindow.TotalSeconds) }, TimeSpan.FromMinutes(2));
 
     /// <summary>
     /// The child: connects and calls GetDeviceList one at a time; prints the calls completed within the window from the
@@ -86,7 +97,7 @@ public sealed class GatewaySuite : IBenchmarkSuite
     {
         var window = TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
-        await using var session = await GatewaySession.ConnectAsync(args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2], TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = args[0], Port = int.Parse(args[1], CultureInfo.InvariantCulture), CaCertificateFile = args[2], Timeout = TimeSpan.FromSeconds(30) }, CancellationToken.None).ConfigureAwait(false);
         long calls = 0;
         double firstAnswer = 0;
         while (true)

@@ -33,7 +33,7 @@ public sealed class MemorySuite : IBenchmarkSuite
         var worlds = new (string World, Func<Task<DeviceSession>> Open)[]
         {
             ("Bricks", async () => await BrickSession.ConnectAsync(new BrickConnectOptions { HostName = brickd.Host, Port = brickd.Port }, cancellationToken).ConfigureAwait(false)),
-            ("Gateway", async () => await GatewaySession.ConnectAsync(gateway.Host, gateway.Port, gateway.CaCertificate!, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false)),
+            ("Gateway", async () => await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = gateway.Host, Port = gateway.Port, CaCertificateFile = gateway.CaCertificate!, Timeout = TimeSpan.FromSeconds(60) }, cancellationToken).ConfigureAwait(false)),
             ("Webifi", async () => await WebifiSession.ConnectAsync(new WebifiConnectOptions
             {
                 Server = new Uri($"http://{relay.Host}:{relay.Port}/"),
@@ -42,14 +42,7 @@ public sealed class MemorySuite : IBenchmarkSuite
                 Networks = new[] { "net1" },
                 Transport = WebifiTransport.WebSocket,
             }, cancellationToken).ConfigureAwait(false)),
-            ("Pi link", async () =>
-            {
-                var client = new PiLinkSession("127.0.0.1", echo.Port);
-                var outcome = await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-                if (outcome == PiLinkState.Connected) return client;
-                await client.DisposeAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"A Pi link client could not connect: {outcome}.");
-            }),
+            ("Pi link", async () => await PiLinkSession.ConnectAsync(new PiLinkConnectOptions { HostName = "127.0.0.1", Port = echo.Port }, cancellationToken).ConfigureAwait(false)),
         };
         foreach (var (world, open) in worlds)
         {

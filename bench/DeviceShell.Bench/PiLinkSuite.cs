@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using DeviceShell.Engine.PiLink;
+using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Bench;
 
@@ -76,12 +77,14 @@ public sealed class PiLinkSuite : IBenchmarkSuite
     {
         for (int attempt = 0; ; attempt++)
         {
-            var client = new PiLinkSession("127.0.0.1", port);
-            var outcome = await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            if (outcome == PiLinkState.Connected) return client;
-            await client.DisposeAsync().ConfigureAwait(false);
-            if (attempt == 20) throw new InvalidOperationException($"The bench client could not connect: {outcome}.");
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await PiLinkSession.ConnectAsync(new PiLinkConnectOptions { HostName = "127.0.0.1", Port = port }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeviceException ex) when (ex.ErrorId == "PiLinkServerOccupied" && attempt < 20)
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }

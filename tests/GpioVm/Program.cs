@@ -36,9 +36,10 @@ await GpioVmProbe.CheckAsync("server", async () =>
 {
     await using var server = PiButtonServer.Create(button!, 0, new PiLinkOptions { BindAddress = IPAddress.Loopback });
     server.Start();
-    await using var client = new PiLinkSession("127.0.0.1", server.Port, new PiLinkOptions { OccupiedWait = TimeSpan.FromMilliseconds(200) });
-    var state = await client.ConnectAsync().WaitAsync(GpioVmProbe.Bound);
-    if (state != PiLinkState.Connected) return $"client {state}";
+    await using var client = await PiLinkSession.ConnectAsync(new PiLinkConnectOptions
+    {
+        HostName = "127.0.0.1", Port = server.Port, Link = new PiLinkOptions { OccupiedWait = TimeSpan.FromMilliseconds(200) },
+    }, CancellationToken.None).WaitAsync(GpioVmProbe.Bound);
     string whilePressed = (await client.SendAndReceiveReplyAsync(PiButtonServer.Command, GpioVmProbe.Bound)).Text;
     File.WriteAllText(simPull, "pull-up");
     string whileReleased = (await client.SendAndReceiveReplyAsync(PiButtonServer.Command, GpioVmProbe.Bound)).Text;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -35,6 +34,8 @@ internal sealed class GatewayChannelPool
     /// </summary>
     private static readonly TcpKeepAlive ChannelKeepAlive = new(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), 4);
 
+    private static int _trustPrepared;
+
     private readonly object _gate = new();
     private readonly Dictionary<Key, Entry> _channels = new();
 
@@ -69,6 +70,13 @@ internal sealed class GatewayChannelPool
             }
             else
             {
+                // On Linux the first certificate chain of a process reads the system's whole certificate bundle (even with
+                // a custom root); that happens here beside the dial instead of inside the handshake.
+                if (Interlocked.Exchange(ref _trustPrepared, 1) == 0)
+                {
+                    byte[] root = trustedRoot.RawData;
+                    _ = Task.Run(() => TlsTrust.Prepare(root));
+                }
                 entry = new Entry(Open(host, port, trustedRoot, ConnectTimeout, maxReceiveMessageSize, keepAlive), trustedRoot);
                 _channels.Add(key, entry);
             }
@@ -109,15 +117,12 @@ internal sealed class GatewayChannelPool
             ConnectCallback = ConnectWithTcpKeepAliveAsync,
             // HTTP/2 pings find a gateway whose process hangs while its host still acknowledges TCP. gRPC servers
             // (C-core, grpc-go, a device gateway runs one of them) permit one per 5 minutes while they send nothing and
-            // end the connection after two early ones, so the default stays above that (GatewaySession.DefaultKeepAlive).
+            // end the connection after two early ones, so the default stays above that (GatewayConnectOptions.KeepAlive).
             // Pings go out only while calls are open (status streams always are): servers refuse them on an idle connection.
             KeepAlivePingDelay = keepAlive,
             KeepAlivePingTimeout = keepAlive < MaxPingTimeout ? keepAlive : MaxPingTimeout,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsTrust.Validate(host, certificate, errors, trustedRoot),
-            },
+            SslOptions = TlsTrust.ClientOptions(host, trustedRoot),
         };
         string authority = IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
         return GrpcChannel.ForAddress($"https://{authority}:{port}", new GrpcChannelOptions

@@ -28,24 +28,6 @@ public sealed class GatewaySession : DeviceSession
 
     private static readonly TimeSpan StableStream = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// The HTTP/2 keep-alive ping delay when none is given: gRPC servers on their default policy (C-core and grpc-go
-    /// alike) permit one ping per 5 minutes while they send nothing and end the connection with too_many_pings after
-    /// two early ones, so a quiet status stream would be cut every ~20 s by pings any more frequent. The half-minute
-    /// above 5 minutes absorbs timer jitter. A gateway that vanishes is noticed sooner through TCP keep-alive
-    /// (<see cref="GatewayChannelPool"/>); ConnectAsync takes a shorter ping delay for gateways configured to permit it.
-    /// </summary>
-    public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(330);
-
-    /// <summary>
-    /// The largest message accepted from the gateway when no other size is given: a device list of 10,000 devices is
-    /// about 0.5 MiB, and a hostile or broken gateway must not make the session buffer tens of MiB per message.
-    /// </summary>
-    public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
-
-    /// <summary>The queueSize asked of SubscribeStatus when none is given.</summary>
-    public const int DefaultStatusQueueSize = 1024;
-
     /// <summary>The least deadline of a device Connect when none is given (the gateway holds the call while it reaches the device).</summary>
     public static readonly TimeSpan DefaultDeviceConnectTimeout = TimeSpan.FromSeconds(30);
 
@@ -67,16 +49,16 @@ public sealed class GatewaySession : DeviceSession
     private static readonly TimeSpan HeaderWait = TimeSpan.FromSeconds(1);
     private readonly TaskCompletionSource _headersReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private GatewaySession(string host, int port, GatewayChannelPool.Lease channel, TimeSpan callTimeout, int statusQueueSize, int eventCapacity, long maxEventBytes)
-        : base(DeviceWorld.Gateway, $"{host}:{port}")
+    private GatewaySession(GatewayConnectOptions options, GatewayChannelPool.Lease channel)
+        : base(DeviceWorld.Gateway, $"{options.HostName}:{options.Port}")
     {
         _channel = channel;
         _client = new Connect.ConnectClient(channel.Channel);
-        HostName = host;
-        Port = port;
-        CallTimeout = callTimeout;
-        StatusQueueSize = statusQueueSize;
-        StatusChanges = new EventBuffer<GatewayStatusChange>(eventCapacity, this, maxEventBytes, change => StatusChangeSize + 2 * (change.Message?.Length ?? 0));
+        HostName = options.HostName;
+        Port = options.Port;
+        CallTimeout = options.Timeout;
+        StatusQueueSize = options.StatusQueueSize;
+        StatusChanges = new EventBuffer<GatewayStatusChange>(options.EventCapacity, this, options.EventMaxBytes, change => StatusChangeSize + 2 * (change.Message?.Length ?? 0));
     }
 
     public string HostName { get; }
@@ -115,17 +97,13 @@ public sealed class GatewaySession : DeviceSession
     /// <summary>
     /// Leases the shared channel to the gateway (opening it when this is the first session to it with this CA) and checks
     /// it with GetAcceptFilter, whose answer is a few bytes (GetDeviceList would carry every managed device, up to thousands).
-    /// <paramref name="caCertificateFile"/> (PEM or DER) is the only trusted root. <paramref name="keepAlive"/> (default <see cref="DefaultKeepAlive"/>) is the idle time
-    /// before an HTTP/2 ping and (up to 20 s) how long the gateway has to answer it; a gateway host that vanishes is
-    /// noticed by TCP keep-alive within about 45 s whatever it is. <paramref name="maxReceiveMessageSize"/> bounds each
-    /// message the gateway sends (<see cref="DefaultMaxMessageSize"/>). <paramref name="maxEventBytes"/> bounds the status buffer in bytes
-    /// besides <paramref name="eventCapacity"/> items. Fails with CaCertificateNotFound / CaCertificateInvalid /
-    /// GatewayTlsFailed / GatewayUnavailable / GatewayDeadlineExceeded.
+    /// <see cref="GatewayConnectOptions.CaCertificateFile"/> (PEM or DER) is the only trusted root. Fails with
+    /// CaCertificateNotFound / CaCertificateInvalid / GatewayTlsFailed / GatewayUnavailable / GatewayDeadlineExceeded.
     /// </summary>
-    public static async Task<GatewaySession> ConnectAsync(string host, int port, string caCertificateFile, TimeSpan callTimeout,
-        CancellationToken cancellationToken, int statusQueueSize = DefaultStatusQueueSize, int eventCapacity = 10_000, int maxReceiveMessageSize = DefaultMaxMessageSize,
-        TimeSpan? keepAlive = null, long maxEventBytes = EventBuffer<GatewayStatusChange>.DefaultMaxBytes)
+    public static async Task<GatewaySession> ConnectAsync(GatewayConnectOptions options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        string caCertificateFile = options.CaCertificateFile;
         if (!File.Exists(caCertificateFile))
             throw new DeviceException(DeviceErrorKind.NotFound, "CaCertificateNotFound", $"The CA certificate file '{caCertificateFile}' does not exist.", caCertificateFile);
         X509Certificate2 ca;
@@ -144,8 +122,12 @@ public sealed class GatewaySession : DeviceSession
                 throw new DeviceException(DeviceErrorKind.InvalidArgument, "CaCertificateInvalid", $"'{caCertificateFile}' holds no readable certificate (PEM or DER).", caCertificateFile, ex);
             }
         }
-        var channel = GatewayChannelPool.Shared.Acquire(host, port, ca, maxReceiveMessageSize, keepAlive ?? DefaultKeepAlive);
-        var session = new GatewaySession(host, port, channel, callTimeout, statusQueueSize, eventCapacity, maxEventBytes);
+        var channel = GatewayChannelPool.Shared.Acquire(options.HostName, options.Port, ca, options.MaxReceiveMessageSize, options.KeepAlive);
+        var session = new GatewaySession(options, channel);
+        // The status subscription goes out beside the connect check rather than after its answer: on a new channel both
+        // wait for the one connection, and the first process to connect compiles both paths at once (docs/benchmarks.md
+        // "Gateway cold start"). A check that fails ends the subscription with the session.
+        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
         try
         {
             await session.CallAsync("GetAcceptFilter", options => session._client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken).ConfigureAwait(false);
@@ -155,13 +137,12 @@ public sealed class GatewaySession : DeviceSession
             await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        session.SetState(DeviceSessionState.Connected);
+        if (Volatile.Read(ref session._resubscribing) == 0) session.SetState(DeviceSessionState.Connected);
         // Status changes made right after Connect-Gateway returns should not be missed: wait briefly for the
         // stream's response headers. Gateways that send them only with the first change are not waited for.
-        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
         try
         {
-            await session._headersReceived.Task.WaitAsync(TimeSpan.FromTicks(Math.Min(callTimeout.Ticks, HeaderWait.Ticks)), cancellationToken).ConfigureAwait(false);
+            await session._headersReceived.Task.WaitAsync(TimeSpan.FromTicks(Math.Min(options.Timeout.Ticks, HeaderWait.Ticks)), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -49,7 +49,37 @@ public sealed class PiLinkSession : PiLinkEndpoint
     /// <summary>How long the last connect watched for SERVER_OCCUPIED before CONNECTED (zero before a connect).</summary>
     public TimeSpan ProbeWindow { get; private set; }
 
-    public PiLinkSession(string hostName, int port, PiLinkOptions? options = null)
+    /// <summary>
+    /// Connects a client: the session once it is CONNECTED (with CONNECTING and CONNECTED queued, as tcpcom reports
+    /// them). A server that serves another client and closes the connection at once fails with PiLinkServerOccupied
+    /// (SERVER_OCCUPIED), anything else that keeps the link from coming up with PiLinkConnectionFailed
+    /// (CONNECTION_FAILED); the session is closed then. Cancellation throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static async Task<PiLinkSession> ConnectAsync(PiLinkConnectOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var session = new PiLinkSession(options.HostName, options.Port, options.Link);
+        PiLinkState outcome;
+        try
+        {
+            outcome = await session.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (outcome == PiLinkState.Connected) return session;
+        await session.DisposeAsync().ConfigureAwait(false);
+        throw outcome == PiLinkState.ServerOccupied
+            ? new DeviceException(DeviceErrorKind.ResourceUnavailable, "PiLinkServerOccupied",
+                $"SERVER_OCCUPIED: {session.Endpoint} serves another client and closed this connection.", session.Endpoint)
+            : new DeviceException(DeviceErrorKind.Connection, "PiLinkConnectionFailed",
+                $"CONNECTION_FAILED: {session.Endpoint}: {session.LastError}.", session.Endpoint);
+    }
+
+    /// <summary>A client not yet connected; <see cref="ConnectAsync(CancellationToken)"/> connects it once.</summary>
+    internal PiLinkSession(string hostName, int port, PiLinkOptions? options = null)
         : base($"{hostName}:{port.ToString(CultureInfo.InvariantCulture)}", options ?? PiLinkOptions.Default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(hostName);
@@ -85,7 +115,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
     /// <see cref="PiLinkState.Connected"/>, <see cref="PiLinkState.ConnectionFailed"/> or <see cref="PiLinkState.ServerOccupied"/>.
     /// Every state change is queued for Receive-PiLinkMessage and raised as <see cref="PiLinkEndpoint.MessageReceived"/> as well.
     /// </summary>
-    public async Task<PiLinkState> ConnectAsync(CancellationToken cancellationToken = default)
+    internal async Task<PiLinkState> ConnectAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _connectStarted, 1) == 1)
             throw new InvalidOperationException("This Pi link session has been connected before; open a new one.");
@@ -192,7 +222,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
                     _heldBack.Add(frame.Text!);
             }
             return ValueTask.CompletedTask;
-        }).ConfigureAwait(false);
+        }, () => AwaitsReply).ConfigureAwait(false);
         connection.Close();
         lock (_gate)
         {

@@ -31,7 +31,7 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
     /// <summary>How many status changes the gateway may queue for this session's SubscribeStatus stream (its queueSize).</summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
-    public int StatusQueueSize { get; set; } = GatewaySession.DefaultStatusQueueSize;
+    public int StatusQueueSize { get; set; } = GatewayConnectOptions.Default.StatusQueueSize;
 
     /// <summary>
     /// Seconds of quiet before an HTTP/2 keep-alive ping; 330 when not given, because gRPC servers on their default
@@ -52,9 +52,18 @@ public sealed class ConnectGatewayCommand : DeviceCmdlet
         WriteVerbose($"Opening (or sharing) the gRPC/TLS channel to {HostName}:{Port} trusting only {caFile}; checking it with GetAcceptFilter.");
         try
         {
-            var session = Await(token => GatewaySession.ConnectAsync(HostName, Port, caFile, TimeSpan.FromSeconds(TimeoutSec ?? 10), token, StatusQueueSize,
-                maxReceiveMessageSize: MaxMessageSizeMB is { } megabytes ? megabytes * 1024 * 1024 : GatewaySession.DefaultMaxMessageSize,
-                keepAlive: KeepAliveSec is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
+            var defaults = GatewayConnectOptions.Default;
+            var options = defaults with
+            {
+                HostName = HostName,
+                Port = Port,
+                CaCertificateFile = caFile,
+                Timeout = TimeoutSec is { } timeout ? TimeSpan.FromSeconds(timeout) : defaults.Timeout,
+                StatusQueueSize = StatusQueueSize,
+                MaxReceiveMessageSize = MaxMessageSizeMB is { } megabytes ? megabytes * 1024 * 1024 : defaults.MaxReceiveMessageSize,
+                KeepAlive = KeepAliveSec is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.KeepAlive,
+            };
+            var session = Await(token => GatewaySession.ConnectAsync(options, token));
             WriteObject(SessionRegistry.Shared.Add(session));
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

@@ -34,27 +34,29 @@ public sealed class ConnectPiLinkCommand : DeviceCmdlet
 
     protected override void ProcessRecord()
     {
-        var options = PiLinkOptions.Default with
+        var link = PiLinkOptions.Default;
+        var options = new PiLinkConnectOptions
         {
-            ConnectTimeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : PiLinkOptions.Default.ConnectTimeout,
-            OccupiedWait = OccupiedWaitSec is double wait ? TimeSpan.FromSeconds(wait) : null,
+            HostName = HostName,
+            Port = Port,
+            Link = link with
+            {
+                ConnectTimeout = TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : link.ConnectTimeout,
+                OccupiedWait = OccupiedWaitSec is double wait ? TimeSpan.FromSeconds(wait) : link.OccupiedWait,
+            },
         };
-        var session = new PiLinkSession(HostName, Port, options);
-        WriteVerbose($"Connecting to {session.Endpoint}.");
-        var outcome = Await(token => session.ConnectAsync(token));
-        WriteVerbose($"Watched {session.ProbeWindow.TotalSeconds:0.###} s for an occupied server.");
-        if (outcome != PiLinkState.Connected)
+        WriteVerbose($"Connecting to {HostName}:{Port}.");
+        try
         {
-            Await(_ => session.DisposeAsync().AsTask());
-            var error = outcome == PiLinkState.ServerOccupied
-                ? new DeviceException(DeviceErrorKind.ResourceUnavailable, "PiLinkServerOccupied",
-                    $"SERVER_OCCUPIED: {session.Endpoint} serves another client and closed this connection.", session.Endpoint)
-                : new DeviceException(DeviceErrorKind.Connection, "PiLinkConnectionFailed",
-                    $"CONNECTION_FAILED: {session.Endpoint}: {session.LastError}.", session.Endpoint);
-            // Terminating like every Connect-*: with no session, nothing after this command can go on.
-            ThrowFailure(error);
+            var session = Await(token => PiLinkSession.ConnectAsync(options, token));
+            WriteVerbose($"Watched {session.ProbeWindow.TotalSeconds:0.###} s for an occupied server.");
+            WriteVerbose($"CONNECTED to {session.Endpoint}.");
+            WriteObject(SessionRegistry.Shared.Add(session));
         }
-        WriteVerbose($"CONNECTED to {session.Endpoint}.");
-        WriteObject(SessionRegistry.Shared.Add(session));
+        catch (DeviceException ex)
+        {
+            // Terminating like every Connect-*: with no session, nothing after this command can go on.
+            ThrowFailure(ex);
+        }
     }
 }

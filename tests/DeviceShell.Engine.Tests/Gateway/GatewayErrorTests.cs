@@ -44,7 +44,7 @@ public sealed class GatewayErrorTests
     {
         using var certificates = GatewayCertificates.Create();
         int port = ClosedPort();
-        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", port, certificates.CaFile, Deadline, CancellationToken.None)).Within();
+        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = port, CaCertificateFile = certificates.CaFile, Timeout = Deadline }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayConnectionRefused"), (error.Kind, error.ErrorId));
         Assert.Contains("refused", error.Message);
         AssertWords(error, $"127.0.0.1:{port}");
@@ -55,7 +55,7 @@ public sealed class GatewayErrorTests
     {
         using var certificates = GatewayCertificates.Create();
         // .invalid never resolves (RFC 2606).
-        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("gateway.invalid", 4000, certificates.CaFile, TimeSpan.FromSeconds(20), CancellationToken.None)).Within(TestTimeouts.Long);
+        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "gateway.invalid", Port = 4000, CaCertificateFile = certificates.CaFile, Timeout = TimeSpan.FromSeconds(20) }, CancellationToken.None)).Within(TestTimeouts.Long);
         Assert.Equal((DeviceErrorKind.Connection, "GatewayHostNotFound"), (error.Kind, error.ErrorId));
         AssertWords(error, "gateway.invalid:4000");
     }
@@ -69,7 +69,7 @@ public sealed class GatewayErrorTests
         int port = ((IPEndPoint)silent.LocalEndpoint).Port;
         using var certificates = GatewayCertificates.Create();
         var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", port, certificates.CaFile, TimeSpan.FromSeconds(0.5), CancellationToken.None)).Within();
+        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = port, CaCertificateFile = certificates.CaFile, Timeout = TimeSpan.FromSeconds(0.5) }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Timeout, "GatewayDeadlineExceeded"), (error.Kind, error.ErrorId));
         Assert.Contains("did not answer within 0.5 s", error.Message);
         AssertWords(error, $"127.0.0.1:{port}");
@@ -80,7 +80,7 @@ public sealed class GatewayErrorTests
     public async Task Per_call_timeout_overrides_the_session_deadline()
     {
         await using var gateway = await HostileGateway.StartAsync();
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(30), CancellationToken.None).Within();
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(30) }, CancellationToken.None).Within();
         gateway.DeviceListDelay = TimeSpan.FromSeconds(20);
         var watch = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.GetDevicesAsync(CancellationToken.None, TimeSpan.FromMilliseconds(300))).Within();
@@ -96,7 +96,7 @@ public sealed class GatewayErrorTests
     {
         await using var lab = await GatewayLab.StartAsync(new Dictionary<string, string> { ["san"] = "gateway.example" });
         string endpoint = $"127.0.0.1:{lab.Endpoint.Port}";
-        var wrongName = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", lab.Endpoint.Port, lab.Endpoint.CaCertificate!, Deadline, CancellationToken.None)).Within();
+        var wrongName = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = Deadline }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayTlsFailed"), (wrongName.Kind, wrongName.ErrorId));
         Assert.Contains("does not name '127.0.0.1'", wrongName.Message);
         AssertWords(wrongName, endpoint);
@@ -104,7 +104,7 @@ public sealed class GatewayErrorTests
         await using var named = await GatewayLab.StartAsync();
         endpoint = $"127.0.0.1:{named.Endpoint.Port}";
         using var other = GatewayCertificates.Create();
-        var wrongCa = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", named.Endpoint.Port, other.CaFile, Deadline, CancellationToken.None)).Within();
+        var wrongCa = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = named.Endpoint.Port, CaCertificateFile = other.CaFile, Timeout = Deadline }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayTlsFailed"), (wrongCa.Kind, wrongCa.ErrorId));
         string expected = $"certificate '{named.Simulator.Certificates!.Server.Subject}' is not issued by the CA certificate '{other.Ca.Subject}'";
         Assert.True(wrongCa.Message.Contains(expected), wrongCa.Message);

@@ -11,7 +11,7 @@ public sealed class GatewayFaultTests
     public async Task Malformed_status_message_resubscribes_with_a_gap_marker_and_disconnect_still_works()
     {
         await using var gateway = await HostileGateway.StartAsync();
-        var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
         try
         {
             var received = new List<GatewayStatusChange>();
@@ -39,7 +39,7 @@ public sealed class GatewayFaultTests
     {
         await using var gateway = await HostileGateway.StartAsync();
         gateway.MalformedEveryStream = true;
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
         var watch = Stopwatch.StartNew();
         await GatewaySessionTests.WaitUntil(() => gateway.Subscriptions >= 3);
         await Task.Delay(TimeSpan.FromSeconds(8) - watch.Elapsed);
@@ -52,13 +52,12 @@ public sealed class GatewayFaultTests
     {
         await using var gateway = await HostileGateway.StartAsync();
         gateway.OversizedChangeBytes = 5 * 1024 * 1024;
-        await using (var bounded = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within())
+        await using (var bounded = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within())
         {
             await GatewaySessionTests.WaitUntil(() => gateway.Subscriptions >= 2);
             Assert.Equal(0, bounded.StatusChanges.Count);
         }
-        await using var raised = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None,
-            maxReceiveMessageSize: 8 * 1024 * 1024).Within();
+        await using var raised = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5), MaxReceiveMessageSize = 8 * 1024 * 1024 }, CancellationToken.None).Within();
         Assert.Equal(3u, (await GatewayLab.NextAsync(raised, _ => true)).DeviceId);
     }
 
@@ -66,7 +65,7 @@ public sealed class GatewayFaultTests
     public async Task Call_past_its_deadline_fails_as_a_timeout()
     {
         await using var gateway = await HostileGateway.StartAsync();
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
         gateway.DeviceListDelay = TimeSpan.FromSeconds(10);
         session.CallTimeout = TimeSpan.FromMilliseconds(300);
         var watch = Stopwatch.StartNew();
@@ -82,7 +81,7 @@ public sealed class GatewayFaultTests
         await using var gateway = await HostileGateway.StartAsync();
         gateway.DeviceListDelay = TimeSpan.FromSeconds(30);
         var connecting = Stopwatch.StartNew();
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", gateway.Port, gateway.Certificates.CaFile, TimeSpan.FromSeconds(2), CancellationToken.None).Within();
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(2) }, CancellationToken.None).Within();
         Assert.True(connecting.Elapsed < TimeSpan.FromSeconds(2), $"connecting took {connecting.ElapsedMilliseconds} ms");
     }
 
@@ -96,8 +95,7 @@ public sealed class GatewayFaultTests
         {
             for (int i = 0; i < 3; i++)
             {
-                sessions.Add(await GatewaySession.ConnectAsync("127.0.0.1", relay.Port, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(2), CancellationToken.None,
-                    keepAlive: TimeSpan.FromSeconds(1)).Within());
+                sessions.Add(await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = relay.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(2), KeepAlive = TimeSpan.FromSeconds(1) }, CancellationToken.None).Within());
             }
             await GatewaySessionTests.WaitUntil(() => lab.Simulator.Subscribers == 3);
             Assert.Equal(1, lab.Simulator.ConnectionsSeen);
@@ -123,8 +121,7 @@ public sealed class GatewayFaultTests
     {
         await using var lab = await GatewayLab.StartAsync();
         await using var relay = SilentRelay.Start(lab.Endpoint.Port);
-        var session = await GatewaySession.ConnectAsync("127.0.0.1", relay.Port, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(2), CancellationToken.None,
-            keepAlive: TimeSpan.FromSeconds(1)).Within();
+        var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = relay.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(2), KeepAlive = TimeSpan.FromSeconds(1) }, CancellationToken.None).Within();
         try
         {
             // Idle for longer than the ping delay: answered pings keep the session connected.

@@ -97,8 +97,7 @@ public sealed class GatewayHardeningTests
     /// <summary>One unary call as raw HTTP/2 with the given grpc-timeout header; returns the HTTP status, grpc-status and grpc-message.</summary>
     private static async Task<(HttpStatusCode Http, string? GrpcStatus, string? GrpcMessage)> RawCallAsync(GatewayLab lab, string method, IMessage request, string grpcTimeout)
     {
-        using var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => TlsTrust.Validate("127.0.0.1", certificate, errors, lab.Simulator.Certificates!.Ca);
+        using var handler = new SocketsHttpHandler { SslOptions = TlsTrust.ClientOptions("127.0.0.1", lab.Simulator.Certificates!.Ca) };
         using var client = new HttpClient(handler);
         byte[] body = request.ToByteArray();
         var frame = new byte[5 + body.Length]; // uncompressed, 4-byte big-endian length, the message

@@ -32,15 +32,14 @@ internal sealed class GatewayLab : IAsyncDisposable
     public async Task<GatewaySession> ConnectAsync(int eventCapacity = 10_000, int maxReceiveMessageSize = 1 << 20, int statusQueueSize = 1024,
         long maxEventBytes = EventBuffer<GatewayStatusChange>.DefaultMaxBytes)
     {
-        var session = await GatewaySession.ConnectAsync("127.0.0.1", Endpoint.Port, Endpoint.CaCertificate!, TimeSpan.FromSeconds(5), CancellationToken.None,
-            statusQueueSize, eventCapacity, maxReceiveMessageSize, maxEventBytes: maxEventBytes).Within();
+        var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = Endpoint.Port, CaCertificateFile = Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(5), StatusQueueSize = statusQueueSize, EventCapacity = eventCapacity, MaxReceiveMessageSize = maxReceiveMessageSize, EventMaxBytes = maxEventBytes }, CancellationToken.None).Within();
         _sessions.Add(session);
         return session;
     }
 
     /// <summary>A channel of the kind sessions use, for raw calls with the generated client (the caller disposes it).</summary>
     public GrpcChannel OpenChannel(int maxReceiveMessageSize = 1 << 20) =>
-        GatewayChannelPool.Open("127.0.0.1", Endpoint.Port, Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5), maxReceiveMessageSize, GatewaySession.DefaultKeepAlive);
+        GatewayChannelPool.Open("127.0.0.1", Endpoint.Port, Simulator.Certificates!.Ca, TimeSpan.FromSeconds(5), maxReceiveMessageSize, GatewayConnectOptions.Default.KeepAlive);
 
     /// <summary>Takes the next non-gap status change of a device (or any device when null).</summary>
     public static async Task<GatewayStatusChange> NextAsync(GatewaySession session, Func<GatewayStatusChange, bool> match)

@@ -229,18 +229,18 @@ public sealed class GatewaySessionTests
     {
         await using var lab = await GatewayLab.StartAsync();
         using var other = GatewayCertificates.Create();
-        var wrongCa = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", lab.Endpoint.Port, other.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
+        var wrongCa = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = other.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayTlsFailed"), (wrongCa.Kind, wrongCa.ErrorId));
         Assert.Contains("not issued by", wrongCa.Message);
 
-        var missing = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", lab.Endpoint.Port, "/nonexistent/ca.crt", TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
+        var missing = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = "/nonexistent/ca.crt", Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.NotFound, "CaCertificateNotFound"), (missing.Kind, missing.ErrorId));
 
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         int closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var notRunning = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", closedPort, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
+        var notRunning = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = closedPort, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayConnectionRefused"), (notRunning.Kind, notRunning.ErrorId));
     }
 
@@ -248,7 +248,7 @@ public sealed class GatewaySessionTests
     public async Task Server_certificate_without_the_dialled_name_is_refused()
     {
         await using var lab = await GatewayLab.StartAsync(new Dictionary<string, string> { ["san"] = "gateway.example" });
-        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync("127.0.0.1", lab.Endpoint.Port, lab.Endpoint.CaCertificate!, TimeSpan.FromSeconds(5), CancellationToken.None)).Within();
+        var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Within();
         Assert.Equal("GatewayTlsFailed", error.ErrorId);
         Assert.Contains("does not name '127.0.0.1'", error.Message);
     }
@@ -259,7 +259,7 @@ public sealed class GatewaySessionTests
         using var certificates = GatewayCertificates.Create();
         var first = await GatewayLab.StartAsync(certificates: certificates);
         int port = first.Endpoint.Port;
-        var session = await GatewaySession.ConnectAsync("127.0.0.1", port, certificates.CaFile, TimeSpan.FromSeconds(2), CancellationToken.None).Within();
+        var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = port, CaCertificateFile = certificates.CaFile, Timeout = TimeSpan.FromSeconds(2) }, CancellationToken.None).Within();
         try
         {
             await first.DisposeAsync();

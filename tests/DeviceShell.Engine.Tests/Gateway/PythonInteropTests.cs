@@ -31,7 +31,7 @@ public sealed class PythonInteropTests
 
         // The server holds back the stream's headers until its first change (4 s): connecting must not wait for them.
         var connecting = Stopwatch.StartNew();
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", port, server.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = port, CaCertificateFile = server.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
         Assert.True(connecting.ElapsedMilliseconds < 3500, $"connecting took {connecting.ElapsedMilliseconds} ms");
         Assert.Equal(DeviceSessionState.Connected, session.State);
         var devices = await session.GetDevicesAsync(CancellationToken.None).Within();
@@ -70,7 +70,7 @@ public sealed class PythonInteropTests
     public async Task Quiet_status_stream_on_a_default_grpcio_server_stays_one_subscription()
     {
         await using var server = await GrpcioConnectServer.StartAsync(quiet: true);
-        await using var session = await GatewaySession.ConnectAsync("127.0.0.1", server.Port, server.Certificates.CaFile, TimeSpan.FromSeconds(5), CancellationToken.None).Within();
+        await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = server.Port, CaCertificateFile = server.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
         await GatewaySessionTests.WaitUntil(() => server.Subscriptions == 1);
 
         var quiet = Stopwatch.StartNew();
