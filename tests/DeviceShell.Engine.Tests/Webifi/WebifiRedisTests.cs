@@ -222,7 +222,7 @@ public class WebifiRedisTests
 
         public async Task<WebifiSession> ConnectAsync(Uri server, WebifiTransport transport, params string[] networks)
         {
-            var session = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(server, transport, networks)).Within();
+            var session = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(server, transport, networks)).Within(TestTimeouts.Long);
             _sessions.Add(session);
             return session;
         }
