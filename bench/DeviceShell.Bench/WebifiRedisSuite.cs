@@ -56,7 +56,8 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
                 return await across.WarmAsync(window, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
             string value = Bench.Format(result.Value) + " messages/s";
-            string notes = losses.Count == 0 ? "every message arrived" : string.Join("; ", losses);
+            string commands = await CommandsPerMessageAsync(port, across, bench.Settings.Window, losses, cancellationToken).ConfigureAwait(false);
+            string notes = (losses.Count == 0 ? "every message arrived" : string.Join("; ", losses)) + "; Redis commands per message across: " + commands;
             foreach (string peer in new[] { SameRelay, InProcess })
                 bench.Add(new BenchRow(World, Measure, value, peer, Bench.Format(result.PeerValue(peer)) + " messages/s", result.Ratio(peer), Notes: notes));
         }
@@ -65,6 +66,42 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
             redis.Kill();
             await redis.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Redis's own count (<c>INFO commandstats</c>, commands run by scripts included) over one more window of the pair
+    /// across the relays, per message received: the total and the commands that make up most of it.
+    /// </summary>
+    private static async Task<string> CommandsPerMessageAsync(int port, WebifiSuite.Pair across, TimeSpan window, List<string> losses, CancellationToken cancellationToken)
+    {
+        await RedisCliAsync(port, cancellationToken, "CONFIG", "RESETSTAT").ConfigureAwait(false);
+        await across.RateAsync(window, losses, cancellationToken).ConfigureAwait(false);
+        string stats = await RedisCliAsync(port, cancellationToken, "INFO", "commandstats").ConfigureAwait(false);
+        var calls = new List<(string Command, long Calls)>();
+        foreach (string line in stats.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            // cmdstat_xadd:calls=123,usec=...
+            if (!line.StartsWith("cmdstat_", StringComparison.Ordinal)) continue;
+            string command = line["cmdstat_".Length..line.IndexOf(':', StringComparison.Ordinal)];
+            if (command is "info" or "config") continue;
+            string field = line.Split(':', ',').First(part => part.StartsWith("calls=", StringComparison.Ordinal));
+            calls.Add((command, long.Parse(field["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        double messages = Math.Max(1, across.Received);
+        string top = string.Join(", ", calls.OrderByDescending(c => c.Calls).Take(6).Select(c => $"{c.Command} {Bench.Format(c.Calls / messages, "N2")}"));
+        return $"{Bench.Format(calls.Sum(c => c.Calls) / messages, "N2")} ({top})";
+    }
+
+    private static async Task<string> RedisCliAsync(int port, CancellationToken cancellationToken, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-p");
+        start.ArgumentList.Add(Native.Text(port));
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        using var cli = Process.Start(start)!;
+        string output = await cli.StandardOutput.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        await cli.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        return output;
     }
 
     private static Uri Server(DeviceShell.Engine.Lab.DeviceLab lab) => new($"http://{lab["webifi"]!.Host}:{lab["webifi"]!.Port}/");

@@ -75,6 +75,9 @@ public sealed class WebifiSuite : IBenchmarkSuite
         private readonly EventBuffer<WebifiEvent>.EventReader _messages;
         private readonly WebifiTransport _transport;
 
+        /// <summary>Messages received in the last <see cref="RateAsync"/>.</summary>
+        public long Received { get; private set; }
+
         private Pair(WebifiSession receiver, WebifiSession sender, WebifiTransport transport, string? network)
         {
             _toNetworks = network is null ? Array.Empty<string>() : new[] { network };
@@ -121,6 +124,7 @@ public sealed class WebifiSuite : IBenchmarkSuite
             while (received < sent && (await _messages.TakeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)).Taken) received++;
             double elapsed = clock.Elapsed.TotalSeconds;
             if (received != sent) losses.Add($"DeviceShell {_transport}: {sent - received} of {sent} not received");
+            Received = received;
             return received / elapsed;
         }
 

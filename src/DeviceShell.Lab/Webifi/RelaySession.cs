@@ -3,8 +3,8 @@ using DeviceShell.Engine.Webifi;
 namespace DeviceShell.Lab.Webifi;
 
 /// <summary>
-/// One message on its way to a session: who sent it, its data type and payload; with a Redis backplane also the id of
-/// its entry in the session's stream, removed once the message has been written to the client.
+/// One message on its way to a session: who sent it, its data type and payload; with a Redis backplane, on the last
+/// message of a stream entry, also the entry's id: the entry is removed once that message has been written to the client.
 /// </summary>
 internal sealed record RelayDelivery(int From, string DataType, byte[] Data, string? MessageId = null, string? StreamId = null)
 {

@@ -48,6 +48,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     private Task? _expiry;
     private string? _certificateDirectory;
     private LoginThrottle? _throttle;
+    private RelayLongPolling? _longPolling;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public WebifiRelay()
@@ -83,7 +84,8 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         _router = relayOptions.Redis is null
             ? new RelayRouter(relayOptions.Accounts, relayOptions)
             : await RedisRelayRouter.ConnectAsync(relayOptions, _log, cancellationToken).ConfigureAwait(false);
-        _throttle = new LoginThrottle(relayOptions, _log, _router as ISharedLoginFailures);
+        _throttle = new LoginThrottle(relayOptions, _log, (_router as RedisRelayRouter)?.LoginFailures);
+        var longPolling = _longPolling = new RelayLongPolling(_router, relayOptions, _log, _stopping.Token);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -102,9 +104,9 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         app.UseWebSockets();
         app.MapPost("/", CredentialsAsync);
         app.Map("/api/WebSocket", WebSocketAsync);
-        app.MapPost("/Upload", UploadAsync);
-        app.MapPost("/Download", DownloadAsync);
-        app.MapPost("/CancelDownload", CancelDownloadAsync);
+        app.MapPost("/Upload", longPolling.UploadAsync);
+        app.MapPost("/Download", longPolling.DownloadAsync);
+        app.MapPost("/CancelDownload", longPolling.CancelDownloadAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
 
@@ -138,7 +140,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     {
         Interlocked.Increment(ref _loginRequests);
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = Options.MaxCredentialsBytes;
-        var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
+        var fields = await RelayLongPolling.ReadFieldsAsync(context, _log).ConfigureAwait(false);
         if (fields is null) return;
         string connectName = fields.Find("cn") ?? "";
         var address = context.Connection.RemoteIpAddress;
@@ -147,7 +149,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         if (turn is null)
         {
             TildeCodec.AppendField(answer, "e", WebifiErrorCode.Unknown);
-            await WriteAsync(context, answer).ConfigureAwait(false);
+            await RelayLongPolling.WriteAsync(context, answer).ConfigureAwait(false);
             return;
         }
         var (session, loginCode) = await Router.LoginAsync(connectName, fields.Find("cp") ?? "", fields.Find("mi") == "1");
@@ -157,7 +159,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
             // Per attempt at Debug only: bursts are logged by the throttle.
             _log.LogDebug("Refused a login for connect name {ConnectName} with error {Code}", LogText.Quote(connectName), loginCode);
             TildeCodec.AppendField(answer, "e", loginCode);
-            await WriteAsync(context, answer).ConfigureAwait(false);
+            await RelayLongPolling.WriteAsync(context, answer).ConfigureAwait(false);
             return;
         }
         var (ip, name) = Addresses(context);
@@ -173,7 +175,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
                 TildeCodec.AppendField(answer, WebifiErrorCode.ToWire(code), text);
         }
         _log.LogDebug("Session {Session} logged in as {ConnectName}", session.Id, session.Account.ConnectName);
-        await WriteAsync(context, answer).ConfigureAwait(false);
+        await RelayLongPolling.WriteAsync(context, answer).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -213,119 +215,6 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     }
 
     private WebifiRelayOptions Options => _options!;
-
-    /// <summary><c>~id=…</c> + data groups + <c>~z=…</c> → <c>~e=0</c>, 2 (some recipient unknown), 7 or 12.</summary>
-    private async Task UploadAsync(HttpContext context)
-    {
-        var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
-        if (session is null) return;
-        if (await Router.RouteAllAsync(session, new[] { RelayDataGroup.Parse(fields!) }).ConfigureAwait(false) is { } codes)
-            await WriteCodeAsync(context, codes[0]).ConfigureAwait(false);
-        else
-            context.Abort(); // stopping: unacknowledged, so the client sends it again to the next relay
-    }
-
-    /// <summary>
-    /// With <c>~n</c>: sets the networks and answers 4/5 at once. Otherwise held until data arrives (<c>~e=0</c> + groups),
-    /// the hold time passes (16), a CancelDownload comes (15) or the session ends (12); a second held request gets 18.
-    /// </summary>
-    private async Task DownloadAsync(HttpContext context)
-    {
-        var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
-        if (session is null) return;
-        var request = fields!;
-        var networks = request.FindAll("n").ToList();
-        if (networks.Count > 0)
-        {
-            await WriteCodeAsync(context, await Router.SetNetworksAsync(session, networks).ConfigureAwait(false)).ConfigureAwait(false);
-            return;
-        }
-        session.PollsLongly = true;
-        var held = session.HoldDownload();
-        if (held is null)
-        {
-            await WriteCodeAsync(context, WebifiErrorCode.DuplicateDownload).ConfigureAwait(false);
-            return;
-        }
-        try
-        {
-            var hold = request.FindInt("t") is int seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 1, Options.MaxHold.TotalSeconds)) : Options.DefaultHold;
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-            var mail = session.WaitForMailAsync(wait.Token);
-            await Task.WhenAny(mail, held.Task, Task.Delay(hold, wait.Token)).ConfigureAwait(false);
-            if (held.Task.IsCompleted)
-            {
-                await WriteCodeAsync(context, held.Task.Result).ConfigureAwait(false);
-                return;
-            }
-            var batch = session.TakeBatch(Options.MaxMessageBytes);
-            var answer = new List<byte>();
-            TildeCodec.AppendField(answer, "e", batch.Count > 0 ? WebifiErrorCode.Success : WebifiErrorCode.NoData);
-            foreach (var delivery in batch) delivery.AppendTo(answer, session.MessageIds);
-            await WriteAsync(context, answer).ConfigureAwait(false);
-            Router.Delivered(session, batch);
-        }
-        finally
-        {
-            session.ReleaseDownload(held);
-        }
-    }
-
-    /// <summary>Releases a held download with 15; <c>~ts=1</c> also ends the session. Answers <c>~e=0</c>.</summary>
-    private async Task CancelDownloadAsync(HttpContext context)
-    {
-        var (fields, session) = await ReadSessionRequestAsync(context).ConfigureAwait(false);
-        if (session is null) return;
-        session.CancelDownload(WebifiErrorCode.DownloadCancelled);
-        if (fields!.Find("ts") == "1") Router.Remove(session);
-        await WriteCodeAsync(context, WebifiErrorCode.Success).ConfigureAwait(false);
-    }
-
-    /// <summary>Reads a long-polling body and its session; answers 7 or 12 itself and returns no session then.</summary>
-    private async Task<(List<TildeField>? Fields, RelaySession? Session)> ReadSessionRequestAsync(HttpContext context)
-    {
-        var fields = await ReadFieldsAsync(context).ConfigureAwait(false);
-        if (fields is null) return (null, null);
-        var session = await Router.FindAsync(fields.Find("id")).ConfigureAwait(false);
-        if (session is null)
-        {
-            await WriteCodeAsync(context, WebifiErrorCode.SessionExpired).ConfigureAwait(false);
-            return (fields, null);
-        }
-        session.Touch();
-        return (fields, session);
-    }
-
-    /// <summary>The request body as fields; on a malformed or oversized body answers <c>~e=7</c> and returns null.</summary>
-    private async Task<List<TildeField>?> ReadFieldsAsync(HttpContext context)
-    {
-        try
-        {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-            return TildeCodec.Decode(body.GetBuffer().AsSpan(0, (int)body.Length));
-        }
-        catch (Exception ex) when (ex is FormatException or BadHttpRequestException)
-        {
-            _log.LogWarning("Bad request to {Path}: {Reason}", LogText.Quote(context.Request.Path.Value), LogText.Quote(ex.Message));
-            await WriteCodeAsync(context, WebifiErrorCode.ProtocolError).ConfigureAwait(false);
-            return null;
-        }
-    }
-
-    private static Task WriteCodeAsync(HttpContext context, int code)
-    {
-        var answer = new List<byte>();
-        TildeCodec.AppendField(answer, "e", code);
-        return WriteAsync(context, answer);
-    }
-
-    private static async Task WriteAsync(HttpContext context, List<byte> answer)
-    {
-        context.Response.ContentType = "application/octet-stream";
-        context.Response.ContentLength = answer.Count;
-        await context.Response.Body.WriteAsync(answer.ToArray(), context.RequestAborted).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// Ends idle sessions and (with Redis) keeps the others' shared records alive. Survives every failure: it is what
@@ -387,18 +276,6 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         }
     }
 
-    /// <summary>
-    /// Long-polling clients between two downloads still have data here: while stopping, downloads answer at once,
-    /// so give them a moment to collect it.
-    /// </summary>
-    private async Task LetLongPollingDrainAsync(TimeSpan limit)
-    {
-        if (_router is null) return;
-        var deadline = DateTime.UtcNow + limit;
-        while (DateTime.UtcNow < deadline && _router.Sessions.Any(s => s.QueuedCount > 0 && !s.Ended.IsCancellationRequested && s.PollsLongly))
-            await Task.Delay(20).ConfigureAwait(false);
-    }
-
     /// <summary>Stops in order: no connection takes new messages, every mailbox is written out, sockets close, Kestrel stops.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -407,7 +284,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
         var connections = _webSockets.Keys.ToList();
         await Task.WhenAll(connections.Select(c => c.StopReadingAsync())).ConfigureAwait(false);
         await Task.WhenAll(connections.Select(c => c.FlushAndCloseAsync(CloseTimeout))).ConfigureAwait(false);
-        await LetLongPollingDrainAsync(CloseTimeout).ConfigureAwait(false);
+        if (_longPolling is not null) await _longPolling.LetDrainAsync(CloseTimeout).ConfigureAwait(false);
         if (_router is not null) await Task.WhenAll(_router.Sessions.Select(_router.SettleAsync)).WaitAsync(CloseTimeout).ConfigureAwait(false);
         if (_app is not null)
         {

@@ -79,6 +79,25 @@ internal sealed class RedisServer : IAsyncDisposable
         if (!answer.StartsWith("+OK", StringComparison.Ordinal)) throw new InvalidOperationException($"DEBUG SLEEP answered {answer.Trim()}");
     }
 
+    /// <summary>Every key in Redis (<c>KEYS *</c>: a test's Redis holds a few dozen).</summary>
+    public async Task<List<string>> KeysAsync()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port).Within();
+        using var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("KEYS *\r\n")).AsTask().Within();
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        // *N, then $length and the key for each.
+        string count = await reader.ReadLineAsync().Within() ?? throw new IOException("Redis closed the connection before answering KEYS.");
+        var keys = new List<string>();
+        for (int i = 0; i < int.Parse(count[1..], System.Globalization.CultureInfo.InvariantCulture); i++)
+        {
+            await reader.ReadLineAsync().Within();
+            keys.Add(await reader.ReadLineAsync().Within() ?? throw new IOException("Redis cut its KEYS answer."));
+        }
+        return keys;
+    }
+
     /// <summary>Redis's <c>used_memory</c> (INFO memory), in bytes.</summary>
     public async Task<long> UsedMemoryAsync()
     {

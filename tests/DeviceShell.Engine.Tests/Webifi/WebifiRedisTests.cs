@@ -41,6 +41,33 @@ public class WebifiRedisTests
         Assert.Equal(receiver.SessionId, Assert.Single(listed.EnumerateArray()).GetProperty("sessionId").GetInt32());
     }
 
+    /// <summary>
+    /// Redis Cluster runs a script only when all its keys are in one slot: everything of an account is under its hash
+    /// tag, and only keys that plain commands use are outside (docs/design/decisions.md §26).
+    /// </summary>
+    [RedisFact]
+    public async Task Every_key_of_an_account_shares_its_hash_tag()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync();
+        await using var relayB = await redis.StartRelayAsync();
+        await using var clients = new Clients();
+        var receiver = await clients.ConnectAsync(Server(relayB), WebifiTransport.WebSocket, "net1");
+        var sender = await clients.ConnectAsync(Server(relayA), WebifiTransport.LongPolling, "net2");
+        await sender.SendAsync(WebifiOutgoing.Text("x", "seq", new[] { "net1" })).Within(TestTimeouts.Long);
+        Assert.Single(await receiver.ReceiveAsync(1, TestTimeouts.Long));
+
+        var keys = await redis.KeysAsync();
+        Assert.Contains(keys, k => k.StartsWith("deviceshell:webifi:{a:webifi}:stream:", StringComparison.Ordinal));
+        Assert.Contains(keys, k => k.StartsWith("deviceshell:webifi:{a:webifi}:listeners:", StringComparison.Ordinal));
+        Assert.All(keys, key => Assert.True(
+            key.StartsWith("deviceshell:webifi:{a:webifi}:", StringComparison.Ordinal)
+            || key == "deviceshell:webifi:next-id"
+            || key.StartsWith("deviceshell:webifi:device:", StringComparison.Ordinal)
+            || key.StartsWith("deviceshell:webifi:login-failures:", StringComparison.Ordinal),
+            $"{key} is outside the account's hash tag"));
+    }
+
     /// <summary>Discovery is plain data: a request on relay A reaches the account's listeners on every relay, and their answers come back.</summary>
     [RedisFact]
     public async Task Discovery_finds_the_devices_on_every_relay()
@@ -195,7 +222,7 @@ public class WebifiRedisTests
 
         public async Task<WebifiSession> ConnectAsync(Uri server, WebifiTransport transport, params string[] networks)
         {
-            var session = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(server, transport, networks)).Within();
+            var session = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(server, transport, networks)).Within(TestTimeouts.Long);
             _sessions.Add(session);
             return session;
         }
