@@ -22,6 +22,7 @@ internal sealed class LoopbackProxy : LoopbackListener
     private volatile int _targetPort;
     private readonly X509Certificate2? _tlsCertificate;
     private readonly ConcurrentQueue<byte> _firstBytes = new();
+    private readonly ConcurrentQueue<(bool Tls, MemoryStream Sent)> _sent = new();
     private readonly ConcurrentDictionary<Forwarding, byte> _open = new();
 
     private LoopbackProxy(int targetPort, X509Certificate2? tlsCertificate)
@@ -33,6 +34,24 @@ internal sealed class LoopbackProxy : LoopbackListener
 
     /// <summary>The first byte each client connection sent, in the order they came.</summary>
     public byte[] FirstBytes => _firstBytes.ToArray();
+
+    /// <summary>
+    /// Whether a client sent <paramref name="text"/> on a connection that was TLS (<paramref name="overTls"/>) or
+    /// plaintext: what the proxy forwarded upstream, after it ended TLS. Only for protocols that send text as it is
+    /// (HTTP bodies; not masked WebSocket frames).
+    /// </summary>
+    public bool ClientSent(string text, bool overTls)
+    {
+        byte[] wanted = System.Text.Encoding.ASCII.GetBytes(text);
+        foreach (var (tls, sent) in _sent)
+        {
+            if (tls != overTls) continue;
+            byte[] bytes;
+            lock (sent) bytes = sent.ToArray();
+            if (bytes.AsSpan().IndexOf(wanted) >= 0) return true;
+        }
+        return false;
+    }
 
     public static LoopbackProxy Start(int targetPort, X509Certificate2? tlsCertificate = null) => new(targetPort, tlsCertificate);
 
@@ -70,8 +89,10 @@ internal sealed class LoopbackProxy : LoopbackListener
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _tlsCertificate }, Stopping.Token);
                 fromClient = tls;
             }
+            var sent = new MemoryStream();
+            _sent.Enqueue((fromClient is SslStream, sent));
             await relay.ConnectAsync(IPAddress.Loopback, _targetPort, Stopping.Token);
-            var up = PumpAsync(fromClient, relay.GetStream(), forwarding, fromClient: true);
+            var up = PumpAsync(fromClient, relay.GetStream(), forwarding, fromClient: true, sent);
             var down = PumpAsync(relay.GetStream(), fromClient, forwarding, fromClient: false);
             await Task.WhenAny(up, down);
         }
@@ -86,7 +107,7 @@ internal sealed class LoopbackProxy : LoopbackListener
         }
     }
 
-    private async Task PumpAsync(Stream from, Stream to, Forwarding forwarding, bool fromClient)
+    private async Task PumpAsync(Stream from, Stream to, Forwarding forwarding, bool fromClient, MemoryStream? record = null)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -95,6 +116,7 @@ internal sealed class LoopbackProxy : LoopbackListener
             while ((read = await from.ReadAsync(buffer, Stopping.Token)) > 0)
             {
                 if (!fromClient && forwarding.Silenced) continue;
+                if (record is not null) lock (record) record.Write(buffer, 0, read);
                 await to.WriteAsync(buffer.AsMemory(0, read), Stopping.Token);
             }
         }
