@@ -49,8 +49,13 @@ internal sealed class RedisRelayRouter : IRelayRouter
     /// <summary>See <see cref="Backlogged"/>: a relay reading a stream reads it at least every <see cref="RedisMailbox.PollPeriod"/>.</summary>
     private static readonly TimeSpan ReadingRecently = 2 * RedisMailbox.PollPeriod;
 
-    /// <summary>A session found for a client is not reported idle for this long: a WebSocket attaches just after it is found.</summary>
-    private static readonly TimeSpan AttachGrace = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// A session found for a client is not reported idle for this long: a WebSocket attaches just after it is found, but
+    /// on a loaded machine "just after" took more than a second once, and a login at the cap then ended the session
+    /// its client was attaching to. A client that never attaches is reported idle a few seconds later; nothing else
+    /// waits on it.
+    /// </summary>
+    private static readonly TimeSpan AttachGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Entries a session's stream keeps: as many as a mailbox read into the relay and a mailbox not read yet hold
