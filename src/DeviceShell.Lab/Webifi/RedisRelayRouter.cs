@@ -52,8 +52,7 @@ internal sealed class RedisRelayRouter : IRelayRouter
     /// <summary>
     /// A session found for a client is not reported idle for this long: a WebSocket attaches just after it is found, but
     /// on a loaded machine "just after" took more than a second once, and a login at the cap then ended the session
-    /// its client was attaching to. A client that never attaches is reported idle a few seconds later; nothing else
-    /// waits on it.
+    /// its client was attaching to. The grace ends when the session is seen attached.
     /// </summary>
     private static readonly TimeSpan AttachGrace = TimeSpan.FromSeconds(5);
 
@@ -249,7 +248,10 @@ internal sealed class RedisRelayRouter : IRelayRouter
             var session = served.Session;
             int inUseReports = Volatile.Read(ref served.InUseReports);
             // Found a moment ago and not attached yet: its client is attaching (a WebSocket authenticates after Find).
-            bool idle = !session.Attached && now - served.FoundAt > AttachGrace;
+            // Once seen attached, the grace is over: a client that then goes away leaves an idle session at once.
+            bool attached = session.Attached;
+            if (attached) served.FoundAt = DateTime.MinValue;
+            bool idle = !attached && now - served.FoundAt > AttachGrace;
             if (idle && session.LastSeen < cutoff)
             {
                 Remove(session);
