@@ -58,6 +58,7 @@ public sealed class SessionCompleter : IArgumentCompleter
 public sealed class SessionTransformationAttribute : ArgumentTransformationAttribute
 {
     private const string DeserializedPrefix = "Deserialized.";
+    private const string EngineTypePrefix = DeserializedPrefix + "DeviceShell.Engine.";
 
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
@@ -76,9 +77,14 @@ public sealed class SessionTransformationAttribute : ArgumentTransformationAttri
             ?? throw new ArgumentTransformationMetadataException($"There is no open session with Id {id}. Get-DeviceSession lists them.");
     }
 
-    /// <summary>The session type a deserialized object was (e.g. DeviceShell.Engine.Bricks.BrickSession); null for anything else.</summary>
+    /// <summary>
+    /// The session type a deserialized object was (e.g. DeviceShell.Engine.Bricks.BrickSession); null for anything else.
+    /// The first engine type among its names: Get-DeviceSession puts DeviceShell.DeviceSession before it.
+    /// </summary>
     private static string? DeserializedSessionType(PSObject bag) =>
-        bag.TypeNames.Contains(DeserializedPrefix + typeof(DeviceSession).FullName) ? bag.TypeNames[0][DeserializedPrefix.Length..] : null;
+        bag.TypeNames.Contains(DeserializedPrefix + typeof(DeviceSession).FullName)
+            ? bag.TypeNames.First(name => name.StartsWith(EngineTypePrefix, StringComparison.Ordinal))[DeserializedPrefix.Length..]
+            : null;
 
     private static DeviceSession FromDeserialized(PSObject bag, string typeName)
     {
