@@ -167,6 +167,34 @@ Describe 'The worlds behave alike' {
         }
     }
 
+    Describe 'A -Session Id with no open session' {
+        It '<Command> -Session 999 stops with SessionNotFound (ObjectNotFound), not a binding error' -TestCases @(
+            @{ Command = 'Get-BrickTopology'; Arguments = @{} }
+            @{ Command = 'Get-GatewayDevice'; Arguments = @{} }
+            @{ Command = 'Send-WebifiData'; Arguments = @{ Data = 'x'; ToNetwork = 'net1' } }
+            @{ Command = 'Send-PiLinkMessage'; Arguments = @{ Message = 'x' } }
+            @{ Command = 'Stop-PiLinkServer'; Arguments = @{ Confirm = $false } }
+            @{ Command = 'Disconnect-Brick'; Arguments = @{ Confirm = $false } }
+        ) {
+            param($Command, $Arguments)
+            $null = Open-EveryWorld
+            $failure = $null
+            try { & $Command -Session 999 @Arguments -ErrorAction Stop } catch { $failure = $_ }
+            $failure | Should -Not -BeNullOrEmpty
+            $failure.FullyQualifiedErrorId | Should -BeLike "SessionNotFound,*"
+            $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $failure.Exception.Message | Should -BeLike '*no open session with Id 999*'
+            @(Get-DeviceSession).Count | Should -Be 4 -Because 'nothing else was touched'
+        }
+
+        It 'a session object whose session has closed since stops with SessionNotFound too' {
+            $brick = (Open-EveryWorld).Brick
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($brick))
+            Disconnect-Brick -Session $brick
+            { Get-BrickTopology -Session $copy -ErrorAction Stop } | Should -Throw -ErrorId 'SessionNotFound,*'
+        }
+    }
+
     Describe 'Completion fits the command''s world' {
         It '<Disconnect> -Session offers only <World> sessions' -TestCases ($worlds + @{ Disconnect = 'Set-AcceptFilter -AllowAll'; World = 'Gateway' }) {
             param($Disconnect, $World)
