@@ -13,7 +13,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:lab = Start-DeviceLab -Brick -Gateway -Webifi -PiButton -StartTimeoutSec 60
     $script:webifiServer = "http://$($lab['webifi'].Host):$($lab['webifi'].Port)/"
     $script:webifiCredential = [pscredential]::new('webifi', (ConvertTo-SecureString 'pswd' -AsPlainText -Force))
@@ -349,8 +351,7 @@ Describe 'The worlds behave alike' {
                 $server.ClientAddress | Should -Not -BeNullOrEmpty
                 Disconnect-PiLinkClient -Session $server -Confirm:$false
                 $server.ClientAddress | Should -BeNullOrEmpty
-                $deadline = (Get-Date).AddSeconds(5)
-                while ($client.LinkState.ToString() -eq 'Connected' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                $null = Wait-Until { $client.LinkState.ToString() -ne 'Connected' } -TimeoutSec 5 -Because 'the client to see the disconnect'
                 $client.LinkState.ToString() | Should -Not -Be 'Connected'
                 $next = Connect-PiLink -HostName 127.0.0.1 -Port $server.Port -TimeoutSec 5
                 $next.LinkState.ToString() | Should -Be 'Connected'

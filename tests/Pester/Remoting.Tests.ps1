@@ -13,9 +13,11 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $PSStyle.OutputRendering = 'PlainText'
-    $script:module = (Resolve-Path (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1)).Path
+    $script:module = $DeviceShellManifest
     $script:sshdPath = @('/usr/sbin/sshd', (Get-Command sshd -CommandType Application -ErrorAction Ignore | Select-Object -First 1 -ExpandProperty Source)) |
         Where-Object { $_ -and (Test-Path $_) } | Select-Object -First 1
     # Without OpenSSH the remoting block is skipped (BeforeDiscovery says so); the in-process block still runs.
@@ -56,13 +58,11 @@ Subsystem powershell $pwsh -sshs -NoLogo -NoProfile
     if ((& id -u) -eq '0' -and -not (Test-Path /run/sshd)) { New-Item -ItemType Directory -Path /run/sshd | Out-Null }
     $script:sshdProcess = Start-Process -FilePath $sshdPath -ArgumentList '-f', (Join-Path $dir sshd_config), '-D', '-e' -PassThru `
         -RedirectStandardError (Join-Path $dir sshd.log) -RedirectStandardOutput (Join-Path $dir sshd.out)
-    $deadline = [DateTime]::UtcNow.AddSeconds(15)
-    $listening = $false
-    while (-not $listening -and [DateTime]::UtcNow -lt $deadline -and -not $sshdProcess.HasExited) {
+    $null = Wait-Until -TimeoutSec 15 -Because "sshd to listen on port $port" {
         $probe = [System.Net.Sockets.TcpClient]::new()
-        try { $probe.Connect('127.0.0.1', $port); $listening = $true } catch { Start-Sleep -Milliseconds 100 } finally { $probe.Dispose() }
+        try { $probe.Connect('127.0.0.1', $port); $true } catch { $sshdProcess.HasExited } finally { $probe.Dispose() }
     }
-    if (-not $listening) { throw "sshd did not listen on port ${port}: $(Get-Content (Join-Path $dir sshd.log) -Raw)" }
+    if ($sshdProcess.HasExited) { throw "sshd did not listen on port ${port}: $(Get-Content (Join-Path $dir sshd.log) -Raw)" }
 
     $script:ssh = @{
         HostName    = '127.0.0.1'

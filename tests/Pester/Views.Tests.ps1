@@ -13,24 +13,15 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $PSStyle.OutputRendering = 'PlainText'
     $formatFile = Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.format.ps1xml
     $script:views = @{}
     foreach ($view in ([xml](Get-Content -Raw $formatFile)).Configuration.ViewDefinitions.View) { $views[$view.Name] = $view }
 
     $script:lab = Start-DeviceLab -StartTimeoutSec 60
-    # Waits (bounded) until $Produce returns something, and returns it.
-    function script:Wait-Output([scriptblock] $Produce, [double] $TimeoutSec = 15) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
-        do {
-            $output = @(& $Produce)
-            if ($output) { return $output }
-            Start-Sleep -Milliseconds 100
-        } while ([DateTime]::UtcNow -lt $deadline)
-        throw "Nothing came from { $Produce } within $TimeoutSec s."
-    }
-
     # Real objects for each view, by view name.
     $script:samples = @{}
     $brick = Connect-Brick -HostName $lab['brick'].Host -Port $lab['brick'].Port
@@ -55,9 +46,9 @@ BeforeAll {
     $samples.GatewaySearchResult = Find-GatewayDevice -Session $gateway -TimeoutSec 1
     $samples.GatewaySearchResult | Where-Object ConnectionMode -EQ ServerToDevice | Add-GatewayAsyncConnection -Session $gateway | Out-Null
     $samples.GatewayStatusChange = Receive-GatewayStatus -Session $gateway -Count 2 -TimeoutSec 10
-    $samples.GatewayPendingDevice = Wait-Output { Get-GatewayPendingDevice -Session $gateway }
+    $samples.GatewayPendingDevice = Wait-Until { Get-GatewayPendingDevice -Session $gateway }
     $samples.GatewayAcceptFilter = $samples.GatewayPendingDevice | Set-GatewayAcceptFilter -Session $gateway -Add -Confirm:$false -PassThru
-    $samples.GatewayDevice = Wait-Output { Get-GatewayDevice -Session $gateway }
+    $samples.GatewayDevice = Wait-Until { Get-GatewayDevice -Session $gateway }
     Set-GatewaySlaveDevice -Session $gateway -DeviceId $samples.GatewayDevice[0].DeviceId -Rs485SlaveDeviceId 7, 8 -Confirm:$false
     $samples.GatewaySlaveDevice = Get-GatewaySlaveDevice -Session $gateway
 
@@ -104,14 +95,14 @@ Describe 'Default views at 80 and 120 columns' {
         # object), after which they format as its table: so it runs last, and only here.
         $objects = if ($View -eq 'DeviceSession') { Get-DeviceSession } else { @($samples[$View]) }
         $objects | Should -Not -BeNullOrEmpty
-        $text = if ($views[$View].ListControl) { $objects | Format-List -View $View | Out-String -Width $Width } else { $objects | Out-String -Width $Width }
+        $text = if ($views[$View].SelectSingleNode('ListControl')) { $objects | Format-List -View $View | Out-String -Width $Width } else { $objects | Out-String -Width $Width }
         $lines = @($text -split '\r?\n' | ForEach-Object TrimEnd)
         $lines | Where-Object Length -GT $Width | Should -BeNullOrEmpty -Because "no line is wider than $Width"
         $lines | Where-Object { $_.Contains([char] 0x2026) } | Should -BeNullOrEmpty -Because 'no value or header is cut'
         $text | Should -Not -Match 'System\.[\w.]+\[\]|DeviceShell\.Engine\.' -Because 'arrays and objects show their values, not their type names'
         $text | Should -Not -Match '\d\d:\d\d:\d\d\.\d{7}' -Because 'a TimeSpan reads as a human duration'
         $text | Should -Not -Match '\b\d{1,2}/\d{1,2}/\d{4}\b' -Because 'dates are yyyy-MM-dd everywhere'
-        $table = $views[$View].TableControl
+        $table = $views[$View].SelectSingleNode('TableControl')
         if ($table) {
             $labels = foreach ($header in $table.TableHeaders.TableColumnHeader) { $header.Label }
             $rule = [array]::FindIndex([string[]] $lines, [Predicate[string]] { param($line) $line -match '^[\s-]+$' -and $line.Contains('-') })

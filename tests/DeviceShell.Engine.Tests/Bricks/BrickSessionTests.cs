@@ -293,7 +293,7 @@ public class BrickSessionTests
         var session = await bed.ConnectAsync(bed.Options() with { EventCapacity = 5 });
         var thermometer = new TemperatureV2Bricklet(session, "4ER");
         await thermometer.SetTemperatureCallbackConfigurationAsync(1, false).Within();
-        await BrickTestBed.Eventually(() => session.DroppedEvents > 10, what: "dropped callbacks");
+        await Eventually.True(() => session.DroppedEvents > 10, what: "dropped callbacks");
         Assert.InRange(session.Events.Count, 1, 5);
         Assert.Equal("4ER", (await session.GetIdentityAsync(Thermometer).Within()).Uid);
         await thermometer.SetTemperatureCallbackConfigurationAsync(0, false).Within();
@@ -304,6 +304,6 @@ public class BrickSessionTests
     {
         await using var bed = await BrickTestBed.StartAsync();
         await bed.ConnectAsync(bed.Options() with { DisconnectProbeInterval = TimeSpan.FromMilliseconds(50) });
-        await BrickTestBed.Eventually(() => bed.Daemon.ProbesReceived >= 2, what: "disconnect probes");
+        await Eventually.True(() => bed.Daemon.ProbesReceived >= 2, what: "disconnect probes");
     }
 }
