@@ -14,10 +14,7 @@ public sealed class ModuleRunspace : IDisposable
     /// <summary>Longer than any command of the tests may take (a Lab start is allowed 30 s), short enough to end a hang.</summary>
     public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 
-    public static string RepoRoot { get; } = typeof(ModuleRunspace).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "RepoRoot").Value!;
-
-    public static string ModuleFolder { get; } = Path.Combine(RepoRoot, "out", "DeviceShell");
+    public static string ModuleFolder { get; } = TestRepository.PathOf("out", "DeviceShell");
 
     private readonly RecordingHost _host = new();
     private readonly Runspace _runspace;

@@ -5,12 +5,9 @@ namespace DeviceShell.Contract.Tests;
 
 public class ContractTests
 {
-    private static readonly string RepoRoot = Metadata("RepoRoot");
-    private static readonly string Configuration = Metadata("Configuration");
-    private static readonly string PowerShellReference = Metadata("PowerShellReference");
-
-    private static string Metadata(string key) =>
-        typeof(ContractTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    private static readonly string RepoRoot = TestRepository.Root;
+    private static readonly string Configuration = TestRepository.Configuration;
+    private static readonly string PowerShellReference = TestRepository.Metadata("PowerShellReference");
 
     private static string Built(string project, string framework, string assembly) =>
         Path.Combine(RepoRoot, project, "bin", Configuration, framework, assembly);

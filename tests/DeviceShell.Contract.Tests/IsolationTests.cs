@@ -12,13 +12,10 @@ namespace DeviceShell.Contract.Tests;
 /// </summary>
 public class IsolationTests
 {
-    private static string Metadata(string key) =>
-        typeof(IsolationTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-
     [Fact]
     public void The_module_imports_builds_every_cmdlet_and_loads_the_engine_from_Dependencies_into_its_own_context()
     {
-        string root = Metadata("RepoRoot"), configuration = Metadata("Configuration");
+        string root = TestRepository.Root, configuration = TestRepository.Configuration;
         string built = Path.Combine(root, "src", "DeviceShell", "bin", configuration, "net8.0");
         string module = Directory.CreateTempSubdirectory("ds-module").FullName;
         try

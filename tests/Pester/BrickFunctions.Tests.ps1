@@ -4,7 +4,9 @@
 # Set-LabBrickInput as a test of a script's reaction would drive it.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:Lab = Start-DeviceLab -Brick -StartTimeoutSec 60
     $endpoint = $script:Lab.Endpoints | Where-Object Simulator -EQ 'brick'
     $script:Brick = Connect-Brick -HostName $endpoint.Host -Port $endpoint.Port -TimeoutSec 2

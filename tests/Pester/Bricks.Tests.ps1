@@ -3,8 +3,10 @@
 # raw calls, callbacks, plug/unplug, bad inputs, a daemon restart and parallel use of one session.
 
 BeforeAll {
-    $script:ModulePath = Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1
-    Import-Module $script:ModulePath -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
+    $script:ModulePath = $DeviceShellManifest
     $script:Secret = ConvertTo-SecureString 'pester-secret' -AsPlainText -Force
     $script:Lab = Start-DeviceLab -Brick -BrickSecret $script:Secret -StartTimeoutSec 60
     $script:Endpoint = $script:Lab.Endpoints | Where-Object Simulator -EQ 'brick'

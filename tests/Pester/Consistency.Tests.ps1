@@ -13,7 +13,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:lab = Start-DeviceLab -Brick -Gateway -Webifi -PiButton -StartTimeoutSec 60
     $script:webifiServer = "http://$($lab['webifi'].Host):$($lab['webifi'].Port)/"
     $script:webifiCredential = [pscredential]::new('webifi', (ConvertTo-SecureString 'pswd' -AsPlainText -Force))
@@ -164,6 +166,34 @@ Describe 'The worlds behave alike' {
             $failures | Should -HaveCount 1
             $failures[0].FullyQualifiedErrorId | Should -BeLike 'SessionNotFound,*'
             (Get-DeviceSession).World | Should -Be 'PiLink'
+        }
+    }
+
+    Describe 'A -Session Id with no open session' {
+        It '<Command> -Session 999 stops with SessionNotFound (ObjectNotFound), not a binding error' -TestCases @(
+            @{ Command = 'Get-BrickTopology'; Arguments = @{} }
+            @{ Command = 'Get-GatewayDevice'; Arguments = @{} }
+            @{ Command = 'Send-WebifiData'; Arguments = @{ Data = 'x'; ToNetwork = 'net1' } }
+            @{ Command = 'Send-PiLinkMessage'; Arguments = @{ Message = 'x' } }
+            @{ Command = 'Stop-PiLinkServer'; Arguments = @{ Confirm = $false } }
+            @{ Command = 'Disconnect-Brick'; Arguments = @{ Confirm = $false } }
+        ) {
+            param($Command, $Arguments)
+            $null = Open-EveryWorld
+            $failure = $null
+            try { & $Command -Session 999 @Arguments -ErrorAction Stop } catch { $failure = $_ }
+            $failure | Should -Not -BeNullOrEmpty
+            $failure.FullyQualifiedErrorId | Should -BeLike "SessionNotFound,*"
+            $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $failure.Exception.Message | Should -BeLike '*no open session with Id 999*'
+            @(Get-DeviceSession).Count | Should -Be 4 -Because 'nothing else was touched'
+        }
+
+        It 'a session object whose session has closed since stops with SessionNotFound too' {
+            $brick = (Open-EveryWorld).Brick
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($brick))
+            Disconnect-Brick -Session $brick
+            { Get-BrickTopology -Session $copy -ErrorAction Stop } | Should -Throw -ErrorId 'SessionNotFound,*'
         }
     }
 
@@ -321,8 +351,7 @@ Describe 'The worlds behave alike' {
                 $server.ClientAddress | Should -Not -BeNullOrEmpty
                 Disconnect-PiLinkClient -Session $server -Confirm:$false
                 $server.ClientAddress | Should -BeNullOrEmpty
-                $deadline = (Get-Date).AddSeconds(5)
-                while ($client.LinkState.ToString() -eq 'Connected' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+                $null = Wait-Until { $client.LinkState.ToString() -ne 'Connected' } -TimeoutSec 5 -Because 'the client to see the disconnect'
                 $client.LinkState.ToString() | Should -Not -Be 'Connected'
                 $next = Connect-PiLink -HostName 127.0.0.1 -Port $server.Port -TimeoutSec 5
                 $next.LinkState.ToString() | Should -Be 'Connected'

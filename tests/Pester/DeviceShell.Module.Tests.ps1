@@ -2,9 +2,11 @@
 # The staged module as a user gets it: imports, exports exactly the catalogue, has help, starts the Lab.
 
 BeforeAll {
-    $script:ModuleFolder = Join-Path $PSScriptRoot '../../out/DeviceShell'
-    $script:Manifest = Join-Path $ModuleFolder 'DeviceShell.psd1'
-    Import-Module $Manifest -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
+    $script:ModuleFolder = $DeviceShellFolder
+    $script:Manifest = $DeviceShellManifest
     $script:Expected = (Import-PowerShellDataFile $Manifest).CmdletsToExport
 }
 

@@ -5,8 +5,10 @@
 # Receive-WebifiStatus, and sessions that show counts instead of queues. Every wait is bounded.
 
 BeforeAll {
-    $script:ModulePath = Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1
-    Import-Module $script:ModulePath -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
+    $script:ModulePath = $DeviceShellManifest
     $script:Lab = Start-DeviceLab -Brick -Gateway -Webifi -StartTimeoutSec 60
     $brickEndpoint = $script:Lab['brick']
     $script:Brick = Connect-Brick -HostName $brickEndpoint.Host -Port $brickEndpoint.Port -TimeoutSec 2
@@ -37,8 +39,7 @@ BeforeAll {
         }
         try {
             & $Trigger
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while (-not $box.ContainsKey('Args') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $null = Wait-Until { $box.ContainsKey('Args') } -TimeoutSec 10 -Because "the $EventName event"
         }
         finally {
             Unregister-Event -SourceIdentifier $subscription.Name
@@ -49,10 +50,7 @@ BeforeAll {
 
     # Waits (bounded) until $Count events of $SourceIdentifier are queued, then returns and removes them.
     function Receive-QueuedEvent([string] $SourceIdentifier, [int] $Count, [double] $TimeoutSec = 10) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
-        while (@(Get-Event -SourceIdentifier $SourceIdentifier -ErrorAction Ignore).Count -lt $Count -and [DateTime]::UtcNow -lt $deadline) {
-            Start-Sleep -Milliseconds 20
-        }
+        $null = Wait-Until { @(Get-Event -SourceIdentifier $SourceIdentifier -ErrorAction Ignore).Count -ge $Count } -TimeoutSec $TimeoutSec -Because "$Count $SourceIdentifier event(s)"
         $events = @(Get-Event -SourceIdentifier $SourceIdentifier -ErrorAction Ignore)
         $events | Remove-Event
         $events
@@ -100,8 +98,7 @@ Describe 'Receive cmdlets share one buffer per session' {
 
     It '-DiscardQueued starts from now' {
         $old = Add-TestBricklet
-        $deadline = [DateTime]::UtcNow.AddSeconds(5)
-        while ($script:Brick.QueuedEvents -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $null = Wait-Until { $script:Brick.QueuedEvents -gt 0 } -TimeoutSec 5 -Because 'the enumerate callback to be queued'
         $script:Brick.QueuedEvents | Should -BeGreaterThan 0
         @(Receive-BrickCallback -Session $script:Brick -DiscardQueued -Kind Enumerate -TimeoutSec 0.3) | Should -BeNullOrEmpty
         $new = Add-TestBricklet
@@ -186,8 +183,7 @@ Describe '-SourceIdentifier forwards in the background' {
     It 'starts from now, leaving the queued items for receives, unless -IncludeQueued' {
         Receive-PiLinkMessage -Session $script:PiServer -DiscardQueued -TimeoutSec 0
         'old1', 'old2' | ForEach-Object { Send-PiLinkMessage -Session $script:PiClient -Message $_ }
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while ($script:PiServer.QueuedEvents -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $null = Wait-Until { $script:PiServer.QueuedEvents -ge 2 } -TimeoutSec 10 -Because 'the two old messages to be queued'
         Receive-PiLinkMessage -Session $script:PiServer -MessageOnly -SourceIdentifier Ev.FromNow
         Receive-PiLinkMessage -Session $script:PiServer -MessageOnly -SourceIdentifier Ev.Backlog -IncludeQueued -Count 2
         try {

@@ -3,7 +3,9 @@
 # Menus: (1) search, (2) connect, (3) async connections, (4) accept filter, (5) devices.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:lab = Start-DeviceLab -Gateway -StartTimeoutSec 60
     $endpoint = $script:lab['gateway']
     $script:session = Connect-Gateway -HostName $endpoint.Host -Port $endpoint.Port -CaCertificate $endpoint.CaCertificate -TimeoutSec 10
@@ -12,13 +14,10 @@ BeforeAll {
     $script:incoming = 939342898
 
     function Wait-GatewayDevice([scriptblock] $Condition, [int] $Count = 1) {
-        $deadline = (Get-Date).AddSeconds(10)
-        do {
+        Wait-Until {
             $found = @(Get-GatewayDevice -Session $script:session | Where-Object $Condition)
-            if ($found.Count -ge $Count) { return $found }
-            Start-Sleep -Milliseconds 200
-        } while ((Get-Date) -lt $deadline)
-        throw "Only $($found.Count) of $Count device(s) matched $Condition"
+            if ($found.Count -ge $Count) { $found }
+        } -TimeoutSec 10 -Because "$Count device(s) matching $Condition"
     }
 }
 
@@ -61,8 +60,7 @@ Describe 'Gateway tutorial menus' {
 
     It '(4) admits a pending device-to-server device with the accept filter' {
         (Get-GatewayAcceptFilter -Session $script:session).AllowAll | Should -BeFalse
-        $deadline = (Get-Date).AddSeconds(10)
-        while (-not (Get-GatewayPendingDevice -Session $script:session) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        $null = Wait-Until { Get-GatewayPendingDevice -Session $script:session } -TimeoutSec 10 -Because 'the device-to-server device to knock'
         $pending = @(Get-GatewayPendingDevice -Session $script:session)
         $pending.DeviceId | Should -Contain $script:incoming
 

@@ -13,6 +13,8 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Set-StrictMode -Version 3.0
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
 }
 

@@ -8,15 +8,19 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $script:ModuleFolder = Join-Path $PSScriptRoot '../../out/DeviceShell'
-    $script:DocsFolder = Join-Path $PSScriptRoot '../../docs/cmdlets'
-    Import-Module (Join-Path $ModuleFolder 'DeviceShell.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
+    $script:ModuleFolder = $DeviceShellFolder
+    $script:DocsFolder = Join-Path $RepoRoot docs/cmdlets
     $script:CommonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
     # Code spans, bold and inline links: what a markdown page has and a console cannot render. A lone
     # backtick is PowerShell's escape character (`n), which help text may show.
     $script:MarkdownMarkers = '`[^`]+`|\*\*|\]\('
 
     function Get-HelpText([string] $Name) {
+        # A help object has only the sections its page has (no alertSet without notes): read the absent ones as empty.
+        Set-StrictMode -Off
         $help = Get-Help $Name -Full
         @(
             $help.Synopsis

@@ -4,9 +4,10 @@
 # Receive-BrickCallback; the test signals the group as a terminal would and reads what the pwsh saw afterwards.
 
 BeforeAll {
-    $script:ModulePath = Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1 | Resolve-Path
-
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Set-StrictMode -Version 3.0
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
+    $script:ModulePath = $DeviceShellManifest
 
     # The next stdout line of the child that starts with $Prefix, or a failure after $TimeoutSec.
     function Read-ChildLine([System.Diagnostics.Process] $Process, [string] $Prefix, [int] $TimeoutSec) {
@@ -81,9 +82,8 @@ Describe 'A lab that exits on its own' {
         $session = Connect-Brick -HostName $brick.Host -Port $brick.Port
         try {
             Stop-Process -Id $lab.ProcessId -Force
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
             # The session may notice the closed connection before the killed process is reaped: wait for both.
-            while (($session.State -ne 'Reconnecting' -or -not $lab.HasExited) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $null = Wait-Until { $session.State -eq 'Reconnecting' -and $lab.HasExited } -TimeoutSec 30 -Because 'the session to reconnect and the Lab to be reaped'
             $session.State.ToString() | Should -Be 'Reconnecting'
             $lab.HasExited | Should -BeTrue
 

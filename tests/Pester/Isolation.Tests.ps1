@@ -5,8 +5,10 @@
 # of its own, whatever the other suites imported before.
 
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Set-StrictMode -Version 3.0
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
-    $script:ModuleFolder = (Resolve-Path (Join-Path $PSScriptRoot '../../out/DeviceShell')).Path
+    $script:ModuleFolder = $DeviceShellFolder
     $script:Dependencies = Join-Path $ModuleFolder 'Dependencies'
     # Downloaded by the <PackageDownload> in src/DeviceShell.BuildTools/DeviceShell.BuildTools.csproj.
     $script:ForeignVersion = '3.25.1'

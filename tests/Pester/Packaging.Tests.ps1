@@ -7,9 +7,10 @@
 # skipped there rather than made into the user's own profile.
 
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Set-StrictMode -Version 3.0
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
-    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $script:ModuleFolder = Join-Path $RepoRoot 'out/DeviceShell'
+    $script:ModuleFolder = $DeviceShellFolder
     $script:Manifest = Import-PowerShellDataFile (Join-Path $ModuleFolder 'DeviceShell.psd1')
     $script:Work = [System.IO.Directory]::CreateTempSubdirectory('deviceshell-packaging-').FullName
     # The README's install lines name the repository ./out, run from the folder that holds it.

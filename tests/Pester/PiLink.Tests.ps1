@@ -3,7 +3,9 @@
 # process with -Simulated), a client that sends 'go' every so often and reads the replies, and tcpcom's one-client rule.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:lab = Start-DeviceLab -PiButton -StartTimeoutSec 60
     $script:button = $script:lab.Endpoints | Where-Object Simulator -EQ 'pibutton'
 }

@@ -3,8 +3,9 @@
 # It runs here in a pwsh of its own, as the build runs it, and what it prints is what a newcomer sees first.
 
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Set-StrictMode -Version 3.0
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
-    $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $script:QuickStart = Join-Path $RepoRoot 'docs/QuickStart.ps1'
     $script:Run = Invoke-FreshPwsh -TimeoutSec 240 -Environment @{ DS_QUICKSTART = $QuickStart } -Script '& $env:DS_QUICKSTART; exit $LASTEXITCODE'
     $script:Shown = $Run.Output

@@ -13,9 +13,11 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $PSStyle.OutputRendering = 'PlainText'
-    $script:module = (Resolve-Path (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1)).Path
+    $script:module = $DeviceShellManifest
     $script:sshdPath = @('/usr/sbin/sshd', (Get-Command sshd -CommandType Application -ErrorAction Ignore | Select-Object -First 1 -ExpandProperty Source)) |
         Where-Object { $_ -and (Test-Path $_) } | Select-Object -First 1
     # Without OpenSSH the remoting block is skipped (BeforeDiscovery says so); the in-process block still runs.
@@ -56,13 +58,11 @@ Subsystem powershell $pwsh -sshs -NoLogo -NoProfile
     if ((& id -u) -eq '0' -and -not (Test-Path /run/sshd)) { New-Item -ItemType Directory -Path /run/sshd | Out-Null }
     $script:sshdProcess = Start-Process -FilePath $sshdPath -ArgumentList '-f', (Join-Path $dir sshd_config), '-D', '-e' -PassThru `
         -RedirectStandardError (Join-Path $dir sshd.log) -RedirectStandardOutput (Join-Path $dir sshd.out)
-    $deadline = [DateTime]::UtcNow.AddSeconds(15)
-    $listening = $false
-    while (-not $listening -and [DateTime]::UtcNow -lt $deadline -and -not $sshdProcess.HasExited) {
+    $null = Wait-Until -TimeoutSec 15 -Because "sshd to listen on port $port" {
         $probe = [System.Net.Sockets.TcpClient]::new()
-        try { $probe.Connect('127.0.0.1', $port); $listening = $true } catch { Start-Sleep -Milliseconds 100 } finally { $probe.Dispose() }
+        try { $probe.Connect('127.0.0.1', $port); $true } catch { $sshdProcess.HasExited } finally { $probe.Dispose() }
     }
-    if (-not $listening) { throw "sshd did not listen on port ${port}: $(Get-Content (Join-Path $dir sshd.log) -Raw)" }
+    if ($sshdProcess.HasExited) { throw "sshd did not listen on port ${port}: $(Get-Content (Join-Path $dir sshd.log) -Raw)" }
 
     $script:ssh = @{
         HostName    = '127.0.0.1'
@@ -193,6 +193,98 @@ $wa; $wb
         $messages.RemoteView | Should -Match '\d\d:\d\d:\d\d\.\d\d\d'
     }
 
+    It 'enums compare and filter by name on the console side' {
+        Invoke-Command -Session $remote -ScriptBlock { $global:enumPi = Start-PiButtonServer -Simulated -Port 0; $b = Endpoint brick; Connect-Brick -HostName $b.Host -Port $b.Port | Out-Null }
+        $connected = @(Invoke-Command -Session $remote -ScriptBlock { Get-DeviceSession } | Where-Object State -EQ Connected)
+        $connected | Should -Not -BeNullOrEmpty
+        @($connected | Where-Object World -EQ Brick) | Should -Not -BeNullOrEmpty
+        $server = Invoke-Command -Session $remote -ScriptBlock { $enumPi }
+        $server.LinkState | Should -Be 'Listening'
+        $server.World | Should -BeOfType [string]
+        @(Invoke-Command -Session $remote -ScriptBlock { Get-BrickEnumeration } | Where-Object EnumerationType -EQ Available) | Should -Not -BeNullOrEmpty
+        Invoke-Command -Session $remote -ScriptBlock { $enumPi | Stop-PiButtonServer }
+    }
+
+    It 'nested objects keep their properties: KnownDevices, Options, Endpoints' {
+        $brick = Invoke-Command -Session $remote -ScriptBlock { $b = Endpoint brick; $s = Connect-Brick -HostName $b.Host -Port $b.Port; Get-BrickEnumeration -Session $s | Out-Null; $s }
+        $brick.KnownDevices | Should -Not -BeNullOrEmpty
+        $brick.KnownDevices[0].Uid | Should -Not -BeNullOrEmpty
+        $brick.KnownDevices[0].DeviceIdentifier | Should -BeOfType [int]
+        $pi = Invoke-Command -Session $remote -ScriptBlock { $global:nestedPi = Start-PiButtonServer -Simulated -Port 0; $nestedPi }
+        $pi.Options.MaxMessageBytes | Should -BeOfType [int]
+        $pi.Options.IdleTimeout | Should -BeOfType [timespan]
+        $webifi = Invoke-Command -Session $remote -ScriptBlock {
+            $w = Endpoint webifi
+            $cred = [pscredential]::new('webifi', (ConvertTo-SecureString 'pswd' -AsPlainText -Force))
+            $x = Connect-Webifi -Credential $cred -Server "http://$($w.Host):$($w.Port)/" -Network lab -Name x
+            $y = Connect-Webifi -Credential $cred -Server "http://$($w.Host):$($w.Port)/" -Network lab -Name y
+            Find-WebifiDevice -Network lab -TimeoutSec 2 -Session $x | Out-Null
+            $x
+            Disconnect-Webifi -Session $y
+            $nestedPi | Stop-PiButtonServer
+        }
+        $webifi.KnownDevices.Name | Should -Contain 'y'
+        (Invoke-Command -Session $remote -ScriptBlock { $lab }).Endpoints[0].Port | Should -BeOfType [int]
+    }
+
+    It 'a session from Get-DeviceSession goes back as -Session' {
+        $listed = Invoke-Command -Session $remote -ScriptBlock { Get-DeviceSession } | Where-Object World -EQ Brick | Select-Object -First 1
+        $listed | Should -Not -BeNullOrEmpty
+        $devices = Invoke-Command -Session $remote -ScriptBlock { param($s) Get-BrickEnumeration -Session $s } -ArgumentList $listed
+        $devices | Should -Not -BeNullOrEmpty
+        $byPipeline = Invoke-Command -Session $remote -ScriptBlock { param($s) $s | Get-BrickTopology } -ArgumentList $listed
+        $byPipeline | Should -Not -BeNullOrEmpty
+    }
+
+    It 'remote Register-EngineEvent -Forward with Receive-WebifiData -SourceIdentifier delivers every item in order' {
+        Invoke-Command -Session $remote -ScriptBlock {
+            $w = Endpoint webifi
+            $cred = [pscredential]::new('webifi', (ConvertTo-SecureString 'pswd' -AsPlainText -Force))
+            $global:fa = Connect-Webifi -Credential $cred -Server "http://$($w.Host):$($w.Port)/" -Network lab -Name fa
+            $global:fb = Connect-Webifi -Credential $cred -Server "http://$($w.Host):$($w.Port)/" -Network lab -Name fb
+            Register-EngineEvent -SourceIdentifier Remote.Webifi -Forward | Out-Null
+            Receive-WebifiData -Session $fa -SourceIdentifier Remote.Webifi -Count 20
+            1..20 | ForEach-Object { "m$_" } | Send-WebifiData -ToNetwork lab -Session $fb | Out-Null
+        }
+        $received = [System.Collections.Generic.List[object]]::new()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ($received.Count -lt 20 -and [DateTime]::UtcNow -lt $deadline) {
+            $event = Wait-Event -SourceIdentifier Remote.Webifi -Timeout 5
+            if ($event) { $received.Add($event); Remove-Event -EventIdentifier $event.EventIdentifier }
+        }
+        Invoke-Command -Session $remote -ScriptBlock { Unregister-Event -SourceIdentifier Remote.Webifi -ErrorAction Ignore; Disconnect-Webifi -Session $fa; Disconnect-Webifi -Session $fb }
+        $received.Count | Should -Be 20
+        $received[0].SourceArgs[1].ReceivedAt | Should -BeOfType [datetime]
+        # The remote runspace numbers its events in the order it generates them; PowerShell's client queues forwarded
+        # events from thread-pool threads, so the queue itself may hold them out of that order.
+        $received | Sort-Object EventIdentifier | ForEach-Object { $_.SourceArgs[1].Data } | Should -Be (1..20 | ForEach-Object { "m$_" })
+    }
+
+    It 'every view shows the same columns with Import-PSSession''s format data, in a shell without the module' {
+        $fresh = [powershell]::Create()
+        try {
+            $null = $fresh.AddScript({
+                    param($ssh, $module)
+                    $PSStyle.OutputRendering = 'PlainText'
+                    $s = New-PSSession @ssh -ConnectingTimeout 60000
+                    Invoke-Command -Session $s -ScriptBlock { param($module) $PSStyle.OutputRendering = 'PlainText'; Import-Module $module } -ArgumentList $module
+                    $null = Import-PSSession -Session $s -Module DeviceShell -FormatTypeName * -AllowClobber -DisableNameChecking
+                    foreach ($code in '$global:viewPi = Start-PiButtonServer -Simulated -Port 0; $viewPi', 'Connect-PiLink localhost -Port $viewPi.Port -TimeoutSec 5', 'Get-DeviceSession',
+                        'Send-PiLinkMessage go -WaitReplySec 5') {
+                        $out = @(Invoke-Command -Session $s -HideComputerName -ScriptBlock { param($code) $o = @(& ([scriptblock]::Create($code))); ($o | Out-String -Width 250); $o } -ArgumentList $code)
+                        [pscustomobject]@{ Code = $code; Remote = $out[0]; Local = ($out[1..($out.Count - 1)] | Out-String -Width 250) }
+                    }
+                    Invoke-Command -Session $s -ScriptBlock { Get-DeviceSession | Disconnect-DeviceSession -Confirm:$false }
+                    Remove-PSSession $s
+                }).AddArgument($ssh).AddArgument($module)
+            $views = $fresh.Invoke()
+            $fresh.Streams.Error | Should -BeNullOrEmpty
+        }
+        finally { $fresh.Dispose() }
+        $views.Count | Should -Be 4
+        $views | Where-Object { $_.Local -ne $_.Remote } | ForEach-Object { "$($_.Code)`n--remote--$($_.Remote)--here--$($_.Local)" } | Should -BeNullOrEmpty
+    }
+
     It 'fans out to several hosts with -ThrottleLimit, results merged with PSComputerName' {
         # Invoke-Command -HostName takes no -ThrottleLimit; sessions to every host do, and run the script on all at once.
         $hosts = $ssh.Clone(); $hosts.HostName = '127.0.0.1', 'localhost'
@@ -216,6 +308,18 @@ $wa; $wb
 }
 
 Describe 'Deserialized where the module''s types are loaded (jobs, PSSerializer)' {
+    It 'serializes every enum of the engine as its name, and no view computes a column with a script block' {
+        $server = Start-PiButtonServer -Simulated -Port 0
+        try {
+            $enums = $server.GetType().Assembly.GetExportedTypes() | Where-Object IsEnum
+            $enums | Should -Not -BeNullOrEmpty
+            $enums | Where-Object { (Get-TypeData $_.FullName).SerializationMethod -ne 'String' } | ForEach-Object FullName | Should -BeNullOrEmpty
+        }
+        finally { $server | Stop-PiButtonServer }
+        # Import-PSSession drops a view's script blocks: their columns would be empty where the module is not loaded.
+        Select-String -Path (Join-Path (Split-Path $module) DeviceShell.format.ps1xml) -Pattern '<ScriptBlock>' | Should -BeNullOrEmpty
+    }
+
     It 'keeps dates, the button, and resolves the session by Id' {
         $server = Start-PiButtonServer -Simulated -Port 0
         $link = Connect-PiLink localhost -Port $server.Port -TimeoutSec 5

@@ -1,6 +1,8 @@
 # Webifi world, end to end in PowerShell: two sessions on the Lab relay talk and discover each other.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:lab = Start-DeviceLab -Webifi -StartTimeoutSec 60
     $endpoint = $script:lab.Endpoints | Where-Object Simulator -EQ 'webifi'
     $script:server = "http://$($endpoint.Host):$($endpoint.Port)/"

@@ -20,6 +20,7 @@ public abstract class DisconnectCmdlet : SessionCmdlet
     /// <remarks>Constrained to <c>class</c> for the import rule of <see cref="DeviceCmdlet"/>; TSession is a DeviceSession type.</remarks>
     protected void DisconnectSessions<TSession>(string world, string connectCommand) where TSession : class
     {
+        ThrowIfUnknownSession();
         if (!All && Session is not null && Session is not TSession)
         {
             WriteFailure(WrongSessionWorld(world));

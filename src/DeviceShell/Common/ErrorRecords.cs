@@ -46,4 +46,8 @@ public static class ErrorRecords
         new DeviceException(DeviceErrorKind.NotFound, "SessionNotFound",
             $"There is no open {world} session. Open one with {connectCommand}, or pass -Session."),
         "SessionNotFound", ErrorCategory.ObjectNotFound, world);
+
+    /// <summary>A -Session Id with no open session.</summary>
+    public static ErrorRecord SessionNotFound(int id, string message) => new(
+        new DeviceException(DeviceErrorKind.NotFound, "SessionNotFound", message), "SessionNotFound", ErrorCategory.ObjectNotFound, id);
 }

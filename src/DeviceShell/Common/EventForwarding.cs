@@ -27,13 +27,52 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
         remove => _unregistered.Cancel();
     }
 
-    /// <summary>Registers the subscriber under <paramref name="sourceIdentifier"/> and starts forwarding.</summary>
-    /// <exception cref="ArgumentException">When a subscriber with that source identifier exists.</exception>
+    /// <summary>
+    /// Registers the subscriber under <paramref name="sourceIdentifier"/> and starts forwarding. When the identifier
+    /// belongs to a <c>Register-EngineEvent -Forward</c> subscriber (a remote runspace sending its events on to the
+    /// client), the events go through that one instead: it passes each to the client in order, and Unregister-Event
+    /// of it ends the forwarding.
+    /// </summary>
+    /// <exception cref="ArgumentException">When another kind of subscriber with that source identifier exists.</exception>
     public void Start(string sourceIdentifier)
     {
-        _subscriber = events.SubscribeEvent(this, nameof(Forwarded), sourceIdentifier, null, (ScriptBlock?)null, false, false);
+        _subscriber = ForwardingEngineEventSubscriber(sourceIdentifier)
+            ?? events.SubscribeEvent(this, nameof(Forwarded), sourceIdentifier, null, (ScriptBlock?)null, false, false);
         var reader = buffer.OpenReader(filter, onlyNew: !includeQueued);
         _ = Task.Run(() => ForwardAsync(reader));
+    }
+
+    // Subscribers is a copy taken under the event manager's lock.
+    private PSEventSubscriber? ForwardingEngineEventSubscriber(string sourceIdentifier) =>
+        events.Subscribers.FirstOrDefault(s => s.ForwardEvent && s.SourceObject is null && s.Action is null
+            && string.Equals(s.SourceIdentifier, sourceIdentifier, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// An item as its property values by name, for an event a remote runspace forwards to its client: remoting sends
+    /// the event's arguments with no depth left, so an object would arrive as its ToString alone, while a dictionary
+    /// of plain values arrives whole ($Event.SourceArgs[1].Text works on the client as it does here).
+    /// </summary>
+    private static System.Collections.Specialized.OrderedDictionary PropertyValues(T item)
+    {
+        var values = new System.Collections.Specialized.OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in PSObject.AsPSObject(item).Properties)
+        {
+            if (!property.IsGettable) continue;
+            object? value;
+            try { value = property.Value; }
+            catch (GetValueException) { continue; } // a getter that fails is left out, as the serializer does
+            values[property.Name] = value is null || value is string || value.GetType().IsPrimitive || value is DateTime or TimeSpan or byte[] or Guid
+                ? value : value.ToString();
+        }
+        return values;
+    }
+
+    private bool OwnsSubscriber => _subscriber!.SourceObject == this;
+
+    /// <summary>Whether Unregister-Event removed the borrowed engine-event subscriber (ours signals through <see cref="Forwarded"/>).</summary>
+    private bool BorrowedSubscriberGone()
+    {
+        return !OwnsSubscriber && !events.Subscribers.Contains(_subscriber!);
     }
 
     private async Task ForwardAsync(EventBuffer<T>.EventReader reader)
@@ -45,10 +84,11 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
             while (count is null || forwarded < count)
             {
                 var (taken, item) = await reader.TakeAsync(ReceiveCmdlet.TimeLeft(deadline), _unregistered.Token).ConfigureAwait(false);
-                if (!taken) break;
+                if (!taken || BorrowedSubscriberGone()) break;
                 // Sender and EventArgs as a .NET event has them, so $Sender and $EventArgs work in -Action blocks and
                 // $Event.SourceEventArgs after Wait-Event. Processed on this task: the next item waits until it is queued.
-                events.GenerateEvent(_subscriber!.SourceIdentifier, session, new object?[] { session, item }, null, true, false);
+                object? argument = OwnsSubscriber ? item : PropertyValues(item);
+                events.GenerateEvent(_subscriber!.SourceIdentifier, session, new object?[] { session, argument }, null, true, false);
                 forwarded++;
             }
         }
@@ -60,6 +100,6 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
         {
             reader.Dispose();
         }
-        events.UnsubscribeEvent(_subscriber!);
+        if (OwnsSubscriber) events.UnsubscribeEvent(_subscriber!);
     }
 }

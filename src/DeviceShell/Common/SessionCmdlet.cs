@@ -25,6 +25,7 @@ public abstract class SessionCmdlet : DeviceCmdlet
     /// </remarks>
     protected TSession ResolveSession<TSession>(string world, string connectCommand) where TSession : class
     {
+        ThrowIfUnknownSession();
         if (Session is null)
         {
             var fallback = SessionRegistry.Shared.List().OfType<TSession>().LastOrDefault();
@@ -43,6 +44,12 @@ public abstract class SessionCmdlet : DeviceCmdlet
         }
         ThrowFailure(WrongSessionWorld(world));
         return null!;
+    }
+
+    /// <summary>Stops with SessionNotFound when -Session named an Id with no open session.</summary>
+    protected void ThrowIfUnknownSession()
+    {
+        if (Session is UnknownSession unknown) ThrowTerminatingError(ErrorRecords.SessionNotFound(unknown.RequestedId, unknown.Message));
     }
 
     /// <summary>The failure for a -Session of another world than the command's.</summary>

@@ -52,12 +52,14 @@ public sealed class SessionCompleter : IArgumentCompleter
 /// <summary>
 /// Lets -Session take a session Id (as typed or completed) as well as a session object, and a session that came back from
 /// a remote runspace or a job (a Deserialized.DeviceShell... property bag): it stands for the live session with its Id in
-/// this runspace, as long as that is a session of the same type.
+/// this runspace, as long as that is a session of the same type. An Id with no open session becomes an
+/// <see cref="UnknownSession"/>, for the command to stop with SessionNotFound.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class SessionTransformationAttribute : ArgumentTransformationAttribute
 {
     private const string DeserializedPrefix = "Deserialized.";
+    private const string EngineTypePrefix = DeserializedPrefix + "DeviceShell.Engine.";
 
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
@@ -73,19 +75,25 @@ public sealed class SessionTransformationAttribute : ArgumentTransformationAttri
         };
         if (id is null) return inputData;
         return SessionRegistry.Shared.Find(id.Value)
-            ?? throw new ArgumentTransformationMetadataException($"There is no open session with Id {id}. Get-DeviceSession lists them.");
+            ?? new UnknownSession(id.Value, $"There is no open session with Id {id}. Get-DeviceSession lists them.");
     }
 
-    /// <summary>The session type a deserialized object was (e.g. DeviceShell.Engine.Bricks.BrickSession); null for anything else.</summary>
+    /// <summary>
+    /// The session type a deserialized object was (e.g. DeviceShell.Engine.Bricks.BrickSession); null for anything else.
+    /// The first engine type among its names: Get-DeviceSession puts DeviceShell.DeviceSession before it.
+    /// </summary>
     private static string? DeserializedSessionType(PSObject bag) =>
-        bag.TypeNames.Contains(DeserializedPrefix + typeof(DeviceSession).FullName) ? bag.TypeNames[0][DeserializedPrefix.Length..] : null;
+        bag.TypeNames.Contains(DeserializedPrefix + typeof(DeviceSession).FullName)
+            ? bag.TypeNames.First(name => name.StartsWith(EngineTypePrefix, StringComparison.Ordinal))[DeserializedPrefix.Length..]
+            : null;
 
     private static DeviceSession FromDeserialized(PSObject bag, string typeName)
     {
         if (bag.Properties["Id"]?.Value is not int id)
             throw new ArgumentTransformationMetadataException($"The deserialized {typeName} has no Id to find the live session by.");
-        var session = SessionRegistry.Shared.Find(id)
-            ?? throw new ArgumentTransformationMetadataException($"There is no open session with Id {id} in this runspace (the object came from another one). Get-DeviceSession lists them.");
+        var session = SessionRegistry.Shared.Find(id);
+        if (session is null)
+            return new UnknownSession(id, $"There is no open session with Id {id} in this runspace (the object came from another one). Get-DeviceSession lists them.");
         return session.GetType().FullName == typeName ? session
             : throw new ArgumentTransformationMetadataException($"Session {id} in this runspace is a {session.GetType().Name}, not the {typeName[(typeName.LastIndexOf('.') + 1)..]} that was passed.");
     }

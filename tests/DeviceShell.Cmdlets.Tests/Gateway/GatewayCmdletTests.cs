@@ -32,14 +32,10 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
     /// <summary>Polls Get-GatewayDevice until <paramref name="count"/> devices match, for at most 5 s.</summary>
     private IReadOnlyList<PSObject> WaitForDevices(Func<PSObject, bool> match, int count)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (true)
-        {
-            var devices = Run("Get-GatewayDevice -Session $Session").Objects.Where(match).ToArray();
-            if (devices.Length >= count) return devices;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Only {devices.Length} of {count} devices matched.");
-            Thread.Sleep(50);
-        }
+        PSObject[] devices = [];
+        Eventually.TrueBlocking(() => (devices = Run("Get-GatewayDevice -Session $Session").Objects.Where(match).ToArray()).Length >= count,
+            what: $"{count} matching devices");
+        return devices;
     }
 
     [Fact]
@@ -90,9 +86,8 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
     [Fact]
     public void Pending_device_piped_into_Set_AcceptFilter_Add_is_admitted()
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        IReadOnlyList<PSObject> pending;
-        while ((pending = Run("Get-GatewayPendingDevice -Session $Session").Objects).Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        IReadOnlyList<PSObject> pending = [];
+        Eventually.TrueBlocking(() => (pending = Run("Get-GatewayPendingDevice -Session $Session").Objects).Count > 0, what: "a pending device");
         var device = Assert.Single(pending);
         var set = Run("$Pending | Set-GatewayAcceptFilter -Session $Session -Add -PassThru", ("Pending", device));
         set.AssertNoErrors();

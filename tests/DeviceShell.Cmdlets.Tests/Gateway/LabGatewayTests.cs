@@ -18,13 +18,9 @@ public sealed class LabGatewayTests(ModuleRunspace shell) : IClassFixture<Module
             Assert.Single(shell.Run(add + " -WhatIf", ("Lab", lab.Lab)).WhatIf);
             shell.Run(add, ("Lab", lab.Lab)).AssertNoErrors();
 
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             PSObject? pending = null;
-            while (pending is null && DateTime.UtcNow < deadline)
-            {
-                pending = shell.Run("Get-GatewayPendingDevice -Session $Session | Where-Object DeviceId -eq 700001", ("Session", session)).Objects.FirstOrDefault();
-                if (pending is null) Thread.Sleep(100);
-            }
+            Eventually.TrueBlocking(() => (pending = shell.Run("Get-GatewayPendingDevice -Session $Session | Where-Object DeviceId -eq 700001", ("Session", session)).Objects.FirstOrDefault()) is not null,
+                what: "device 700001 to knock");
             Assert.NotNull(pending);
             Assert.Equal(("Xpass2", "192.168.0.140"), (pending!.Text("Type"), pending.Text("IPAddress")));
 

@@ -101,9 +101,7 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         var receive = Run("Receive-WebifiData -Count 1 -TimeoutSec 10 -Session $Session", receiver);
         Assert.Equal(new object[] { "queued" }, receive.Values("Data"));
         // The acknowledgement reaches the sender just after the data reached the receiver.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (!Equals(sender.Get("BufferedCount"), 0) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        Assert.Equal(0, sender.Get("BufferedCount"));
+        Eventually.TrueBlocking(() => Equals(sender.Get("BufferedCount"), 0), what: "the acknowledgement");
     }
 
     [Fact]

@@ -301,7 +301,7 @@ public class BrickSessionTests
         await using var bed = await BrickTestBed.StartAsync();
         var session = await bed.ConnectAsync(bed.Options() with { EventCapacity = 5 });
         await SetTemperatureCallbackPeriod(session, 1);
-        await BrickTestBed.Eventually(() => session.DroppedEvents > 10, what: "dropped callbacks");
+        await Eventually.True(() => session.DroppedEvents > 10, what: "dropped callbacks");
         Assert.InRange(session.Events.Count, 1, 5);
         Assert.Equal("4ER", (await session.GetIdentityAsync(Thermometer).Within()).Uid);
         await SetTemperatureCallbackPeriod(session, 0);
@@ -312,6 +312,6 @@ public class BrickSessionTests
     {
         await using var bed = await BrickTestBed.StartAsync();
         await bed.ConnectAsync(bed.Options() with { DisconnectProbeInterval = TimeSpan.FromMilliseconds(50) });
-        await BrickTestBed.Eventually(() => bed.Daemon.ProbesReceived >= 2, what: "disconnect probes");
+        await Eventually.True(() => bed.Daemon.ProbesReceived >= 2, what: "disconnect probes");
     }
 }

@@ -60,24 +60,10 @@ internal sealed class BrickTestBed : IAsyncDisposable
         await Daemon.DisposeAsync();
     }
 
-    /// <summary>How long event waits may take on a loaded machine (reconnects, callbacks) before the test fails.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
-
-    /// <summary>Waits until <paramref name="condition"/> holds; fails the test after <paramref name="limit"/>.</summary>
-    public static async Task Eventually(Func<bool> condition, TimeSpan? limit = null, string? what = null)
-    {
-        var deadline = DateTime.UtcNow + (limit ?? Patience);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail("Timed out waiting for " + (what ?? "a condition"));
-            await Task.Delay(10);
-        }
-    }
-
     /// <summary>Takes queue items until one matches; fails after the limit.</summary>
     public static async Task<BrickEvent> NextEvent(BrickSession session, Func<BrickEvent, bool> match, TimeSpan? limit = null)
     {
-        var deadline = DateTime.UtcNow + (limit ?? Patience);
+        var deadline = DateTime.UtcNow + (limit ?? Eventually.Patience);
         while (true)
         {
             var left = deadline - DateTime.UtcNow;

@@ -28,7 +28,7 @@ public class CallbackFloodTests
         long received = 0;
         int lastIndex = -1;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (received + session.DroppedEvents < sent && clock.Elapsed < BrickTestBed.Patience)
+        while (received + session.DroppedEvents < sent && clock.Elapsed < Eventually.Patience)
         {
             var (taken, item) = await reader.TakeAsync(TimeSpan.FromSeconds(1));
             if (!taken) continue;

@@ -120,7 +120,7 @@ public sealed class CatalogSimulatorTests
         Assert.Equal(TemperatureV2Bricklet.Identifier, await session.GetDeviceIdentifierAsync(thermometer).Within());
         Assert.Equal(4, session.KnownDeviceType(thermometer)!.Callback("Temperature")!.Id);
         bed.Daemon.RemoveDevice("4ER");
-        await BrickTestBed.Eventually(() => session.KnownDeviceType(thermometer) is null, what: "the unplugged device's type to be forgotten");
+        await Eventually.True(() => session.KnownDeviceType(thermometer) is null, what: "the unplugged device's type to be forgotten");
         Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(() => session.GetDeviceIdentifierAsync(thermometer))).ErrorId);
     }
 
@@ -157,7 +157,7 @@ public sealed class CatalogSimulatorTests
     [TinkerforgeNodeFact]
     public void The_committed_catalogue_is_what_the_generator_makes_of_the_npm_package()
     {
-        string catalog = Path.Combine(Gateway.PythonGrpc.RepoRoot, "src", "DeviceShell.Engine", "Bricks", "Catalog");
+        string catalog = Path.Combine(TestRepository.Root, "src", "DeviceShell.Engine", "Bricks", "Catalog");
         string regenerated = Path.Combine(Directory.CreateTempSubdirectory("deviceshell-catalog-").FullName, "brick-catalog.json");
         var (code, output, error) = TinkerforgeNode.Node(
             new[] { Path.Combine(catalog, "generate-catalog.mjs"), Path.Combine(TinkerforgeNode.Prefix, "node_modules", "tinkerforge"), regenerated },

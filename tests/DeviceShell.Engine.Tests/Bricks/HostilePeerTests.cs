@@ -96,10 +96,11 @@ public class HostilePeerTests
     [Fact]
     public async Task A_late_answer_after_a_timeout_is_dropped_and_does_not_confuse_the_next_call()
     {
+        var callTimedOut = new SyncPoint();
         await using var peer = new HostilePeer(async (socket, _) =>
         {
             byte[] first = await HostilePeer.ReadRequestAsync(socket);
-            await Task.Delay(1500); // far past the caller's 200 ms timeout, even on a busy machine
+            await callTimedOut.WaitAsync(); // answers only once the caller has given up, however busy the machine
             var late = new byte[10];
             first.AsSpan(0, 8).CopyTo(late);
             late[4] = 10;
@@ -109,7 +110,8 @@ public class HostilePeerTests
         });
         await using var session = await BrickSession.ConnectAsync(Options(peer.Port) with { Timeout = TimeSpan.FromMilliseconds(200) }).Within();
         Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(12345, 1, Array.Empty<byte>(), 2))).ErrorId);
-        await BrickTestBed.Eventually(() => session.StaleResponses == 1, what: "the late answer");
+        callTimedOut.Reach();
+        await Eventually.True(() => session.StaleResponses == 1, what: "the late answer");
         Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2, TimeSpan.FromSeconds(5)).Within(TimeSpan.FromSeconds(10)));
     }
 }

@@ -104,9 +104,7 @@ public sealed class StalledWriteTests : IAsyncDisposable
         Assert.Equal(nameof(BrickDisconnectReason.Error), lost.Reason);
         Assert.IsType<DeviceException>(await writer.Within());
         // Auto-reconnect opens a new connection to the daemon.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (AcceptedCount < 2 && clock.Elapsed < TestTimeouts.Short) await Task.Delay(20);
-        Assert.True(AcceptedCount >= 2, "auto-reconnect did not open a new connection");
+        await Eventually.True(() => AcceptedCount >= 2, what: "auto-reconnect to open a new connection");
     }
 
     public ValueTask DisposeAsync()

@@ -17,7 +17,7 @@ internal static class TinkerforgeNode
     /// <summary>The folder holding node_modules/tinkerforge.</summary>
     public static string Prefix { get; } = Path.Combine(Path.GetTempPath(), "deviceshell-npm", Package.Replace('@', '-'));
 
-    public static string Script(string name) => Path.Combine(PythonGrpc.RepoRoot, "tests", "DeviceShell.Engine.Tests", "Bricks", "Interop", name);
+    public static string Script(string name) => Path.Combine(TestRepository.Root, "tests", "DeviceShell.Engine.Tests", "Bricks", "Interop", name);
 
     public static (int Code, string Output, string Error) Node(IEnumerable<string> arguments, TimeSpan timeout) => PythonGrpc.Run("node", arguments, timeout);
 

@@ -41,7 +41,7 @@ public sealed class GatewayFaultTests
         gateway.MalformedEveryStream = true;
         await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
         var watch = Stopwatch.StartNew();
-        await GatewaySessionTests.WaitUntil(() => gateway.Subscriptions >= 3);
+        await Eventually.True(() => gateway.Subscriptions >= 3);
         await Task.Delay(TimeSpan.FromSeconds(8) - watch.Elapsed);
         // 0.1 s doubling (±20 %): about 7 subscriptions in 8 s, where a retry 50 ms after each accepted stream made ~150.
         Assert.InRange(gateway.Subscriptions, 3, 9);
@@ -54,7 +54,7 @@ public sealed class GatewayFaultTests
         gateway.OversizedChangeBytes = 5 * 1024 * 1024;
         await using (var bounded = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within())
         {
-            await GatewaySessionTests.WaitUntil(() => gateway.Subscriptions >= 2);
+            await Eventually.True(() => gateway.Subscriptions >= 2);
             Assert.Equal(0, bounded.StatusChanges.Count);
         }
         await using var raised = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = gateway.Port, CaCertificateFile = gateway.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5), MaxReceiveMessageSize = 8 * 1024 * 1024 }, CancellationToken.None).Within();
@@ -97,13 +97,13 @@ public sealed class GatewayFaultTests
             {
                 sessions.Add(await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = relay.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(2), KeepAlive = TimeSpan.FromSeconds(1) }, CancellationToken.None).Within());
             }
-            await GatewaySessionTests.WaitUntil(() => lab.Simulator.Subscribers == 3);
+            await Eventually.True(() => lab.Simulator.Subscribers == 3);
             Assert.Equal(1, lab.Simulator.ConnectionsSeen);
 
             relay.GoSilent();
-            await GatewaySessionTests.WaitUntil(() => sessions.All(s => s.State == DeviceSessionState.Reconnecting));
+            await Eventually.True(() => sessions.All(s => s.State == DeviceSessionState.Reconnecting));
             relay.Resume();
-            await GatewaySessionTests.WaitUntil(() => sessions.All(s => s.State == DeviceSessionState.Connected && s.Resubscriptions == 1), TestTimeouts.Long);
+            await Eventually.True(() => sessions.All(s => s.State == DeviceSessionState.Connected && s.Resubscriptions == 1), TestTimeouts.Long);
             foreach (var session in sessions)
             {
                 Assert.True((await GatewayLab.NextAsync(session, c => c.IsGap)).IsGap);
@@ -131,11 +131,11 @@ public sealed class GatewayFaultTests
 
             relay.GoSilent();
             var silent = Stopwatch.StartNew();
-            await GatewaySessionTests.WaitUntil(() => session.State == DeviceSessionState.Reconnecting);
+            await Eventually.True(() => session.State == DeviceSessionState.Reconnecting);
             Assert.True(silent.Elapsed < TimeSpan.FromSeconds(4.5), $"the silence was noticed after {silent.Elapsed.TotalSeconds:0.0} s");
 
             relay.Resume();
-            await GatewaySessionTests.WaitUntil(() => session.State == DeviceSessionState.Connected && session.Resubscriptions == 1, TestTimeouts.Long);
+            await Eventually.True(() => session.State == DeviceSessionState.Connected && session.Resubscriptions == 1, TestTimeouts.Long);
             Assert.True((await GatewayLab.NextAsync(session, c => c.IsGap)).IsGap);
             Assert.NotEmpty(await session.SearchAsync(TimeSpan.Zero, CancellationToken.None).Within());
         }

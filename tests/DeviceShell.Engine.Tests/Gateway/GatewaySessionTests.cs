@@ -85,7 +85,7 @@ public sealed class GatewaySessionTests
         await using var lab = await GatewayLab.StartAsync();
         var sessions = new List<GatewaySession>();
         for (int i = 0; i < 3; i++) sessions.Add(await lab.ConnectAsync());
-        await WaitUntil(() => lab.Simulator.Subscribers == 3);
+        await Eventually.True(() => lab.Simulator.Subscribers == 3);
         Assert.Equal(1, lab.Simulator.ConnectionsSeen);
 
         // Each session keeps its own status stream on the shared connection.
@@ -96,7 +96,7 @@ public sealed class GatewaySessionTests
         await sessions[0].DisposeAsync();
         await sessions[1].DisposeAsync();
         Assert.Single(await sessions[2].GetDevicesAsync(CancellationToken.None).Within());
-        await WaitUntil(() => lab.Simulator.Subscribers == 1);
+        await Eventually.True(() => lab.Simulator.Subscribers == 1);
         Assert.Equal(1, lab.Simulator.ConnectionsSeen);
         await sessions[2].DisposeAsync();
         var next = await lab.ConnectAsync();
@@ -115,7 +115,7 @@ public sealed class GatewaySessionTests
             lab.Simulator.RemoveDevice(BioEntryW2);
             lab.Simulator.AddDevice(BioEntryW2, "BIOENTRY_W2", "192.168.0.110");
         }
-        await WaitUntil(() => session.DroppedEvents > 0);
+        await Eventually.True(() => session.DroppedEvents > 0);
         Assert.True(session.StatusChanges.Count <= 8, $"{session.StatusChanges.Count} changes held");
         Assert.True(session.StatusChanges.Bytes <= 8 * 96, $"{session.StatusChanges.Bytes} bytes held");
     }
@@ -167,8 +167,8 @@ public sealed class GatewaySessionTests
         await using var lab = await GatewayLab.StartAsync();
         var session = await lab.ConnectAsync();
         Assert.False((await session.GetAcceptFilterAsync(CancellationToken.None).Within()).AllowAll);
-        await Task.Delay(250); // one reconnect round: the device tries and is refused
-        var pending = Assert.Single(await session.GetPendingDevicesAsync(CancellationToken.None).Within());
+        // After a reconnect round the device has tried and been refused.
+        var pending = await Eventually.Succeeds(async () => Assert.Single(await session.GetPendingDevicesAsync(CancellationToken.None)));
         Assert.Equal(IncomingDevice, pending.DeviceId);
         Assert.True(pending.LastTry > DateTime.Now.AddMinutes(-1));
 
@@ -205,8 +205,7 @@ public sealed class GatewaySessionTests
         var session = await lab.ConnectAsync();
         await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         Assert.Empty(await session.SetConnectionModeAsync(new uint[] { BioEntryW2 }, GatewayConnectionMode.DeviceToServer, CancellationToken.None).Within());
-        await Task.Delay(250);
-        Assert.Contains(await session.GetPendingDevicesAsync(CancellationToken.None).Within(), p => p.DeviceId == BioEntryW2);
+        await Eventually.Succeeds(async () => Assert.Contains(await session.GetPendingDevicesAsync(CancellationToken.None), p => p.DeviceId == BioEntryW2));
     }
 
     [Fact]
@@ -263,7 +262,7 @@ public sealed class GatewaySessionTests
         try
         {
             await first.DisposeAsync();
-            await WaitUntil(() => session.State == DeviceSessionState.Reconnecting);
+            await Eventually.True(() => session.State == DeviceSessionState.Reconnecting);
             await using var second = await GatewayLab.StartAsync(certificates: certificates, port: port);
             var gap = await GatewayLab.NextAsync(session, c => c.IsGap);
             Assert.Null(gap.Status);
@@ -289,7 +288,7 @@ public sealed class GatewaySessionTests
             lab.Simulator.RemoveDevice(BioEntryW2);
             lab.Simulator.AddDevice(BioEntryW2, "BIOENTRY_W2", "192.168.0.110");
         }
-        await WaitUntil(() => session.DroppedEvents > 0);
+        await Eventually.True(() => session.DroppedEvents > 0);
         Assert.True(session.StatusChanges.Count <= 8);
 
         // A raw subscriber that never reads: the gateway's queue for it fills and further changes are discarded.
@@ -297,17 +296,17 @@ public sealed class GatewaySessionTests
         using var stop = new CancellationTokenSource();
         using var call = new Connect.ConnectClient(channel).SubscribeStatus(new SubscribeStatusRequest { QueueSize = 4 }, cancellationToken: stop.Token);
         var first = call.ResponseStream.MoveNext(stop.Token);
-        await WaitUntil(() => lab.Simulator.Subscribers == 2);
+        await Eventually.True(() => lab.Simulator.Subscribers == 2);
         long before = lab.Simulator.DroppedStatusChanges;
         for (int i = 0; i < 5000; i++)
         {
             lab.Simulator.RemoveDevice(BioEntryW2);
             lab.Simulator.AddDevice(BioEntryW2, "BIOENTRY_W2", "192.168.0.110");
         }
-        await WaitUntil(() => lab.Simulator.DroppedStatusChanges > before);
+        await Eventually.True(() => lab.Simulator.DroppedStatusChanges > before);
         Assert.True(await first.Within());
         stop.Cancel();
-        await WaitUntil(() => lab.Simulator.Subscribers == 1);
+        await Eventually.True(() => lab.Simulator.Subscribers == 1);
         var cancelled = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(stop.Token)).Within();
         Assert.Equal(StatusCode.Cancelled, cancelled.StatusCode);
     }
@@ -336,15 +335,5 @@ public sealed class GatewaySessionTests
             Marshallers.Create(r => r.ToByteArray(), GetDeviceListRequest.Parser.ParseFrom), Marshallers.Create(r => r.ToByteArray(), GetDeviceListResponse.Parser.ParseFrom));
         var error = await Assert.ThrowsAsync<RpcException>(() => channel.CreateCallInvoker().AsyncUnaryCall(oldPackage, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5)), new GetDeviceListRequest()).ResponseAsync).Within();
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-    }
-
-    internal static async Task WaitUntil(Func<bool> condition, TimeSpan? limit = null)
-    {
-        var deadline = DateTime.UtcNow + (limit ?? TestTimeouts.Short);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true in time.");
-            await Task.Delay(20);
-        }
     }
 }

@@ -15,12 +15,11 @@ internal static class PythonGrpc
 
     public static string? MissingReason => Missing.Value;
 
-    public static string RepoRoot => TestAssembly.RepoRoot;
 
     /// <summary>google/protobuf/*.proto as the Grpc.Tools package ships them, so protoc works without libprotobuf-dev.</summary>
-    private static string WellKnownProtos { get; } = TestAssembly.Metadata("WellKnownProtos");
+    private static string WellKnownProtos { get; } = TestRepository.Metadata("WellKnownProtos");
 
-    public static string Script(string name) => Path.Combine(RepoRoot, "tests", "DeviceShell.Engine.Tests", "Gateway", "Interop", name);
+    public static string Script(string name) => Path.Combine(TestRepository.Root, "tests", "DeviceShell.Engine.Tests", "Gateway", "Interop", name);
 
     public static string StubFolder => Stubs.Value;
 
@@ -36,7 +35,7 @@ internal static class PythonGrpc
 
     private static string GenerateStubs()
     {
-        string protos = Path.Combine(RepoRoot, "src", "DeviceShell.Engine", "Gateway", "Protos");
+        string protos = Path.Combine(TestRepository.Root, "src", "DeviceShell.Engine", "Gateway", "Protos");
         string output = Directory.CreateTempSubdirectory("deviceshell-pystubs-").FullName;
         string[] files = { "connect.proto", "device.proto", "err.proto", "google/rpc/status.proto" };
         var arguments = new List<string>();

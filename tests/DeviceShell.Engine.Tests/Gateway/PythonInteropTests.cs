@@ -20,7 +20,7 @@ public sealed class PythonInteropTests
         Assert.True(code == 0, $"exit {code}\n{output}\n{error}");
         foreach (string step in new[] { "unary", "search", "streaming", "cancel", "error", "multi-error" })
             Assert.Contains("ok " + step, output);
-        await GatewaySessionTests.WaitUntil(() => lab.Simulator.Subscribers == 0);
+        await Eventually.True(() => lab.Simulator.Subscribers == 0);
     }
 
     [PythonGrpcFact]
@@ -71,7 +71,7 @@ public sealed class PythonInteropTests
     {
         await using var server = await GrpcioConnectServer.StartAsync(quiet: true);
         await using var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = server.Port, CaCertificateFile = server.Certificates.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None).Within();
-        await GatewaySessionTests.WaitUntil(() => server.Subscriptions == 1);
+        await Eventually.True(() => server.Subscriptions == 1);
 
         var quiet = Stopwatch.StartNew();
         var states = new List<DeviceSessionState>();

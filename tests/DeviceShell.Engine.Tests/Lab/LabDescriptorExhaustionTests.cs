@@ -40,14 +40,14 @@ public class LabDescriptorExhaustionTests
             if (lab.HasExited) Assert.Fail("the Lab died at descriptor exhaustion: " + await lab.StandardError.ReadToEndAsync().WaitAsync(TestTimeouts.Short));
 
             // Both servers answer a fresh client once descriptors are free again (the back-off is at most 1 s).
-            var devices = await EventuallyAsync(async () =>
+            var devices = await Eventually.Succeeds(async () =>
             {
                 await using var session = await BrickSession.ConnectAsync(new BrickConnectOptions { HostName = "127.0.0.1", Port = brickPort, AutoReconnect = false });
                 var found = await session.EnumerateAsync(TimeSpan.FromSeconds(2));
                 return found.Count > 0 ? found : throw new TimeoutException("no enumerate answer");
             });
             Assert.NotEmpty(devices);
-            string reply = await EventuallyAsync(() => PiGoAsync(piPort));
+            string reply = await Eventually.Succeeds(() => PiGoAsync(piPort));
             Assert.StartsWith("Button ", reply, StringComparison.Ordinal);
             Assert.False(lab.HasExited, "the Lab exited after serving again");
         }
@@ -100,13 +100,13 @@ public class LabDescriptorExhaustionTests
             if (lab.HasExited) Assert.Fail("the Lab died at descriptor exhaustion: " + await lab.StandardError.ReadToEndAsync().WaitAsync(TestTimeouts.Short));
 
             using var http = new HttpClient();
-            string answer = await EventuallyAsync(async () =>
+            string answer = await Eventually.Succeeds(async () =>
             {
                 using var response = await http.PostAsync($"http://127.0.0.1:{webifiPort}/", new StringContent("~p=1~cn=webifi~cp=pswd"));
                 return await response.Content.ReadAsStringAsync();
             });
             Assert.StartsWith("~e=0", answer, StringComparison.Ordinal);
-            string protocol = await EventuallyAsync(() => TlsHandshakeAsync(gatewayPort));
+            string protocol = await Eventually.Succeeds(() => TlsHandshakeAsync(gatewayPort));
             Assert.Equal("h2", protocol);
             Assert.False(lab.HasExited, "the Lab exited after serving again");
         }
@@ -150,7 +150,7 @@ public class LabDescriptorExhaustionTests
     /// <summary>The Lab built beside this test run (its own output folder carries its runtime config and dependencies).</summary>
     internal static string LabAssembly()
     {
-        string bin = Path.Combine(TestAssembly.RepoRoot, "src", "DeviceShell.Lab", "bin", TestAssembly.Configuration);
+        string bin = Path.Combine(TestRepository.Root, "src", "DeviceShell.Lab", "bin", TestRepository.Configuration);
         return Directory.EnumerateFiles(bin, "DeviceShell.Lab.dll", SearchOption.AllDirectories).First();
     }
 
@@ -193,23 +193,6 @@ public class LabDescriptorExhaustionTests
             int end = Array.IndexOf(buffer, (byte)0, 0, read);
             reply.AddRange(buffer.AsSpan(0, end < 0 ? read : end).ToArray());
             if (end >= 0) return Encoding.ASCII.GetString(reply.ToArray());
-        }
-    }
-
-    /// <summary>Retries for up to 10 s: the server may still be in its back-off, or finishing with the closed connections.</summary>
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> attempt)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return await attempt().WaitAsync(TestTimeouts.Short);
-            }
-            catch (Exception) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                await Task.Delay(200);
-            }
         }
     }
 }

@@ -18,7 +18,7 @@ public partial class LabHelpTests
     public void Help_lists_every_setting_the_simulator_reads(string simulator)
     {
         var type = LabHost.Available[simulator].Type;
-        string folder = Path.Combine(TestAssembly.RepoRoot, "src", "DeviceShell.Lab", type.Namespace!.Split('.')[^1]);
+        string folder = Path.Combine(TestRepository.Root, "src", "DeviceShell.Lab", type.Namespace!.Split('.')[^1]);
         var read = Directory.EnumerateFiles(folder, "*.cs")
             .SelectMany(file => SettingRead().Matches(File.ReadAllText(file)).Select(m => m.Groups["name"].Value))
             .ToHashSet();

@@ -30,8 +30,8 @@ public class GpioCharDeviceVmTests
 
     private static async Task<Dictionary<string, string>> RunVmAsync()
     {
-        string repoRoot = TestAssembly.RepoRoot;
-        string probe = Path.Combine(repoRoot, "tests", "GpioVm", "bin", TestAssembly.Configuration, "net10.0", "GpioVm.dll");
+        string repoRoot = TestRepository.Root;
+        string probe = Path.Combine(repoRoot, "tests", "GpioVm", "bin", TestRepository.Configuration, "net10.0", "GpioVm.dll");
         var start = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(repoRoot, "tests", "GpioVm", "run-vm.sh"));
         start.ArgumentList.Add(probe);
@@ -79,7 +79,7 @@ public sealed class GpioVmFactAttribute : FactAttribute
     /// <summary>What run-vm.sh --check reports missing (qemu, a kernel, busybox, what building gpio-sim takes), or null.</summary>
     private static readonly Lazy<string?> MissingPrerequisite = new(() =>
     {
-        string script = Path.Combine(TestAssembly.RepoRoot, "tests", "GpioVm", "run-vm.sh");
+        string script = Path.Combine(TestRepository.Root, "tests", "GpioVm", "run-vm.sh");
         var start = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
         start.ArgumentList.Add("--check");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.PiLink.Gpio;
@@ -31,12 +30,10 @@ public class PiLinkHostilePeerTests
             message.AsSpan(0, Megabyte).Fill((byte)'x'); // exactly the largest message allowed, then its terminator
             for (int i = 0; i < flood; i++) await hostile.SendRawAsync(message);
             await hostile.SendRawAsync(new byte[Megabyte + 10].Select(_ => (byte)'y').Append((byte)0).ToArray()); // one over the limit
-            var clock = Stopwatch.StartNew();
-            while (server.MessagesReceived < flood && clock.Elapsed < TestTimeouts.Long) await Task.Delay(20);
+            await Eventually.True(() => server.MessagesReceived >= flood, TestTimeouts.Long, "the flood to be received");
             Assert.Equal(flood, server.MessagesReceived);
         }
-        var waited = Stopwatch.StartNew();
-        while (server.ClientAddress is not null && waited.Elapsed < TestTimeouts.Short) await Task.Delay(20);
+        await Eventually.True(() => server.ClientAddress is null, what: "the server to see the peer leave");
 
         // Each message is 2 MiB as text: unbounded, the queue would hold ~96 MiB after the peer left.
         long held = GC.GetTotalMemory(forceFullCollection: true) - before;

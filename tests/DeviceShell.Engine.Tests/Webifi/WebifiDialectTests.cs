@@ -152,7 +152,7 @@ public class WebifiDialectTests
 
         int victimBefore = victim.SessionId;
         await relay.RestartAsync(TimeSpan.FromMilliseconds(200));
-        await WaitUntilAsync(() => victim.SessionId != victimBefore && victim.Connected && receiver.Reconnects > 0 && receiver.Connected);
+        await Eventually.True(() => victim.SessionId != victimBefore && victim.Connected && receiver.Reconnects > 0 && receiver.Connected, TestTimeouts.Long);
         Assert.InRange(victim.SessionId, 100, 102);
 
         for (int i = 0; i < 5; i++) await victim.SendTextAsync($"after {i}", toNetworks: Net1);
@@ -208,15 +208,5 @@ public class WebifiDialectTests
     {
         using var response = await http.PostAsync(uri, new ByteArrayContent(Encoding.UTF8.GetBytes(body))).Within(TestTimeouts.Long);
         return TildeCodec.Decode(await response.Content.ReadAsByteArrayAsync());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not come true in time.");
-            await Task.Delay(50);
-        }
     }
 }

@@ -41,13 +41,13 @@ public class WebifiHostileLoginTests
         })).ToArray();
         try
         {
-            await WaitUntilAsync(() => Volatile.Read(ref guesses) >= 100);
+            await Eventually.True(() => Volatile.Read(ref guesses) >= 100, TestTimeouts.Long);
             for (int i = 0; i < 5; i++)
             {
                 var clock = Stopwatch.StartNew();
                 Assert.StartsWith("~e=0", await WebifiHostileTests.PostTextAsync(Http, server, "~p=1~cn=webifi~cp=pswd"));
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the owner's login {i} took {clock.ElapsedMilliseconds} ms during the attack");
-                await WaitUntilAsync(() => Volatile.Read(ref guesses) >= 100 + 20 * (i + 1));
+                await Eventually.True(() => Volatile.Read(ref guesses) >= 100 + 20 * (i + 1), TestTimeouts.Long);
             }
         }
         finally
@@ -112,14 +112,4 @@ public class WebifiHostileLoginTests
             }
         },
     });
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true.");
-            await Task.Delay(20);
-        }
-    }
 }

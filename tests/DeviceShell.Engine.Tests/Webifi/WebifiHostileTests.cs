@@ -177,20 +177,10 @@ public class WebifiHostileTests
         var sender = await relay.ConnectAsync(WebifiTransport.WebSocket);
         var megabyte = new byte[1024 * 1024];
         for (int i = 0; i < 24; i++) await sender.SendAsync(new WebifiOutgoing(megabyte, "", new[] { "net1" }, Array.Empty<int>())).Within(TestTimeouts.Long);
-        await WaitUntilAsync(() => receiver.QueuedEvents + receiver.DroppedEvents >= 24);
+        await Eventually.True(() => receiver.QueuedEvents + receiver.DroppedEvents >= 24, TestTimeouts.Long);
         Assert.InRange(receiver.QueuedEvents, 1, 5);
         // Every message not queued was dropped and counted (the Connected status change may be among the dropped).
         Assert.InRange(receiver.DroppedEvents, 24 - receiver.QueuedEvents, 25 - receiver.QueuedEvents);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true.");
-            await Task.Delay(20);
-        }
     }
 
     [Fact]

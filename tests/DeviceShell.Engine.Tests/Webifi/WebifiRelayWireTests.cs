@@ -178,7 +178,7 @@ public class WebifiRelayWireTests
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(4));
 
         var held = RawAsync(http, download, $"~id={id}~z=3");
-        await WaitUntilAsync(() => relay.Relay.SessionCount == 1 && !held.IsCompleted);
+        await Eventually.True(() => relay.Relay.SessionCount == 1 && !held.IsCompleted);
         await Task.Delay(100);
         Assert.Equal("~e=18", Encoding.ASCII.GetString(await RawAsync(http, download, $"~id={id}~z=4")));
         Assert.Equal("~e=0", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "CancelDownload"), $"~id={id}~z=0")));
@@ -220,7 +220,7 @@ public class WebifiRelayWireTests
         using var http = new HttpClient();
         string id = await LoginAsync(http, relay);
         Assert.Equal(1, relay.Relay.SessionCount);
-        await WaitUntilAsync(() => relay.Relay.SessionCount == 0);
+        await Eventually.True(() => relay.Relay.SessionCount == 0);
         Assert.Equal("~e=12", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "Upload"), $"~id={id}~d=x~z=0")));
     }
 
@@ -234,16 +234,6 @@ public class WebifiRelayWireTests
         await sender.SendTextAsync("after a while", toNetworks: new[] { "net1" });
         Assert.Equal("after a while", Assert.Single(await receiver.ReceiveAsync(1)).Data);
         Assert.Equal(0, receiver.Reconnects);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Short;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true.");
-            await Task.Delay(20);
-        }
     }
 
     private static Task SendTextAsync(ClientWebSocket socket, string text, bool endOfMessage = true) =>
