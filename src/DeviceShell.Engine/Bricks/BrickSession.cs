@@ -398,7 +398,6 @@ public sealed partial class BrickSession : DeviceSession
         if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);
         try
         {
-            link.BeginAwait();
             var request = new TfpPacket(uid, functionId, link.NextSequence(), true, 0, payload);
             long id = slot.Arm(link, uid, functionId, request.Sequence, timeout);
             // Drop marks the link dead before failing the armed slots: whichever runs second sees the other.
@@ -433,7 +432,6 @@ public sealed partial class BrickSession : DeviceSession
         }
         finally
         {
-            link.EndAwait();
             slot.Lock.Release();
         }
     }
@@ -613,12 +611,6 @@ public sealed partial class BrickSession : DeviceSession
         return EventBuffer<BrickEvent>.InvokeEach(handlers, this, item);
     }
 
-    /// <summary>
-    /// How long the reader waits on its own thread for a response before it goes back to an asynchronous read: a
-    /// round trip on a LAN or loopback takes well under this; a slower device costs one thread-pool thread this long.
-    /// </summary>
-    private const int ResponseWaitMicroseconds = 2000;
-
     /// <summary>How often each link looks for requests past their deadline, stalled writes and the need to probe.</summary>
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromMilliseconds(50);
 
@@ -633,7 +625,6 @@ public sealed partial class BrickSession : DeviceSession
         private long _writeLimitMs;
         private int _dead;
         private int _lossClaimed;
-        private int _awaiting;
 
         public Link(BrickSession session, Socket socket)
         {
@@ -658,11 +649,6 @@ public sealed partial class BrickSession : DeviceSession
         public byte NextSequence() => (byte)((uint)(Interlocked.Increment(ref _sequence) - 1) % 15 + 1);
 
         public void MarkTraffic() => Volatile.Write(ref _traffic, 1);
-
-        /// <summary>A request on this link waits for its response (the reader then waits for it on its own thread).</summary>
-        public void BeginAwait() => Interlocked.Increment(ref _awaiting);
-
-        public void EndAwait() => Interlocked.Decrement(ref _awaiting);
 
         /// <summary>A write starts: the sweep drops the link if it is still running after <paramref name="timeout"/> or the probe interval.</summary>
         public void BeginWrite(TimeSpan timeout)
@@ -719,11 +705,6 @@ public sealed partial class BrickSession : DeviceSession
             {
                 while (true)
                 {
-                    // While a request waits for its response, the reader waits for the bytes on its own thread for a short
-                    // while: the kernel wakes it directly and the response completes the caller inline. An asynchronous
-                    // read would be woken by the socket engine and handed to another thread-pool thread first, which
-                    // costs a sequential caller a large part of its round trip (docs/design/decisions.md §13.8).
-                    if (Volatile.Read(ref _awaiting) > 0) _socket.Poll(ResponseWaitMicroseconds, SelectMode.SelectRead);
                     int read = await Stream.ReadAsync(framer.FreeSpace, Stop.Token).ConfigureAwait(false);
                     if (read == 0)
                     {

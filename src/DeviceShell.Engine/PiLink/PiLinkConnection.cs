@@ -22,12 +22,6 @@ internal sealed class PiLinkConnection
     /// </summary>
     private const int ReadBufferBytes = 4096;
 
-    /// <summary>
-    /// How long the reader waits on its own thread for a reply before it goes back to an asynchronous read: a reply on
-    /// loopback or a LAN takes well under this; a slower peer costs one thread-pool thread this long per message.
-    /// </summary>
-    private const int ReplyWaitMicroseconds = 2000;
-
     private readonly Socket _socket;
     private readonly PiLinkOptions _options;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
@@ -51,10 +45,9 @@ internal sealed class PiLinkConnection
     /// <summary>
     /// Reads until the peer closes, the socket fails or <see cref="Close"/> is called, handing each frame to
     /// <paramref name="onFrame"/> in order. Returns normally in all those cases; the buffers it used are back in the
-    /// pool when it returns, whatever the peer sent. <paramref name="replyExpected"/> says whether a caller waits for
-    /// the peer's next message.
+    /// pool when it returns, whatever the peer sent.
     /// </summary>
-    public async Task ReadAsync(Func<PiLinkFrame, ValueTask> onFrame, Func<bool>? replyExpected = null)
+    public async Task ReadAsync(Func<PiLinkFrame, ValueTask> onFrame)
     {
         var decoder = new PiLinkFrameDecoder(_options.Terminator, _options.MaxMessageBytes);
         var frames = new List<PiLinkFrame>();
@@ -63,11 +56,7 @@ internal sealed class PiLinkConnection
             while (true)
             {
                 // Closing the socket ends a pending read, so no cancellation token is needed (nor registered per read).
-                // While a caller waits for a reply, wait for it here for a short while: the kernel wakes this thread
-                // directly and the reply completes the caller inline. An asynchronous read is woken by the socket
-                // engine and handed to another thread-pool thread first (docs/design/decisions.md §13.8).
-                if (!(replyExpected is not null && replyExpected() && _socket.Poll(ReplyWaitMicroseconds, SelectMode.SelectRead)))
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
                 int read;
                 try

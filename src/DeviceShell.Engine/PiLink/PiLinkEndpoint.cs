@@ -101,12 +101,6 @@ public abstract class PiLinkEndpoint : DeviceSession
         return await waiter.Task.ConfigureAwait(false);
     }
 
-    /// <summary>True while a reply call waits: the reader then waits for the reply on its own thread (docs/design/decisions.md §13.8).</summary>
-    private protected bool AwaitsReply
-    {
-        get { lock (_replyGate) { return _replyWaiters.Count > 0; } }
-    }
-
     /// <summary>Fails waiting calls whose deadline passed or whose token fired; stops the timer once none wait.</summary>
     private void SweepReplies()
     {

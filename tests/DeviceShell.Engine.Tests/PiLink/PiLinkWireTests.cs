@@ -32,32 +32,6 @@ public class PiLinkWireTests
         Assert.Equal(Encoding.UTF8.GetBytes("Grüße zurück"), await raw.ReadBlockAsync());
     }
 
-    /// <summary>
-    /// The reader waits for a reply on its own thread only briefly (docs/design/decisions.md §13.8): a reply that takes
-    /// longer, the unasked message after it, and the next quick reply all still arrive where they belong.
-    /// </summary>
-    [Fact]
-    public async Task A_reply_slower_than_the_readers_own_wait_the_message_after_it_and_a_quick_reply()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var accepting = listener.AcceptSocketAsync();
-        await using var client = await PiLinkTestKit.ConnectAsync(((IPEndPoint)listener.LocalEndpoint).Port);
-        using var peer = await accepting.WaitAsync(TestTimeouts.Short);
-
-        var slow = client.SendAndReceiveReplyAsync("go", TimeSpan.FromSeconds(5));
-        Assert.Equal("go"u8.ToArray(), await peer.ReadBlockAsync());
-        await Task.Delay(100); // the peer is slow on purpose: fifty times the reader's own wait
-        await peer.SendRawAsync("late\0unasked\0");
-        Assert.Equal("late", (await slow.Within()).Text);
-        await client.ExpectAsync(PiLinkState.Message, "unasked");
-
-        var quick = client.SendAndReceiveReplyAsync("go", TimeSpan.FromSeconds(5));
-        Assert.Equal("go"u8.ToArray(), await peer.ReadBlockAsync());
-        await peer.SendRawAsync("quick\0");
-        Assert.Equal("quick", (await quick.Within()).Text);
-    }
-
     [Fact]
     public async Task Our_client_against_a_raw_tcpcom_style_server()
     {
