@@ -154,6 +154,46 @@ public sealed class CatalogSimulatorTests
         Assert.True(calls > 1400, $"only {calls} getters");
     }
 
+    /// <summary>
+    /// Every getter that takes arguments answers over the wire, asked with all-zero arguments (index 0, length 0, the
+    /// first channel): with its values, or with the device's "invalid parameter" where zero is not a valid argument,
+    /// as firmware answers; never a timeout or "not supported".
+    /// </summary>
+    [Fact]
+    public async Task Every_getter_with_arguments_of_every_catalogued_device_answers_through_the_engine()
+    {
+        await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
+        var session = await bed.ConnectAsync();
+        int calls = 0, refused = 0;
+        var failures = new List<string>();
+        foreach (var device in bed.Daemon.Devices)
+        {
+            foreach (var getter in BrickDeviceCatalog.Find(device.DeviceIdentifier)!.Functions.Where(f => f.Parameters.Count > 0 && f.Returns.Count > 0))
+            {
+                calls++;
+                try
+                {
+                    byte[] answer = await session.CallAsync(device.UidValue, getter.Id, new byte[getter.RequestPayloadLength], getter.ResponsePayloadLength).Within();
+                    if (answer.Length != getter.ResponsePayloadLength) failures.Add($"{device} {getter.Name}: {answer.Length} bytes");
+                }
+                catch (DeviceShell.Engine.Sessions.DeviceException e) when (e.ErrorCode != BrickErrors.InvalidParameter)
+                {
+                    failures.Add($"{device} {getter.Name}: {e.ErrorId} {e.Message}");
+                    if (failures.Count > 20) Assert.Fail(string.Join("\n", failures));
+                }
+                catch (DeviceShell.Engine.Sessions.DeviceException)
+                {
+                    // Zero is outside this getter's range: the device said so, which is an answer.
+                    refused++;
+                }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(calls > 200, $"only {calls} getters with arguments");
+        Assert.True(refused < calls / 10, $"{refused} of {calls} getters refused all-zero arguments");
+        Console.WriteLine($"getters with arguments: {calls}, refused zero: {refused}");
+    }
+
     [TinkerforgeNodeFact]
     public void The_committed_catalogue_is_what_the_generator_makes_of_the_npm_package()
     {
