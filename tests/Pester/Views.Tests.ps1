@@ -78,6 +78,7 @@ BeforeAll {
     # The Format-List views of types that also have a table.
     $samples.BrickFunctionResultList = $samples.BrickFunctionResult
     $samples.BrickEventList = $samples.BrickEvent
+    $samples.DeviceSessionList = @($brick, $gateway) + $samples.WebifiSession + @($samples.PiLinkSession)
 }
 
 AfterAll {
@@ -116,6 +117,12 @@ Describe 'Default views at 80 and 120 columns' {
         $objects = if ($View -eq 'DeviceSession') { Get-DeviceSession } else { @($samples[$View]) }
         $text = $objects | Format-List | Out-String -Width 80
         $text | Should -Not -Match 'System\.[\w.]+\[\]|System\.Collections\.' -Because 'Format-List shows the values'
+        # Sessions and the types with a list view of their own also list durations and dates in the tables' format
+        # (the other types' Format-List still shows a date in the culture's format: issue 21).
+        if ($View -match 'Session$|List$') {
+            $text | Should -Not -Match '\d\d:\d\d:\d\d\.\d{7}' -Because 'a TimeSpan reads as a human duration in lists too'
+            $text | Should -Not -Match '\b\d{1,2}/\d{1,2}/\d{4}\b' -Because 'dates are yyyy-MM-dd in lists too'
+        }
     }
 
     It 'the "try first" line of ./build.sh shell shows the topology as one table' {

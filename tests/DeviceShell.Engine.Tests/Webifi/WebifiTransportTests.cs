@@ -69,15 +69,17 @@ public class WebifiTlsTests
         await sender.SetTransportAsync(transport: null, useEncryption: false).Within();
         await sender.SendTextAsync("plain again", toNetworks: new[] { "net1" }).Within();
         byte[] back = proxy.FirstBytes[before..];
-        Assert.DoesNotContain(LoopbackProxy.TlsHandshake, back);
         if (transport == WebifiTransport.WebSocket)
         {
             Assert.NotEmpty(back);
+            Assert.DoesNotContain(LoopbackProxy.TlsHandshake, back);
         }
         else
         {
             // Long polling's HTTP connections are pooled: a plaintext connection from before the switch to TLS may
-            // carry the upload, so what counts is which kind of connection carried each message.
+            // carry the upload, and a TLS connection the old link's cancelled download had started may still be
+            // opened (.NET finishes a connection attempt for its pool), carrying nothing. What counts is which kind
+            // of connection carried each message.
             Assert.True(proxy.ClientSent("plain again", overTls: false), "'plain again' went out in plaintext");
             Assert.True(proxy.ClientSent("encrypted", overTls: true), "'encrypted' went out over TLS");
             Assert.False(proxy.ClientSent("encrypted", overTls: false), "'encrypted' never went out in plaintext");
