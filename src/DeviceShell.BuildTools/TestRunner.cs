@@ -23,6 +23,8 @@ public static class TestRunner
 
         bool runnerFailed = Exec("dotnet", new[] { "build", Path.Combine(repo, "DeviceShell.sln"), "-c", configuration, "-nologo", "-v:minimal" }, repo) != 0;
         int passed = 0, failed = 0, skipped = 0;
+        // Named again just before the summary, so the last lines of a long CI log say what failed.
+        var failures = new List<string>();
         if (!runnerFailed)
         {
             foreach (string project in TestProjects(repo))
@@ -45,12 +47,13 @@ public static class TestRunner
                 failed += bad;
                 skipped += total - ok - bad;
                 if (exit != 0 && bad == 0) runnerFailed = true;
-                foreach (var (test, reason) in SkippedTests(trx)) Console.WriteLine($"skipped: {test}: {reason}");
+                foreach (var (test, reason) in TestsWithOutcome(trx, "NotExecuted")) Console.WriteLine($"skipped: {test}: {reason}");
+                failures.AddRange(TestsWithOutcome(trx, "Failed").Select(f => $"{name}: {f.Test}: {f.Reason}"));
             }
         }
 
         Console.WriteLine("== Pester");
-        var pester = RunPester(repo, pesterModule, results);
+        var pester = RunPester(repo, pesterModule, results, failures);
         if (pester is var (pesterPassed, pesterFailed, pesterSkipped))
         {
             passed += pesterPassed;
@@ -70,6 +73,7 @@ public static class TestRunner
             skipped = 0;
         }
 
+        foreach (string failure in failures) Console.WriteLine($"failed: {failure}");
         if (runnerFailed) Console.WriteLine("A test runner failed before reporting all of its results.");
         string summary = skipped > 0 ? $"{passed} passed, {failed} failed, {skipped} skipped" : $"{passed} passed, {failed} failed";
         Console.WriteLine(summary);
@@ -96,7 +100,7 @@ public static class TestRunner
     /// Runs tests/Pester in the repository's pinned pwsh (a local dotnet tool, restored here) with Pester imported
     /// from its NuGet package by path; null when the runner itself failed.
     /// </summary>
-    private static (int Passed, int Failed, int Skipped)? RunPester(string repo, string pesterModule, string results)
+    private static (int Passed, int Failed, int Skipped)? RunPester(string repo, string pesterModule, string results, List<string> failures)
     {
         if (Exec("dotnet", new[] { "tool", "restore" }, repo) != 0)
         {
@@ -114,13 +118,18 @@ public static class TestRunner
         using var json = JsonDocument.Parse(File.ReadAllText(pesterResult));
         var root = json.RootElement;
         foreach (var test in root.GetProperty("skippedTests").EnumerateArray()) Console.WriteLine($"skipped: {test.GetString()}");
+        if (root.TryGetProperty("failedTests", out var failedTests))
+            failures.AddRange(failedTests.EnumerateArray().Select(test => $"Pester: {test.GetString()}"));
         return (root.GetProperty("passed").GetInt32(), root.GetProperty("failed").GetInt32(), root.GetProperty("skipped").GetInt32());
     }
 
-    /// <summary>The skipped tests of a TRX file, each with the first line of its reason (e.g. the Debian package it needs).</summary>
-    private static IEnumerable<(string Test, string Reason)> SkippedTests(string trx) =>
+    /// <summary>
+    /// The tests of a TRX file with one outcome, each with the first line of its message (a skip's reason, e.g. the
+    /// Debian package it needs, or a failure's assertion).
+    /// </summary>
+    private static IEnumerable<(string Test, string Reason)> TestsWithOutcome(string trx, string outcome) =>
         XDocument.Load(trx).Descendants()
-            .Where(e => e.Name.LocalName == "UnitTestResult" && (string?)e.Attribute("outcome") == "NotExecuted")
+            .Where(e => e.Name.LocalName == "UnitTestResult" && (string?)e.Attribute("outcome") == outcome)
             .Select(e => ((string)e.Attribute("testName")!,
                 (e.Descendants().FirstOrDefault(m => m.Name.LocalName == "Message")?.Value ?? "no reason given").Split('\n')[0].Trim()));
 }

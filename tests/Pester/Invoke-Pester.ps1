@@ -2,7 +2,7 @@
 <#
 .SYNOPSIS
     Runs every tests/Pester/*.Tests.ps1 against the staged module (out/DeviceShell) and writes
-    {"passed":N,"failed":N,"skipped":N,"skippedTests":[...]} to -ResultFile for the build's test summary.
+    {"passed":N,"failed":N,"skipped":N,"skippedTests":[...],"failedTests":[...]} to -ResultFile for the build's test summary.
 .DESCRIPTION
     Pester is imported by path from its NuGet package (the build passes the pinned one), so a run never
     depends on the modules a machine happens to have installed.
@@ -29,5 +29,11 @@ $result = Invoke-Pester -Configuration $configuration
     failed       = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     skipped      = $result.SkippedCount
     skippedTests = @($result.Skipped | ForEach-Object { $_.ExpandedPath })
+    # A failed test with the first line of its error; a failed block or file (BeforeAll) by its name.
+    failedTests  = @(
+        $result.Failed | ForEach-Object { '{0}: {1}' -f $_.ExpandedPath, "$($_.ErrorRecord | Select-Object -First 1)".Split("`n")[0] }
+        $result.FailedBlocks | ForEach-Object { '{0}: block failed' -f $_.ExpandedPath }
+        $result.FailedContainers | ForEach-Object { '{0}: file failed' -f $_.Item }
+    )
 } | ConvertTo-Json -Compress | Set-Content -Path $ResultFile -Encoding utf8
 if ($result.Result -ne 'Passed') { exit 1 }
