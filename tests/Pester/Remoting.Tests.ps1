@@ -255,9 +255,12 @@ $wa; $wb
         Invoke-Command -Session $remote -ScriptBlock { Unregister-Event -SourceIdentifier Remote.Webifi -ErrorAction Ignore; Disconnect-Webifi -Session $fa; Disconnect-Webifi -Session $fb }
         $received.Count | Should -Be 20
         $received[0].SourceArgs[1].ReceivedAt | Should -BeOfType [datetime]
-        # The remote runspace numbers its events in the order it generates them; PowerShell's client queues forwarded
-        # events from thread-pool threads, so the queue itself may hold them out of that order.
-        $received | Sort-Object EventIdentifier | ForEach-Object { $_.SourceArgs[1].Data } | Should -Be (1..20 | ForEach-Object { "m$_" })
+        # The client queues each forwarded event from a thread-pool thread, so the queue may hold them out of the order
+        # they were sent in (docs/design/decisions.md §21.3); every item carries its number in that order, and the
+        # client numbers the events (EventIdentifier) as they arrive, before queueing them: either sorts them back.
+        $received | ForEach-Object { $_.SourceArgs[1].Sequence } | Sort-Object | Should -Be (1..20)
+        $received | Sort-Object { $_.SourceArgs[1].Sequence } | ForEach-Object { $_.SourceArgs[1].Data } | Should -Be (1..20 | ForEach-Object { "m$_" })
+        $received | Sort-Object EventIdentifier | ForEach-Object { $_.SourceArgs[1].Sequence } | Should -Be (1..20)
     }
 
     It 'every view shows the same columns with Import-PSSession''s format data, in a shell without the module' {

@@ -10,6 +10,20 @@ BeforeDiscovery {
         foreach ($width in 80, 120) { @{ View = $view.Name; Width = $width } }
     }
     $script:renderings = @($renderings | Sort-Object { $_.View -eq 'DeviceSession' })
+
+    # Every engine type with a date or duration property, found by reflection so a new one is checked too. The connect
+    # options of Bricks, Gateway and Webifi are left out: the cmdlets build them from parameters and never emit them.
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Get-DeviceSession | Out-Null
+    $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DeviceShell.Engine' } | Select-Object -First 1
+    $inputsOnly = 'BrickConnectOptions', 'GatewayConnectOptions', 'WebifiConnectOptions'
+    $script:timedTypes = foreach ($type in $engine.GetExportedTypes()) {
+        if ($type.IsAbstract -or $type.IsGenericTypeDefinition -or $type.Name -in $inputsOnly) { continue }
+        $timed = @($type.GetProperties('Public, Instance') | Where-Object { $_.GetIndexParameters().Count -eq 0 -and
+                ([Nullable]::GetUnderlyingType($_.PropertyType) ?? $_.PropertyType) -in [DateTime], [DateTimeOffset], [TimeSpan] } | ForEach-Object Name)
+        if ($timed) { @{ Type = $type.FullName; Properties = $timed } }
+    }
 }
 
 BeforeAll {
@@ -74,11 +88,11 @@ BeforeAll {
     $samples.PiLinkMessage = @(Send-PiLinkMessage go -TimeoutSec 5) + @($pi | Receive-PiLinkMessage -TimeoutSec 2)
 
     $samples.DeviceLab = $lab
+    $samples.PiLinkOptions = $samples.PiLinkSession.Options
     $samples.LabEndpoint = $lab.Endpoints
-    # The Format-List views of types that also have a table.
-    $samples.BrickFunctionResultList = $samples.BrickFunctionResult
-    $samples.BrickEventList = $samples.BrickEvent
-    $samples.DeviceSessionList = @($brick, $gateway) + $samples.WebifiSession + @($samples.PiLinkSession)
+    # The Format-List views of types that also have a table (XList beside X).
+    foreach ($name in @($views.Keys)) { if ($name -match '^(.+)List$' -and $samples.ContainsKey($Matches[1])) { $samples[$name] = $samples[$Matches[1]] } }
+    $samples.DeviceSessionList = @($brick, $gateway) + $samples.WebifiSession + @($samples.PiLinkSession, $samples.PiLinkServer)
 }
 
 AfterAll {
@@ -117,11 +131,29 @@ Describe 'Default views at 80 and 120 columns' {
         $objects = if ($View -eq 'DeviceSession') { Get-DeviceSession } else { @($samples[$View]) }
         $text = $objects | Format-List | Out-String -Width 80
         $text | Should -Not -Match 'System\.[\w.]+\[\]|System\.Collections\.' -Because 'Format-List shows the values'
-        # Sessions and the types with a list view of their own also list durations and dates in the tables' format
-        # (the other types' Format-List still shows a date in the culture's format: issue 21).
-        if ($View -match 'Session$|List$') {
-            $text | Should -Not -Match '\d\d:\d\d:\d\d\.\d{7}' -Because 'a TimeSpan reads as a human duration in lists too'
-            $text | Should -Not -Match '\b\d{1,2}/\d{1,2}/\d{4}\b' -Because 'dates are yyyy-MM-dd in lists too'
+        $text | Should -Not -Match '\d\d:\d\d:\d\d\.\d{7}' -Because 'a TimeSpan reads as a human duration in lists too'
+        $text | Should -Not -Match '\b\d{1,2}/\d{1,2}/\d{4}\b' -Because 'dates are yyyy-MM-dd in lists too'
+    }
+
+    It 'Format-Table and Format-List of <Type> show <Properties> as the views do' -ForEach $timedTypes {
+        $objects = @($samples.Values | ForEach-Object { $_ } | Where-Object { $null -ne $_ -and $_.GetType().FullName -eq $Type })
+        $objects | Should -Not -BeNullOrEmpty -Because "the check needs a real $Type (add one to the samples)"
+        foreach ($format in 'Format-Table', 'Format-List') {
+            $text = $objects | & $format | Out-String -Width 200
+            foreach ($object in $objects) {
+                foreach ($name in $Properties) {
+                    $value = $object.$name
+                    if ($null -eq $value) { continue }
+                    # A date reads yyyy-MM-dd HH:mm:ss, or HH:mm:ss.fff where it stamps an event; a duration {0:g}.
+                    $shown = if ($value -is [TimeSpan]) { @('{0:g}' -f $value) } else { ('{0:yyyy-MM-dd HH:mm:ss}' -f $value), ('{0:HH:mm:ss.fff}' -f $value) }
+                    foreach ($raw in @($value.ToString(), "$value") | Where-Object { $_ -notin $shown }) {
+                        $text | Should -Not -Match ([regex]::Escape($raw)) -Because "$format shows $Type.$name as the other views do, not as $raw"
+                    }
+                    if ($format -eq 'Format-List') {
+                        $text | Should -Match "(?m)^$name\s*:\s*($(($shown | ForEach-Object { [regex]::Escape($_) }) -join '|'))\s*`$" -Because "Format-List shows $Type.$name as $($shown -join ' or ')"
+                    }
+                }
+            }
         }
     }
 

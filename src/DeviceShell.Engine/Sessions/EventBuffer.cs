@@ -18,7 +18,7 @@ namespace DeviceShell.Engine.Sessions;
 /// optionally age. The newest item is always kept, even when it alone is larger than the byte bound: worlds limit a
 /// single message on the wire, and losing the newest to keep an older one would turn drop-oldest upside down.
 /// </summary>
-public sealed class EventBuffer<T> : IDisposable
+public sealed partial class EventBuffer<T> : IDisposable
 {
     private readonly object _gate = new();
     private readonly LinkedList<Entry> _entries = new();
@@ -26,10 +26,6 @@ public sealed class EventBuffer<T> : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly object? _sender;
     private TaskCompletionSource? _posted;
-    private EventHandler<T>? _received;
-    private Cursor? _dispatcherCursor;
-    private Func<T, bool>? _raiseTypedEvents;
-    private int _typedHandlers;
     private readonly Func<T, int> _sizeOf;
     private long _unclaimed;
     private long _dropped;
@@ -83,88 +79,6 @@ public sealed class EventBuffer<T> : IDisposable
         get { lock (_gate) { return (int)_unclaimed; } }
     }
 
-    /// <summary>Raised for every item posted while there is a subscriber, in order, on the buffer's dispatcher task.</summary>
-    public event EventHandler<T>? Received
-    {
-        add
-        {
-            lock (_gate)
-            {
-                _received += value;
-                StartDispatcher();
-            }
-        }
-        remove
-        {
-            lock (_gate)
-            {
-                _received -= value;
-                StopDispatcherIfUnheard();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Hands every item posted from now on to <paramref name="raiseTypedEvents"/> on the dispatcher task; it raises the
-    /// owner's typed .NET events (e.g. CallbackReceived) and returns whether any handler got the item. The owner calls it
-    /// when its first typed handler subscribes, and with null when its last one leaves (the dispatcher then stops).
-    /// </summary>
-    public void RaiseTypedEventsWith(Func<T, bool>? raiseTypedEvents)
-    {
-        lock (_gate)
-        {
-            _raiseTypedEvents = raiseTypedEvents;
-            if (raiseTypedEvents is null) StopDispatcherIfUnheard();
-            else StartDispatcher();
-        }
-    }
-
-    /// <summary>
-    /// Adds <paramref name="value"/> to one of the owner's typed .NET events (e.g. CallbackReceived), which
-    /// <paramref name="raiseTypedEvents"/> raises. The dispatcher runs only while some typed event has a handler, so
-    /// the events nobody listens to are stored once, for takers, and only takers' losses count as drops.
-    /// </summary>
-    public void AddTypedHandler<TArgs>(ref EventHandler<TArgs>? handlers, EventHandler<TArgs>? value, Func<T, bool> raiseTypedEvents)
-    {
-        if (value is null) return;
-        lock (_gate)
-        {
-            handlers += value;
-            _typedHandlers++;
-            RaiseTypedEventsWith(raiseTypedEvents);
-        }
-    }
-
-    /// <summary>Removes a handler added with <see cref="AddTypedHandler"/>; the last one stops the dispatcher.</summary>
-    public void RemoveTypedHandler<TArgs>(ref EventHandler<TArgs>? handlers, EventHandler<TArgs>? value)
-    {
-        lock (_gate)
-        {
-            var before = handlers;
-            handlers -= value;
-            if (ReferenceEquals(before, handlers)) return; // it was not subscribed
-            if (--_typedHandlers == 0) RaiseTypedEventsWith(null);
-        }
-    }
-
-    /// <summary>Calls each handler in turn; one that throws does not keep the item from the others. True when there was any.</summary>
-    public static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
-    {
-        if (handlers is null) return false;
-        foreach (EventHandler<TArgs> handler in handlers.GetInvocationList())
-        {
-            try
-            {
-                handler(sender, args);
-            }
-            catch (Exception)
-            {
-                // A subscriber's bug must not stop delivery to the others or kill the dispatcher.
-            }
-        }
-        return true;
-    }
-
     /// <summary>Adds an item; never blocks. Returns false when an item nobody had received had to be dropped.</summary>
     public bool Post(T item)
     {
@@ -185,56 +99,6 @@ public sealed class EventBuffer<T> : IDisposable
         }
         posted?.TrySetResult();
         return keptAll;
-    }
-
-    /// <summary>Claims the oldest unclaimed item at once, if there is one.</summary>
-    public bool TryTake(out T item)
-    {
-        lock (_gate)
-        {
-            DropExpired();
-            for (var node = _entries.First; node is not null; node = node.Next)
-            {
-                if (node.Value.Claimed) continue;
-                item = Claim(node);
-                return true;
-            }
-        }
-        item = default!;
-        return false;
-    }
-
-    /// <summary>
-    /// Waits up to <paramref name="timeout"/> for the oldest unclaimed item that matches <paramref name="filter"/> and
-    /// claims it; items that do not match stay for other takers. Returns false on timeout or when the buffer is disposed.
-    /// </summary>
-    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-    public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default, Func<T, bool>? filter = null)
-    {
-        using var reader = OpenReader(filter);
-        return await reader.TakeAsync(timeout, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Blocking form of <see cref="TakeAsync"/> for the pipeline thread.</summary>
-    public bool Take(TimeSpan timeout, CancellationToken cancellationToken, out T item, Func<T, bool>? filter = null)
-    {
-        (bool taken, item) = TakeAsync(timeout, cancellationToken, filter).GetAwaiter().GetResult();
-        return taken;
-    }
-
-    /// <summary>
-    /// A taker's cursor, starting at the oldest unclaimed item (or, with <paramref name="onlyNew"/>, at the next item
-    /// posted, leaving what is queued to other takers): successive takes go on from where the last one stopped, so items
-    /// the filter skipped are not examined again. Dispose it when done.
-    /// </summary>
-    public EventReader OpenReader(Func<T, bool>? filter = null, bool onlyNew = false)
-    {
-        lock (_gate)
-        {
-            var cursor = new Cursor { Next = onlyNew ? null : _entries.First };
-            _cursors.Add(cursor);
-            return new EventReader(this, cursor, filter);
-        }
     }
 
     /// <summary>Claims every unclaimed item without delivering it (the user asked to start from now); not counted as dropped.</summary>
@@ -330,116 +194,6 @@ public sealed class EventBuffer<T> : IDisposable
         _entries.Remove(node);
     }
 
-    /// <summary>Starts the dispatcher unless it runs; subscribers hear what arrives from now on, as with any .NET event.</summary>
-    private void StartDispatcher()
-    {
-        if (_dispatcherCursor is not null) return;
-        var cursor = new Cursor();
-        _dispatcherCursor = cursor;
-        _cursors.Add(cursor);
-        _ = Task.Run(() => DispatchLoopAsync(cursor));
-    }
-
-    /// <summary>With no subscriber left the dispatcher stops: items are then stored for takers alone.</summary>
-    private void StopDispatcherIfUnheard()
-    {
-        if (_received is not null || _raiseTypedEvents is not null || _dispatcherCursor is not { } cursor) return;
-        _cursors.Remove(cursor);
-        _dispatcherCursor = null;
-        var node = _entries.First;
-        while (node is not null)
-        {
-            var next = node.Next;
-            node.Value.AwaitsDispatcher = false;
-            RemoveIfDone(node);
-            node = next;
-        }
-        var posted = _posted;
-        _posted = null;
-        posted?.TrySetResult(); // wakes the loop, which sees it is no longer the dispatcher and ends
-    }
-
-    private void CloseCursor(Cursor cursor)
-    {
-        lock (_gate) { _cursors.Remove(cursor); }
-    }
-
-    /// <summary>
-    /// Claims the next matching item after <paramref name="cursor"/>, or returns the signal of the next post.
-    /// </summary>
-    private (bool Taken, T Item, Task Posted) TryAdvance(Cursor cursor, Func<T, bool>? filter)
-    {
-        lock (_gate)
-        {
-            DropExpired();
-            while (cursor.Next is { } node)
-            {
-                cursor.Next = node.Next;
-                if (node.Value.Claimed) continue;
-                if (filter is not null && !filter(node.Value.Item)) continue;
-                return (true, Claim(node), Task.CompletedTask);
-            }
-            return (false, default!, NextPost());
-        }
-    }
-
-    private int TakeMany(Cursor cursor, Func<T, bool>? filter, List<T> items, int max)
-    {
-        int taken = 0;
-        lock (_gate)
-        {
-            DropExpired();
-            while (taken < max && cursor.Next is { } node)
-            {
-                cursor.Next = node.Next;
-                if (node.Value.Claimed) continue;
-                if (filter is not null && !filter(node.Value.Item)) continue;
-                items.Add(Claim(node));
-                taken++;
-            }
-        }
-        return taken;
-    }
-
-    private async Task DispatchLoopAsync(Cursor cursor)
-    {
-        while (true)
-        {
-            T item;
-            EventHandler<T>? handlers;
-            Func<T, bool>? raiseTypedEvents;
-            Task? posted = null;
-            lock (_gate)
-            {
-                if (_disposed.IsCancellationRequested || _dispatcherCursor != cursor) return;
-                var node = cursor.Next;
-                if (node is null)
-                {
-                    posted = NextPost();
-                    item = default!;
-                }
-                else
-                {
-                    cursor.Next = node.Next;
-                    if (!node.Value.AwaitsDispatcher) continue;
-                    // Taken from the buffer's point of view now: a drop from here on is no loss for the subscribers.
-                    node.Value.AwaitsDispatcher = false;
-                    item = node.Value.Item;
-                    RemoveIfDone(node);
-                }
-                handlers = _received;
-                raiseTypedEvents = _raiseTypedEvents;
-            }
-            if (posted is not null)
-            {
-                await posted.ConfigureAwait(false);
-                continue;
-            }
-            InvokeEach(handlers, _sender ?? this, item);
-            raiseTypedEvents?.Invoke(item);
-        }
-    }
-
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal sealed class Entry
@@ -471,63 +225,5 @@ public sealed class EventBuffer<T> : IDisposable
     internal sealed class Cursor
     {
         public LinkedListNode<Entry>? Next { get; set; }
-    }
-
-    /// <summary>One taker's cursor over the buffer (a Receive-* call or a -SourceIdentifier forwarding).</summary>
-    public sealed class EventReader : IDisposable
-    {
-        private readonly EventBuffer<T> _buffer;
-        private readonly Cursor _cursor;
-        private readonly Func<T, bool>? _filter;
-
-        internal EventReader(EventBuffer<T> buffer, Cursor cursor, Func<T, bool>? filter)
-        {
-            _buffer = buffer;
-            _cursor = cursor;
-            _filter = filter;
-        }
-
-        /// <summary>Waits up to <paramref name="timeout"/> for the next matching item; false on timeout or when the buffer is disposed.</summary>
-        /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-        public Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-        {
-            // An item already waiting costs no timer, no token source and no await.
-            var (taken, item, _) = _buffer.TryAdvance(_cursor, _filter);
-            return taken ? Task.FromResult((true, item)) : WaitAndTakeAsync(timeout, cancellationToken);
-        }
-
-        /// <summary>
-        /// Claims up to <paramref name="max"/> matching items that are waiting now, in order, under one lock; adds them
-        /// to <paramref name="items"/> and returns how many. Never waits (a flood is drained in batches, not item by item).
-        /// </summary>
-        public int TryTakeMany(List<T> items, int max)
-        {
-            ArgumentNullException.ThrowIfNull(items);
-            return _buffer.TakeMany(_cursor, _filter, items, max);
-        }
-
-        private async Task<(bool Taken, T Item)> WaitAndTakeAsync(TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
-            while (true)
-            {
-                var (taken, item, posted) = _buffer.TryAdvance(_cursor, _filter);
-                if (taken) return (true, item);
-                if (_buffer._disposed.IsCancellationRequested) return (false, default!);
-                cancellationToken.ThrowIfCancellationRequested();
-                long left = deadline - Environment.TickCount64;
-                if (left <= 0) return (false, default!);
-                try
-                {
-                    await posted.WaitAsync(deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // The timeout passed: one last look above, then give up.
-                }
-            }
-        }
-
-        public void Dispose() => _buffer.CloseCursor(_cursor);
     }
 }

@@ -50,9 +50,11 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
     /// <summary>
     /// An item as its property values by name, for an event a remote runspace forwards to its client: remoting sends
     /// the event's arguments with no depth left, so an object would arrive as its ToString alone, while a dictionary
-    /// of plain values arrives whole ($Event.SourceArgs[1].Text works on the client as it does here).
+    /// of plain values arrives whole ($Event.SourceArgs[1].Text works on the client as it does here). Sequence numbers
+    /// the items of this forwarding from 1 in the order they were sent: the client queues each forwarded event from a
+    /// thread-pool thread, so its queue may hold them in another order (docs/design/decisions.md §21.3).
     /// </summary>
-    private static System.Collections.Specialized.OrderedDictionary PropertyValues(T item)
+    private static System.Collections.Specialized.OrderedDictionary PropertyValues(T item, int sequence)
     {
         var values = new System.Collections.Specialized.OrderedDictionary(StringComparer.OrdinalIgnoreCase);
         foreach (var property in PSObject.AsPSObject(item).Properties)
@@ -64,6 +66,7 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
             values[property.Name] = value is null || value is string || value.GetType().IsPrimitive || value is DateTime or TimeSpan or byte[] or Guid
                 ? value : value.ToString();
         }
+        values["Sequence"] = sequence;
         return values;
     }
 
@@ -87,7 +90,7 @@ internal sealed class EventForwarding<T>(PSEventManager events, DeviceSession se
                 if (!taken || BorrowedSubscriberGone()) break;
                 // Sender and EventArgs as a .NET event has them, so $Sender and $EventArgs work in -Action blocks and
                 // $Event.SourceEventArgs after Wait-Event. Processed on this task: the next item waits until it is queued.
-                object? argument = OwnsSubscriber ? item : PropertyValues(item);
+                object? argument = OwnsSubscriber ? item : PropertyValues(item, forwarded + 1);
                 events.GenerateEvent(_subscriber!.SourceIdentifier, session, new object?[] { session, argument }, null, true, false);
                 forwarded++;
             }

@@ -355,8 +355,9 @@ public class EventBufferTests
         await Task.Delay(300);
         buffer.Post(3);
         Assert.Equal(2, buffer.Dropped);
-        Assert.True(buffer.TryTake(out int item));
-        Assert.Equal(3, item);
+        // Count, not a take: a take looks at the ages again, and a thread held up for 100 ms on a loaded machine would
+        // find item 3 expired too.
+        Assert.Equal(1, buffer.Count);
     }
 
     private EventHandler<int>? _typedEvent;
