@@ -163,4 +163,16 @@ Describe 'Default views at 80 and 120 columns' {
         $lines.Count | Should -BeLessThan 20
         $lines | Where-Object { $_ -match '^\S+\s+:\s' } | Should -BeNullOrEmpty -Because 'it is a table, not a list'
     }
+
+    It 'Get-BrickFunction of every device type at 80 columns cuts no function, parameter or return name' {
+        $functions = @(Get-BrickDeviceType | ForEach-Object { Get-BrickFunction -DeviceType $_.Name })
+        $functions.Count | Should -BeGreaterThan 3000
+        $words = [Collections.Generic.HashSet[string]]::new([string[]]((($functions | Out-String -Width 80) -split '[\s(),]+')))
+        $cut = foreach ($function in $functions) {
+            foreach ($name in @($function.Name) + @($function.Parameters | ForEach-Object Name) + @($function.Returns | ForEach-Object Name)) {
+                if ($name -and -not $words.Contains($name)) { "$($function.DeviceName) $($function.Name): $name" }
+            }
+        }
+        $cut | Select-Object -First 5 | Should -BeNullOrEmpty
+    }
 }

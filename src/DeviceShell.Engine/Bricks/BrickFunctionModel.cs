@@ -57,5 +57,47 @@ public sealed record BrickFunctionInfo(string DeviceName, int DeviceIdentifier, 
             .Concat(deviceType.Callbacks.Concat(deviceType.HighLevelCallbacks).OrderBy(c => c.Id).ThenBy(c => c.LowLevel is null)
                 .Select(c => new BrickFunctionInfo(deviceType.Name, deviceType.Identifier, "Callback", c.Name, c.Id, Array.Empty<BrickValueSpec>(), c.Values, null)));
 
+    /// <summary>
+    /// <c>Name(Parameter, ...) -> Return, ...</c>, broken into lines of at most <see cref="SignatureWidth"/> characters
+    /// after a comma or before the arrow, so that the Get-BrickFunction table at 80 columns (whose wrap cuts wherever
+    /// the column ends) never cuts a name: one line of names is 50 characters and more on 785 of 3,474 functions.
+    /// </summary>
+    public string Signature
+    {
+        get
+        {
+            var pieces = new List<string>();
+            var names = Parameters.Select(p => p.Name).ToList();
+            if (names.Count == 0) pieces.Add(Name + "()");
+            else
+            {
+                pieces.Add(Name + "(" + names[0] + (names.Count == 1 ? ")" : ","));
+                for (int i = 1; i < names.Count; i++) pieces.Add(names[i] + (i == names.Count - 1 ? ")" : ","));
+            }
+            if (Returns.Count > 0)
+            {
+                pieces.Add("-> " + Returns[0].Name + (Returns.Count == 1 ? "" : ","));
+                for (int i = 1; i < Returns.Count; i++) pieces.Add(Returns[i].Name + (i == Returns.Count - 1 ? "" : ","));
+            }
+            var lines = new List<string>();
+            string line = "";
+            foreach (string piece in pieces)
+            {
+                if (line.Length == 0) line = piece;
+                else if (line.Length + 1 + piece.Length <= SignatureWidth) line += " " + piece;
+                else
+                {
+                    lines.Add(line);
+                    line = "  " + piece;
+                }
+            }
+            lines.Add(line);
+            return string.Join(Environment.NewLine, lines);
+        }
+    }
+
+    /// <summary>The longest line of <see cref="Signature"/>: what is left of 80 columns beside Kind and Id.</summary>
+    public const int SignatureWidth = 64;
+
     public override string ToString() => $"{Kind} {Name} [fid {Id}]";
 }
