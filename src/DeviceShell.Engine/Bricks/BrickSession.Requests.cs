@@ -20,6 +20,7 @@ public sealed partial class BrickSession
         private uint _uid;
         private byte _functionId;
         private byte _sequence;
+        private int _deviceIdentifier;
         private TimeSpan _timeout;
         private long _deadline;
 
@@ -28,10 +29,14 @@ public sealed partial class BrickSession
         /// <summary>The armed request's response (or its error); await it once per <see cref="Arm"/>.</summary>
         public ValueTask<TfpPacket> Response => new(this, _core.Version);
 
-        /// <summary>Prepares the slot for the next request (the caller holds <see cref="Lock"/>); returns the request's id.</summary>
-        public long Arm(Link link, uint uid, byte functionId, byte sequence, TimeSpan timeout)
+        /// <summary>
+        /// Prepares the slot for the next request (the caller holds <see cref="Lock"/>); returns the request's id.
+        /// <paramref name="deviceIdentifier"/> is the device type the request is made for, 0 for none.
+        /// </summary>
+        public long Arm(Link link, uint uid, byte functionId, byte sequence, TimeSpan timeout, int deviceIdentifier)
         {
             _core.Reset();
+            _deviceIdentifier = deviceIdentifier;
             _link = link;
             _uid = uid;
             _functionId = functionId;
@@ -57,6 +62,17 @@ public sealed partial class BrickSession
         {
             long id = Volatile.Read(ref _armed);
             if (id != 0 && _link == link) TryFail(id, error);
+        }
+
+        /// <summary>
+        /// Reader, on an announcement of <paramref name="deviceIdentifier"/> at the slot's UID: fails the armed request
+        /// when it was made for another device type; returns that type's identifier then.
+        /// </summary>
+        public int? FailIfMadeForOtherThan(int deviceIdentifier, Func<int, Exception> error)
+        {
+            long id = Volatile.Read(ref _armed);
+            int madeFor = _deviceIdentifier;
+            return id != 0 && madeFor != 0 && madeFor != deviceIdentifier && TryFail(id, error(madeFor)) ? madeFor : null;
         }
 
         /// <summary>The link's sweep: fails the armed request once its deadline has passed.</summary>

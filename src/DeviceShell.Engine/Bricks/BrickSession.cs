@@ -33,6 +33,8 @@ public sealed partial class BrickSession : DeviceSession
     private long _timeoutTicks;
     private volatile bool _autoReconnect;
     private volatile bool _userDisconnected;
+    /// <summary>True while <see cref="ConnectAsync(CancellationToken)"/> opens a link (guarded by _gate).</summary>
+    private bool _connecting;
     private int _reconnecting;
     private uint _clientNonce = (uint)RandomNumberGenerator.GetInt32(int.MaxValue);
     private long _staleResponses;
@@ -67,6 +69,44 @@ public sealed partial class BrickSession : DeviceSession
         }
     }
 
+    /// <summary>
+    /// Connects this session again after it was disconnected (DisconnectAsync, or a lost link with auto-reconnect off),
+    /// as the bindings' connect() does on an IP Connection, and re-authenticates with the secret it keeps.
+    /// </summary>
+    /// <exception cref="DeviceException">
+    /// BrickAlreadyConnected (ResourceExists) when the session is connected or connecting (auto-reconnect included), as
+    /// the bindings raise ALREADY_CONNECTED; SessionClosed once it is closed; else what <see cref="ConnectAsync(BrickConnectOptions, CancellationToken)"/> throws.
+    /// </exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        bool wasUserDisconnected = _userDisconnected;
+        lock (_gate)
+        {
+            if (State == DeviceSessionState.Closed)
+                throw new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed", $"{this} is closed; connect a new session.", this);
+            if (_link is not null || _connecting || State is DeviceSessionState.Reconnecting or DeviceSessionState.Connecting)
+                throw BrickErrors.Create(DeviceErrorKind.ResourceExists, "BrickAlreadyConnected",
+                    $"The Brick session to {Endpoint} is already {(_link is not null ? "connected" : "connecting")}; nothing was done.", this);
+            _connecting = true;
+            _userDisconnected = false;
+        }
+        try
+        {
+            SetState(DeviceSessionState.Connecting);
+            Adopt(await OpenAuthenticatedLinkAsync(cancellationToken).ConfigureAwait(false), BrickConnectReason.Request);
+        }
+        catch
+        {
+            _userDisconnected = wasUserDisconnected;
+            if (State == DeviceSessionState.Connecting) SetState(DeviceSessionState.Disconnected);
+            throw;
+        }
+        finally
+        {
+            lock (_gate) { _connecting = false; }
+        }
+    }
+
     public override long DroppedEvents => _events.Dropped;
 
     public override int QueuedEvents => _events.Count;
@@ -81,7 +121,7 @@ public sealed partial class BrickSession : DeviceSession
     public BrickConnectionState ConnectionState => State switch
     {
         DeviceSessionState.Connected => BrickConnectionState.Connected,
-        DeviceSessionState.Reconnecting => BrickConnectionState.Pending,
+        DeviceSessionState.Reconnecting or DeviceSessionState.Connecting => BrickConnectionState.Pending,
         _ => BrickConnectionState.Disconnected,
     };
 
@@ -392,14 +432,14 @@ public sealed partial class BrickSession : DeviceSession
         return HMACSHA1.HashData(Encoding.ASCII.GetBytes(secret), message);
     }
 
-    private async Task<TfpPacket> RequestOnLinkAsync(Link link, uint uid, byte functionId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<TfpPacket> RequestOnLinkAsync(Link link, uint uid, byte functionId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken, int deviceIdentifier = 0)
     {
         var slot = _slots.GetOrAdd(uid, static _ => new RequestSlot());
         if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);
         try
         {
             var request = new TfpPacket(uid, functionId, link.NextSequence(), true, 0, payload);
-            long id = slot.Arm(link, uid, functionId, request.Sequence, timeout);
+            long id = slot.Arm(link, uid, functionId, request.Sequence, timeout, deviceIdentifier);
             // Drop marks the link dead before failing the armed slots: whichever runs second sees the other.
             if (link.IsDead)
             {
@@ -586,6 +626,8 @@ public sealed partial class BrickSession : DeviceSession
             if (device.EnumerationType == BrickEnumerationType.Disconnected) _knownDevices.TryRemove(device.Uid, out _);
             else _knownDevices[device.Uid] = device;
             ForgetDeviceType(packet.Uid);
+            // After the caches: a failed call's continuation runs inline here and may ask for the UID's type.
+            if (device.EnumerationType != BrickEnumerationType.Disconnected) NoteAnnouncedType(packet.Uid, device.DeviceIdentifier);
             Action<BrickDevice>[] observers;
             lock (_enumerateObservers) { observers = _enumerateObservers.ToArray(); }
             foreach (var observe in observers) observe(device);

@@ -103,11 +103,15 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         return Task.FromResult(new LabSimulatorEndpoint(Endpoint.Address.ToString(), Endpoint.Port));
     }
 
-    /// <summary>Plugs a device: it joins the stack and every client gets an enumerate CONNECTED callback.</summary>
-    public void AddDevice(SimulatedBrickDevice device)
+    /// <summary>
+    /// Plugs a device: it joins the stack and every client gets an enumerate CONNECTED callback. A UID that is taken is
+    /// refused unless <paramref name="replace"/>: then the new device takes the UID over (of another type, clients that
+    /// called the old one see DEVICE_REPLACED), as a device re-flashed with another's UID would.
+    /// </summary>
+    public void AddDevice(SimulatedBrickDevice device, bool replace = false)
     {
-        if (_devices.ContainsKey(device.UidValue))
-            throw new InvalidOperationException($"A device with UID {device.Uid} is already plugged in.");
+        if (!replace && _devices.ContainsKey(device.UidValue))
+            throw new InvalidOperationException($"A device with UID {device.Uid} is already plugged in (replace it with -Replace).");
         Attach(device);
         Broadcast(EnumeratePacket(device.Identity, BrickEnumerationType.Connected));
     }
@@ -169,7 +173,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         device.SetInput(name, value);
     }
 
-    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}, flood {uid, count, functionId?}.</summary>
+    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?, replace?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}, flood {uid, count, functionId?}.</summary>
     public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
     {
         JsonNode? result;
@@ -178,11 +182,13 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
             case "add-device":
                 string uid = RequiredUid(arguments);
                 int identifier = arguments["deviceIdentifier"]?.GetValue<int>() ?? throw new ArgumentException("add-device needs deviceIdentifier.");
-                string connectedUid = arguments["connectedUid"]?.GetValue<string>() ?? Devices.FirstOrDefault(d => d.ConnectedUid == "0")?.Uid ?? "0";
-                string positionText = arguments["position"]?.GetValue<string>() ?? FreePosition(connectedUid).ToString();
+                bool replace = arguments["replace"]?.GetValue<bool>() ?? false;
+                var replaced = replace ? Find(uid) : null;
+                string connectedUid = arguments["connectedUid"]?.GetValue<string>() ?? replaced?.ConnectedUid ?? Devices.FirstOrDefault(d => d.ConnectedUid == "0")?.Uid ?? "0";
+                string positionText = arguments["position"]?.GetValue<string>() ?? replaced?.Position.ToString() ?? FreePosition(connectedUid).ToString();
                 if (positionText.Length != 1) throw new ArgumentException("position is one character ('a'..'h' for Bricklets, '0'..'8' for Bricks).");
                 var device = SimulatedDevices.Create(identifier, uid, connectedUid, positionText[0]);
-                AddDevice(device);
+                AddDevice(device, replace);
                 result = Describe(device);
                 break;
             case "remove-device":
