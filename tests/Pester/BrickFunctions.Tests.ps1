@@ -194,6 +194,46 @@ Describe 'Add-LabBrickDevice and Set-LabBrickInput' {
     }
 }
 
+Describe 'The bindings'' ALREADY_CONNECTED and DEVICE_REPLACED' {
+    It 'refuses to connect a connected session again with BrickAlreadyConnected (ResourceExists)' {
+        $failure = { Connect-Brick -Session $script:Brick -ErrorAction Stop } | Should -Throw -ErrorId 'BrickAlreadyConnected,*' -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $failure.Exception.ErrorCode | Should -Be -7
+        $script:Brick.State | Should -Be 'Connected'
+    }
+
+    It 'connects a disconnected session again with the settings it has, and not with new ones' {
+        $endpoint = $script:Lab.Endpoints | Where-Object Simulator -EQ 'brick'
+        $session = Connect-Brick -HostName $endpoint.Host -Port $endpoint.Port -NoAutoReconnect
+        try {
+            # What a lost link leaves with -NoAutoReconnect: a session that is disconnected but not closed.
+            $session.DisconnectAsync().Wait()
+            $session.State | Should -Be 'Disconnected'
+            { Connect-Brick -Session $session -Port 1 -ErrorAction Stop } | Should -Throw -ErrorId 'SessionWithConnectParameters,*'
+            (Connect-Brick -Session $session) | Should -Be $session
+            $session.State | Should -Be 'Connected'
+            (Get-BrickIdentity -Session $session -Uid 4ER).DeviceIdentifier | Should -Be 2113
+        }
+        finally {
+            Disconnect-Brick -Session $session
+        }
+    }
+
+    It 'ends a call for a device whose UID another type took since with BrickDeviceReplaced (InvalidOperation)' {
+        Add-LabBrickDevice -Uid Rep -DeviceIdentifier 'Temperature Bricklet 2.0'
+        $device = Get-BrickIdentity -Uid Rep
+        ($device | Invoke-BrickFunction -Name GetTemperature).Temperature | Should -BeOfType [double]
+        Add-LabBrickDevice -Uid Rep -DeviceIdentifier 'Humidity Bricklet 2.0' -Replace
+        (Receive-BrickCallback -Uid Rep -Kind Enumerate -Count 2 -TimeoutSec 10)[-1].Device.DeviceIdentifier | Should -Be 283
+        $failure = { $device | Invoke-BrickFunction -Name GetTemperature -ErrorAction Stop } | Should -Throw -ErrorId 'BrickDeviceReplaced,*' -PassThru
+        $failure.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $failure.Exception.ErrorCode | Should -Be -16
+        # Asked anew by UID, the device now there answers.
+        (Invoke-BrickFunction -Uid Rep -Name GetHumidity).Humidity | Should -BeOfType [double]
+        Remove-LabBrickDevice -Uid Rep
+    }
+}
+
 Describe 'Decoded callbacks' {
     It 'a temperature sensor''s threshold callback fires when the reading crosses it' {
         Add-LabBrickDevice -Uid Th1 -DeviceIdentifier 'Temperature Bricklet 2.0'

@@ -255,6 +255,9 @@ public sealed class BrickDeviceType
 
     public BrickFunction? Function(byte id) => _functionsById.GetValueOrDefault(id);
 
+    /// <summary>True when <paramref name="function"/> is this type's own (the same object), not another type's of the same name.</summary>
+    public bool Owns(BrickFunction function) => _functionsByName.TryGetValue(function.Name, out var own) && ReferenceEquals(own, function);
+
     public BrickCallback? Callback(byte id) => Callbacks.FirstOrDefault(c => c.Id == id);
 
     public BrickCallback? Callback(string name) =>

@@ -11,6 +11,7 @@ public static class BrickErrors
     public const int Timeout = -1;
     public const int HostnameInvalid = -3;
     public const int NoConnect = -4;
+    public const int AlreadyConnected = -7;
     public const int NotConnected = -8;
     public const int InvalidParameter = -9;
     public const int NotSupported = -10;
@@ -31,6 +32,7 @@ public static class BrickErrors
         "RequestTimeout" or "ConnectTimeout" => Timeout,
         "HostNotFound" => HostnameInvalid,
         "ConnectionFailed" => NoConnect,
+        "BrickAlreadyConnected" => AlreadyConnected,
         "NotConnected" or "ConnectionLost" => NotConnected,
         "InvalidParameter" => InvalidParameter,
         "FunctionNotSupported" => NotSupported,
@@ -39,7 +41,7 @@ public static class BrickErrors
         "InvalidUid" => InvalidUid,
         "NonAsciiSecret" => NonAsciiCharInSecret,
         "WrongDeviceType" => WrongDeviceType,
-        "DeviceReplaced" => DeviceReplaced,
+        "BrickDeviceReplaced" => DeviceReplaced,
         "WrongResponseLength" => WrongResponseLength,
         _ => null,
     };

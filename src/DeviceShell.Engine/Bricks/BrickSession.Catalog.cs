@@ -95,14 +95,16 @@ public sealed partial class BrickSession
         {
             throw new DeviceException(DeviceErrorKind.InvalidArgument, "InvalidFunctionArgument", $"{function.Name}: {e.Message}", function.Name);
         }
+        int madeFor = DeviceIdentifierFor(uid, function);
         bool wait = function.Returns.Count > 0 || (responseExpected ?? function.ExpectsResponseByDefault);
         if (!wait)
         {
             await SendRequestAsync(uid, function.Id, payload, false, null, cancellationToken).ConfigureAwait(false);
             return BrickValues.None;
         }
-        byte[] answer = await CallAsync(uid, function.Id, payload, function.ResponsePayloadLength, null, cancellationToken).ConfigureAwait(false);
-        return BrickPayload.Unpack(function.Returns, answer);
+        var answer = await RequestOnLinkAsync(CurrentLink(), uid, function.Id, payload, Timeout, cancellationToken, madeFor).ConfigureAwait(false);
+        CheckResponse(answer, function.ResponsePayloadLength);
+        return BrickPayload.Unpack(function.Returns, answer.Payload);
     }
 
     /// <summary>Decodes a callback event through the device type this session knows for its UID; null when the type is not known yet or the payload does not fit.</summary>
@@ -120,7 +122,11 @@ public sealed partial class BrickSession
         : _knownDevices.TryGetValue(BrickUid.Encode(uid), out var device) ? device.DeviceIdentifier
         : null;
 
-    private void RememberDeviceType(uint uid, int identifier) => _identifiedTypes[uid] = identifier;
+    private void RememberDeviceType(uint uid, int identifier)
+    {
+        _identifiedTypes[uid] = identifier;
+        _lastDeviceIdentifiers[uid] = identifier;
+    }
 
     private void ForgetDeviceType(uint uid) => _identifiedTypes.TryRemove(uid, out _);
 }

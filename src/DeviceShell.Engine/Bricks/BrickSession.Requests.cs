@@ -1,9 +1,97 @@
+using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
+using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Bricks;
 
 public sealed partial class BrickSession
 {
+    private async Task<TfpPacket> RequestOnLinkAsync(Link link, uint uid, byte functionId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken, int deviceIdentifier = 0)
+    {
+        var slot = _slots.GetOrAdd(uid, static _ => new RequestSlot());
+        if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);
+        try
+        {
+            var request = new TfpPacket(uid, functionId, link.NextSequence(), true, 0, payload);
+            long id = slot.Arm(link, uid, functionId, request.Sequence, timeout, deviceIdentifier);
+            // Drop marks the link dead before failing the armed slots: whichever runs second sees the other.
+            if (link.IsDead)
+            {
+                slot.TryFail(id, link.LostError ?? LinkLost("closed"));
+            }
+            else
+            {
+                try
+                {
+                    await SendAsync(link, request, timeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
+                {
+                    slot.TryFail(id, ex);
+                }
+            }
+            // The link's sweep fails the slot at its deadline; Drop fails it when the link ends.
+            using var cancellation = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static state => ((RequestSlot.Cancellation)state!).Fire(), new RequestSlot.Cancellation(slot, id, cancellationToken))
+                : default;
+            try
+            {
+                return await slot.Response.ConfigureAwait(false);
+            }
+            catch (DeviceException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller's cancellation dropped the link (a half-sent packet): it asked to stop, so it hears that.
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+        finally
+        {
+            slot.Lock.Release();
+        }
+    }
+
+    private DeviceException TimedOut(uint uid, byte functionId, TimeSpan timeout)
+    {
+        string target = BrickUid.Encode(uid);
+        return BrickErrors.Create(DeviceErrorKind.Timeout, "RequestTimeout",
+            $"Device {target} did not answer function {functionId} within {timeout.TotalSeconds:0.###} s (unknown UID, unplugged device, or a daemon without that device).", target);
+    }
+
+    /// <summary>
+    /// Writes one packet. Waiting for the write lock honours <paramref name="cancellationToken"/> and <paramref name="timeout"/>;
+    /// a write that is cancelled or fails half way leaves part of a packet on the wire, so the link is dropped then. A write
+    /// that stalls (the daemon stopped reading) past the timeout or the probe interval is ended by the link's sweep.
+    /// </summary>
+    private async ValueTask SendAsync(Link link, TfpPacket packet, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        byte[] bytes = packet.ToBytes();
+        if (!await link.WriteLock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+            throw BrickErrors.Create(DeviceErrorKind.Timeout, "RequestTimeout",
+                $"The request to device {BrickUid.Encode(packet.Uid)} could not be sent within {timeout.TotalSeconds:0.###} s: earlier writes to {Endpoint} are stalled.", Endpoint);
+        try
+        {
+            if (link.IsDead) throw link.LostError ?? LinkLost("closed");
+            link.BeginWrite(timeout);
+            await link.Stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            link.EndWrite();
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            link.EndWrite();
+            bool cancelled = cancellationToken.IsCancellationRequested;
+            Drop(link, BrickDisconnectReason.Error, cancelled ? "a write was cancelled before it completed" : "sending failed: " + ex.Message);
+            if (cancelled) throw new OperationCanceledException("The write was cancelled; the connection was dropped because part of a packet may have been sent.", ex, cancellationToken);
+            throw link.LostError ?? LinkLost(ex.Message);
+        }
+        finally
+        {
+            link.WriteLock.Release();
+        }
+    }
+
+    private DeviceException LinkLost(string why) =>
+        BrickErrors.Create(DeviceErrorKind.Connection, "ConnectionLost", $"The connection to the Brick Daemon at {Endpoint} was lost ({why}).", Endpoint);
+
     /// <summary>
     /// One device's request slot, reused for every request to it (requests to one device are serialised by
     /// <see cref="Lock"/>): the awaitable the reader completes with the response, inline and without allocating, and
@@ -20,6 +108,7 @@ public sealed partial class BrickSession
         private uint _uid;
         private byte _functionId;
         private byte _sequence;
+        private int _deviceIdentifier;
         private TimeSpan _timeout;
         private long _deadline;
 
@@ -28,10 +117,14 @@ public sealed partial class BrickSession
         /// <summary>The armed request's response (or its error); await it once per <see cref="Arm"/>.</summary>
         public ValueTask<TfpPacket> Response => new(this, _core.Version);
 
-        /// <summary>Prepares the slot for the next request (the caller holds <see cref="Lock"/>); returns the request's id.</summary>
-        public long Arm(Link link, uint uid, byte functionId, byte sequence, TimeSpan timeout)
+        /// <summary>
+        /// Prepares the slot for the next request (the caller holds <see cref="Lock"/>); returns the request's id.
+        /// <paramref name="deviceIdentifier"/> is the device type the request is made for, 0 for none.
+        /// </summary>
+        public long Arm(Link link, uint uid, byte functionId, byte sequence, TimeSpan timeout, int deviceIdentifier)
         {
             _core.Reset();
+            _deviceIdentifier = deviceIdentifier;
             _link = link;
             _uid = uid;
             _functionId = functionId;
@@ -57,6 +150,17 @@ public sealed partial class BrickSession
         {
             long id = Volatile.Read(ref _armed);
             if (id != 0 && _link == link) TryFail(id, error);
+        }
+
+        /// <summary>
+        /// Reader, on an announcement of <paramref name="deviceIdentifier"/> at the slot's UID: fails the armed request
+        /// when it was made for another device type; returns that type's identifier then.
+        /// </summary>
+        public int? FailIfMadeForOtherThan(int deviceIdentifier, Func<int, Exception> error)
+        {
+            long id = Volatile.Read(ref _armed);
+            int madeFor = _deviceIdentifier;
+            return id != 0 && madeFor != 0 && madeFor != deviceIdentifier && TryFail(id, error(madeFor)) ? madeFor : null;
         }
 
         /// <summary>The link's sweep: fails the armed request once its deadline has passed.</summary>

@@ -16,6 +16,8 @@ public enum DeviceErrorKind
     InvalidOperation,
     NotSupported,
     ResourceUnavailable,
+    /// <summary>What was asked for is there already (a connect on a session that is connected or connecting).</summary>
+    ResourceExists,
 }
 
 /// <summary>

@@ -37,6 +37,13 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
     [ValidatePattern("^[a-z0-9]$")]
     public string? Position { get; set; }
 
+    /// <summary>
+    /// Lets the device take over a UID that is plugged in already (in the old device's place unless -ConnectedUid or
+    /// -Position say otherwise): calls made for the old device type end with BrickDeviceReplaced.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Replace { get; set; }
+
     [Parameter]
     public DeviceLab? Lab { get; set; }
 
@@ -52,10 +59,11 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
     {
         if (!TryRun(() => BrickUid.Parse(uid), uid)) return;
         var lab = LabBrickControl.Resolve(this, Lab);
-        if (lab is null || !ShouldProcess(uid, $"Plug a {BrickDeviceCatalog.DisplayName(DeviceIdentifier)} into {lab}")) return;
+        if (lab is null || !ShouldProcess(uid, $"{(Replace ? "Replace the device with" : "Plug")} a {BrickDeviceCatalog.DisplayName(DeviceIdentifier)} {(Replace ? "in" : "into")} {lab}")) return;
         var arguments = new JsonObject { ["uid"] = uid, ["deviceIdentifier"] = DeviceIdentifier };
         if (ConnectedUid is not null) arguments["connectedUid"] = ConnectedUid;
         if (Position is not null) arguments["position"] = Position;
+        if (Replace) arguments["replace"] = true;
         TryRun(() =>
         {
             var plugged = Await(token => lab.ControlAsync("brick", "add-device", arguments, TimeSpan.FromSeconds(10), token));

@@ -7,11 +7,13 @@ namespace DeviceShell.Commands;
 
 /// <summary>
 /// Connects to a Brick Daemon, authenticates when -Secret is given, and registers the session as the Brick default.
-/// Without -Secret it checks with one request that the peer speaks TFP and warns when it does not.
+/// Without -Secret it checks with one request that the peer speaks TFP and warns when it does not. With -Session it
+/// connects that session again after it was disconnected, as the bindings' connect() does (BrickAlreadyConnected when
+/// it is connected or connecting).
 /// </summary>
 [Cmdlet(VerbsCommunications.Connect, "Brick", HelpUri = HelpLinks.CmdletPages + "Connect-Brick.md")]
 [OutputType(typeof(BrickSession))]
-public sealed class ConnectBrickCommand : DeviceCmdlet
+public sealed class ConnectBrickCommand : SessionCmdlet
 {
     [Parameter(Position = 0)]
     [Alias("ComputerName", "IPAddress")]
@@ -34,8 +36,26 @@ public sealed class ConnectBrickCommand : DeviceCmdlet
     [Parameter]
     public SwitchParameter NoAutoReconnect { get; set; }
 
+    /// <summary>Sessions given by -Session (or the pipeline) were connected again: no new session is made.</summary>
+    private bool _reconnected;
+
+    /// <summary>With -Session (inherited), connects that Brick session again; it keeps its settings and secret.</summary>
+    protected override void ProcessRecord()
+    {
+        if (Session is null) return;
+        _reconnected = true;
+        var session = ResolveSession<BrickSession>("Brick", "Connect-Brick");
+        string[] newSessionParameters = [nameof(HostName), nameof(Port), nameof(Secret), nameof(TimeoutSec), nameof(NoAutoReconnect)];
+        if (newSessionParameters.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is string extra)
+            ThrowFailure(new DeviceException(DeviceErrorKind.InvalidArgument, "SessionWithConnectParameters",
+                $"-{extra} is for a new session; -Session connects a session again with the settings it has."), session);
+        WriteVerbose($"Connecting {session} again.");
+        if (TryRun(() => Await(token => session.ConnectAsync(token)), session)) WriteObject(session);
+    }
+
     protected override void EndProcessing()
     {
+        if (_reconnected) return;
         var options = new BrickConnectOptions
         {
             HostName = HostName,

@@ -54,6 +54,14 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     [Parameter(ParameterSetName = NameSet)]
     public SwitchParameter Raw { get; set; }
 
+    /// <summary>
+    /// By name: the device type the call is made for, bound from a piped device (Get-BrickEnumeration, Get-BrickIdentity)
+    /// like the bindings' device object: when another type has taken the UID since, the call fails with BrickDeviceReplaced.
+    /// </summary>
+    [Parameter(ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, 65535)]
+    public int DeviceIdentifier { get; set; }
+
     /// <summary>How long to wait for the response; default: the session's timeout (which is also what calls by name wait).</summary>
     [Parameter(ParameterSetName = RawSet)]
     [ValidateRange(0.001, 3600)]
@@ -118,6 +126,8 @@ public sealed class InvokeBrickFunctionCommand : BrickDeviceCmdlet, IDynamicPara
     private void InvokeByName(BrickSession session, string text, uint uid) => TryRun(() =>
     {
         var type = Await(token => session.GetDeviceTypeAsync(uid, token));
+        // A piped device of another type than the UID's now: its function, which the session refuses (BrickDeviceReplaced).
+        if (DeviceIdentifier != 0 && DeviceIdentifier != type.Identifier) type = BrickDeviceCatalog.Find(DeviceIdentifier) ?? type;
         var function = FunctionOf(type, text);
         var given = _valueNameOfParameter.Where(p => _functionParameters[p.Key].IsSet)
             .ToDictionary(p => p.Value, p => (object?)_functionParameters[p.Key].Value, StringComparer.OrdinalIgnoreCase);

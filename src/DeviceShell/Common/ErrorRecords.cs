@@ -18,6 +18,7 @@ public static class ErrorRecords
         DeviceErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         DeviceErrorKind.NotSupported => ErrorCategory.NotImplemented,
         DeviceErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        DeviceErrorKind.ResourceExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.InvalidOperation,
     };
 

@@ -2,23 +2,15 @@
 // prints one JSON line with what came back: {"name": {"ok":true,...} | {"ok":false,"error":code}, ...}.
 // Usage: node call-streams.mjs <folder holding node_modules/tinkerforge> <host> <port> <lcd uid> <led strip uid>
 //        <rs232 uid (in loopback)> <thermal imaging uid> <energy monitor uid>
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { call, loadTinkerforge, runConnected } from './bindings.mjs';
 
 const [prefix, host, port, lcdUid, stripUid, serialUid, thermalUid, energyUid] = process.argv.slice(2);
-const Tinkerforge = createRequire(join(prefix, 'node_modules', 'tinkerforge', 'package.json'))('./Tinkerforge.js');
-const ipcon = new Tinkerforge.IPConnection();
-const results = {};
-
-// One call of a bindings function: resolves with its return values or the error code.
-const call = (device, name, ...args) => new Promise((resolve) => {
-  device[name](...args, (...values) => resolve({ ok: true, values }), (code) => resolve({ ok: false, error: code }));
-});
+const Tinkerforge = loadTinkerforge(prefix);
 
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-async function run() {
-  clearTimeout(noConnection);
+runConnected(Tinkerforge, host, port, async (ipcon) => {
+  const results = {};
   const lcd = new Tinkerforge.BrickletLCD128x64(lcdUid, ipcon);
   const pixels = Array.from({ length: 128 * 64 }, (_, i) => (i % 128 + Math.floor(i / 128)) % 3 === 0);
   const wrote = await call(lcd, 'writePixels', 0, 0, 127, 63, pixels);
@@ -45,18 +37,5 @@ async function run() {
   const waveform = await call(energy, 'getWaveform');
   results.getWaveform = { ok: waveform.ok && waveform.values[0].length === 1536, error: waveform.error, length: waveform.values?.[0]?.length };
 
-  console.log(JSON.stringify(results));
-  ipcon.disconnect();
-  process.exit(0);
-}
-
-ipcon.setTimeout(3000);
-ipcon.on(Tinkerforge.IPConnection.CALLBACK_CONNECTED, () => run());
-ipcon.connect(host, Number(port), (code) => {
-  console.log(JSON.stringify({ error: `connect failed with error ${code}` }));
-  process.exit(1);
+  return results;
 });
-const noConnection = setTimeout(() => {
-  console.log(JSON.stringify({ error: 'not connected within 10 s' }));
-  process.exit(1);
-}, 10_000);
