@@ -75,6 +75,14 @@ BeforeAll {
 
     $samples.DeviceLab = $lab
     $samples.LabEndpoint = $lab.Endpoints
+    $recordingPath = Join-Path ([IO.Path]::GetTempPath()) "deviceshell-views-$PID.devrec"
+    $samples.DeviceRecorder = Start-DeviceRecording -Session $samples.PiLinkSession -Path $recordingPath -Force
+    $null = Send-PiLinkMessage -Session $samples.PiLinkSession go -TimeoutSec 5
+    $null = Stop-DeviceRecording -Session $samples.PiLinkSession
+    $replayLab = Start-DeviceLab -Replay $recordingPath -TimeoutSec 60
+    $samples.LabReplayReport = Get-LabReplayReport -Lab $replayLab
+    Stop-DeviceLab -Lab $replayLab
+    Remove-Item $recordingPath
     # The Format-List views of types that also have a table.
     $samples.BrickFunctionResultList = $samples.BrickFunctionResult
     $samples.BrickEventList = $samples.BrickEvent
