@@ -132,3 +132,63 @@ Describe 'A Pi link session recorded and replayed' {
         }
     }
 }
+
+Describe 'A gateway session recorded and replayed' {
+    BeforeAll {
+        # The tutorial's flow: search, connect a device, see it connect; then the device drops off the network.
+        function script:Invoke-GatewayScript([object] $Endpoint, [scriptblock] $OnStep = {}) {
+            $gateway = Connect-Gateway -HostName $Endpoint.Host -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate
+            & $OnStep 'connected' $gateway
+            $found = @(Find-GatewayDevice -Session $gateway -TimeoutSec 0.5 | ForEach-Object { '{0}:{1}' -f $_.DeviceId, $_.Type })
+            $device = Connect-GatewayDevice -Session $gateway -IPAddress 192.168.0.110 -Port 51211
+            $connected = (Receive-GatewayStatus -Session $gateway -DeviceId $device.DeviceId -Count 1 -TimeoutSec 10).Status
+            & $OnStep 'device connected' $device
+            $dropped = (Receive-GatewayStatus -Session $gateway -DeviceId $device.DeviceId -Count 1 -TimeoutSec 10).Status
+            $after = @(Get-GatewayDevice -Session $gateway | ForEach-Object DeviceId)
+            Disconnect-Gateway -Session $gateway
+            [pscustomobject]@{ Found = $found -join ','; DeviceId = $device.DeviceId; Connected = "$connected"; Dropped = "$dropped"; After = $after -join ',' }
+        }
+        $script:gatewayPath = Join-Path $script:folder 'gateway.devrec'
+        $lab = Start-DeviceLab -Gateway -TimeoutSec 60
+        $script:gatewayRecorded = Invoke-GatewayScript $lab['gateway'] -OnStep {
+            param($step, $subject)
+            switch ($step) {
+                'connected' { $null = Start-DeviceRecording -Session $subject -Path $script:gatewayPath }
+                # The fault: the device leaves the gateway.
+                'device connected' { Remove-LabGatewayDevice -Lab $lab -DeviceId $subject.DeviceId }
+            }
+        }
+        Stop-DeviceLab -Lab $lab
+    }
+
+    It 'recorded the calls as protobuf JSON and the status stream, the drop included' {
+        $script:gatewayRecorded.Connected | Should -Be 'TcpConnected'
+        $script:gatewayRecorded.Dropped | Should -Not -Be 'TcpConnected'
+        $all = @(Get-Content $script:gatewayPath | ConvertFrom-Json)
+        $all[0].world | Should -Be 'Gateway'
+        $records = $all | Select-Object -Skip 1
+        $search = $records | Where-Object { $_.kind -eq 'call' -and $_.method -like '*/SearchDevice' }
+        @($search.response.deviceInfos).Count | Should -BeGreaterThan 0
+        @($records | Where-Object { $_.kind -eq 'receive' -and $_.stream -like '*/SubscribeStatus' }).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'replays it: the same search, the same device and the same drop, with no device removed' {
+        $replayLab = Start-DeviceLab -Replay $script:gatewayPath -Speed 2 -TimeoutSec 60
+        try {
+            $replayed = Invoke-GatewayScript $replayLab['gateway']
+            $replayed.Found | Should -Be $script:gatewayRecorded.Found
+            $replayed.DeviceId | Should -Be $script:gatewayRecorded.DeviceId
+            $replayed.Connected | Should -Be $script:gatewayRecorded.Connected
+            $replayed.Dropped | Should -Be $script:gatewayRecorded.Dropped
+            $replayed.After | Should -Be $script:gatewayRecorded.After
+            $report = Get-LabReplayReport -Lab $replayLab
+            $report.Replayed | Should -Be $report.Recorded
+            $report.Divergences | Should -BeNullOrEmpty
+            # The connect check (GetAcceptFilter) came before the recording started: the simulator answered it.
+            $report.Uncovered.Request | Should -BeLike '*/GetAcceptFilter *'
+        }
+        finally {
+            Stop-DeviceLab -Lab $replayLab
+        }
+    }
+}

@@ -46,13 +46,7 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
             IdleTimeout = idleTimeout > TimeSpan.Zero ? idleTimeout : null,
         };
         var button = new PiButton(_pin, 0, pin);
-        if (options.Setting("replay") is string recording)
-        {
-            double speed = 1;
-            if (options.Setting("replay-speed") is string pace && !double.TryParse(pace, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out speed))
-                throw new ArgumentException($"--pibutton-replay-speed takes a factor above 0 (1 is the recorded pace), not '{pace}'.");
-            _replay = PiLinkReplay.Load(recording, speed);
-        }
+        if (ReplaySetting.From(options, "pibutton") is var (recording, speed)) _replay = PiLinkReplay.Load(recording, speed);
         var replay = _replay;
         _server = PiButtonServer.Create(button, options.Port, serverOptions, warn: message => log.LogWarning("{Message}", message),
             responder: replay is null ? null : text => replay.Answer(text, t => PiButtonServer.Answer(button, t)));

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Sessions.Recording;
+using DeviceShell.Lab.Hosting;
 
 namespace DeviceShell.Lab.PiLink;
 
@@ -11,21 +12,16 @@ namespace DeviceShell.Lab.PiLink;
 /// of exchanges: a message the client sent, the messages the server sent after it (with their delays), and whether
 /// the server dropped the link there. A client that sends the recorded messages in order gets the recorded answers
 /// at the recorded pace (divided by the speed) and the drop at its place. A message out of order is answered by
-/// the next recorded exchange with the same text, cycling through them (a reading asked more often than recorded),
-/// without its drop, and counts as a divergence; a message the recording never saw is left to the simulator's own
-/// answer and counts as uncovered. What the server sent before the first message is sent after each connect.
+/// the next recorded exchange with the same text without its drop (<see cref="ReplaySequence{TAnswer}"/>); a message
+/// the recording never saw is left to the simulator's own answer. What the server sent before the first message is
+/// sent after each connect.
 /// </summary>
 public sealed class PiLinkReplay
 {
     private readonly object _gate = new();
-    private readonly IReadOnlyList<Exchange> _exchanges;
+    private readonly ReplaySequence<Exchange> _sequence;
     private readonly IReadOnlyList<TimedText> _greeting;
-    private readonly Dictionary<string, int> _cycles = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _uncovered = new(StringComparer.Ordinal);
-    private readonly List<string> _divergences = new();
     private readonly double _speed;
-    private int _position;
-    private int _answered;
     private PiLinkServer? _server;
     private Task _answers = Task.CompletedTask;
 
@@ -33,7 +29,7 @@ public sealed class PiLinkReplay
     {
         Path = path;
         _greeting = greeting;
-        _exchanges = exchanges;
+        _sequence = new ReplaySequence<Exchange>(exchanges.Select(e => (e.Text, e)).ToList());
         _speed = speed;
     }
 
@@ -103,52 +99,14 @@ public sealed class PiLinkReplay
     /// </summary>
     public string? Answer(string text, Func<string, string?> fallback)
     {
-        Exchange? exchange;
-        lock (_gate)
-        {
-            exchange = NextExchange(text, out bool inOrder);
-            if (exchange is null)
-            {
-                _uncovered[text] = _uncovered.GetValueOrDefault(text) + 1;
-                return fallback(text);
-            }
-            _answered++;
-            Schedule(exchange.Replies, inOrder ? exchange.DropAfter : null);
-        }
+        var exchange = _sequence.Next(text, out bool inOrder);
+        if (exchange is null) return fallback(text);
+        lock (_gate) Schedule(exchange.Replies, inOrder ? exchange.DropAfter : null);
         return null;
     }
 
     /// <summary>What the replay saw so far, for Get-LabReplayReport.</summary>
-    public JsonObject Report()
-    {
-        lock (_gate)
-        {
-            return new JsonObject
-            {
-                ["world"] = nameof(DeviceWorld.PiLink),
-                ["path"] = Path,
-                ["recorded"] = _exchanges.Count,
-                ["replayed"] = _position,
-                ["answered"] = _answered,
-                ["uncovered"] = new JsonArray(_uncovered.Select(u => (JsonNode)new JsonObject { ["request"] = u.Key, ["count"] = u.Value }).ToArray()),
-                ["divergences"] = new JsonArray(_divergences.Select(d => (JsonNode)d).ToArray()),
-            };
-        }
-    }
-
-    /// <summary>The exchange that answers <paramref name="text"/> (under the gate), or null when none was recorded.</summary>
-    private Exchange? NextExchange(string text, out bool inOrder)
-    {
-        inOrder = _position < _exchanges.Count && _exchanges[_position].Text == text;
-        if (inOrder) return _exchanges[_position++];
-        var same = _exchanges.Where(e => e.Text == text).ToList();
-        if (same.Count == 0) return null;
-        if (_position < _exchanges.Count)
-            _divergences.Add($"message {_position + 1}: the client sent '{LogText.Quote(text)}' where the recording has '{LogText.Quote(_exchanges[_position].Text)}'");
-        int cycle = _cycles.GetValueOrDefault(text);
-        _cycles[text] = cycle + 1;
-        return same[cycle % same.Count];
-    }
+    public JsonObject Report() => _sequence.Report(DeviceWorld.PiLink, Path);
 
     /// <summary>Sends replies at their recorded delays after now, each answer after the previous one (under the gate).</summary>
     private void Schedule(IReadOnlyList<TimedText> replies, double? dropAfter)

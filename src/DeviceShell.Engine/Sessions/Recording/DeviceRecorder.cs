@@ -79,10 +79,15 @@ public sealed class DeviceRecorder
         return new DeviceRecorder(file, session);
     }
 
+    /// <summary>Milliseconds since t = 0, for a record written later with the time something started (<see cref="WriteAt"/>).</summary>
+    internal double Now => Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+
     /// <summary>Queues one record stamped now; <paramref name="fields"/> are written in order after <c>t</c> and <c>kind</c>.</summary>
-    internal void Write(string kind, params RecordField[] fields)
+    internal void Write(string kind, params RecordField[] fields) => WriteAt(Now, kind, fields);
+
+    /// <summary>Queues one record stamped <paramref name="milliseconds"/> (a call's record, written when its answer came, has its start).</summary>
+    internal void WriteAt(double milliseconds, string kind, params RecordField[] fields)
     {
-        double milliseconds = Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
         if (_queue.Writer.TryWrite(new RecordedLine(milliseconds, kind, fields))) Interlocked.Increment(ref _records);
     }
 
@@ -199,9 +204,26 @@ public sealed class DeviceRecorder
     private readonly record struct RecordedLine(double Milliseconds, string Kind, RecordField[] Fields);
 }
 
-/// <summary>One named value of a record: text (or null), a number, or bytes (written as lower-case hex).</summary>
+/// <summary>One named value of a record: text (or null), a number, bytes (written as lower-case hex) or a JSON value.</summary>
 internal readonly struct RecordField
 {
+    /// <summary>A value that is JSON already (a protobuf message as JSON), written as itself rather than as a string.</summary>
+    public static RecordField Json(string name, string json) => new(name, new RawJson(json));
+
+    private RecordField(string name, RawJson json)
+    {
+        _name = name;
+        _value = json;
+    }
+
+    public RecordField(string name, double number)
+    {
+        _name = name;
+        _value = Math.Round(number, 3);
+    }
+
+    private sealed record RawJson(string Text);
+
     private readonly string _name;
     private readonly object? _value;
 
@@ -230,6 +252,11 @@ internal readonly struct RecordField
             case null: json.WriteNull(_name); break;
             case string text: json.WriteString(_name, text); break;
             case long number: json.WriteNumber(_name, number); break;
+            case double number: json.WriteNumber(_name, number); break;
+            case RawJson raw:
+                json.WritePropertyName(_name);
+                json.WriteRawValue(raw.Text, skipInputValidation: true);
+                break;
             case byte[] bytes: json.WriteString(_name, Convert.ToHexString(bytes).ToLowerInvariant()); break;
         }
     }
