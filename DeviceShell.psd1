@@ -23,6 +23,9 @@
         'Disconnect-DeviceSession'
         'Start-DeviceLab'
         'Stop-DeviceLab'
+        'Start-DeviceRecording'
+        'Stop-DeviceRecording'
+        'Get-LabReplayReport'
         # Bricks
         'Connect-Brick'
         'Disconnect-Brick'

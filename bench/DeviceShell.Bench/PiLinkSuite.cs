@@ -46,6 +46,21 @@ public sealed class PiLinkSuite : IBenchmarkSuite
             bench.Skip(World, Measure, "Python socket client", pythonMissing, "≥ 1.0x Python");
         bench.Add(new BenchRow(World, Measure, value, "native echo (3 → 16 B)", Bench.Format(result.PeerValue("native echo")) + " round trips/s", result.Ratio("native echo")));
 
+        // What Start-DeviceRecording costs a live session: the same round trips with every message written to a file.
+        string recordingPath = Path.Combine(Path.GetTempPath(), $"deviceshell-bench-{Environment.ProcessId}.devrec");
+        try
+        {
+            var recorded = await bench.CompareAsync(window => GoRateAsync(port, window, cancellationToken, recordingPath),
+                new (string, Func<Task<double>>)[] { ("not recording", () => GoRateAsync(port, bench.Settings.Window, cancellationToken)) }).ConfigureAwait(false);
+            double ratio = recorded.Ratio("not recording");
+            bench.Add(new BenchRow(World, "go round trips while recording (Start-DeviceRecording)", Bench.Format(recorded.Value) + " round trips/s",
+                "the same, not recording", Bench.Format(recorded.PeerValue("not recording")) + " round trips/s", ratio, "≥ 0.9x", ratio >= 0.9));
+        }
+        finally
+        {
+            File.Delete(recordingPath);
+        }
+
         var connects = new List<double>();
         var raw = new List<double>();
         for (int i = 0; i < (bench.Settings.Quick ? 3 : 7); i++)
@@ -65,9 +80,11 @@ public sealed class PiLinkSuite : IBenchmarkSuite
             null, "< 100 ms", median < 100, $"median of {connects.Count}"));
     }
 
-    private static async Task<double> GoRateAsync(int port, TimeSpan window, CancellationToken cancellationToken)
+    /// <param name="recordingPath">Records the session to this file while it measures (overwritten), when given.</param>
+    private static async Task<double> GoRateAsync(int port, TimeSpan window, CancellationToken cancellationToken, string? recordingPath = null)
     {
         await using var client = await ConnectAsync(port, cancellationToken).ConfigureAwait(false);
+        if (recordingPath is not null) client.StartRecording(recordingPath, overwrite: true);
         double rate = await Bench.RateAsync(() => client.SendAndReceiveReplyAsync(PiButtonServer.Command, TimeSpan.FromSeconds(5), cancellationToken), window).ConfigureAwait(false);
         return rate;
     }

@@ -17,7 +17,8 @@ BeforeDiscovery {
     Import-DeviceShell
     Get-DeviceSession | Out-Null
     $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DeviceShell.Engine' } | Select-Object -First 1
-    $inputsOnly = 'BrickConnectOptions', 'GatewayConnectOptions', 'WebifiConnectOptions'
+    # Types no cmdlet writes: connect options are built from parameters; DeviceRecording is the Lab's reader of a file.
+    $inputsOnly = 'BrickConnectOptions', 'GatewayConnectOptions', 'WebifiConnectOptions', 'DeviceRecording'
     $script:timedTypes = foreach ($type in $engine.GetExportedTypes()) {
         if ($type.IsAbstract -or $type.IsGenericTypeDefinition -or $type.Name -in $inputsOnly) { continue }
         $timed = @($type.GetProperties('Public, Instance') | Where-Object { $_.GetIndexParameters().Count -eq 0 -and
@@ -90,6 +91,14 @@ BeforeAll {
     $samples.DeviceLab = $lab
     $samples.PiLinkOptions = $samples.PiLinkSession.Options
     $samples.LabEndpoint = $lab.Endpoints
+    $recordingPath = Join-Path ([IO.Path]::GetTempPath()) "deviceshell-views-$PID.devrec"
+    $samples.DeviceRecorder = Start-DeviceRecording -Session $samples.PiLinkSession -Path $recordingPath -Force
+    $null = Send-PiLinkMessage -Session $samples.PiLinkSession go -TimeoutSec 5
+    $null = Stop-DeviceRecording -Session $samples.PiLinkSession
+    $replayLab = Start-DeviceLab -Replay $recordingPath -TimeoutSec 60
+    $samples.LabReplayReport = Get-LabReplayReport -Lab $replayLab
+    Stop-DeviceLab -Lab $replayLab
+    Remove-Item $recordingPath
     # The Format-List views of types that also have a table (XList beside X).
     foreach ($name in @($views.Keys)) { if ($name -match '^(.+)List$' -and $samples.ContainsKey($Matches[1])) { $samples[$name] = $samples[$Matches[1]] } }
     $samples.DeviceSessionList = @($brick, $gateway) + $samples.WebifiSession + @($samples.PiLinkSession, $samples.PiLinkServer)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using DeviceShell.Engine.Sessions;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Gsdk.Connect;
 
 namespace DeviceShell.Engine.Gateway;
@@ -53,7 +54,7 @@ public sealed class GatewaySession : DeviceSession
         : base(DeviceWorld.Gateway, $"{options.HostName}:{options.Port}")
     {
         _channel = channel;
-        _client = new Connect.ConnectClient(channel.Channel);
+        _client = new Connect.ConnectClient(channel.Channel.Intercept(new GatewayRecordingInterceptor(() => Recording)));
         HostName = options.HostName;
         Port = options.Port;
         CallTimeout = options.Timeout;
@@ -77,6 +78,9 @@ public sealed class GatewaySession : DeviceSession
         add => StatusChanges.Received += value;
         remove => StatusChanges.Received -= value;
     }
+
+    /// <summary>The gateway records its RPCs and status stream (docs/recording-format.md "Gateway").</summary>
+    private protected override bool CanRecord => true;
 
     public override long DroppedEvents => StatusChanges.Dropped;
 

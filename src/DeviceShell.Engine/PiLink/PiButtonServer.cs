@@ -25,11 +25,17 @@ public static class PiButtonServer
     /// <summary>A server (not started yet) that owns <paramref name="button"/> and answers <c>go</c> from it.</summary>
     /// <param name="options">Settings; <see cref="DefaultOptions"/> when null (start from it to keep the idle timeout).</param>
     /// <param name="warn">Hears the accept loop's trouble, as <see cref="PiLinkServer.Warn"/>.</param>
-    public static PiLinkServer Create(PiButton button, int port = PiLinkOptions.DefaultPort, PiLinkOptions? options = null, Action<string>? warn = null) =>
+    /// <param name="responder">Answers messages instead of <see cref="Answer"/> (the Lab's replay, which falls back to it).</param>
+    public static PiLinkServer Create(PiButton button, int port = PiLinkOptions.DefaultPort, PiLinkOptions? options = null, Action<string>? warn = null,
+        Func<string, string?>? responder = null) =>
         new(port, options ?? DefaultOptions)
         {
             Button = button,
-            Responder = text => text == Command ? (button.Read().Pressed ? PressedReply : ReleasedReply) : null,
+            Responder = responder ?? (text => Answer(button, text)),
             Warn = warn,
         };
+
+    /// <summary>The tutorial server's answer: the button's state to <c>go</c>, nothing to anything else.</summary>
+    public static string? Answer(PiButton button, string text) =>
+        text == Command ? (button.Read().Pressed ? PressedReply : ReleasedReply) : null;
 }

@@ -1,4 +1,5 @@
 using DeviceShell.Engine.Sessions;
+using DeviceShell.Engine.Sessions.Recording;
 
 namespace DeviceShell.Engine.PiLink;
 
@@ -52,6 +53,9 @@ public abstract class PiLinkEndpoint : DeviceSession
     /// <summary>Messages a peer sent over <see cref="PiLinkOptions.MaxMessageBytes"/>: each was dropped and reported as MESSAGE_TOO_LARGE.</summary>
     public long OversizedMessages => Interlocked.Read(ref _oversized);
 
+    /// <summary>Pi link records its messages and link states (docs/recording-format.md "Pi link").</summary>
+    private protected override bool CanRecord => true;
+
     /// <summary>The tcpcom state of the link (LISTENING, CONNECTED, DISCONNECTED, ...).</summary>
     public abstract PiLinkState LinkState { get; }
 
@@ -60,7 +64,7 @@ public abstract class PiLinkEndpoint : DeviceSession
     public Task SendAsync(string text, CancellationToken cancellationToken = default)
     {
         byte[] bytes = PiLinkFrameDecoder.Encode(text, Options.Terminator, Options.MaxMessageBytes);
-        return SendBytesAsync(bytes, cancellationToken);
+        return SendBytesAsync(text, bytes, cancellationToken);
     }
 
     /// <summary>
@@ -90,7 +94,7 @@ public abstract class PiLinkEndpoint : DeviceSession
         }
         try
         {
-            await SendBytesAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await SendBytesAsync(text, bytes, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -126,9 +130,19 @@ public abstract class PiLinkEndpoint : DeviceSession
         foreach (var waiter in expired) waiter.Expire();
     }
 
-    private async Task SendBytesAsync(byte[] bytes, CancellationToken cancellationToken)
+    private async Task SendBytesAsync(string text, byte[] bytes, CancellationToken cancellationToken)
     {
-        await SendCoreAsync(bytes, cancellationToken).ConfigureAwait(false);
+        // Recorded before it leaves: the reply, recorded by the reader, may come before SendCoreAsync returns.
+        if (Recording is not null) Record("send", new RecordField("text", text));
+        try
+        {
+            await SendCoreAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException ex) when (Recording is not null)
+        {
+            Record("error", new RecordField("errorId", ex.ErrorId), new RecordField("message", ex.Message));
+            throw;
+        }
         Interlocked.Increment(ref _sent);
     }
 
@@ -136,13 +150,18 @@ public abstract class PiLinkEndpoint : DeviceSession
     private protected abstract Task SendCoreAsync(byte[] bytes, CancellationToken cancellationToken);
 
     /// <summary>Queues a state change (or a size-limit report) for consumers.</summary>
-    private protected void Report(PiLinkState state, string text, string? peer) =>
+    private protected void Report(PiLinkState state, string text, string? peer)
+    {
+        if (state != PiLinkState.MessageTooLarge && Recording is not null) Record("link", new RecordField("state", PiLinkMessage.NameOf(state)));
         Messages.Post(new PiLinkMessage(state, text, peer, DateTime.Now));
+    }
 
     /// <summary>Counts a message over the size limit and queues MESSAGE_TOO_LARGE; its bytes are already dropped.</summary>
     private protected void ReportOversized(long bytes, string? peer)
     {
         Interlocked.Increment(ref _oversized);
+        if (Recording is not null)
+            Record("error", new RecordField("errorId", "PiLinkMessageTooLarge"), new RecordField("message", "a message over the size limit"), new RecordField("bytes", bytes));
         Report(PiLinkState.MessageTooLarge, $"{bytes} bytes without a terminator (limit {Options.MaxMessageBytes})", peer);
     }
 
@@ -153,6 +172,7 @@ public abstract class PiLinkEndpoint : DeviceSession
     private protected void Deliver(string text, string? peer)
     {
         Interlocked.Increment(ref _received);
+        if (Recording is not null) Record("receive", new RecordField("text", text));
         var message = new PiLinkMessage(PiLinkState.Message, text, peer, DateTime.Now);
         while (true)
         {

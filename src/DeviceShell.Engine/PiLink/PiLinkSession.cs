@@ -267,6 +267,8 @@ public sealed class PiLinkSession : PiLinkEndpoint
             _disconnecting = true;
         }
         if (connection is null) return;
+        // So that a replay can tell the client's own disconnect from a dropped link (docs/recording-format.md).
+        if (Recording is not null) Record("close");
         connection.ShutdownSend();
         try
         {

@@ -1,3 +1,5 @@
+using DeviceShell.Engine.Sessions.Recording;
+
 namespace DeviceShell.Engine.Sessions;
 
 /// <summary>
@@ -54,6 +56,7 @@ public abstract class DeviceSession : IAsyncDisposable
     {
         var previous = (DeviceSessionState)Interlocked.Exchange(ref _state, (int)state);
         if (previous == state) return;
+        Record("state", new RecordField("state", state.ToString()));
         if (state == DeviceSessionState.Connected)
             Interlocked.Exchange(ref _connectedAtTicks, DateTime.UtcNow.Ticks);
         else if (previous == DeviceSessionState.Connected)
@@ -66,6 +69,57 @@ public abstract class DeviceSession : IAsyncDisposable
             ThreadPool.QueueUserWorkItem(_ => handlers(this, args));
         }
     }
+
+    private DeviceRecorder? _recorder;
+
+    /// <summary>The recording in progress (docs/recording-format.md), or null.</summary>
+    public DeviceRecorder? Recording => Volatile.Read(ref _recorder);
+
+    /// <summary>Whether this world writes its traffic to a recording; the others refuse <see cref="StartRecording"/>.</summary>
+    private protected virtual bool CanRecord => false;
+
+    /// <summary>
+    /// Starts recording what this session exchanges to <paramref name="path"/>. Fails with DeviceRecordingNotSupported
+    /// (a world that does not record yet), DeviceRecordingInProgress, SessionClosed, DeviceRecordingFileExists or
+    /// DeviceRecordingFailed.
+    /// </summary>
+    public DeviceRecorder StartRecording(string path, bool overwrite)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!CanRecord)
+            throw new DeviceException(DeviceErrorKind.NotSupported, "DeviceRecordingNotSupported", $"{World} sessions cannot be recorded yet.", this);
+        lock (_recordingGate)
+        {
+            if (State == DeviceSessionState.Closed)
+                throw new DeviceException(DeviceErrorKind.InvalidOperation, "SessionClosed", $"{this} is closed.", this);
+            if (_recorder is not null)
+                throw new DeviceException(DeviceErrorKind.InvalidOperation, "DeviceRecordingInProgress",
+                    $"{this} is already recording to {_recorder.Path}; stop that recording first.", this);
+            var recorder = DeviceRecorder.Create(path, this, overwrite);
+            Volatile.Write(ref _recorder, recorder);
+            return recorder;
+        }
+    }
+
+    /// <summary>Ends the recording in progress and completes its file; fails with DeviceRecordingNotStarted when there is none.</summary>
+    public async Task<DeviceRecorder> StopRecordingAsync()
+    {
+        DeviceRecorder? recorder;
+        lock (_recordingGate)
+        {
+            recorder = _recorder;
+            Volatile.Write(ref _recorder, null);
+        }
+        if (recorder is null)
+            throw new DeviceException(DeviceErrorKind.InvalidOperation, "DeviceRecordingNotStarted", $"{this} is not recording.", this);
+        await recorder.StopAsync().ConfigureAwait(false);
+        return recorder;
+    }
+
+    private readonly object _recordingGate = new();
+
+    /// <summary>Adds one record to the recording in progress, if any (cheap when there is none).</summary>
+    private protected void Record(string kind, params RecordField[] fields) => Volatile.Read(ref _recorder)?.Write(kind, fields);
 
     /// <summary>Closes the connection for good. Idempotent.</summary>
     protected abstract ValueTask CloseCoreAsync();
@@ -81,6 +135,18 @@ public abstract class DeviceSession : IAsyncDisposable
         finally
         {
             SetState(DeviceSessionState.Closed);
+            // A recording ends with its session, complete: the Closed state is its last record.
+            if (Recording is not null)
+            {
+                try
+                {
+                    await StopRecordingAsync().ConfigureAwait(false);
+                }
+                catch (DeviceException)
+                {
+                    // A failed write already ended that recording; closing the session must not fail for it.
+                }
+            }
             Registry?.Remove(this);
             GC.SuppressFinalize(this);
         }

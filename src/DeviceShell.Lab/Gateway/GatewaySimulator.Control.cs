@@ -4,11 +4,12 @@ using DeviceType = Gsdk.Device.Type;
 
 namespace DeviceShell.Lab.Gateway;
 
-/// <summary>The Lab control channel of the gateway: add-device and remove-device.</summary>
+/// <summary>The Lab control channel of the gateway: add-device, remove-device, and replay-report (null without a replay).</summary>
 public sealed partial class GatewaySimulator
 {
     public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
     {
+        if (command == "replay-report") return Task.FromResult<JsonNode?>(_replay?.Report());
         uint id = arguments["deviceId"]?.GetValue<uint>() ?? throw new ArgumentException("deviceId is required.");
         switch (command)
         {
@@ -23,7 +24,7 @@ public sealed partial class GatewaySimulator
                 RemoveDevice(id);
                 return Task.FromResult<JsonNode?>(null);
             default:
-                throw new ArgumentException($"Unknown gateway command '{command}' (known: add-device, remove-device).");
+                throw new ArgumentException($"Unknown gateway command '{command}' (known: add-device, remove-device, replay-report).");
         }
     }
 

@@ -26,12 +26,14 @@ namespace DeviceShell.Lab.Gateway;
 /// a mode change drops the device's connection (it reboots its network settings).
 /// Settings: <c>--gateway-devices N</c> (a generated subnet of N devices instead of the tutorial's),
 /// <c>--gateway-reconnect-ms</c> (async retry interval, default 1000), <c>--gateway-san</c> (comma-separated
-/// certificate names, default <c>localhost,127.0.0.1</c>).
+/// certificate names, default <c>localhost,127.0.0.1</c>), <c>--gateway-replay FILE</c> and <c>--gateway-replay-speed X</c>
+/// (serve a recording in front of the simulated gateway, <see cref="GatewayReplay"/>).
 /// </summary>
 [LabSimulator("gateway", "Suprema G-SDK device gateway (gsdk.connect.Connect over gRPC/TLS)")]
 public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
 {
     private readonly object _gate = new();
+    private GatewayReplay? _replay;
     private readonly Dictionary<uint, SimulatedDevice> _subnet = new();
     private readonly Dictionary<uint, ManagedDevice> _managed = new();
     private readonly Dictionary<uint, PendingDeviceInfo> _pending = new();
@@ -80,6 +82,7 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
     public async Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
     {
         _log = options.LoggerFactory.CreateLogger<GatewaySimulator>();
+        if (ReplaySetting.From(options, "gateway") is var (recording, speed)) _replay = GatewayReplay.Load(recording, speed);
         if (options.Setting("reconnect-ms") is { } reconnect) ReconnectInterval = TimeSpan.FromMilliseconds(int.Parse(reconnect, CultureInfo.InvariantCulture));
         if (Certificates is null)
         {
@@ -113,7 +116,11 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
         // stdout is the Lab's control channel: nothing may be logged there.
         builder.Logging.ClearProviders();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc =>
+        {
+            if (_replay is not null) grpc.Interceptors.Add<GatewayReplay>();
+        });
+        if (_replay is not null) builder.Services.AddSingleton(_replay);
         builder.Services.AddDescriptorBudget();
         builder.Services.AddSingleton(new ConnectService(this));
         builder.WebHost.ConfigureKestrel(kestrel =>

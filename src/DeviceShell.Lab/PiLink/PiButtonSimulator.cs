@@ -13,14 +13,17 @@ namespace DeviceShell.Lab.PiLink;
 /// pin source of its own. Setting <c>--pibutton-pin N</c> names the line it reports (default 8);
 /// <c>--pibutton-idle-timeout SECONDS</c> disconnects a silent client (default 30, as the engine's; 0 never).
 /// With <c>--verbose</c> every state change and message is logged, quoted and cut (a peer chooses that text).
+/// <c>--pibutton-replay FILE</c> serves a Pi link recording (<see cref="PiLinkReplay"/>), answering what it does not
+/// cover as the button would; <c>--pibutton-replay-speed X</c> scales its pace (default 1).
 /// Control commands: <c>press</c>, <c>release</c>, <c>set {"pressed":true|false}</c>, <c>state</c>;
-/// each answers <c>{"pressed":bool,"pin":N}</c>.
+/// each answers <c>{"pressed":bool,"pin":N}</c>. <c>replay-report</c> answers what the replay saw (see <see cref="PiLinkReplay.Report"/>), null without a replay.
 /// </summary>
 [LabSimulator("pibutton", "Pi button server (tcpcom, answers go with Button pressed/released)")]
 public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
 {
     private SimulatedPinSource? _pin;
     private PiLinkServer? _server;
+    private PiLinkReplay? _replay;
 
     public Task<LabSimulatorEndpoint> StartAsync(LabSimulatorOptions options, CancellationToken cancellationToken)
     {
@@ -42,7 +45,12 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
             BindAddress = options.Address,
             IdleTimeout = idleTimeout > TimeSpan.Zero ? idleTimeout : null,
         };
-        _server = PiButtonServer.Create(new PiButton(_pin, 0, pin), options.Port, serverOptions, warn: message => log.LogWarning("{Message}", message));
+        var button = new PiButton(_pin, 0, pin);
+        if (ReplaySetting.From(options, "pibutton") is var (recording, speed)) _replay = PiLinkReplay.Load(recording, speed);
+        var replay = _replay;
+        _server = PiButtonServer.Create(button, options.Port, serverOptions, warn: message => log.LogWarning("{Message}", message),
+            responder: replay is null ? null : text => replay.Answer(text, t => PiButtonServer.Answer(button, t)));
+        replay?.Attach(_server);
         if (log.IsEnabled(LogLevel.Debug))
             _server.MessageReceived += (_, item) => log.LogDebug("pibutton {State} {Text}", item.StateName, LogText.Quote(item.Text));
         try
@@ -69,7 +77,9 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
                 pin.Pressed = arguments["pressed"]?.GetValue<bool>() ?? throw new ArgumentException("'set' needs {\"pressed\": true|false}.");
                 break;
             case "state": break;
-            default: throw new ArgumentException($"Unknown command '{command}'; the Pi button takes press, release, set and state.");
+            case "replay-report":
+                return Task.FromResult<JsonNode?>(_replay?.Report());
+            default: throw new ArgumentException($"Unknown command '{command}'; the Pi button takes press, release, set, state and replay-report.");
         }
         return Task.FromResult<JsonNode?>(new JsonObject { ["pressed"] = pin.Pressed, ["pin"] = pin.LineNumber });
     }

@@ -44,8 +44,12 @@ public abstract class DeviceCmdlet : PSCmdlet, IDisposable
     {
         if (DeviceLab.TakeExitNotice(session.Id, session.Endpoint) is { } lab)
         {
+            // Only the worlds that reconnect (Bricks, Webifi) keep trying; a Pi link or gateway session just ends.
+            string fate = session.State == DeviceSessionState.Reconnecting
+                ? "the session keeps reconnecting to an address where nothing listens"
+                : "nothing listens at the session's address any more";
             WriteWarning($"The lab that served {session} has exited (pid {lab.ProcessId}, exit code {lab.ExitCode}); " +
-                "the session keeps reconnecting to an address where nothing listens. Stop-DeviceLab and Start-DeviceLab start a new lab.");
+                $"{fate}. Stop-DeviceLab and Start-DeviceLab start a new lab.");
         }
     }
 

@@ -55,6 +55,19 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
     [Parameter]
     public System.Collections.Hashtable? Setting { get; set; }
 
+    /// <summary>
+    /// Recordings (Start-DeviceRecording) to serve: each starts its world's simulator answering as recorded
+    /// (docs/recording-format.md); Get-LabReplayReport says what the recording did not cover.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Replay { get; set; }
+
+    /// <summary>The pace of replayed traffic: 2 twice as fast as recorded, 0.5 half (default 1).</summary>
+    [Parameter]
+    [ValidateRange(0.01, 1000)]
+    public double Speed { get; set; } = 1;
+
     /// <summary>How long to wait for every simulator to listen (default 30 s); StartTimeoutSec is its old name.</summary>
     [Parameter]
     [Alias("StartTimeoutSec")]
@@ -91,6 +104,20 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
         Choose("webifi", Webifi, WebifiPort);
         Choose("pibutton", PiButton, PiButtonPort);
         Choose("echo", Echo, EchoPort);
+        IReadOnlyList<(string Simulator, IReadOnlyList<string> Arguments)> replays;
+        try
+        {
+            replays = LabReplay.ArgumentsFor((Replay ?? Array.Empty<string>()).Select(GetUnresolvedProviderPathFromPSPath), Speed);
+        }
+        catch (Exception ex) when (ErrorRecords.IsExpected(ex))
+        {
+            ThrowFailure(ex, Replay);
+            return;
+        }
+        foreach (var (simulator, _) in replays)
+        {
+            if (!chosen.Any(c => c.Name == simulator)) chosen.Add((simulator, 0));
+        }
         if (chosen.Count == 0) chosen.AddRange(new[] { ("brick", 0), ("gateway", 0), ("webifi", 0), ("pibutton", 0) });
 
         var arguments = new List<string>();
@@ -99,6 +126,7 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
             arguments.Add("--" + name);
             arguments.Add(port.ToString(CultureInfo.InvariantCulture));
         }
+        foreach (var (_, replayArguments) in replays) arguments.AddRange(replayArguments);
         // The secret goes through the child's environment: a command line is visible to every local user.
         var secrets = new Dictionary<string, string>();
         if (BrickSecret is not null) secrets["brick-secret"] = new System.Net.NetworkCredential(string.Empty, BrickSecret).Password;

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json;
+using DeviceShell.Engine.Sessions;
+using DeviceShell.Engine.Sessions.Recording;
+
+namespace DeviceShell.Engine.Lab;
+
+/// <summary>
+/// Serving recordings from the Lab (docs/recording-format.md): which simulator replays a recording of which world,
+/// the Lab arguments that make it do so, and what a running replay reports.
+/// </summary>
+public static class LabReplay
+{
+    /// <summary>The simulator that replays each world's recordings; a world not listed cannot be replayed yet.</summary>
+    private static readonly Dictionary<DeviceWorld, string> Simulators = new() { [DeviceWorld.Gateway] = "gateway", [DeviceWorld.PiLink] = "pibutton" };
+
+    /// <summary>
+    /// The simulators to start and their Lab arguments (<c>--pibutton-replay FILE --pibutton-replay-speed X</c>) for
+    /// recordings given by full path. Fails with DeviceRecordingInvalid or DeviceRecordingNotFound for a file that is
+    /// not a readable recording, DeviceRecordingNotSupported for a world the Lab cannot replay yet, and
+    /// DeviceRecordingConflict for two recordings of one world (one simulator serves one recording).
+    /// </summary>
+    public static IReadOnlyList<(string Simulator, IReadOnlyList<string> Arguments)> ArgumentsFor(IEnumerable<string> paths, double speed)
+    {
+        if (!(speed > 0) || double.IsInfinity(speed)) throw new ArgumentOutOfRangeException(nameof(speed), speed, "A replay speed is above 0 (1 is the recorded pace).");
+        var chosen = new Dictionary<string, (string Path, IReadOnlyList<string> Arguments)>();
+        foreach (string path in paths)
+        {
+            var header = DeviceRecording.ReadHeader(path);
+            if (!Simulators.TryGetValue(header.World, out string? simulator))
+                throw new DeviceException(DeviceErrorKind.NotSupported, "DeviceRecordingNotSupported",
+                    $"{path} is a {header.World} recording; the Lab replays only {string.Join(", ", Simulators.Keys)} recordings yet.", path);
+            if (chosen.TryGetValue(simulator, out var earlier))
+                throw new DeviceException(DeviceErrorKind.InvalidArgument, "DeviceRecordingConflict",
+                    $"{path} and {earlier.Path} are both {header.World} recordings; a Lab replays one recording per world.", path);
+            chosen[simulator] = (path, new[]
+            {
+                $"--{simulator}-replay", path,
+                $"--{simulator}-replay-speed", speed.ToString("R", CultureInfo.InvariantCulture),
+            });
+        }
+        return chosen.Select(c => (c.Key, c.Value.Arguments)).ToList();
+    }
+
+    /// <summary>What every replaying simulator of <paramref name="lab"/> saw so far.</summary>
+    public static async Task<IReadOnlyList<LabReplayReport>> GetReportsAsync(DeviceLab lab, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        var reports = new List<LabReplayReport>();
+        foreach (string simulator in Simulators.Values.Where(s => lab[s] is not null))
+        {
+            var report = await lab.ControlAsync(simulator, "replay-report", null, timeout, cancellationToken).ConfigureAwait(false);
+            if (report.ValueKind == JsonValueKind.Object) reports.Add(LabReplayReport.From(report));
+        }
+        return reports;
+    }
+}
+
+/// <summary>What one replayed recording served: how far the client followed it, and what it asked that was not recorded.</summary>
+public sealed class LabReplayReport
+{
+    private LabReplayReport(DeviceWorld world, string path, int recorded, int replayed, int answered, IReadOnlyList<LabReplayUncovered> uncovered, IReadOnlyList<string> divergences)
+    {
+        World = world;
+        Path = path;
+        Recorded = recorded;
+        Replayed = replayed;
+        Answered = answered;
+        Uncovered = uncovered;
+        Divergences = divergences;
+    }
+
+    public DeviceWorld World { get; }
+
+    public string Path { get; }
+
+    /// <summary>Requests in the recording.</summary>
+    public int Recorded { get; }
+
+    /// <summary>Recorded requests the client made in their recorded order.</summary>
+    public int Replayed { get; }
+
+    /// <summary>Requests answered from the recording, in order or not.</summary>
+    public int Answered { get; }
+
+    /// <summary>Requests the recording does not have, answered by the simulator itself.</summary>
+    public IReadOnlyList<LabReplayUncovered> Uncovered { get; }
+
+    /// <summary>Where the client left the recorded order, first first.</summary>
+    public IReadOnlyList<string> Divergences { get; }
+
+    /// <summary>True when the client made every recorded request in order and nothing else.</summary>
+    public bool IsFaithful => Replayed == Recorded && Uncovered.Count == 0 && Divergences.Count == 0;
+
+    internal static LabReplayReport From(JsonElement report) => new(
+        Enum.Parse<DeviceWorld>(report.GetProperty("world").GetString()!),
+        report.GetProperty("path").GetString()!,
+        report.GetProperty("recorded").GetInt32(),
+        report.GetProperty("replayed").GetInt32(),
+        report.GetProperty("answered").GetInt32(),
+        report.GetProperty("uncovered").EnumerateArray().Select(u => new LabReplayUncovered(u.GetProperty("request").GetString()!, u.GetProperty("count").GetInt32())).ToList(),
+        report.GetProperty("divergences").EnumerateArray().Select(d => d.GetString()!).ToList());
+}
+
+/// <summary>A request the recording did not cover, and how often the client made it.</summary>
+public sealed record LabReplayUncovered(string Request, int Count);

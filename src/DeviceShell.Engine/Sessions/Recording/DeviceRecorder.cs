@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace DeviceShell.Engine.Sessions.Recording;
+
+/// <summary>
+/// Writes what one session exchanges to a <c>.devrec</c> file (docs/recording-format.md). The session's threads only
+/// stamp a record and queue it; one writer task serializes and writes, so recording never holds up a reader. The file
+/// is flushed at most every <see cref="FlushInterval"/>, not after each record: a flush per record (one write call per
+/// message on a link doing one round trip at a time) cost the bench's round trips a quarter of their rate; a process
+/// that dies loses at most that interval's records.
+/// A write failure (a full disk) ends the recording, never the session: <see cref="StopAsync"/> reports it.
+/// </summary>
+public sealed class DeviceRecorder
+{
+    /// <summary>The format version this recorder writes.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>How long written records may wait in the file's buffer before they reach the disk.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly Channel<RecordedLine> _queue = Channel.CreateUnbounded<RecordedLine>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+    private readonly FileStream _file;
+    private readonly Task _writer;
+    private readonly DeviceSessionState _initialState;
+    private readonly int _sessionId;
+    private long _records;
+    private Exception? _failure;
+
+    private DeviceRecorder(FileStream file, DeviceSession session)
+    {
+        _file = file;
+        Path = file.Name;
+        World = session.World;
+        Endpoint = session.Endpoint;
+        StartedAt = DateTime.Now;
+        _initialState = session.State;
+        _sessionId = session.Id;
+        _writer = Task.Run(WriteQueuedAsync);
+    }
+
+    /// <summary>The file being written (full path).</summary>
+    public string Path { get; }
+
+    public DeviceWorld World { get; }
+
+    public string Endpoint { get; }
+
+    /// <summary>Local time of t = 0 (a local DateTime like every engine timestamp; the file has it in UTC).</summary>
+    public DateTime StartedAt { get; }
+
+    /// <summary>Records queued so far (the header and the closing <c>end</c> not counted).</summary>
+    public long Records => Interlocked.Read(ref _records);
+
+    /// <summary>
+    /// Creates the file (refused when it exists, unless <paramref name="overwrite"/>) and writes the header.
+    /// Fails with DeviceRecordingFileExists or DeviceRecordingFailed (the file cannot be created).
+    /// </summary>
+    internal static DeviceRecorder Create(string path, DeviceSession session, bool overwrite)
+    {
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, overwrite ? FileMode.Create : FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
+        }
+        catch (IOException ex) when (!overwrite && File.Exists(path))
+        {
+            throw new DeviceException(DeviceErrorKind.InvalidOperation, "DeviceRecordingFileExists",
+                $"{path} exists; give another path, or -Force to overwrite it.", path, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new DeviceException(DeviceErrorKind.PermissionDenied, "DeviceRecordingFailed", $"Cannot create the recording {path}: {ex.Message}", path, ex);
+        }
+        return new DeviceRecorder(file, session);
+    }
+
+    /// <summary>Milliseconds since t = 0, for a record written later with the time something started (<see cref="WriteAt"/>).</summary>
+    internal double Now => Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+
+    /// <summary>Queues one record stamped now; <paramref name="fields"/> are written in order after <c>t</c> and <c>kind</c>.</summary>
+    internal void Write(string kind, params RecordField[] fields) => WriteAt(Now, kind, fields);
+
+    /// <summary>Queues one record stamped <paramref name="milliseconds"/> (a call's record, written when its answer came, has its start).</summary>
+    internal void WriteAt(double milliseconds, string kind, params RecordField[] fields)
+    {
+        if (_queue.Writer.TryWrite(new RecordedLine(milliseconds, kind, fields))) Interlocked.Increment(ref _records);
+    }
+
+    /// <summary>
+    /// Writes the closing <c>end</c> record and closes the file; the file is complete when this returns. Throws
+    /// DeviceRecordingFailed when a write failed during the recording (what was written before stays readable).
+    /// </summary>
+    internal async Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        if (_failure is not null)
+            throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "DeviceRecordingFailed",
+                $"The recording {Path} stopped after a write failed: {_failure.Message}", Path, _failure);
+    }
+
+    private void WriteHeader(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("format", "devrec");
+        json.WriteNumber("version", FormatVersion);
+        json.WriteString("world", World.ToString());
+        json.WriteString("endpoint", Endpoint);
+        json.WriteString("module", ModuleVersion);
+        json.WriteString("started", StartedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        json.WriteNumber("session", _sessionId);
+        json.WriteString("state", _initialState.ToString());
+        json.WriteEndObject();
+        json.Flush();
+        _file.WriteByte((byte)'\n');
+    }
+
+    private static readonly string ModuleVersion =
+        typeof(DeviceRecorder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>The writer task: owns the file, writes the header, the queued records and the closing <c>end</c>.</summary>
+    private async Task WriteQueuedAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            using var json = new Utf8JsonWriter(_file);
+            WriteHeader(json);
+            long written = 0;
+            bool unflushed = true;
+            long lastFlush = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                TimeSpan untilFlush = FlushInterval - Stopwatch.GetElapsedTime(lastFlush);
+                if (unflushed && untilFlush <= TimeSpan.Zero)
+                {
+                    await _file.FlushAsync().ConfigureAwait(false);
+                    unflushed = false;
+                    lastFlush = Stopwatch.GetTimestamp();
+                    continue;
+                }
+                bool more;
+                if (unflushed)
+                {
+                    using var flushDue = new CancellationTokenSource(untilFlush);
+                    try
+                    {
+                        more = await reader.WaitToReadAsync(flushDue.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        continue; // the flush is due
+                    }
+                }
+                else
+                {
+                    more = await reader.WaitToReadAsync().ConfigureAwait(false);
+                }
+                if (!more) break;
+                while (reader.TryRead(out var line))
+                {
+                    WriteLine(json, line);
+                    written++;
+                }
+                unflushed = true;
+            }
+            double end = Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+            WriteLine(json, new RecordedLine(end, "end", new[] { new RecordField("records", written) }));
+            await _file.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more reaches the file; the session keeps queuing into a closed channel, which costs nothing.
+            _failure = ex;
+            _queue.Writer.TryComplete();
+        }
+        try
+        {
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            _failure ??= ex; // the last buffered bytes could not be written either
+        }
+    }
+
+    private void WriteLine(Utf8JsonWriter json, RecordedLine line)
+    {
+        json.Reset(_file);
+        json.WriteStartObject();
+        json.WriteNumber("t", Math.Round(line.Milliseconds, 3));
+        json.WriteString("kind", line.Kind);
+        foreach (var field in line.Fields) field.WriteTo(json);
+        json.WriteEndObject();
+        json.Flush();
+        _file.WriteByte((byte)'\n');
+    }
+
+    private readonly record struct RecordedLine(double Milliseconds, string Kind, RecordField[] Fields);
+}
+
+/// <summary>One named value of a record: text (or null), a number, bytes (written as lower-case hex) or a JSON value.</summary>
+internal readonly struct RecordField
+{
+    /// <summary>A value that is JSON already (a protobuf message as JSON), written as itself rather than as a string.</summary>
+    public static RecordField Json(string name, string json) => new(name, new RawJson(json));
+
+    private RecordField(string name, RawJson json)
+    {
+        _name = name;
+        _value = json;
+    }
+
+    public RecordField(string name, double number)
+    {
+        _name = name;
+        _value = Math.Round(number, 3);
+    }
+
+    private sealed record RawJson(string Text);
+
+    private readonly string _name;
+    private readonly object? _value;
+
+    public RecordField(string name, string? text)
+    {
+        _name = name;
+        _value = text;
+    }
+
+    public RecordField(string name, long number)
+    {
+        _name = name;
+        _value = number;
+    }
+
+    public RecordField(string name, byte[] bytes)
+    {
+        _name = name;
+        _value = bytes;
+    }
+
+    internal void WriteTo(Utf8JsonWriter json)
+    {
+        switch (_value)
+        {
+            case null: json.WriteNull(_name); break;
+            case string text: json.WriteString(_name, text); break;
+            case long number: json.WriteNumber(_name, number); break;
+            case double number: json.WriteNumber(_name, number); break;
+            case RawJson raw:
+                json.WritePropertyName(_name);
+                json.WriteRawValue(raw.Text, skipInputValidation: true);
+                break;
+            case byte[] bytes: json.WriteString(_name, Convert.ToHexString(bytes).ToLowerInvariant()); break;
+        }
+    }
+}
