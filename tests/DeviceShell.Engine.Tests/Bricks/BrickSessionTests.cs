@@ -162,9 +162,12 @@ public class BrickSessionTests
         Assert.True(session.Authenticated);
         Assert.Equal("6qY", (await session.GetIdentityAsync(Master).Within()).Uid);
 
-        // Without authentication the daemon silently drops device requests.
-        var unauthenticated = await bed.ConnectAsync(bed.Options(timeout: TimeSpan.FromMilliseconds(200)));
+        // Without authentication the daemon silently drops device requests: a short timeout shows it; the requests
+        // after the authentication get a loaded machine's time again.
+        var unauthenticated = await bed.ConnectAsync();
+        unauthenticated.Timeout = TimeSpan.FromMilliseconds(200);
         Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceException>(() => unauthenticated.GetIdentityAsync(Master))).ErrorId);
+        unauthenticated.Timeout = TestTimeouts.Short;
         await unauthenticated.AuthenticateAsync("My Authentication Secret!").Within();
         Assert.Equal("6qY", (await unauthenticated.GetIdentityAsync(Master).Within()).Uid);
     }
