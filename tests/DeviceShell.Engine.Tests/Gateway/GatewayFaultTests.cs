@@ -121,7 +121,9 @@ public sealed class GatewayFaultTests
     {
         await using var lab = await GatewayLab.StartAsync();
         await using var relay = SilentRelay.Start(lab.Endpoint.Port);
-        var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = relay.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(2), KeepAlive = TimeSpan.FromSeconds(1) }, CancellationToken.None).Within();
+        // The pings (KeepAlive) notice the silence, not the call deadline: that one is a loaded machine's (the connect's
+        // first call took over 2 s at load 50).
+        var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = relay.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TestTimeouts.Short, KeepAlive = TimeSpan.FromSeconds(1) }, CancellationToken.None).Within(TestTimeouts.Long);
         try
         {
             // Idle for longer than the ping delay: answered pings keep the session connected.
