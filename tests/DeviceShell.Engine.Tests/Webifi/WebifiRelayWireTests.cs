@@ -178,8 +178,8 @@ public class WebifiRelayWireTests
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(4));
 
         var held = RawAsync(http, download, $"~id={id}~z=3");
-        await Eventually.True(() => relay.Relay.SessionCount == 1 && !held.IsCompleted);
-        await Task.Delay(100);
+        // The second download must come once the relay holds the first, or the relay would hold it instead.
+        await Eventually.True(() => relay.Relay.HeldDownloads == 1, what: "the relay to hold the first download");
         Assert.Equal("~e=18", Encoding.ASCII.GetString(await RawAsync(http, download, $"~id={id}~z=4")));
         Assert.Equal("~e=0", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "CancelDownload"), $"~id={id}~z=0")));
         Assert.Equal("~e=15", Encoding.ASCII.GetString(await held.Within()));
