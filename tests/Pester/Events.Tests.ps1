@@ -175,7 +175,7 @@ Describe '-SourceIdentifier forwards in the background' {
         $event | Remove-Event
         Unregister-Event -SourceIdentifier Ev.Forward
         $after = Add-TestBricklet
-        Start-Sleep -Milliseconds 500
+        Start-Sleep -Milliseconds 500 # a window, not a wait: a forward after Unregister-Event would land in it
         Get-Event -SourceIdentifier Ev.Forward -ErrorAction Ignore | Should -BeNullOrEmpty
         (Receive-BrickCallback -Session $script:Brick -Uid $after -Count 1 -TimeoutSec 5).Uid | Should -Be $after -Because 'after Unregister-Event the items stay for receives'
     }

@@ -94,8 +94,9 @@ Describe 'Gateway tutorial menus' {
         (Get-GatewayDevice -Session $script:session).DeviceId | Should -Not -Contain $script:bioEntry
         Disconnect-GatewayDevice -Session $script:session -All -Confirm:$false
         Set-GatewayAcceptFilter -Session $script:session -DeviceId @() -Confirm:$false
-        Start-Sleep -Milliseconds 300
-        @(Get-GatewayDevice -Session $script:session | Where-Object Status -in 'TcpConnected', 'TlsConnected').Count | Should -Be 0
+        $null = Wait-Until {
+            @(Get-GatewayDevice -Session $script:session | Where-Object Status -in 'TcpConnected', 'TlsConnected').Count -eq 0
+        } -TimeoutSec 10 -Because 'no device is connected any more'
     }
 
     It 'reports an unknown device as ObjectNotFound' {
