@@ -188,7 +188,9 @@ public class WebifiWebSocketReconnectTests
             KeepAliveInterval = TimeSpan.FromMilliseconds(200),
             ReplyTimeout = TimeSpan.FromSeconds(1),
         };
-        var session = await relay.ConnectAsync(options);
+        // The login must answer within the short reply timeout too, which a loaded machine missed (load 50): tried
+        // again until it does, since the test is about the silence that comes after it.
+        var session = await Eventually.Succeeds(() => relay.ConnectAsync(options), TestTimeouts.Long, TestTimeouts.Short);
         var reconnecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         session.StateChanged += (_, e) => { if (e.Current == DeviceSessionState.Reconnecting) reconnecting.TrySetResult(); };
         int sessionId = session.SessionId;
