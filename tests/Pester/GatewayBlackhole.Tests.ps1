@@ -18,7 +18,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
 }
 
-Describe 'A blackholed gateway' -Skip:(-not $script:canBlackhole) {
+# Slow: the keep-alive needs about a minute to notice the silence; the build runs it beside the other suites.
+Describe 'A blackholed gateway' -Tag Slow -Skip:(-not $script:canBlackhole) {
     It 'is noticed within about a minute and resubscribed with a gap marker once it answers again' {
         $module = Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1
         $run = Invoke-FreshPwsh -Launcher unshare, -rn -TimeoutSec 240 -Script @"
