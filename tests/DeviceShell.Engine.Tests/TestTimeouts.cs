@@ -3,7 +3,12 @@ namespace DeviceShell.Engine.Tests;
 /// <summary>Every wait in a test is bounded so a broken peer fails the test instead of hanging it.</summary>
 internal static class TestTimeouts
 {
-    public static readonly TimeSpan Short = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// One step (a request, a connect, a message): 15 s, as <see cref="Eventually.Patience"/>. At 5 s single loopback
+    /// HTTP posts ran out at load 40 to 55 (two cores, several builds); no test waits it out when it passes, and none
+    /// uses it as a limit that must be kept.
+    /// </summary>
+    public static readonly TimeSpan Short = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
     /// <summary>
