@@ -11,8 +11,8 @@ namespace DeviceShell.Cmdlets.Tests;
 /// </summary>
 public sealed class ModuleRunspace : IDisposable
 {
-    /// <summary>Longer than any command of the tests may take (a Lab start is allowed 30 s), short enough to end a hang.</summary>
-    public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>Longer than any command of the tests may take (a Lab start, <see cref="RunningLab.StartTimeoutSec"/>), short enough to end a hang.</summary>
+    public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(RunningLab.StartTimeoutSec + 30);
 
     public static string ModuleFolder { get; } = TestRepository.PathOf("out", "DeviceShell");
 

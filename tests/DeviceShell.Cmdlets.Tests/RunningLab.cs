@@ -10,9 +10,12 @@ public sealed class RunningLab : IDisposable
     public RunningLab(ModuleRunspace shell, string arguments, params (string Name, object? Value)[] parameters)
     {
         _shell = shell;
-        Lab = shell.Single("Start-DeviceLab " + arguments, parameters);
+        // A bound for a loaded machine (a Lab took 30 s to start at load 55); a Lab that starts is not kept waiting.
+        Lab = shell.Single($"Start-DeviceLab -TimeoutSec {StartTimeoutSec} " + arguments, parameters);
         PowerShellAssert.HasType("DeviceShell.Engine.Lab.DeviceLab", Lab);
     }
+
+    public const int StartTimeoutSec = 90;
 
     /// <summary>The DeviceLab object that Start-DeviceLab returned.</summary>
     public PSObject Lab { get; }

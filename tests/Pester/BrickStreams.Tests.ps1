@@ -4,7 +4,9 @@
 # and a high-level callback arrives whole in Receive-BrickCallback.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1) -Force
+    Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
+    Import-DeviceShell
+    Set-StrictMode -Version 3.0
     $script:Lab = Start-DeviceLab -Brick -StartTimeoutSec 60
     $endpoint = $script:Lab.Endpoints | Where-Object Simulator -EQ 'brick'
     $script:Brick = Connect-Brick -HostName $endpoint.Host -Port $endpoint.Port -TimeoutSec 5
@@ -75,11 +77,9 @@ Describe 'High-level callbacks' {
         Invoke-BrickFunction -Uid Rs1 -Name EnableReadCallback
         $message = -join (1..150 | ForEach-Object { [char](97 + $_ % 26) })
         Invoke-BrickFunction -Uid Rs1 -Name Write -Message $message | Out-Null
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        $whole = $null
-        while (-not $whole -and [DateTime]::UtcNow -lt $deadline) {
-            $whole = Receive-BrickCallback -Uid Rs1 -Kind Callback -Count 1 -TimeoutSec 2 | Where-Object Name -EQ 'Read'
-        }
+        $whole = Wait-Until {
+            Receive-BrickCallback -Uid Rs1 -Kind Callback -Count 1 -TimeoutSec 2 | Where-Object Name -EQ 'Read'
+        } -TimeoutSec 10 -Because 'the Read callback with the message'
         $whole.Values.Message | Should -BeExactly $message
         Invoke-BrickFunction -Uid Rs1 -Name DisableReadCallback
     }

@@ -302,7 +302,7 @@ Describe 'The worlds behave alike' {
                 $stream.Write([byte[]]($request[0..3] + 8, $request[5], $request[6], 0x80), 0, 8)
                 $null = $stream.Read([byte[]]::new(80), 0, 80)
                 $stream.Write([byte[]](1, 0, 0, 0, 255, 1, 0x18, 0), 0, 8)
-                Start-Sleep -Seconds 5
+                Start-Sleep -Seconds 5 # the peer holds the broken stream open: the request must fail on the bytes, not on a close
                 $client.Dispose()
             }
             try {

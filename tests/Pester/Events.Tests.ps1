@@ -13,7 +13,8 @@ BeforeAll {
     $brickEndpoint = $script:Lab['brick']
     $script:Brick = Connect-Brick -HostName $brickEndpoint.Host -Port $brickEndpoint.Port -TimeoutSec 2
     $gatewayEndpoint = $script:Lab['gateway']
-    $script:Gateway = Connect-Gateway -HostName $gatewayEndpoint.Host -Port $gatewayEndpoint.Port -CaCertificate $gatewayEndpoint.CaCertificate -TimeoutSec 10
+    # 30 s: the first call into a freshly started Lab took over 10 s at load 55 (GatewayDeadlineExceeded); no test here measures it.
+    $script:Gateway = Connect-Gateway -HostName $gatewayEndpoint.Host -Port $gatewayEndpoint.Port -CaCertificate $gatewayEndpoint.CaCertificate -TimeoutSec 30
     $webifiEndpoint = $script:Lab['webifi']
     $script:WebifiServer = "http://$($webifiEndpoint.Host):$($webifiEndpoint.Port)/"
     $script:Credential = [pscredential]::new('webifi', (ConvertTo-SecureString 'pswd' -AsPlainText -Force))
@@ -175,7 +176,7 @@ Describe '-SourceIdentifier forwards in the background' {
         $event | Remove-Event
         Unregister-Event -SourceIdentifier Ev.Forward
         $after = Add-TestBricklet
-        Start-Sleep -Milliseconds 500
+        Start-Sleep -Milliseconds 500 # a window, not a wait: a forward after Unregister-Event would land in it
         Get-Event -SourceIdentifier Ev.Forward -ErrorAction Ignore | Should -BeNullOrEmpty
         (Receive-BrickCallback -Session $script:Brick -Uid $after -Count 1 -TimeoutSec 5).Uid | Should -Be $after -Because 'after Unregister-Event the items stay for receives'
     }

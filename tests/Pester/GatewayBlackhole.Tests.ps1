@@ -18,7 +18,8 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'FreshPwsh.ps1')
 }
 
-Describe 'A blackholed gateway' -Skip:(-not $script:canBlackhole) {
+# Slow: the keep-alive needs about a minute to notice the silence; the build runs it beside the other suites.
+Describe 'A blackholed gateway' -Tag Slow -Skip:(-not $script:canBlackhole) {
     It 'is noticed within about a minute and resubscribed with a gap marker once it answers again' {
         $module = Join-Path $PSScriptRoot ../../out/DeviceShell/DeviceShell.psd1
         $run = Invoke-FreshPwsh -Launcher unshare, -rn -TimeoutSec 240 -Script @"
@@ -27,7 +28,8 @@ Describe 'A blackholed gateway' -Skip:(-not $script:canBlackhole) {
 Import-Module '$module'
 `$lab = Start-DeviceLab -Gateway -StartTimeoutSec 60
 `$endpoint = `$lab['gateway']
-`$session = Connect-Gateway -HostName `$endpoint.Host -Port `$endpoint.Port -CaCertificate `$endpoint.CaCertificate
+# 30 s: the first call into a freshly started Lab took over 10 s at load 55; the keep-alive, not the call deadline, notices the blackhole.
+`$session = Connect-Gateway -HostName `$endpoint.Host -Port `$endpoint.Port -CaCertificate `$endpoint.CaCertificate -TimeoutSec 30
 & tc qdisc add dev lo root blackhole
 `$watch = [Diagnostics.Stopwatch]::StartNew()
 while (`$session.State -eq 'Connected' -and `$watch.Elapsed.TotalSeconds -lt 120) { Start-Sleep -Milliseconds 250 }

@@ -5,13 +5,16 @@
     {"passed":N,"failed":N,"skipped":N,"skippedTests":[...],"failedTests":[...]} to -ResultFile for the build's test summary.
 .DESCRIPTION
     Pester is imported by path from its NuGet package (the build passes the pinned one), so a run never
-    depends on the modules a machine happens to have installed.
+    depends on the modules a machine happens to have installed. -Tag and -ExcludeTag pick blocks by tag:
+    the build runs the blocks tagged Slow (long waits by design) in a pwsh of their own beside the others.
 #>
 param(
     [Parameter(Mandatory)]
     [string] $PesterModule,
     [Parameter(Mandatory)]
-    [string] $ResultFile
+    [string] $ResultFile,
+    [string[]] $Tag,
+    [string[]] $ExcludeTag
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterModule -Force
@@ -20,9 +23,15 @@ $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
+if ($Tag) { $configuration.Filter.Tag = $Tag }
+if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag }
 # Colour codes only where a terminal shows them, not in the build's and CI's logs.
 if ([Console]::IsOutputRedirected) { $configuration.Output.RenderMode = 'Plaintext' }
 $result = Invoke-Pester -Configuration $configuration
+# Where the time went, slowest file first: what to look at when the suite gets slow.
+$result.Containers | Sort-Object Duration -Descending | ForEach-Object {
+    '{0,7:N1} s  {1}' -f $_.Duration.TotalSeconds, (Split-Path $_.Item -Leaf)
+}
 
 [ordered]@{
     passed       = $result.PassedCount

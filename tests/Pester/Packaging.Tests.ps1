@@ -29,7 +29,8 @@ BeforeAll {
         $environment = @{ HOME = $UserHome; PSModulePath = $null; XDG_DATA_HOME = $null; XDG_CONFIG_HOME = $null; XDG_CACHE_HOME = $null }
         $environment += $Variables
         $null = New-Item -ItemType Directory -Force -Path $UserHome
-        Invoke-FreshPwsh -Script $Script -Environment $environment -TimeoutSec 180
+        # 420 s: Install-Module (PowerShellGet 2) in a fresh pwsh took over 180 s at load 55; a passing install waits none of it.
+        Invoke-FreshPwsh -Script $Script -Environment $environment -TimeoutSec 420
     }
 
     $script:Packing = Invoke-IsolatedPwsh -UserHome (Join-Path $Work 'packer') -Variables @{

@@ -26,7 +26,7 @@ Describe 'The tutorial button server (Lab simulator)' {
             Set-PiButtonState -Pressed -Lab $lab -TimeoutSec 5
             $replies = foreach ($poll in 1..3) {
                 (Send-PiLinkMessage -Session $link -Message 'go' -WaitReplySec 5).Text
-                Start-Sleep -Milliseconds 200
+                Start-Sleep -Milliseconds 200 # the point: a client that polls every so often, as the tutorial's does
             }
             $replies | Should -Be @('Button pressed', 'Button pressed', 'Button pressed')
 

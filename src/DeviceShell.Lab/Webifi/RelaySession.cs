@@ -186,6 +186,12 @@ internal sealed class RelaySession
         }
     }
 
+    /// <summary>A /Download of this session is being held.</summary>
+    public bool HoldsDownload
+    {
+        get { lock (_gate) { return _heldDownload is not null; } }
+    }
+
     /// <summary>Registers a held /Download; null when one is held already (error 18).</summary>
     public TaskCompletionSource<int>? HoldDownload()
     {

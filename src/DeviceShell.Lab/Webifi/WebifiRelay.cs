@@ -72,6 +72,9 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     /// <summary>Payload bytes waiting in all mailboxes (bounded by the mailbox limits).</summary>
     public long QueuedBytes => Router.Sessions.Sum(s => s.QueuedBytes);
 
+    /// <summary>Long-polling sessions with a /Download held open, waiting for data.</summary>
+    public int HeldDownloads => Router.Sessions.Count(s => s.HoldsDownload);
+
     /// <summary>Messages dropped because their recipient did not read them.</summary>
     public long DroppedMessages => Router.Sessions.Sum(s => s.Dropped);
 

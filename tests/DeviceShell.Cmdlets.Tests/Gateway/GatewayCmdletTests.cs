@@ -15,7 +15,9 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
         _shell = shell;
         _lab = new RunningLab(shell, "-Gateway -Setting @{ 'gateway-reconnect-ms' = 100 }");
         _endpoint = _lab.Endpoint("gateway");
-        _session = shell.Single("Connect-Gateway -HostName 127.0.0.1 -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate -TimeoutSec 5", ("Endpoint", _endpoint));
+        // Generous: no test here measures the connect, and the first TLS call into a freshly started Lab took over 5 s
+        // on a loaded machine (GatewayDeadlineExceeded at load 60). The tests give their own -TimeoutSec where it counts.
+        _session = shell.Single("Connect-Gateway -HostName 127.0.0.1 -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate -TimeoutSec 30", ("Endpoint", _endpoint));
         PowerShellAssert.HasType("DeviceShell.Engine.Gateway.GatewaySession", _session);
     }
 

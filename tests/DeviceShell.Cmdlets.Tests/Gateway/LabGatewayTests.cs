@@ -11,7 +11,8 @@ public sealed class LabGatewayTests(ModuleRunspace shell) : IClassFixture<Module
         using var lab = new RunningLab(shell, "-Gateway");
         var endpoint = lab.Endpoint("gateway");
         Assert.True(File.Exists(endpoint.Text("CaCertificate")), "the gateway endpoint names its CA file");
-        var session = shell.Single("Connect-Gateway -HostName $Endpoint.Host -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate", ("Endpoint", endpoint));
+        // 30 s: the first call into a freshly started Lab took over 10 s (the default) at load 50; no test here measures it.
+        var session = shell.Single("Connect-Gateway -HostName $Endpoint.Host -Port $Endpoint.Port -CaCertificate $Endpoint.CaCertificate -TimeoutSec 30", ("Endpoint", endpoint));
         try
         {
             var add = "Add-LabGatewayDevice -Lab $Lab -DeviceId 700001 -IPAddress 192.168.0.140 -Type XPASS2 -DeviceToServer";

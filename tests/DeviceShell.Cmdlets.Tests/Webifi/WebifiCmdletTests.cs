@@ -98,7 +98,8 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         Assert.Equal(1, sender.Get("BufferedCount"));
 
         _lab = new RunningLab(_shell, "-WebifiPort $Port", ("Port", port));
-        var receive = Run("Receive-WebifiData -Count 1 -TimeoutSec 10 -Session $Session", receiver);
+        // Both sessions reconnect with back-off first, which took over 10 s at load 55; the receive ends when the data comes.
+        var receive = Run("Receive-WebifiData -Count 1 -TimeoutSec 45 -Session $Session", receiver);
         Assert.Equal(new object[] { "queued" }, receive.Values("Data"));
         // The acknowledgement reaches the sender just after the data reached the receiver.
         Eventually.TrueBlocking(() => Equals(sender.Get("BufferedCount"), 0), what: "the acknowledgement");

@@ -6,7 +6,7 @@ namespace DeviceShell.Engine.Tests.Bricks;
 /// <summary>The simulator speaks like brickd to a raw socket client (what the official bindings would see).</summary>
 public class BrickDaemonSimulatorTests
 {
-    private static async Task<Socket> RawClient(BrickTestBed bed)
+    private static async Task<Socket> RawClient(BrickFixture bed)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(System.Net.IPAddress.Loopback, bed.Port).Within();
@@ -44,7 +44,7 @@ public class BrickDaemonSimulatorTests
     [InlineData("01000000" + "08011800")] // nonce request while authentication is disabled
     public async Task Invalid_requests_close_the_connection(string hex)
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         using var socket = await RawClient(bed);
         var bytes = Convert.FromHexString(hex);
         await socket.SendAsync(bytes.Concat(new byte[bytes[4] > 8 && bytes[4] <= 80 ? bytes[4] - 8 : 0]).ToArray(), SocketFlags.None);
@@ -54,7 +54,7 @@ public class BrickDaemonSimulatorTests
     [Fact]
     public async Task Answers_like_brickd_byte_for_byte()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         using var socket = await RawClient(bed);
         // Unknown daemon function with R=1: empty response, error 2.
         await socket.SendAsync(Convert.FromHexString("0100000008034800"), SocketFlags.None);
@@ -72,7 +72,7 @@ public class BrickDaemonSimulatorTests
     [Fact]
     public async Task Responses_go_to_the_requester_only_and_callbacks_to_everyone()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         using var asking = await RawClient(bed);
         using var other = await RawClient(bed);
         await asking.SendAsync(Convert.FromHexString("3930000008ff3800"), SocketFlags.None);
@@ -87,7 +87,7 @@ public class BrickDaemonSimulatorTests
     [Fact]
     public async Task Authentication_state_machine_follows_brickd()
     {
-        await using var bed = await BrickTestBed.StartAsync(secret: "pw");
+        await using var bed = await BrickFixture.StartAsync(secret: "pw");
         using (var early = await RawClient(bed))
         {
             // authenticate before asking for a nonce: closed

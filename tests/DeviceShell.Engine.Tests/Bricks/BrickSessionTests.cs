@@ -27,7 +27,7 @@ public class BrickSessionTests
     [Fact]
     public async Task Connects_and_reads_identity_and_values_by_name()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         Assert.Equal(BrickConnectionState.Connected, session.ConnectionState);
 
@@ -49,7 +49,7 @@ public class BrickSessionTests
     [Fact]
     public async Task A_function_the_device_type_does_not_have_is_BrickUnknownFunction()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.InvokeAsync(Master, "GetTemperature"));
         Assert.Equal(("BrickUnknownFunction", DeviceErrorKind.NotFound), (error.ErrorId, error.Kind));
@@ -62,14 +62,14 @@ public class BrickSessionTests
     [Fact]
     public async Task Enumerate_collects_the_stack_and_every_client_sees_the_callbacks()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var first = await bed.ConnectAsync();
         var second = await bed.ConnectAsync();
         var devices = await first.EnumerateAsync(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(100)).Within();
         Assert.Equal(new[] { "23Qx", "4ER", "6qY", "Pdw", "Xyz", "b1Q" }, devices.Select(d => d.Uid).Order(StringComparer.Ordinal));
         Assert.All(devices, d => Assert.Equal(BrickEnumerationType.Available, d.EnumerationType));
         // brickd broadcasts enumerate answers: the other client gets them too.
-        var seen = await BrickTestBed.NextEvent(second, e => e.Kind == BrickEventKind.Enumerate && e.Uid == "4ER");
+        var seen = await BrickFixture.NextEvent(second, e => e.Kind == BrickEventKind.Enumerate && e.Uid == "4ER");
         Assert.Equal("Temperature Bricklet 2.0", seen.Device!.DeviceName);
         Assert.Equal(6, first.KnownDevices.Count);
 
@@ -82,7 +82,7 @@ public class BrickSessionTests
     [Fact]
     public async Task Header_error_codes_and_lengths_become_clear_errors()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var notSupported = await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(Thermometer, 77, Array.Empty<byte>()));
         Assert.Equal(("FunctionNotSupported", DeviceErrorKind.NotSupported), (notSupported.ErrorId, notSupported.Kind));
@@ -100,7 +100,7 @@ public class BrickSessionTests
     [Fact]
     public async Task A_device_that_never_answers_times_out_and_the_session_goes_on()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(BrickUid.Parse("zzz"), 1, Array.Empty<byte>(), null, TimeSpan.FromMilliseconds(300)));
@@ -117,18 +117,18 @@ public class BrickSessionTests
     [Fact]
     public async Task Callbacks_arrive_in_order_through_the_queue_and_as_events()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var viaEvent = new TaskCompletionSource<BrickEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         session.CallbackReceived += (_, e) => viaEvent.TrySetResult(e);
 
-        var connected = await BrickTestBed.NextEvent(session, _ => true);
+        var connected = await BrickFixture.NextEvent(session, _ => true);
         Assert.Equal((BrickEventKind.Connected, "Request"), (connected.Kind, connected.Reason));
 
         await SetTemperatureCallbackPeriod(session, 10);
         var callbacks = new List<BrickEvent>();
         while (callbacks.Count < 5)
-            callbacks.Add(await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback));
+            callbacks.Add(await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback));
         Assert.All(callbacks, c => Assert.Equal(("4ER", BrickDeviceCatalog.Find(TemperatureV2Bricklet.Identifier)!.Callback("Temperature")!.Id, 2), (c.Uid!, c.FunctionId, c.Payload.Length)));
         Assert.True(callbacks.Zip(callbacks.Skip(1)).All(p => p.First.ReceivedAt <= p.Second.ReceivedAt));
         var raised = await viaEvent.Task.Within();
@@ -140,16 +140,16 @@ public class BrickSessionTests
     [Fact]
     public async Task Plugging_and_unplugging_send_connected_and_disconnected_enumerations()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         bed.Daemon.AddDevice(SimulatedDevices.Create(216, "Tmp", "6qY", 'f'));
-        var plugged = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate);
+        var plugged = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate);
         Assert.Equal(("Tmp", BrickEnumerationType.Connected, "Temperature Bricklet"), (plugged.Device!.Uid, plugged.Device.EnumerationType!.Value, plugged.Device.DeviceName));
         Assert.Contains(session.KnownDevices, d => d.Uid == "Tmp");
         Assert.InRange(await Read(session, "Tmp", "GetTemperature"), -25, 85);
 
         Assert.True(bed.Daemon.RemoveDevice("Tmp"));
-        var unplugged = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate);
+        var unplugged = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate);
         Assert.Equal(("Tmp", BrickEnumerationType.Disconnected, 0), (unplugged.Device!.Uid, unplugged.Device.EnumerationType!.Value, unplugged.Device.DeviceIdentifier));
         Assert.DoesNotContain(session.KnownDevices, d => d.Uid == "Tmp");
     }
@@ -157,14 +157,17 @@ public class BrickSessionTests
     [Fact]
     public async Task Authentication_with_the_right_secret_opens_device_traffic()
     {
-        await using var bed = await BrickTestBed.StartAsync(secret: "My Authentication Secret!");
+        await using var bed = await BrickFixture.StartAsync(secret: "My Authentication Secret!");
         var session = await bed.ConnectAsync(bed.Options("My Authentication Secret!"));
         Assert.True(session.Authenticated);
         Assert.Equal("6qY", (await session.GetIdentityAsync(Master).Within()).Uid);
 
-        // Without authentication the daemon silently drops device requests.
-        var unauthenticated = await bed.ConnectAsync(bed.Options(timeout: TimeSpan.FromMilliseconds(200)));
+        // Without authentication the daemon silently drops device requests: a short timeout shows it; the requests
+        // after the authentication get a loaded machine's time again.
+        var unauthenticated = await bed.ConnectAsync();
+        unauthenticated.Timeout = TimeSpan.FromMilliseconds(200);
         Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceException>(() => unauthenticated.GetIdentityAsync(Master))).ErrorId);
+        unauthenticated.Timeout = TestTimeouts.Short;
         await unauthenticated.AuthenticateAsync("My Authentication Secret!").Within();
         Assert.Equal("6qY", (await unauthenticated.GetIdentityAsync(Master).Within()).Uid);
     }
@@ -172,7 +175,7 @@ public class BrickSessionTests
     [Fact]
     public async Task A_wrong_secret_is_an_authentication_error_not_a_timeout()
     {
-        await using var bed = await BrickTestBed.StartAsync(secret: "right");
+        await using var bed = await BrickFixture.StartAsync(secret: "right");
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<DeviceException>(() => BrickSession.ConnectAsync(bed.Options("wrong", TimeSpan.FromSeconds(10))));
         Assert.Equal(("AuthenticationFailed", DeviceErrorKind.Authentication), (error.ErrorId, error.Kind));
@@ -186,7 +189,7 @@ public class BrickSessionTests
     [Fact]
     public async Task Authenticating_against_a_daemon_without_authentication_fails_clearly()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var error = await Assert.ThrowsAsync<DeviceException>(() => BrickSession.ConnectAsync(bed.Options("secret")));
         Assert.Equal("AuthenticationFailed", error.ErrorId);
         Assert.Contains("authentication is disabled", error.Message, StringComparison.Ordinal);
@@ -195,7 +198,7 @@ public class BrickSessionTests
     [Fact]
     public async Task A_non_ascii_secret_is_refused_before_anything_is_sent()
     {
-        await using var bed = await BrickTestBed.StartAsync(secret: "right");
+        await using var bed = await BrickFixture.StartAsync(secret: "right");
         var error = await Assert.ThrowsAsync<DeviceException>(() => BrickSession.ConnectAsync(bed.Options("grüezi")));
         Assert.Equal(("NonAsciiSecret", DeviceErrorKind.InvalidArgument), (error.ErrorId, error.Kind));
         Assert.DoesNotContain("grüezi", error.Message, StringComparison.Ordinal);
@@ -229,7 +232,7 @@ public class BrickSessionTests
     [Fact]
     public async Task Disconnect_on_request_reports_Request_and_does_not_reconnect()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var disconnected = new TaskCompletionSource<BrickEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         session.Disconnected += (_, e) => disconnected.TrySetResult(e);
@@ -237,7 +240,7 @@ public class BrickSessionTests
         Assert.Equal("Request", (await disconnected.Task.Within()).Reason);
         Assert.Equal(BrickConnectionState.Disconnected, session.ConnectionState);
         Assert.Equal("NotConnected", (await Assert.ThrowsAsync<DeviceException>(() => session.GetIdentityAsync(Master))).ErrorId);
-        await Task.Delay(200);
+        await Task.Delay(200); // a window, not a wait: a reconnect would start in it
         Assert.Equal(BrickConnectionState.Disconnected, session.ConnectionState);
     }
 
@@ -245,14 +248,14 @@ public class BrickSessionTests
     public async Task Restarting_the_daemon_reconnects_reauthenticates_and_callbacks_flow_again()
     {
         const string secret = "s3cret";
-        await using var bed = await BrickTestBed.StartAsync(secret);
+        await using var bed = await BrickFixture.StartAsync(secret);
         var session = await bed.ConnectAsync(bed.Options(secret));
-        await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected);
+        await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected);
 
         await bed.RestartAsync(secret, TimeSpan.FromMilliseconds(300));
-        var lost = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
+        var lost = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
         Assert.Equal("Shutdown", lost.Reason);
-        var back = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected);
+        var back = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected);
         Assert.Equal("AutoReconnect", back.Reason);
         Assert.Equal(BrickConnectionState.Connected, session.ConnectionState);
         Assert.Equal(1, session.Reconnects);
@@ -260,29 +263,29 @@ public class BrickSessionTests
         // Device traffic only flows on an authenticated connection, so these prove the re-authentication.
         Assert.Equal("6qY", (await session.GetIdentityAsync(Master).Within()).Uid);
         await SetTemperatureCallbackPeriod(session, 10);
-        var callback = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
+        var callback = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
         Assert.Equal("4ER", callback.Uid);
     }
 
     [Fact]
     public async Task Without_auto_reconnect_a_lost_link_stays_down_until_it_is_turned_back_on()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync(bed.Options() with { AutoReconnect = false });
         await bed.RestartAsync();
-        Assert.Equal("Shutdown", (await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected)).Reason);
+        Assert.Equal("Shutdown", (await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected)).Reason);
         Assert.Equal(BrickConnectionState.Disconnected, session.ConnectionState);
         Assert.Equal("NotConnected", (await Assert.ThrowsAsync<DeviceException>(() => session.GetIdentityAsync(Master))).ErrorId);
 
         session.AutoReconnect = true;
-        Assert.Equal("AutoReconnect", (await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect")).Reason);
+        Assert.Equal("AutoReconnect", (await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect")).Reason);
         Assert.Equal("6qY", (await session.GetIdentityAsync(Master).Within()).Uid);
     }
 
     [Fact]
     public async Task Eight_threads_on_one_session_all_get_their_own_answers()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         string[] uids = { "6qY", "4ER", "b1Q", "Pdw", "Xyz", "23Qx", "4ER", "6qY" };
         var workers = uids.Select(uid => Task.Run(async () =>
@@ -298,7 +301,7 @@ public class BrickSessionTests
     [Fact]
     public async Task A_full_event_queue_drops_the_oldest_and_counts_without_blocking_requests()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync(bed.Options() with { EventCapacity = 5 });
         await SetTemperatureCallbackPeriod(session, 1);
         await Eventually.True(() => session.DroppedEvents > 10, what: "dropped callbacks");
@@ -310,7 +313,7 @@ public class BrickSessionTests
     [Fact]
     public async Task An_idle_connection_sends_disconnect_probes()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         await bed.ConnectAsync(bed.Options() with { DisconnectProbeInterval = TimeSpan.FromMilliseconds(50) });
         await Eventually.True(() => bed.Daemon.ProbesReceived >= 2, what: "disconnect probes");
     }

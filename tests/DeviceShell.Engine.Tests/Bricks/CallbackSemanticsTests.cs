@@ -36,7 +36,7 @@ public sealed class CallbackSemanticsTests
     /// <summary>Waits for the first callback named <paramref name="name"/> from <paramref name="uid"/> (whose values <paramref name="match"/>).</summary>
     private static async Task<BrickValues> Next(BrickSession session, string uid, string name, Func<BrickValues, bool>? match = null)
     {
-        var item = await BrickTestBed.NextEvent(session, e => e.Uid == uid && session.DecodeCallback(e) is { } decoded
+        var item = await BrickFixture.NextEvent(session, e => e.Uid == uid && session.DecodeCallback(e) is { } decoded
             && decoded.Callback.Name == name && (match is null || match(decoded.Values)));
         return session.DecodeCallback(item)!.Values;
     }
@@ -44,7 +44,7 @@ public sealed class CallbackSemanticsTests
     [Fact]
     public async Task A_sensor_callback_follows_period_thresholds_and_value_has_to_change()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         bed.Daemon.SetInput(Thermometer, "Temperature", 2000);
         Assert.Equal((short)2000, (await Invoke(session, Thermometer, "GetTemperature"))["Temperature"]);
@@ -85,7 +85,7 @@ public sealed class CallbackSemanticsTests
     [Fact]
     public async Task A_button_press_set_in_the_lab_arrives_as_a_decoded_state_change()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var states = BrickDeviceCatalog.Find(RgbLedButtonBricklet.Identifier)!.ConstantGroup("ButtonState")!;
         Assert.Equal("Released", states.NameOf((await Invoke(session, Button, "GetButtonState"))["ButtonState"]!));
@@ -103,7 +103,7 @@ public sealed class CallbackSemanticsTests
     [Fact]
     public async Task A_digital_input_reports_which_channels_changed()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         await Invoke(session, DigitalIn, "SetAllValueCallbackConfiguration", ("Period", 20), ("ValueHasToChange", true));
         var first = await Next(session, DigitalIn, "AllValue");
@@ -136,7 +136,7 @@ public sealed class CallbackSemanticsTests
     [Fact]
     public async Task The_master_brick_stack_voltage_callbacks_follow_period_threshold_and_debounce()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         bed.Daemon.SetInput(Master, "StackVoltage", 5000);
 

@@ -110,7 +110,7 @@ public sealed class CatalogSimulatorTests
     [Fact]
     public async Task The_device_type_of_a_uid_is_learned_once_per_session_and_forgotten_when_it_is_unplugged()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync(bed.Options(timeout: TimeSpan.FromMilliseconds(300)));
         uint thermometer = BrickUid.Parse("4ER");
         Assert.Null(session.KnownDeviceType(thermometer));
@@ -127,7 +127,7 @@ public sealed class CatalogSimulatorTests
     [Fact]
     public async Task Every_argumentless_getter_of_every_catalogued_device_answers_through_the_engine()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
+        await using var bed = await BrickFixture.StartAsync(devices: EveryDevice());
         var session = await bed.ConnectAsync();
         int calls = 0;
         var failures = new List<string>();
@@ -162,7 +162,7 @@ public sealed class CatalogSimulatorTests
     [Fact]
     public async Task Every_getter_with_arguments_of_every_catalogued_device_answers_through_the_engine()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
+        await using var bed = await BrickFixture.StartAsync(devices: EveryDevice());
         var session = await bed.ConnectAsync();
         int calls = 0, refused = 0;
         var failures = new List<string>();
@@ -210,7 +210,7 @@ public sealed class CatalogSimulatorTests
     [TinkerforgeNodeFact]
     public async Task Every_argumentless_getter_of_the_official_javascript_bindings_gets_an_answer()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: EveryDevice());
+        await using var bed = await BrickFixture.StartAsync(devices: EveryDevice());
         var (code, output, error) = await Task.Run(() => TinkerforgeNode.Node(
             new[] { TinkerforgeNode.Script("call-every-getter.mjs"), TinkerforgeNode.Prefix, "127.0.0.1", bed.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             TimeSpan.FromMinutes(3)));
@@ -228,7 +228,7 @@ public sealed class CatalogSimulatorTests
     {
         string[] uids = { "LcD", "StR", "SeR", "ThX", "EnM" };
         string[] types = { "LCD 128x64 Bricklet", "LED Strip Bricklet 2.0", "RS232 Bricklet 2.0", "Thermal Imaging Bricklet", "Energy Monitor Bricklet" };
-        await using var bed = await BrickTestBed.StartAsync(devices: uids.Zip(types, (uid, type) => SimulatedDevices.Create(BrickDeviceCatalog.IdentifierOf(type)!.Value, uid, "0", 'a')).ToArray());
+        await using var bed = await BrickFixture.StartAsync(devices: uids.Zip(types, (uid, type) => SimulatedDevices.Create(BrickDeviceCatalog.IdentifierOf(type)!.Value, uid, "0", 'a')).ToArray());
         bed.Daemon.SetInput("SeR", "Loopback", true);
         var (code, output, error) = await Task.Run(() => TinkerforgeNode.Node(
             new[] { TinkerforgeNode.Script("call-streams.mjs"), TinkerforgeNode.Prefix, "127.0.0.1", bed.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(uids),

@@ -50,7 +50,7 @@ public class HostilePeerTests
             request.AsSpan(0, 4).CopyTo(garbage);
             garbage[4] = (byte)badLength;
             await socket.SendAsync(garbage, SocketFlags.None);
-            await Task.Delay(TimeSpan.FromSeconds(10));
+            await Task.Delay(TimeSpan.FromSeconds(10)); // holds the broken stream open: the call must fail on the bytes, not on a close
         });
         await using var session = await BrickSession.ConnectAsync(Options(peer.Port)).Within();
         var clock = Stopwatch.StartNew();
@@ -59,9 +59,9 @@ public class HostilePeerTests
         Assert.Contains("out of sync", error.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "a broken stream must fail the waiting call at once, not after the timeout");
 
-        var lost = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
+        var lost = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
         Assert.Equal("Error", lost.Reason);
-        var back = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect");
+        var back = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect");
         Assert.NotNull(back);
         Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2).Within());
     }
@@ -88,8 +88,8 @@ public class HostilePeerTests
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(12345, 1, Array.Empty<byte>(), 2).Within());
         Assert.Equal("ConnectionLost", error.ErrorId);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "a closed connection must fail the waiting call at once, not after the timeout");
-        Assert.Equal("Shutdown", (await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected)).Reason);
-        await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect");
+        Assert.Equal("Shutdown", (await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected)).Reason);
+        await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect");
         Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2).Within());
     }
 

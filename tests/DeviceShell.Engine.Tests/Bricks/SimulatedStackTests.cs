@@ -22,7 +22,7 @@ public class SimulatedStackTests
     [Fact]
     public async Task Callback_periods_are_honoured_and_zero_stops_them()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var humidity = BrickUid.Parse("b1Q");
         // set_humidity_callback_configuration: 50 ms, value need not change, no threshold
@@ -31,7 +31,7 @@ public class SimulatedStackTests
         Assert.Equal(new byte[] { 50, 0, 0, 0, 0, (byte)'x', 0, 0, 0, 0 }, await session.CallAsync(humidity, 3, Array.Empty<byte>(), 10).Within());
         for (int i = 0; i < 5; i++)
         {
-            var callback = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
+            var callback = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
             Assert.Equal(("b1Q", (byte)4), (callback.Uid!, callback.FunctionId));
             Assert.InRange(BitConverter.ToUInt16(callback.Payload), 0, 10000);
         }
@@ -52,7 +52,7 @@ public class SimulatedStackTests
     [Fact]
     public async Task A_threshold_that_cannot_be_met_sends_nothing_and_a_bad_option_is_invalid_parameter()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var thermometer = BrickUid.Parse("4ER");
         // '>' 200 °C: never reached by the simulated room temperature.
@@ -65,13 +65,13 @@ public class SimulatedStackTests
     [Fact]
     public async Task The_first_generation_temperature_bricklet_uses_a_plain_period()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         bed.Daemon.AddDevice(DeviceShell.Lab.Bricks.SimulatedDevices.Create(TemperatureBricklet.Identifier, "T1", "6qY", 'f'));
         var session = await bed.ConnectAsync();
         uint device = BrickUid.Parse("T1");
         await session.InvokeAsync(device, "SetTemperatureCallbackPeriod", new Dictionary<string, object?> { ["Period"] = 20 }).Within();
         Assert.Equal(20u, BitConverter.ToUInt32(await session.CallAsync(device, 3, Array.Empty<byte>(), 4).Within()));
-        var callback = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
+        var callback = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
         Assert.Equal(("T1", BrickDeviceCatalog.Find(TemperatureBricklet.Identifier)!.Callback("Temperature")!.Id), (callback.Uid!, callback.FunctionId));
         // No co-processor on a 1.0 Bricklet.
         Assert.Equal("FunctionNotSupported", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(device, TfpFunction.GetChipTemperature, Array.Empty<byte>(), 2))).ErrorId);
@@ -80,7 +80,7 @@ public class SimulatedStackTests
     [Fact]
     public async Task Lab_commands_plug_list_press_and_refuse_clearly()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var added = await bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "Zz9", ["deviceIdentifier"] = 2100 }, CancellationToken.None);
         Assert.Equal(("6qY", "f"), (added!["connectedUid"]!.GetValue<string>(), added["position"]!.GetValue<string>()));
@@ -89,7 +89,7 @@ public class SimulatedStackTests
         Assert.Equal(4, ((bool[])(await session.InvokeAsync(BrickUid.Parse("Zz9"), "GetValue").Within())["Value"]!).Length);
 
         await bed.Daemon.ControlAsync("press-button", new JsonObject { ["uid"] = "23Qx", ["pressed"] = true }, CancellationToken.None);
-        var press = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
+        var press = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
         Assert.Equal(("23Qx", (byte)0), (press.Uid!, press.Payload[0]));
         Assert.Equal((byte)0, (await session.InvokeAsync(BrickUid.Parse("23Qx"), "GetButtonState").Within())["ButtonState"]); // 0: pressed
 

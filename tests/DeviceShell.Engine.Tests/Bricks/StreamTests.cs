@@ -49,7 +49,7 @@ public sealed class StreamTests
     [Fact]
     public async Task An_LED_strip_of_150_LEDs_is_set_and_read_back_whole_and_in_part()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: Devices());
+        await using var bed = await BrickFixture.StartAsync(devices: Devices());
         await using var session = await bed.ConnectAsync();
         uint uid = BrickUid.Parse(Strip);
         byte[] colours = Enumerable.Range(0, 450).Select(i => (byte)(i * 7 % 256)).ToArray();
@@ -63,7 +63,7 @@ public sealed class StreamTests
     [Fact]
     public async Task A_full_LCD_screen_written_reads_back_and_a_window_reads_its_part()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: Devices());
+        await using var bed = await BrickFixture.StartAsync(devices: Devices());
         await using var session = await bed.ConnectAsync();
         uint uid = BrickUid.Parse(Lcd);
         bool[] screen = Enumerable.Range(0, 128 * 64).Select(i => (i / 128 + i % 128) % 3 == 0).ToArray();
@@ -78,7 +78,7 @@ public sealed class StreamTests
     [Fact]
     public async Task An_RS232_Bricklet_in_loopback_reads_what_it_wrote_and_its_read_callback_arrives_whole()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: Devices());
+        await using var bed = await BrickFixture.StartAsync(devices: Devices());
         await using var session = await bed.ConnectAsync();
         uint uid = BrickUid.Parse(Serial);
         string message = new(Enumerable.Range(0, 150).Select(i => (char)('a' + i % 26)).ToArray()); // three chunks
@@ -93,7 +93,7 @@ public sealed class StreamTests
 
         await session.InvokeAsync(uid, "EnableReadCallback", null).Within();
         await session.InvokeAsync(uid, "Write", Args(("Message", message))).Within();
-        var whole = await BrickTestBed.NextEvent(session, e => e.Name == "Read");
+        var whole = await BrickFixture.NextEvent(session, e => e.Name == "Read");
         Assert.Equal(message, whole.Values!["Message"]);
         Assert.Equal(3 * 64, whole.Payload.Length); // the three chunks' payloads
     }
@@ -101,7 +101,7 @@ public sealed class StreamTests
     [Fact]
     public async Task A_thermal_image_and_a_waveform_are_whole_and_plausible()
     {
-        await using var bed = await BrickTestBed.StartAsync(devices: Devices());
+        await using var bed = await BrickFixture.StartAsync(devices: Devices());
         await using var session = await bed.ConnectAsync();
         var image = (ushort[])(await session.InvokeAsync(BrickUid.Parse(Thermal), "GetTemperatureImage").Within())["Image"]!;
         Assert.Equal(80 * 60, image.Length);
@@ -184,14 +184,14 @@ public sealed class StreamTests
             var chunks = new List<int> { 31, 0, 62 }; // a tail (ignored), then a stream with a gap
             chunks.AddRange(Enumerable.Range(0, 155).Select(i => i * 31)); // then a whole image: 154 chunks of 31 and one of 26
             foreach (int offset in chunks) await socket.SendAsync(new TfpPacket(Camera, lowLevel, 0, false, 0, Chunk(offset)).ToBytes(), SocketFlags.None);
-            await Task.Delay(TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(30)); // holds the connection open while the client reads the chunks
         });
         await using var session = await BrickSession.ConnectAsync(new BrickConnectOptions { HostName = "127.0.0.1", Port = peer.Port, Timeout = TimeSpan.FromSeconds(10) }).Within();
         Assert.Equal(identifier, (await session.GetDeviceTypeAsync(Camera).Within()).Identifier);
         await session.SendRequestAsync(Camera, 1, Array.Empty<byte>(), false).Within();
-        var gap = await BrickTestBed.NextEvent(session, e => e.Name == "TemperatureImage");
+        var gap = await BrickFixture.NextEvent(session, e => e.Name == "TemperatureImage");
         Assert.Null(gap.Values!["Image"]);
-        var whole = await BrickTestBed.NextEvent(session, e => e.Name == "TemperatureImage");
+        var whole = await BrickFixture.NextEvent(session, e => e.Name == "TemperatureImage");
         Assert.Equal(Enumerable.Range(0, 4800).Select(i => (ushort)i), (ushort[])whole.Values!["Image"]!);
         Assert.Equal(155 * 64, whole.Payload.Length);
     }

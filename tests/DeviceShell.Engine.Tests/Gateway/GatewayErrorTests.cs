@@ -94,14 +94,14 @@ public sealed class GatewayErrorTests
     [Fact]
     public async Task Tls_refusal_names_the_certificate_the_ca_and_the_name()
     {
-        await using var lab = await GatewayLab.StartAsync(new Dictionary<string, string> { ["san"] = "gateway.example" });
+        await using var lab = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["san"] = "gateway.example" });
         string endpoint = $"127.0.0.1:{lab.Endpoint.Port}";
         var wrongName = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = Deadline }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayTlsFailed"), (wrongName.Kind, wrongName.ErrorId));
         Assert.Contains("does not name '127.0.0.1'", wrongName.Message);
         AssertWords(wrongName, endpoint);
 
-        await using var named = await GatewayLab.StartAsync();
+        await using var named = await GatewayFixture.StartAsync();
         endpoint = $"127.0.0.1:{named.Endpoint.Port}";
         using var other = GatewayCertificates.Create();
         var wrongCa = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = named.Endpoint.Port, CaCertificateFile = other.CaFile, Timeout = Deadline }, CancellationToken.None)).Within();
@@ -114,7 +114,7 @@ public sealed class GatewayErrorTests
     [Fact]
     public async Task Device_errors_carry_the_gateway_message_with_the_code_and_its_name()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         string endpoint = $"127.0.0.1:{lab.Endpoint.Port}";
 

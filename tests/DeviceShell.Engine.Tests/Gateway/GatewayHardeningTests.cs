@@ -23,7 +23,7 @@ public sealed class GatewayHardeningTests
     [InlineData("SubscribeStatus", Grpc.Core.MethodType.ServerStreaming)]
     public async Task Request_that_does_not_parse_is_answered_invalid_argument(string method, Grpc.Core.MethodType type)
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         using var channel = lab.OpenChannel();
         var raw = Grpc.Core.Marshallers.Create(bytes => bytes, bytes => bytes);
         var call = new Grpc.Core.Method<byte[], byte[]>(type, "gsdk.connect.Connect", method, raw, raw);
@@ -40,7 +40,7 @@ public sealed class GatewayHardeningTests
     [Fact]
     public async Task Largest_eight_digit_deadlines_are_served_like_no_deadline()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         foreach (string timeout in new[] { "99999999H", "99999999M", "99999999S", "99999999n" })
         {
             var answer = await RawCallAsync(lab, "GetDeviceList", new GetDeviceListRequest(), timeout);
@@ -58,7 +58,7 @@ public sealed class GatewayHardeningTests
     [InlineData("5 S")]
     public async Task Malformed_deadline_is_InvalidArgument(string timeout)
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var answer = await RawCallAsync(lab, "GetDeviceList", new GetDeviceListRequest(), timeout);
         Assert.Equal((HttpStatusCode.OK, InvalidArgument), (answer.Http, answer.GrpcStatus));
         Assert.Contains("grpc-timeout", answer.GrpcMessage);
@@ -70,7 +70,7 @@ public sealed class GatewayHardeningTests
     [Fact]
     public async Task Device_listed_twice_is_InvalidArgument_and_changes_nothing()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         var twice = new uint[] { BioEntryW2, BioEntryW2 };
@@ -95,7 +95,7 @@ public sealed class GatewayHardeningTests
     }
 
     /// <summary>One unary call as raw HTTP/2 with the given grpc-timeout header; returns the HTTP status, grpc-status and grpc-message.</summary>
-    private static async Task<(HttpStatusCode Http, string? GrpcStatus, string? GrpcMessage)> RawCallAsync(GatewayLab lab, string method, IMessage request, string grpcTimeout)
+    private static async Task<(HttpStatusCode Http, string? GrpcStatus, string? GrpcMessage)> RawCallAsync(GatewayFixture lab, string method, IMessage request, string grpcTimeout)
     {
         using var handler = new SocketsHttpHandler { SslOptions = TlsTrust.ClientOptions("127.0.0.1", lab.Simulator.Certificates!.Ca) };
         using var client = new HttpClient(handler);

@@ -17,7 +17,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Search_finds_the_tutorial_subnet_after_the_search_time()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         Assert.Equal(DeviceSessionState.Connected, session.State);
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -32,7 +32,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Slow_search_past_the_deadline_is_a_timeout_and_cancel_is_prompt()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         using var channel = lab.OpenChannel();
         var slow = new SearchDeviceRequest { Timeout = 5000 };
@@ -48,14 +48,14 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Sync_connect_lists_the_device_and_streams_its_status()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         var raised = new TaskCompletionSource<GatewayStatusChange>(TaskCreationOptions.RunContinuationsAsynchronously);
         session.StatusChanged += (_, change) => raised.TrySetResult(change);
         uint id = await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         Assert.Equal(BioEntryW2, id);
         Assert.Equal(id, (await raised.Task.Within()).DeviceId);
-        var change = await GatewayLab.NextAsync(session, c => c.DeviceId == id);
+        var change = await GatewayFixture.NextAsync(session, c => c.DeviceId == id);
         Assert.Equal(GatewayDeviceStatus.TcpConnected, change.Status);
         var device = Assert.Single(await session.GetDevicesAsync(CancellationToken.None).Within());
         Assert.Equal((id, GatewayDeviceType.BioentryW2, false, GatewayDeviceStatus.TcpConnected), (device.DeviceId, device.Type, device.AutoReconnect, device.Status));
@@ -64,14 +64,14 @@ public sealed class GatewaySessionTests
         Assert.Equal((DeviceErrorKind.Connection, "GatewayUnavailable"), (unreachable.Kind, unreachable.ErrorId));
 
         await session.DisconnectAllDevicesAsync(CancellationToken.None).Within();
-        Assert.Equal(GatewayDeviceStatus.Disconnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == id)).Status);
+        Assert.Equal(GatewayDeviceStatus.Disconnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == id)).Status);
         Assert.Empty(await session.GetDevicesAsync(CancellationToken.None).Within());
     }
 
     [Fact]
     public async Task All_calls_and_the_status_stream_share_one_HTTP2_connection()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => session.GetDevicesAsync(CancellationToken.None))).Within();
         await session.SearchAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).Within();
@@ -82,7 +82,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Sessions_to_one_gateway_share_one_connection_until_the_last_one_closes()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var sessions = new List<GatewaySession>();
         for (int i = 0; i < 3; i++) sessions.Add(await lab.ConnectAsync());
         await Eventually.True(() => lab.Simulator.Subscribers == 3);
@@ -90,7 +90,7 @@ public sealed class GatewaySessionTests
 
         // Each session keeps its own status stream on the shared connection.
         uint id = await sessions[0].ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
-        foreach (var session in sessions) Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == id)).Status);
+        foreach (var session in sessions) Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == id)).Status);
 
         // Closing some sessions leaves the channel to the others; closing the last one closes the connection.
         await sessions[0].DisposeAsync();
@@ -107,7 +107,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Status_buffer_is_bounded_in_bytes_as_well_as_items()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync(eventCapacity: 100_000, maxEventBytes: 8 * 96);
         await session.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(BioEntryW2, "192.168.0.110") }, CancellationToken.None).Within();
         for (int i = 0; i < 500; i++)
@@ -123,7 +123,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Unknown_device_id_is_NotFound()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.DisconnectDevicesAsync(new uint[] { 12345 }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.NotFound, "GatewayNotFound"), (error.Kind, error.ErrorId));
@@ -133,17 +133,17 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Async_connection_reconnects_when_the_device_comes_back()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         await session.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(BioStationL2, "192.168.0.104") }, CancellationToken.None).Within();
-        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
+        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
         Assert.True(Assert.Single(await session.GetDevicesAsync(CancellationToken.None).Within()).AutoReconnect);
 
         lab.Simulator.RemoveDevice(BioStationL2);
-        Assert.Equal(GatewayDeviceStatus.Disconnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
-        Assert.Equal(GatewayDeviceStatus.TcpCannotConnect, (await GatewayLab.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
+        Assert.Equal(GatewayDeviceStatus.Disconnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
+        Assert.Equal(GatewayDeviceStatus.TcpCannotConnect, (await GatewayFixture.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
         lab.Simulator.AddDevice(BioStationL2, "BIOSTATION_L2", "192.168.0.104");
-        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
+        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == BioStationL2)).Status);
 
         await session.DeleteAsyncConnectionsAsync(new[] { BioStationL2 }, CancellationToken.None).Within();
         Assert.Empty(await session.GetDevicesAsync(CancellationToken.None).Within());
@@ -152,19 +152,19 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Async_connection_to_a_device_that_appears_later_connects_then()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         await session.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(800001, "192.168.0.180") }, CancellationToken.None).Within();
-        Assert.Equal(GatewayDeviceStatus.TcpCannotConnect, (await GatewayLab.NextAsync(session, c => c.DeviceId == 800001)).Status);
+        Assert.Equal(GatewayDeviceStatus.TcpCannotConnect, (await GatewayFixture.NextAsync(session, c => c.DeviceId == 800001)).Status);
         lab.Simulator.AddDevice(800001, "FACESTATION_F2", "192.168.0.180");
-        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == 800001)).Status);
+        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == 800001)).Status);
         Assert.Equal(GatewayDeviceType.FacestationF2, Assert.Single(await session.GetDevicesAsync(CancellationToken.None).Within()).Type);
     }
 
     [Fact]
     public async Task Device_to_server_device_waits_in_the_pending_list_until_the_filter_admits_it()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         Assert.False((await session.GetAcceptFilterAsync(CancellationToken.None).Within()).AllowAll);
         // After a reconnect round the device has tried and been refused.
@@ -174,7 +174,7 @@ public sealed class GatewaySessionTests
 
         await session.SetAcceptFilterAsync(new GatewayAcceptFilter { DeviceId = new[] { IncomingDevice } }, CancellationToken.None).Within();
         Assert.Equal(new[] { IncomingDevice }, (await session.GetAcceptFilterAsync(CancellationToken.None).Within()).DeviceId);
-        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == IncomingDevice)).Status);
+        Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == IncomingDevice)).Status);
         var device = Assert.Single(await session.GetDevicesAsync(CancellationToken.None).Within());
         Assert.Equal((GatewayConnectionMode.DeviceToServer, false), (device.ConnectionMode, device.AutoReconnect));
         Assert.Empty(await session.GetPendingDevicesAsync(CancellationToken.None).Within());
@@ -183,7 +183,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Multi_call_with_one_bad_device_changes_the_others_and_reports_per_device_errors()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         var errors = await session.SetSslAsync(new uint[] { BioEntryW2, 777 }, true, CancellationToken.None).Within();
@@ -201,7 +201,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Connection_mode_change_moves_the_device_to_the_pending_list()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
         Assert.Empty(await session.SetConnectionModeAsync(new uint[] { BioEntryW2 }, GatewayConnectionMode.DeviceToServer, CancellationToken.None).Within());
@@ -211,7 +211,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Slave_devices_need_a_connected_parent_and_round_trip()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync();
         var slaves = new[] { new GatewaySlaveDevice { DeviceId = BioEntryW2, Rs485SlaveDeviceId = new uint[] { 11, 12 }, WiegandSlaveDeviceId = new uint[] { 21 } } };
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.SetSlaveDevicesAsync(slaves, CancellationToken.None)).Within();
@@ -226,7 +226,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Wrong_or_missing_CA_file_and_closed_port_fail_clearly()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         using var other = GatewayCertificates.Create();
         var wrongCa = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = other.CaFile, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.Connection, "GatewayTlsFailed"), (wrongCa.Kind, wrongCa.ErrorId));
@@ -246,7 +246,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Server_certificate_without_the_dialled_name_is_refused()
     {
-        await using var lab = await GatewayLab.StartAsync(new Dictionary<string, string> { ["san"] = "gateway.example" });
+        await using var lab = await GatewayFixture.StartAsync(new Dictionary<string, string> { ["san"] = "gateway.example" });
         var error = await Assert.ThrowsAsync<DeviceException>(() => GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = lab.Endpoint.Port, CaCertificateFile = lab.Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Within();
         Assert.Equal("GatewayTlsFailed", error.ErrorId);
         Assert.Contains("does not name '127.0.0.1'", error.Message);
@@ -256,20 +256,20 @@ public sealed class GatewaySessionTests
     public async Task Gateway_killed_mid_stream_resubscribes_with_a_gap_marker()
     {
         using var certificates = GatewayCertificates.Create();
-        var first = await GatewayLab.StartAsync(certificates: certificates);
+        var first = await GatewayFixture.StartAsync(certificates: certificates);
         int port = first.Endpoint.Port;
         var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = port, CaCertificateFile = certificates.CaFile, Timeout = TimeSpan.FromSeconds(2) }, CancellationToken.None).Within();
         try
         {
             await first.DisposeAsync();
             await Eventually.True(() => session.State == DeviceSessionState.Reconnecting);
-            await using var second = await GatewayLab.StartAsync(certificates: certificates, port: port);
-            var gap = await GatewayLab.NextAsync(session, c => c.IsGap);
+            await using var second = await GatewayFixture.StartAsync(certificates: certificates, port: port);
+            var gap = await GatewayFixture.NextAsync(session, c => c.IsGap);
             Assert.Null(gap.Status);
             Assert.Equal(DeviceSessionState.Connected, session.State);
             Assert.True(session.Resubscriptions >= 1);
             await session.ConnectDeviceAsync("192.168.0.110", 51211, false, CancellationToken.None).Within();
-            Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == BioEntryW2)).Status);
+            Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == BioEntryW2)).Status);
         }
         finally
         {
@@ -280,7 +280,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Slow_status_consumer_drops_on_both_ends_without_growing()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync(eventCapacity: 8);
         await session.AddAsyncConnectionsAsync(new[] { new GatewayAsyncConnection(BioEntryW2, "192.168.0.110") }, CancellationToken.None).Within();
         for (int i = 0; i < 500; i++)
@@ -314,7 +314,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Frames_longer_than_the_maximum_message_size_are_refused_both_ways()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var session = await lab.ConnectAsync(maxReceiveMessageSize: 64);
         var tooLong = await Assert.ThrowsAsync<DeviceException>(() => session.SearchAsync(TimeSpan.Zero, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.ResourceUnavailable, "GatewayMessageTooLarge"), (tooLong.Kind, tooLong.ErrorId));
@@ -329,7 +329,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Method_of_the_old_V1_0_package_is_Unimplemented()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         using var channel = lab.OpenChannel();
         var oldPackage = new Method<GetDeviceListRequest, GetDeviceListResponse>(MethodType.Unary, "connect.Connect", "GetDeviceList",
             Marshallers.Create(r => r.ToByteArray(), GetDeviceListRequest.Parser.ParseFrom), Marshallers.Create(r => r.ToByteArray(), GetDeviceListResponse.Parser.ParseFrom));

@@ -13,7 +13,7 @@ public sealed class PythonInteropTests
     [PythonGrpcFact]
     public async Task Grpcio_client_talks_to_the_gateway_simulator()
     {
-        await using var lab = await GatewayLab.StartAsync();
+        await using var lab = await GatewayFixture.StartAsync();
         var (code, output, error) = await Task.Run(() => PythonGrpc.Run(PythonGrpc.Python,
             new[] { PythonGrpc.Script("connect_client.py"), PythonGrpc.StubFolder, "127.0.0.1", lab.Endpoint.Port.ToString(), lab.Endpoint.CaCertificate! },
             TimeSpan.FromSeconds(60))).Within(TestTimeouts.Long * 2);
@@ -39,7 +39,7 @@ public sealed class PythonInteropTests
         Assert.Equal((GatewayDeviceType.BioliteN2, GatewayDeviceStatus.TlsNotAllowed, true), (devices[1].Type, devices[1].Status, devices[1].UseSsl));
 
         for (uint id = 10; id < 13; id++)
-            Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayLab.NextAsync(session, c => c.DeviceId == id)).Status);
+            Assert.Equal(GatewayDeviceStatus.TcpConnected, (await GatewayFixture.NextAsync(session, c => c.DeviceId == id)).Status);
 
         var notFound = await Assert.ThrowsAsync<DeviceException>(() => session.DisconnectDevicesAsync(new uint[] { 5 }, CancellationToken.None)).Within();
         Assert.Equal((DeviceErrorKind.NotFound, "GatewayNotFound"), (notFound.Kind, notFound.ErrorId));

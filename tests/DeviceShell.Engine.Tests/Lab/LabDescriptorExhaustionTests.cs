@@ -21,7 +21,7 @@ public class LabDescriptorExhaustionTests
         using var lab = StartLabProcess(DescriptorLimit, "--brick", "0", "--pibutton", "0");
         try
         {
-            string line = await lab.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.Long) ?? throw new InvalidOperationException("the Lab printed no endpoint line");
+            string line = await lab.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.LabStart) ?? throw new InvalidOperationException("the Lab printed no endpoint line");
             var endpoints = DeviceLab.ParseEndpoints(line).ToDictionary(e => e.Simulator);
             int brickPort = endpoints["brick"].Port, piPort = endpoints["pibutton"].Port;
 
@@ -68,7 +68,7 @@ public class LabDescriptorExhaustionTests
         using var lab = StartLabProcess(KestrelDescriptorLimit, "--webifi", "0", "--gateway", "0");
         try
         {
-            string line = await lab.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.Long) ?? throw new InvalidOperationException("the Lab printed no endpoint line");
+            string line = await lab.StandardOutput.ReadLineAsync().WaitAsync(TestTimeouts.LabStart) ?? throw new InvalidOperationException("the Lab printed no endpoint line");
             var endpoints = DeviceLab.ParseEndpoints(line).ToDictionary(e => e.Simulator);
             int webifiPort = endpoints["webifi"].Port, gatewayPort = endpoints["gateway"].Port;
 

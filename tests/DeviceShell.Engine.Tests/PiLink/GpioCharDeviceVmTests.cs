@@ -11,7 +11,13 @@ namespace DeviceShell.Engine.Tests.PiLink;
 /// </summary>
 public class GpioCharDeviceVmTests
 {
-    private static readonly TimeSpan VmBound = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// qemu emulates the CPU (TCG, no KVM here): the run takes about a minute on a loaded machine and passed qemu's
+    /// former 90 s limit at load 55, so qemu gets 240 s and the script a little more; a passing run waits none of it.
+    /// </summary>
+    private const int QemuTimeoutSec = 240;
+
+    private static readonly TimeSpan VmBound = TimeSpan.FromSeconds(QemuTimeoutSec + 30);
 
     [GpioVmFact]
     public async Task A_gpio_sim_line_reads_through_the_character_device_with_pull_up_busy_and_missing_errors()
@@ -35,6 +41,7 @@ public class GpioCharDeviceVmTests
         var start = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(repoRoot, "tests", "GpioVm", "run-vm.sh"));
         start.ArgumentList.Add(probe);
+        start.Environment["GPIOVM_TIMEOUT_SEC"] = QemuTimeoutSec.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var vm = Process.Start(start)!;
         var output = vm.StandardOutput.ReadToEndAsync();
         var progress = vm.StandardError.ReadToEndAsync();

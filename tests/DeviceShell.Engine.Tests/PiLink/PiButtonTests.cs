@@ -13,9 +13,9 @@ public class PiButtonTests
     public async Task The_button_server_answers_go_from_a_simulated_pin_that_toggles_while_a_client_polls()
     {
         var pin = new SimulatedPinSource(0, PiButton.DefaultPin);
-        await using var server = PiButtonServer.Create(new PiButton(pin, 0, PiButton.DefaultPin), 0, PiLinkTestKit.Fast);
+        await using var server = PiButtonServer.Create(new PiButton(pin, 0, PiButton.DefaultPin), 0, PiLinkFixture.Fast);
         server.Start();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
 
         for (int round = 0; round < 20; round++)
         {
@@ -33,7 +33,7 @@ public class PiButtonTests
     {
         await using var host = await LabHost.StartAsync(new[] { ("pibutton", LabSimulatorOptions.Loopback()) }, CancellationToken.None).Within();
         var endpoint = host.Endpoints["pibutton"];
-        await using var client = await PiLinkTestKit.ConnectAsync(endpoint.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(endpoint.Port);
 
         Assert.Equal(PiButtonServer.ReleasedReply, (await client.SendAndReceiveReplyAsync("go", TimeSpan.FromSeconds(5)).Within()).Text);
         string answer = await host.ControlAsync("""{"id":1,"simulator":"pibutton","command":"press"}""", CancellationToken.None);
@@ -51,8 +51,8 @@ public class PiButtonTests
     {
         await using var simulator = new PiButtonSimulator();
         var endpoint = await simulator.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None);
-        await using var first = await PiLinkTestKit.ConnectAsync(endpoint.Port);
-        await using var second = new PiLinkSession("127.0.0.1", endpoint.Port, PiLinkTestKit.Patient);
+        await using var first = await PiLinkFixture.ConnectToAsync(endpoint.Port);
+        await using var second = new PiLinkSession("127.0.0.1", endpoint.Port, PiLinkFixture.Patient);
         Assert.Equal(PiLinkState.ServerOccupied, await second.ConnectAsync().Within());
     }
 

@@ -23,7 +23,8 @@ public class PiLinkConnectProbeTests
     [Fact]
     public async Task By_default_a_free_server_gives_CONNECTED_after_a_loopback_sized_probe()
     {
-        await using var server = PiLinkTestKit.StartServer(Defaults);
+        await using var pi = await PiLinkFixture.StartAsync(Defaults);
+        var server = pi.Server;
         await using var client = new PiLinkSession("127.0.0.1", server.Port);
         Assert.Equal(PiLinkState.Connected, await client.ConnectAsync().Within());
         Assert.True(client.ProbeWindow < TimeSpan.FromMilliseconds(100), $"probe {client.ProbeWindow.TotalMilliseconds} ms");
@@ -45,8 +46,9 @@ public class PiLinkConnectProbeTests
     [Fact]
     public async Task By_default_a_busy_server_gives_SERVER_OCCUPIED_then_DISCONNECTED()
     {
-        await using var server = PiLinkTestKit.StartServer(Defaults);
-        await using var first = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var pi = await PiLinkFixture.StartAsync(Defaults);
+        var server = pi.Server;
+        await using var first = await PiLinkFixture.ConnectToAsync(server.Port);
         await using var second = new PiLinkSession("127.0.0.1", server.Port);
         var outcome = await second.ConnectAsync().Within();
         await second.ExpectAsync(PiLinkState.Connecting);
@@ -95,30 +97,26 @@ public class PiLinkConnectProbeTests
     [Fact]
     public async Task A_server_closing_after_traffic_is_an_ordinary_DISCONNECTED()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using (server)
-        await using (client)
-        {
-            await client.SendAsync("bye").Within();
-            await server.ExpectAsync(PiLinkState.Message, "bye");
-            await server.DisconnectClientAsync().Within();
-            await client.ExpectAsync(PiLinkState.Disconnected, "");
-            client.ExpectQuiet();
-        }
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
+        await client.SendAsync("bye").Within();
+        await server.ExpectAsync(PiLinkState.Message, "bye");
+        await server.DisconnectClientAsync().Within();
+        await client.ExpectAsync(PiLinkState.Disconnected, "");
+        client.ExpectQuiet();
     }
 
     [Fact]
     public async Task A_reply_call_fails_at_once_when_the_link_ends()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using (server)
-        await using (client)
-        {
-            var waiting = client.SendAndReceiveReplyAsync("hello?", TimeSpan.FromSeconds(60));
-            await server.ExpectAsync(PiLinkState.Message, "hello?");
-            await server.DisconnectClientAsync().Within();
-            var error = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(() => waiting.Within());
-            Assert.Equal("PiLinkDisconnected", error.ErrorId);
-        }
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
+        var waiting = client.SendAndReceiveReplyAsync("hello?", TimeSpan.FromSeconds(60));
+        await server.ExpectAsync(PiLinkState.Message, "hello?");
+        await server.DisconnectClientAsync().Within();
+        var error = await Assert.ThrowsAsync<DeviceShell.Engine.Sessions.DeviceException>(() => waiting.Within());
+        Assert.Equal("PiLinkDisconnected", error.ErrorId);
     }
 }

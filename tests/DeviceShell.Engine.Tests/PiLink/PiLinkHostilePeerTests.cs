@@ -18,13 +18,13 @@ public class PiLinkHostilePeerTests
     public async Task A_peer_flooding_megabyte_messages_is_held_to_the_byte_bound_and_the_server_still_serves_the_next_client()
     {
         const int line = 27; // a simulated line no other test uses
-        await using var server = PiButtonServer.Create(new PiButton(new SimulatedPinSource(0, line), 0, line), 0, PiLinkTestKit.Fast);
+        await using var server = PiButtonServer.Create(new PiButton(new SimulatedPinSource(0, line), 0, line), 0, PiLinkFixture.Fast);
         server.Start();
         await server.ExpectAsync(PiLinkState.Listening);
         long before = GC.GetTotalMemory(forceFullCollection: true);
 
         const int flood = 48;
-        using (var hostile = await PiLinkTestKit.RawConnectAsync(server.Port))
+        using (var hostile = await PiLinkFixture.RawConnectAsync(server.Port))
         {
             var message = new byte[Megabyte + 1];
             message.AsSpan(0, Megabyte).Fill((byte)'x'); // exactly the largest message allowed, then its terminator
@@ -40,7 +40,7 @@ public class PiLinkHostilePeerTests
         Assert.True(held < 24L * Megabyte, $"the server holds {held / Megabyte} MiB after the hostile peer left");
         Assert.True(server.DroppedEvents >= flood - 2, $"only {server.DroppedEvents} drops counted");
 
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
         Assert.Equal(PiButtonServer.ReleasedReply, (await client.SendAndReceiveReplyAsync(PiButtonServer.Command, TestTimeouts.Short).Within()).Text);
     }
 
@@ -51,31 +51,29 @@ public class PiLinkHostilePeerTests
         await using var simulator = new PiButtonSimulator();
         var endpoint = await simulator.StartAsync(LabSimulatorOptions.Loopback(settings: settings), CancellationToken.None);
 
-        using var silent = await PiLinkTestKit.RawConnectAsync(endpoint.Port);
+        using var silent = await PiLinkFixture.RawConnectAsync(endpoint.Port);
         Assert.True(await silent.ClosedByPeerAsync(TimeSpan.FromSeconds(5)), "the silent client still holds the server");
         // A probe shorter than the idle timeout: this client is silent too while it watches for SERVER_OCCUPIED.
-        await using var client = await PiLinkTestKit.ConnectAsync(endpoint.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(endpoint.Port);
         Assert.Equal(PiButtonServer.ReleasedReply, (await client.SendAndReceiveReplyAsync(PiButtonServer.Command, TestTimeouts.Short).Within()).Text);
     }
 
     [Fact]
     public async Task Both_ends_of_a_link_probe_a_vanished_peer_with_TCP_keep_alive()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using (server)
-        await using (client)
-        {
-            // The kernel's socket table shows which timer runs on each established socket; a socket with SO_KEEPALIVE
-            // and nothing in flight runs the keepalive timer (column "tr" = 2). One row for each end of the connection,
-            // in tcp (IPv4 sockets) or tcp6 (dual-mode sockets).
-            string port = server.Port.ToString("X4");
-            var rows = new[] { "/proc/net/tcp", "/proc/net/tcp6" }
-                .SelectMany(File.ReadLines)
-                .Select(row => row.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .Where(f => f.Length > 5 && f[3] == "01" && (f[1].EndsWith(":" + port, StringComparison.Ordinal) || f[2].EndsWith(":" + port, StringComparison.Ordinal)))
-                .ToList();
-            Assert.Equal(2, rows.Count);
-            Assert.All(rows, f => Assert.Equal("02", f[5].Split(':')[0]));
-        }
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
+        // The kernel's socket table shows which timer runs on each established socket; a socket with SO_KEEPALIVE
+        // and nothing in flight runs the keepalive timer (column "tr" = 2). One row for each end of the connection,
+        // in tcp (IPv4 sockets) or tcp6 (dual-mode sockets).
+        string port = server.Port.ToString("X4");
+        var rows = new[] { "/proc/net/tcp", "/proc/net/tcp6" }
+            .SelectMany(File.ReadLines)
+            .Select(row => row.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length > 5 && f[3] == "01" && (f[1].EndsWith(":" + port, StringComparison.Ordinal) || f[2].EndsWith(":" + port, StringComparison.Ordinal)))
+            .ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, f => Assert.Equal("02", f[5].Split(':')[0]));
     }
 }

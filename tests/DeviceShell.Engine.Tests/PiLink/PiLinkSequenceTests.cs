@@ -14,7 +14,8 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_start_reports_LISTENING_with_the_port()
     {
-        await using var server = PiLinkTestKit.StartServer();
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
         Assert.InRange(server.Port, 1, 65535);
         await server.ExpectAsync(PiLinkState.Listening, PortText(server));
         Assert.Equal(PiLinkState.Listening, server.LinkState);
@@ -24,9 +25,10 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Client_connect_send_and_reply_follow_the_tcpcom_sequence()
     {
-        await using var server = PiLinkTestKit.StartServer();
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
         await server.ExpectAsync(PiLinkState.Listening);
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
         Assert.True(client.IsConnected);
         Assert.Equal(DeviceSessionState.Connected, client.State);
 
@@ -48,11 +50,11 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task A_second_client_is_closed_at_once_and_sees_SERVER_OCCUPIED_then_DISCONNECTED()
     {
-        var (server, first) = await PiLinkTestKit.ConnectedPairAsync();
-        await using var serverScope = server;
-        await using var clientScope = first;
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var first = await pi.ConnectAsync();
 
-        await using var second = new PiLinkSession("127.0.0.1", server.Port, PiLinkTestKit.Patient);
+        await using var second = new PiLinkSession("127.0.0.1", server.Port, PiLinkFixture.Patient);
         Assert.Equal(PiLinkState.ServerOccupied, await second.ConnectAsync().Within());
         await second.ExpectAsync(PiLinkState.Connecting);
         await second.ExpectAsync(PiLinkState.ServerOccupied, $"127.0.0.1:{server.Port}");
@@ -75,7 +77,7 @@ public class PiLinkSequenceTests
             probe.Start();
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         } // closed again: nothing listens on this port now
-        await using var client = new PiLinkSession("127.0.0.1", port, PiLinkTestKit.Fast);
+        await using var client = new PiLinkSession("127.0.0.1", port, PiLinkFixture.Fast);
         Assert.Equal(PiLinkState.ConnectionFailed, await client.ConnectAsync().Within());
         await client.ExpectAsync(PiLinkState.Connecting, $"127.0.0.1:{port}");
         await client.ExpectAsync(PiLinkState.ConnectionFailed, $"127.0.0.1:{port}");
@@ -87,9 +89,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Client_disconnect_gives_server_LISTENING_and_client_DISCONNECTED()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using var serverScope = server;
-        await using var clientScope = client;
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
 
         await client.DisconnectAsync().Within();
         await client.ExpectAsync(PiLinkState.Disconnected, "");
@@ -101,11 +103,12 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task A_client_connecting_right_after_another_disconnected_is_never_refused()
     {
-        await using var server = PiLinkTestKit.StartServer();
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
         // The patient probe turns a late refusal into SERVER_OCCUPIED rather than letting it pass as CONNECTED.
         for (int round = 0; round < 20; round++)
         {
-            await using var client = new PiLinkSession("127.0.0.1", server.Port, PiLinkTestKit.Patient with { OccupiedWait = TimeSpan.FromMilliseconds(300) });
+            await using var client = new PiLinkSession("127.0.0.1", server.Port, PiLinkFixture.Patient with { OccupiedWait = TimeSpan.FromMilliseconds(300) });
             Assert.Equal(PiLinkState.Connected, await client.ConnectAsync().Within());
             await client.DisconnectAsync().Within();
             Assert.Null(server.ClientAddress); // the server saw the end before the disconnect returned
@@ -115,9 +118,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_disconnect_clears_the_client_connected_flag()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using var serverScope = server;
-        await using var clientScope = client;
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
 
         await server.DisconnectClientAsync().Within();
         await server.ExpectAsync(PiLinkState.Listening, PortText(server));
@@ -126,16 +129,16 @@ public class PiLinkSequenceTests
         Assert.Equal(PiLinkState.Disconnected, client.LinkState);
 
         // The server takes the next client.
-        await using var next = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var next = await PiLinkFixture.ConnectToAsync(server.Port);
         await server.ExpectAsync(PiLinkState.Connected);
     }
 
     [Fact]
     public async Task Server_idle_timeout_disconnects_a_silent_client()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync(PiLinkTestKit.Fast with { IdleTimeout = TimeSpan.FromSeconds(1) });
-        await using var serverScope = server;
-        await using var clientScope = client;
+        await using var pi = await PiLinkFixture.StartAsync(PiLinkFixture.Fast with { IdleTimeout = TimeSpan.FromSeconds(1) });
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
         await client.SendAsync("tick").Within(); // activity resets the timer
         await server.ExpectAsync(PiLinkState.Message, "tick");
 
@@ -146,9 +149,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task Server_terminate_with_a_client_gives_TERMINATED_and_client_DISCONNECTED()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using var serverScope = server;
-        await using var clientScope = client;
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
 
         await server.DisposeAsync().AsTask().Within();
         await server.ExpectAsync(PiLinkState.Terminated, "");
@@ -156,7 +159,7 @@ public class PiLinkSequenceTests
         Assert.Equal(DeviceSessionState.Closed, server.State);
         await client.ExpectAsync(PiLinkState.Disconnected, "");
 
-        await using var late = new PiLinkSession("127.0.0.1", server.Port, PiLinkTestKit.Fast);
+        await using var late = new PiLinkSession("127.0.0.1", server.Port, PiLinkFixture.Fast);
         Assert.Equal(PiLinkState.ConnectionFailed, await late.ConnectAsync().Within());
     }
 
@@ -166,7 +169,7 @@ public class PiLinkSequenceTests
         using var blocker = new TcpListener(IPAddress.Loopback, 0);
         blocker.Start();
         int port = ((IPEndPoint)blocker.LocalEndpoint).Port;
-        await using var server = new PiLinkServer(port, PiLinkTestKit.Fast);
+        await using var server = new PiLinkServer(port, PiLinkFixture.Fast);
         var error = Assert.Throws<DeviceException>(server.Start);
         Assert.Equal("PiLinkPortInUse", error.ErrorId);
         Assert.Equal(DeviceErrorKind.ResourceUnavailable, error.Kind);
@@ -177,8 +180,9 @@ public class PiLinkSequenceTests
     [Fact]
     public async Task WaitReply_returns_the_reply_and_does_not_queue_it_twice()
     {
-        await using var server = PiLinkTestKit.StartServer(PiLinkTestKit.Fast);
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var pi = await PiLinkFixture.StartAsync(PiLinkFixture.Fast);
+        var server = pi.Server;
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
         var echo = Task.Run(async () =>
         {
             PiLinkMessage item;

@@ -14,15 +14,16 @@ public class PiLinkWireTests
     [Fact]
     public async Task Our_server_from_a_raw_client_several_per_write_split_writes_and_the_empty_message()
     {
-        await using var server = PiLinkTestKit.StartServer();
-        using var raw = await PiLinkTestKit.RawConnectAsync(server.Port);
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        using var raw = await PiLinkFixture.RawConnectAsync(server.Port);
         await server.ExpectAsync(PiLinkState.Listening);
         await server.ExpectAsync(PiLinkState.Connected);
 
         await raw.SendRawAsync("a\0\0b\0");
         byte[] greeting = Encoding.UTF8.GetBytes("Grüße\0");
         await raw.SendRawAsync(greeting[..3]); // splits the two bytes of 'ü'
-        await Task.Delay(50);
+        await Task.Delay(50); // the point: the halves arrive in separate reads
         await raw.SendRawAsync(greeting[3..]);
 
         foreach (string expected in new[] { "a", "", "b", "Grüße" })
@@ -40,7 +41,7 @@ public class PiLinkWireTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var accepting = listener.AcceptSocketAsync();
 
-        await using var client = await PiLinkTestKit.ConnectAsync(port);
+        await using var client = await PiLinkFixture.ConnectToAsync(port);
         using var peer = await accepting.WaitAsync(TestTimeouts.Short);
 
         await client.SendAsync("go").Within();
@@ -52,7 +53,7 @@ public class PiLinkWireTests
 
         // A second client on the tcpcom server: accepted and closed at once.
         var refusing = listener.AcceptSocketAsync();
-        await using var second = new PiLinkSession("127.0.0.1", port, PiLinkTestKit.Patient);
+        await using var second = new PiLinkSession("127.0.0.1", port, PiLinkFixture.Patient);
         var outcome = second.ConnectAsync();
         using (var newcomer = await refusing.WaitAsync(TestTimeouts.Short))
         {
@@ -77,7 +78,7 @@ public class PiLinkWireTests
             await socket.SendRawAsync("hello\0");
             return socket;
         });
-        await using var client = await PiLinkTestKit.ConnectAsync(port); // asserts CONNECTING, CONNECTED first
+        await using var client = await PiLinkFixture.ConnectToAsync(port); // asserts CONNECTING, CONNECTED first
         using var peer = await greeter.Within();
         await client.ExpectAsync(PiLinkState.Message, "hello");
     }
@@ -85,8 +86,9 @@ public class PiLinkWireTests
     [Fact]
     public async Task Garbage_without_a_terminator_up_to_the_limit_is_an_error_and_the_link_stays_usable()
     {
-        await using var server = PiLinkTestKit.StartServer(PiLinkTestKit.Fast with { MaxMessageBytes = 1024 });
-        using var raw = await PiLinkTestKit.RawConnectAsync(server.Port);
+        await using var pi = await PiLinkFixture.StartAsync(PiLinkFixture.Fast with { MaxMessageBytes = 1024 });
+        var server = pi.Server;
+        using var raw = await PiLinkFixture.RawConnectAsync(server.Port);
         await server.ExpectAsync(PiLinkState.Listening);
         await server.ExpectAsync(PiLinkState.Connected);
 
@@ -105,9 +107,9 @@ public class PiLinkWireTests
     [Fact]
     public async Task Ten_thousand_messages_in_one_burst_arrive_complete_and_in_order()
     {
-        var (server, client) = await PiLinkTestKit.ConnectedPairAsync();
-        await using var serverScope = server;
-        await using var clientScope = client;
+        await using var pi = await PiLinkFixture.StartAsync();
+        var server = pi.Server;
+        var client = await pi.ConnectAsync();
 
         const int count = 10_000;
         var burst = new StringBuilder();
@@ -127,8 +129,9 @@ public class PiLinkWireTests
     [Fact]
     public async Task A_newline_terminator_serves_line_oriented_clients()
     {
-        await using var server = PiLinkTestKit.StartServer(PiLinkTestKit.Fast with { Terminator = (byte)'\n' });
-        using var raw = await PiLinkTestKit.RawConnectAsync(server.Port);
+        await using var pi = await PiLinkFixture.StartAsync(PiLinkFixture.Fast with { Terminator = (byte)'\n' });
+        var server = pi.Server;
+        using var raw = await PiLinkFixture.RawConnectAsync(server.Port);
         await server.ExpectAsync(PiLinkState.Listening);
         await server.ExpectAsync(PiLinkState.Connected);
         await raw.SendRawAsync("status\r\n");

@@ -352,7 +352,7 @@ public class EventBufferTests
         using var buffer = new EventBuffer<int>(maxAge: TimeSpan.FromMilliseconds(100));
         buffer.Post(1);
         buffer.Post(2);
-        await Task.Delay(300);
+        await Task.Delay(300); // the point: the first two grow older than the 100 ms bound
         buffer.Post(3);
         Assert.Equal(2, buffer.Dropped);
         // Count, not a take: a take looks at the ages again, and a thread held up for 100 ms on a loaded machine would

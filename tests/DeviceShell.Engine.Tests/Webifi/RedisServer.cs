@@ -179,10 +179,29 @@ internal sealed class RedisServer : IAsyncDisposable
         return port;
     }
 
-    /// <summary>A relay as its own Lab process (<c>dotnet DeviceShell.Lab.dll --webifi 0 --webifi-redis … [options]</c>).</summary>
-    public async Task<DeviceLab> StartRelayAsync(params string[] options) =>
-        await DeviceLab.StartAsync(Path.Combine(AppContext.BaseDirectory, "DeviceShell.Lab.dll"),
-            new[] { "--webifi", "0", "--webifi-redis", Endpoint }.Concat(options).ToArray(), TestTimeouts.Long);
+    /// <summary>
+    /// A relay as its own Lab process (<c>dotnet DeviceShell.Lab.dll --webifi 0 --webifi-redis … [options]</c>), once it
+    /// answers: a fresh process compiles what its first request runs (Kestrel, the Redis connection, a script), which
+    /// took over 5 s on a loaded machine (load 50) and failed a client's first login on its reply timeout. An upload
+    /// under a device id no relay gave out (error 12, nothing stored or counted) waits for that.
+    /// </summary>
+    public async Task<DeviceLab> StartRelayAsync(params string[] options)
+    {
+        var relay = await DeviceLab.StartAsync(Path.Combine(AppContext.BaseDirectory, "DeviceShell.Lab.dll"),
+            new[] { "--webifi", "0", "--webifi-redis", Endpoint }.Concat(options).ToArray(), TestTimeouts.LabStart);
+        try
+        {
+            using var http = new HttpClient();
+            var upload = new Uri($"http://127.0.0.1:{relay["webifi"]!.Port}/Upload");
+            await Eventually.Succeeds(() => WebifiSessionTests.PostAsync(http, upload, "~id=1s1~d=x~z=0"), TestTimeouts.LabStart, TestTimeouts.LabStart);
+            return relay;
+        }
+        catch
+        {
+            await relay.DisposeAsync();
+            throw;
+        }
+    }
 
     public ValueTask DisposeAsync() => new(StopAsync());
 

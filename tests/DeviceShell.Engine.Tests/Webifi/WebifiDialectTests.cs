@@ -19,10 +19,10 @@ public class WebifiDialectTests
     [MemberData(nameof(WebifiSessionTests.Transports), MemberType = typeof(WebifiSessionTests))]
     public async Task Through_a_front_that_accepts_only_the_official_dialect_1000_messages_arrive_once_and_in_order(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         await using var front = await StrictRelayFront.StartAsync(relay.Port);
-        var receiver = await relay.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, transport, "net1"));
-        var sender = await relay.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, transport));
+        var receiver = await relay.ConnectAsync(WebifiFixture.ClientOptions(front.Server, transport, "net1"));
+        var sender = await relay.ConnectAsync(WebifiFixture.ClientOptions(front.Server, transport));
 
         var sends = Enumerable.Range(0, 1000).Select(i => sender.SendAsync(WebifiOutgoing.Text($"m{i}", toNetworks: Net1))).ToArray();
         await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(120));
@@ -40,7 +40,7 @@ public class WebifiDialectTests
     [Fact]
     public async Task The_DeviceShell_dialect_is_used_only_with_a_relay_that_answered_it_and_can_be_declined()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var offered = await relay.ConnectAsync(WebifiTransport.WebSocket);
         var declined = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with { Dialect = WebifiDialect.Official });
         Assert.Equal((WebifiDialect.DeviceShell, WebifiDialect.Official), (offered.Dialect, declined.Dialect));
@@ -59,9 +59,9 @@ public class WebifiDialectTests
     [MemberData(nameof(WebifiSessionTests.Transports), MemberType = typeof(WebifiSessionTests))]
     public async Task A_relay_that_keeps_refusing_the_data_sees_a_handful_of_connections_in_30_s_and_the_sends_fail_naming_the_cause(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         await using var front = await StrictRelayFront.StartAsync(relay.Port, refuseData: true);
-        var sender = await relay.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, transport) with { MaxReconnectDelay = TimeSpan.FromSeconds(30) });
+        var sender = await relay.ConnectAsync(WebifiFixture.ClientOptions(front.Server, transport) with { MaxReconnectDelay = TimeSpan.FromSeconds(30) });
 
         var failures = new ConcurrentQueue<Exception>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -104,9 +104,9 @@ public class WebifiDialectTests
     [Fact]
     public async Task A_relay_that_forgets_every_session_right_after_the_login_sees_a_few_logins_not_a_storm()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         await using var front = await StrictRelayFront.StartAsync(relay.Port);
-        var session = await relay.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, WebifiTransport.WebSocket, "net1") with { MaxReconnectDelay = TimeSpan.FromSeconds(30) });
+        var session = await relay.ConnectAsync(WebifiFixture.ClientOptions(front.Server, WebifiTransport.WebSocket, "net1") with { MaxReconnectDelay = TimeSpan.FromSeconds(30) });
         front.ForgetAfterLogin = true;
         try
         {
@@ -133,7 +133,7 @@ public class WebifiDialectTests
     [Fact]
     public async Task Message_ids_planted_under_a_session_id_the_victim_gets_after_a_relay_restart_do_not_drop_its_messages()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         using var http = new HttpClient();
         var peers = new List<string>();
         for (int i = 0; i < 3; i++) peers.Add((await RawAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~mi=1")).Find("id")!);
@@ -189,7 +189,7 @@ public class WebifiDialectTests
     [Fact]
     public async Task Discovery_against_a_relay_that_went_silent_ends_within_its_time()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         await using var proxy = LoopbackProxy.Start(relay.Port);
         var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with
         {

@@ -172,7 +172,7 @@ public class WebifiHostileTests
     [Fact]
     public async Task A_session_that_does_not_read_holds_a_bounded_number_of_bytes()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var receiver = await relay.ConnectAsync(WebifiTransport.WebSocket, "net1");
         var sender = await relay.ConnectAsync(WebifiTransport.WebSocket);
         var megabyte = new byte[1024 * 1024];

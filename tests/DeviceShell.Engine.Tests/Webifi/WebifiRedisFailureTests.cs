@@ -121,7 +121,7 @@ public sealed class WebifiRedisFailureTests : IDisposable
     }
 
     private static WebifiConnectOptions Options(DeviceLab relay, string name, string password, WebifiTransport transport) =>
-        WebifiTestRelay.ClientOptions(Server(relay), transport, "net1") with { ConnectName = name, ConnectPassword = WebifiTestRelay.Secure(password) };
+        WebifiFixture.ClientOptions(Server(relay), transport, "net1") with { ConnectName = name, ConnectPassword = WebifiFixture.Secure(password) };
 
     private static Uri Server(DeviceLab relay) => new($"http://127.0.0.1:{relay["webifi"]!.Port}/");
 
@@ -142,13 +142,12 @@ public sealed class WebifiRedisFailureTests : IDisposable
         public static async Task<RawClient> LoginAsync(DeviceLab relay, string name, string password)
         {
             // Just after a Redis restart the relay may refuse until it has reconnected.
-            var deadline = DateTime.UtcNow + TestTimeouts.Long;
-            List<TildeField> answer;
-            while ((answer = await WebifiSessionTests.PostAsync(Http, Server(relay), $"~p=1~cn={name}~cp={password}")).FindInt("e") != WebifiErrorCode.Success)
+            var answer = await Eventually.Succeeds(async () =>
             {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"The relay refused {name}'s login: {answer.FindInt("e")}.");
-                await Task.Delay(100);
-            }
+                var fields = await WebifiSessionTests.PostAsync(Http, Server(relay), $"~p=1~cn={name}~cp={password}");
+                Assert.True(fields.FindInt("e") == WebifiErrorCode.Success, $"The relay refused {name}'s login: {fields.FindInt("e")}.");
+                return fields;
+            }, TestTimeouts.Long);
             string deviceId = answer.Find("id")!;
             var client = new RawClient { SessionId = int.Parse(deviceId.AsSpan(0, deviceId.IndexOf('s', StringComparison.Ordinal)), CultureInfo.InvariantCulture) };
             await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{relay["webifi"]!.Port}/api/WebSocket"), CancellationToken.None).Within();

@@ -52,12 +52,7 @@ public class WebifiRedisLoginTests
             await away.DisposeAsync();
             clients.Remove(away);
             clients.Add(await LoginWhenRoomAsync(relayA, "after a session went idle"));
-            var deadline = DateTime.UtcNow + TestTimeouts.Long;
-            while (await CountSessionsAsync(relays) != 5)
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"The relays serve {await CountSessionsAsync(relays)} sessions, not 5.");
-                await Task.Delay(100);
-            }
+            await Eventually.Succeeds(async () => Assert.Equal(5, await CountSessionsAsync(relays)), TestTimeouts.Long);
             Assert.DoesNotContain(away.SessionId, await SessionIdsAsync(relayB));
         }
         finally
@@ -82,14 +77,7 @@ public class WebifiRedisLoginTests
             Assert.Equal(WebifiErrorCode.Success, answer.FindInt("e"));
             ids.Add(SessionId(answer.Find("id")!));
         }
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (true)
-        {
-            var served = (await SessionIdsAsync(relayA)).Concat(await SessionIdsAsync(relayB)).Order().ToList();
-            if (served.SequenceEqual(ids.TakeLast(5))) break;
-            if (DateTime.UtcNow > deadline) Assert.Equal(ids.TakeLast(5), served);
-            await Task.Delay(100);
-        }
+        await Eventually.Succeeds(async () => Assert.Equal(ids.TakeLast(5), (await SessionIdsAsync(relayA)).Concat(await SessionIdsAsync(relayB)).Order()), TestTimeouts.Long);
     }
 
     /// <summary>
@@ -141,7 +129,7 @@ public class WebifiRedisLoginTests
             Assert.Equal("~rt=k~t=1", await attached.AskAsync("~t=1"));
             if (clock.Elapsed > slowest) slowest = clock.Elapsed;
             keepAlives++;
-            await Task.Delay(100);
+            await Task.Delay(100); // paces the keep-alives: each one measured while Redis sleeps
         }
         await sleep;
         var answers = await Task.WhenAll(logins).Within(TestTimeouts.Long);
@@ -167,18 +155,13 @@ public class WebifiRedisLoginTests
     }
 
     /// <summary>Logs in until accepted (the relay that made room tells Redis a moment after it answered its client).</summary>
-    private static async Task<Client> LoginWhenRoomAsync(DeviceLab relay, string what)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (true)
+    private static Task<Client> LoginWhenRoomAsync(DeviceLab relay, string what) =>
+        Eventually.Succeeds(async () =>
         {
             var (code, client) = await LoginAsync(relay);
-            if (client is not null) return client;
-            Assert.Equal(WebifiErrorCode.Unknown, code);
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No login was accepted {what}.");
-            await Task.Delay(100);
-        }
-    }
+            Assert.True(client is not null, $"No login was accepted {what}: error {code}.");
+            return client!;
+        }, TestTimeouts.Long, TestTimeouts.Long);
 
     private static async Task<int> CountSessionsAsync(IEnumerable<DeviceLab> relays)
     {

@@ -169,7 +169,7 @@ public class WebifiRedisTests
                 // At least the second half is sent after the failure, while the receiver is away or logging in again.
                 if (i == total / 2) await failed.Task;
                 lock (sends) sends.Add(sender.SendAsync(WebifiOutgoing.Text(Text(i), "seq", new[] { "net1" })));
-                if (i % 5 == 0) await Task.Delay(2);
+                if (i % 5 == 0) await Task.Delay(2); // spreads the sends so the failure falls among them
             }
         });
         // Mid-stream, at a moment set by the sender (its 300th message acknowledged).
@@ -196,19 +196,13 @@ public class WebifiRedisTests
 
     private static async Task WaitForSendAsync(List<Task> sends, int count)
     {
-        var deadline = DateTime.UtcNow + TestTimeouts.Long;
-        while (true)
+        Task? send = null;
+        await Eventually.True(() =>
         {
-            Task? send;
             lock (sends) send = sends.Count >= count ? sends[count - 1] : null;
-            if (send is not null)
-            {
-                await send.Within(TestTimeouts.Long);
-                return;
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The sender did not reach message {count}.");
-            await Task.Delay(5);
-        }
+            return send is not null;
+        }, TestTimeouts.Long, $"the sender to reach message {count}");
+        await send!.Within(TestTimeouts.Long);
     }
 
     private static Uri Server(DeviceLab relay) => new($"http://127.0.0.1:{relay["webifi"]!.Port}/");
@@ -222,7 +216,7 @@ public class WebifiRedisTests
 
         public async Task<WebifiSession> ConnectAsync(Uri server, WebifiTransport transport, params string[] networks)
         {
-            var session = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(server, transport, networks)).Within(TestTimeouts.Long);
+            var session = await WebifiSession.ConnectAsync(WebifiFixture.ClientOptions(server, transport, networks)).Within(TestTimeouts.Long);
             _sessions.Add(session);
             return session;
         }

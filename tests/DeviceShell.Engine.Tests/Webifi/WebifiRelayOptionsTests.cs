@@ -18,12 +18,12 @@ public sealed class WebifiRelayOptionsTests : IDisposable
         await File.WriteAllTextAsync(_file, """[{"connectName":"alice","connectPassword":"s3cret","networks":["home","garage"]}]""");
         var options = WebifiRelayOptions.From(LabSimulatorOptions.Loopback(settings: new Dictionary<string, string> { ["accounts"] = _file, ["session-timeout"] = "60" }));
         Assert.Equal(TimeSpan.FromSeconds(60), options.SessionTimeout);
-        await using var relay = await WebifiTestRelay.StartAsync(options);
+        await using var relay = await WebifiFixture.StartAsync(options);
 
         var refused = await Assert.ThrowsAsync<DeviceException>(() => WebifiSession.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket)).Within());
         Assert.Equal("WebifiAuthenticationFailed", refused.ErrorId);
 
-        var alice = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "home", "net1") with { ConnectName = "alice", ConnectPassword = WebifiTestRelay.Secure("s3cret") });
+        var alice = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "home", "net1") with { ConnectName = "alice", ConnectPassword = WebifiFixture.Secure("s3cret") });
         Assert.Equal(WebifiErrorCode.NotAllNetworksSet, alice.LastError?.Code);
         await alice.SendTextAsync("hi", toSessionIds: new[] { alice.SessionId });
         Assert.Equal("hi", Assert.Single(await alice.ReceiveAsync(1)).Data);

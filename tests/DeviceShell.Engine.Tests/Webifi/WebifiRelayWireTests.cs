@@ -13,13 +13,13 @@ public class WebifiRelayWireTests
 {
     private static Task<List<TildeField>> PostAsync(HttpClient http, Uri uri, string body) => WebifiSessionTests.PostAsync(http, uri, body);
 
-    private static async Task<string> LoginAsync(HttpClient http, WebifiTestRelay relay) =>
+    private static async Task<string> LoginAsync(HttpClient http, WebifiFixture relay) =>
         (await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~ec=1")).Find("id")!;
 
     [Fact]
     public async Task The_credentials_answer_has_the_id_two_addresses_two_names_and_the_error_table_last()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         using var http = new HttpClient();
         var answer = await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~ec=1");
         Assert.Equal(new[] { "e", "id", "ip", "ip", "dn", "dn", "0" }, answer.Take(7).Select(f => f.Key));
@@ -46,7 +46,7 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task Message_ids_go_only_to_clients_that_ask_and_a_repeated_id_is_delivered_once()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         using var http = new HttpClient();
         var plainLogin = await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd~ec=1");
         Assert.Null(plainLogin.Find("mi"));
@@ -98,9 +98,9 @@ public class WebifiRelayWireTests
     [MemberData(nameof(WebifiSessionTests.Transports), MemberType = typeof(WebifiSessionTests))]
     public async Task A_server_that_refuses_the_message_id_request_gets_the_official_login(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         await using var front = new StrictLoginFront(relay.Server);
-        await using var receiver = await WebifiSession.ConnectAsync(WebifiTestRelay.ClientOptions(front.Server, transport, "net1")).Within();
+        await using var receiver = await WebifiSession.ConnectAsync(WebifiFixture.ClientOptions(front.Server, transport, "net1")).Within();
         Assert.Equal((1, 1), (front.Refused, front.Forwarded));
         var sender = await relay.ConnectAsync(transport);
         await sender.SendTextAsync("hello", toNetworks: new[] { "net1" });
@@ -116,7 +116,7 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task A_python_style_WebSocket_conversation()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         using var http = new HttpClient();
         string id = await LoginAsync(http, relay);
         string sessionId = id[..id.IndexOf('s')];
@@ -153,7 +153,7 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task WebSocket_messages_before_auth_or_with_an_unknown_id_get_error_12()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{relay.Port}/api/WebSocket"), CancellationToken.None).Within();
         var frames = new FrameReader(socket);
@@ -166,7 +166,7 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task Long_polling_holds_times_out_with_16_cancels_with_15_and_refuses_a_second_hold_with_18()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         using var http = new HttpClient();
         string id = await LoginAsync(http, relay);
         var download = new Uri(relay.Server, "Download");
@@ -178,8 +178,8 @@ public class WebifiRelayWireTests
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(4));
 
         var held = RawAsync(http, download, $"~id={id}~z=3");
-        await Eventually.True(() => relay.Relay.SessionCount == 1 && !held.IsCompleted);
-        await Task.Delay(100);
+        // The second download must come once the relay holds the first, or the relay would hold it instead.
+        await Eventually.True(() => relay.Relay.HeldDownloads == 1, what: "the relay to hold the first download");
         Assert.Equal("~e=18", Encoding.ASCII.GetString(await RawAsync(http, download, $"~id={id}~z=4")));
         Assert.Equal("~e=0", Encoding.ASCII.GetString(await RawAsync(http, new Uri(relay.Server, "CancelDownload"), $"~id={id}~z=0")));
         Assert.Equal("~e=15", Encoding.ASCII.GetString(await held.Within()));
@@ -194,7 +194,7 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task Oversized_messages_get_error_7_on_both_transports()
     {
-        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { MaxMessageBytes = 1000 });
+        await using var relay = await WebifiFixture.StartAsync(new WebifiRelayOptions { MaxMessageBytes = 1000 });
         using var http = new HttpClient();
         string id = await LoginAsync(http, relay);
         string big = new('x', 3 * relay.Options.MaxEncodedBytes);
@@ -216,7 +216,7 @@ public class WebifiRelayWireTests
     public async Task Idle_sessions_expire_with_error_12()
     {
         // Long enough that a loaded machine still counts the session before it expires.
-        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromSeconds(1) });
+        await using var relay = await WebifiFixture.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromSeconds(1) });
         using var http = new HttpClient();
         string id = await LoginAsync(http, relay);
         Assert.Equal(1, relay.Relay.SessionCount);
@@ -227,10 +227,10 @@ public class WebifiRelayWireTests
     [Fact]
     public async Task A_held_download_keeps_a_long_polling_session_alive()
     {
-        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var relay = await WebifiFixture.StartAsync(new WebifiRelayOptions { SessionTimeout = TimeSpan.FromMilliseconds(300) });
         var receiver = await relay.ConnectAsync(WebifiTransport.LongPolling, "net1");
         var sender = await relay.ConnectAsync(WebifiTransport.LongPolling);
-        await Task.Delay(800);
+        await Task.Delay(800); // the point: the session outlives its 300 ms timeout only through the held download
         await sender.SendTextAsync("after a while", toNetworks: new[] { "net1" });
         Assert.Equal("after a while", Assert.Single(await receiver.ReceiveAsync(1)).Data);
         Assert.Equal(0, receiver.Reconnects);

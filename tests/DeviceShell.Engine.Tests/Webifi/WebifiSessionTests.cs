@@ -22,7 +22,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Pairs))]
     public async Task Data_reaches_the_network_with_sender_and_data_type(WebifiTransport senderTransport, WebifiTransport receiverTransport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var receiver = await relay.ConnectAsync(receiverTransport, "net1");
         var sender = await relay.ConnectAsync(senderTransport, "net2");
         Assert.True(sender.SessionId >= 0);
@@ -45,7 +45,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task Delivery_rules_default_networks_own_session_echo_and_one_copy(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var both = await relay.ConnectAsync(transport, "net1", "net2");
         var sender = await relay.ConnectAsync(transport, "net1", "net2");
 
@@ -65,7 +65,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task Hard_payloads_survive(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var (receiver, sender) = await relay.ConnectPairAsync(transport);
         string[] payloads = { "~", "~~", "~t=1", "a~t=1b~t=1", "nul\0inside\0", "Grüße 世界 🙂", "", "=~-", "~c=t" };
         foreach (string payload in payloads) await sender.SendTextAsync(payload, "odd~type", new[] { "net1" });
@@ -82,7 +82,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task A_large_payload_is_delivered_and_one_over_the_limit_is_refused_clearly(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var (receiver, sender) = await relay.ConnectPairAsync(transport);
         // The worst case for escaping: every byte is '~' and doubles on the wire.
         var large = Enumerable.Repeat((byte)'~', 1024 * 1024).ToArray();
@@ -99,7 +99,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task Unknown_networks_and_session_ids_give_errors_5_and_2(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var session = await relay.ConnectAsync(transport, "net1", "nosuch");
         Assert.Equal(WebifiErrorCode.NotAllNetworksSet, session.LastError?.Code);
         // The relay refuses the set as a whole; the session names the refused network and keeps the known one.
@@ -123,7 +123,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task Networks_change_while_running(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var (listener, sender) = await relay.ConnectPairAsync(transport);
         await listener.SetNetworksAsync(new[] { "net2" }).Within();
         Assert.Equal(new[] { "net2" }, listener.Networks);
@@ -137,7 +137,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task Discovery_finds_discoverable_sessions_and_passes_the_request_to_the_others(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var device = await relay.ConnectAsync(relay.ClientOptions(transport, "net1") with { Name = "kitchen ~ sensor" });
         var hidden = await relay.ConnectAsync(relay.ClientOptions(transport, "net1") with { Discoverable = false });
         var finder = await relay.ConnectAsync(transport, "net2");
@@ -156,13 +156,13 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task A_wrong_password_is_a_clear_authentication_error_without_retries(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
-        var options = relay.ClientOptions(transport, "net1") with { ConnectPassword = WebifiTestRelay.Secure("wrong") };
+        await using var relay = await WebifiFixture.StartAsync();
+        var options = relay.ClientOptions(transport, "net1") with { ConnectPassword = WebifiFixture.Secure("wrong") };
         var error = await Assert.ThrowsAsync<DeviceException>(() => WebifiSession.ConnectAsync(options).Within());
         Assert.Equal(("WebifiAuthenticationFailed", DeviceErrorKind.Authentication), (error.ErrorId, error.Kind));
         Assert.Contains("error 8", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong", error.Message, StringComparison.Ordinal);
-        await Task.Delay(300);
+        await Task.Delay(300); // a window, not a wait: a retry would land in it
         Assert.Equal(1, relay.Relay.LoginRequests); // no retry storm
         Assert.Equal(0, relay.Relay.SessionCount);
     }
@@ -171,8 +171,8 @@ public class WebifiSessionTests
     public async Task A_relay_that_is_down_at_start_is_a_connection_error()
     {
         int port;
-        await using (var relay = await WebifiTestRelay.StartAsync()) port = relay.Port;
-        var options = new WebifiConnectOptions { Server = new Uri($"http://127.0.0.1:{port}/"), ConnectName = "webifi", ConnectPassword = WebifiTestRelay.Secure("pswd") };
+        await using (var relay = await WebifiFixture.StartAsync()) port = relay.Port;
+        var options = new WebifiConnectOptions { Server = new Uri($"http://127.0.0.1:{port}/"), ConnectName = "webifi", ConnectPassword = WebifiFixture.Secure("pswd") };
         var error = await Assert.ThrowsAsync<DeviceException>(() => WebifiSession.ConnectAsync(options).Within());
         Assert.Equal(("WebifiConnectionFailed", DeviceErrorKind.Connection), (error.ErrorId, error.Kind));
         Assert.Contains("error 20", error.Message, StringComparison.Ordinal);
@@ -182,7 +182,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task Close_ends_the_relay_session(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var session = await relay.ConnectAsync(transport, "net1");
         Assert.Equal(1, relay.Relay.SessionCount);
         await session.DisposeAsync().AsTask().Within();
@@ -195,7 +195,7 @@ public class WebifiSessionTests
     [Fact]
     public async Task Keep_alives_keep_an_idle_WebSocket_up()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         // Without rt=k answers the link would break after the first keep-alive plus the reply timeout.
         var session = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with
         {
@@ -203,7 +203,7 @@ public class WebifiSessionTests
             ReplyTimeout = TimeSpan.FromSeconds(1),
         });
         long uploads = session.UploadCount;
-        await Task.Delay(1500);
+        await Task.Delay(1500); // the point: idle through many keep-alives
         Assert.Equal(DeviceSessionState.Connected, session.State);
         Assert.Equal(0, session.Reconnects);
         Assert.Equal(uploads, session.UploadCount); // keep-alives are not uploads
@@ -215,7 +215,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Pairs))]
     public async Task A_relay_restart_during_1000_sends_loses_nothing_and_duplicates_nothing(WebifiTransport senderTransport, WebifiTransport receiverTransport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var receiver = await relay.ConnectAsync(receiverTransport, "net1");
         var sender = await relay.ConnectAsync(senderTransport, "net2");
         const int total = 1000;
@@ -225,7 +225,7 @@ public class WebifiSessionTests
             for (int i = 0; i < total; i++)
             {
                 lock (sends) sends.Add(sender.SendAsync(WebifiOutgoing.Text(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "seq", new[] { "net1" })));
-                if (i % 20 == 0) await Task.Delay(2);
+                if (i % 20 == 0) await Task.Delay(2); // spreads the sends so the restart falls among them
             }
         });
         var before = await receiver.ReceiveAsync(100, TestTimeouts.Long);
@@ -247,7 +247,7 @@ public class WebifiSessionTests
     [MemberData(nameof(Transports))]
     public async Task After_error_12_the_client_logs_in_again_and_sends_what_was_refused(WebifiTransport transport)
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var (receiver, sender) = await relay.ConnectPairAsync(transport);
         int oldId = sender.SessionId;
         var expired = await relay.Relay.ControlAsync("expire-sessions", new System.Text.Json.Nodes.JsonObject(), CancellationToken.None);
@@ -260,7 +260,7 @@ public class WebifiSessionTests
     [Fact]
     public async Task A_login_refused_after_a_restart_fails_the_queued_sends_instead_of_retrying()
     {
-        await using var relay = await WebifiTestRelay.StartAsync();
+        await using var relay = await WebifiFixture.StartAsync();
         var session = await relay.ConnectAsync(WebifiTransport.WebSocket, "net1");
         var otherAccount = new WebifiRelayOptions { Accounts = new[] { new WebifiAccount("someone", "else", new[] { "net1" }) } };
         await relay.RestartAsync(TimeSpan.FromMilliseconds(300), otherAccount);
@@ -276,7 +276,7 @@ public class WebifiSessionTests
     public async Task A_client_that_never_reads_keeps_relay_memory_bounded()
     {
         var options = new WebifiRelayOptions { MailboxCapacity = 200, MailboxBytes = 256 * 1024 };
-        await using var relay = await WebifiTestRelay.StartAsync(options);
+        await using var relay = await WebifiFixture.StartAsync(options);
         // A long-polling listener that never asks for its data.
         using var http = new HttpClient();
         var login = await PostAsync(http, relay.Server, "~p=1~cn=webifi~cp=pswd");
@@ -310,7 +310,7 @@ public class WebifiEncryptionTests
     public async Task Data_flows_over_TLS_when_the_client_trusts_the_relay_certificate(WebifiTransport transport)
     {
         using var certificate = SelfSigned();
-        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { Certificate = certificate });
+        await using var relay = await WebifiFixture.StartAsync(new WebifiRelayOptions { Certificate = certificate });
         var receiver = await relay.ConnectAsync(relay.ClientOptions(transport, "net1") with { UseEncryption = true, TrustedCertificate = certificate });
         var sender = await relay.ConnectAsync(relay.ClientOptions(transport) with { UseEncryption = true, TrustedCertificate = certificate });
         await sender.SendTextAsync("secret handshake", toNetworks: new[] { "net1" });
@@ -321,7 +321,7 @@ public class WebifiEncryptionTests
     public async Task An_untrusted_certificate_is_a_connection_error()
     {
         using var certificate = SelfSigned();
-        await using var relay = await WebifiTestRelay.StartAsync(new WebifiRelayOptions { Certificate = certificate });
+        await using var relay = await WebifiFixture.StartAsync(new WebifiRelayOptions { Certificate = certificate });
         var error = await Assert.ThrowsAsync<DeviceException>(() => WebifiSession.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket) with { UseEncryption = true }).Within());
         Assert.Equal(("WebifiConnectionFailed", DeviceErrorKind.Connection), (error.ErrorId, error.Kind));
     }

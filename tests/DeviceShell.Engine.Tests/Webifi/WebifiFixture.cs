@@ -7,11 +7,9 @@ using DeviceShell.Lab.Webifi;
 namespace DeviceShell.Engine.Tests.Webifi;
 
 /// <summary>A Webifi relay on a free loopback port plus the sessions a test opened on it; disposing closes them all.</summary>
-internal sealed class WebifiTestRelay : IAsyncDisposable
+internal sealed class WebifiFixture : SimulatorFixture<WebifiSession>
 {
-    private readonly List<WebifiSession> _sessions = new();
-
-    private WebifiTestRelay(WebifiRelay relay, WebifiRelayOptions options, int port)
+    private WebifiFixture(WebifiRelay relay, WebifiRelayOptions options, int port)
     {
         Relay = relay;
         Options = options;
@@ -26,12 +24,12 @@ internal sealed class WebifiTestRelay : IAsyncDisposable
 
     public Uri Server => new($"{(Options.Certificate is null ? "http" : "https")}://127.0.0.1:{Port}/");
 
-    public static async Task<WebifiTestRelay> StartAsync(WebifiRelayOptions? options = null)
+    public static async Task<WebifiFixture> StartAsync(WebifiRelayOptions? options = null)
     {
         options ??= new WebifiRelayOptions();
         var relay = new WebifiRelay(options);
         var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(), CancellationToken.None).Within();
-        return new WebifiTestRelay(relay, options, endpoint.Port);
+        return new WebifiFixture(relay, options, endpoint.Port);
     }
 
     /// <summary>Stops the relay (as a crash would, every client loses its connection) and starts a new one on the same port.</summary>
@@ -72,20 +70,9 @@ internal sealed class WebifiTestRelay : IAsyncDisposable
     public async Task<(WebifiSession Receiver, WebifiSession Sender)> ConnectPairAsync(WebifiTransport transport) =>
         (await ConnectAsync(transport, "net1"), await ConnectAsync(transport));
 
-    public async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options)
-    {
-        var session = await WebifiSession.ConnectAsync(options).Within();
-        lock (_sessions) { _sessions.Add(session); }
-        return session;
-    }
+    public async Task<WebifiSession> ConnectAsync(WebifiConnectOptions options) => Track(await WebifiSession.ConnectAsync(options).Within());
 
-    public async ValueTask DisposeAsync()
-    {
-        WebifiSession[] sessions;
-        lock (_sessions) { sessions = _sessions.ToArray(); }
-        foreach (var session in sessions) await session.DisposeAsync().AsTask().Within(TestTimeouts.Long);
-        await Relay.DisposeAsync().AsTask().Within();
-    }
+    protected override async ValueTask StopServerAsync() => await Relay.DisposeAsync().AsTask().Within();
 }
 
 internal static class WebifiTestExtensions

@@ -5,8 +5,11 @@ using DeviceShell.Engine.PiLink;
 
 namespace DeviceShell.Engine.Tests.PiLink;
 
-/// <summary>Loopback servers and clients with short probe windows, and bounded waits on their queues.</summary>
-internal static class PiLinkTestKit
+/// <summary>
+/// A Pi link server of the engine on a free loopback port with short probe windows, and the clients a test connected
+/// to it; the client of another peer (a Lab simulator, a raw socket) comes from <see cref="ConnectToAsync"/>.
+/// </summary>
+internal sealed class PiLinkFixture : SimulatorFixture<PiLinkSession>
 {
     public static readonly PiLinkOptions Fast = new()
     {
@@ -21,15 +24,31 @@ internal static class PiLinkTestKit
     /// </summary>
     public static readonly PiLinkOptions Patient = Fast with { OccupiedWait = TimeSpan.FromSeconds(5) };
 
-    public static PiLinkServer StartServer(PiLinkOptions? options = null)
+    private PiLinkFixture(PiLinkServer server) => Server = server;
+
+    public PiLinkServer Server { get; }
+
+    public int Port => Server.Port;
+
+    /// <summary>Starts a server (its LISTENING is left in its queue for the test).</summary>
+    public static Task<PiLinkFixture> StartAsync(PiLinkOptions? options = null)
     {
         var server = new PiLinkServer(0, options ?? Fast);
         server.Start();
-        return server;
+        return Task.FromResult(new PiLinkFixture(server));
     }
 
-    /// <summary>A client that went through CONNECTING and CONNECTED (both taken from its queue).</summary>
-    public static async Task<PiLinkSession> ConnectAsync(int port, PiLinkOptions? options = null)
+    /// <summary>A client of this server; the server's LISTENING and CONNECTED and the client's CONNECTING and CONNECTED are taken.</summary>
+    public async Task<PiLinkSession> ConnectAsync(PiLinkOptions? options = null)
+    {
+        var client = Track(await ConnectToAsync(Port, options));
+        await Server.ExpectAsync(PiLinkState.Listening);
+        await Server.ExpectAsync(PiLinkState.Connected, "127.0.0.1");
+        return client;
+    }
+
+    /// <summary>A client of any loopback port that went through CONNECTING and CONNECTED (both taken from its queue); the caller disposes it.</summary>
+    public static async Task<PiLinkSession> ConnectToAsync(int port, PiLinkOptions? options = null)
     {
         var client = new PiLinkSession("127.0.0.1", port, options ?? Fast);
         Assert.Equal(PiLinkState.Connected, await client.ConnectAsync().Within());
@@ -38,16 +57,20 @@ internal static class PiLinkTestKit
         return client;
     }
 
-    /// <summary>A started server with a connected client; the server's LISTENING and CONNECTED are taken already.</summary>
-    public static async Task<(PiLinkServer Server, PiLinkSession Client)> ConnectedPairAsync(PiLinkOptions? serverOptions = null)
+    /// <summary>A plain TCP client for checking the bytes on the wire.</summary>
+    public static async Task<Socket> RawConnectAsync(int port)
     {
-        var server = StartServer(serverOptions);
-        var client = await ConnectAsync(server.Port);
-        await server.ExpectAsync(PiLinkState.Listening);
-        await server.ExpectAsync(PiLinkState.Connected, "127.0.0.1");
-        return (server, client);
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TestTimeouts.Short);
+        return socket;
     }
 
+    protected override ValueTask StopServerAsync() => Server.DisposeAsync();
+}
+
+/// <summary>Bounded waits on a Pi link endpoint's queue, and raw reads and writes for the wire tests.</summary>
+internal static class PiLinkTestExtensions
+{
     public static async Task<PiLinkMessage> NextAsync(this PiLinkEndpoint endpoint, TimeSpan? within = null)
     {
         var (taken, item) = await endpoint.Messages.TakeAsync(within ?? TestTimeouts.Short);
@@ -67,14 +90,6 @@ internal static class PiLinkTestKit
     {
         bool any = endpoint.Messages.TryTake(out var item);
         Assert.False(any, $"unexpected {item}");
-    }
-
-    /// <summary>A plain TCP client for checking the bytes on the wire.</summary>
-    public static async Task<Socket> RawConnectAsync(int port)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TestTimeouts.Short);
-        return socket;
     }
 
     public static Task SendRawAsync(this Socket socket, string text) => socket.SendRawAsync(Encoding.UTF8.GetBytes(text));

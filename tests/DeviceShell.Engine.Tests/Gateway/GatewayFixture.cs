@@ -7,11 +7,9 @@ using Grpc.Net.Client;
 namespace DeviceShell.Engine.Tests.Gateway;
 
 /// <summary>A gateway simulator on a free loopback port with a fast reconnect loop, and sessions to it.</summary>
-internal sealed class GatewayLab : IAsyncDisposable
+internal sealed class GatewayFixture : SimulatorFixture<GatewaySession>
 {
-    private readonly List<GatewaySession> _sessions = new();
-
-    private GatewayLab(GatewaySimulator simulator, LabSimulatorEndpoint endpoint)
+    private GatewayFixture(GatewaySimulator simulator, LabSimulatorEndpoint endpoint)
     {
         Simulator = simulator;
         Endpoint = endpoint;
@@ -21,20 +19,19 @@ internal sealed class GatewayLab : IAsyncDisposable
 
     public LabSimulatorEndpoint Endpoint { get; private set; }
 
-    public static async Task<GatewayLab> StartAsync(Dictionary<string, string>? settings = null, GatewayCertificates? certificates = null, int port = 0)
+    public static async Task<GatewayFixture> StartAsync(Dictionary<string, string>? settings = null, GatewayCertificates? certificates = null, int port = 0)
     {
         var simulator = certificates is null ? new GatewaySimulator() : new GatewaySimulator(certificates);
         simulator.ReconnectInterval = TimeSpan.FromMilliseconds(100);
         var endpoint = await simulator.StartAsync(LabSimulatorOptions.Loopback(port, settings), CancellationToken.None).Within();
-        return new GatewayLab(simulator, endpoint);
+        return new GatewayFixture(simulator, endpoint);
     }
 
     public async Task<GatewaySession> ConnectAsync(int eventCapacity = 10_000, int maxReceiveMessageSize = 1 << 20, int statusQueueSize = 1024,
         long maxEventBytes = EventBuffer<GatewayStatusChange>.DefaultMaxBytes)
     {
         var session = await GatewaySession.ConnectAsync(new GatewayConnectOptions { HostName = "127.0.0.1", Port = Endpoint.Port, CaCertificateFile = Endpoint.CaCertificate!, Timeout = TimeSpan.FromSeconds(5), StatusQueueSize = statusQueueSize, EventCapacity = eventCapacity, MaxReceiveMessageSize = maxReceiveMessageSize, EventMaxBytes = maxEventBytes }, CancellationToken.None).Within();
-        _sessions.Add(session);
-        return session;
+        return Track(session);
     }
 
     /// <summary>A channel of the kind sessions use, for raw calls with the generated client (the caller disposes it).</summary>
@@ -53,9 +50,5 @@ internal sealed class GatewayLab : IAsyncDisposable
         throw new TimeoutException("No matching status change arrived.");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var session in _sessions) await session.DisposeAsync().AsTask().Within();
-        await Simulator.DisposeAsync().AsTask().Within();
-    }
+    protected override async ValueTask StopServerAsync() => await Simulator.DisposeAsync().AsTask().Within();
 }

@@ -7,11 +7,9 @@ using DeviceShell.Lab.Hosting;
 namespace DeviceShell.Engine.Tests.Bricks;
 
 /// <summary>A Brick Daemon simulator on a free loopback port plus helpers to connect sessions to it.</summary>
-internal sealed class BrickTestBed : IAsyncDisposable
+internal sealed class BrickFixture : SimulatorFixture<BrickSession>
 {
-    private readonly List<BrickSession> _sessions = new();
-
-    private BrickTestBed(BrickDaemonSimulator daemon, int port)
+    private BrickFixture(BrickDaemonSimulator daemon, int port)
     {
         Daemon = daemon;
         Port = port;
@@ -22,11 +20,11 @@ internal sealed class BrickTestBed : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>Starts a daemon with the default stack, or with <paramref name="devices"/>.</summary>
-    public static async Task<BrickTestBed> StartAsync(string? secret = null, int port = 0, IEnumerable<SimulatedBrickDevice>? devices = null)
+    public static async Task<BrickFixture> StartAsync(string? secret = null, int port = 0, IEnumerable<SimulatedBrickDevice>? devices = null)
     {
         var daemon = devices is null ? new BrickDaemonSimulator { Secret = secret } : new BrickDaemonSimulator(devices) { Secret = secret };
         var endpoint = await daemon.StartAsync(LabSimulatorOptions.Loopback(port), CancellationToken.None).Within();
-        return new BrickTestBed(daemon, endpoint.Port);
+        return new BrickFixture(daemon, endpoint.Port);
     }
 
     public BrickConnectOptions Options(string? secret = null, TimeSpan? timeout = null) => new()
@@ -38,12 +36,8 @@ internal sealed class BrickTestBed : IAsyncDisposable
         ReconnectInterval = TimeSpan.FromMilliseconds(50),
     };
 
-    public async Task<BrickSession> ConnectAsync(BrickConnectOptions? options = null)
-    {
-        var session = await BrickSession.ConnectAsync(options ?? Options()).Within();
-        lock (_sessions) { _sessions.Add(session); }
-        return session;
-    }
+    public async Task<BrickSession> ConnectAsync(BrickConnectOptions? options = null) =>
+        Track(await BrickSession.ConnectAsync(options ?? Options()).Within());
 
     /// <summary>Stops the simulator (every client sees the connection drop) and starts a fresh one on the same port.</summary>
     public async Task RestartAsync(string? secret = null, TimeSpan? downtime = null)
@@ -54,11 +48,7 @@ internal sealed class BrickTestBed : IAsyncDisposable
         await Daemon.StartAsync(LabSimulatorOptions.Loopback(Port), CancellationToken.None).Within();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var session in _sessions) await session.DisposeAsync();
-        await Daemon.DisposeAsync();
-    }
+    protected override ValueTask StopServerAsync() => Daemon.DisposeAsync();
 
     /// <summary>Takes queue items until one matches; fails after the limit.</summary>
     public static async Task<BrickEvent> NextEvent(BrickSession session, Func<BrickEvent, bool> match, TimeSpan? limit = null)
