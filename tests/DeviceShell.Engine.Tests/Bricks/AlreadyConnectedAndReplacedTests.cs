@@ -14,7 +14,7 @@ public class AlreadyConnectedAndReplacedTests
     [Fact]
     public async Task Connecting_a_connected_session_again_is_BrickAlreadyConnected_and_leaves_it_working()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync().Within());
         Assert.Equal(("BrickAlreadyConnected", DeviceErrorKind.ResourceExists, BrickErrors.AlreadyConnected), (error.ErrorId, error.Kind, error.ErrorCode));
@@ -26,7 +26,7 @@ public class AlreadyConnectedAndReplacedTests
     [Fact]
     public async Task Connecting_a_session_while_it_reconnects_is_BrickAlreadyConnected()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync(bed.Options() with { ReconnectInterval = TimeSpan.FromMinutes(5) });
         await bed.Daemon.DisposeAsync();
         await Eventually.True(() => session.State == DeviceSessionState.Reconnecting, what: "auto-reconnect after the daemon went away");
@@ -38,16 +38,16 @@ public class AlreadyConnectedAndReplacedTests
     [Fact]
     public async Task A_disconnected_session_connects_again_as_the_bindings_connect_after_disconnect()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync(bed.Options() with { AutoReconnect = false });
         await session.DisconnectAsync();
         Assert.Equal(DeviceSessionState.Disconnected, session.State);
-        await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
+        await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
 
         await session.ConnectAsync().Within();
 
         Assert.Equal(DeviceSessionState.Connected, session.State);
-        Assert.Equal("Request", (await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Connected)).Reason);
+        Assert.Equal("Request", (await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected)).Reason);
         Assert.Equal(TemperatureV2Bricklet.Identifier, (await session.GetIdentityAsync(BrickUid.Parse("4ER")).Within()).DeviceIdentifier);
 
         // A lost link with auto-reconnect off: connect brings it back the same way.
@@ -60,7 +60,7 @@ public class AlreadyConnectedAndReplacedTests
     [Fact]
     public async Task A_closed_session_does_not_connect_again()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         await session.DisposeAsync();
         Assert.Equal("SessionClosed", (await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync().Within())).ErrorId);
@@ -69,14 +69,14 @@ public class AlreadyConnectedAndReplacedTests
     [Fact]
     public async Task Calls_for_a_replaced_device_type_are_BrickDeviceReplaced_and_calls_by_name_reach_the_new_device()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         uint uid = BrickUid.Parse("4ER");
         var temperature = (await session.GetDeviceTypeAsync(uid).Within()).Function("GetTemperature")!;
         await session.InvokeAsync(uid, temperature, null).Within();
 
         bed.Daemon.AddDevice(SimulatedDevices.Create(HumidityV2Bricklet.Identifier, "4ER", "6qY", 'a'), replace: true);
-        var announced = await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate && e.Uid == "4ER");
+        var announced = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate && e.Uid == "4ER");
         Assert.Equal(HumidityV2Bricklet.Identifier, announced.Device!.DeviceIdentifier);
 
         var error = await Assert.ThrowsAsync<DeviceException>(() => session.InvokeAsync(uid, temperature, null).Within());
@@ -90,14 +90,14 @@ public class AlreadyConnectedAndReplacedTests
 
         // The old type coming back makes its calls valid again.
         bed.Daemon.AddDevice(SimulatedDevices.Create(TemperatureV2Bricklet.Identifier, "4ER", "6qY", 'a'), replace: true);
-        await BrickTestBed.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate && e.Device!.DeviceIdentifier == TemperatureV2Bricklet.Identifier);
+        await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Enumerate && e.Device!.DeviceIdentifier == TemperatureV2Bricklet.Identifier);
         await session.InvokeAsync(uid, temperature, null).Within();
     }
 
     [Fact]
     public async Task The_lab_refuses_a_taken_uid_unless_told_to_replace()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         Assert.Throws<InvalidOperationException>(() => bed.Daemon.AddDevice(SimulatedDevices.Create(HumidityV2Bricklet.Identifier, "4ER", "6qY", 'a')));
         Assert.Equal(TemperatureV2Bricklet.Identifier, bed.Daemon.Find("4ER")!.DeviceIdentifier);
     }
@@ -138,7 +138,7 @@ public class AlreadyConnectedAndReplacedTests
     [TinkerforgeNodeFact]
     public async Task The_official_bindings_raise_ALREADY_CONNECTED_and_DEVICE_REPLACED_in_the_same_situations()
     {
-        await using var bed = await BrickTestBed.StartAsync();
+        await using var bed = await BrickFixture.StartAsync();
         var (code, output, error) = await Task.Run(() => TinkerforgeNode.Node(
             new[] { TinkerforgeNode.Script("already-connected-replaced.mjs"), TinkerforgeNode.Prefix, "127.0.0.1", bed.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "4ER", "b1Q" },
             TimeSpan.FromMinutes(1)));

@@ -16,7 +16,7 @@ public sealed class DeviceRecordingTests : IDisposable
 
     private static PiLinkServer StartEchoServer()
     {
-        var server = new PiLinkServer(0, PiLinkTestKit.Fast) { Responder = text => "re:" + text };
+        var server = new PiLinkServer(0, PiLinkFixture.Fast) { Responder = text => "re:" + text };
         server.Start();
         return server;
     }
@@ -25,7 +25,7 @@ public sealed class DeviceRecordingTests : IDisposable
     public async Task A_recording_holds_every_message_both_ways_in_order_after_its_header()
     {
         await using var server = StartEchoServer();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
         string path = Path.Combine(_folder, "echo.devrec");
         client.StartRecording(path, overwrite: false);
         for (int i = 0; i < 200; i++)
@@ -51,7 +51,7 @@ public sealed class DeviceRecordingTests : IDisposable
     public async Task Closing_the_session_completes_its_recording_with_the_closed_state_last()
     {
         await using var server = StartEchoServer();
-        var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        var client = await PiLinkFixture.ConnectToAsync(server.Port);
         string path = Path.Combine(_folder, "closed.devrec");
         client.StartRecording(path, overwrite: false);
         await client.SendAsync("bye");
@@ -69,7 +69,7 @@ public sealed class DeviceRecordingTests : IDisposable
     public async Task A_recording_is_refused_over_an_existing_file_and_twice_at_once()
     {
         await using var server = StartEchoServer();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
         string path = Path.Combine(_folder, "exists.devrec");
         await File.WriteAllTextAsync(path, "mine");
         Assert.Equal("DeviceRecordingFileExists", Assert.Throws<DeviceException>(() => client.StartRecording(path, overwrite: false)).ErrorId);
@@ -84,7 +84,7 @@ public sealed class DeviceRecordingTests : IDisposable
     public async Task A_full_disk_ends_the_recording_with_DeviceRecordingFailed_and_the_session_goes_on()
     {
         await using var server = StartEchoServer();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
         client.StartRecording("/dev/full", overwrite: true);
         Assert.Equal("re:x", (await client.SendAndReceiveReplyAsync("x", TestTimeouts.Short)).Text);
         var failure = await Assert.ThrowsAsync<DeviceException>(() => client.StopRecordingAsync().Within());
@@ -123,10 +123,10 @@ public sealed class DeviceRecordingTests : IDisposable
             "{\"t\":9,\"kind\":\"end\",\"records\":7}",
         });
         var replay = PiLinkReplay.Load(path, speed: 1);
-        await using var server = new PiLinkServer(0, PiLinkTestKit.Fast) { Responder = text => replay.Answer(text, _ => "simulated") };
+        await using var server = new PiLinkServer(0, PiLinkFixture.Fast) { Responder = text => replay.Answer(text, _ => "simulated") };
         replay.Attach(server);
         server.Start();
-        await using var client = await PiLinkTestKit.ConnectAsync(server.Port);
+        await using var client = await PiLinkFixture.ConnectToAsync(server.Port);
 
         async Task<string> Ask(string text) => (await client.SendAndReceiveReplyAsync(text, TestTimeouts.Short)).Text;
         Assert.Equal("A", await Ask("go"));
