@@ -18,7 +18,7 @@ namespace DeviceShell.Engine.Webifi;
 /// per frame, and then its <c>rt=s</c> answers are awaited; in the official one the session hands over one message at
 /// a time and each goes in a frame of its own.
 /// </summary>
-internal sealed class WebSocketLink : WebifiLink
+internal sealed partial class WebSocketLink : WebifiLink, IObserver<ResponseMessage>, IObserver<DisconnectionInfo>, IObserver<ReconnectionInfo>
 {
     /// <summary>A data frame is closed once it holds this much; a single larger message still goes in one frame.</summary>
     private const int FrameBytes = 16 * 1024;
@@ -40,7 +40,8 @@ internal sealed class WebSocketLink : WebifiLink
     private volatile string _lastDrop = "the WebSocket dropped";
     private volatile bool _opened;
     private volatile bool _closing;
-    private Task? _keepAlive;
+    private Timer? _keepAlive;
+    private Task? _keepAliveSend;
 
     public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
         : base(credentials, options, counters, backoff, deliver, report)
@@ -57,11 +58,12 @@ internal sealed class WebSocketLink : WebifiLink
             IsTextMessageConversionEnabled = false,
             Name = $"Webifi {credentials.SessionId}",
         };
+        // The link observes the library itself: three delegates and their wrapping observers less per idle session.
         _subscriptions = new[]
         {
-            _client.MessageReceived.Subscribe(OnMessage),
-            _client.DisconnectionHappened.Subscribe(OnDisconnected),
-            _client.ReconnectionHappened.Subscribe(OnReconnected),
+            _client.MessageReceived.Subscribe(this),
+            _client.DisconnectionHappened.Subscribe(this),
+            _client.ReconnectionHappened.Subscribe(this),
         };
         BrokenToken.Register(OnBroken);
     }
@@ -79,7 +81,8 @@ internal sealed class WebSocketLink : WebifiLink
                 $"Could not open the Webifi WebSocket {Credentials.WebSocket} (error 20): {why}", Credentials.WebSocket, ex);
         }
         int code = await AuthenticateAsync(networks, cancellationToken).ConfigureAwait(false);
-        _keepAlive = Task.Run(KeepAliveLoopAsync);
+        _keepAlive = new Timer(static link => ((WebSocketLink)link!).OnKeepAliveDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        RearmKeepAlive(Options.KeepAliveInterval);
         _opened = true;
         return code;
     }
@@ -289,180 +292,6 @@ internal sealed class WebSocketLink : WebifiLink
         return (socketNumber, Array.ConvertAll(replies, r => r.Task));
     }
 
-    private void OnMessage(ResponseMessage message)
-    {
-        Interlocked.Exchange(ref _lastReceivedTicks, DateTime.UtcNow.Ticks);
-        try
-        {
-            _framer.Append(message.Binary);
-            while (_framer.TryTake(out byte[] received)) Handle(TildeCodec.Decode(received));
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidDataException)
-        {
-            Break(new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The relay sent a malformed message (error 7): {ex.Message}", null, ex));
-        }
-    }
-
-    private void Handle(List<TildeField> fields)
-    {
-        string? responseType = fields.Find("rt");
-        if (responseType == "r")
-        {
-            DeliverGroups(fields);
-            return;
-        }
-        if (responseType is null) return;
-        // The relay answered data or a keep-alive: it accepts what this session sends.
-        if (responseType is "s" or "k") Backoff.Reset();
-        (string ResponseType, TaskCompletionSource<int> Reply) waiter;
-        lock (_waiting)
-        {
-            if (_waiting.Count == 0 || _waiting.Peek().ResponseType != responseType)
-                throw new FormatException($"an unexpected answer rt={responseType}");
-            waiter = _waiting.Dequeue();
-        }
-        waiter.Reply.TrySetResult(fields.FindInt("e") ?? WebifiErrorCode.Success);
-    }
-
-    /// <summary>
-    /// The socket is gone (the library reconnects next): nothing more can be answered on it, so every waiter fails,
-    /// with what ended the socket (the relay's close code and reason when it sent them), and sends wait for the next
-    /// authentication.
-    /// </summary>
-    private void OnDisconnected(DisconnectionInfo info)
-    {
-        if (info.Type is DisconnectionType.Exit or DisconnectionType.ByUser) return;
-        string why = info.CloseStatus is WebSocketCloseStatus status
-            ? $"the relay closed the WebSocket with code {(int)status} ({info.CloseStatusDescription})"
-            : info.Exception is { } ex ? $"the WebSocket failed: {ex.Message}" : "the WebSocket dropped";
-        _lastDrop = why;
-        FailWaiters(Interrupted(), reopenGate: true);
-        // Until OpenAsync succeeded the session is not connected, and a failure there is reported by OpenAsync.
-        if (_opened && !_closing && !IsBroken) _stateChanged(DeviceSessionState.Reconnecting);
-    }
-
-    private void OnReconnected(ReconnectionInfo info)
-    {
-        lock (_waiting)
-        {
-            _socketOpen = true;
-            _socketNumber++;
-        }
-        // The first socket is authenticated by OpenAsync; later ones here. Not inline: the library holds its lock.
-        if (info.Type != ReconnectionType.Initial) _ = Task.Run(ResumeAsync);
-    }
-
-    private async Task ResumeAsync()
-    {
-        try
-        {
-            int code = await AuthenticateAsync(_networks, BrokenToken).ConfigureAwait(false);
-            if (code != WebifiErrorCode.NetworksSet) Report(code, "networks");
-            if (!_closing && !IsBroken) _stateChanged(DeviceSessionState.Connected);
-        }
-        catch (DeviceException ex) when (ex.ErrorId == "WebifiSessionExpired")
-        {
-            // The relay forgot the device id (it restarted, or the session expired): the session logs in anew.
-            Break(ex);
-        }
-        catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
-        {
-            // Dropped again (the next reconnect resumes) or broken (nothing to resume).
-        }
-    }
-
-    private void OnBroken()
-    {
-        _client.IsReconnectionEnabled = false;
-        FailWaiters(BreakReason, reopenGate: false);
-    }
-
-    private void FailWaiters(Exception reason, bool reopenGate)
-    {
-        List<TaskCompletionSource<int>> failed;
-        lock (_waiting)
-        {
-            _socketOpen = false;
-            if (reopenGate && _authenticated.Task.IsCompleted) _authenticated = NewGate();
-            failed = _waiting.Select(w => w.Reply).ToList();
-            _waiting.Clear();
-            // A message cut by the drop must not prefix the first one on the next socket.
-            _framer = NewFramer();
-        }
-        foreach (var reply in failed) reply.TrySetException(reason);
-    }
-
-    /// <summary>
-    /// After <see cref="WebifiConnectOptions.KeepAliveInterval"/> with nothing received sends <c>~t=1</c>. The answer
-    /// is not timed here: a relay that stays silent trips the library's no-message timeout, which reconnects.
-    /// </summary>
-    private async Task KeepAliveLoopAsync()
-    {
-        var interval = Options.KeepAliveInterval;
-        try
-        {
-            while (!IsBroken)
-            {
-                var idle = DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastReceivedTicks), DateTimeKind.Utc);
-                if (idle < interval)
-                {
-                    await Task.Delay(interval - idle, BrokenToken).ConfigureAwait(false);
-                    continue;
-                }
-                await WhenAuthenticatedAsync(BrokenToken).ConfigureAwait(false);
-                try
-                {
-                    Task<int> answer;
-                    await _sendLock.WaitAsync(BrokenToken).ConfigureAwait(false);
-                    try
-                    {
-                        answer = (await SendFrameLockedAsync("k", new List<byte>(TildeCodec.Terminator.ToArray()), 1).ConfigureAwait(false)).Replies[0];
-                    }
-                    finally
-                    {
-                        _sendLock.Release();
-                    }
-                    await answer.ConfigureAwait(false);
-                }
-                catch (DeviceException) when (!IsBroken)
-                {
-                    // The socket dropped meanwhile; the next one gets its own keep-alives.
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or DeviceException)
-        {
-            // The link is broken or disposed.
-        }
-    }
-
-    /// <summary>
-    /// The library's connection factory: each new socket, size-limited, also becomes the one frames are sent on. Every
-    /// socket after the first waits the session's back-off first: the library itself reconnects at once after a socket
-    /// the relay closed, which against a relay that closes right after what it is sent was a storm (docs/design/decisions.md §19).
-    /// </summary>
-    private async Task<WebSocket> ConnectSocketAsync(Uri uri, CancellationToken cancellationToken)
-    {
-        if (_socketOpenedBefore) await Task.Delay(Backoff.Next(), cancellationToken).ConfigureAwait(false);
-        _socketOpenedBefore = true;
-        var socket = new ClientWebSocket();
-        // The official clients send no pings; keep-alive is the protocol's own ~t=1.
-        socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        try
-        {
-            // Through the shared handler (which checks certificates): no HTTP handler and pool per session.
-            await socket.ConnectAsync(uri, WebifiLogin.SharedHttpClient(Options.TrustedCertificate), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        var limited = new SizeLimitedWebSocket(socket, Options.MaxAnswerBytes, Break);
-        lock (_waiting) { _socket = limited; }
-        return limited;
-    }
-
     private TildeFramer NewFramer() => new(2 * Options.MaxPayloadBytes + 4096);
 
     private static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -475,6 +304,8 @@ internal sealed class WebSocketLink : WebifiLink
         await base.DisposeAsync().ConfigureAwait(false);
         foreach (var subscription in _subscriptions) subscription.Dispose();
         _client.Dispose();
-        if (_keepAlive is not null) await _keepAlive.ConfigureAwait(false);
+        // The timer first (its running callback finishes), then the keep-alive it may have started.
+        if (_keepAlive is not null) await _keepAlive.DisposeAsync().ConfigureAwait(false);
+        if (_keepAliveSend is not null) await _keepAliveSend.ConfigureAwait(false);
     }
 }

@@ -197,6 +197,12 @@ internal static class WebifiLogin
         }
     }
 
+    /// <summary>
+    /// The table of the last login: the sessions of a process mostly log in to one relay, whose table is the same for
+    /// all, so they share one copy rather than keep half a KiB each (docs/benchmarks.md, "Webifi idle session").
+    /// </summary>
+    private static IReadOnlyDictionary<int, string>? s_lastErrorTable;
+
     /// <summary>From the first key named <c>0</c> to the end, every field is "code → description".</summary>
     private static IReadOnlyDictionary<int, string>? ReadErrorTable(List<TildeField> fields)
     {
@@ -205,6 +211,9 @@ internal static class WebifiLogin
         var table = new Dictionary<int, string>();
         foreach (var field in fields.Skip(start))
             if (int.TryParse(field.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code)) table[code] = field.Text;
+        var last = Volatile.Read(ref s_lastErrorTable);
+        if (last is not null && last.Count == table.Count && table.All(entry => last.TryGetValue(entry.Key, out string? text) && text == entry.Value)) return last;
+        Volatile.Write(ref s_lastErrorTable, table);
         return table;
     }
 }

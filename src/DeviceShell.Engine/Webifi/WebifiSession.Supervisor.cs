@@ -57,7 +57,9 @@ public sealed partial class WebifiSession
     {
         var credentials = await WebifiLogin.RequestAsync(_http, _options, cancellationToken).ConfigureAwait(false);
         if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
-        var options = _options with { DownloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)) };
+        var downloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks));
+        // A copy only when the hold time was changed: an idle session keeps one options record, not two.
+        var options = _options.DownloadTimeout == downloadTimeout ? _options : _options with { DownloadTimeout = downloadTimeout };
         WebifiLink link = options.Transport == WebifiTransport.WebSocket
             ? new WebSocketLink(credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState)
             : new LongPollingLink(_http, credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState);
@@ -93,6 +95,8 @@ public sealed partial class WebifiSession
     /// <summary>Runs the send loop on a link until it breaks, then logs in again, until the session closes.</summary>
     private async Task SuperviseAsync(WebifiLink link)
     {
+        // Off the connecting caller's thread, without a Task.Run wrapper an idle session would keep.
+        await Task.Yield();
         var closing = _closing.Token;
         while (!closing.IsCancellationRequested)
         {

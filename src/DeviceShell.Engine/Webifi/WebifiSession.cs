@@ -20,7 +20,8 @@ public sealed partial class WebifiSession : DeviceSession
     private readonly HttpClient _http;
     private readonly WebifiCounters _counters = new();
     private readonly ReconnectBackoff _backoff;
-    private readonly WebifiRepeatFilter _repeats = new();
+    /// <summary>Made on the first numbered message: a session that receives none does not keep one.</summary>
+    private WebifiRepeatFilter? _repeats;
     private long _droppedRepeats;
     private readonly object _gate = new();
     private readonly LinkedList<PendingSend> _outgoing = new();
@@ -141,7 +142,7 @@ public sealed partial class WebifiSession : DeviceSession
         try
         {
             var link = await session.OpenLinkAsync(cancellationToken).ConfigureAwait(false);
-            session._supervisor = Task.Run(() => session.SuperviseAsync(link));
+            session._supervisor = session.SuperviseAsync(link);
             return session;
         }
         catch
@@ -185,7 +186,7 @@ public sealed partial class WebifiSession : DeviceSession
 
     private void OnReceived(int from, string dataType, byte[] data, WebifiMessageId? id)
     {
-        if (id is { } messageId && !_repeats.IsNew(from, messageId))
+        if (id is { } messageId && !LazyInitializer.EnsureInitialized(ref _repeats).IsNew(from, messageId))
         {
             Interlocked.Increment(ref _droppedRepeats);
             return;
