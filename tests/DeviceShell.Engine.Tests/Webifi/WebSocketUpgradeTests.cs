@@ -56,7 +56,7 @@ public class WebSocketUpgradeTests
         {
             Server = new Uri($"http://127.0.0.1:{Port}/"),
             ConnectName = "webifi",
-            ConnectPassword = WebifiTestRelay.Secure("pswd"),
+            ConnectPassword = WebifiFixture.Secure("pswd"),
             Networks = new[] { "net1" },
             Transport = WebifiTransport.WebSocket,
             Dialect = WebifiDialect.Official,
