@@ -43,7 +43,7 @@ public class PiButtonTests
         Assert.Equal(PiButtonServer.ReleasedReply, (await client.SendAndReceiveReplyAsync("go", TimeSpan.FromSeconds(5)).Within()).Text);
 
         string refused = await host.ControlAsync("""{"id":3,"simulator":"pibutton","command":"explode"}""", CancellationToken.None);
-        Assert.Contains("press, release, set and state", refused, StringComparison.Ordinal);
+        Assert.Contains("press, release, set, state and replay-report", refused, StringComparison.Ordinal);
     }
 
     [Fact]
