@@ -102,7 +102,7 @@ public static class TestRunner
     /// </summary>
     private static (int Passed, int Failed, int Skipped)? RunPester(string repo, string pesterModule, string results, List<string> failures)
     {
-        if (Exec("dotnet", new[] { "tool", "restore" }, repo) != 0)
+        if (Exec("dotnet", ["tool", "restore"], repo) != 0)
         {
             Console.WriteLine("Pester: 'dotnet tool restore' could not restore the pinned pwsh.");
             return null;

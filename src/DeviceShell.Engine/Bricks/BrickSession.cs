@@ -436,7 +436,7 @@ public sealed partial class BrickSession : DeviceSession
         }
     }
 
-    private DeviceException TimedOut(uint uid, byte functionId, TimeSpan timeout)
+    private static DeviceException TimedOut(uint uid, byte functionId, TimeSpan timeout)
     {
         string target = BrickUid.Encode(uid);
         return BrickErrors.Create(DeviceErrorKind.Timeout, "RequestTimeout",

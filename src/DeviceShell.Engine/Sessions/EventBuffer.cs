@@ -148,7 +148,7 @@ public sealed class EventBuffer<T> : IDisposable
     }
 
     /// <summary>Calls each handler in turn; one that throws does not keep the item from the others. True when there was any.</summary>
-    public static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
+    internal static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
     {
         if (handlers is null) return false;
         foreach (EventHandler<TArgs> handler in handlers.GetInvocationList())
@@ -209,7 +209,7 @@ public sealed class EventBuffer<T> : IDisposable
     /// claims it; items that do not match stay for other takers. Returns false on timeout or when the buffer is disposed.
     /// </summary>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-    public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default, Func<T, bool>? filter = null)
+    public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, Func<T, bool>? filter = null, CancellationToken cancellationToken = default)
     {
         using var reader = OpenReader(filter);
         return await reader.TakeAsync(timeout, cancellationToken).ConfigureAwait(false);
@@ -218,7 +218,7 @@ public sealed class EventBuffer<T> : IDisposable
     /// <summary>Blocking form of <see cref="TakeAsync"/> for the pipeline thread.</summary>
     public bool Take(TimeSpan timeout, CancellationToken cancellationToken, out T item, Func<T, bool>? filter = null)
     {
-        (bool taken, item) = TakeAsync(timeout, cancellationToken, filter).GetAwaiter().GetResult();
+        (bool taken, item) = TakeAsync(timeout, filter, cancellationToken).GetAwaiter().GetResult();
         return taken;
     }
 

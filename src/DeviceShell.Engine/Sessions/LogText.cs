@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace DeviceShell.Engine.Sessions;
@@ -49,7 +50,7 @@ public static class LogText
                 case '"': builder.Append("\\\""); break;
                 case '\\': builder.Append("\\\\"); break;
                 default:
-                    if (char.IsControl(c) || c is '\u2028' or '\u2029') builder.Append("\\u").Append(((int)c).ToString("x4"));
+                    if (char.IsControl(c) || c is '\u2028' or '\u2029') builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                     else builder.Append(c);
                     break;
             }

@@ -79,7 +79,7 @@ internal sealed class WebSocketLink : WebifiLink
                 $"Could not open the Webifi WebSocket {Credentials.WebSocket} (error 20): {why}", Credentials.WebSocket, ex);
         }
         int code = await AuthenticateAsync(networks, cancellationToken).ConfigureAwait(false);
-        _keepAlive = Task.Run(KeepAliveLoopAsync);
+        _keepAlive = Task.Run(KeepAliveLoopAsync, CancellationToken.None); // outlives the open call
         _opened = true;
         return code;
     }

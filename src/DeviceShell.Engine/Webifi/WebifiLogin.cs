@@ -198,7 +198,7 @@ internal static class WebifiLogin
     }
 
     /// <summary>From the first key named <c>0</c> to the end, every field is "code → description".</summary>
-    private static IReadOnlyDictionary<int, string>? ReadErrorTable(List<TildeField> fields)
+    private static Dictionary<int, string>? ReadErrorTable(List<TildeField> fields)
     {
         int start = fields.FindIndex(f => f.Key == "0");
         if (start < 0) return null;

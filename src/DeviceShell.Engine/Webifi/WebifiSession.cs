@@ -141,7 +141,7 @@ public sealed partial class WebifiSession : DeviceSession
         try
         {
             var link = await session.OpenLinkAsync(cancellationToken).ConfigureAwait(false);
-            session._supervisor = Task.Run(() => session.SuperviseAsync(link));
+            session._supervisor = Task.Run(() => session.SuperviseAsync(link), CancellationToken.None); // outlives the connect call
             return session;
         }
         catch

@@ -98,7 +98,7 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         _listener.Start();
         Endpoint = (IPEndPoint)_listener.LocalEndpoint;
         _acceptLoop = AcceptLoopAsync(_listener, _stop.Token);
-        _callbackLoop = Task.Run(() => CallbackLoopAsync(_stop.Token));
+        _callbackLoop = Task.Run(() => CallbackLoopAsync(_stop.Token), CancellationToken.None); // outlives the start call
         _log.LogInformation("Brick Daemon simulator on {Endpoint} with {Count} devices, authentication {Auth}", Endpoint, _devices.Count, _secret is null ? "off" : "on");
         return Task.FromResult(new LabSimulatorEndpoint(Endpoint.Address.ToString(), Endpoint.Port));
     }
@@ -444,8 +444,11 @@ public sealed class BrickDaemonSimulator : ILabSimulator, ILabControllable
         public void Start(CancellationToken stop)
         {
             var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _closed.Token);
-            _ = Task.Run(() => ReceiveLoopAsync(linked.Token));
-            _ = Task.Run(() => SendLoopAsync(linked.Token));
+            var receive = Task.Run(() => ReceiveLoopAsync(linked.Token), CancellationToken.None);
+            var send = Task.Run(() => SendLoopAsync(linked.Token), CancellationToken.None);
+            // The linked source is registered on the simulator's stop token: disposing it once both loops are done keeps
+            // a long-running simulator from holding one registration per client it ever served.
+            _ = Task.WhenAll(receive, send).ContinueWith(_ => linked.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         public void Send(byte[] packet) => _outgoing.Writer.TryWrite(packet);
