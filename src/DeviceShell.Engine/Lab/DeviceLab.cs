@@ -341,7 +341,7 @@ public sealed class DeviceLab : IAsyncDisposable
 /// How a simulator setting travels in the Lab's environment: <c>brick-secret</c> is <c>DEVICESHELL_LAB_BRICK_SECRET</c>.
 /// Shared by the launcher and the Lab host.
 /// </summary>
-public static class LabSettingsEnvironment
+internal static class LabSettingsEnvironment
 {
     public const string Prefix = "DEVICESHELL_LAB_";
 

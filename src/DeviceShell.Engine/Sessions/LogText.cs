@@ -8,7 +8,7 @@ namespace DeviceShell.Engine.Sessions;
 /// with every control character escaped. A peer must not be able to fill the log, forge log lines with newlines, or
 /// drive the operator's terminal with ANSI escape sequences.
 /// </summary>
-public static class LogText
+internal static class LogText
 {
     /// <summary>Characters of peer text a log line carries before it is cut.</summary>
     public const int DefaultMaxChars = 64;

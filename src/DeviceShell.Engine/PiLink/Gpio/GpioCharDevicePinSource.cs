@@ -9,7 +9,7 @@ namespace DeviceShell.Engine.PiLink.Gpio;
 /// requested as an input with the pull-up bias, which the deprecated sysfs interface cannot set. The request is held
 /// until <see cref="Dispose"/>, so another program sees the line as used ("busy").
 /// </summary>
-public sealed class GpioCharDevicePinSource : IPinSource
+internal sealed class GpioCharDevicePinSource : IPinSource
 {
     private readonly int _lineFd;
     private int _disposed;
