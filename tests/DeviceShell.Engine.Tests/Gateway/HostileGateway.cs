@@ -94,7 +94,8 @@ internal sealed class HostileGateway : IAsyncDisposable
     /// It accepts only virtual methods declared on the bound type (the shape of a generated service base), hence not sealed.
     /// </summary>
     [BindServiceMethod(typeof(RawConnectService), nameof(Bind))]
-    private sealed class RawConnectService(HostileGateway gateway)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "Grpc.AspNetCore binds only virtual methods (see the summary); a sealed class cannot declare them.")]
+    private class RawConnectService(HostileGateway gateway)
     {
         private static readonly Marshaller<byte[]> Raw = Marshallers.Create(bytes => bytes, bytes => bytes);
 
@@ -109,17 +110,16 @@ internal sealed class HostileGateway : IAsyncDisposable
                 (ServerStreamingServerMethod<byte[], byte[]>)null!);
         }
 
-        public async Task<byte[]> GetDeviceList(byte[] request, ServerCallContext context)
+        public virtual async Task<byte[]> GetDeviceList(byte[] request, ServerCallContext context)
         {
             await Task.Delay(gateway.DeviceListDelay, context.CancellationToken);
             return Array.Empty<byte>(); // an empty GetDeviceListResponse
         }
 
-        [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "gRPC calls service methods on the instance it resolves; a static one would not bind.")]
-        public Task<byte[]> GetAcceptFilter(byte[] request, ServerCallContext context) =>
+        public virtual Task<byte[]> GetAcceptFilter(byte[] request, ServerCallContext context) =>
             Task.FromResult(Array.Empty<byte>()); // an empty GetAcceptFilterResponse
 
-        public async Task SubscribeStatus(byte[] request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
+        public virtual async Task SubscribeStatus(byte[] request, IServerStreamWriter<byte[]> stream, ServerCallContext context)
         {
             int subscription = Interlocked.Increment(ref gateway._subscriptions);
             if (gateway.OversizedChangeBytes > 0)
