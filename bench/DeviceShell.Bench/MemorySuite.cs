@@ -39,7 +39,7 @@ public sealed class MemorySuite : IBenchmarkSuite
                 Server = new Uri($"http://{relay.Host}:{relay.Port}/"),
                 ConnectName = "webifi",
                 ConnectPassword = new NetworkCredential(string.Empty, "pswd").SecurePassword,
-                Networks = new[] { "net1" },
+                Networks = ["net1"],
                 Transport = WebifiTransport.WebSocket,
             }, cancellationToken).ConfigureAwait(false)),
             ("Pi link", async () => await PiLinkSession.ConnectAsync(new PiLinkConnectOptions { HostName = "127.0.0.1", Port = echo.Port }, cancellationToken).ConfigureAwait(false)),

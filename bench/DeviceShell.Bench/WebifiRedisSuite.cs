@@ -64,7 +64,7 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
         finally
         {
             redis.Kill();
-            await redis.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await redis.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
         }
     }
 

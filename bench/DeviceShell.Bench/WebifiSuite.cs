@@ -118,10 +118,10 @@ public sealed class WebifiSuite : IBenchmarkSuite
                 inFlight.Enqueue(_sender.SendAsync(WebifiOutgoing.Text(payload, "", _toNetworks, _toSessionIds), cancellationToken));
                 sent++;
                 if (inFlight.Count >= Window) await inFlight.Dequeue().ConfigureAwait(false);
-                while ((await _messages.TakeAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).Taken) received++;
+                while ((await _messages.TakeAsync(TimeSpan.Zero, cancellationToken: cancellationToken).ConfigureAwait(false)).Taken) received++;
             }
             await Task.WhenAll(inFlight).ConfigureAwait(false);
-            while (received < sent && (await _messages.TakeAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false)).Taken) received++;
+            while (received < sent && (await _messages.TakeAsync(TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false)).Taken) received++;
             double elapsed = clock.Elapsed.TotalSeconds;
             if (received != sent) losses.Add($"DeviceShell {_transport}: {sent - received} of {sent} not received");
             Received = received;

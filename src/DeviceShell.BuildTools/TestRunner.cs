@@ -26,7 +26,7 @@ public static class TestRunner
 
         if (Exec("dotnet", new[] { "build", Path.Combine(repo, "DeviceShell.sln"), "-c", configuration, "-nologo", "-v:minimal" }, repo) != 0)
             return Summarize(results, new[] { SuiteResult.Broken("build", problem: "the solution did not build") });
-        if (Exec("dotnet", new[] { "tool", "restore" }, repo) != 0)
+        if (Exec("dotnet", ["tool", "restore"], repo) != 0)
             return Summarize(results, new[] { SuiteResult.Broken("Pester", problem: "'dotnet tool restore' could not restore the pinned pwsh") });
 
         var console = new Lock();

@@ -17,8 +17,7 @@ BeforeDiscovery {
     Import-DeviceShell
     Get-DeviceSession | Out-Null
     $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DeviceShell.Engine' } | Select-Object -First 1
-    # Types no cmdlet writes: connect options are built from parameters; DeviceRecording is the Lab's reader of a file.
-    $inputsOnly = 'BrickConnectOptions', 'GatewayConnectOptions', 'WebifiConnectOptions', 'DeviceRecording'
+    $inputsOnly = 'BrickConnectOptions', 'GatewayConnectOptions', 'WebifiConnectOptions'
     $script:timedTypes = foreach ($type in $engine.GetExportedTypes()) {
         if ($type.IsAbstract -or $type.IsGenericTypeDefinition -or $type.Name -in $inputsOnly) { continue }
         $timed = @($type.GetProperties('Public, Instance') | Where-Object { $_.GetIndexParameters().Count -eq 0 -and

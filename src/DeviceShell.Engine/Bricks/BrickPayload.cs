@@ -67,7 +67,7 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 /// Packs named values into a TFP payload and unpacks payloads into named values, following the value specs
 /// of the catalogue (docs/design/bricks-tfp.md §1: little endian, bit-packed bool arrays, NUL-padded strings).
 /// </summary>
-public static class BrickPayload
+internal static class BrickPayload
 {
     private static readonly Encoding Latin1 = Encoding.Latin1;
 

@@ -1,13 +1,13 @@
 namespace DeviceShell.Engine.Bricks;
 
 /// <summary>A physical quantity the Lab simulates: raw value = reading in <see cref="Unit"/> × <see cref="Divisor"/>. Minimum, Maximum and Typical are in that unit.</summary>
-public sealed record BrickQuantity(int DeviceIdentifier, string Function, string Value, string Quantity, string Unit, double Divisor, double Minimum, double Maximum, double Typical);
+internal sealed record BrickQuantity(int DeviceIdentifier, string Function, string Value, string Quantity, string Unit, double Divisor, double Minimum, double Maximum, double Typical);
 
 /// <summary>
 /// Scales, units and measuring ranges of common sensors (docs/design/bricks-tfp.md §9), which the catalogue does not carry.
 /// The range is in the quantity's unit; the simulator keeps its readings inside it.
 /// </summary>
-public static class BrickQuantities
+internal static class BrickQuantities
 {
     public static IReadOnlyList<BrickQuantity> All { get; } = new BrickQuantity[]
     {

@@ -22,7 +22,7 @@ public sealed partial class BrickSession
     /// BrickAlreadyConnected (ResourceExists) when the session is connected or connecting (auto-reconnect included), as
     /// the bindings raise ALREADY_CONNECTED; SessionClosed once it is closed; else what <see cref="ConnectAsync(BrickConnectOptions, CancellationToken)"/> throws.
     /// </exception>
-    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    public async Task ConnectAsync(CancellationToken cancellationToken)
     {
         bool wasUserDisconnected = _userDisconnected;
         lock (_gate)

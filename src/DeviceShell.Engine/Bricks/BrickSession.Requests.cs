@@ -50,7 +50,7 @@ public sealed partial class BrickSession
         }
     }
 
-    private DeviceException TimedOut(uint uid, byte functionId, TimeSpan timeout)
+    private static DeviceException TimedOut(uint uid, byte functionId, TimeSpan timeout)
     {
         string target = BrickUid.Encode(uid);
         return BrickErrors.Create(DeviceErrorKind.Timeout, "RequestTimeout",
@@ -167,7 +167,7 @@ public sealed partial class BrickSession
         public void ExpireIfDue(Link link, long now, BrickSession session)
         {
             long id = Volatile.Read(ref _armed);
-            if (id != 0 && _link == link && now >= _deadline) TryFail(id, session.TimedOut(_uid, _functionId, _timeout));
+            if (id != 0 && _link == link && now >= _deadline) TryFail(id, TimedOut(_uid, _functionId, _timeout));
         }
 
         private bool TryComplete(long id, TfpPacket packet, Exception? error)

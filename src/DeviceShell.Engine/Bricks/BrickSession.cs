@@ -143,7 +143,7 @@ public sealed partial class BrickSession : DeviceSession
     /// Sends one request. With <paramref name="responseExpected"/> it waits for the response (up to
     /// <paramref name="timeout"/> or <see cref="Timeout"/>) and returns it whatever its error code; without, it returns null once sent.
     /// </summary>
-    public async Task<TfpPacket?> SendRequestAsync(uint uid, byte functionId, byte[] payload, bool responseExpected, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    internal async Task<TfpPacket?> SendRequestAsync(uint uid, byte functionId, byte[] payload, bool responseExpected, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payload);
         if (payload.Length > TfpPacket.MaxPayloadLength)

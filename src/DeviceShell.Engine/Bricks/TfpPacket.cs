@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace DeviceShell.Engine.Bricks;
 
 /// <summary>Function IDs with a fixed meaning on every device or on the Brick Daemon (docs/design/bricks-tfp.md §3).</summary>
-public static class TfpFunction
+internal static class TfpFunction
 {
     public const byte GetAuthenticationNonce = 1;
     public const byte Authenticate = 2;
@@ -18,7 +18,7 @@ public static class TfpFunction
 /// One TFP packet: 8-byte header (UID, length, function ID, sequence number + response-expected flag,
 /// error code) and up to 64 bytes of payload, all little endian (docs/design/bricks-tfp.md §1).
 /// </summary>
-public readonly record struct TfpPacket(uint Uid, byte FunctionId, byte Sequence, bool ResponseExpected, byte ErrorCode, byte[] Payload)
+internal readonly record struct TfpPacket(uint Uid, byte FunctionId, byte Sequence, bool ResponseExpected, byte ErrorCode, byte[] Payload)
 {
     public const int HeaderLength = 8;
     public const int MaxPayloadLength = 64;
@@ -68,7 +68,7 @@ public readonly record struct TfpPacket(uint Uid, byte FunctionId, byte Sequence
 /// Splits a byte stream into TFP packets. A length byte outside 8..80 means the stream can no longer be
 /// trusted (there is no way to find the next header), so <see cref="TryTake"/> reports it instead of guessing.
 /// </summary>
-public sealed class TfpFramer
+internal sealed class TfpFramer
 {
     private readonly byte[] _buffer = new byte[4096];
     private int _filled;

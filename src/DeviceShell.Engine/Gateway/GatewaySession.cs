@@ -131,7 +131,7 @@ public sealed class GatewaySession : DeviceSession
         // The status subscription goes out beside the connect check rather than after its answer: on a new channel both
         // wait for the one connection, and the first process to connect compiles both paths at once (docs/benchmarks.md
         // "Gateway cold start"). A check that fails ends the subscription with the session.
-        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token));
+        session._statusReader = Task.Run(() => session.ReadStatusAsync(session._closing.Token), CancellationToken.None); // outlives the connect call
         try
         {
             await session.CallAsync("GetAcceptFilter", options => session._client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken).ConfigureAwait(false);
@@ -241,13 +241,13 @@ public sealed class GatewaySession : DeviceSession
     public Task<IReadOnlyList<GatewayDeviceError>> SetConnectionModeAsync(IReadOnlyCollection<uint> deviceIds, GatewayConnectionMode mode, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SetConnectionModeMultiRequest { DeviceIDs = { deviceIds }, ConnectionMode = (ConnectionMode)mode };
-        return MultiAsync("SetConnectionModeMulti", options => _client.SetConnectionModeMultiAsync(request, options), r => r.DeviceErrors, cancellationToken, timeout);
+        return MultiAsync("SetConnectionModeMulti", options => _client.SetConnectionModeMultiAsync(request, options), r => r.DeviceErrors, timeout, cancellationToken);
     }
 
     /// <summary>EnableSSLMulti / DisableSSLMulti; returns the devices that failed.</summary>
     public Task<IReadOnlyList<GatewayDeviceError>> SetSslAsync(IReadOnlyCollection<uint> deviceIds, bool enabled, CancellationToken cancellationToken, TimeSpan? timeout = null) => enabled
-        ? MultiAsync("EnableSSLMulti", options => _client.EnableSSLMultiAsync(new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken, timeout)
-        : MultiAsync("DisableSSLMulti", options => _client.DisableSSLMultiAsync(new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, cancellationToken, timeout);
+        ? MultiAsync("EnableSSLMulti", options => _client.EnableSSLMultiAsync(new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, timeout, cancellationToken)
+        : MultiAsync("DisableSSLMulti", options => _client.DisableSSLMultiAsync(new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, timeout, cancellationToken);
 
     public async Task<IReadOnlyList<GatewaySlaveDevice>> GetSlaveDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
@@ -297,7 +297,7 @@ public sealed class GatewaySession : DeviceSession
     }
 
     private async Task<IReadOnlyList<GatewayDeviceError>> MultiAsync<TResponse>(string method, Func<CallOptions, AsyncUnaryCall<TResponse>> call,
-        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, CancellationToken cancellationToken, TimeSpan? timeout)
+        Func<TResponse, IEnumerable<Gsdk.Err.ErrorResponse>> legacyErrors, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         try
         {

@@ -9,7 +9,7 @@ namespace DeviceShell.Engine.Gateway;
 /// Certificate checks of a channel that trusts one CA: the chain must end at that CA (the system store is
 /// ignored) and the certificate must name the host that was dialled.
 /// </summary>
-public static class TlsTrust
+internal static class TlsTrust
 {
     /// <summary>
     /// Client TLS options that trust only <paramref name="trustedRoot"/>. The handshake builds the one chain with that

@@ -107,8 +107,8 @@ public sealed class DeviceLab : IAsyncDisposable
     /// <paramref name="secretSettings"/> reach the lab through its environment (<c>DEVICESHELL_LAB_BRICK_SECRET</c> for
     /// <c>brick-secret</c>), never its command line, which every local user can read in the process list.
     /// </summary>
-    public static async Task<DeviceLab> StartAsync(string labAssembly, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, string>? secretSettings = null)
+    public static async Task<DeviceLab> StartAsync(string labAssembly, IReadOnlyList<string> arguments, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? secretSettings = null, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(labAssembly))
             throw new DeviceException(DeviceErrorKind.NotFound, "LabNotFound", $"The Lab host was not found at '{labAssembly}'.", labAssembly);
@@ -154,7 +154,7 @@ public sealed class DeviceLab : IAsyncDisposable
         }
         if (line is null)
         {
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
             if (process.ExitCode == PortInUseExitCode)
                 throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "LabPortInUse", PortInUseMessage(log.Snapshot()), labAssembly);
             throw new DeviceException(DeviceErrorKind.InvalidOperation, "LabStartFailed",
@@ -172,7 +172,7 @@ public sealed class DeviceLab : IAsyncDisposable
             throw new DeviceException(DeviceErrorKind.Protocol, "LabBadEndpointLine", $"The Lab printed an endpoint line that is not JSON: {line}", labAssembly, ex);
         }
         var lab = new DeviceLab(process, endpoints, log);
-        lab._answerReader = Task.Run(lab.ReadAnswersAsync);
+        lab._answerReader = Task.Run(lab.ReadAnswersAsync, CancellationToken.None); // reads as long as the Lab runs
         lock (RunningGate) { RunningLabs.Add(lab); }
         return lab;
     }
@@ -330,7 +330,7 @@ public sealed class DeviceLab : IAsyncDisposable
             }
         }
 
-        public IReadOnlyList<string> Snapshot()
+        public string[] Snapshot()
         {
             lock (_lines) { return _lines.ToArray(); }
         }
@@ -341,7 +341,7 @@ public sealed class DeviceLab : IAsyncDisposable
 /// How a simulator setting travels in the Lab's environment: <c>brick-secret</c> is <c>DEVICESHELL_LAB_BRICK_SECRET</c>.
 /// Shared by the launcher and the Lab host.
 /// </summary>
-public static class LabSettingsEnvironment
+internal static class LabSettingsEnvironment
 {
     public const string Prefix = "DEVICESHELL_LAB_";
 

@@ -81,7 +81,7 @@ public abstract class PiLinkEndpoint : DeviceSession
     {
         byte[] bytes = PiLinkFrameDecoder.Encode(text, Options.Terminator, Options.MaxMessageBytes);
         cancellationToken.ThrowIfCancellationRequested();
-        var waiter = new ReplyWaiter(text, wait, cancellationToken, this);
+        var waiter = new ReplyWaiter(text, wait, this, cancellationToken);
         lock (_replyGate)
         {
             _replyWaiters.Enqueue(waiter);
@@ -218,7 +218,7 @@ public abstract class PiLinkEndpoint : DeviceSession
         private readonly CancellationToken _cancellationToken;
         private readonly PiLinkEndpoint _endpoint;
 
-        public ReplyWaiter(string text, TimeSpan wait, CancellationToken cancellationToken, PiLinkEndpoint endpoint)
+        public ReplyWaiter(string text, TimeSpan wait, PiLinkEndpoint endpoint, CancellationToken cancellationToken)
         {
             Text = text;
             _wait = wait;

@@ -5,7 +5,7 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.PiLink;
 
 /// <summary>One decoded unit of the byte stream: a complete message, or the report that a message outgrew the limit.</summary>
-public readonly record struct PiLinkFrame(string? Text, long OversizedBytes)
+internal readonly record struct PiLinkFrame(string? Text, long OversizedBytes)
 {
     public bool IsOversized => Text is null;
 }
@@ -20,7 +20,7 @@ public readonly record struct PiLinkFrame(string? Text, long OversizedBytes)
 /// <see cref="KeptBufferBytes"/> goes back as soon as its message is complete, so a peer that once sent a big message
 /// does not pin it for the life of the link, and <see cref="Release"/> returns the rest when the link ends.
 /// </summary>
-public sealed class PiLinkFrameDecoder
+internal sealed class PiLinkFrameDecoder
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
     private readonly byte _terminator;

@@ -73,7 +73,7 @@ public sealed partial class EventBuffer<T>
     }
 
     /// <summary>Calls each handler in turn; one that throws does not keep the item from the others. True when there was any.</summary>
-    public static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
+    internal static bool InvokeEach<TArgs>(EventHandler<TArgs>? handlers, object sender, TArgs args)
     {
         if (handlers is null) return false;
         foreach (EventHandler<TArgs> handler in handlers.GetInvocationList())

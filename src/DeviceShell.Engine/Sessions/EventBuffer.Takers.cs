@@ -25,7 +25,7 @@ public sealed partial class EventBuffer<T>
     /// claims it; items that do not match stay for other takers. Returns false on timeout or when the buffer is disposed.
     /// </summary>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires.</exception>
-    public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, CancellationToken cancellationToken = default, Func<T, bool>? filter = null)
+    public async Task<(bool Taken, T Item)> TakeAsync(TimeSpan timeout, Func<T, bool>? filter = null, CancellationToken cancellationToken = default)
     {
         using var reader = OpenReader(filter);
         return await reader.TakeAsync(timeout, cancellationToken).ConfigureAwait(false);
@@ -34,7 +34,7 @@ public sealed partial class EventBuffer<T>
     /// <summary>Blocking form of <see cref="TakeAsync"/> for the pipeline thread.</summary>
     public bool Take(TimeSpan timeout, CancellationToken cancellationToken, out T item, Func<T, bool>? filter = null)
     {
-        (bool taken, item) = TakeAsync(timeout, cancellationToken, filter).GetAwaiter().GetResult();
+        (bool taken, item) = TakeAsync(timeout, filter, cancellationToken).GetAwaiter().GetResult();
         return taken;
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace DeviceShell.Engine.Sessions;
@@ -7,7 +8,7 @@ namespace DeviceShell.Engine.Sessions;
 /// with every control character escaped. A peer must not be able to fill the log, forge log lines with newlines, or
 /// drive the operator's terminal with ANSI escape sequences.
 /// </summary>
-public static class LogText
+internal static class LogText
 {
     /// <summary>Characters of peer text a log line carries before it is cut.</summary>
     public const int DefaultMaxChars = 64;
@@ -49,7 +50,7 @@ public static class LogText
                 case '"': builder.Append("\\\""); break;
                 case '\\': builder.Append("\\\\"); break;
                 default:
-                    if (char.IsControl(c) || c is '\u2028' or '\u2029') builder.Append("\\u").Append(((int)c).ToString("x4"));
+                    if (char.IsControl(c) || c is '\u2028' or '\u2029') builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                     else builder.Append(c);
                     break;
             }

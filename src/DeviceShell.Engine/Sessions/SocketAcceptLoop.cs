@@ -8,7 +8,7 @@ namespace DeviceShell.Engine.Sessions;
 /// was accepted) must not end the loop: a server exposed on a network would otherwise stop answering for good after
 /// one burst of connections. The loop backs off briefly, says so once per burst, and goes on when resources free up.
 /// </summary>
-public static class SocketAcceptLoop
+internal static class SocketAcceptLoop
 {
     /// <summary>The first pause after a failed accept; it doubles up to <see cref="MaxBackoff"/> while failures go on.</summary>
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);

@@ -47,7 +47,7 @@ internal sealed class LongPollingLink : WebifiLink
         int code = networks.Count > 0 ? await SetNetworksAsync(networks, cancellationToken).ConfigureAwait(false) : WebifiErrorCode.NetworksSet;
         if (code == WebifiErrorCode.SessionExpired)
             throw new DeviceException(DeviceErrorKind.Connection, "WebifiSessionExpired", "The relay refused the new device id (error 12).");
-        _reader = Task.Run(DownloadLoopAsync);
+        _reader = Task.Run(DownloadLoopAsync, CancellationToken.None); // outlives the open call
         return code;
     }
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>One <c>~key=value</c> field. Keys are short ASCII tokens; values are opaque bytes.</summary>
-public readonly record struct TildeField(string Key, byte[] Value)
+internal readonly record struct TildeField(string Key, byte[] Value)
 {
     /// <summary>The value read as UTF-8 (every textual value DeviceShell sends is UTF-8).</summary>
     public string Text => Encoding.UTF8.GetString(Value);
@@ -23,7 +23,7 @@ public readonly record struct TildeField(string Key, byte[] Value)
 /// </list>
 /// Textual values (networks, data types, ids) are UTF-8; payloads are bytes and pass through untouched.
 /// </summary>
-public static class TildeCodec
+internal static class TildeCodec
 {
     public const byte Control = (byte)'~';
 
@@ -159,7 +159,7 @@ public static class TildeCodec
 /// matter. Unlike the Python library (which cuts at the first <c>~t=1</c> substring), the scan skips escapes,
 /// so a payload <c>~t=1</c> (on the wire <c>~~t=1</c>) is never mistaken for the end.
 /// </summary>
-public sealed class TildeFramer
+internal sealed class TildeFramer
 {
     /// <summary>What an idle framer keeps: a larger buffer, grown for a large message, is let go once it is empty.</summary>
     private const int IdleCapacity = 4 * 1024;

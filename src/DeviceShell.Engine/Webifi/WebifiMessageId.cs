@@ -15,7 +15,7 @@ namespace DeviceShell.Engine.Webifi;
 /// </summary>
 /// <param name="Sender">Random, chosen by the client at each login (<see cref="WebifiLink.MessageSender"/>).</param>
 /// <param name="Sequence">Counts the sender's messages from 1, in the order they are sent.</param>
-public readonly record struct WebifiMessageId(string Sender, long Sequence)
+internal readonly record struct WebifiMessageId(string Sender, long Sequence)
 {
     /// <summary>Longer ids are not ours: relays and clients treat them as absent.</summary>
     public const int MaxLength = 64;

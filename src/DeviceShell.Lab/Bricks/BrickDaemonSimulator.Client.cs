@@ -44,8 +44,11 @@ public sealed partial class BrickDaemonSimulator
         public void Start(CancellationToken stop)
         {
             var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _closed.Token);
-            _ = Task.Run(() => ReceiveLoopAsync(linked.Token));
-            _ = Task.Run(() => SendLoopAsync(linked.Token));
+            var receive = Task.Run(() => ReceiveLoopAsync(linked.Token), CancellationToken.None);
+            var send = Task.Run(() => SendLoopAsync(linked.Token), CancellationToken.None);
+            // The linked source is registered on the simulator's stop token: disposing it once both loops are done keeps
+            // a long-running simulator from holding one registration per client it ever served.
+            _ = Task.WhenAll(receive, send).ContinueWith(_ => linked.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         public void Send(byte[] packet) => _outgoing.Writer.TryWrite(packet);

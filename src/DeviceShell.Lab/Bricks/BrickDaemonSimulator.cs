@@ -95,7 +95,7 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
         _listener.Start();
         Endpoint = (IPEndPoint)_listener.LocalEndpoint;
         _acceptLoop = AcceptLoopAsync(_listener, _stop.Token);
-        _callbackLoop = Task.Run(() => CallbackLoopAsync(_stop.Token));
+        _callbackLoop = Task.Run(() => CallbackLoopAsync(_stop.Token), CancellationToken.None); // outlives the start call
         _log.LogInformation("Brick Daemon simulator on {Endpoint} with {Count} devices, authentication {Auth}", Endpoint, _devices.Count, _secret is null ? "off" : "on");
         return Task.FromResult(new LabSimulatorEndpoint(Endpoint.Address.ToString(), Endpoint.Port));
     }

@@ -26,7 +26,7 @@ public sealed class GatewayCertificates : IDisposable
     public string CaFile { get; }
 
     /// <summary>Default names: <c>IP:127.0.0.1, DNS:localhost</c>.</summary>
-    public static GatewayCertificates Create() => Create(new[] { "localhost" }, new[] { IPAddress.Loopback });
+    public static GatewayCertificates Create() => Create(["localhost"], [IPAddress.Loopback]);
 
     public static GatewayCertificates Create(IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
     {

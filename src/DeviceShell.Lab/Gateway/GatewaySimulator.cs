@@ -104,7 +104,7 @@ public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
         string bound = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         int boundPort = new Uri(bound).Port;
-        _reconnectLoop = Task.Run(ReconnectLoopAsync);
+        _reconnectLoop = Task.Run(ReconnectLoopAsync, CancellationToken.None); // outlives the start call
         _log.LogInformation("Gateway listening on {Address}:{Port} (CA {CaFile})", options.Address, boundPort, Certificates.CaFile);
         return new LabSimulatorEndpoint(options.Address.ToString(), boundPort, Certificates.CaFile);
     }

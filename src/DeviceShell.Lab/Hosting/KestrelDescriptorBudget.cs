@@ -79,6 +79,7 @@ public static class KestrelDescriptorBudget
             finally
             {
                 if (Interlocked.Exchange(ref _returned, 1) == 0) DescriptorBudget.Return();
+                await base.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

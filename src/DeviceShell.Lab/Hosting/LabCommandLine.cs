@@ -62,9 +62,9 @@ public sealed class LabCommandLine
         text.AppendLine("Simulators and their settings (defaults in parentheses):");
         foreach (var (name, description) in simulators.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
-            text.AppendLine($"  --{name,-10} {description}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  --{name,-10} {description}");
             foreach (var setting in SettingsHelp.Where(s => s.Simulator == name))
-                text.AppendLine($"      --{name}-{setting.Setting} {setting.Meaning}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"      --{name}-{setting.Setting} {setting.Meaning}");
         }
         text.AppendLine("  --bind ADDRESS  listen on this address (127.0.0.1)");
         text.AppendLine("  --no-stdin      ignore stdin (run detached); otherwise the lab stops when stdin closes");

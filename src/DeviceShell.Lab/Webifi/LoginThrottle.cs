@@ -217,7 +217,7 @@ internal sealed class LoginThrottle
         return "unknown account #" + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private void Merge(Entry entry, int sharedFailures, DateTime now)
+    private static void Merge(Entry entry, int sharedFailures, DateTime now)
     {
         if (sharedFailures <= entry.Failures) return;
         entry.Failures = sharedFailures;

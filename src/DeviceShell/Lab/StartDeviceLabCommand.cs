@@ -145,7 +145,7 @@ public sealed class StartDeviceLabCommand : DeviceCmdlet
         WriteProgress(progress);
         try
         {
-            var lab = Await(token => DeviceLab.StartAsync(labAssembly, arguments, TimeSpan.FromSeconds(TimeoutSec ?? 30), token, secrets));
+            var lab = Await(token => DeviceLab.StartAsync(labAssembly, arguments, TimeSpan.FromSeconds(TimeoutSec ?? 30), secrets, token));
             WriteObject(lab);
         }
         catch (Exception ex) when (ErrorRecords.IsExpected(ex))

@@ -32,7 +32,7 @@ public sealed class GatewayCmdletTests : IClassFixture<ModuleRunspace>, IDisposa
         _shell.Run(script, parameters.Append(("Session", _session)).ToArray());
 
     /// <summary>Polls Get-GatewayDevice until <paramref name="count"/> devices match, for at most 5 s.</summary>
-    private IReadOnlyList<PSObject> WaitForDevices(Func<PSObject, bool> match, int count)
+    private PSObject[] WaitForDevices(Func<PSObject, bool> match, int count)
     {
         PSObject[] devices = [];
         Eventually.TrueBlocking(() => (devices = Run("Get-GatewayDevice -Session $Session").Objects.Where(match).ToArray()).Length >= count,

@@ -20,7 +20,7 @@ public sealed class LabGatewayTests(ModuleRunspace shell) : IClassFixture<Module
             shell.Run(add, ("Lab", lab.Lab)).AssertNoErrors();
 
             PSObject? pending = null;
-            Eventually.TrueBlocking(() => (pending = shell.Run("Get-GatewayPendingDevice -Session $Session | Where-Object DeviceId -eq 700001", ("Session", session)).Objects.FirstOrDefault()) is not null,
+            Eventually.TrueBlocking(() => (pending = shell.Run("Get-GatewayPendingDevice -Session $Session | Where-Object DeviceId -eq 700001", ("Session", session)).Objects.ElementAtOrDefault(0)) is not null,
                 what: "device 700001 to knock");
             Assert.NotNull(pending);
             Assert.Equal(("Xpass2", "192.168.0.140"), (pending!.Text("Type"), pending.Text("IPAddress")));

@@ -16,7 +16,7 @@ public class AlreadyConnectedAndReplacedTests
     {
         await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
-        var error = await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync().Within());
+        var error = await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync(CancellationToken.None).Within());
         Assert.Equal(("BrickAlreadyConnected", DeviceErrorKind.ResourceExists, BrickErrors.AlreadyConnected), (error.ErrorId, error.Kind, error.ErrorCode));
         Assert.Contains("already connected", error.Message, StringComparison.Ordinal);
         Assert.Equal(DeviceSessionState.Connected, session.State);
@@ -30,7 +30,7 @@ public class AlreadyConnectedAndReplacedTests
         var session = await bed.ConnectAsync(bed.Options() with { ReconnectInterval = TimeSpan.FromMinutes(5) });
         await bed.Daemon.DisposeAsync();
         await Eventually.True(() => session.State == DeviceSessionState.Reconnecting, what: "auto-reconnect after the daemon went away");
-        var error = await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync().Within());
+        var error = await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync(CancellationToken.None).Within());
         Assert.Equal("BrickAlreadyConnected", error.ErrorId);
         Assert.Contains("already connecting", error.Message, StringComparison.Ordinal);
     }
@@ -44,7 +44,7 @@ public class AlreadyConnectedAndReplacedTests
         Assert.Equal(DeviceSessionState.Disconnected, session.State);
         await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Disconnected);
 
-        await session.ConnectAsync().Within();
+        await session.ConnectAsync(CancellationToken.None).Within();
 
         Assert.Equal(DeviceSessionState.Connected, session.State);
         Assert.Equal("Request", (await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected)).Reason);
@@ -53,7 +53,7 @@ public class AlreadyConnectedAndReplacedTests
         // A lost link with auto-reconnect off: connect brings it back the same way.
         await bed.RestartAsync();
         await Eventually.True(() => session.State == DeviceSessionState.Disconnected, what: "the loss of the link");
-        await session.ConnectAsync().Within();
+        await session.ConnectAsync(CancellationToken.None).Within();
         Assert.Equal(TemperatureV2Bricklet.Identifier, (await session.GetIdentityAsync(BrickUid.Parse("4ER")).Within()).DeviceIdentifier);
     }
 
@@ -63,7 +63,7 @@ public class AlreadyConnectedAndReplacedTests
         await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
         await session.DisposeAsync();
-        Assert.Equal("SessionClosed", (await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync().Within())).ErrorId);
+        Assert.Equal("SessionClosed", (await Assert.ThrowsAsync<DeviceException>(() => session.ConnectAsync(CancellationToken.None).Within())).ErrorId);
     }
 
     [Fact]
@@ -158,12 +158,12 @@ public class AlreadyConnectedAndReplacedTests
         }
     }
 
-    private static Task Answer(System.Net.Sockets.Socket socket, byte[] request, byte[] payload)
+    private static async Task Answer(System.Net.Sockets.Socket socket, byte[] request, byte[] payload)
     {
         var response = new byte[8 + payload.Length];
         request.AsSpan(0, 8).CopyTo(response);
         response[4] = (byte)response.Length;
         payload.CopyTo(response, 8);
-        return socket.SendAsync(response, System.Net.Sockets.SocketFlags.None);
+        await socket.SendAsync(response, System.Net.Sockets.SocketFlags.None);
     }
 }

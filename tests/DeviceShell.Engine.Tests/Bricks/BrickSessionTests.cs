@@ -21,7 +21,7 @@ public class BrickSessionTests
         return Convert.ToDouble(values.Values.Single(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static Task SetTemperatureCallbackPeriod(BrickSession session, uint periodMs) =>
+    private static Task<BrickValues> SetTemperatureCallbackPeriod(BrickSession session, uint periodMs) =>
         session.InvokeAsync(Thermometer, "SetTemperatureCallbackConfiguration", new Dictionary<string, object?> { ["Period"] = periodMs, ["ValueHasToChange"] = false, ["Option"] = "Off", ["Min"] = 0, ["Max"] = 0 }, true).Within();
 
     [Fact]

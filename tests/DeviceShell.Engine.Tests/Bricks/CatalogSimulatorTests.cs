@@ -8,7 +8,7 @@ namespace DeviceShell.Engine.Tests.Bricks;
 public sealed class CatalogSimulatorTests
 {
     /// <summary>A Master Brick at the bottom and one device of every other catalogued class on it, UIDs 1000, 1001, ...</summary>
-    private static IReadOnlyList<SimulatedBrickDevice> EveryDevice() =>
+    private static SimulatedBrickDevice[] EveryDevice() =>
         BrickDeviceCatalog.Types.Select((type, i) => SimulatedDevices.Create(type.Identifier, BrickUid.Encode((uint)(1000 + i)),
             type.Identifier == MasterBrick.Identifier ? "0" : BrickUid.Encode(1000 + (uint)IndexOfMaster()), type.Category == "Brick" ? '0' : 'z')).ToArray();
 

@@ -14,7 +14,7 @@ public sealed class StreamTests
 {
     private const string Lcd = "LcD", Strip = "StR", Serial = "SeR", Thermal = "ThX", Energy = "EnM";
 
-    private static IReadOnlyList<SimulatedBrickDevice> Devices() => new[]
+    private static SimulatedBrickDevice[] Devices() => new[]
     {
         SimulatedDevices.Create(MasterBrick.Identifier, "6qY", "0", '0'),
         SimulatedDevices.Create(BrickDeviceCatalog.IdentifierOf("LCD 128x64 Bricklet")!.Value, Lcd, "6qY", 'a'),

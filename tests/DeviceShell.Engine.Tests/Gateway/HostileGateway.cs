@@ -94,6 +94,7 @@ internal sealed class HostileGateway : IAsyncDisposable
     /// It accepts only virtual methods declared on the bound type (the shape of a generated service base), hence not sealed.
     /// </summary>
     [BindServiceMethod(typeof(RawConnectService), nameof(Bind))]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "Grpc.AspNetCore binds only virtual methods (see the summary); a sealed class cannot declare them.")]
     private class RawConnectService(HostileGateway gateway)
     {
         private static readonly Marshaller<byte[]> Raw = Marshallers.Create(bytes => bytes, bytes => bytes);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using DeviceShell.Engine.Gateway;
 using DeviceShell.Engine.Sessions;
@@ -15,7 +16,7 @@ public sealed class PythonInteropTests
     {
         await using var lab = await GatewayFixture.StartAsync();
         var (code, output, error) = await Task.Run(() => PythonGrpc.Run(PythonGrpc.Python,
-            new[] { PythonGrpc.Script("connect_client.py"), PythonGrpc.StubFolder, "127.0.0.1", lab.Endpoint.Port.ToString(), lab.Endpoint.CaCertificate! },
+            new[] { PythonGrpc.Script("connect_client.py"), PythonGrpc.StubFolder, "127.0.0.1", lab.Endpoint.Port.ToString(CultureInfo.InvariantCulture), lab.Endpoint.CaCertificate! },
             TimeSpan.FromSeconds(60))).Within(TestTimeouts.Long * 2);
         Assert.True(code == 0, $"exit {code}\n{output}\n{error}");
         foreach (string step in new[] { "unary", "search", "streaming", "cancel", "error", "multi-error" })

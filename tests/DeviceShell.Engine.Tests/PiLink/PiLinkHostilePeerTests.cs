@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.PiLink.Gpio;
@@ -67,7 +68,7 @@ public class PiLinkHostilePeerTests
         // The kernel's socket table shows which timer runs on each established socket; a socket with SO_KEEPALIVE
         // and nothing in flight runs the keepalive timer (column "tr" = 2). One row for each end of the connection,
         // in tcp (IPv4 sockets) or tcp6 (dual-mode sockets).
-        string port = server.Port.ToString("X4");
+        string port = server.Port.ToString("X4", CultureInfo.InvariantCulture);
         var rows = new[] { "/proc/net/tcp", "/proc/net/tcp6" }
             .SelectMany(File.ReadLines)
             .Select(row => row.Split(' ', StringSplitOptions.RemoveEmptyEntries))

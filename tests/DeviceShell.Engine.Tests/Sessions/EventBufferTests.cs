@@ -55,7 +55,7 @@ public class EventBufferTests
     {
         using var queue = new EventBuffer<string>();
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.TakeAsync(Timeout.InfiniteTimeSpan, cancel.Token).Within());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.TakeAsync(Timeout.InfiniteTimeSpan, cancellationToken: cancel.Token).Within());
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public class EventBufferTests
     {
         using var buffer = new EventBuffer<string>(10);
         foreach (var item in new[] { "a1", "b1", "a2", "b2" }) buffer.Post(item);
-        var (taken, item2) = await buffer.TakeAsync(TestTimeouts.Short, default, s => s.StartsWith('b')).Within();
+        var (taken, item2) = await buffer.TakeAsync(TestTimeouts.Short, s => s.StartsWith('b')).Within();
         Assert.True(taken);
         Assert.Equal("b1", item2);
         var rest = new List<string>();

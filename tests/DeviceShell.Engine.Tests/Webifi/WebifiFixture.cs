@@ -85,7 +85,7 @@ internal static class WebifiTestExtensions
         while (messages.Count < count)
         {
             var left = deadline - DateTime.UtcNow;
-            var (taken, message) = await session.Events.TakeAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left, default, e => e is WebifiMessage);
+            var (taken, message) = await session.Events.TakeAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left, e => e is WebifiMessage);
             if (!taken) throw new TimeoutException($"Received {messages.Count} of {count} message(s).");
             messages.Add((WebifiMessage)message);
         }
@@ -95,7 +95,7 @@ internal static class WebifiTestExtensions
     /// <summary>True when nothing arrives within <paramref name="quiet"/>.</summary>
     public static async Task<bool> StaysQuietAsync(this WebifiSession session, TimeSpan quiet)
     {
-        var (taken, _) = await session.Events.TakeAsync(quiet, default, e => e is WebifiMessage);
+        var (taken, _) = await session.Events.TakeAsync(quiet, e => e is WebifiMessage);
         return !taken;
     }
 

@@ -9,7 +9,7 @@ namespace DeviceShell.Engine.PiLink.Gpio;
 /// requested as an input with the pull-up bias, which the deprecated sysfs interface cannot set. The request is held
 /// until <see cref="Dispose"/>, so another program sees the line as used ("busy").
 /// </summary>
-public sealed class GpioCharDevicePinSource : IPinSource
+internal sealed class GpioCharDevicePinSource : IPinSource
 {
     private readonly int _lineFd;
     private int _disposed;
@@ -89,8 +89,9 @@ public sealed class GpioCharDevicePinSource : IPinSource
         }
         finally
         {
-            // The line request has a descriptor of its own; the chip's is no longer needed.
-            Native.close(chipFd);
+            // The line request has a descriptor of its own; the chip's is no longer needed, and a failed close of it
+            // leaves nothing to undo.
+            _ = Native.close(chipFd);
         }
     }
 
@@ -109,7 +110,7 @@ public sealed class GpioCharDevicePinSource : IPinSource
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) Native.close(_lineFd);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _ = Native.close(_lineFd); // nothing to retry once released
     }
 
     private static byte[] NulTerminated(string text) => Encoding.UTF8.GetBytes(text + "\0");

@@ -26,7 +26,7 @@ public interface IPinSource : IDisposable
 /// Lines are process-wide per (chip, line) through <see cref="Line"/>, so Start-PiButtonServer -Simulated,
 /// Set-PiButtonState and Get-PiButtonState -Simulated all act on the same simulated button.
 /// </summary>
-public sealed class SimulatedPinSource : IPinSource
+internal sealed class SimulatedPinSource : IPinSource
 {
     private static readonly ConcurrentDictionary<(int Chip, int Line), SimulatedPinSource> Lines = new();
     private volatile bool _pressed;

@@ -5,10 +5,9 @@ namespace DeviceShell.Engine.Sessions.Recording;
 
 /// <summary>
 /// A <c>.devrec</c> file read back (docs/recording-format.md): its header and its records in file order, for the Lab
-/// to replay (scripts read a recording with Get-Content | ConvertFrom-Json). Public because the Lab, a separate
-/// assembly, compiles the gateway's protobuf types itself and so cannot be given the engine's internals.
+/// to replay (scripts read a recording with Get-Content | ConvertFrom-Json).
 /// </summary>
-public sealed class DeviceRecording
+internal sealed class DeviceRecording
 {
     private DeviceRecording(string path, DeviceWorld world, string endpoint, string module, DateTime started, IReadOnlyList<JsonElement> records, bool isComplete)
     {
