@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Sessions;
-using DeviceShell.Engine.Sessions.Recording;
 using DeviceShell.Lab.Hosting;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
@@ -36,11 +35,7 @@ internal sealed class GatewayReplay : Interceptor
     /// <summary>Reads a gateway recording; fails with DeviceRecordingInvalid when it is of another world.</summary>
     public static GatewayReplay Load(string path, double speed)
     {
-        if (!(speed > 0)) throw new ArgumentOutOfRangeException(nameof(speed), speed, "A replay speed is above 0 (1 is the recorded pace).");
-        var recording = DeviceRecording.Load(path);
-        if (recording.World != DeviceWorld.Gateway)
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "DeviceRecordingInvalid",
-                $"{path} is a {recording.World} recording; the gateway simulator replays gateway recordings.", path);
+        var recording = ReplaySetting.Load(path, DeviceWorld.Gateway, speed, "gateway");
         var calls = new List<(string, RecordedCall)>();
         var messages = new List<RecordedMessage>();
         foreach (var record in recording.Records.OrderBy(r => r.GetProperty("t").GetDouble()))

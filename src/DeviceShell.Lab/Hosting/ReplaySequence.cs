@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Sessions;
+using DeviceShell.Engine.Sessions.Recording;
 
 namespace DeviceShell.Lab.Hosting;
 
@@ -81,5 +82,16 @@ internal static class ReplaySetting
             && (!double.TryParse(pace, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out speed) || speed <= 0))
             throw new ArgumentException($"--{simulator}-replay-speed takes a factor above 0 (1 is the recorded pace), not '{pace}'.");
         return (path, speed);
+    }
+
+    /// <summary>Reads a recording for <paramref name="simulator"/>; refuses one of another world than <paramref name="world"/>.</summary>
+    public static DeviceRecording Load(string path, DeviceWorld world, double speed, string simulator)
+    {
+        if (!(speed > 0)) throw new ArgumentOutOfRangeException(nameof(speed), speed, "A replay speed is above 0 (1 is the recorded pace).");
+        var recording = DeviceRecording.Load(path);
+        if (recording.World != world)
+            throw new DeviceException(DeviceErrorKind.InvalidArgument, "DeviceRecordingInvalid",
+                $"{path} is a {recording.World} recording; the {simulator} simulator replays {world} recordings.", path);
+        return recording;
     }
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.Sessions;
-using DeviceShell.Engine.Sessions.Recording;
 using DeviceShell.Lab.Hosting;
 
 namespace DeviceShell.Lab.PiLink;
@@ -39,11 +38,7 @@ public sealed class PiLinkReplay
     /// <summary>Reads a Pi link recording; fails with DeviceRecordingInvalid when it is of another world.</summary>
     public static PiLinkReplay Load(string path, double speed)
     {
-        if (!(speed > 0)) throw new ArgumentOutOfRangeException(nameof(speed), speed, "A replay speed is above 0 (1 is the recorded pace).");
-        var recording = DeviceRecording.Load(path);
-        if (recording.World != DeviceWorld.PiLink)
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "DeviceRecordingInvalid",
-                $"{path} is a {recording.World} recording; the Pi button simulator replays Pi link recordings.", path);
+        var recording = ReplaySetting.Load(path, DeviceWorld.PiLink, speed, "pibutton");
         var greeting = new List<TimedText>();
         var exchanges = new List<Exchange>();
         Exchange? current = null;
