@@ -10,7 +10,7 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// Opens a client WebSocket on a connection of its own: TCP, TLS for <c>wss</c>, the HTTP/1.1 upgrade request and its
-/// <c>101</c> answer checked as RFC 6455 §4.1 asks, then the framing of <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>.
+/// <c>101</c> answer checked as RFC 6455 (section 4.1) asks, then the framing of <see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>.
 /// Why not <see cref="ClientWebSocket"/>: it upgrades through <c>SocketsHttpHandler</c>, whose HTTP/1.1 connection stays
 /// under the WebSocket with its 4 KiB read and write buffers for the socket's life — 8 KiB of an idle session's 43, the
 /// largest part a session can size (docs/benchmarks.md, "Webifi idle session"); <c>ClientWebSocketOptions.SetBuffer</c>
