@@ -117,6 +117,8 @@ Describe 'A Pi link session recorded and replayed' {
             Set-Content -Path $existing -Value 'not a recording'
             { Start-DeviceRecording -Session $link -Path $existing -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceRecordingFileExists*'
             { Start-DeviceLab -Replay $existing -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceRecordingInvalid*'
+            { Start-DeviceLab -Replay (Join-Path $script:folder 'missing.devrec') -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceRecordingNotFound*'
+            { Start-DeviceLab -Replay $script:path, $script:path -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceRecordingConflict*'
             $recording = Start-DeviceRecording -Session $link -Path $existing -Force
             { Start-DeviceRecording -Session $link -Path $existing -Force -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceRecordingInProgress*'
             (Stop-DeviceRecording).Path | Should -Be $recording.Path
