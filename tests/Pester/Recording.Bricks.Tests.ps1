@@ -6,8 +6,12 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot TestHelpers.psm1) -Force
     Import-DeviceShell
     Set-StrictMode -Version 3.0
-    $script:folder = Join-Path ([IO.Path]::GetTempPath()) "deviceshell-recording-bricks-$PID"
-    New-Item -ItemType Directory -Path $script:folder -Force | Out-Null
+
+    # A replay Lab for the length of one test's checks, stopped whatever they find.
+    function script:Use-ReplayLab([string] $Path, [scriptblock] $Check, [double] $Speed = 1) {
+        $replayLab = Start-DeviceLab -Replay $Path -Speed $Speed -TimeoutSec 60
+        try { & $Check $replayLab } finally { Stop-DeviceLab -Lab $replayLab }
+    }
 
     # A thermometer script as a user writes it: list the stack, read the temperature, take a few callbacks; then the
     # daemon goes away under it. -OnStep lets the recording run act between the steps (kill the daemon); a replay needs none.
@@ -29,15 +33,15 @@ BeforeAll {
     }
 }
 
+# The recordings live in Pester's TestDrive, which it removes after the file.
 AfterAll {
     Get-DeviceSession -World Brick | Disconnect-DeviceSession
     Stop-DeviceLab
-    Remove-Item -Recurse -Force $script:folder -ErrorAction SilentlyContinue
 }
 
 Describe 'A Brick session recorded and replayed' {
     BeforeAll {
-        $script:path = Join-Path $script:folder 'thermometer.devrec'
+        $script:path = Join-Path $TestDrive 'thermometer.devrec'
         $lab = Start-DeviceLab -Brick -TimeoutSec 60
         $script:recorded = Invoke-BrickScript $lab['brick'] -OnStep {
             param($step, $brick)
@@ -74,38 +78,30 @@ Describe 'A Brick session recorded and replayed' {
     }
 
     It 'replays it: the same objects and the same fault at the same step, with no daemon killed' {
-        $replayLab = Start-DeviceLab -Replay $script:path -TimeoutSec 60
-        try {
+        Use-ReplayLab $script:path {
+            param($replayLab)
             $replayed = Invoke-BrickScript $replayLab['brick']
-            $replayed.Devices | Should -Be $script:recorded.Devices
-            $replayed.Readings | Should -Be $script:recorded.Readings
-            $replayed.Callbacks | Should -Be $script:recorded.Callbacks
-            $replayed.AfterDrop | Should -Be $script:recorded.AfterDrop
-            $replayed.State | Should -Be $script:recorded.State
+            foreach ($property in 'Devices', 'Readings', 'Callbacks', 'AfterDrop', 'State') {
+                $replayed.$property | Should -Be $script:recorded.$property -Because $property
+            }
             $report = Get-LabReplayReport -Lab $replayLab
             $report.World.ToString() | Should -Be 'Brick'
             $report.Recorded | Should -BeGreaterThan 0
             $report.Replayed | Should -Be $report.Recorded
             $report.IsFaithful | Should -BeTrue
         }
-        finally {
-            Stop-DeviceLab -Lab $replayLab
-        }
     }
 
     It 'answers what the recording does not cover as the simulator does, and reports it' {
-        $replayLab = Start-DeviceLab -Replay $script:path -Speed 4 -TimeoutSec 60
-        try {
-            $endpoint = $replayLab['brick']
-            $brick = Connect-Brick -HostName $endpoint.Host -Port $endpoint.Port -TimeoutSec 2
+        Use-ReplayLab $script:path -Speed 4 {
+            param($replayLab)
+            $brick = Connect-Brick -HostName $replayLab['brick'].Host -Port $replayLab['brick'].Port -TimeoutSec 2
+            # b1Q was never asked in the recording: the simulated stack, built of the recorded devices, answers.
             (Get-BrickIdentity -Session $brick -Uid b1Q).DeviceIdentifier | Should -Be 283
             $report = Get-LabReplayReport -Lab $replayLab
             $report.Uncovered.Request | Should -Be 'b1Q 255 '
             $report.IsFaithful | Should -BeFalse
             Disconnect-Brick -Session $brick
-        }
-        finally {
-            Stop-DeviceLab -Lab $replayLab
         }
     }
 }
@@ -114,7 +110,7 @@ Describe 'A Brick session recorded with a secret' {
     BeforeAll {
         $script:secretText = 'Rec0rded-But-Never-Written'
         $secret = ConvertTo-SecureString $script:secretText -AsPlainText -Force
-        $script:securePath = Join-Path $script:folder 'secret.devrec'
+        $script:securePath = Join-Path $TestDrive 'secret.devrec'
         $lab = Start-DeviceLab -Brick -BrickSecret $secret -TimeoutSec 60
         try {
             $brick = Connect-Brick -HostName $lab['brick'].Host -Port $lab['brick'].Port -Secret $secret -TimeoutSec 2
@@ -142,15 +138,12 @@ Describe 'A Brick session recorded with a secret' {
     }
 
     It 'replays against a Lab that accepts any secret' {
-        $replayLab = Start-DeviceLab -Replay $script:securePath -TimeoutSec 60
-        try {
+        Use-ReplayLab $script:securePath {
+            param($replayLab)
             $other = ConvertTo-SecureString 'not the recorded secret' -AsPlainText -Force
             $brick = Connect-Brick -HostName $replayLab['brick'].Host -Port $replayLab['brick'].Port -Secret $other -TimeoutSec 2
             (@(Get-BrickEnumeration -Session $brick -WaitSec 2 | Sort-Object Uid | ForEach-Object Uid) -join ',') | Should -Be $script:devices
             Disconnect-Brick -Session $brick
-        }
-        finally {
-            Stop-DeviceLab -Lab $replayLab
         }
     }
 }
