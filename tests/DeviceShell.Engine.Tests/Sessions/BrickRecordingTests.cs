@@ -65,6 +65,26 @@ public sealed class BrickRecordingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_refused_authentication_is_recorded_as_its_outcome_without_the_secret_tried()
+    {
+        const string Wrong = "Guessed-Wr0ng";
+        await using var bed = await BrickFixture.StartAsync(Secret);
+        var session = await bed.ConnectAsync(bed.Options(Secret));
+        string path = Path.Combine(_folder, "refused.devrec");
+        session.StartRecording(path, overwrite: false);
+        Assert.Equal("AuthenticationFailed", (await Assert.ThrowsAsync<DeviceException>(() => session.AuthenticateAsync(Wrong))).ErrorId);
+        await session.StopRecordingAsync().Within();
+
+        string file = await File.ReadAllTextAsync(path);
+        Assert.DoesNotContain(Wrong, file, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexString(Encoding.ASCII.GetBytes(Wrong)), file, StringComparison.OrdinalIgnoreCase);
+        // The daemon dropped the link on the wrong digest; auto-reconnect may authenticate again with the kept secret.
+        var refused = Kind(DeviceRecording.Load(path), "authenticate")[0];
+        Assert.Equal(("refused", "AuthenticationFailed"), (Text(refused, "outcome"), refused.GetProperty("error").GetProperty("errorId").GetString()));
+        Assert.Empty(Kind(DeviceRecording.Load(path), "call"));
+    }
+
+    [Fact]
     public async Task A_daemon_that_goes_away_is_recorded_as_a_disconnect_then_the_reconnect()
     {
         await using var bed = await BrickFixture.StartAsync();
