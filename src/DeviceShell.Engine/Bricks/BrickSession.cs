@@ -151,7 +151,9 @@ public sealed partial class BrickSession : DeviceSession
         var link = CurrentLink();
         if (!responseExpected)
         {
+            double start = Recording?.Now ?? 0;
             await SendAsync(link, new TfpPacket(uid, functionId, link.NextSequence(), false, 0, payload), timeout ?? Timeout, cancellationToken).ConfigureAwait(false);
+            RecordUnansweredRequest(start, uid, functionId, payload);
             return null;
         }
         return await RequestOnLinkAsync(link, uid, functionId, payload, timeout ?? Timeout, cancellationToken).ConfigureAwait(false);

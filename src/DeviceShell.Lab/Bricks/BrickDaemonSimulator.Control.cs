@@ -8,7 +8,7 @@ namespace DeviceShell.Lab.Bricks;
 /// </summary>
 public sealed partial class BrickDaemonSimulator
 {
-    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?, replace?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}, flood {uid, count, functionId?}.</summary>
+    /// <summary>Lab commands: add-device {uid, deviceIdentifier, connectedUid?, position?, replace?}, remove-device {uid}, list-devices, press-button {uid, pressed}, set-input {uid, name, value}, silence-device {uid, silent}, flood {uid, count, functionId?}, replay-report (what the replay saw, null without a replay).</summary>
     public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
     {
         JsonNode? result;
@@ -53,8 +53,11 @@ public sealed partial class BrickDaemonSimulator
                 silenced.Silent = arguments["silent"]?.GetValue<bool>() ?? true;
                 result = null;
                 break;
+            case "replay-report":
+                result = _replay?.Report();
+                break;
             default:
-                throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, set-input, silence-device, flood.");
+                throw new ArgumentException($"Unknown command '{command}'. Known: add-device, remove-device, list-devices, press-button, set-input, silence-device, flood, replay-report.");
         }
         return Task.FromResult(result);
     }
