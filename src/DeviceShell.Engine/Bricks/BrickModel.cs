@@ -176,7 +176,7 @@ public sealed class BrickResponse
     /// <summary>The response payload as it came over the wire (little-endian, unparsed).</summary>
     public byte[] Payload { get; }
 
-    /// <see cref="Payload"/> as upper-case hex, for display.
+    /// <summary><see cref="Payload"/> as upper-case hex, for display.</summary>
     public string PayloadHex => Convert.ToHexString(Payload);
 
     /// <summary>UID, function id and payload hex, e.g. "Z7K fid 1: 2909".</summary>
@@ -250,7 +250,7 @@ public sealed class BrickEvent : EventArgs
     /// <summary>When the session received it (local time).</summary>
     public DateTime ReceivedAt { get; }
 
-    /// <see cref="Payload"/> as upper-case hex, for display.
+    /// <summary><see cref="Payload"/> as upper-case hex, for display.</summary>
     public string PayloadHex => Convert.ToHexString(Payload);
 
     /// <summary>For callbacks of a device type the session knows: the callback's name in the catalogue (Temperature, ButtonStateChanged).</summary>

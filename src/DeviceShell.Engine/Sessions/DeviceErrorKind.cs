@@ -20,7 +20,7 @@ public enum DeviceErrorKind
     NotFound,
     /// <summary>The peer refused the operation for this caller (ErrorCategory PermissionDenied).</summary>
     PermissionDenied,
-    /// <summary>The session is not in a state that allows the operation, e.g. closed or not connected.</summary>
+    /// <summary>The session is not in a state that allows the operation, e.g. closed or not connected (ErrorCategory InvalidOperation).</summary>
     InvalidOperation,
     /// <summary>The device or world does not offer the operation (ErrorCategory NotImplemented).</summary>
     NotSupported,
