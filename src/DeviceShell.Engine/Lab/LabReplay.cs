@@ -70,8 +70,10 @@ public sealed class LabReplayReport
         Divergences = divergences;
     }
 
+    /// <summary>The world of the replayed recording.</summary>
     public DeviceWorld World { get; }
 
+    /// <summary>The recording file that was replayed (full path).</summary>
     public string Path { get; }
 
     /// <summary>Requests in the recording.</summary>
@@ -103,4 +105,6 @@ public sealed class LabReplayReport
 }
 
 /// <summary>A request the recording did not cover, and how often the client made it.</summary>
+/// <param name="Request">The request as the replay keys it (for the gateway: the RPC name and its request as JSON).</param>
+/// <param name="Count">How often the client made it.</param>
 public sealed record LabReplayUncovered(string Request, int Count);
