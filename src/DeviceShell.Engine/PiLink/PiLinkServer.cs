@@ -166,7 +166,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
             {
                 // The client left while we answered; the reader ends on its own.
             }
-        }).ConfigureAwait(false);
+        }, () => AwaitsReply).ConfigureAwait(false);
         EndLink(link);
         FailPendingReplies();
     }

@@ -222,7 +222,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
                     _heldBack.Add(frame.Text!);
             }
             return ValueTask.CompletedTask;
-        }).ConfigureAwait(false);
+        }, () => AwaitsReply).ConfigureAwait(false);
         connection.Close();
         lock (_gate)
         {
