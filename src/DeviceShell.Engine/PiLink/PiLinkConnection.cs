@@ -45,10 +45,9 @@ internal sealed class PiLinkConnection
     /// <summary>
     /// Reads until the peer closes, the socket fails or <see cref="Close"/> is called, handing each frame to
     /// <paramref name="onFrame"/> in order. Returns normally in all those cases; the buffers it used are back in the
-    /// pool when it returns, whatever the peer sent. While <paramref name="replyAwaited"/> says a caller waits for a
-    /// reply, the reader first waits for it with a short poll() on its own thread (AwaitedReplyPoll).
+    /// pool when it returns, whatever the peer sent.
     /// </summary>
-    public async Task ReadAsync(Func<PiLinkFrame, ValueTask> onFrame, Func<bool> replyAwaited)
+    public async Task ReadAsync(Func<PiLinkFrame, ValueTask> onFrame)
     {
         var decoder = new PiLinkFrameDecoder(_options.Terminator, _options.MaxMessageBytes);
         var frames = new List<PiLinkFrame>();
@@ -57,8 +56,7 @@ internal sealed class PiLinkConnection
             while (true)
             {
                 // Closing the socket ends a pending read, so no cancellation token is needed (nor registered per read).
-                if (!(replyAwaited() && AwaitedReplyPoll.Readable(_socket)))
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
                 int read;
                 try

@@ -20,7 +20,6 @@ public abstract class PiLinkEndpoint : DeviceSession
     private long _sent;
     private long _received;
     private long _oversized;
-    private int _awaitedReplies;
 
     protected PiLinkEndpoint(string endpoint, PiLinkOptions options) : base(DeviceWorld.PiLink, endpoint)
     {
@@ -53,9 +52,6 @@ public abstract class PiLinkEndpoint : DeviceSession
 
     /// <summary>Messages a peer sent over <see cref="PiLinkOptions.MaxMessageBytes"/>: each was dropped and reported as MESSAGE_TOO_LARGE.</summary>
     public long OversizedMessages => Interlocked.Read(ref _oversized);
-
-    /// <summary>True while a <see cref="SendAndReceiveReplyAsync"/> call waits: the reader then polls for the reply.</summary>
-    private protected bool AwaitsReply => Volatile.Read(ref _awaitedReplies) > 0;
 
     /// <summary>Pi link records its messages and link states (docs/recording-format.md "Pi link").</summary>
     private protected override bool CanRecord => true;
@@ -96,25 +92,17 @@ public abstract class PiLinkEndpoint : DeviceSession
                 _replySweep.Change(ReplySweepPeriod, ReplySweepPeriod);
             }
         }
-        Interlocked.Increment(ref _awaitedReplies);
         try
         {
-            try
-            {
-                await SendBytesAsync(text, bytes, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Not sent, so no reply is coming: the next reply must go to the next waiter, not to this one.
-                waiter.TrySetCanceled(CancellationToken.None);
-                throw;
-            }
-            return await waiter.Task.ConfigureAwait(false);
+            await SendBytesAsync(text, bytes, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception)
         {
-            Interlocked.Decrement(ref _awaitedReplies);
+            // Not sent, so no reply is coming: the next reply must go to the next waiter, not to this one.
+            waiter.TrySetCanceled(CancellationToken.None);
+            throw;
         }
+        return await waiter.Task.ConfigureAwait(false);
     }
 
     /// <summary>Fails waiting calls whose deadline passed or whose token fired; stops the timer once none wait.</summary>

@@ -166,7 +166,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
             {
                 // The client left while we answered; the reader ends on its own.
             }
-        }, () => AwaitsReply).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         EndLink(link);
         FailPendingReplies();
     }

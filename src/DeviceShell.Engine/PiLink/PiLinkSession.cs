@@ -222,7 +222,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
                     _heldBack.Add(frame.Text!);
             }
             return ValueTask.CompletedTask;
-        }, () => AwaitsReply).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         connection.Close();
         lock (_gate)
         {

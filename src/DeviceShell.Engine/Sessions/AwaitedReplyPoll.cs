@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace DeviceShell.Engine.Sessions;
 
 /// <summary>
-/// How a link's reader waits for bytes while a caller waits for a reply (docs/design/decisions.md §13.8): it blocks in
+/// How a Brick link's reader waits for bytes while a caller waits for a response (docs/design/decisions.md §13.8): it blocks in
 /// poll() on its own thread, which the kernel wakes as the bytes arrive, and reads them at once. An asynchronous read
 /// is woken by the socket engine's thread and then handed to a thread-pool thread: two wake-ups per round trip where
 /// a blocking client has one. The wait is short, so a slow peer holds a thread-pool thread only briefly; after it the
