@@ -57,6 +57,7 @@ public sealed partial class BrickSession
         private long _writeLimitMs;
         private int _dead;
         private int _lossClaimed;
+        private int _awaitedResponses;
 
         public Link(BrickSession session, Socket socket)
         {
@@ -81,6 +82,9 @@ public sealed partial class BrickSession
         public byte NextSequence() => (byte)((uint)(Interlocked.Increment(ref _sequence) - 1) % 15 + 1);
 
         public void MarkTraffic() => Volatile.Write(ref _traffic, 1);
+
+        /// <summary>A caller starts (+1) or stops (-1) waiting for a response on this link; the reader polls while one waits.</summary>
+        public void CountAwaitedResponse(int change) => Interlocked.Add(ref _awaitedResponses, change);
 
         /// <summary>A write starts: the sweep drops the link if it is still running after <paramref name="timeout"/> or the probe interval.</summary>
         public void BeginWrite(TimeSpan timeout)
@@ -137,7 +141,10 @@ public sealed partial class BrickSession
             {
                 while (true)
                 {
-                    int read = await Stream.ReadAsync(framer.FreeSpace, Stop.Token).ConfigureAwait(false);
+                    // While a caller waits for a response, a short poll() on this thread takes it (AwaitedReplyPoll).
+                    int read = Volatile.Read(ref _awaitedResponses) > 0 && AwaitedReplyPoll.Readable(_socket)
+                        ? _socket.Receive(framer.FreeSpace.Span, SocketFlags.None)
+                        : await Stream.ReadAsync(framer.FreeSpace, Stop.Token).ConfigureAwait(false);
                     if (read == 0)
                     {
                         reason = BrickDisconnectReason.Shutdown;

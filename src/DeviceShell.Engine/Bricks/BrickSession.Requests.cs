@@ -10,6 +10,7 @@ public sealed partial class BrickSession
     {
         var slot = _slots.GetOrAdd(uid, static _ => new RequestSlot());
         if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);
+        link.CountAwaitedResponse(1);
         try
         {
             var request = new TfpPacket(uid, functionId, link.NextSequence(), true, 0, payload);
@@ -46,6 +47,7 @@ public sealed partial class BrickSession
         }
         finally
         {
+            link.CountAwaitedResponse(-1);
             slot.Lock.Release();
         }
     }

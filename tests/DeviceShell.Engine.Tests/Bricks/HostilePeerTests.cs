@@ -19,17 +19,22 @@ public class HostilePeerTests
     /// <summary>Answers every request properly with a 2-byte payload (what a good device would do).</summary>
     private static async Task AnswerProperly(Socket socket)
     {
-        while (true)
-        {
-            byte[] request = await HostilePeer.ReadRequestAsync(socket);
-            if (request[5] == TfpFunction.DisconnectProbe || (request[6] & 0x08) == 0) continue;
-            var response = new byte[10];
-            request.AsSpan(0, 8).CopyTo(response);
-            response[4] = 10;
-            response[8] = 0x0b;
-            response[9] = 0x09;
-            await socket.SendAsync(response, SocketFlags.None);
-        }
+        while (true) await AnswerNext(socket, TimeSpan.Zero);
+    }
+
+    /// <summary>Reads up to the next request that expects a response and answers it after <paramref name="delay"/>.</summary>
+    private static async Task AnswerNext(Socket socket, TimeSpan delay)
+    {
+        byte[] request;
+        do request = await HostilePeer.ReadRequestAsync(socket);
+        while (request[5] == TfpFunction.DisconnectProbe || (request[6] & 0x08) == 0);
+        var response = new byte[10];
+        request.AsSpan(0, 8).CopyTo(response);
+        response[4] = 10;
+        response[8] = 0x0b;
+        response[9] = 0x09;
+        if (delay > TimeSpan.Zero) await Task.Delay(delay); // a slow device, not a wait for a condition
+        await socket.SendAsync(response, SocketFlags.None);
     }
 
     [Theory]
@@ -113,5 +118,42 @@ public class HostilePeerTests
         callTimedOut.Reach();
         await Eventually.True(() => session.StaleResponses == 1, what: "the late answer");
         Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2, TimeSpan.FromSeconds(5)).Within(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>
+    /// docs/design/decisions.md §13.8: while a call waits, the reader polls for the response for a short while on its
+    /// own thread. Calls made back to back from the previous call's continuation (as a loop awaiting CallAsync makes
+    /// them) take that path; an answer slower than the poll and a daemon that closes while the reader polls must still
+    /// reach the waiting call.
+    /// </summary>
+    [Fact]
+    public async Task Back_to_back_calls_get_slow_answers_and_hear_at_once_of_a_close_while_the_reader_polls()
+    {
+        const int Calls = 40;
+        await using var peer = new HostilePeer(async (socket, index) =>
+        {
+            if (index > 1)
+            {
+                await AnswerProperly(socket);
+                return;
+            }
+            for (int i = 0; i < Calls; i++) await AnswerNext(socket, i % 10 == 5 ? TimeSpan.FromMilliseconds(50) : TimeSpan.Zero);
+            await HostilePeer.ReadRequestAsync(socket);
+            socket.Shutdown(SocketShutdown.Both);
+        });
+        await using var session = await BrickSession.ConnectAsync(Options(peer.Port)).Within();
+        var clock = new Stopwatch();
+        var closed = await Task.Run(async () =>
+        {
+            // ConfigureAwait(false): each next call starts on the reader, inline, while no response is pending.
+            for (int i = 0; i < Calls; i++)
+                Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2).ConfigureAwait(false));
+            clock.Start();
+            return await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(12345, 1, Array.Empty<byte>(), 2)).ConfigureAwait(false);
+        }).Within();
+        Assert.Equal("ConnectionLost", closed.ErrorId);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "a closed connection must fail the waiting call at once, not after the timeout");
+        await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Connected && e.Reason == "AutoReconnect");
+        Assert.Equal(new byte[] { 0x0b, 0x09 }, await session.CallAsync(12345, 1, Array.Empty<byte>(), 2).Within());
     }
 }
