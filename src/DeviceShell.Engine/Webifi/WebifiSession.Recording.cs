@@ -7,8 +7,9 @@ namespace DeviceShell.Engine.Webifi;
 
 /// <summary>
 /// What a Webifi session writes to a recording (docs/recording-format.md "Webifi"): logins as their outcome only (the
-/// connect password, and the device id that authenticates the WebSocket, never), networks, sends with the relay's
-/// answer, received messages, background errors and broken links; the state changes come from the base.
+/// connect password, and the device id that authenticates the WebSocket, never: docs/design/decisions.md §27.1),
+/// networks, sends with the relay's answer, received messages, background errors and broken links; the state changes
+/// come from the base.
 /// </summary>
 public sealed partial class WebifiSession
 {

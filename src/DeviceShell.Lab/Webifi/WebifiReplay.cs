@@ -13,7 +13,7 @@ namespace DeviceShell.Lab.Webifi;
 /// messages the session received after it (with their delays) and, when the session lost its relay there, the
 /// drop. <see cref="ReplayRelayRouter"/> plays a step when the client makes it (<see cref="ReplaySequence{TAnswer}"/>
 /// keeps the order and the report). The connect password is not in a recording: the recorded connect name logs in
-/// with any password, into an account of its own with a password nobody knows.
+/// with any password, into an account of its own with a password nobody knows (docs/design/decisions.md §27).
 /// </summary>
 internal sealed class WebifiReplay : IDisposable
 {
