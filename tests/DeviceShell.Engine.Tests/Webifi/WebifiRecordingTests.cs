@@ -85,13 +85,13 @@ public sealed class WebifiRecordingTests : IDisposable
             Send(100, "[]", "lab", "ping", 0),
             """{"t":150,"kind":"receive","from":123,"dataType":"reply","data":"pong","messageId":"ab.1"}""",
             Send(300, "[]", "lab", "bye", 0),
-            """{"t":400,"kind":"state","state":"Reconnecting"}""",
-            """{"t":330,"kind":"drop","errorId":"WebifiConnectionLost","message":"The connection to the Webifi relay was lost: closed"}""",
-            Login(900, "accepted"),
-            """{"t":901,"kind":"state","state":"Connected"}""",
-            Send(1000, "[123]", "", "again", 0),
-            """{"t":1010,"kind":"receive","from":123,"dataType":"","data":"welcome back"}""",
-            """{"t":1200,"kind":"end","records":10}""");
+            """{"t":900,"kind":"state","state":"Reconnecting"}""",
+            """{"t":910,"kind":"drop","errorId":"WebifiConnectionLost","message":"The connection to the Webifi relay was lost: closed"}""",
+            Login(1500, "accepted"),
+            """{"t":1501,"kind":"state","state":"Connected"}""",
+            Send(1600, "[123]", "", "again", 0),
+            """{"t":1610,"kind":"receive","from":123,"dataType":"","data":"welcome back"}""",
+            """{"t":1800,"kind":"end","records":10}""");
         await using var relay = await WebifiFixture.StartReplayAsync(path, speed: 2);
         var device = await relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket, "net1") with { ConnectPassword = WebifiFixture.Secure("any password at all") });
 
@@ -119,8 +119,9 @@ public sealed class WebifiRecordingTests : IDisposable
     {
         string path = await WriteAsync("refused.devrec",
             Login(0, "accepted"),
+            // The relay went away a while after the send, as a real one does: the client has settled the send by then.
             Send(10, "[]", "lab", "last words", 0),
-            """{"t":20,"kind":"state","state":"Reconnecting"}""",
+            """{"t":300,"kind":"state","state":"Reconnecting"}""",
             """{"t":500,"kind":"login","connectName":"webifi","outcome":"refused","code":8}""",
             """{"t":501,"kind":"state","state":"Disconnected"}""");
         await using var relay = await WebifiFixture.StartReplayAsync(path);
@@ -132,6 +133,19 @@ public sealed class WebifiRecordingTests : IDisposable
 
         var stranger = await Assert.ThrowsAsync<DeviceException>(() => relay.ConnectAsync(relay.ClientOptions(WebifiTransport.WebSocket) with { ConnectName = "nobody" }));
         Assert.Equal("WebifiAuthenticationFailed", stranger.ErrorId);
+    }
+
+    [Fact]
+    public async Task A_recording_the_relay_cannot_serve_is_refused_with_DeviceRecordingInvalid_naming_why()
+    {
+        string noLogin = await WriteAsync("no-login.devrec", Send(1, "[]", "lab", "x", 0));
+        string noName = await WriteAsync("no-name.devrec", """{"t":1,"kind":"login","outcome":"accepted"}""");
+        foreach (var (path, why) in new[] { (noLogin, "has no login record"), (noName, "without the fields it needs") })
+        {
+            var failure = await Assert.ThrowsAsync<DeviceException>(() => WebifiFixture.StartReplayAsync(path));
+            Assert.Equal(("DeviceRecordingInvalid", DeviceErrorKind.InvalidArgument), (failure.ErrorId, failure.Kind));
+            Assert.Contains(why, failure.Message, StringComparison.Ordinal);
+        }
     }
 
     private static string Kind(JsonElement record) => record.GetProperty("kind").GetString()!;
