@@ -53,7 +53,12 @@ public sealed partial class WebifiSession
             var message = pending.Message;
             var fields = new List<RecordField>
             {
-                RecordField.Json("to", JsonArray(json => { foreach (int id in message.ToSessionIds) json.WriteNumberValue(id); })),
+                RecordField.Json("to", JsonText(json =>
+                {
+                    json.WriteStartArray();
+                    foreach (int id in message.ToSessionIds) json.WriteNumberValue(id);
+                    json.WriteEndArray();
+                })),
                 RecordField.Json("network", JsonArray(message.ToNetworks)),
                 new("dataType", message.DataType),
                 DataField(message.Data),
@@ -91,33 +96,28 @@ public sealed partial class WebifiSession
     }
 
     /// <summary>A payload as <c>data</c> when it is UTF-8 text (how DeviceShell sends strings), else as <c>hex</c>.</summary>
-    internal static RecordField DataField(byte[] data) =>
+    private static RecordField DataField(byte[] data) =>
         System.Text.Unicode.Utf8.IsValid(data) ? new RecordField("data", Encoding.UTF8.GetString(data)) : new RecordField("hex", data);
 
-    private static RecordField ErrorField(DeviceException failure)
+    private static RecordField ErrorField(DeviceException failure) => RecordField.Json("error", JsonText(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("errorId", failure.ErrorId);
+        json.WriteString("message", failure.Message);
+        json.WriteEndObject();
+    }));
+
+    private static string JsonArray(IReadOnlyList<string> items) => JsonText(json =>
+    {
+        json.WriteStartArray();
+        foreach (string item in items) json.WriteStringValue(item);
+        json.WriteEndArray();
+    });
+
+    private static string JsonText(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("errorId", failure.ErrorId);
-            json.WriteString("message", failure.Message);
-            json.WriteEndObject();
-        }
-        return RecordField.Json("error", Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static string JsonArray(IReadOnlyList<string> items) => JsonArray(json => { foreach (string item in items) json.WriteStringValue(item); });
-
-    private static string JsonArray(Action<Utf8JsonWriter> writeItems)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartArray();
-            writeItems(json);
-            json.WriteEndArray();
-        }
+        using (var json = new Utf8JsonWriter(buffer)) write(json);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

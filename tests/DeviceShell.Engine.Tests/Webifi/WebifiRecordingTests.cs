@@ -38,6 +38,7 @@ public sealed class WebifiRecordingTests : IDisposable
         Assert.Equal("hi", (await device.ReceiveAsync(1))[0].Data);
         var found = await device.DiscoverAsync(new[] { "lab" }, TimeSpan.FromMilliseconds(500)).Within();
         Assert.Equal("peer", Assert.Single(found).Name);
+        await device.SendAsync(new WebifiOutgoing(new byte[] { 0xff, 0x00, 0x80 }, "binary", new[] { "lab" }, Array.Empty<int>())).Within();
         var failure = await Assert.ThrowsAsync<DeviceException>(() => device.SendTextAsync("lost", toSessionIds: new[] { 999_999 }));
         Assert.Equal("WebifiNotDelivered", failure.ErrorId);
         await relay.RestartAsync(TimeSpan.FromMilliseconds(200));
@@ -61,10 +62,13 @@ public sealed class WebifiRecordingTests : IDisposable
         var sends = records.Where(r => Kind(r) == "send").ToList();
         var hello = sends.Single(s => s.TryGetProperty("data", out var d) && d.GetString() == "hello");
         Assert.Equal(("greeting", "lab", 0), (hello.GetProperty("dataType").GetString(), hello.GetProperty("network")[0].GetString(), hello.GetProperty("code").GetInt32()));
-        var lost = sends.Single(s => s.GetProperty("data").GetString() == "lost");
+        var lost = sends.Single(s => s.TryGetProperty("data", out var d) && d.GetString() == "lost");
         Assert.Equal((999_999, WebifiErrorCode.NotDelivered, "WebifiNotDelivered"),
             (lost.GetProperty("to")[0].GetInt32(), lost.GetProperty("code").GetInt32(), lost.GetProperty("error").GetProperty("errorId").GetString()));
         Assert.Contains(sends, s => s.GetProperty("dataType").GetString() == "Discovery" && s.GetProperty("data").GetString() == "?");
+        // Bytes that are not UTF-8 are written as hex, not as text they are not.
+        var binary = sends.Single(s => s.GetProperty("dataType").GetString() == "binary");
+        Assert.Equal(("ff0080", false), (binary.GetProperty("hex").GetString(), binary.TryGetProperty("data", out _)));
 
         var receives = records.Where(r => Kind(r) == "receive").ToList();
         Assert.Contains(receives, r => r.GetProperty("data").GetString() == "hi" && r.GetProperty("from").GetInt32() == peerId);
