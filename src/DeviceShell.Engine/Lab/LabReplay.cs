@@ -12,7 +12,10 @@ namespace DeviceShell.Engine.Lab;
 public static class LabReplay
 {
     /// <summary>The simulator that replays each world's recordings; a world not listed cannot be replayed yet.</summary>
-    private static readonly Dictionary<DeviceWorld, string> Simulators = new() { [DeviceWorld.Brick] = "brick", [DeviceWorld.Gateway] = "gateway", [DeviceWorld.PiLink] = "pibutton" };
+    private static readonly Dictionary<DeviceWorld, string> Simulators = new()
+    {
+        [DeviceWorld.Brick] = "brick", [DeviceWorld.Gateway] = "gateway", [DeviceWorld.PiLink] = "pibutton", [DeviceWorld.Webifi] = "webifi",
+    };
 
     /// <summary>
     /// The simulators to start and their Lab arguments (<c>--pibutton-replay FILE --pibutton-replay-speed X</c>) for

@@ -86,6 +86,14 @@ public abstract class DeviceSession : IAsyncDisposable
     private protected virtual bool CanRecord => false;
 
     /// <summary>
+    /// Writes what a replay needs to know of the session as the recording finds it, as its first records (Webifi:
+    /// the login in force and its networks, which happened before the recording started).
+    /// </summary>
+    private protected virtual void RecordStartingPoint()
+    {
+    }
+
+    /// <summary>
     /// Starts recording what this session exchanges to <paramref name="path"/>. Fails with DeviceRecordingNotSupported
     /// (a world that does not record yet), DeviceRecordingInProgress, SessionClosed, DeviceRecordingFileExists or
     /// DeviceRecordingFailed.
@@ -104,6 +112,7 @@ public abstract class DeviceSession : IAsyncDisposable
                     $"{this} is already recording to {_recorder.Path}; stop that recording first.", this);
             var recorder = DeviceRecorder.Create(path, this, overwrite);
             Volatile.Write(ref _recorder, recorder);
+            RecordStartingPoint();
             return recorder;
         }
     }

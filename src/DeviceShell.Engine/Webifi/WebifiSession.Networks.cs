@@ -11,6 +11,7 @@ public sealed partial class WebifiSession
         var link = _link;
         if (link is null || link.IsBroken) return; // applied at the next login
         int code = await link.SetNetworksAsync(names, cancellationToken).ConfigureAwait(false);
+        RecordNetworks(names, code);
         if (code == WebifiErrorCode.NotAllNetworksSet) throw ErrorFor(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false), names);
         if (code != WebifiErrorCode.NetworksSet) throw ErrorFor(code, "networks", names);
     }

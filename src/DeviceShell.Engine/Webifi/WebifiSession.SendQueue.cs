@@ -37,6 +37,7 @@ public sealed partial class WebifiSession
             pending.Node = _outgoing.AddLast(pending);
             posted = _outgoingPosted;
         }
+        if (Recording is { } recorder) RecordWhenSettled(recorder, pending);
         posted.TrySetResult();
         return pending.Acknowledged.Task.WaitAsync(cancellationToken);
     }
@@ -144,6 +145,7 @@ public sealed partial class WebifiSession
                 if (pending.Node!.List is not null) _outgoing.Remove(pending.Node);
                 if (inFlight.Count == 0) lastSent = null;
             }
+            pending.RelayCode = code;
             if (code == WebifiErrorCode.Success) pending.Acknowledged.TrySetResult();
             else pending.Acknowledged.TrySetException(ErrorFor(code, "send", pending.Message.DataType));
         }
@@ -184,6 +186,9 @@ public sealed partial class WebifiSession
         public LinkedListNode<PendingSend>? Node { get; set; }
 
         public WebifiOutgoing Message { get; }
+
+        /// <summary>The relay's answer to it, once it came (what a recording writes).</summary>
+        public int? RelayCode { get; set; }
 
         /// <summary>How often the relay ended the connection right after this message, before answering it.</summary>
         public int Refusals { get; set; }

@@ -55,7 +55,17 @@ public sealed partial class WebifiSession
 
     private async Task<WebifiLink> OpenLinkAsync(CancellationToken cancellationToken)
     {
-        var credentials = await WebifiLogin.RequestAsync(_http, _options, cancellationToken).ConfigureAwait(false);
+        WebifiCredentials credentials;
+        try
+        {
+            credentials = await WebifiLogin.RequestAsync(_http, _options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            RecordLoginFailure(ex);
+            throw;
+        }
+        RecordLoginAccepted(credentials.SessionId);
         if (credentials.ErrorTable is not null) _errorTable = credentials.ErrorTable;
         var downloadTimeout = TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks));
         // A copy only when the hold time was changed: an idle session keeps one options record, not two.
@@ -66,6 +76,7 @@ public sealed partial class WebifiSession
         try
         {
             int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
+            RecordNetworks(Networks, code);
             if (code == WebifiErrorCode.NotAllNetworksSet) OnReport(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false));
             else if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
         }
@@ -109,6 +120,7 @@ public sealed partial class WebifiSession
                 return;
             }
             link.Break(link.BreakReason);
+            RecordDrop(link.BreakReason);
             await sender.ConfigureAwait(false);
             await link.DisposeAsync().ConfigureAwait(false);
             _link = null;

@@ -203,6 +203,7 @@ public sealed partial class WebifiSession : DeviceSession
             Interlocked.Increment(ref _droppedRepeats);
             return;
         }
+        RecordReceived(from, dataType, data, id);
         var now = DateTime.Now;
         if (TakeDiscovery(from, dataType, data, now)) return;
         Events.Post(new WebifiMessage(data, dataType, from, now));
@@ -212,6 +213,7 @@ public sealed partial class WebifiSession : DeviceSession
     {
         var error = new WebifiError(code, GetErrorText(code), context, DateTime.Now);
         _lastError = error;
+        RecordBackgroundError(code, context);
         Events.Post(new WebifiStatusChange(WebifiStatusKind.Error, error, error.At));
     }
 

@@ -33,6 +33,8 @@ namespace DeviceShell.Lab.Webifi;
 /// <item>a message larger than <see cref="WebifiRelayOptions.MaxMessageBytes"/> (1 MiB by default): <c>e=7</c>, and over
 /// WebSocket the socket is closed (MessageTooBig), since the rest of the stream cannot be trusted.</item>
 /// </list>
+/// <c>--webifi-replay FILE</c> serves a Webifi recording (<see cref="WebifiReplay"/>, <see cref="ReplayRelayRouter"/>) and
+/// relays the rest as usual; <c>--webifi-replay-speed X</c> scales its pace (default 1).
 /// </summary>
 [LabSimulator("webifi", "Webifi relay: credentials, WebSocket and long polling")]
 public sealed class WebifiRelay : ILabSimulator, ILabControllable
@@ -50,6 +52,7 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     private LoginThrottle? _throttle;
     private RelayLongPolling? _longPolling;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    private WebifiReplay? _replay;
 
     public WebifiRelay()
     {
@@ -84,9 +87,15 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     {
         _log = options.LoggerFactory.CreateLogger<WebifiRelay>();
         var relayOptions = _options ??= WebifiRelayOptions.From(options);
-        _router = relayOptions.Redis is null
-            ? new RelayRouter(relayOptions.Accounts, relayOptions)
+        if (ReplaySetting.From(options, "webifi") is var (recording, speed))
+        {
+            if (relayOptions.Redis is not null) throw new ArgumentException("--webifi-replay serves a recording from this relay alone; it does not go with --webifi-redis.");
+            _replay = WebifiReplay.Load(recording, speed);
+        }
+        IRelayRouter router = relayOptions.Redis is null
+            ? new RelayRouter(_replay?.AccountsWith(relayOptions.Accounts) ?? relayOptions.Accounts, relayOptions)
             : await RedisRelayRouter.ConnectAsync(relayOptions, _log, cancellationToken).ConfigureAwait(false);
+        _router = _replay is null ? router : new ReplayRelayRouter(router, _replay);
         _throttle = new LoginThrottle(relayOptions, _log, (_router as RedisRelayRouter)?.LoginFailures);
         var longPolling = _longPolling = new RelayLongPolling(_router, relayOptions, _log, _stopping.Token);
 
@@ -250,7 +259,8 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
 
     /// <summary>
     /// Lab commands: <c>sessions</c> lists the logged-in sessions; <c>expire-sessions</c> ends them all as an expiry
-    /// would (their clients get error 12 and log in again).
+    /// would (their clients get error 12 and log in again); <c>replay-report</c> answers what the replay saw
+    /// (<see cref="WebifiReplay.Report"/>), null without a replay.
     /// </summary>
     public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
     {
@@ -274,8 +284,10 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
                 var all = Router.Sessions;
                 foreach (var session in all) Router.Remove(session);
                 return Task.FromResult<JsonNode?>(JsonValue.Create(all.Count));
+            case "replay-report":
+                return Task.FromResult<JsonNode?>(_replay?.Report());
             default:
-                throw new ArgumentException($"The webifi relay knows the commands 'sessions' and 'expire-sessions', not '{command}'.");
+                throw new ArgumentException($"The webifi relay knows the commands 'sessions', 'expire-sessions' and 'replay-report', not '{command}'.");
         }
     }
 

@@ -32,6 +32,19 @@ internal sealed class WebifiFixture : SimulatorFixture<WebifiSession>
         return new WebifiFixture(relay, options, endpoint.Port);
     }
 
+    /// <summary>A relay that serves the Webifi recording <paramref name="recording"/> (<c>--webifi-replay</c>) with the default account besides.</summary>
+    public static async Task<WebifiFixture> StartReplayAsync(string recording, double speed = 1)
+    {
+        var relay = new WebifiRelay();
+        var settings = new Dictionary<string, string>
+        {
+            ["replay"] = recording,
+            ["replay-speed"] = speed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var endpoint = await relay.StartAsync(LabSimulatorOptions.Loopback(settings: settings), CancellationToken.None).Within();
+        return new WebifiFixture(relay, new WebifiRelayOptions(), endpoint.Port);
+    }
+
     /// <summary>Stops the relay (as a crash would, every client loses its connection) and starts a new one on the same port.</summary>
     public async Task RestartAsync(TimeSpan downtime, WebifiRelayOptions? options = null)
     {
