@@ -12,8 +12,6 @@ namespace DeviceShell.Engine.Bricks;
 /// </summary>
 public sealed partial class BrickSession
 {
-    private protected override bool CanRecord => true;
-
     /// <summary>
     /// The authentication handshake is never recorded as calls: the nonces and the digest would let anyone holding the
     /// file test guesses of the secret offline. <see cref="RecordAuthentication"/> writes its outcome instead.

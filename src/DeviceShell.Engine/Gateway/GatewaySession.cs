@@ -81,9 +81,6 @@ public sealed class GatewaySession : DeviceSession
         remove => StatusChanges.Received -= value;
     }
 
-    /// <summary>The gateway records its RPCs and status stream (docs/recording-format.md "Gateway").</summary>
-    private protected override bool CanRecord => true;
-
     /// <inheritdoc/>
     public override long DroppedEvents => StatusChanges.Dropped;
 

@@ -11,7 +11,7 @@ namespace DeviceShell.Engine.Lab;
 /// </summary>
 public static class LabReplay
 {
-    /// <summary>The simulator that replays each world's recordings; a world not listed cannot be replayed yet.</summary>
+    /// <summary>The simulator that replays each world's recordings.</summary>
     private static readonly Dictionary<DeviceWorld, string> Simulators = new()
     {
         [DeviceWorld.Brick] = "brick", [DeviceWorld.Gateway] = "gateway", [DeviceWorld.PiLink] = "pibutton", [DeviceWorld.Webifi] = "webifi",
@@ -20,8 +20,7 @@ public static class LabReplay
     /// <summary>
     /// The simulators to start and their Lab arguments (<c>--pibutton-replay FILE --pibutton-replay-speed X</c>) for
     /// recordings given by full path. Fails with DeviceRecordingInvalid or DeviceRecordingNotFound for a file that is
-    /// not a readable recording, DeviceRecordingNotSupported for a world the Lab cannot replay yet, and
-    /// DeviceRecordingConflict for two recordings of one world (one simulator serves one recording).
+    /// not a readable recording, and DeviceRecordingConflict for two recordings of one world (one simulator serves one recording).
     /// </summary>
     public static IReadOnlyList<(string Simulator, IReadOnlyList<string> Arguments)> ArgumentsFor(IEnumerable<string> paths, double speed)
     {
@@ -30,9 +29,7 @@ public static class LabReplay
         foreach (string path in paths)
         {
             var header = DeviceRecording.ReadHeader(path);
-            if (!Simulators.TryGetValue(header.World, out string? simulator))
-                throw new DeviceException(DeviceErrorKind.NotSupported, "DeviceRecordingNotSupported",
-                    $"{path} is a {header.World} recording; the Lab replays only {string.Join(", ", Simulators.Keys)} recordings yet.", path);
+            string simulator = Simulators[header.World];
             if (chosen.TryGetValue(simulator, out var earlier))
                 throw new DeviceException(DeviceErrorKind.InvalidArgument, "DeviceRecordingConflict",
                     $"{path} and {earlier.Path} are both {header.World} recordings; a Lab replays one recording per world.", path);

@@ -61,9 +61,6 @@ public abstract class PiLinkEndpoint : DeviceSession
     /// <summary>Messages a peer sent over <see cref="PiLinkOptions.MaxMessageBytes"/>: each was dropped and reported as MESSAGE_TOO_LARGE.</summary>
     public long OversizedMessages => Interlocked.Read(ref _oversized);
 
-    /// <summary>Pi link records its messages and link states (docs/recording-format.md "Pi link").</summary>
-    private protected override bool CanRecord => true;
-
     /// <summary>The tcpcom state of the link (LISTENING, CONNECTED, DISCONNECTED, ...).</summary>
     public abstract PiLinkState LinkState { get; }
 

@@ -82,9 +82,6 @@ public abstract class DeviceSession : IAsyncDisposable
     /// <summary>The recording in progress (docs/recording-format.md), or null.</summary>
     public DeviceRecorder? Recording => Volatile.Read(ref _recorder);
 
-    /// <summary>Whether this world writes its traffic to a recording; the others refuse <see cref="StartRecording"/>.</summary>
-    private protected virtual bool CanRecord => false;
-
     /// <summary>
     /// Writes what a replay needs to know of the session as the recording finds it, as its first records (Webifi:
     /// the login in force and its networks, which happened before the recording started).
@@ -94,15 +91,12 @@ public abstract class DeviceSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts recording what this session exchanges to <paramref name="path"/>. Fails with DeviceRecordingNotSupported
-    /// (a world that does not record yet), DeviceRecordingInProgress, SessionClosed, DeviceRecordingFileExists or
+    /// Starts recording what this session exchanges to <paramref name="path"/>. Fails with DeviceRecordingInProgress, SessionClosed, DeviceRecordingFileExists or
     /// DeviceRecordingFailed.
     /// </summary>
     public DeviceRecorder StartRecording(string path, bool overwrite)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!CanRecord)
-            throw new DeviceException(DeviceErrorKind.NotSupported, "DeviceRecordingNotSupported", $"{World} sessions cannot be recorded yet.", this);
         lock (_recordingGate)
         {
             if (State == DeviceSessionState.Closed)

@@ -13,8 +13,6 @@ namespace DeviceShell.Engine.Webifi;
 /// </summary>
 public sealed partial class WebifiSession
 {
-    private protected override bool CanRecord => true;
-
     /// <summary>The first login happened before the recording started: a replay needs its connect name and networks.</summary>
     private protected override void RecordStartingPoint()
     {
