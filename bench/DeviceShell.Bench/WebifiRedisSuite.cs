@@ -56,13 +56,18 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
                 return await across.WarmAsync(window, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
             string value = Bench.Format(result.Value) + " messages/s";
-            var processes = new (string, Process)[]
-            {
-                ("relay A", Process.GetProcessById(relayA.ProcessId)), ("relay B", Process.GetProcessById(relayB.ProcessId)),
-                ("Redis", redis), ("clients", Process.GetCurrentProcess()),
-            };
-            string commands = await CommandsPerMessageAsync(port, across, bench.Settings.Window, processes, losses, cancellationToken).ConfigureAwait(false);
-            string notes = (losses.Count == 0 ? "every message arrived" : string.Join("; ", losses)) + "; across: " + commands;
+            using var clients = Process.GetCurrentProcess();
+            using var relayAProcess = Process.GetProcessById(relayA.ProcessId);
+            using var relayBProcess = Process.GetProcessById(relayB.ProcessId);
+            using var aloneProcess = Process.GetProcessById(alone.ProcessId);
+            string commands = await CommandsPerMessageAsync(port, across, bench.Settings.Window, losses, cancellationToken).ConfigureAwait(false);
+            string acrossCpu = await CpuPerMessageAsync(across, bench.Settings.Window,
+                [("relay A", relayAProcess), ("relay B", relayBProcess), ("Redis", redis), ("clients", clients)],
+                losses, cancellationToken).ConfigureAwait(false);
+            string aloneCpu = await CpuPerMessageAsync(inProcess, bench.Settings.Window,
+                [("relay", aloneProcess), ("clients", clients)], losses, cancellationToken).ConfigureAwait(false);
+            string notes = (losses.Count == 0 ? "every message arrived" : string.Join("; ", losses))
+                + "; Redis commands per message across: " + commands + "; CPU µs per message across: " + acrossCpu + ", without Redis: " + aloneCpu;
             foreach (string peer in new[] { SameRelay, InProcess })
                 bench.Add(new BenchRow(World, Measure, value, peer, Bench.Format(result.PeerValue(peer)) + " messages/s", result.Ratio(peer), Notes: notes));
         }
@@ -74,21 +79,29 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
     }
 
     /// <summary>
-    /// Redis's own count (<c>INFO commandstats</c>, commands run by scripts included) over one more window of the pair
-    /// across the relays, per message received: the total and the commands that make up most of it; and the CPU time
-    /// each process spent per message in that window (where the time goes, process by process).
+    /// The CPU time each process spent per message received over one more window of <paramref name="pair"/>: where
+    /// the time goes, process by process (the clients are this process, sender and receiver).
     /// </summary>
-    private static async Task<string> CommandsPerMessageAsync(int port, WebifiSuite.Pair across, TimeSpan window, (string Name, Process Process)[] processes, List<string> losses, CancellationToken cancellationToken)
+    private static async Task<string> CpuPerMessageAsync(WebifiSuite.Pair pair, TimeSpan window, (string Name, Process Process)[] processes, List<string> losses, CancellationToken cancellationToken)
     {
-        await RedisCliAsync(port, cancellationToken, "CONFIG", "RESETSTAT").ConfigureAwait(false);
         var cpu = processes.Select(p => { p.Process.Refresh(); return p.Process.TotalProcessorTime; }).ToArray();
-        await across.RateAsync(window, losses, cancellationToken).ConfigureAwait(false);
-        double windowMessages = Math.Max(1, across.Received);
-        string perProcess = string.Join(", ", processes.Select((p, i) =>
+        await pair.RateAsync(window, losses, cancellationToken).ConfigureAwait(false);
+        double messages = Math.Max(1, pair.Received);
+        return string.Join(", ", processes.Select((p, i) =>
         {
             p.Process.Refresh();
-            return $"{p.Name} {Bench.Format((p.Process.TotalProcessorTime - cpu[i]).TotalMicroseconds / windowMessages, "N2")}";
+            return $"{p.Name} {Bench.Format((p.Process.TotalProcessorTime - cpu[i]).TotalMicroseconds / messages, "N2")}";
         }));
+    }
+
+    /// <summary>
+    /// Redis's own count (<c>INFO commandstats</c>, commands run by scripts included) over one more window of the pair
+    /// across the relays, per message received: the total and the commands that make up most of it.
+    /// </summary>
+    private static async Task<string> CommandsPerMessageAsync(int port, WebifiSuite.Pair across, TimeSpan window, List<string> losses, CancellationToken cancellationToken)
+    {
+        await RedisCliAsync(port, cancellationToken, "CONFIG", "RESETSTAT").ConfigureAwait(false);
+        await across.RateAsync(window, losses, cancellationToken).ConfigureAwait(false);
         string stats = await RedisCliAsync(port, cancellationToken, "INFO", "commandstats").ConfigureAwait(false);
         var calls = new List<(string Command, long Calls)>();
         foreach (string line in stats.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -102,7 +115,7 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
         }
         double messages = Math.Max(1, across.Received);
         string top = string.Join(", ", calls.OrderByDescending(c => c.Calls).Take(6).Select(c => $"{c.Command} {Bench.Format(c.Calls / messages, "N2")}"));
-        return $"Redis commands per message {Bench.Format(calls.Sum(c => c.Calls) / messages, "N2")} ({top}); CPU µs per message {perProcess}";
+        return $"{Bench.Format(calls.Sum(c => c.Calls) / messages, "N2")} ({top})";
     }
 
     private static async Task<string> RedisCliAsync(int port, CancellationToken cancellationToken, params string[] arguments)
