@@ -56,8 +56,18 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
                 return await across.WarmAsync(window, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
             string value = Bench.Format(result.Value) + " messages/s";
+            using var clients = Process.GetCurrentProcess();
+            using var relayAProcess = Process.GetProcessById(relayA.ProcessId);
+            using var relayBProcess = Process.GetProcessById(relayB.ProcessId);
+            using var aloneProcess = Process.GetProcessById(alone.ProcessId);
             string commands = await CommandsPerMessageAsync(port, across, bench.Settings.Window, losses, cancellationToken).ConfigureAwait(false);
-            string notes = (losses.Count == 0 ? "every message arrived" : string.Join("; ", losses)) + "; Redis commands per message across: " + commands;
+            string acrossCpu = await CpuPerMessageAsync(across, bench.Settings.Window,
+                [("relay A", relayAProcess), ("relay B", relayBProcess), ("Redis", redis), ("clients", clients)],
+                losses, cancellationToken).ConfigureAwait(false);
+            string aloneCpu = await CpuPerMessageAsync(inProcess, bench.Settings.Window,
+                [("relay", aloneProcess), ("clients", clients)], losses, cancellationToken).ConfigureAwait(false);
+            string notes = (losses.Count == 0 ? "every message arrived" : string.Join("; ", losses))
+                + "; Redis commands per message across: " + commands + "; CPU µs per message across: " + acrossCpu + ", without Redis: " + aloneCpu;
             foreach (string peer in new[] { SameRelay, InProcess })
                 bench.Add(new BenchRow(World, Measure, value, peer, Bench.Format(result.PeerValue(peer)) + " messages/s", result.Ratio(peer), Notes: notes));
         }
@@ -66,6 +76,22 @@ public sealed class WebifiRedisSuite : IBenchmarkSuite
             redis.Kill();
             await redis.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The CPU time each process spent per message received over one more window of <paramref name="pair"/>: where
+    /// the time goes, process by process (the clients are this process, sender and receiver).
+    /// </summary>
+    private static async Task<string> CpuPerMessageAsync(WebifiSuite.Pair pair, TimeSpan window, (string Name, Process Process)[] processes, List<string> losses, CancellationToken cancellationToken)
+    {
+        var cpu = processes.Select(p => { p.Process.Refresh(); return p.Process.TotalProcessorTime; }).ToArray();
+        await pair.RateAsync(window, losses, cancellationToken).ConfigureAwait(false);
+        double messages = Math.Max(1, pair.Received);
+        return string.Join(", ", processes.Select((p, i) =>
+        {
+            p.Process.Refresh();
+            return $"{p.Name} {Bench.Format((p.Process.TotalProcessorTime - cpu[i]).TotalMicroseconds / messages, "N2")}";
+        }));
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using StackExchange.Redis;
 
 namespace DeviceShell.Lab.Webifi;
@@ -20,6 +21,9 @@ internal sealed class RedisMailbox
     private readonly WebifiRelayOptions _options;
     private readonly FailureBurst _failures;
     private readonly RedisKey _stream, _record;
+    /// <summary>The pump's last data type (see <see cref="DataTypeOf"/>); only the pump uses them.</summary>
+    private byte[] _lastDataTypeBytes = [];
+    private string _lastDataType = "";
 
     public RedisMailbox(RelaySession session, IDatabase db, WebifiRelayOptions options, FailureBurst failures)
     {
@@ -126,23 +130,24 @@ internal sealed class RedisMailbox
         long bytes = 0;
         foreach (var entry in entries)
         {
-            // 'f', 'b', 'n', then 'dt', 'u', 'd' per message (route.lua).
+            // 'f', 'b', 'n', 'm' (route.lua): the messages in one field, read in place (StreamMessages).
             var fields = entry.Values;
             int from = (int)fields[0].Value;
             int count = (int)fields[2].Value;
-            for (int message = position.TakenOf(entry.Id); message < count; message++)
+            var messages = new StreamMessages.Reader(((ReadOnlyMemory<byte>)fields[3].Value).Span);
+            int taken = position.TakenOf(entry.Id);
+            for (int message = 0; message < count; message++)
             {
-                int at = 3 + 3 * message;
-                var data = (byte[])fields[at + 2].Value!;
+                messages.Read(out var dataType, out var messageId, out var data);
+                if (message < taken) continue;
                 // Not past the mailbox's own bounds (it would drop the oldest): the rest waits in the stream, whose
                 // unread bytes are bounded in turn (see route.lua).
                 bool full = session.QueuedCount >= _options.MailboxCapacity
                     || (session.QueuedCount > 0 && session.QueuedBytes + data.Length > _options.MailboxBytes);
-                var messageId = fields[at + 1].Value;
                 // The entry's id goes with its last message: once that is written out, the entry may go (RedisReceipts).
                 string? entryDone = message == count - 1 ? entry.Id.ToString() : null;
                 // At the relay's memory bound the rest stays in the stream until the mailboxes drain.
-                if (full || !session.TryEnqueue(new RelayDelivery(from, fields[at].Value.ToString(), data, messageId.IsNullOrEmpty ? null : messageId.ToString(), entryDone)))
+                if (full || !session.TryEnqueue(new RelayDelivery(from, DataTypeOf(dataType), data.ToArray(), messageId.IsEmpty ? null : Encoding.UTF8.GetString(messageId), entryDone)))
                 {
                     position = position.Partly(entry.Id, message);
                     return (read, bytes, false);
@@ -153,6 +158,17 @@ internal sealed class RedisMailbox
             position = StreamPosition.Past(entry.Id);
         }
         return (read, bytes, true);
+    }
+
+    /// <summary>A sender's messages mostly share one data type: its string is made once, not per message.</summary>
+    private string DataTypeOf(ReadOnlySpan<byte> utf8)
+    {
+        if (!utf8.SequenceEqual(_lastDataTypeBytes))
+        {
+            _lastDataTypeBytes = utf8.ToArray();
+            _lastDataType = Encoding.UTF8.GetString(utf8);
+        }
+        return _lastDataType;
     }
 
     /// <summary>Where the pump goes on: after <see cref="After"/>, or within entry <see cref="Partial"/> from message <see cref="Taken"/>.</summary>

@@ -51,69 +51,44 @@ internal sealed partial class RedisRelayRouter
     public async ValueTask<int[]?> RouteAllAsync(RelaySession from, IReadOnlyList<IReadOnlyList<RelayDataGroup>> messages)
     {
         if (_closed) return null;
-        var values = new List<RedisValue>
+        var codes = new int[messages.Count];
+        var call = new RedisRouteCall(from);
+        for (int m = 0; m < messages.Count; m++)
         {
-            from.Id, from.DeviceId, StreamLength, _options.MailboxBytes, (long)_store.KeyLifetime.TotalMilliseconds, messages.Count,
-        };
-        foreach (var groups in messages)
-        {
-            if (RelayDataGroup.AreUnroutable(groups, _options))
+            if (RelayDataGroup.AreUnroutable(messages[m], _options))
             {
-                values.Add(WebifiErrorCode.ProtocolError);
-                values.Add(0);
+                codes[m] = WebifiErrorCode.ProtocolError;
                 continue;
             }
-            int codeAt = values.Count;
-            values.Add(WebifiErrorCode.Success);
-            values.Add(groups.Count);
-            foreach (var group in groups)
+            foreach (var group in messages[m])
             {
-                if (!AddGroup(values, from, group)) values[codeAt] = WebifiErrorCode.NotDelivered;
+                if (!call.Add(m, group)) codes[m] = WebifiErrorCode.NotDelivered;
             }
         }
-        values.Add((long)ReadingRecently.TotalMilliseconds);
-        int[] result;
+        RedisResult result;
         try
         {
-            result = (int[])(await RedisScript.Route.EvaluateAsync(_db, [RedisKeys.Session(from.Account.ConnectName, from.Id)], values.ToArray()).ConfigureAwait(false))!;
+            result = await RedisScript.Route.EvaluateAsync(_db, [RedisKeys.Session(from.Account.ConnectName, from.Id)],
+                call.Arguments(StreamLength, _options.MailboxBytes, (long)_store.KeyLifetime.TotalMilliseconds, (long)ReadingRecently.TotalMilliseconds)).ConfigureAwait(false);
             _failures.Succeeded();
         }
         catch (RedisException ex)
         {
             _failures.Failed("routing", ex);
-            return Enumerable.Repeat(WebifiErrorCode.Unknown, messages.Count).ToArray();
+            Array.Fill(codes, WebifiErrorCode.Unknown);
+            return codes;
         }
-        if (result.Length > 1 && result[0] == WebifiErrorCode.SessionExpired && _served.TryGetValue(from.DeviceId, out var served) && served.Session == from) EndHere(served);
+        if (result.Resp2Type == ResultType.Integer)
+        {
+            if (_served.TryGetValue(from.DeviceId, out var served) && served.Session == from) EndHere(served);
+            Array.Fill(codes, WebifiErrorCode.SessionExpired);
+            return codes;
+        }
+        var reply = (RedisResult[])result!;
+        call.ApplyFlags((string)reply[0]!, codes);
         // Routed and in order: the pause only delays the acknowledgements, and with them the sender's next messages.
-        if (result[^1] > Backlogged) await Task.Delay(BacklogPause).ConfigureAwait(false);
-        return result[..^1];
-    }
-
-    /// <summary>Appends a group's script arguments; false when part of it cannot be delivered (a network the account lacks, a malformed id).</summary>
-    private static bool AddGroup(List<RedisValue> values, RelaySession from, RelayDataGroup group)
-    {
-        bool whole = true;
-        IEnumerable<string> addressed = group.Networks.Count == 0 && group.SessionIds.Count == 0 ? from.Networks : group.Networks;
-        int countAt = values.Count;
-        values.Add(0);
-        foreach (string network in addressed.Distinct(StringComparer.Ordinal))
-        {
-            if (from.Account.Networks.Contains(network, StringComparer.Ordinal)) values.Add(network);
-            else whole = false;
-        }
-        values[countAt] = values.Count - countAt - 1;
-        countAt = values.Count;
-        values.Add(0);
-        foreach (string text in group.SessionIds)
-        {
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) values.Add(id);
-            else whole = false;
-        }
-        values[countAt] = values.Count - countAt - 1;
-        values.Add(group.DataType);
-        values.Add(group.Data);
-        values.Add(group.MessageId ?? "");
-        return whole;
+        if ((long)reply[1] > Backlogged) await Task.Delay(BacklogPause).ConfigureAwait(false);
+        return codes;
     }
 
     /// <summary>See <see cref="RedisReceipts"/>.</summary>

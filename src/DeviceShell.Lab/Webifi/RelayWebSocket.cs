@@ -29,6 +29,9 @@ internal sealed class RelayWebSocket
     private Task? _writer;
     private bool _stopping;
 
+    /// <summary>How much received data one step gathers from frames already here (see <see cref="RunAsync"/>).</summary>
+    private const int GatherBytes = 64 * 1024;
+
     public RelayWebSocket(WebSocket socket, IRelayRouter router, WebifiRelayOptions options, ILogger log, CancellationToken abort)
     {
         _socket = socket;
@@ -52,15 +55,28 @@ internal sealed class RelayWebSocket
         {
             if (Volatile.Read(ref _session) is null) _ = CloseUnauthenticatedAsync();
         });
+        // A receive started while the frames before it are handled; awaited first thing on the next turn.
+        Task<WebSocketReceiveResult>? ahead = null;
         try
         {
             while (true)
             {
-                var result = await _socket.ReceiveAsync(buffer, _abort).ConfigureAwait(false);
+                var result = await (ahead ?? _socket.ReceiveAsync(buffer, _abort)).ConfigureAwait(false);
+                ahead = null;
                 if (result.MessageType == WebSocketMessageType.Close) break;
                 try
                 {
                     _framer.Append(buffer.AsSpan(0, result.Count));
+                    // Frames already here join this step: one routing call (with Redis, one script call) for all of
+                    // them, so a busy sender's steps grow with its backlog instead of staying one frame each. A
+                    // close or failure already here waits for the next turn, after the data before it.
+                    while (_framer.Pending < GatherBytes
+                        && (ahead = _socket.ReceiveAsync(buffer, _abort)).IsCompletedSuccessfully
+                        && ahead.Result.MessageType != WebSocketMessageType.Close)
+                    {
+                        _framer.Append(buffer.AsSpan(0, ahead.Result.Count));
+                        ahead = null;
+                    }
                 }
                 catch (InvalidDataException ex)
                 {
@@ -78,6 +94,8 @@ internal sealed class RelayWebSocket
         }
         finally
         {
+            // A receive left pending fails as the socket closes: observed here, nothing waits for it.
+            _ = ahead?.ContinueWith(static receive => receive.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             _drain.Cancel();
             if (_writer is not null) await _writer.ConfigureAwait(false);
             _session?.DetachWebSocket();

@@ -7,7 +7,8 @@ namespace DeviceShell.Lab.Webifi;
 /// <summary>
 /// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
-/// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-mailbox-capacity N</c>, <c>--webifi-auth-timeout SECONDS</c>,
+/// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-mailbox-capacity N</c>, <c>--webifi-mailbox-bytes N</c>,
+/// <c>--webifi-auth-timeout SECONDS</c>,
 /// <c>--webifi-max-memory MB</c> and <c>--webifi-max-account-memory MB</c> (all mailboxes of the relay, of one account),
 /// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
 /// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate),
@@ -118,6 +119,7 @@ public sealed class WebifiRelayOptions
             SessionTimeout = Number(options, "session-timeout") is double seconds ? TimeSpan.FromSeconds(seconds) : defaults.SessionTimeout,
             MaxSessionsPerAccount = Number(options, "max-sessions-per-account") is double sessions ? (int)sessions : defaults.MaxSessionsPerAccount,
             MailboxCapacity = Number(options, "mailbox-capacity") is double mailbox ? (int)mailbox : defaults.MailboxCapacity,
+            MailboxBytes = Number(options, "mailbox-bytes") is double mailboxBytes ? (long)mailboxBytes : defaults.MailboxBytes,
             MaxMemoryBytes = Number(options, "max-memory") is double relayMegabytes ? (long)(relayMegabytes * 1024 * 1024) : defaults.MaxMemoryBytes,
             MaxAccountMemoryBytes = Number(options, "max-account-memory") is double accountMegabytes ? (long)(accountMegabytes * 1024 * 1024) : defaults.MaxAccountMemoryBytes,
             AuthenticationTimeout = Number(options, "auth-timeout") is double authSeconds ? TimeSpan.FromSeconds(authSeconds) : defaults.AuthenticationTimeout,

@@ -98,6 +98,19 @@ internal sealed class RedisServer : IAsyncDisposable
         return keys;
     }
 
+    /// <summary>One field of a hash (<c>HGET</c>), null when there is none.</summary>
+    public async Task<string?> HashFieldAsync(string key, string field)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port).Within();
+        using var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes($"HGET \"{key}\" \"{field}\"\r\n")).AsTask().Within();
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        // $length and the value, or $-1 for none.
+        string header = await reader.ReadLineAsync().Within() ?? throw new IOException("Redis closed the connection before answering HGET.");
+        return header == "$-1" ? null : await reader.ReadLineAsync().Within();
+    }
+
     /// <summary>Redis's <c>used_memory</c> (INFO memory), in bytes.</summary>
     public async Task<long> UsedMemoryAsync()
     {

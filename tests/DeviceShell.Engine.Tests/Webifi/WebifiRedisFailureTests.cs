@@ -120,6 +120,56 @@ public sealed class WebifiRedisFailureTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// One WebSocket frame of data messages is one routing call: messages addressed differently (a network, a session
+    /// id, an unknown id, two groups) keep their own codes and their order. A recipient whose relay holds all its bytes
+    /// (mailbox and stream full, <c>--webifi-mailbox-bytes</c>) gets from a frame what still fits, in order; the
+    /// sender hears 1 for the rest, and nothing is delivered twice.
+    /// </summary>
+    [RedisFact]
+    public async Task A_frame_keeps_each_messages_code_and_order_and_a_full_recipient_gets_what_fits()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var relayA = await redis.StartRelayAsync("--webifi-accounts", _accounts, "--webifi-mailbox-bytes", "4000");
+        await using var relayB = await redis.StartRelayAsync("--webifi-accounts", _accounts, "--webifi-mailbox-bytes", "4000");
+        // A long-polling receiver on relay B that does not download until the end: its mailbox and stream fill up.
+        var login = await WebifiSessionTests.PostAsync(Http, Server(relayB), "~p=1~cn=alice~cp=alice-pw");
+        string receiver = login.Find("id")!;
+        string receiverId = receiver[..receiver.IndexOf('s', StringComparison.Ordinal)];
+        Assert.Equal(WebifiErrorCode.NetworksSet, (await WebifiSessionTests.PostAsync(Http, new Uri(Server(relayB), "Download"), $"~id={receiver}~n=net1~z=0")).FindInt("e"));
+        await using var sender = await RawClient.LoginAsync(relayA, "alice", "alice-pw");
+
+        int[] codes = await sender.SendFrameAsync("~n=net1~dt=t~d=a0", $"~s={receiverId}~dt=t~d=a1", "~s=999999~dt=t~d=a2", "~n=net1~dt=u~d=a3", $"~n=net1~dt=t~d=a4~s={receiverId}~dt=t~d=a5");
+        Assert.Equal(new[] { WebifiErrorCode.Success, WebifiErrorCode.Success, WebifiErrorCode.NotDelivered, WebifiErrorCode.Success, WebifiErrorCode.Success }, codes);
+        // 900-byte messages: the mailbox takes 4 (the next would pass 4000 bytes), then the stream holds 4 unread; the
+        // next does not fit, and 400 bytes of room are left.
+        string filler = new('x', 900);
+        codes = await sender.SendFrameAsync(Enumerable.Repeat($"~n=net1~dt=t~d={filler}", 4).ToArray());
+        Assert.Equal(new[] { WebifiErrorCode.Success, WebifiErrorCode.Success, WebifiErrorCode.Success, WebifiErrorCode.Success }, codes);
+        // All of it in relay B's mailbox, and relay B's read recorded in Redis: the stream has nothing unread.
+        await Eventually.Succeeds(async () =>
+        {
+            var sessions = await relayB.ControlAsync("webifi", "sessions", null, TestTimeouts.Short);
+            Assert.Equal(9, Assert.Single(sessions.EnumerateArray()).GetProperty("queued").GetInt32());
+            Assert.Equal("0", await redis.HashFieldAsync($"deviceshell:webifi:{{a:alice}}:session:{receiverId}", "unread-bytes"));
+        }, TestTimeouts.Long);
+        codes = await sender.SendFrameAsync(Enumerable.Repeat($"~n=net1~dt=t~d={filler}", 5).ToArray());
+        Assert.Equal(new[] { WebifiErrorCode.Success, WebifiErrorCode.Success, WebifiErrorCode.Success, WebifiErrorCode.Success, WebifiErrorCode.Unknown }, codes);
+        codes = await sender.SendFrameAsync($"~n=net1~dt=t~d={filler}", "~n=net1~dt=t~d=small", $"~n=net1~dt=t~d={filler}");
+        Assert.Equal(new[] { WebifiErrorCode.Unknown, WebifiErrorCode.Success, WebifiErrorCode.Unknown }, codes);
+
+        var received = new List<string>();
+        var deadline = DateTime.UtcNow + TestTimeouts.Long;
+        while (received.Count < 14 && DateTime.UtcNow < deadline)
+        {
+            var answer = await WebifiSessionTests.PostAsync(Http, new Uri(Server(relayB), "Download"), $"~id={receiver}~t=1");
+            received.AddRange(answer.Where(f => f.Key == "d").Select(f => f.Text.Length == 900 ? "filler" : f.Text));
+        }
+        Assert.Equal(["a0", "a1", "a3", "a4", "a5", .. Enumerable.Repeat("filler", 8), "small"], received);
+        var more = await WebifiSessionTests.PostAsync(Http, new Uri(Server(relayB), "Download"), $"~id={receiver}~t=1");
+        Assert.DoesNotContain(more, f => f.Key == "d");
+    }
+
     private static WebifiConnectOptions Options(DeviceLab relay, string name, string password, WebifiTransport transport) =>
         WebifiFixture.ClientOptions(Server(relay), transport, "net1") with { ConnectName = name, ConnectPassword = WebifiFixture.Secure(password) };
 
@@ -172,6 +222,23 @@ public sealed class WebifiRedisFailureTests : IDisposable
             catch (Exception ex) when (ex is ChannelClosedException or WebSocketException)
             {
                 return -1;
+            }
+            finally
+            {
+                _sending.Release();
+            }
+        }
+
+        /// <summary>Sends data messages in one WebSocket frame and returns the relay's codes for them, in order.</summary>
+        public async Task<int[]> SendFrameAsync(params string[] messages)
+        {
+            await _sending.WaitAsync();
+            try
+            {
+                await WriteAsync(string.Concat(messages.Select(m => m + "~t=1")));
+                var codes = new int[messages.Length];
+                for (int i = 0; i < codes.Length; i++) codes[i] = await _sendCodes.Reader.ReadAsync().AsTask().Within(TestTimeouts.Long);
+                return codes;
             }
             finally
             {

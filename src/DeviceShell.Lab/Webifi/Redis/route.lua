@@ -1,22 +1,19 @@
 -- Routes the data messages of one read (RedisRelayRouter.RouteAllAsync). KEYS[1]: the sender's record.
--- ARGV: sender id, sender's device id, stream length cap, unread byte cap, key lifetime (ms), message count, then per
--- message its code so far (2 for a network the account lacks or a malformed id, 7 not to route it), its group count
--- and per group: network count, networks, session id count, ids, data type, data, message id ('' when none); last,
--- how recently (ms) a relay must have read a stream for its backlog to count.
--- Returns one code per message, then the largest unread count among recipients whose relay read recently.
--- A recipient gets one stream entry per call, not one per message: 'f' sender, 'b' payload bytes, 'n' messages, then
--- per message 'dt', 'u' ('' when none), 'd' (RedisMailbox reads them; join.lua and take-over.lua count 'b' and 'n').
--- Past EntryMessages messages a recipient's next ones start a new entry (Lua's unpack has a limit).
+-- ARGV: sender id, sender's device id, stream length cap, unread byte cap, key lifetime (ms), how recently (ms) a
+-- relay must have read a stream for its backlog to count, segment count, then per segment (consecutive data groups
+-- addressed alike): network count, networks, session id count, ids, group count, their payload bytes, and the groups
+-- themselves as one string (StreamMessages.cs).
+-- Returns 12 when the sender's record is gone or another session's; else one character per group ('0' stored for
+-- every recipient, '1' not for one whose unread bytes are at the cap, '2' an addressed session id unknown, '3' both)
+-- and the largest unread count among recipients whose relay read recently.
+-- A recipient gets one stream entry per call: 'f' sender, 'b' payload bytes, 'n' messages, 'm' the segments' strings
+-- as they came (RedisMailbox reads them; join.lua and take-over.lua count 'b' and 'n'). Recipients are worked out
+-- once per segment, and a segment's string is walked only for a recipient with room for part of it.
 local from, fromDevice, maxlen, maxbytes, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local messages = tonumber(ARGV[6])
-local EntryMessages = 1000
-local listening, ownDevice, appended, wake, codes, unreadBytes = {}, {}, {}, {}, {}, {}
-local pending, pendingBytes, pendingCount = {}, {}, {}
-if not owns(fromDevice) then
-  for m = 1, messages do codes[m] = 12 end
-  codes[#codes + 1] = 0
-  return codes
-end
+local readSince, segments = now() - tonumber(ARGV[6]), tonumber(ARGV[7])
+if not owns(fromDevice) then return 12 end
+local listening, ownDevice, unreadBytes = {}, {}, {}
+local wake, parts, partBytes, partCount = {}, {}, {}, {}
 local function listeners(net)
   local live = listening[net]
   if live then return live end
@@ -41,63 +38,68 @@ local function room(device, size)
   unreadBytes[device] = unreadBytes[device] + size
   return true
 end
-local function append(device)
-  redis.call('XADD', stream(device), 'MAXLEN', '~', maxlen, '*', 'f', from, 'b', pendingBytes[device], 'n', pendingCount[device], unpack(pending[device]))
-  pending[device] = nil
+local function add(device, messages, bytes, count)
+  if not parts[device] then parts[device], partBytes[device], partCount[device] = {}, 0, 0; wake[#wake + 1] = device end
+  local list = parts[device]
+  list[#list + 1] = messages
+  partBytes[device] = partBytes[device] + bytes
+  partCount[device] = partCount[device] + count
 end
-local i = 7
-for m = 1, messages do
-  local stored = true
-  local code, groups = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
-  for g = 1, groups do
-    local recipients, order = {}, {}
-    local count = tonumber(ARGV[i]); i = i + 1
-    for k = 1, count do
-      for _, device in ipairs(listeners(ARGV[i])) do
-        if device ~= fromDevice and not recipients[device] then recipients[device] = true; order[#order + 1] = device end
-      end
-      i = i + 1
+-- The groups of a segment one at a time, for a recipient without room for all: those with room, the rest marked cut.
+local function addEach(device, messages, count, cut)
+  local at, kept, bytes = 1, {}, 0
+  for g = 1, count do
+    local typeBytes, idBytes, dataBytes, body = struct.unpack('<I4I4I4', messages, at)
+    local nextAt = body + typeBytes + idBytes + dataBytes
+    if room(device, dataBytes) then
+      kept[#kept + 1] = string.sub(messages, at, nextAt - 1)
+      bytes = bytes + dataBytes
+    else
+      cut[g] = true
     end
-    count = tonumber(ARGV[i]); i = i + 1
-    for k = 1, count do
-      local device = deviceOf(ARGV[i]); i = i + 1
-      if not device then
-        code = math.max(code, 2)
-      elseif not recipients[device] then
-        recipients[device] = true; order[#order + 1] = device
-      end
+    at = nextAt
+  end
+  if #kept > 0 then add(device, table.concat(kept), bytes, #kept) end
+end
+local flags, i = {}, 8
+for s = 1, segments do
+  local recipients, order, unknown = {}, {}, false
+  local count = tonumber(ARGV[i]); i = i + 1
+  for k = 1, count do
+    for _, device in ipairs(listeners(ARGV[i])) do
+      if device ~= fromDevice and not recipients[device] then recipients[device] = true; order[#order + 1] = device end
     end
-    local dt, d, u = ARGV[i], ARGV[i + 1], ARGV[i + 2]; i = i + 3
-    for _, device in ipairs(order) do
-      if not room(device, #d) then
-        stored = false
-      else
-        if not appended[device] then appended[device] = 0; wake[#wake + 1] = device end
-        if not pending[device] then pending[device], pendingBytes[device], pendingCount[device] = {}, 0, 0 end
-        local fields = pending[device]
-        fields[#fields + 1] = 'dt'; fields[#fields + 1] = dt
-        fields[#fields + 1] = 'u'; fields[#fields + 1] = u
-        fields[#fields + 1] = 'd'; fields[#fields + 1] = d
-        pendingBytes[device] = pendingBytes[device] + #d
-        pendingCount[device] = pendingCount[device] + 1
-        appended[device] = appended[device] + 1
-        if pendingCount[device] == EntryMessages then append(device) end
-      end
+    i = i + 1
+  end
+  count = tonumber(ARGV[i]); i = i + 1
+  for k = 1, count do
+    local device = deviceOf(ARGV[i]); i = i + 1
+    if not device then
+      unknown = true
+    elseif not recipients[device] then
+      recipients[device] = true; order[#order + 1] = device
     end
   end
-  if not stored and code == 0 then code = 1 end
-  codes[m] = code
+  local groups, bytes, messages = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]; i = i + 3
+  local cut = {}
+  for _, device in ipairs(order) do
+    if room(device, bytes) then add(device, messages, bytes, groups) else addEach(device, messages, groups, cut) end
+  end
+  local flag = unknown and 2 or 0
+  if next(cut) == nil then
+    flags[#flags + 1] = string.rep(flag, groups)
+  else
+    for g = 1, groups do flags[#flags + 1] = cut[g] and flag + 1 or flag end
+  end
 end
 local backlog = 0
-local readSince = now() - tonumber(ARGV[i])
 for _, device in ipairs(wake) do
-  if pending[device] then append(device) end
   local session, key = record(device), stream(device)
+  redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'f', from, 'b', partBytes[device], 'n', partCount[device], 'm', table.concat(parts[device]))
   if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
-  local unread = redis.call('HINCRBY', session, 'unread', appended[device])
+  local unread = redis.call('HINCRBY', session, 'unread', partCount[device])
   redis.call('HSET', session, 'unread-bytes', unreadBytes[device])
   if tonumber(redis.call('HGET', session, 'read-at') or 0) >= readSince then backlog = math.max(backlog, unread) end
   redis.call('PUBLISH', 'deviceshell:webifi:wake', device)
 end
-codes[#codes + 1] = backlog
-return codes
+return {table.concat(flags), backlog}
