@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Webifi;
 using DeviceShell.Lab.Hosting;
@@ -252,32 +252,15 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     /// Lab commands: <c>sessions</c> lists the logged-in sessions; <c>expire-sessions</c> ends them all as an expiry
     /// would (their clients get error 12 and log in again).
     /// </summary>
-    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
-    {
-        switch (command)
+    void ILabControllable.AddCommands(LabCommandTable commands) => commands
+        .On((ListWebifiSessions _) => (IReadOnlyList<LabWebifiSession>)Router.Sessions.OrderBy(s => s.Id)
+            .Select(s => new LabWebifiSession(s.Id, s.Account.ConnectName, s.Networks.Order().ToList(), s.QueuedCount, s.Dropped)).ToList())
+        .On((ExpireWebifiSessions _) =>
         {
-            case "sessions":
-                var list = new JsonArray();
-                foreach (var session in Router.Sessions.OrderBy(s => s.Id))
-                {
-                    list.Add(new JsonObject
-                    {
-                        ["sessionId"] = session.Id,
-                        ["connectName"] = session.Account.ConnectName,
-                        ["networks"] = new JsonArray(session.Networks.Order().Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
-                        ["queued"] = session.QueuedCount,
-                        ["dropped"] = session.Dropped,
-                    });
-                }
-                return Task.FromResult<JsonNode?>(list);
-            case "expire-sessions":
-                var all = Router.Sessions;
-                foreach (var session in all) Router.Remove(session);
-                return Task.FromResult<JsonNode?>(JsonValue.Create(all.Count));
-            default:
-                throw new ArgumentException($"The webifi relay knows the commands 'sessions' and 'expire-sessions', not '{command}'.");
-        }
-    }
+            var all = Router.Sessions;
+            foreach (var session in all) Router.Remove(session);
+            return all.Count;
+        });
 
     /// <summary>Stops in order: no connection takes new messages, every mailbox is written out, sockets close, Kestrel stops.</summary>
     public async ValueTask DisposeAsync()
