@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Bricks;
 using DeviceShell.Engine.Lab;
-using DeviceShell.Lab.Hosting;
 
 namespace DeviceShell.Lab.Bricks;
 

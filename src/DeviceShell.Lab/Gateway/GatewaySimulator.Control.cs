@@ -1,6 +1,5 @@
 using System.Globalization;
 using DeviceShell.Engine.Lab;
-using DeviceShell.Lab.Hosting;
 using DeviceType = Gsdk.Device.Type;
 
 namespace DeviceShell.Lab.Gateway;

@@ -43,7 +43,8 @@ public sealed class LabHost : IAsyncDisposable
                     if (LabPortInUseException.IsPortInUse(ex)) throw new LabPortInUseException(name, options.Address, options.Port, ex);
                     throw;
                 }
-                host._running.Add((name.ToLowerInvariant(), simulator, endpoint, LabCommandTable.For(simulator, name.ToLowerInvariant())));
+                string key = name.ToLowerInvariant();
+                host._running.Add((key, simulator, endpoint, LabCommandTable.For(simulator, key)));
             }
             return host;
         }
@@ -68,8 +69,8 @@ public sealed class LabHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Answers one control line (see <see cref="ILabControllable"/>) through the simulator's <see cref="LabCommandTable"/>. Never throws: every failure becomes
-    /// an {"ok":false} answer so a bad command cannot take the lab down.
+    /// Answers one control line through the simulator's <see cref="LabCommandTable"/> (docs/design/decisions.md §22.2).
+    /// Never throws: every failure becomes an {"ok":false} answer so a bad command cannot take the lab down.
     /// </summary>
     public async Task<string> ControlAsync(string line, CancellationToken cancellationToken)
     {
