@@ -76,6 +76,27 @@ public sealed class Bench
     /// Measures DeviceShell and each peer in alternating rounds (ours, then each peer, repeated), after warming ours up.
     /// Returns the medians; ratios are medians of the per-round ratios, so a burst of load on a shared machine hits one round, not one side.
     /// </summary>
+    /// <summary>
+    /// What Start-DeviceRecording costs a live session: <paramref name="rate"/> measured while the session records to a
+    /// file (the path it is given), next to the same without a recording (null), as one row with the goal ≥ 0.9x.
+    /// </summary>
+    public async Task AddRecordingCostAsync(string world, string measure, string unit, Func<TimeSpan, string?, Task<double>> rate)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"deviceshell-bench-{Environment.ProcessId}.devrec");
+        try
+        {
+            var recorded = await CompareAsync(window => rate(window, path),
+                new (string, Func<Task<double>>)[] { ("not recording", () => rate(Settings.Window, null)) }).ConfigureAwait(false);
+            double ratio = recorded.Ratio("not recording");
+            Add(new BenchRow(world, measure, Format(recorded.Value) + " " + unit,
+                "the same, not recording", Format(recorded.PeerValue("not recording")) + " " + unit, ratio, "≥ 0.9x", ratio >= 0.9));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     public async Task<Comparison> CompareAsync(Func<TimeSpan, Task<double>> ours, IReadOnlyList<(string Name, Func<Task<double>> Measure)> peers,
         Func<TimeSpan, Task<double>>? warmup = null)
     {

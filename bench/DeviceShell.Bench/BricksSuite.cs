@@ -60,7 +60,24 @@ public sealed class BricksSuite : IBenchmarkSuite
             bench.Add(Row(measure, value, result, "native echo", peerNote: devices == 1 ? "8 → 10 B, one in flight" : $"8 → 10 B, {devices} in flight"));
         }
 
+        await bench.AddRecordingCostAsync(World, "sequential get_temperature round trips while recording (Start-DeviceRecording)", "calls/s",
+            (window, recordingPath) => RecordedGettersAsync(session, BrickUid.Parse(Thermometers[0]), window, recordingPath, cancellationToken)).ConfigureAwait(false);
         await CallbackFloodAsync(bench, native, js, jsMissing, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sequential getters on one device while the session records to <paramref name="recordingPath"/> (overwritten), or not when null.</summary>
+    private static async Task<double> RecordedGettersAsync(BrickSession session, uint uid, TimeSpan window, string? recordingPath, CancellationToken cancellationToken)
+    {
+        if (recordingPath is null) return await GettersAsync(session, new[] { uid }, window, cancellationToken).ConfigureAwait(false);
+        session.StartRecording(recordingPath, overwrite: true);
+        try
+        {
+            return await GettersAsync(session, new[] { uid }, window, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await session.StopRecordingAsync().ConfigureAwait(false);
+        }
     }
 
     private static BenchRow Row(string measure, string value, Comparison result, string peer, string? goal = null, double? bound = null, string? peerNote = null)

@@ -46,20 +46,8 @@ public sealed class PiLinkSuite : IBenchmarkSuite
             bench.Skip(World, Measure, "Python socket client", pythonMissing, "≥ 1.0x Python");
         bench.Add(new BenchRow(World, Measure, value, "native echo (3 → 16 B)", Bench.Format(result.PeerValue("native echo")) + " round trips/s", result.Ratio("native echo")));
 
-        // What Start-DeviceRecording costs a live session: the same round trips with every message written to a file.
-        string recordingPath = Path.Combine(Path.GetTempPath(), $"deviceshell-bench-{Environment.ProcessId}.devrec");
-        try
-        {
-            var recorded = await bench.CompareAsync(window => GoRateAsync(port, window, cancellationToken, recordingPath),
-                new (string, Func<Task<double>>)[] { ("not recording", () => GoRateAsync(port, bench.Settings.Window, cancellationToken)) }).ConfigureAwait(false);
-            double ratio = recorded.Ratio("not recording");
-            bench.Add(new BenchRow(World, "go round trips while recording (Start-DeviceRecording)", Bench.Format(recorded.Value) + " round trips/s",
-                "the same, not recording", Bench.Format(recorded.PeerValue("not recording")) + " round trips/s", ratio, "≥ 0.9x", ratio >= 0.9));
-        }
-        finally
-        {
-            File.Delete(recordingPath);
-        }
+        await bench.AddRecordingCostAsync(World, "go round trips while recording (Start-DeviceRecording)", "round trips/s",
+            (window, recordingPath) => GoRateAsync(port, window, cancellationToken, recordingPath)).ConfigureAwait(false);
 
         var connects = new List<double>();
         var raw = new List<double>();

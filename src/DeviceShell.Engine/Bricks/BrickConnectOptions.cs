@@ -3,8 +3,10 @@ namespace DeviceShell.Engine.Bricks;
 /// <summary>How to reach a Brick Daemon and how the session behaves once connected.</summary>
 public sealed record BrickConnectOptions
 {
+    /// <summary>The host name or IP address of the Brick Daemon or Master Extension (default "localhost"); every address it resolves to is tried in turn.</summary>
     public string HostName { get; init; } = "localhost";
 
+    /// <summary>The TCP port (default 4223, the Brick Daemon's).</summary>
     public int Port { get; init; } = 4223;
 
     /// <summary>The daemon's authentication secret (ASCII only); null when authentication is disabled.</summary>
@@ -16,6 +18,7 @@ public sealed record BrickConnectOptions
     /// <summary>How long one TCP connect attempt may take per address.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Whether the session reconnects on its own after the link drops (default true, as in the bindings); see <see cref="ReconnectInterval"/>.</summary>
     public bool AutoReconnect { get; init; } = true;
 
     /// <summary>Pause between reconnect attempts (the bindings use 100 ms).</summary>

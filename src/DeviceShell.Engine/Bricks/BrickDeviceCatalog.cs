@@ -14,11 +14,13 @@ public static class BrickDeviceCatalog
     private static readonly Lazy<(string Source, IReadOnlyList<BrickDeviceType> Types)> Data = new(Load);
     private static readonly Lazy<Dictionary<int, BrickDeviceType>> ById = new(() => Types.ToDictionary(t => t.Identifier));
 
+    /// <summary>Every device type of the catalogue, in the catalogue's order; loaded once, on first use (thread-safe).</summary>
     public static IReadOnlyList<BrickDeviceType> Types => Data.Value.Types;
 
     /// <summary>Where the facts come from (package and version, and the configurations' commit).</summary>
     public static string Source => Data.Value.Source;
 
+    /// <summary>The device type with this device identifier, or null when the catalogue does not know it.</summary>
     public static BrickDeviceType? Find(int identifier) => ById.Value.GetValueOrDefault(identifier);
 
     /// <summary>A device type by display name (case-insensitive, "Temperature Bricklet 2.0") or by its identifier as text.</summary>

@@ -8,6 +8,12 @@ namespace DeviceShell.Engine.Bricks;
 /// </summary>
 public sealed class BrickFunctionResult
 {
+    /// <summary>Builds the result of one call, scaling the returns to their units unless <paramref name="raw"/>.</summary>
+    /// <param name="uid">The UID of the device called.</param>
+    /// <param name="deviceType">The device's type.</param>
+    /// <param name="function">The function called.</param>
+    /// <param name="returns">The returns as unpacked from the response.</param>
+    /// <param name="raw">True to keep the bindings' integers (-Raw).</param>
     public BrickFunctionResult(string uid, BrickDeviceType deviceType, BrickFunction function, BrickValues returns, bool raw = false)
     {
         ArgumentNullException.ThrowIfNull(deviceType);
@@ -23,10 +29,13 @@ public sealed class BrickFunctionResult
             Units.Add(spec.Name, spec.Unit);
     }
 
+    /// <summary>The UID of the device called.</summary>
     public string Uid { get; }
 
+    /// <summary>The device type's display name.</summary>
     public string DeviceName { get; }
 
+    /// <summary>The function's name, e.g. "GetTemperature".</summary>
     public string Function { get; }
 
     /// <summary>The named returns in wire order (the cmdlet also shows each as a property of its own).</summary>
@@ -38,12 +47,17 @@ public sealed class BrickFunctionResult
     /// <summary>True when <see cref="Values"/> are the bindings' integers (-Raw), not scaled to their units.</summary>
     public bool IsRaw { get; }
 
+    /// <summary>Function, UID and each value with its unit, e.g. "GetTemperature Z7K: Temperature=23.45 Degree Celsius".</summary>
     public override string ToString() =>
         $"{Function} {Uid}: {string.Join(", ", Values.Keys.Cast<string>().Select(k => $"{k}={Values[k]}{(Units[k] is string unit ? " " + unit : "")}"))}";
 }
 
 /// <summary>One function or callback of a device type as Get-BrickFunction lists it.</summary>
+/// <param name="DeviceName">The device type's display name.</param>
+/// <param name="DeviceIdentifier">The device type's identifier.</param>
 /// <param name="Kind">Function (called with Invoke-BrickFunction) or Callback (arrives through Receive-BrickCallback).</param>
+/// <param name="Name">The function's or callback's name, e.g. GetTemperature.</param>
+/// <param name="Id">The function id on the wire (a high-level stream function shares its low-level function's).</param>
 /// <param name="Parameters">What the call takes (the dynamic parameters of Invoke-BrickFunction -Name); empty for callbacks.</param>
 /// <param name="Returns">What the call answers, or the values a callback carries.</param>
 /// <param name="ResponseExpected">Whether a call waits for the answer by default; null for callbacks.</param>
@@ -99,5 +113,6 @@ public sealed record BrickFunctionInfo(string DeviceName, int DeviceIdentifier, 
     /// <summary>The longest line of <see cref="Signature"/>: what is left of 80 columns beside Kind and Id.</summary>
     public const int SignatureWidth = 64;
 
+    /// <summary>Kind, name and function id, e.g. "Function GetTemperature [fid 1]".</summary>
     public override string ToString() => $"{Kind} {Name} [fid {Id}]";
 }

@@ -12,6 +12,7 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
     private readonly Dictionary<string, object?> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _formerNames = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The empty set of values, for functions without parameters; shared, never changed.</summary>
     public static readonly BrickValues None = new();
 
     /// <summary>Adds a value; <paramref name="formerName"/>, the catalogue's earlier name for it, finds it too (it is not enumerated).</summary>
@@ -27,18 +28,25 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
 
     internal string? FormerNameOf(string name) => _formerNames.FirstOrDefault(p => string.Equals(p.Value, name, StringComparison.OrdinalIgnoreCase)).Key;
 
+    /// <summary>The value named <paramref name="key"/> (case-insensitive, a former name too); throws KeyNotFoundException when there is none.</summary>
     public object? this[string key] => _byName[NameOf(key)];
 
+    /// <summary>The names in wire order.</summary>
     public IEnumerable<string> Keys => _ordered.Select(p => p.Key);
 
+    /// <summary>The values in wire order.</summary>
     public IEnumerable<object?> Values => _ordered.Select(p => p.Value);
 
+    /// <summary>How many values there are.</summary>
     public int Count => _ordered.Count;
 
+    /// <summary>True when a value has this name or former name (case-insensitive).</summary>
     public bool ContainsKey(string key) => _byName.ContainsKey(NameOf(key));
 
+    /// <summary>Finds a value by name or former name (case-insensitive); false when there is none.</summary>
     public bool TryGetValue(string key, out object? value) => _byName.TryGetValue(NameOf(key), out value);
 
+    /// <summary>The name/value pairs in wire order (former names are not enumerated).</summary>
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _ordered.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -56,6 +64,7 @@ public sealed class BrickValues : IReadOnlyDictionary<string, object?>
         return result;
     }
 
+    /// <summary>The values as "Name=value, ..." with arrays in brackets, e.g. "Temperature=2345".</summary>
     public override string ToString() => string.Join(", ", _ordered.Select(p => $"{p.Key}={Show(p.Value)}"));
 
     private static string Show(object? value) => value is Array array

@@ -4,6 +4,8 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Bricks;
 
 /// <summary>A callback decoded through the catalogue: which callback it is and its named values.</summary>
+/// <param name="Callback">The callback of the device's type, from the catalogue.</param>
+/// <param name="Values">Its values as unpacked from the payload, raw.</param>
 public sealed record BrickDecodedCallback(BrickCallback Callback, BrickValues Values);
 
 /// <summary>Functions by name: the device type of a UID is learned once per session and the catalogue packs and unpacks.</summary>

@@ -138,11 +138,19 @@ public sealed partial class BrickSession
             ComputeDigest(secret, nonceResponse.Payload, payload.AsSpan(0, 4)).CopyTo(payload, 4);
             var done = await RequestOnLinkAsync(link, BrickUid.Daemon, TfpFunction.Authenticate, payload, Timeout, cancellationToken).ConfigureAwait(false);
             CheckResponse(done, 0);
+            RecordAuthentication(null);
         }
         catch (DeviceException ex) when (ex.ErrorId is "ConnectionLost")
         {
-            throw BrickErrors.Create(DeviceErrorKind.Authentication, "AuthenticationFailed",
+            var refused = BrickErrors.Create(DeviceErrorKind.Authentication, "AuthenticationFailed",
                 $"The Brick Daemon at {Endpoint} closed the connection during authentication: the secret is wrong, or authentication is disabled on the daemon.", Endpoint, ex);
+            RecordAuthentication(refused);
+            throw refused;
+        }
+        catch (DeviceException ex)
+        {
+            RecordAuthentication(ex);
+            throw;
         }
     }
 
@@ -167,6 +175,7 @@ public sealed partial class BrickSession
             }
             _link = link;
         }
+        RecordConnect(reason);
         SetState(DeviceSessionState.Connected);
         _events.Post(new BrickEvent(this, BrickEventKind.Connected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
         if (link.IsDead) AfterLoss(link); // the reader gave up before the link was adopted

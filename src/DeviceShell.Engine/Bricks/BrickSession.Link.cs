@@ -19,6 +19,7 @@ public sealed partial class BrickSession
                 Interlocked.Increment(ref _staleResponses);
             return;
         }
+        if (packet.FunctionId != 0) RecordReceived(packet);
         if (packet.FunctionId == TfpFunction.CallbackEnumerate)
         {
             // The bindings ignore enumerate callbacks of any other length; so do we.

@@ -29,6 +29,7 @@ public sealed partial class BrickSession
             _link = null;
         }
         var reason = link.DropReason;
+        RecordDisconnect(reason);
         _events.Post(new BrickEvent(this, BrickEventKind.Disconnected, null, 0, Array.Empty<byte>(), null, reason.ToString()));
         if (reason != BrickDisconnectReason.Request && _autoReconnect && !_userDisconnected && !_closing.IsCancellationRequested)
         {

@@ -6,7 +6,7 @@ namespace DeviceShell.Engine.Bricks;
 
 public sealed partial class BrickSession
 {
-    private async Task<TfpPacket> RequestOnLinkAsync(Link link, uint uid, byte functionId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken, int deviceIdentifier = 0)
+    private async Task<TfpPacket> ExchangeOnLinkAsync(Link link, uint uid, byte functionId, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken, int deviceIdentifier = 0)
     {
         var slot = _slots.GetOrAdd(uid, static _ => new RequestSlot());
         if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);

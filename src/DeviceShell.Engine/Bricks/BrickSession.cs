@@ -65,17 +65,22 @@ public sealed partial class BrickSession : DeviceSession
         }
     }
 
+    /// <inheritdoc/>
     public override long DroppedEvents => _events.Dropped;
 
+    /// <inheritdoc/>
     public override int QueuedEvents => _events.Count;
 
     /// <summary>Callbacks, enumerate callbacks and connection events in arrival order (Receive-BrickCallback takes from it).</summary>
     internal EventBuffer<BrickEvent> Events => _events;
 
+    /// <summary>The host name the session connects to, as given in <see cref="BrickConnectOptions.HostName"/>.</summary>
     public string HostName => _options.HostName;
 
+    /// <summary>The TCP port the session connects to.</summary>
     public int Port => _options.Port;
 
+    /// <summary>The state as the bindings' IP Connection reports it: Pending while connecting or reconnecting.</summary>
     public BrickConnectionState ConnectionState => State switch
     {
         DeviceSessionState.Connected => BrickConnectionState.Connected,
@@ -105,6 +110,7 @@ public sealed partial class BrickSession : DeviceSession
         }
     }
 
+    /// <summary>True when the session authenticates with a secret on every connect.</summary>
     public bool Authenticated => _secret is not null;
 
     /// <summary>Responses that arrived for no waiting request (late answers after a timeout) and were dropped.</summary>
@@ -151,7 +157,9 @@ public sealed partial class BrickSession : DeviceSession
         var link = CurrentLink();
         if (!responseExpected)
         {
+            double start = Recording?.Now ?? 0;
             await SendAsync(link, new TfpPacket(uid, functionId, link.NextSequence(), false, 0, payload), timeout ?? Timeout, cancellationToken).ConfigureAwait(false);
+            RecordUnansweredRequest(start, uid, functionId, payload);
             return null;
         }
         return await RequestOnLinkAsync(link, uid, functionId, payload, timeout ?? Timeout, cancellationToken).ConfigureAwait(false);
@@ -248,6 +256,7 @@ public sealed partial class BrickSession : DeviceSession
         return Task.CompletedTask;
     }
 
+    /// <summary>Disconnects, stops reconnecting and ends the event buffer (waiting Receive-BrickCallback calls return).</summary>
     protected override async ValueTask CloseCoreAsync()
     {
         await DisconnectAsync().ConfigureAwait(false);

@@ -6,7 +6,9 @@ namespace DeviceShell.Engine.Bricks;
 /// <summary>Whether a stream goes to the device (a setter's data) or comes from it (a getter's or callback's data).</summary>
 public enum BrickStreamDirection
 {
+    /// <summary>Data goes to the device, chunk by chunk in the low-level function's parameters.</summary>
     In,
+    /// <summary>Data comes from the device, chunk by chunk in the low-level function's returns or callback's values.</summary>
     Out,
 }
 
@@ -17,6 +19,10 @@ public enum BrickStreamDirection
 /// a CAN frame: length and data only) says at which offset its data belongs. The indexes locate these parts among the
 /// values that carry the stream: the parameters of an in-stream, the returns of an out-stream, a callback's values.
 /// </summary>
+/// <param name="Name">The high-level name, e.g. Pixels.</param>
+/// <param name="Direction">Whether the data goes to the device or comes from it.</param>
+/// <param name="FixedLength">The number of values of a fixed-length stream; null when each chunk carries the total length.</param>
+/// <param name="SingleChunk">True when the stream always fits in one chunk (no chunk offset).</param>
 public sealed record BrickStream(string Name, BrickStreamDirection Direction, int? FixedLength, bool SingleChunk)
 {
     /// <summary>The chunk offset with which a device says that a fixed-length stream has no data yet (the bindings' check).</summary>

@@ -10,7 +10,8 @@ namespace DeviceShell.Engine.Bricks;
 /// </summary>
 public static class BrickUid
 {
-    public const string Alphabet = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    /// <summary>The 58 base58 digits in value order: 1-9, a-z without l, A-Z without I and O.</summary>
+    internal const string Alphabet = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
 
     /// <summary>The UID of the Brick Daemon itself ("2").</summary>
     public const uint Daemon = 1;
@@ -20,6 +21,7 @@ public static class BrickUid
 
     private static readonly sbyte[] DigitOf = BuildDigitTable();
 
+    /// <summary>The base58 text of a 32-bit UID as the devices print it, e.g. 1 (the daemon) gives "2"; 0 gives "1".</summary>
     public static string Encode(uint uid)
     {
         if (uid == 0) return "1";
@@ -54,6 +56,7 @@ public static class BrickUid
         return uid;
     }
 
+    /// <summary>Like <see cref="Parse"/> but returns false instead of throwing for null or an invalid UID.</summary>
     public static bool TryParse(string? text, out uint uid)
     {
         uid = 0;
@@ -84,7 +87,8 @@ public static class BrickUid
         return Encoding.Latin1.GetString(end < 0 ? field : field[..end]);
     }
 
-    public static void WriteField(Span<byte> field, string text)
+    /// <summary>Writes <paramref name="text"/> as a NUL-padded Latin-1 char[n] field (cut at the field's length).</summary>
+    internal static void WriteField(Span<byte> field, string text)
     {
         field.Clear();
         Encoding.Latin1.GetBytes(text.AsSpan(0, Math.Min(text.Length, field.Length)), field);

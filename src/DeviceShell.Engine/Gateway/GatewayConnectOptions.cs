@@ -8,6 +8,7 @@ public sealed record GatewayConnectOptions
     /// <summary>The defaults (options are immutable, so one instance serves everyone).</summary>
     public static GatewayConnectOptions Default { get; } = new();
 
+    /// <summary>The gateway's host name or IP address (default "localhost"); the TLS certificate must name it.</summary>
     public string HostName { get; init; } = "localhost";
 
     /// <summary>The gateway's gRPC port (G-SDK's default is 4000).</summary>

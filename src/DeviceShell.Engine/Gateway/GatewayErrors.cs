@@ -13,7 +13,8 @@ public static class GatewayErrors
     /// <summary>The trailer that carries a serialized google.rpc.Status (the gRPC rich error model).</summary>
     public const string StatusDetailsTrailer = "grpc-status-details-bin";
 
-    public static DeviceErrorKind KindOf(StatusCode status) => status switch
+    /// <summary>The kind of failure a gRPC status stands for (Unavailable: Connection, DeadlineExceeded: Timeout, ...; anything unlisted: InvalidOperation).</summary>
+    internal static DeviceErrorKind KindOf(StatusCode status) => status switch
     {
         StatusCode.Unavailable => DeviceErrorKind.Connection,
         StatusCode.DeadlineExceeded => DeviceErrorKind.Timeout,

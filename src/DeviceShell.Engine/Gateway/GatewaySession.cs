@@ -62,8 +62,10 @@ public sealed class GatewaySession : DeviceSession
         StatusChanges = new EventBuffer<GatewayStatusChange>(options.EventCapacity, this, options.EventMaxBytes, change => StatusChangeSize + 2 * (change.Message?.Length ?? 0));
     }
 
+    /// <summary>The gateway's host name, as given in <see cref="GatewayConnectOptions.HostName"/>.</summary>
     public string HostName { get; }
 
+    /// <summary>The gateway's gRPC port.</summary>
     public int Port { get; }
 
     /// <summary>Deadline of each RPC (SearchDevice adds its own search time).</summary>
@@ -82,8 +84,10 @@ public sealed class GatewaySession : DeviceSession
     /// <summary>The gateway records its RPCs and status stream (docs/recording-format.md "Gateway").</summary>
     private protected override bool CanRecord => true;
 
+    /// <inheritdoc/>
     public override long DroppedEvents => StatusChanges.Dropped;
 
+    /// <inheritdoc/>
     public override int QueuedEvents => StatusChanges.Count;
 
     /// <summary>How many status changes the gateway may queue for this session's status stream (SubscribeStatus queueSize).</summary>
@@ -160,6 +164,11 @@ public sealed class GatewaySession : DeviceSession
         return session;
     }
 
+    /// <summary>SearchDevice: the devices the gateway finds on its subnet within <paramref name="searchTime"/>; their ids are remembered for tab completion.</summary>
+    /// <param name="searchTime">How long the gateway searches; the call's deadline is this plus <paramref name="timeout"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public async Task<IReadOnlyList<GatewaySearchResult>> SearchAsync(TimeSpan searchTime, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SearchDeviceRequest { Timeout = (uint)Math.Clamp(searchTime.TotalMilliseconds, 0, uint.MaxValue) };
@@ -184,6 +193,11 @@ public sealed class GatewaySession : DeviceSession
             timeout ?? (CallTimeout > DefaultDeviceConnectTimeout ? CallTimeout : DefaultDeviceConnectTimeout), $"{ipAddress}:{port}").ConfigureAwait(false)).DeviceID;
     }
 
+    /// <summary>AddAsyncConnection: registers devices the gateway connects to and reconnects on its own.</summary>
+    /// <param name="connections">The devices to add, with address, port and whether to use TLS.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public Task AddAsyncConnectionsAsync(IEnumerable<GatewayAsyncConnection> connections, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new AddAsyncConnectionRequest();
@@ -191,9 +205,18 @@ public sealed class GatewaySession : DeviceSession
         return CallAsync("AddAsyncConnection", options => _client.AddAsyncConnectionAsync(request, options), cancellationToken, timeout);
     }
 
+    /// <summary>DeleteAsyncConnection: removes async connections; the gateway disconnects those devices.</summary>
+    /// <param name="deviceIds">The devices to remove.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public Task DeleteAsyncConnectionsAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
         CallAsync("DeleteAsyncConnection", options => _client.DeleteAsyncConnectionAsync(new DeleteAsyncConnectionRequest { DeviceIDs = { deviceIds } }, options), cancellationToken, timeout);
 
+    /// <summary>GetAcceptFilter: which device-to-server devices the gateway admits.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public async Task<GatewayAcceptFilter> GetAcceptFilterAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var response = await CallAsync("GetAcceptFilter", options => _client.GetAcceptFilterAsync(new GetAcceptFilterRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
@@ -201,6 +224,11 @@ public sealed class GatewaySession : DeviceSession
         return new GatewayAcceptFilter { AllowAll = filter.AllowAll, DeviceId = filter.DeviceIDs.ToArray(), IPAddress = filter.IPAddrs.ToArray(), SubnetMask = filter.SubnetMasks.ToArray() };
     }
 
+    /// <summary>SetAcceptFilter: replaces the accept filter as a whole.</summary>
+    /// <param name="filter">The new filter; empty and not AllowAll admits none.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public Task SetAcceptFilterAsync(GatewayAcceptFilter filter, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SetAcceptFilterRequest
@@ -210,6 +238,10 @@ public sealed class GatewaySession : DeviceSession
         return CallAsync("SetAcceptFilter", options => _client.SetAcceptFilterAsync(request, options), cancellationToken, timeout);
     }
 
+    /// <summary>GetPendingList: device-to-server devices that tried to connect but the accept filter did not admit.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public async Task<IReadOnlyList<GatewayPendingDevice>> GetPendingDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var response = await CallAsync("GetPendingList", options => _client.GetPendingListAsync(new GetPendingListRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
@@ -219,6 +251,10 @@ public sealed class GatewaySession : DeviceSession
         }).ToArray();
     }
 
+    /// <summary>GetDeviceList: the devices the gateway manages, with their status; their ids are remembered for tab completion.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public async Task<IReadOnlyList<GatewayDevice>> GetDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var response = await CallAsync("GetDeviceList", options => _client.GetDeviceListAsync(new GetDeviceListRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
@@ -231,9 +267,18 @@ public sealed class GatewaySession : DeviceSession
         return devices;
     }
 
+    /// <summary>Disconnect: the gateway drops these devices (async connections are reconnected by the gateway later).</summary>
+    /// <param name="deviceIds">The devices to disconnect.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public Task DisconnectDevicesAsync(IEnumerable<uint> deviceIds, CancellationToken cancellationToken, TimeSpan? timeout = null) =>
         CallAsync("Disconnect", options => _client.DisconnectAsync(new DisconnectRequest { DeviceIDs = { deviceIds } }, options), cancellationToken, timeout);
 
+    /// <summary>DisconnectAll: the gateway drops every device it is connected to.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public Task DisconnectAllDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null) =>
         CallAsync("DisconnectAll", options => _client.DisconnectAllAsync(new DisconnectAllRequest(), options), cancellationToken, timeout);
 
@@ -249,6 +294,10 @@ public sealed class GatewaySession : DeviceSession
         ? MultiAsync("EnableSSLMulti", options => _client.EnableSSLMultiAsync(new EnableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, timeout, cancellationToken)
         : MultiAsync("DisableSSLMulti", options => _client.DisableSSLMultiAsync(new DisableSSLMultiRequest { DeviceIDs = { deviceIds } }, options), r => r.DeviceErrors, timeout, cancellationToken);
 
+    /// <summary>GetSlaveDevice: the RS-485 and Wiegand slaves registered under each parent device.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public async Task<IReadOnlyList<GatewaySlaveDevice>> GetSlaveDevicesAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var response = await CallAsync("GetSlaveDevice", options => _client.GetSlaveDeviceAsync(new GetSlaveDeviceRequest(), options), cancellationToken, timeout).ConfigureAwait(false);
@@ -258,6 +307,11 @@ public sealed class GatewaySession : DeviceSession
         }).ToArray();
     }
 
+    /// <summary>SetSlaveDevice: registers the RS-485 and Wiegand slaves of each parent device given.</summary>
+    /// <param name="slaves">One entry per parent device; its lists replace that parent's slaves.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="timeout">The call's deadline; null for <see cref="CallTimeout"/>.</param>
+    /// <exception cref="DeviceException">Gateway&lt;Status&gt; for a gRPC failure (GatewayUnavailable, GatewayDeadlineExceeded, GatewayPermissionDenied, ...) or SessionClosed.</exception>
     public Task SetSlaveDevicesAsync(IEnumerable<GatewaySlaveDevice> slaves, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var request = new SetSlaveDeviceRequest();
@@ -373,6 +427,7 @@ public sealed class GatewaySession : DeviceSession
         });
     }
 
+    /// <summary>Ends the status subscription, returns the channel lease and ends the event buffer (waiting Receive-GatewayStatus calls return).</summary>
     protected override async ValueTask CloseCoreAsync()
     {
         _closing.Cancel();

@@ -7,7 +7,12 @@ namespace DeviceShell.Engine.Lab;
 /// <summary>One simulator of a running lab, as announced on the lab's JSON line.</summary>
 public sealed class LabEndpoint
 {
-    public LabEndpoint(string simulator, string host, int port, string? caCertificate)
+    /// <summary>Describes one simulator as the lab announced it.</summary>
+    /// <param name="simulator">The simulator's name, e.g. "brick" or "gateway".</param>
+    /// <param name="host">The address it listens on.</param>
+    /// <param name="port">The port it listens on.</param>
+    /// <param name="caCertificate">The CA certificate file to trust (gateway only), else null.</param>
+    internal LabEndpoint(string simulator, string host, int port, string? caCertificate)
     {
         Simulator = simulator;
         Host = host;
@@ -15,15 +20,19 @@ public sealed class LabEndpoint
         CaCertificate = caCertificate;
     }
 
+    /// <summary>The simulator's name as the lab announces it, e.g. "brick" or "gateway"; <see cref="DeviceLab"/>'s indexer finds it.</summary>
     public string Simulator { get; }
 
+    /// <summary>The address the simulator listens on (a loopback address unless the lab was told otherwise).</summary>
     public string Host { get; }
 
+    /// <summary>The port the simulator listens on.</summary>
     public int Port { get; }
 
     /// <summary>The CA certificate file a client must trust (gateway only).</summary>
     public string? CaCertificate { get; }
 
+    /// <summary>Name, host and port, e.g. "brick 127.0.0.1:4223".</summary>
     public override string ToString() => $"{Simulator} {Host}:{Port}";
 }
 
@@ -59,17 +68,22 @@ public sealed partial class DeviceLab : IAsyncDisposable
         StartedAt = DateTime.Now;
     }
 
+    /// <summary>The lab host's process id.</summary>
     public int ProcessId => _process.Id;
 
+    /// <summary>When the lab was started (local time).</summary>
     public DateTime StartedAt { get; }
 
+    /// <summary>Every simulator of the lab with where it listens.</summary>
     public IReadOnlyList<LabEndpoint> Endpoints { get; }
 
+    /// <summary>True once the lab was stopped or its process exited.</summary>
     public bool HasExited => _disposed || _process.HasExited;
 
     /// <summary>The last lines the lab wrote to stderr (its log).</summary>
     public IReadOnlyList<string> RecentLog => _log.Snapshot();
 
+    /// <summary>The endpoint of the simulator named <paramref name="simulator"/> (case-insensitive), or null when the lab does not run it.</summary>
     public LabEndpoint? this[string simulator] => Endpoints.FirstOrDefault(e => string.Equals(e.Simulator, simulator, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The lab's exit code once its process has exited, else null.</summary>
@@ -237,6 +251,7 @@ public sealed partial class DeviceLab : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the lab (<see cref="StopAsync"/> with 5 s) and releases the process.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -267,6 +282,7 @@ public sealed partial class DeviceLab : IAsyncDisposable
         }
     }
 
+    /// <summary>Process id and every endpoint, e.g. "DeviceLab pid 4242: brick 127.0.0.1:4223, ...".</summary>
     public override string ToString() => $"DeviceLab pid {ProcessId}: {string.Join(", ", Endpoints)}";
 
     /// <summary>A small thread-safe ring of the host's log lines for error messages.</summary>

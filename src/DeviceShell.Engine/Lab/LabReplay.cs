@@ -12,7 +12,7 @@ namespace DeviceShell.Engine.Lab;
 public static class LabReplay
 {
     /// <summary>The simulator that replays each world's recordings; a world not listed cannot be replayed yet.</summary>
-    private static readonly Dictionary<DeviceWorld, string> Simulators = new() { [DeviceWorld.Gateway] = GatewayLabClient.Name, [DeviceWorld.PiLink] = PiButtonLabClient.Name };
+    private static readonly Dictionary<DeviceWorld, string> Simulators = new() { [DeviceWorld.Brick] = BrickLabClient.Name, [DeviceWorld.Gateway] = GatewayLabClient.Name, [DeviceWorld.PiLink] = PiButtonLabClient.Name };
 
     /// <summary>
     /// The simulators to start and their Lab arguments (<c>--pibutton-replay FILE --pibutton-replay-speed X</c>) for
@@ -73,8 +73,10 @@ public sealed class LabReplayReport
         Divergences = divergences;
     }
 
+    /// <summary>The world of the replayed recording.</summary>
     public DeviceWorld World { get; }
 
+    /// <summary>The recording file that was replayed (full path).</summary>
     public string Path { get; }
 
     /// <summary>Requests in the recording.</summary>
@@ -98,4 +100,6 @@ public sealed class LabReplayReport
 }
 
 /// <summary>A request the recording did not cover, and how often the client made it.</summary>
+/// <param name="Request">The request as the replay keys it (for the gateway: the RPC name and its request as JSON).</param>
+/// <param name="Count">How often the client made it.</param>
 public sealed record LabReplayUncovered(string Request, int Count);

@@ -8,9 +8,12 @@ namespace DeviceShell.Engine.PiLink;
 /// </summary>
 public static class PiButtonServer
 {
+    /// <summary>The command a client sends to ask for the button's state.</summary>
     public const string Command = "go";
-    public const string PressedReply = "Button pressed";
-    public const string ReleasedReply = "Button released";
+    /// <summary>The answer while the input reads Low.</summary>
+    internal const string PressedReply = "Button pressed";
+    /// <summary>The answer while the input reads High.</summary>
+    internal const string ReleasedReply = "Button released";
 
     /// <summary>
     /// A client that sends nothing for this long is disconnected, so that one silent connection (or a client whose
@@ -23,6 +26,8 @@ public static class PiButtonServer
     public static PiLinkOptions DefaultOptions { get; } = PiLinkOptions.Default with { IdleTimeout = DefaultIdleTimeout };
 
     /// <summary>A server (not started yet) that owns <paramref name="button"/> and answers <c>go</c> from it.</summary>
+    /// <param name="button">The button to answer from; the server owns it and disposes it when closed.</param>
+    /// <param name="port">The TCP port to listen on (tcpcom's 22000 by default; 0 lets the system choose).</param>
     /// <param name="options">Settings; <see cref="DefaultOptions"/> when null (start from it to keep the idle timeout).</param>
     /// <param name="warn">Hears the accept loop's trouble, as <see cref="PiLinkServer.Warn"/>.</param>
     /// <param name="responder">Answers messages instead of <see cref="Answer"/> (the Lab's replay, which falls back to it).</param>

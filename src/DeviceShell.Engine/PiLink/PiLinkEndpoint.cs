@@ -21,12 +21,16 @@ public abstract class PiLinkEndpoint : DeviceSession
     private long _received;
     private long _oversized;
 
+    /// <summary>Sets up the endpoint's message queue from <paramref name="options"/>.</summary>
+    /// <param name="endpoint">Where it listens or connects, as shown to the user.</param>
+    /// <param name="options">The link's settings.</param>
     protected PiLinkEndpoint(string endpoint, PiLinkOptions options) : base(DeviceWorld.PiLink, endpoint)
     {
         Options = options;
         Messages = new EventBuffer<PiLinkMessage>(options.QueueCapacity, this, options.QueueMaxBytes, static m => m.Size);
     }
 
+    /// <summary>The link's settings (message size, queue bounds, timeouts).</summary>
     public PiLinkOptions Options { get; }
 
     /// <summary>Received messages and state changes in order (Receive-PiLinkMessage takes from it).</summary>
@@ -39,15 +43,19 @@ public abstract class PiLinkEndpoint : DeviceSession
         remove => Messages.Received -= value;
     }
 
+    /// <inheritdoc/>
     public override long DroppedEvents => Messages.Dropped;
 
+    /// <inheritdoc/>
     public override int QueuedEvents => Messages.Count;
 
     /// <summary>Bytes the queued items hold (bounded by <see cref="PiLinkOptions.QueueMaxBytes"/>).</summary>
     public long QueuedBytes => Messages.Bytes;
 
+    /// <summary>Messages sent over the link, since the endpoint was created.</summary>
     public long MessagesSent => Interlocked.Read(ref _sent);
 
+    /// <summary>Messages received over the link (state changes not counted), since the endpoint was created.</summary>
     public long MessagesReceived => Interlocked.Read(ref _received);
 
     /// <summary>Messages a peer sent over <see cref="PiLinkOptions.MaxMessageBytes"/>: each was dropped and reported as MESSAGE_TOO_LARGE.</summary>

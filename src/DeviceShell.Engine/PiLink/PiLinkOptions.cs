@@ -5,6 +5,7 @@ namespace DeviceShell.Engine.PiLink;
 /// <summary>Settings of a Pi link endpoint. The defaults talk to an unmodified tcpcom peer.</summary>
 public sealed record PiLinkOptions
 {
+    /// <summary>tcpcom's port, 22000.</summary>
     public const int DefaultPort = 22000;
 
     /// <summary>The defaults (options are immutable, so one instance serves everyone).</summary>

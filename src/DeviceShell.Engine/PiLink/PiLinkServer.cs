@@ -29,6 +29,10 @@ public sealed class PiLinkServer : PiLinkEndpoint
     private int _port;
     private long _refused;
 
+    /// <summary>A server (not started yet) for <paramref name="port"/>; <see cref="Start"/> binds and listens.</summary>
+    /// <param name="port">The TCP port, 0 to 65535 (0 lets the system choose; <see cref="Port"/> then tells which).</param>
+    /// <param name="options">The link's settings; null for <see cref="PiLinkOptions.Default"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">For a port outside 0 to 65535.</exception>
     public PiLinkServer(int port, PiLinkOptions? options = null)
         : base($"{(options ?? PiLinkOptions.Default).BindAddress}:{port}", options ?? PiLinkOptions.Default)
     {
@@ -39,6 +43,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
     /// <summary>The listening port (the one chosen by the system when 0 was asked for).</summary>
     public int Port => Volatile.Read(ref _port);
 
+    /// <summary>LISTENING, CONNECTED while a client is connected, PORT_IN_USE or TERMINATED.</summary>
     public override PiLinkState LinkState => (PiLinkState)Volatile.Read(ref _linkState);
 
     /// <summary>The connected client's IP address, or null.</summary>
@@ -250,6 +255,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
         Button?.Dispose();
     }
 
+    /// <summary>Id, port and tcpcom's state name, e.g. "PiLink server 3 (port 22000, LISTENING)".</summary>
     public override string ToString() => $"PiLink server {Id} (port {Port}, {PiLinkMessage.NameOf(LinkState)})";
 
     private sealed class ClientLink

@@ -88,8 +88,10 @@ public sealed class PiLinkSession : PiLinkEndpoint
         Port = port;
     }
 
+    /// <summary>The server's host name, as given.</summary>
     public string HostName { get; }
 
+    /// <summary>The server's port.</summary>
     public int Port { get; }
 
     /// <summary>True from CONNECTED until DISCONNECTED, whoever closed the link.</summary>
@@ -98,6 +100,7 @@ public sealed class PiLinkSession : PiLinkEndpoint
         get { lock (_gate) { return _announced; } }
     }
 
+    /// <summary>CONNECTING, CONNECTED, CONNECTION_FAILED, SERVER_OCCUPIED or DISCONNECTED, as tcpcom's client reports it.</summary>
     public override PiLinkState LinkState
     {
         get
@@ -299,5 +302,6 @@ public sealed class PiLinkSession : PiLinkEndpoint
         }
     }
 
+    /// <summary>Disconnects (DISCONNECTED is reported if the link was up).</summary>
     protected override ValueTask CloseCoreAsync() => new(DisconnectAsync());
 }

@@ -12,6 +12,9 @@ public abstract class DeviceSession : IAsyncDisposable
     private int _state = (int)DeviceSessionState.Connecting;
     private long _connectedAtTicks;
 
+    /// <summary>Starts a session in state <see cref="DeviceSessionState.Connecting"/>; it gets its <see cref="Id"/> when registered.</summary>
+    /// <param name="world">The world the session belongs to.</param>
+    /// <param name="endpoint">Where it connects, as shown to the user ("host:port" or a URL).</param>
     protected DeviceSession(DeviceWorld world, string endpoint)
     {
         World = world;
@@ -23,10 +26,13 @@ public abstract class DeviceSession : IAsyncDisposable
 
     internal SessionRegistry? Registry { get; set; }
 
+    /// <summary>The device world this session belongs to.</summary>
     public DeviceWorld World { get; }
 
+    /// <summary>Where the session connects, as shown to the user ("host:port" for TCP worlds, the relay's URL for Webifi).</summary>
     public string Endpoint { get; protected set; }
 
+    /// <summary>The current life-cycle state; may change at any time from the session's own tasks (see <see cref="StateChanged"/>).</summary>
     public DeviceSessionState State => (DeviceSessionState)Volatile.Read(ref _state);
 
     /// <summary>When the current connection came up, in local time (null while not connected).</summary>
@@ -52,6 +58,7 @@ public abstract class DeviceSession : IAsyncDisposable
     /// <summary>Raised (off the reader thread) whenever <see cref="State"/> changes.</summary>
     public event EventHandler<SessionStateChangedEventArgs>? StateChanged;
 
+    /// <summary>Moves the session to <paramref name="state"/>, records it and raises <see cref="StateChanged"/> off the calling thread when it changed.</summary>
     protected void SetState(DeviceSessionState state)
     {
         var previous = (DeviceSessionState)Interlocked.Exchange(ref _state, (int)state);
@@ -152,18 +159,25 @@ public abstract class DeviceSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The world, id, endpoint and state, e.g. "Brick session 1 (localhost:4223, Connected)".</summary>
     public override string ToString() => $"{World} session {Id} ({Endpoint}, {State})";
 }
 
+/// <summary>The old and the new state of a <see cref="DeviceSession.StateChanged"/> event.</summary>
 public sealed class SessionStateChangedEventArgs : EventArgs
 {
+    /// <summary>Creates the event data for one state change.</summary>
+    /// <param name="previous">The state before the change.</param>
+    /// <param name="current">The state after the change.</param>
     public SessionStateChangedEventArgs(DeviceSessionState previous, DeviceSessionState current)
     {
         Previous = previous;
         Current = current;
     }
 
+    /// <summary>The state before the change.</summary>
     public DeviceSessionState Previous { get; }
 
+    /// <summary>The state after the change.</summary>
     public DeviceSessionState Current { get; }
 }

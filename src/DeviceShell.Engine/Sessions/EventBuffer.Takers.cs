@@ -150,6 +150,7 @@ public sealed partial class EventBuffer<T>
             }
         }
 
+        /// <summary>Closes this cursor so the buffer no longer keeps items for it.</summary>
         public void Dispose() => _buffer.CloseCursor(_cursor);
     }
 }

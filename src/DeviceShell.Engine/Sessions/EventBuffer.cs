@@ -124,6 +124,7 @@ public sealed partial class EventBuffer<T> : IDisposable
         }
     }
 
+    /// <summary>Ends the buffer: waiting takers return with nothing and later posts are ignored. Idempotent.</summary>
     public void Dispose()
     {
         TaskCompletionSource? posted;

@@ -11,6 +11,7 @@ public sealed class SessionRegistry
     private readonly List<DeviceSession> _sessions = new();
     private int _lastId;
 
+    /// <summary>The registry of this process, shared by every runspace; the cmdlets use only this one.</summary>
     public static SessionRegistry Shared { get; } = new();
 
     /// <summary>Registers the session, gives it an Id and makes it its world's default.</summary>
@@ -27,7 +28,7 @@ public sealed class SessionRegistry
         return session;
     }
 
-    public bool Remove(DeviceSession session)
+    internal bool Remove(DeviceSession session)
     {
         lock (_gate) { return _sessions.Remove(session); }
     }
@@ -41,6 +42,7 @@ public sealed class SessionRegistry
         }
     }
 
+    /// <summary>The registered session with this <see cref="DeviceSession.Id"/>, or null when there is none (closed sessions are removed).</summary>
     public DeviceSession? Find(int id)
     {
         lock (_gate) { return _sessions.Find(s => s.Id == id); }

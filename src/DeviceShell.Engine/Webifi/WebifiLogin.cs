@@ -7,6 +7,12 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.Webifi;
 
 /// <summary>What a successful credentials request gives: the device id, the session id and where to go next.</summary>
+/// <param name="DeviceId">The login's id as the relay answered it (&lt;session id&gt;s...), sent as <c>~id</c> with every later request.</param>
+/// <param name="SessionId">The relay's session id of this login.</param>
+/// <param name="UploadBase">Where long polling uploads go.</param>
+/// <param name="DownloadBase">Where long polling downloads go.</param>
+/// <param name="WebSocket">Where the WebSocket transport connects.</param>
+/// <param name="ErrorTable">The relay's error descriptions when it sent them (<c>~ec=1</c>), else null.</param>
 /// <param name="Dialect">DeviceShell when the relay answered the capability (<c>~mi=1</c>), else Official.</param>
 internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable, WebifiDialect Dialect);
 

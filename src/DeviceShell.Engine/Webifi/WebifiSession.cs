@@ -59,11 +59,13 @@ public sealed partial class WebifiSession : DeviceSession
     /// <summary>The relay's number for this login (-1 before the first); it changes after every reconnect.</summary>
     public int SessionId => Volatile.Read(ref _sessionId);
 
+    /// <summary>The listen-to networks the session has joined (a copy).</summary>
     public string[] Networks
     {
         get { lock (_gate) { return _networks.ToArray(); } }
     }
 
+    /// <summary>WebSocket or long polling, as connected.</summary>
     public WebifiTransport Transport => _options.Transport;
 
     /// <summary>True when every request goes over TLS (-UseEncryption, or an https:// server).</summary>
@@ -72,14 +74,19 @@ public sealed partial class WebifiSession : DeviceSession
     /// <summary>Official unless the relay answered the DeviceShell capability at the last login.</summary>
     public WebifiDialect Dialect => _dialect;
 
+    /// <summary>The credentials server the session logged in through.</summary>
     public Uri Server => _options.Server;
 
+    /// <summary>The connect name (the account) the session logged in with.</summary>
     public string ConnectName => _options.ConnectName;
 
+    /// <summary>The name the session answers discovery requests with.</summary>
     public string Name => _name;
 
+    /// <summary>Whether the session answers discovery requests.</summary>
     public bool Discoverable => _discoverable;
 
+    /// <summary>The long-polling hold time in seconds (see <see cref="SetDownloadTimeout"/>).</summary>
     public double DownloadTimeoutSec => TimeSpan.FromTicks(Interlocked.Read(ref _downloadTimeoutTicks)).TotalSeconds;
 
     /// <summary>Uploads (WebSocket data frames or /Upload requests, plus cancels), as the Python library counts them.</summary>
@@ -94,6 +101,7 @@ public sealed partial class WebifiSession : DeviceSession
         get { lock (_gate) { return _outgoing.Count; } }
     }
 
+    /// <summary>True while the session is logged in and its transport is up.</summary>
     public bool Connected => State == DeviceSessionState.Connected;
 
     /// <summary>How often the session logged in again after a drop.</summary>
@@ -108,6 +116,7 @@ public sealed partial class WebifiSession : DeviceSession
     /// </summary>
     internal EventBuffer<WebifiEvent> Events { get; }
 
+    /// <inheritdoc/>
     public override long DroppedEvents => Events.Dropped;
 
     /// <summary>
@@ -117,6 +126,7 @@ public sealed partial class WebifiSession : DeviceSession
     /// </summary>
     public long DroppedRepeats => Interlocked.Read(ref _droppedRepeats);
 
+    /// <inheritdoc/>
     public override int QueuedEvents => Events.Count;
 
     private EventHandler<WebifiMessage>? _messageReceived;
@@ -159,8 +169,10 @@ public sealed partial class WebifiSession : DeviceSession
         return WebifiErrorCode.Describe(code, table);
     }
 
+    /// <summary>Whether the session answers discovery requests, from now on.</summary>
     public void SetDiscoverable(bool discoverable) => _discoverable = discoverable;
 
+    /// <summary>The name the session answers discovery requests with, from now on.</summary>
     public void SetName(string name) => _name = name;
 
     /// <summary>The long-polling hold time, used from the next login on (10 to 1800 s, as the Python library clamps it).</summary>
@@ -234,6 +246,7 @@ public sealed partial class WebifiSession : DeviceSession
         _ => false,
     };
 
+    /// <summary>Stops the supervisor, closes the link within 2 s, fails the unacknowledged sends with WebifiSessionClosed and ends the event buffer.</summary>
     protected override async ValueTask CloseCoreAsync()
     {
         _closing.Cancel();
@@ -249,5 +262,6 @@ public sealed partial class WebifiSession : DeviceSession
         Events.Dispose();
     }
 
+    /// <summary>Id, connect name, endpoint, transport, relay session id and state.</summary>
     public override string ToString() => $"Webifi session {Id} ({ConnectName}@{Endpoint}, {Transport}, session id {SessionId}, {State})";
 }

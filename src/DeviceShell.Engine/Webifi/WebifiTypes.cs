@@ -7,7 +7,9 @@ namespace DeviceShell.Engine.Webifi;
 /// <summary>How a session talks to the relay after the credentials step.</summary>
 public enum WebifiTransport
 {
+    /// <summary>A WebSocket to the relay, with keep-alives and reconnects (the default).</summary>
     WebSocket,
+    /// <summary>HTTP long polling: uploads as requests, downloads held open by the relay (see <see cref="WebifiConnectOptions.DownloadTimeout"/>).</summary>
     LongPolling,
 }
 
@@ -19,7 +21,12 @@ public abstract class WebifiEvent : EventArgs
 /// <summary>One received piece of data (docs/design/webifi.md §4.2).</summary>
 public sealed class WebifiMessage : WebifiEvent
 {
-    public WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTime receivedAt)
+    /// <summary>Creates a received message.</summary>
+    /// <param name="bytes">The payload as it came over the wire.</param>
+    /// <param name="dataType">The sender's data type; empty when it gave none.</param>
+    /// <param name="fromSessionId">The relay's session id of the sender.</param>
+    /// <param name="receivedAt">When it arrived (local time).</param>
+    internal WebifiMessage(byte[] bytes, string dataType, int fromSessionId, DateTime receivedAt)
     {
         Bytes = bytes;
         DataType = dataType;
@@ -33,38 +40,55 @@ public sealed class WebifiMessage : WebifiEvent
     /// <summary>The payload exactly as it came over the wire.</summary>
     public byte[] Bytes { get; }
 
+    /// <summary>The data type the sender gave (free text, e.g. "Temperature"); empty when it gave none.</summary>
     public string DataType { get; }
 
+    /// <summary>The relay's session id of the sender; send to it with -ToSessionId to answer.</summary>
     public int FromSessionId { get; }
 
+    /// <summary>When the session received it (local time).</summary>
     public DateTime ReceivedAt { get; }
 
+    /// <summary>Sender, data type and the payload as text, e.g. "17 [Temperature] 23.5".</summary>
     public override string ToString() => $"{FromSessionId} [{DataType}] {Data}";
 }
 
 /// <summary>A device that answered a discovery request (data type "Discovery Response").</summary>
 public sealed class WebifiDevice
 {
-    public WebifiDevice(string name, int sessionId, DateTime respondedAt)
+    /// <summary>Records one discovery answer.</summary>
+    /// <param name="name">The name the device answered with.</param>
+    /// <param name="sessionId">Its relay session id.</param>
+    /// <param name="respondedAt">When the answer arrived (local time).</param>
+    internal WebifiDevice(string name, int sessionId, DateTime respondedAt)
     {
         Name = name;
         SessionId = sessionId;
         RespondedAt = respondedAt;
     }
 
+    /// <summary>The name the device answered with (its -Name).</summary>
     public string Name { get; }
 
+    /// <summary>The device's relay session id; send to it with -ToSessionId.</summary>
     public int SessionId { get; }
 
+    /// <summary>When its answer arrived (local time).</summary>
     public DateTime RespondedAt { get; }
 
+    /// <summary>Name and session id, e.g. "Pump (17)".</summary>
     public override string ToString() => $"{Name} ({SessionId})";
 }
 
 /// <summary>An error code the session met in the background (not as the answer to one send).</summary>
 public sealed class WebifiError : EventArgs
 {
-    public WebifiError(int code, string text, string context, DateTime at)
+    /// <summary>Records one background error.</summary>
+    /// <param name="code">The Webifi error code (<see cref="WebifiErrorCode"/>).</param>
+    /// <param name="text">Its description.</param>
+    /// <param name="context">What the session was doing.</param>
+    /// <param name="at">When it happened (local time).</param>
+    internal WebifiError(int code, string text, string context, DateTime at)
     {
         Code = code;
         Text = text;
@@ -72,15 +96,19 @@ public sealed class WebifiError : EventArgs
         At = at;
     }
 
+    /// <summary>The Webifi error code (see <see cref="WebifiErrorCode"/>).</summary>
     public int Code { get; }
 
+    /// <summary>The code's description from the relay's table, else the fallback text.</summary>
     public string Text { get; }
 
     /// <summary>What the session was doing: login, networks, download, ...</summary>
     public string Context { get; }
 
+    /// <summary>When the session met it (local time).</summary>
     public DateTime At { get; }
 
+    /// <summary>Code, context and text, e.g. "Webifi error 5 during networks: Not all of the listen-to networks were set ...".</summary>
     public override string ToString() => $"Webifi error {Code} during {Context}: {Text}";
 }
 
@@ -103,28 +131,45 @@ public enum WebifiStatusKind
 /// <summary>A connection-status change or a background error of a Webifi session (Receive-WebifiStatus, StatusChanged).</summary>
 public sealed class WebifiStatusChange : WebifiEvent
 {
-    public WebifiStatusChange(WebifiStatusKind kind, WebifiError? error, DateTime at)
+    /// <summary>Records one status change.</summary>
+    /// <param name="kind">What changed.</param>
+    /// <param name="error">For <see cref="WebifiStatusKind.Error"/>: the error; else null.</param>
+    /// <param name="at">When it happened (local time).</param>
+    internal WebifiStatusChange(WebifiStatusKind kind, WebifiError? error, DateTime at)
     {
         Kind = kind;
         Error = error;
         At = at;
     }
 
+    /// <summary>What the change reports.</summary>
     public WebifiStatusKind Kind { get; }
 
     /// <summary>For <see cref="WebifiStatusKind.Error"/>: the code, its text and what the session was doing.</summary>
     public WebifiError? Error { get; }
 
+    /// <summary>The error code for <see cref="WebifiStatusKind.Error"/>; null otherwise.</summary>
     public int? Code => Error?.Code;
 
+    /// <summary>When it happened (local time).</summary>
     public DateTime At { get; }
 
+    /// <summary>The kind, or the error's text for an error.</summary>
     public override string ToString() => Error is null ? Kind.ToString() : Error.ToString();
 }
 
 /// <summary>What to send and to whom; no networks and no session ids means the sender's default networks.</summary>
+/// <param name="Data">The payload bytes.</param>
+/// <param name="DataType">Free text the receiver sees as DataType; empty for none.</param>
+/// <param name="ToNetworks">The networks to send to.</param>
+/// <param name="ToSessionIds">The relay session ids to send to.</param>
 public sealed record WebifiOutgoing(byte[] Data, string DataType, IReadOnlyList<string> ToNetworks, IReadOnlyList<int> ToSessionIds)
 {
+    /// <summary>A text message: <paramref name="data"/> is sent as UTF-8.</summary>
+    /// <param name="data">The text to send.</param>
+    /// <param name="dataType">Free text the receiver sees as DataType; empty for none.</param>
+    /// <param name="toNetworks">The networks to send to; null for none.</param>
+    /// <param name="toSessionIds">The relay session ids to send to; null for none. With no networks either, the sender's default networks receive it.</param>
     public static WebifiOutgoing Text(string data, string dataType = "", IReadOnlyList<string>? toNetworks = null, IReadOnlyList<int>? toSessionIds = null) =>
         new(Encoding.UTF8.GetBytes(data), dataType, toNetworks ?? Array.Empty<string>(), toSessionIds ?? Array.Empty<int>());
 
@@ -165,23 +210,28 @@ public enum WebifiDialect
 /// <summary>Everything Connect-Webifi passes to <see cref="WebifiSession.ConnectAsync"/>.</summary>
 public sealed record WebifiConnectOptions
 {
+    /// <summary>The official Webifi credentials server, http://connect.webifi.me/ (the default <see cref="Server"/>).</summary>
     public static readonly Uri PublicServer = new("http://connect.webifi.me/");
 
     /// <summary>The credentials server; the WebSocket and long-polling addresses come from its answer.</summary>
     public Uri Server { get; init; } = PublicServer;
 
+    /// <summary>The connect name (the account) to log in with; required.</summary>
     public required string ConnectName { get; init; }
 
     /// <summary>Kept as a SecureString; it is turned into text only to build the credentials request body.</summary>
     public required SecureString ConnectPassword { get; init; }
 
+    /// <summary>The listen-to networks to join after login; empty for none (the session still receives what is sent to its session id).</summary>
     public IReadOnlyList<string> Networks { get; init; } = Array.Empty<string>();
 
     /// <summary>The name a discoverable session answers discovery requests with.</summary>
     public string Name { get; init; } = "DeviceShell";
 
+    /// <summary>Whether the session answers discovery requests (default true); changeable later with <see cref="WebifiSession.SetDiscoverable"/>.</summary>
     public bool Discoverable { get; init; } = true;
 
+    /// <summary>WebSocket (default) or long polling.</summary>
     public WebifiTransport Transport { get; init; } = WebifiTransport.WebSocket;
 
     /// <summary>HTTPS for the credentials, then WSS or HTTPS to the <c>dn</c> host names of the answer.</summary>
@@ -246,6 +296,10 @@ public sealed record WebifiConnectOptions
 /// <summary>What Send-WebifiData -PassThru writes: one acknowledged send.</summary>
 public sealed class WebifiSendReceipt
 {
+    /// <summary>Records an acknowledged send.</summary>
+    /// <param name="message">What was sent.</param>
+    /// <param name="fromSessionId">The sender's relay session id at the time.</param>
+    /// <param name="acknowledgedAt">When the relay acknowledged it (local time).</param>
     public WebifiSendReceipt(WebifiOutgoing message, int fromSessionId, DateTime acknowledgedAt)
     {
         Data = Encoding.UTF8.GetString(message.Data);
@@ -256,34 +310,46 @@ public sealed class WebifiSendReceipt
         AcknowledgedAt = acknowledgedAt;
     }
 
+    /// <summary>The payload as UTF-8 text.</summary>
     public string Data { get; }
 
+    /// <summary>The data type sent; empty for none.</summary>
     public string DataType { get; }
 
     /// <summary>Empty together with <see cref="ToSessionId"/>: the sender's default networks.</summary>
     public string[] ToNetwork { get; }
 
+    /// <summary>The relay session ids the message went to; empty when none were given.</summary>
     public int[] ToSessionId { get; }
 
+    /// <summary>The sender's relay session id when the relay acknowledged the send.</summary>
     public int FromSessionId { get; }
 
+    /// <summary>When the relay acknowledged it (local time).</summary>
     public DateTime AcknowledgedAt { get; }
 
+    /// <summary>The payload as text.</summary>
     public override string ToString() => Data;
 }
 
 /// <summary>An error code with its description (Get-WebifiErrorText).</summary>
 public sealed class WebifiErrorDescription
 {
+    /// <summary>Pairs a code with its description.</summary>
+    /// <param name="code">The Webifi error code.</param>
+    /// <param name="text">Its description.</param>
     public WebifiErrorDescription(int code, string text)
     {
         Code = code;
         Text = text;
     }
 
+    /// <summary>The Webifi error code.</summary>
     public int Code { get; }
 
+    /// <summary>Its description, from the relay's table or our own.</summary>
     public string Text { get; }
 
+    /// <summary>The description.</summary>
     public override string ToString() => Text;
 }

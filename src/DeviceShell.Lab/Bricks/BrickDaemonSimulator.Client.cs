@@ -39,7 +39,7 @@ public sealed partial class BrickDaemonSimulator
         /// <summary>Fixed for the connection's lifetime (asking again returns the same nonce).</summary>
         public uint ServerNonce { get; }
 
-        public bool MayReceiveDeviceTraffic => Auth is AuthState.Disabled or AuthState.Done;
+        public bool MayReceiveDeviceTraffic => Auth is AuthState.Disabled or AuthState.AnySecret or AuthState.Done;
 
         public void Start(CancellationToken stop)
         {

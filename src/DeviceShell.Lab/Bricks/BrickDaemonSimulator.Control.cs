@@ -21,6 +21,8 @@ public sealed partial class BrickDaemonSimulator
         .On((SilenceBrickDevice command) => (Find(command.Uid) ?? throw new ArgumentException("There is no such device.")).Silent = command.Silent)
         .On((FloodBrickDevice command) => Flood(ValidUid(command.Uid), command.Count, command.FunctionId ?? FloodFunctionId));
 
+    public LabReplayReport? ReplayReport() => _replay?.Report();
+
     /// <summary>Plugs the device in where the command says, else where the replaced device was, else the bottom Master Brick's first free port.</summary>
     private LabBrickDevice Plug(AddBrickDevice command)
     {

@@ -19,9 +19,12 @@ namespace DeviceShell.Lab.Bricks;
 /// plugged or unplugged at run time (Lab commands add-device, remove-device).
 /// The stack is the default one (<see cref="SimulatedDevices.DefaultStack"/>) unless the constructor or the
 /// <c>--brick-stack</c> setting gives another (see <see cref="SimulatedDevices.ParseStack"/>).
+/// <c>--brick-replay FILE</c> serves a Bricks recording (<see cref="BrickReplay"/>) with the recorded devices as the
+/// stack, answering what it does not cover as that stack would; <c>--brick-replay-speed X</c> scales its pace (default 1).
+/// A replaying daemon accepts clients with any secret or none: the recording holds no secret to check against.
 /// </summary>
 [LabSimulator("brick", "Tinkerforge Brick Daemon (TFP over TCP) with a simulated stack")]
-public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllable
+public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllable, IReplayReporter
 {
     private readonly ConcurrentDictionary<uint, SimulatedBrickDevice> _devices = new();
     private readonly List<Client> _clients = new();
@@ -29,6 +32,7 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
     private readonly SemaphoreSlim _callbacksChanged = new(0);
     private TcpListener? _listener;
     private Task? _acceptLoop;
+    private BrickReplay? _replay;
     private Task? _callbackLoop;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private int _wrongSecrets;
@@ -83,6 +87,7 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
             _devices.Clear();
             foreach (var device in SimulatedDevices.ParseStack(stack)) Attach(device);
         }
+        if (ReplaySetting.From(options, "brick") is var (recording, speed)) ServeReplay(BrickReplay.Load(recording, speed));
         if (_secret is not null)
         {
             if (_secret.Length > 64 || _secret.Any(c => c < 0x20 || c > 0x7E))
@@ -123,10 +128,11 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
                 return;
             }
             socket.NoDelay = true;
-            var client = new Client(this, socket, _secret is null ? AuthState.Disabled : AuthState.Enabled);
+            var client = new Client(this, socket, _secret is not null ? AuthState.Enabled : _replay is not null ? AuthState.AnySecret : AuthState.Disabled);
             lock (_clients) { _clients.Add(client); }
             _log.LogDebug("Client {Remote} connected", socket.RemoteEndPoint);
             client.Start(stop);
+            _replay?.ClientConnected();
         }, warning => _log.LogWarning("Brick Daemon simulator: {Warning}", warning), stop);
 
     private void Forget(Client client)
@@ -148,6 +154,11 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
             return;
         }
         if (!client.MayReceiveDeviceTraffic) return; // brickd drops device requests until the handshake is done
+        if (_replay?.Answer(request) is { } replayed)
+        {
+            foreach (var packet in replayed) client.Send(packet.ToBytes());
+            return;
+        }
         if (request.Uid == BrickUid.Broadcast)
         {
             if (request.FunctionId == TfpFunction.Enumerate)
@@ -190,8 +201,9 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
                 }
                 var serverNonce = new byte[4];
                 BinaryPrimitives.WriteUInt32LittleEndian(serverNonce, client.ServerNonce);
-                byte[] expected = BrickSession.ComputeDigest(_secret!, serverNonce, request.Payload.AsSpan(0, 4));
-                bool right = CryptographicOperations.FixedTimeEquals(expected, request.Payload.AsSpan(4, 20));
+                // Without a secret this is a replay (AnySecret): any digest is right.
+                bool right = _secret is null
+                    || CryptographicOperations.FixedTimeEquals(BrickSession.ComputeDigest(_secret, serverNonce, request.Payload.AsSpan(0, 4)), request.Payload.AsSpan(4, 20));
                 _guesses.Record(client.RemoteAddress, right);
                 if (!right) Interlocked.Increment(ref _wrongSecrets);
                 if (!right)
@@ -239,8 +251,11 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stop.Cancel();
-        _listener?.Stop();
+        lock (_listenerGate)
+        {
+            _stop.Cancel();
+            _listener?.Stop();
+        }
         Client[] clients;
         lock (_clients) { clients = _clients.ToArray(); }
         foreach (var client in clients) client.Close("simulator stopping");
@@ -252,6 +267,8 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
     private enum AuthState
     {
         Disabled,
+        /// <summary>A replay's daemon: device traffic with or without the handshake, which takes any secret.</summary>
+        AnySecret,
         Enabled,
         NonceSent,
         Done,

@@ -5,7 +5,9 @@ namespace DeviceShell.Engine.PiLink.Gpio;
 /// <summary>The electrical level of a GPIO input.</summary>
 public enum PinLevel
 {
+    /// <summary>Low: with the pull-up, the button is pressed (the input is tied to GND).</summary>
     Low,
+    /// <summary>High: the pull-up holds the input; the button is released.</summary>
     High,
 }
 
@@ -15,6 +17,7 @@ public interface IPinSource : IDisposable
     /// <summary>Where the level comes from, for messages and views (e.g. "/dev/gpiochip0 line 8").</summary>
     string Description { get; }
 
+    /// <summary>True for a simulated line (Set-PiButtonState drives it), false for real GPIO hardware.</summary>
     bool IsSimulated { get; }
 
     /// <exception cref="Sessions.DeviceException">When the line cannot be read any more.</exception>

@@ -46,8 +46,10 @@ public sealed class DeviceRecorder
     /// <summary>The file being written (full path).</summary>
     public string Path { get; }
 
+    /// <summary>The world of the recorded session; a replay of another world refuses the file.</summary>
     public DeviceWorld World { get; }
 
+    /// <summary>The recorded session's endpoint, as in <see cref="DeviceSession.Endpoint"/>.</summary>
     public string Endpoint { get; }
 
     /// <summary>Local time of t = 0 (a local DateTime like every engine timestamp; the file has it in UTC).</summary>
