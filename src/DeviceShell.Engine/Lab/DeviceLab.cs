@@ -41,7 +41,7 @@ public sealed class LabEndpoint
 /// host prints when every simulator listens; Stop closes its stdin (the host's signal to stop) and
 /// kills it if it does not exit in time.
 /// </summary>
-public sealed class DeviceLab : IAsyncDisposable
+public sealed partial class DeviceLab : IAsyncDisposable
 {
     /// <summary>The Lab host's exit code when a simulator's port is taken (LabPortInUseException.ExitCode in DeviceShell.Lab).</summary>
     private const int PortInUseExitCode = 3;
@@ -203,50 +203,6 @@ public sealed class DeviceLab : IAsyncDisposable
             endpoints.Add(new LabEndpoint(simulator.Name, value.GetProperty("host").GetString()!, value.GetProperty("port").GetInt32(), ca));
         }
         return endpoints;
-    }
-
-    /// <summary>
-    /// Sends a command to one simulator of the running lab (plug a device, press a button, ...) and
-    /// returns its result. A refused command becomes a <see cref="DeviceException"/> with the simulator's reason.
-    /// </summary>
-    public async Task<JsonElement> ControlAsync(string simulator, string command, System.Text.Json.Nodes.JsonObject? arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        if (_process.HasExited)
-            throw new DeviceException(DeviceErrorKind.InvalidOperation, "LabNotRunning", "The lab has stopped.", this);
-        int id = Interlocked.Increment(ref _lastControlId);
-        var answer = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = answer;
-        try
-        {
-            var request = new System.Text.Json.Nodes.JsonObject { ["id"] = id, ["simulator"] = simulator, ["command"] = command, ["args"] = arguments ?? new System.Text.Json.Nodes.JsonObject() };
-            await _controlGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _process.StandardInput.WriteLineAsync(request.ToJsonString().AsMemory(), cancellationToken).ConfigureAwait(false);
-                await _process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _controlGate.Release();
-            }
-            JsonElement reply;
-            try
-            {
-                reply = await answer.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                throw new DeviceException(DeviceErrorKind.Timeout, "LabControlTimeout", $"The lab did not answer '{command}' for {simulator} within {timeout.TotalSeconds:0.#} s.", this);
-            }
-            if (reply.TryGetProperty("ok", out var ok) && ok.GetBoolean())
-                return reply.TryGetProperty("result", out var result) ? result.Clone() : default;
-            string reason = reply.TryGetProperty("error", out var error) ? error.GetString() ?? "" : "no reason given";
-            throw new DeviceException(DeviceErrorKind.InvalidArgument, "LabCommandRefused", $"The {simulator} simulator refused '{command}': {reason}", this);
-        }
-        finally
-        {
-            _pending.TryRemove(id, out _);
-        }
     }
 
     private async Task ReadAnswersAsync()

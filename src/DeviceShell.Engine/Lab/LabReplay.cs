@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Sessions.Recording;
 
@@ -14,7 +14,8 @@ public static class LabReplay
     /// <summary>The simulator that replays each world's recordings.</summary>
     private static readonly Dictionary<DeviceWorld, string> Simulators = new()
     {
-        [DeviceWorld.Brick] = "brick", [DeviceWorld.Gateway] = "gateway", [DeviceWorld.PiLink] = "pibutton", [DeviceWorld.Webifi] = "webifi",
+        [DeviceWorld.Brick] = BrickLabClient.Name, [DeviceWorld.Gateway] = GatewayLabClient.Name,
+        [DeviceWorld.PiLink] = PiButtonLabClient.Name, [DeviceWorld.Webifi] = WebifiLabClient.Name,
     };
 
     /// <summary>
@@ -43,14 +44,16 @@ public static class LabReplay
     }
 
     /// <summary>What every replaying simulator of <paramref name="lab"/> saw so far.</summary>
-    public static async Task<IReadOnlyList<LabReplayReport>> GetReportsAsync(DeviceLab lab, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="lab">The running lab.</param>
+    /// <param name="timeout">How long each simulator may take to answer; null for the lab's default.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    public static async Task<IReadOnlyList<LabReplayReport>> GetReportsAsync(DeviceLab lab, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lab);
         var reports = new List<LabReplayReport>();
         foreach (string simulator in Simulators.Values.Where(s => lab[s] is not null))
         {
-            var report = await lab.ControlAsync(simulator, "replay-report", null, timeout, cancellationToken).ConfigureAwait(false);
-            if (report.ValueKind == JsonValueKind.Object) reports.Add(LabReplayReport.From(report));
+            if (await lab.ReplayReportAsync(simulator, timeout, cancellationToken).ConfigureAwait(false) is { } report) reports.Add(report);
         }
         return reports;
     }
@@ -59,7 +62,8 @@ public static class LabReplay
 /// <summary>What one replayed recording served: how far the client followed it, and what it asked that was not recorded.</summary>
 public sealed class LabReplayReport
 {
-    private LabReplayReport(DeviceWorld world, string path, int recorded, int replayed, int answered, IReadOnlyList<LabReplayUncovered> uncovered, IReadOnlyList<string> divergences)
+    [JsonConstructor]
+    internal LabReplayReport(DeviceWorld world, string path, int recorded, int replayed, int answered, IReadOnlyList<LabReplayUncovered> uncovered, IReadOnlyList<string> divergences)
     {
         World = world;
         Path = path;
@@ -92,16 +96,8 @@ public sealed class LabReplayReport
     public IReadOnlyList<string> Divergences { get; }
 
     /// <summary>True when the client made every recorded request in order and nothing else.</summary>
+    [JsonIgnore]
     public bool IsFaithful => Replayed == Recorded && Uncovered.Count == 0 && Divergences.Count == 0;
-
-    internal static LabReplayReport From(JsonElement report) => new(
-        Enum.Parse<DeviceWorld>(report.GetProperty("world").GetString()!),
-        report.GetProperty("path").GetString()!,
-        report.GetProperty("recorded").GetInt32(),
-        report.GetProperty("replayed").GetInt32(),
-        report.GetProperty("answered").GetInt32(),
-        report.GetProperty("uncovered").EnumerateArray().Select(u => new LabReplayUncovered(u.GetProperty("request").GetString()!, u.GetProperty("count").GetInt32())).ToList(),
-        report.GetProperty("divergences").EnumerateArray().Select(d => d.GetString()!).ToList());
 }
 
 /// <summary>A request the recording did not cover, and how often the client made it.</summary>

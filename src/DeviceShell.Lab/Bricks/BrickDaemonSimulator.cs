@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,7 +24,7 @@ namespace DeviceShell.Lab.Bricks;
 /// A replaying daemon accepts clients with any secret or none: the recording holds no secret to check against.
 /// </summary>
 [LabSimulator("brick", "Tinkerforge Brick Daemon (TFP over TCP) with a simulated stack")]
-public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllable
+public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllable, IReplayReporter
 {
     private readonly ConcurrentDictionary<uint, SimulatedBrickDevice> _devices = new();
     private readonly List<Client> _clients = new();

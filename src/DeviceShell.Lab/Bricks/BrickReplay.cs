@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 
@@ -127,7 +128,7 @@ internal sealed class BrickReplay
     }
 
     /// <summary>What the replay saw so far, for Get-LabReplayReport.</summary>
-    public JsonObject Report() => _sequence.Report(DeviceWorld.Brick, Path);
+    public LabReplayReport Report() => _sequence.Report(DeviceWorld.Brick, Path);
 
     /// <summary>Sends an exchange's traffic at its recorded delays after now, then its drop, after the traffic scheduled before.</summary>
     private void Schedule(Exchange exchange)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 using Google.Protobuf;
@@ -59,7 +60,7 @@ internal sealed class GatewayReplay : Interceptor
     }
 
     /// <summary>What the replay saw so far, for Get-LabReplayReport.</summary>
-    public JsonObject Report() => _sequence.Report(DeviceWorld.Gateway, Path);
+    public LabReplayReport Report() => _sequence.Report(DeviceWorld.Gateway, Path);
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {

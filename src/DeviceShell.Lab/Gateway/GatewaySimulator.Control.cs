@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using DeviceType = Gsdk.Device.Type;
 
 namespace DeviceShell.Lab.Gateway;
@@ -7,26 +7,17 @@ namespace DeviceShell.Lab.Gateway;
 /// <summary>The Lab control channel of the gateway: add-device, remove-device, and replay-report (null without a replay).</summary>
 public sealed partial class GatewaySimulator
 {
-    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
-    {
-        if (command == "replay-report") return Task.FromResult<JsonNode?>(_replay?.Report());
-        uint id = arguments["deviceId"]?.GetValue<uint>() ?? throw new ArgumentException("deviceId is required.");
-        switch (command)
+    void ILabControllable.AddCommands(LabCommandTable commands) => commands
+        .On((AddGatewayDevice command) =>
         {
-            case "add-device":
-                string typeName = arguments["type"]?.GetValue<string>() ?? "BIOENTRY_W2";
-                var type = ParseType(typeName);
-                string ip = arguments["ipAddress"]?.GetValue<string>() ?? throw new ArgumentException("ipAddress is required.");
-                if (!System.Net.IPAddress.TryParse(ip, out _)) throw new ArgumentException($"'{ip}' is not an IP address.");
-                var device = AddDevice(id, type, ip, arguments["port"]?.GetValue<int>() ?? 51211, arguments["deviceToServer"]?.GetValue<bool>() ?? false);
-                return Task.FromResult<JsonNode?>(new JsonObject { ["deviceId"] = device.Id, ["type"] = ProtoName(device.Type), ["ipAddress"] = device.IPAddress });
-            case "remove-device":
-                RemoveDevice(id);
-                return Task.FromResult<JsonNode?>(null);
-            default:
-                throw new ArgumentException($"Unknown gateway command '{command}' (known: add-device, remove-device, replay-report).");
-        }
-    }
+            var type = ParseType(command.Type);
+            if (!System.Net.IPAddress.TryParse(command.IPAddress, out _)) throw new ArgumentException($"'{command.IPAddress}' is not an IP address.");
+            var device = AddDevice(command.DeviceId, type, command.IPAddress, command.Port, command.DeviceToServer);
+            return new LabGatewayDevice(device.Id, ProtoName(device.Type), device.IPAddress);
+        })
+        .On((RemoveGatewayDevice command) => RemoveDevice(command.DeviceId));
+
+    public LabReplayReport? ReplayReport() => _replay?.Report();
 
     /// <summary>The name the gateway's schema gives a type (BIOENTRY_W2), as the Python example prints it.</summary>
     private static string ProtoName(DeviceType type) =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Lab.Hosting;
 using Grpc.Core;
 using Gsdk.Connect;
@@ -30,7 +31,7 @@ namespace DeviceShell.Lab.Gateway;
 /// (serve a recording in front of the simulated gateway, <see cref="GatewayReplay"/>).
 /// </summary>
 [LabSimulator("gateway", "Suprema G-SDK device gateway (gsdk.connect.Connect over gRPC/TLS)")]
-public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable
+public sealed partial class GatewaySimulator : ILabSimulator, ILabControllable, IReplayReporter
 {
     private readonly object _gate = new();
     private GatewayReplay? _replay;

@@ -42,14 +42,3 @@ public sealed record LabSimulatorOptions(IPAddress Address, int Port, IReadOnlyD
 
 /// <summary>What the host prints for a simulator: {"host":..,"port":..[,"caCertificate":..]}.</summary>
 public sealed record LabSimulatorEndpoint(string Host, int Port, string? CaCertificate = null);
-
-/// <summary>
-/// A simulator that can be changed while it runs (plug a bricklet, add a gateway device, press a button).
-/// The Lab host forwards control lines from its stdin: <c>{"id":1,"simulator":"brick","command":"add-device","args":{...}}</c>
-/// and prints the answer on stdout: <c>{"id":1,"ok":true,"result":...}</c> or <c>{"id":1,"ok":false,"error":"..."}</c>.
-/// </summary>
-public interface ILabControllable
-{
-    /// <summary>Runs one command; throws <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/> with a clear message when it cannot.</summary>
-    Task<System.Text.Json.Nodes.JsonNode?> ControlAsync(string command, System.Text.Json.Nodes.JsonObject arguments, CancellationToken cancellationToken);
-}

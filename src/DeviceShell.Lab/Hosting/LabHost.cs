@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using Microsoft.Extensions.Logging;
 
 namespace DeviceShell.Lab.Hosting;
@@ -8,7 +9,7 @@ namespace DeviceShell.Lab.Hosting;
 /// <summary>Starts a set of simulators and knows their endpoints; used by the command line and by tests.</summary>
 public sealed class LabHost : IAsyncDisposable
 {
-    private readonly List<(string Name, ILabSimulator Simulator, LabSimulatorEndpoint Endpoint)> _running = new();
+    private readonly List<(string Name, ILabSimulator Simulator, LabSimulatorEndpoint Endpoint, LabCommandTable Commands)> _running = new();
 
     /// <summary>Every simulator in this assembly, by option name.</summary>
     public static IReadOnlyDictionary<string, (Type Type, string Description)> Available { get; } =
@@ -42,7 +43,8 @@ public sealed class LabHost : IAsyncDisposable
                     if (LabPortInUseException.IsPortInUse(ex)) throw new LabPortInUseException(name, options.Address, options.Port, ex);
                     throw;
                 }
-                host._running.Add((name.ToLowerInvariant(), simulator, endpoint));
+                string key = name.ToLowerInvariant();
+                host._running.Add((key, simulator, endpoint, LabCommandTable.For(simulator, key)));
             }
             return host;
         }
@@ -57,7 +59,7 @@ public sealed class LabHost : IAsyncDisposable
     public string EndpointLine()
     {
         var root = new JsonObject();
-        foreach (var (name, _, endpoint) in _running)
+        foreach (var (name, _, endpoint, _) in _running)
         {
             var node = new JsonObject { ["host"] = endpoint.Host, ["port"] = endpoint.Port };
             if (endpoint.CaCertificate is not null) node["caCertificate"] = endpoint.CaCertificate;
@@ -67,8 +69,8 @@ public sealed class LabHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Answers one control line (see <see cref="ILabControllable"/>). Never throws: every failure becomes
-    /// an {"ok":false} answer so a bad command cannot take the lab down.
+    /// Answers one control line through the simulator's <see cref="LabCommandTable"/> (docs/design/decisions.md §22.2).
+    /// Never throws: every failure becomes an {"ok":false} answer so a bad command cannot take the lab down.
     /// </summary>
     public async Task<string> ControlAsync(string line, CancellationToken cancellationToken)
     {
@@ -80,11 +82,11 @@ public sealed class LabHost : IAsyncDisposable
             string simulator = request["simulator"]?.GetValue<string>() ?? throw new ArgumentException("The control line names no simulator.");
             string command = request["command"]?.GetValue<string>() ?? throw new ArgumentException("The control line names no command.");
             var arguments = request["args"] as JsonObject ?? new JsonObject();
-            var target = _running.Find(r => r.Name.Equals(simulator, StringComparison.OrdinalIgnoreCase)).Simulator
+            var commands = _running.Find(r => r.Name.Equals(simulator, StringComparison.OrdinalIgnoreCase)).Commands
                 ?? throw new ArgumentException($"The simulator '{simulator}' is not running in this lab.");
-            if (target is not ILabControllable controllable)
+            if (commands.Names.Count == 0)
                 throw new ArgumentException($"The simulator '{simulator}' takes no commands.");
-            var result = await controllable.ControlAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+            var result = await commands.DispatchAsync(command, arguments, cancellationToken).ConfigureAwait(false);
             return new JsonObject { ["id"] = id, ["ok"] = true, ["result"] = result }.ToJsonString();
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JsonException or FormatException or KeyNotFoundException)

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Sessions.Recording;
 
@@ -52,21 +52,13 @@ internal sealed class ReplaySequence<TAnswer> where TAnswer : class
         }
     }
 
-    /// <summary>The replay's report (LabReplayReport in the engine reads it).</summary>
-    public JsonObject Report(DeviceWorld world, string path)
+    /// <summary>What the replay saw so far, as the engine's Get-LabReplayReport shows it.</summary>
+    public LabReplayReport Report(DeviceWorld world, string path)
     {
         lock (_gate)
         {
-            return new JsonObject
-            {
-                ["world"] = world.ToString(),
-                ["path"] = path,
-                ["recorded"] = _recorded.Count,
-                ["replayed"] = _position,
-                ["answered"] = _answered,
-                ["uncovered"] = new JsonArray(_uncovered.Select(u => (JsonNode)new JsonObject { ["request"] = u.Key, ["count"] = u.Value }).ToArray()),
-                ["divergences"] = new JsonArray(_divergences.Select(d => (JsonNode)d).ToArray()),
-            };
+            return new LabReplayReport(world, path, _recorded.Count, _position, _answered,
+                _uncovered.Select(u => new LabReplayUncovered(u.Key, u.Value)).ToList(), _divergences.ToList());
         }
     }
 }

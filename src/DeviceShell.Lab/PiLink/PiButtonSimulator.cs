@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.PiLink.Gpio;
 using DeviceShell.Engine.Sessions;
@@ -19,7 +19,7 @@ namespace DeviceShell.Lab.PiLink;
 /// each answers <c>{"pressed":bool,"pin":N}</c>. <c>replay-report</c> answers what the replay saw (see <see cref="PiLinkReplay.Report"/>), null without a replay.
 /// </summary>
 [LabSimulator("pibutton", "Pi button server (tcpcom, answers go with Button pressed/released)")]
-public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
+public sealed class PiButtonSimulator : ILabSimulator, ILabControllable, IReplayReporter
 {
     private SimulatedPinSource? _pin;
     private PiLinkServer? _server;
@@ -66,23 +66,23 @@ public sealed class PiButtonSimulator : ILabSimulator, ILabControllable
         return Task.FromResult(new LabSimulatorEndpoint(options.Address.ToString(), _server.Port));
     }
 
-    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
+    void ILabControllable.AddCommands(LabCommandTable commands) => commands
+        .On((PressPiButton _) => Set(true))
+        .On((ReleasePiButton _) => Set(false))
+        .On((SetPiButton command) => Set(command.Pressed))
+        .On((GetPiButtonState _) => State());
+
+    public LabReplayReport? ReplayReport() => _replay?.Report();
+
+    private LabPiButtonState Set(bool pressed)
     {
-        var pin = _pin ?? throw new InvalidOperationException("The Pi button simulator is not running.");
-        switch (command)
-        {
-            case "press": pin.Pressed = true; break;
-            case "release": pin.Pressed = false; break;
-            case "set":
-                pin.Pressed = arguments["pressed"]?.GetValue<bool>() ?? throw new ArgumentException("'set' needs {\"pressed\": true|false}.");
-                break;
-            case "state": break;
-            case "replay-report":
-                return Task.FromResult<JsonNode?>(_replay?.Report());
-            default: throw new ArgumentException($"Unknown command '{command}'; the Pi button takes press, release, set, state and replay-report.");
-        }
-        return Task.FromResult<JsonNode?>(new JsonObject { ["pressed"] = pin.Pressed, ["pin"] = pin.LineNumber });
+        Pin.Pressed = pressed;
+        return State();
     }
+
+    private LabPiButtonState State() => new(Pin.Pressed, Pin.LineNumber);
+
+    private SimulatedPinSource Pin => _pin ?? throw new InvalidOperationException("The Pi button simulator is not running.");
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.PiLink;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Lab.Hosting;
 
@@ -101,7 +102,7 @@ public sealed class PiLinkReplay
     }
 
     /// <summary>What the replay saw so far, for Get-LabReplayReport.</summary>
-    public JsonObject Report() => _sequence.Report(DeviceWorld.PiLink, Path);
+    public LabReplayReport Report() => _sequence.Report(DeviceWorld.PiLink, Path);
 
     /// <summary>Sends replies at their recorded delays after now, each answer after the previous one (under the gate).</summary>
     private void Schedule(IReadOnlyList<TimedText> replies, double? dropAfter)

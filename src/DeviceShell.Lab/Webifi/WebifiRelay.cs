@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text.Json.Nodes;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Webifi;
 using DeviceShell.Lab.Hosting;
@@ -37,7 +37,7 @@ namespace DeviceShell.Lab.Webifi;
 /// relays the rest as usual; <c>--webifi-replay-speed X</c> scales its pace (default 1).
 /// </summary>
 [LabSimulator("webifi", "Webifi relay: credentials, WebSocket and long polling")]
-public sealed class WebifiRelay : ILabSimulator, ILabControllable
+public sealed class WebifiRelay : ILabSimulator, ILabControllable, IReplayReporter
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
@@ -262,34 +262,18 @@ public sealed class WebifiRelay : ILabSimulator, ILabControllable
     /// would (their clients get error 12 and log in again); <c>replay-report</c> answers what the replay saw
     /// (<see cref="WebifiReplay.Report"/>), null without a replay.
     /// </summary>
-    public Task<JsonNode?> ControlAsync(string command, JsonObject arguments, CancellationToken cancellationToken)
-    {
-        switch (command)
+    /// <summary>What the replay served so far, when this relay replays a recording.</summary>
+    public LabReplayReport? ReplayReport() => _replay?.Report();
+
+    void ILabControllable.AddCommands(LabCommandTable commands) => commands
+        .On((ListWebifiSessions _) => (IReadOnlyList<LabWebifiSession>)Router.Sessions.OrderBy(s => s.Id)
+            .Select(s => new LabWebifiSession(s.Id, s.Account.ConnectName, s.Networks.Order().ToList(), s.QueuedCount, s.Dropped)).ToList())
+        .On((ExpireWebifiSessions _) =>
         {
-            case "sessions":
-                var list = new JsonArray();
-                foreach (var session in Router.Sessions.OrderBy(s => s.Id))
-                {
-                    list.Add(new JsonObject
-                    {
-                        ["sessionId"] = session.Id,
-                        ["connectName"] = session.Account.ConnectName,
-                        ["networks"] = new JsonArray(session.Networks.Order().Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
-                        ["queued"] = session.QueuedCount,
-                        ["dropped"] = session.Dropped,
-                    });
-                }
-                return Task.FromResult<JsonNode?>(list);
-            case "expire-sessions":
-                var all = Router.Sessions;
-                foreach (var session in all) Router.Remove(session);
-                return Task.FromResult<JsonNode?>(JsonValue.Create(all.Count));
-            case "replay-report":
-                return Task.FromResult<JsonNode?>(_replay?.Report());
-            default:
-                throw new ArgumentException($"The webifi relay knows the commands 'sessions', 'expire-sessions' and 'replay-report', not '{command}'.");
-        }
-    }
+            var all = Router.Sessions;
+            foreach (var session in all) Router.Remove(session);
+            return all.Count;
+        });
 
     /// <summary>Stops in order: no connection takes new messages, every mailbox is written out, sockets close, Kestrel stops.</summary>
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using DeviceShell.Engine.Lab;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -146,7 +147,7 @@ internal sealed class WebifiReplay : IDisposable
     }
 
     /// <summary>What the replay saw so far, for Get-LabReplayReport.</summary>
-    public JsonObject Report() => _sequence.Report(DeviceWorld.Webifi, Path);
+    public LabReplayReport Report() => _sequence.Report(DeviceWorld.Webifi, Path);
 
     /// <summary>Ends what is still to be delivered (the relay is stopping).</summary>
     public void Dispose()

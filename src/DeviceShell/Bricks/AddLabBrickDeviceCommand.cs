@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using DeviceShell.Engine.Bricks;
 using DeviceShell.Engine.Lab;
 
@@ -60,17 +58,14 @@ public sealed class AddLabBrickDeviceCommand : DeviceCmdlet
         if (!TryRun(() => BrickUid.Parse(uid), uid)) return;
         var lab = LabBrickControl.Resolve(this, Lab);
         if (lab is null || !ShouldProcess(uid, $"{(Replace ? "Replace the device with" : "Plug")} a {BrickDeviceCatalog.DisplayName(DeviceIdentifier)} {(Replace ? "in" : "into")} {lab}")) return;
-        var arguments = new JsonObject { ["uid"] = uid, ["deviceIdentifier"] = DeviceIdentifier };
-        if (ConnectedUid is not null) arguments["connectedUid"] = ConnectedUid;
-        if (Position is not null) arguments["position"] = Position;
-        if (Replace) arguments["replace"] = true;
+        var device = new AddBrickDevice(uid, DeviceIdentifier, ConnectedUid, Position?[0], Replace.IsPresent);
         TryRun(() =>
         {
-            var plugged = Await(token => lab.ControlAsync("brick", "add-device", arguments, TimeSpan.FromSeconds(10), token));
+            var plugged = Await(token => lab.Brick.AddDeviceAsync(device, token));
             WriteVerbose($"Plugged {uid} into the lab's Brick Daemon.");
             if (PassThru)
             {
-                WriteObject(new BrickDevice(uid, plugged.GetProperty("connectedUid").GetString()!, plugged.GetProperty("position").GetString()![0],
+                WriteObject(new BrickDevice(uid, plugged.ConnectedUid, plugged.Position,
                     new Version(1, 0, 0), new Version(2, 0, 0), DeviceIdentifier, BrickEnumerationType.Connected));
             }
         }, uid);
@@ -82,7 +77,7 @@ internal static class LabBrickControl
 {
     public static DeviceLab? Resolve(DeviceCmdlet cmdlet, DeviceLab? given)
     {
-        var lab = given ?? DeviceLab.Running.LastOrDefault(l => l["brick"] is not null);
+        var lab = given ?? DeviceLab.Running.LastOrDefault(l => l[BrickLabClient.Name] is not null);
         if (lab is null)
         {
             cmdlet.WriteError(ErrorRecords.From(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound",

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using DeviceShell.Engine.Bricks;
 using DeviceShell.Engine.Lab;
 
@@ -30,7 +29,7 @@ public sealed class RemoveLabBrickDeviceCommand : DeviceCmdlet
             if (!ShouldProcess(uid, $"Unplug from {lab}")) continue;
             TryRun(() =>
             {
-                Await(token => lab.ControlAsync("brick", "remove-device", new JsonObject { ["uid"] = uid }, TimeSpan.FromSeconds(10), token));
+                Await(token => lab.Brick.RemoveDeviceAsync(uid, token));
                 WriteVerbose($"Unplugged {uid}.");
                 if (PassThru) WriteObject(new BrickDevice(uid, "", '\0', new Version(0, 0, 0), new Version(0, 0, 0), 0, BrickEnumerationType.Disconnected));
             }, uid);

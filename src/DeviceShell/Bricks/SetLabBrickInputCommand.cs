@@ -44,7 +44,7 @@ public sealed class SetLabBrickInputCommand : DeviceCmdlet
             if (!TryRun(() => BrickUid.Parse(uid), uid) || !ShouldProcess(uid, $"Set {Name} to {value?.ToJsonString()} in {lab}")) continue;
             TryRun(() =>
             {
-                Await(token => lab.ControlAsync("brick", "set-input", new JsonObject { ["uid"] = uid, ["name"] = Name, ["value"] = value?.DeepClone() }, TimeSpan.FromSeconds(10), token));
+                Await(token => lab.Brick.SetInputAsync(uid, Name, value, token));
                 WriteVerbose($"Set {Name} of {uid}.");
             }, uid);
         }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using DeviceShell.Engine.Lab;
 
 namespace DeviceShell.Commands;
@@ -48,8 +47,8 @@ public sealed class AddLabGatewayDeviceCommand : DeviceCmdlet
         foreach (var (id, address) in devices)
         {
             if (!ShouldProcess($"{id} ({Type}, {address})", "Add simulated gateway device")) continue;
-            var arguments = new JsonObject { ["deviceId"] = id, ["type"] = Type, ["ipAddress"] = address, ["port"] = Port, ["deviceToServer"] = DeviceToServer.IsPresent };
-            TryRun(() => Await(token => lab.ControlAsync("gateway", "add-device", arguments, TimeSpan.FromSeconds(10), token)), id);
+            var device = new AddGatewayDevice(id, address, Type, Port, DeviceToServer.IsPresent);
+            TryRun(() => Await(token => lab.Gateway.AddDeviceAsync(device, token)), id);
         }
         if (PassThru) WriteObject(lab);
     }
@@ -60,7 +59,7 @@ internal static class LabGatewayControl
 {
     public static DeviceLab Resolve(DeviceCmdlet cmdlet, DeviceLab? given)
     {
-        var lab = given ?? DeviceLab.Running.LastOrDefault(l => l["gateway"] is not null);
+        var lab = given ?? DeviceLab.Running.LastOrDefault(l => l[GatewayLabClient.Name] is not null);
         if (lab is null)
         {
             cmdlet.ThrowTerminatingError(ErrorRecords.From(new Engine.Sessions.DeviceException(Engine.Sessions.DeviceErrorKind.NotFound, "LabNotFound",

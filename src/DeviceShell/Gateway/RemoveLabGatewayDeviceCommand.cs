@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using DeviceShell.Engine.Lab;
 
 namespace DeviceShell.Commands;
@@ -29,7 +28,7 @@ public sealed class RemoveLabGatewayDeviceCommand : DeviceCmdlet
         foreach (uint id in DeviceId)
         {
             if (!ShouldProcess(id.ToString(System.Globalization.CultureInfo.InvariantCulture), "Remove simulated gateway device")) continue;
-            TryRun(() => Await(token => lab.ControlAsync("gateway", "remove-device", new JsonObject { ["deviceId"] = id }, TimeSpan.FromSeconds(10), token)), id);
+            TryRun(() => Await(token => lab.Gateway.RemoveDeviceAsync(id, token)), id);
         }
         if (PassThru) WriteObject(lab);
     }

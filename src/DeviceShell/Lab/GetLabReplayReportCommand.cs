@@ -29,7 +29,7 @@ public sealed class GetLabReplayReportCommand : DeviceCmdlet
         }
         try
         {
-            foreach (var report in Await(token => LabReplay.GetReportsAsync(lab, TimeSpan.FromSeconds(TimeoutSec ?? 10), token))) WriteObject(report);
+            foreach (var report in Await(token => LabReplay.GetReportsAsync(lab, TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : null, token))) WriteObject(report);
         }
         catch (DeviceException ex)
         {

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.Json.Nodes;
 using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.PiLink;
 using DeviceShell.Engine.PiLink.Gpio;
@@ -36,7 +35,7 @@ public sealed class SetPiButtonStateCommand : PiButtonLineCmdlet
         string done = press ? "Pressed" : "Released";
         var bound = MyInvocation.BoundParameters;
         bool lineNamed = bound.ContainsKey(nameof(Pin)) || bound.ContainsKey(nameof(Chip));
-        var lab = Lab ?? (lineNamed ? null : DeviceLab.Running.LastOrDefault(l => l["pibutton"] is not null));
+        var lab = Lab ?? (lineNamed ? null : DeviceLab.Running.LastOrDefault(l => l[PiButtonLabClient.Name] is not null));
         // Only a line that a simulated button server of this process reads is pressed here: any other line belongs to
         // no button, and the caller would believe one changed.
         bool lineServed = SessionRegistry.Shared.List(DeviceWorld.PiLink).OfType<PiLinkServer>()
@@ -57,7 +56,7 @@ public sealed class SetPiButtonStateCommand : PiButtonLineCmdlet
             WriteVerbose($"{done} {line.Description}.");
         }
         if (lab is not null && ShouldProcess($"pibutton simulator of {lab}", action)
-            && TryRun(() => Await(token => lab.ControlAsync("pibutton", "set", new JsonObject { ["pressed"] = press }, TimeSpan.FromSeconds(TimeoutSec ?? 10), token)), lab))
+            && TryRun(() => Await(token => lab.PiButton.SetAsync(press, TimeoutSec is double seconds ? TimeSpan.FromSeconds(seconds) : null, token)), lab))
         {
             WriteVerbose($"{done} the lab's button ({lab}).");
         }

@@ -116,10 +116,8 @@ public sealed class CallbackSemanticsTests
         Assert.Equal(new[] { false, true, false, true }, (await Invoke(session, DigitalIn, "GetValue"))["Value"]);
 
         // The Lab's control command (stdin or Lab cmdlets) takes the same names and JSON values.
-        await bed.Daemon.ControlAsync("set-input", new System.Text.Json.Nodes.JsonObject
-        {
-            ["uid"] = DigitalIn, ["name"] = "Value", ["value"] = new System.Text.Json.Nodes.JsonArray(true, true, false, true),
-        }, CancellationToken.None).Within();
+        await DeviceShell.Engine.Lab.LabCommandTable.For(bed.Daemon, "brick")
+            .RunAsync(new DeviceShell.Engine.Lab.SetBrickInput(DigitalIn, "Value", new System.Text.Json.Nodes.JsonArray(true, true, false, true))).Within();
         Assert.Equal(new[] { true, false, false, false }, (await Next(session, DigitalIn, "AllValue"))["ChangedValue"]);
         Assert.Empty(await Collect(session, DigitalIn, "AllValue", TimeSpan.FromMilliseconds(300)));
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DeviceShell.Engine.Bricks;
+using DeviceShell.Engine.Lab;
 using DeviceShell.Engine.Sessions;
 
 namespace DeviceShell.Engine.Tests.Bricks;
@@ -82,21 +83,21 @@ public class SimulatedStackTests
     {
         await using var bed = await BrickFixture.StartAsync();
         var session = await bed.ConnectAsync();
-        var added = await bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "Zz9", ["deviceIdentifier"] = 2100 }, CancellationToken.None);
-        Assert.Equal(("6qY", "f"), (added!["connectedUid"]!.GetValue<string>(), added["position"]!.GetValue<string>()));
-        var list = (JsonArray)(await bed.Daemon.ControlAsync("list-devices", new JsonObject(), CancellationToken.None))!;
-        Assert.Equal(7, list.Count);
+        var commands = LabCommandTable.For(bed.Daemon, "brick");
+        var added = await commands.RunAsync(new AddBrickDevice("Zz9", 2100));
+        Assert.Equal(("6qY", 'f'), (added.ConnectedUid, added.Position));
+        Assert.Equal(7, (await commands.RunAsync(new ListBrickDevices())).Count);
         Assert.Equal(4, ((bool[])(await session.InvokeAsync(BrickUid.Parse("Zz9"), "GetValue").Within())["Value"]!).Length);
 
-        await bed.Daemon.ControlAsync("press-button", new JsonObject { ["uid"] = "23Qx", ["pressed"] = true }, CancellationToken.None);
+        await commands.RunAsync(new PressBrickButton("23Qx", Pressed: true));
         var press = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
         Assert.Equal(("23Qx", (byte)0), (press.Uid!, press.Payload[0]));
         Assert.Equal((byte)0, (await session.InvokeAsync(BrickUid.Parse("23Qx"), "GetButtonState").Within())["ButtonState"]); // 0: pressed
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "Zz9", ["deviceIdentifier"] = 13 }, CancellationToken.None));
-        await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("add-device", new JsonObject { ["uid"] = "0", ["deviceIdentifier"] = 13 }, CancellationToken.None));
-        await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("remove-device", new JsonObject { ["uid"] = "abc" }, CancellationToken.None));
-        await Assert.ThrowsAsync<ArgumentException>(() => bed.Daemon.ControlAsync("explode", new JsonObject(), CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => commands.RunAsync(new AddBrickDevice("Zz9", 13)));
+        await Assert.ThrowsAsync<ArgumentException>(() => commands.RunAsync(new AddBrickDevice("0", 13)));
+        await Assert.ThrowsAsync<ArgumentException>(() => commands.RunAsync(new RemoveBrickDevice("abc")));
+        await Assert.ThrowsAsync<ArgumentException>(() => commands.DispatchAsync("explode", new JsonObject(), CancellationToken.None));
     }
 }
 

@@ -150,10 +150,10 @@ public sealed class BrickRecordingTests : IDisposable
             Assert.Equal(TemperatureV2Bricklet.Identifier, (await session.GetIdentityAsync(Thermometer).Within()).DeviceIdentifier);
             Assert.Equal("RequestTimeout", (await Assert.ThrowsAsync<DeviceException>(() => session.CallAsync(BrickUid.Parse("6qY"), 255, Array.Empty<byte>(), null, TimeSpan.FromMilliseconds(200)))).ErrorId);
 
-            var report = (await daemon.ControlAsync("replay-report", new(), CancellationToken.None))!.AsObject();
-            Assert.Equal(("Brick", 4, 4, 5), ((string)report["world"]!, (int)report["recorded"]!, (int)report["replayed"]!, (int)report["answered"]!));
-            Assert.Equal(new[] { ("4ER 255 ", 1), ("6qY 255 ", 1) }, report["uncovered"]!.AsArray().Select(u => ((string)u!["request"]!, (int)u["count"]!)).Order());
-            Assert.Empty(report["divergences"]!.AsArray());
+            var report = (await DeviceShell.Engine.Lab.LabCommandTable.For(daemon, "brick").RunAsync(new DeviceShell.Engine.Lab.ReplayReportCommand()))!;
+            Assert.Equal((DeviceWorld.Brick, 4, 4, 5), (report.World, report.Recorded, report.Replayed, report.Answered));
+            Assert.Equal(new[] { ("4ER 255 ", 1), ("6qY 255 ", 1) }, report.Uncovered.Select(u => (u.Request, u.Count)).Order());
+            Assert.Empty(report.Divergences);
         }
     }
 

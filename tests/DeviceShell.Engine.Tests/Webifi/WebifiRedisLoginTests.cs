@@ -171,7 +171,7 @@ public class WebifiRedisLoginTests
     }
 
     private static async Task<List<int>> SessionIdsAsync(DeviceLab relay) =>
-        (await relay.ControlAsync("webifi", "sessions", null, TestTimeouts.Short)).EnumerateArray().Select(s => s.GetProperty("sessionId").GetInt32()).ToList();
+        (await relay.Webifi.SessionsAsync(TestTimeouts.Short)).Select(s => s.SessionId).ToList();
 
     private static int SessionId(string deviceId) => int.Parse(deviceId.AsSpan(0, deviceId.IndexOf('s', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
 

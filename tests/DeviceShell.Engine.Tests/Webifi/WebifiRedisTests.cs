@@ -37,8 +37,8 @@ public class WebifiRedisTests
         await receiver.SendTextAsync("back", toSessionIds: new[] { sender.SessionId });
         var back = Assert.Single(await sender.ReceiveAsync(1, TestTimeouts.Long));
         Assert.Equal(("back", receiver.SessionId), (back.Data, back.FromSessionId));
-        var listed = await relayB.ControlAsync("webifi", "sessions", null, TestTimeouts.Short);
-        Assert.Equal(receiver.SessionId, Assert.Single(listed.EnumerateArray()).GetProperty("sessionId").GetInt32());
+        var listed = await relayB.Webifi.SessionsAsync(TestTimeouts.Short);
+        Assert.Equal(receiver.SessionId, Assert.Single(listed).SessionId);
     }
 
     /// <summary>
@@ -188,8 +188,8 @@ public class WebifiRedisTests
         Assert.True(await receiver.StaysQuietAsync(TimeSpan.FromMilliseconds(300)), "nothing after the last message");
         // Relay A serves the moved client now: a WebSocket client authenticates its session again there (relay A takes
         // it over from Redis), a long-polling one logs in again (a receiver's new session adopts what relay B had not delivered).
-        var servedByA = await relayA.ControlAsync("webifi", "sessions", null, TestTimeouts.Short);
-        Assert.Contains((senderFails ? sender : receiver).SessionId, servedByA.EnumerateArray().Select(s => s.GetProperty("sessionId").GetInt32()));
+        var servedByA = await relayA.Webifi.SessionsAsync(TestTimeouts.Short);
+        Assert.Contains((senderFails ? sender : receiver).SessionId, servedByA.Select(s => s.SessionId));
         if (!senderFails) Assert.Equal(0, sender.Reconnects);
         return numbers;
     }

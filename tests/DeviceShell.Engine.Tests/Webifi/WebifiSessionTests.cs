@@ -250,8 +250,7 @@ public class WebifiSessionTests
         await using var relay = await WebifiFixture.StartAsync();
         var (receiver, sender) = await relay.ConnectPairAsync(transport);
         int oldId = sender.SessionId;
-        var expired = await relay.Relay.ControlAsync("expire-sessions", new System.Text.Json.Nodes.JsonObject(), CancellationToken.None);
-        Assert.Equal(2, expired!.GetValue<int>());
+        Assert.Equal(2, await DeviceShell.Engine.Lab.LabCommandTable.For(relay.Relay, "webifi").RunAsync(new DeviceShell.Engine.Lab.ExpireWebifiSessions()));
         await sender.SendTextAsync("after expiry", toNetworks: new[] { "net1" });
         Assert.NotEqual(oldId, sender.SessionId);
         Assert.Equal("after expiry", Assert.Single(await receiver.ReceiveAsync(1, TestTimeouts.Long)).Data);
