@@ -147,14 +147,14 @@ Describe 'Invoke-BrickFunction -Name' {
     }
 
     It 'calls a function without parameters on every device piped in, each by its own type' {
-        $chips = Get-BrickEnumeration -WaitSec 1 | Where-Object Uid -In '4ER', '6qY' | Invoke-BrickFunction -Name GetChipTemperature
+        $chips = Get-BrickEnumeration -WaitSec 5 | Where-Object Uid -In '4ER', '6qY' | Invoke-BrickFunction -Name GetChipTemperature
         $chips.DeviceName | Sort-Object | Should -Be @('Master Brick', 'Temperature Bricklet 2.0')
         $chips.Temperature | Should -Not -BeNullOrEmpty
         $chips.ChipTemperature | Should -Be $chips.Temperature -Because 'the name before the configurations named it stays an alias'
     }
 
     It 'says that a function with parameters needs -Uid on the command line' {
-        $null = Get-BrickEnumeration -WaitSec 1 | Where-Object Uid -EQ '4ER' |
+        $null = Get-BrickEnumeration -WaitSec 5 | Where-Object Uid -EQ '4ER' |
             Invoke-BrickFunction -Name SetTemperatureCallbackConfiguration -ErrorAction SilentlyContinue -ErrorVariable failures
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'FunctionParametersNeedUid*'
     }
