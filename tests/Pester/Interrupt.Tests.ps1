@@ -12,13 +12,17 @@ BeforeAll {
     # The next stdout line of the child that starts with $Prefix, or a failure after $TimeoutSec.
     function Read-ChildLine([System.Diagnostics.Process] $Process, [string] $Prefix, [int] $TimeoutSec) {
         $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+        # The lines passed over name what the child did instead (NOT INTERRUPTED: the Ctrl+C did not stop the receive).
+        $passedOver = [System.Collections.Generic.List[string]]::new()
         while ($true) {
             $left = $deadline - [DateTime]::UtcNow
-            if ($left -le [TimeSpan]::Zero) { throw "No '$Prefix' line from the child pwsh within $TimeoutSec s. stderr: $($Process.StandardError.ReadToEndAsync().Wait(1000))" }
-            $read = $Process.StandardOutput.ReadLineAsync()
-            if (-not $read.Wait($left)) { throw "No '$Prefix' line from the child pwsh within $TimeoutSec s." }
+            $read = if ($left -gt [TimeSpan]::Zero) { $Process.StandardOutput.ReadLineAsync() }
+            if ($null -eq $read -or -not $read.Wait($left)) {
+                throw "No '$Prefix' line from the child pwsh within $TimeoutSec s; it wrote: $($passedOver -join ' | ')"
+            }
             if ($null -eq $read.Result) { throw "The child pwsh ended before its '$Prefix' line. stderr: $($Process.StandardError.ReadToEnd())" }
             if ($read.Result.StartsWith($Prefix)) { return $read.Result.Substring($Prefix.Length) }
+            $passedOver.Add($read.Result)
         }
     }
 }
