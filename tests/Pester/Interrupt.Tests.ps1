@@ -28,9 +28,11 @@ BeforeAll {
 }
 
 Describe 'Ctrl+C in the shell that started a Lab' {
-    # setsid (util-linux) and /proc are Linux's.
+    # setsid (util-linux) and /proc are Linux's. A suite started in the background of a script (`cmd &`) ignores
+    # SIGINT, and children inherit that: env --default-signal (coreutils) gives the child pwsh a terminal's default.
+    BeforeAll { $script:InteractiveLaunch = 'setsid', 'env', '--default-signal=INT' }
     It 'stops the Receive-* and leaves the Lab and every session up' -Skip:(-not $IsLinux) {
-        $child = [System.Diagnostics.Process]::Start((New-PwshStartInfo -Launcher setsid -Script @"
+        $child = [System.Diagnostics.Process]::Start((New-PwshStartInfo -Launcher $InteractiveLaunch -Script @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$ModulePath'
 `$lab = Start-DeviceLab -Brick -PiButton -StartTimeoutSec 60
