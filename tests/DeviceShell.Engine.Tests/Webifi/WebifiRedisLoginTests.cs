@@ -134,7 +134,8 @@ public class WebifiRedisLoginTests
         await sleep;
         var answers = await Task.WhenAll(logins).Within(TestTimeouts.Long);
         Assert.All(answers, a => Assert.Equal(WebifiErrorCode.Success, a.FindInt("e")));
-        Assert.True(slowest < TimeSpan.FromMilliseconds(500), $"the slowest of {keepAlives} keep-alives took {slowest.TotalMilliseconds:F0} ms while Redis slept");
+        // Redis sleeps 3 s: a keep-alive that waited on it takes seconds; 1.5 s leaves room for a busy 2-core machine.
+        Assert.True(slowest < TimeSpan.FromMilliseconds(1500), $"the slowest of {keepAlives} keep-alives took {slowest.TotalMilliseconds:F0} ms while Redis slept");
     }
 
     private static async Task<int> GuessAsync(DeviceLab relay, int attempt) =>
