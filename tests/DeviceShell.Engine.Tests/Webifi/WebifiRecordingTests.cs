@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DeviceShell.Engine.Sessions;
 using DeviceShell.Engine.Sessions.Recording;
 using DeviceShell.Engine.Webifi;
+using DeviceShell.Lab.Hosting;
 using DeviceShell.Lab.Webifi;
 using DeviceShell.Tests;
 
@@ -150,6 +151,16 @@ public sealed class WebifiRecordingTests : IDisposable
             Assert.Equal(("DeviceRecordingInvalid", DeviceErrorKind.InvalidArgument), (failure.ErrorId, failure.Kind));
             Assert.Contains(why, failure.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_replay_on_a_relay_that_shares_Redis_is_refused_at_start()
+    {
+        string recording = await WriteAsync("greeter.devrec", Login(1, "accepted"));
+        await using var relay = new WebifiRelay();
+        var settings = new Dictionary<string, string> { ["replay"] = recording, ["redis"] = "127.0.0.1:1" };
+        var refusal = await Assert.ThrowsAsync<ArgumentException>(() => relay.StartAsync(LabSimulatorOptions.Loopback(settings: settings), CancellationToken.None).Within());
+        Assert.Contains("does not go with --webifi-redis", refusal.Message, StringComparison.Ordinal);
     }
 
     private static string Kind(JsonElement record) => record.GetProperty("kind").GetString()!;
