@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using DeviceShell.Engine.Sessions;
 
@@ -58,79 +60,64 @@ internal static class WebifiLogin
             return chain.Build(server);
         };
 
-    /// <summary>POSTs a tilde body and decodes the answer, reading at most <paramref name="maxAnswerBytes"/> of it.</summary>
-    public static async Task<List<TildeField>> PostAsync(HttpClient http, Uri uri, List<byte> body, int maxAnswerBytes, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>POSTs a tilde body through <paramref name="http"/> and decodes the answer, reading at most <paramref name="maxAnswerBytes"/> of it.</summary>
+    public static Task<List<TildeField>> PostAsync(HttpClient http, Uri uri, List<byte> body, int maxAnswerBytes, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExchangeAsync(uri, timeout, token => SendAsync(http, uri, body.ToArray(), maxAnswerBytes, token), cancellationToken);
+
+    /// <summary>
+    /// Makes one POST with <paramref name="send"/> within <paramref name="timeout"/> and decodes its answer; what can go
+    /// wrong on the way becomes the session's error: an answer other than 200, a timeout, an unreachable server, an
+    /// answer too long or malformed.
+    /// </summary>
+    private static async Task<List<TildeField>> ExchangeAsync(Uri uri, TimeSpan timeout, Func<CancellationToken, Task<(int StatusCode, byte[] Body)>> send, CancellationToken cancellationToken)
     {
-        using var content = new ByteArrayContent(body.ToArray());
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
+        byte[] answer;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
+            (int status, answer) = await send(limit.Token).ConfigureAwait(false);
+            if (status != 200)
                 throw new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionFailed",
-                    $"The Webifi server at {uri.GetLeftPart(UriPartial.Authority)} answered HTTP {(int)response.StatusCode} (error 20).", uri);
-            byte[] answer = await ReadLimitedAsync(response.Content, uri, maxAnswerBytes, limit.Token).ConfigureAwait(false);
-            try
-            {
-                return TildeCodec.Decode(answer);
-            }
-            catch (FormatException ex)
-            {
-                throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {uri.Authority} sent a malformed answer (error 7): {ex.Message}", uri, ex);
-            }
+                    $"The Webifi server at {uri.GetLeftPart(UriPartial.Authority)} answered HTTP {status} (error 20).", uri);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new DeviceException(DeviceErrorKind.Timeout, "WebifiTimeout", $"The Webifi server at {uri.Authority} did not answer within {timeout.TotalSeconds:0.#} s.", uri, ex);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        catch (InvalidDataException ex)
+        {
+            throw new DeviceException(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
+                $"The Webifi server at {uri.Authority} sent an answer {ex.Message} (error 7); it was not read to the end.", uri, ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or SocketException or AuthenticationException)
         {
             throw new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionFailed",
                 $"Could not reach the Webifi server at {uri.GetLeftPart(UriPartial.Authority)} (error 20): {ex.Message}", uri, ex);
         }
-    }
-
-    /// <summary>
-    /// Reads the body into a buffer that never grows past <paramref name="maxAnswerBytes"/>: a declared length over the
-    /// limit is refused before reading, and a body without one stops being read at the limit.
-    /// </summary>
-    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, Uri uri, int maxAnswerBytes, CancellationToken cancellationToken)
-    {
-        long? declared = content.Headers.ContentLength;
-        if (declared > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
-        using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        if (declared is long length)
-        {
-            // The usual case: exactly the declared size, no intermediate buffer.
-            var exact = new byte[length];
-            await stream.ReadExactlyAsync(exact, cancellationToken).ConfigureAwait(false);
-            return exact;
-        }
-        using var answer = new MemoryStream();
-        // A pooled chunk, not one per session or request: the answer grows on demand.
-        byte[] chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (answer.Length + read > maxAnswerBytes) throw AnswerTooLarge(uri, maxAnswerBytes);
-                answer.Write(chunk, 0, read);
-            }
+            return TildeCodec.Decode(answer);
         }
-        finally
+        catch (FormatException ex)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {uri.Authority} sent a malformed answer (error 7): {ex.Message}", uri, ex);
         }
-        return answer.ToArray();
     }
 
-    private static DeviceException AnswerTooLarge(Uri uri, int maxAnswerBytes) =>
-        new(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
-            $"The Webifi server at {uri.Authority} sent an answer longer than {maxAnswerBytes} bytes (error 7); it was not read to the end.", uri);
+    private static async Task<(int StatusCode, byte[] Body)> SendAsync(HttpClient http, Uri uri, byte[] body, int maxAnswerBytes, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK) return ((int)response.StatusCode, Array.Empty<byte>());
+        // A declared length over the limit is refused before reading; a body without one stops being read at the limit.
+        long? declared = response.Content.Headers.ContentLength;
+        if (declared > maxAnswerBytes) throw RelayConnection.TooLong(maxAnswerBytes);
+        using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return (200, await RelayConnection.ReadBodyAsync(stream, declared, maxAnswerBytes, cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>
     /// POSTs <c>~p=1~cn=…~cp=…~ec=1~mi=1</c> (the DeviceShell capability: its dialect and message ids); error 8 becomes
@@ -139,7 +126,7 @@ internal static class WebifiLogin
     /// way the official libraries ask, so a strict server costs one request and never the login. With
     /// <see cref="WebifiConnectOptions.Dialect"/> Official only the official request is made.
     /// </summary>
-    public static async Task<WebifiCredentials> RequestAsync(HttpClient http, WebifiConnectOptions options, CancellationToken cancellationToken)
+    public static async Task<WebifiCredentials> RequestAsync(WebifiConnectOptions options, CancellationToken cancellationToken)
     {
         var server = options.Server;
         if (options.Encrypted && server.Scheme == Uri.UriSchemeHttp)
@@ -149,7 +136,7 @@ internal static class WebifiLogin
         {
             try
             {
-                fields = await PostCredentialsAsync(http, server, options, askForMessageIds: true, cancellationToken).ConfigureAwait(false);
+                fields = await PostCredentialsAsync(server, options, askForMessageIds: true, cancellationToken).ConfigureAwait(false);
             }
             catch (DeviceException ex) when (ex.Kind is DeviceErrorKind.Connection or DeviceErrorKind.Protocol)
             {
@@ -157,7 +144,7 @@ internal static class WebifiLogin
             }
         }
         if (fields?.FindInt("e") is not (WebifiErrorCode.Success or WebifiErrorCode.InvalidCredentials))
-            fields = await PostCredentialsAsync(http, server, options, askForMessageIds: false, cancellationToken).ConfigureAwait(false);
+            fields = await PostCredentialsAsync(server, options, askForMessageIds: false, cancellationToken).ConfigureAwait(false);
 
         int? code = fields.FindInt("e");
         if (code == WebifiErrorCode.InvalidCredentials)
@@ -184,7 +171,7 @@ internal static class WebifiLogin
             fields.Find("mi") == "1" ? WebifiDialect.DeviceShell : WebifiDialect.Official);
     }
 
-    private static async Task<List<TildeField>> PostCredentialsAsync(HttpClient http, Uri server, WebifiConnectOptions options, bool askForMessageIds, CancellationToken cancellationToken)
+    private static async Task<List<TildeField>> PostCredentialsAsync(Uri server, WebifiConnectOptions options, bool askForMessageIds, CancellationToken cancellationToken)
     {
         var body = new List<byte>();
         TildeCodec.AppendField(body, "p", "1");
@@ -195,7 +182,12 @@ internal static class WebifiLogin
         if (askForMessageIds) TildeCodec.AppendField(body, "mi", "1");
         try
         {
-            return await PostAsync(http, server, body, options.MaxAnswerBytes, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+            // Straight to the server as the official library does (a connection of its own, no HttpClient: see
+            // RelayConnection); through HttpClient only where the environment names a proxy, which it tunnels through.
+            return WebSocketHandshake.ThroughProxy(server)
+                ? await PostAsync(SharedHttpClient(options.TrustedCertificate), server, body, options.MaxAnswerBytes, options.ReplyTimeout, cancellationToken).ConfigureAwait(false)
+                : await ExchangeAsync(server, options.ReplyTimeout,
+                    token => RelayConnection.PostAsync(server, options.TrustedCertificate, body.ToArray(), options.MaxAnswerBytes, token), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -58,7 +58,7 @@ public sealed partial class WebifiSession
         WebifiCredentials credentials;
         try
         {
-            credentials = await WebifiLogin.RequestAsync(_http, _options, cancellationToken).ConfigureAwait(false);
+            credentials = await WebifiLogin.RequestAsync(_options, cancellationToken).ConfigureAwait(false);
         }
         catch (DeviceException ex)
         {
@@ -72,7 +72,7 @@ public sealed partial class WebifiSession
         var options = _options.DownloadTimeout == downloadTimeout ? _options : _options with { DownloadTimeout = downloadTimeout };
         WebifiLink link = options.Transport == WebifiTransport.WebSocket
             ? new WebSocketLink(credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState)
-            : new LongPollingLink(_http, credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState);
+            : new LongPollingLink(Http, credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState);
         try
         {
             int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);

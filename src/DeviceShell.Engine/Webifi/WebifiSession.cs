@@ -17,8 +17,13 @@ public sealed partial class WebifiSession : DeviceSession
 {
     /// <summary>Replaced (never changed) by <see cref="SetTransportAsync"/>; read afresh at every login.</summary>
     private volatile WebifiConnectOptions _options;
-    private readonly HttpClient _http;
     private readonly WebifiCounters _counters = new();
+
+    /// <summary>
+    /// The process's HttpClient for this trust, looked up when used rather than kept: a WebSocket session logs in and
+    /// upgrades on connections of its own (RelayConnection), so unless a proxy is set it never loads .NET's HTTP stack.
+    /// </summary>
+    private HttpClient Http => WebifiLogin.SharedHttpClient(_options.TrustedCertificate);
     private readonly ReconnectBackoff _backoff;
     /// <summary>Made on the first numbered message: a session that receives none does not keep one.</summary>
     private WebifiRepeatFilter? _repeats;
@@ -47,7 +52,6 @@ public sealed partial class WebifiSession : DeviceSession
         : base(DeviceWorld.Webifi, options.Server.GetLeftPart(UriPartial.Authority))
     {
         _options = options;
-        _http = WebifiLogin.SharedHttpClient(options.TrustedCertificate);
         _networks = options.Networks.Where(n => n.Length > 0).ToArray();
         _discoverable = options.Discoverable;
         _name = options.Name;

@@ -29,6 +29,13 @@ internal abstract class LoopbackListener : IAsyncDisposable
     /// <summary>Reads one HTTP/1.1 request: its path, its WebSocket key (if any) and its body (Content-Length).</summary>
     protected async Task<(string Path, string? WebSocketKey, byte[] Body)> ReadRequestAsync(NetworkStream stream)
     {
+        var (lines, body) = await ReadRequestLinesAsync(stream);
+        return (lines[0].Split(' ')[1], Header(lines, "Sec-WebSocket-Key"), body);
+    }
+
+    /// <summary>Reads one HTTP/1.1 request: its request line and header lines, and its body (Content-Length).</summary>
+    protected async Task<(string[] Lines, byte[] Body)> ReadRequestLinesAsync(NetworkStream stream)
+    {
         var head = new List<byte>();
         var one = new byte[1];
         while (head.Count < 4 || !(head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
@@ -36,11 +43,11 @@ internal abstract class LoopbackListener : IAsyncDisposable
             if (await stream.ReadAsync(one, Stopping.Token) == 0) throw new IOException("The client closed before the request was complete.");
             head.Add(one[0]);
         }
-        string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
+        string[] lines = Encoding.ASCII.GetString(head.ToArray(), 0, head.Count - 4).Split("\r\n");
         string? length = Header(lines, "Content-Length");
         var body = new byte[length is null ? 0 : int.Parse(length, CultureInfo.InvariantCulture)];
         await stream.ReadExactlyAsync(body, Stopping.Token);
-        return (lines[0].Split(' ')[1], Header(lines, "Sec-WebSocket-Key"), body);
+        return (lines, body);
     }
 
     /// <summary>Writes a whole 200 answer with a tilde body, as a Webifi server does, and closes the exchange.</summary>
@@ -51,7 +58,7 @@ internal abstract class LoopbackListener : IAsyncDisposable
         await stream.WriteAsync(body, Stopping.Token);
     }
 
-    private static string? Header(string[] lines, string name) =>
+    internal static string? Header(string[] lines, string name) =>
         lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
 
     private async Task AcceptLoopAsync()
