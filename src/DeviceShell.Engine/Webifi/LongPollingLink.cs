@@ -21,7 +21,6 @@ internal sealed class LongPollingLink : WebifiLink
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
 
     private readonly HttpClient _http;
-    private readonly Action<DeviceSessionState> _stateChanged;
     private readonly object _gate = new();
     /// <summary>Completed while the relay answers; uploads wait on it when it does not.</summary>
     private TaskCompletionSource _reachable = Reached();
@@ -29,11 +28,10 @@ internal sealed class LongPollingLink : WebifiLink
     /// <summary>The last upload got no answer: the next one waits the session's back-off first.</summary>
     private volatile bool _uploadFailed;
 
-    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
-        : base(credentials, options, counters, backoff, deliver, report)
+    public LongPollingLink(HttpClient http, WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, IWebifiLinkOwner owner)
+        : base(credentials, options, counters, backoff, owner)
     {
         _http = http;
-        _stateChanged = stateChanged;
     }
 
     private Uri Upload => new(Credentials.UploadBase, "Upload");
@@ -131,7 +129,7 @@ internal sealed class LongPollingLink : WebifiLink
             if (reachable) _reachable.SetResult();
             else _reachable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        if (!IsBroken) _stateChanged(reachable ? DeviceSessionState.Connected : DeviceSessionState.Reconnecting);
+        if (!IsBroken) Owner.ChangeState(reachable ? DeviceSessionState.Connected : DeviceSessionState.Reconnecting);
     }
 
     public override async Task CloseAsync(CancellationToken cancellationToken)
@@ -192,7 +190,7 @@ internal sealed class LongPollingLink : WebifiLink
                         Break(new DeviceException(DeviceErrorKind.Connection, "WebifiSessionExpired", $"The relay ended the long-polling session (error {code})."));
                         return;
                     default:
-                        Report(code, "download");
+                        Owner.Report(code, "download");
                         await Task.Delay(RetryPause, BrokenToken).ConfigureAwait(false);
                         break;
                 }

@@ -12,14 +12,15 @@ internal sealed class SizeLimitedWebSocket : WebSocket
 {
     private readonly WebSocket _inner;
     private readonly int _maxMessageBytes;
-    private readonly Action<DeviceException> _exceeded;
+    /// <summary>Broken when a message goes past the limit (the link itself, not a delegate an idle session would keep).</summary>
+    private readonly WebifiLink _link;
     private long _messageBytes;
 
-    public SizeLimitedWebSocket(WebSocket inner, int maxMessageBytes, Action<DeviceException> exceeded)
+    public SizeLimitedWebSocket(WebSocket inner, int maxMessageBytes, WebifiLink link)
     {
         _inner = inner;
         _maxMessageBytes = maxMessageBytes;
-        _exceeded = exceeded;
+        _link = link;
     }
 
     public override WebSocketCloseStatus? CloseStatus => _inner.CloseStatus;
@@ -66,7 +67,7 @@ internal sealed class SizeLimitedWebSocket : WebSocket
         if (_messageBytes > _maxMessageBytes)
         {
             _inner.Abort();
-            _exceeded(new DeviceException(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
+            _link.Break(new DeviceException(DeviceErrorKind.Protocol, "WebifiAnswerTooLarge",
                 $"The relay sent a WebSocket message longer than {_maxMessageBytes} bytes (error 7); it was not read to the end."));
             throw new WebSocketException(WebSocketError.Faulted, $"A message longer than {_maxMessageBytes} bytes.");
         }

@@ -77,7 +77,7 @@ internal sealed partial class WebSocketLink
         _lastDrop = why;
         FailWaiters(Interrupted(), reopenGate: true);
         // Until OpenAsync succeeded the session is not connected, and a failure there is reported by OpenAsync.
-        if (_opened && !_closing && !IsBroken) _stateChanged(DeviceSessionState.Reconnecting);
+        if (_opened && !_closing && !IsBroken) Owner.ChangeState(DeviceSessionState.Reconnecting);
     }
 
     private void OnReconnected(ReconnectionInfo info)
@@ -96,8 +96,8 @@ internal sealed partial class WebSocketLink
         try
         {
             int code = await AuthenticateAsync(_networks, BrokenToken).ConfigureAwait(false);
-            if (code != WebifiErrorCode.NetworksSet) Report(code, "networks");
-            if (!_closing && !IsBroken) _stateChanged(DeviceSessionState.Connected);
+            if (code != WebifiErrorCode.NetworksSet) Owner.Report(code, "networks");
+            if (!_closing && !IsBroken) Owner.ChangeState(DeviceSessionState.Connected);
         }
         catch (DeviceException ex) when (ex.ErrorId == "WebifiSessionExpired")
         {
@@ -195,7 +195,7 @@ internal sealed partial class WebSocketLink
         var socket = WebSocketHandshake.ThroughProxy(uri)
             ? await ConnectThroughProxyAsync(uri, cancellationToken).ConfigureAwait(false)
             : await WebSocketHandshake.ConnectAsync(uri, Options.TrustedCertificate, cancellationToken).ConfigureAwait(false);
-        var limited = new SizeLimitedWebSocket(socket, Options.MaxAnswerBytes, Break);
+        var limited = new SizeLimitedWebSocket(socket, Options.MaxAnswerBytes, this);
         lock (_waiting) { _socket = limited; }
         return limited;
     }

@@ -24,7 +24,6 @@ internal sealed partial class WebSocketLink : WebifiLink, IObserver<ResponseMess
     private const int FrameBytes = 16 * 1024;
 
     private readonly WebsocketClient _client;
-    private readonly Action<DeviceSessionState> _stateChanged;
     private readonly IDisposable[] _subscriptions;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Queue<(string ResponseType, TaskCompletionSource<int> Reply)> _waiting = new();
@@ -43,10 +42,9 @@ internal sealed partial class WebSocketLink : WebifiLink, IObserver<ResponseMess
     private Timer? _keepAlive;
     private Task? _keepAliveSend;
 
-    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report, Action<DeviceSessionState> stateChanged)
-        : base(credentials, options, counters, backoff, deliver, report)
+    public WebSocketLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, IWebifiLinkOwner owner)
+        : base(credentials, options, counters, backoff, owner)
     {
-        _stateChanged = stateChanged;
         _framer = NewFramer();
         _client = new WebsocketClient(credentials.WebSocket, null, ConnectSocketAsync)
         {

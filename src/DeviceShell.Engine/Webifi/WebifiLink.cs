@@ -19,10 +19,26 @@ internal sealed class WebifiCounters
 }
 
 /// <summary>
+/// What a link reports to its session. The session itself takes the calls: three delegates for them were a quarter of a
+/// KiB of every idle session (docs/benchmarks.md, "Webifi idle session").
+/// </summary>
+internal interface IWebifiLinkOwner
+{
+    /// <summary>A received message, in order: from session id, data type, payload, message id if the relay gave one.</summary>
+    void Deliver(int from, string dataType, byte[] data, WebifiMessageId? id);
+
+    /// <summary>An error code met in the background, with what the link was doing.</summary>
+    void Report(int code, string context);
+
+    /// <summary>The link went down (it reconnects on its own) or came back.</summary>
+    void ChangeState(DeviceSessionState state);
+}
+
+/// <summary>
 /// One logged-in connection to the relay (a device id with its WebSocket, or its long-polling requests).
 /// A broken link is never repaired: the session drops it and logs in again, which gives a new session id
 /// (docs/design/webifi.md §6). (A WebSocket link reconnects its socket under the same device id; it breaks only when the
-/// relay no longer knows that id.) Received data is handed to <see cref="Deliver"/> on the link's reader task.
+/// relay no longer knows that id.) Received data is handed to <see cref="IWebifiLinkOwner.Deliver"/> on the link's reader task.
 /// </summary>
 internal abstract class WebifiLink : IAsyncDisposable
 {
@@ -31,14 +47,13 @@ internal abstract class WebifiLink : IAsyncDisposable
 
     private long _sentMessages;
 
-    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, Action<int, string, byte[], WebifiMessageId?> deliver, Action<int, string> report)
+    protected WebifiLink(WebifiCredentials credentials, WebifiConnectOptions options, WebifiCounters counters, ReconnectBackoff backoff, IWebifiLinkOwner owner)
     {
         Credentials = credentials;
         Options = options;
         Counters = counters;
         Backoff = backoff;
-        Deliver = deliver;
-        Report = report;
+        Owner = owner;
     }
 
     public WebifiCredentials Credentials { get; }
@@ -60,11 +75,8 @@ internal abstract class WebifiLink : IAsyncDisposable
 
     protected WebifiCounters Counters { get; }
 
-    /// <summary>(from session id, data type, payload, message id if the relay gave one) for each received message, in order.</summary>
-    protected Action<int, string, byte[], WebifiMessageId?> Deliver { get; }
-
-    /// <summary>An error code met in the background, with what the link was doing.</summary>
-    protected Action<int, string> Report { get; }
+    /// <summary>The session: what the link receives, meets and goes through is reported to it.</summary>
+    protected IWebifiLinkOwner Owner { get; }
 
     /// <summary>Completes, with the reason as its exception, when the link is broken.</summary>
     public Task Broken => _broken.Task;
@@ -101,7 +113,7 @@ internal abstract class WebifiLink : IAsyncDisposable
     /// <summary>The reason the link broke (or a generic one when it has not).</summary>
     public Exception BreakReason => _broken.Task.Exception?.InnerException ?? new DeviceException(DeviceErrorKind.Connection, "WebifiConnectionLost", "The connection to the Webifi relay was lost.");
 
-    /// <summary>Hands every <c>[f][dt][u]d</c> group of a received message to <see cref="Deliver"/> (f, dt and u reset after each d).</summary>
+    /// <summary>Hands every <c>[f][dt][u]d</c> group of a received message to <see cref="IWebifiLinkOwner.Deliver"/> (f, dt and u reset after each d).</summary>
     protected void DeliverGroups(IReadOnlyList<TildeField> fields)
     {
         int from = -1;
@@ -121,7 +133,7 @@ internal abstract class WebifiLink : IAsyncDisposable
                     messageId = WebifiMessageId.Parse(field.Text);
                     break;
                 case "d":
-                    Deliver(from, dataType, field.Value, messageId);
+                    Owner.Deliver(from, dataType, field.Value, messageId);
                     from = -1;
                     dataType = "";
                     messageId = null;

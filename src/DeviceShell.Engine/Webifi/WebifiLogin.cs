@@ -11,12 +11,22 @@ namespace DeviceShell.Engine.Webifi;
 /// <summary>What a successful credentials request gives: the device id, the session id and where to go next.</summary>
 /// <param name="DeviceId">The login's id as the relay answered it (&lt;session id&gt;s...), sent as <c>~id</c> with every later request.</param>
 /// <param name="SessionId">The relay's session id of this login.</param>
-/// <param name="UploadBase">Where long polling uploads go.</param>
-/// <param name="DownloadBase">Where long polling downloads go.</param>
-/// <param name="WebSocket">Where the WebSocket transport connects.</param>
+/// <param name="WebSocket">Where the WebSocket transport connects; its host also takes long polling uploads.</param>
+/// <param name="DownloadHost">The host (and port) that takes long polling downloads.</param>
 /// <param name="ErrorTable">The relay's error descriptions when it sent them (<c>~ec=1</c>), else null.</param>
 /// <param name="Dialect">DeviceShell when the relay answered the capability (<c>~mi=1</c>), else Official.</param>
-internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri UploadBase, Uri DownloadBase, Uri WebSocket, IReadOnlyDictionary<int, string>? ErrorTable, WebifiDialect Dialect);
+internal sealed record WebifiCredentials(string DeviceId, int SessionId, Uri WebSocket, string DownloadHost, IReadOnlyDictionary<int, string>? ErrorTable, WebifiDialect Dialect)
+{
+    // The long polling addresses are made when asked: a WebSocket session never asks, and two Uris were a quarter
+    // of a KiB of every idle session (docs/benchmarks.md, "Webifi idle session").
+    private string HttpScheme => WebSocket.Scheme == "wss" ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+
+    /// <summary>Where long polling uploads go.</summary>
+    public Uri UploadBase => new($"{HttpScheme}://{WebSocket.Authority}/");
+
+    /// <summary>Where long polling downloads go.</summary>
+    public Uri DownloadBase => new($"{HttpScheme}://{DownloadHost}/");
+}
 
 /// <summary>
 /// The credentials step (docs/design/webifi.md §3.1) and the HTTP plumbing shared by long polling:
@@ -163,11 +173,11 @@ internal static class WebifiLogin
         int sessionId = separator > 0 && int.TryParse(deviceId.AsSpan(0, separator), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : -1;
         var hosts = options.Encrypted ? names : ips;
         string scheme = options.Encrypted ? "https" : "http";
-        if (!Uri.TryCreate($"{scheme}://{hosts[0]}/", UriKind.Absolute, out var upload)
-            || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out var download)
+        if (!Uri.TryCreate($"{scheme}://{hosts[0]}/", UriKind.Absolute, out _)
+            || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out _)
             || !Uri.TryCreate($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
             throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
-        return new WebifiCredentials(deviceId, sessionId, upload, download, webSocket, ReadErrorTable(fields),
+        return new WebifiCredentials(deviceId, sessionId, webSocket, hosts[1], ReadErrorTable(fields),
             fields.Find("mi") == "1" ? WebifiDialect.DeviceShell : WebifiDialect.Official);
     }
 

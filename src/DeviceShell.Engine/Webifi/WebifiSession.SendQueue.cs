@@ -36,6 +36,7 @@ public sealed partial class WebifiSession
         {
             pending.Node = _outgoing.AddLast(pending);
             posted = _outgoingPosted;
+            StartSendingLocked();
         }
         if (Recording is { } recorder) RecordWhenSettled(recorder, pending);
         posted.TrySetResult();
@@ -43,11 +44,32 @@ public sealed partial class WebifiSession
     }
 
     /// <summary>
+    /// Starts the send loop on the current link when something is queued and no loop runs. The loop ends once nothing is
+    /// queued or in flight, so an idle session runs none: its waiting state machine, linked token source and
+    /// cancellation promise were 0.6 KiB of an idle session's 31 (docs/benchmarks.md, "Webifi idle session").
+    /// </summary>
+    private void StartSendingLocked()
+    {
+        var link = _link;
+        if (_sending || link is null || link.IsBroken || _outgoing.Count == 0 || _closing.IsCancellationRequested) return;
+        _sending = true;
+        var closing = _closing.Token;
+        _sender = Task.Run(() => SendLoopAsync(link, closing));
+    }
+
+    /// <summary>The send loop now running, or the last one (completed).</summary>
+    private Task CurrentSender()
+    {
+        lock (_gate) return _sender;
+    }
+
+    /// <summary>
     /// Sends the queue in order. In the DeviceShell dialect it keeps up to <see cref="Window"/> messages in flight: new
     /// batches go out while the relay's answers to earlier ones are still coming, and answers are settled one by one,
     /// in order; in the official dialect one message goes at a time, the next after its answer. An item leaves
     /// the queue only when acknowledged. When the WebSocket drops, what was in flight is not acknowledged and goes out
-    /// again, from the oldest, once the link has authenticated on the next socket. Ends when the link breaks.
+    /// again, from the oldest, once the link has authenticated on the next socket. Ends when the link breaks, and when the
+    /// queue is empty with nothing in flight (the next send starts it again).
     /// </summary>
     private async Task SendLoopAsync(WebifiLink link, CancellationToken closing)
     {
@@ -58,6 +80,7 @@ public sealed partial class WebifiSession
         bool pipelined = link.Credentials.Dialect == WebifiDialect.DeviceShell;
         int window = pipelined ? Window : 1;
         int batchSize = pipelined ? BatchSize : 1;
+        bool idle = false;
         try
         {
             while (!link.IsBroken && !closing.IsCancellationRequested)
@@ -72,6 +95,13 @@ public sealed partial class WebifiSession
                     posted = _outgoingPosted.Task;
                     for (var node = lastSent is null ? _outgoing.First : lastSent.Next; node is not null && batch.Count < room; node = node.Next)
                         batch.Add(node.Value);
+                    if (batch.Count == 0 && inFlight.Count == 0)
+                    {
+                        // Decided under the gate, where SendAsync queues: a send queued after this starts a new loop.
+                        _sending = false;
+                        idle = true;
+                        return;
+                    }
                 }
                 // As Nagle's algorithm does for TCP: a full batch goes at once, a short one only when nothing is in
                 // flight. Under load the sends that arrive meanwhile fill the next frame instead of each taking a frame
@@ -92,8 +122,7 @@ public sealed partial class WebifiSession
                     }
                     continue;
                 }
-                if (inFlight.Count == 0) await posted.WaitAsync(stop.Token).ConfigureAwait(false);
-                else if (inFlight.Count >= window) await WhenDoneAsync(inFlight.Peek().Reply, stop.Token).ConfigureAwait(false);
+                if (inFlight.Count >= window) await WhenDoneAsync(inFlight.Peek().Reply, stop.Token).ConfigureAwait(false);
                 else await Task.WhenAny(inFlight.Peek().Reply, posted).WaitAsync(stop.Token).ConfigureAwait(false);
             }
         }
@@ -105,6 +134,13 @@ public sealed partial class WebifiSession
         {
             // Whatever went wrong, the cure is the same: drop this link and log in again; the queue stays.
             link.Break(ex);
+        }
+        finally
+        {
+            if (!idle)
+            {
+                lock (_gate) _sending = false;
+            }
         }
     }
 

@@ -71,12 +71,15 @@ public sealed partial class WebifiSession
         // A copy only when the hold time was changed: an idle session keeps one options record, not two.
         var options = _options.DownloadTimeout == downloadTimeout ? _options : _options with { DownloadTimeout = downloadTimeout };
         WebifiLink link = options.Transport == WebifiTransport.WebSocket
-            ? new WebSocketLink(credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState)
-            : new LongPollingLink(Http, credentials, options, _counters, _backoff, OnReceived, OnReport, ChangeState);
+            ? new WebSocketLink(credentials, options, _counters, _backoff, this)
+            : new LongPollingLink(Http, credentials, options, _counters, _backoff, this);
         try
         {
-            int code = await link.OpenAsync(Networks, cancellationToken).ConfigureAwait(false);
-            RecordNetworks(Networks, code);
+            // The session's own array (replaced, never changed), not a copy for every link to keep.
+            IReadOnlyList<string> networks;
+            lock (_gate) networks = _networks;
+            int code = await link.OpenAsync(networks, cancellationToken).ConfigureAwait(false);
+            RecordNetworks(networks, code);
             if (code == WebifiErrorCode.NotAllNetworksSet) OnReport(code, await KeepKnownNetworksAsync(link, cancellationToken).ConfigureAwait(false));
             else if (code != WebifiErrorCode.NetworksSet) OnReport(code, "networks");
         }
@@ -103,7 +106,7 @@ public sealed partial class WebifiSession
         }
     }
 
-    /// <summary>Runs the send loop on a link until it breaks, then logs in again, until the session closes.</summary>
+    /// <summary>Sends what is queued on a link until it breaks, then logs in again, until the session closes.</summary>
     private async Task SuperviseAsync(WebifiLink link)
     {
         // Off the connecting caller's thread, without a Task.Run wrapper an idle session would keep.
@@ -112,16 +115,17 @@ public sealed partial class WebifiSession
         while (!closing.IsCancellationRequested)
         {
             var openedAt = DateTime.UtcNow;
-            var sender = SendLoopAsync(link, closing);
-            await Task.WhenAny(link.Broken, sender).ConfigureAwait(false);
+            // What was queued while there was no link goes out now; later sends start the loop themselves.
+            lock (_gate) StartSendingLocked();
+            await Task.WhenAny(link.Broken, _closed.Task).ConfigureAwait(false);
             if (closing.IsCancellationRequested)
             {
-                await sender.ConfigureAwait(false);
+                await CurrentSender().ConfigureAwait(false);
                 return;
             }
             link.Break(link.BreakReason);
             RecordDrop(link.BreakReason);
-            await sender.ConfigureAwait(false);
+            await CurrentSender().ConfigureAwait(false);
             await link.DisposeAsync().ConfigureAwait(false);
             _link = null;
             ChangeState(DeviceSessionState.Reconnecting);

@@ -13,7 +13,7 @@ namespace DeviceShell.Engine.Webifi;
 /// sends are never merged into one message (the Python library's coalescing is deliberately not reproduced).
 /// A wrong connect name or password is never retried.
 /// </summary>
-public sealed partial class WebifiSession : DeviceSession
+public sealed partial class WebifiSession : DeviceSession, IWebifiLinkOwner
 {
     /// <summary>Replaced (never changed) by <see cref="SetTransportAsync"/>; read afresh at every login.</summary>
     private volatile WebifiConnectOptions _options;
@@ -31,7 +31,12 @@ public sealed partial class WebifiSession : DeviceSession
     private readonly object _gate = new();
     private readonly LinkedList<PendingSend> _outgoing = new();
     private TaskCompletionSource _outgoingPosted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Whether a send loop runs (<see cref="StartSendingLocked"/>); under <see cref="_gate"/>.</summary>
+    private bool _sending;
+    private Task _sender = Task.CompletedTask;
     private readonly CancellationTokenSource _closing = new();
+    /// <summary>Completed when the session closes: the supervisor waits on it and on the link, not on a send loop.</summary>
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Action<WebifiDevice>> _discoveryCollectors = new();
     private IReadOnlyList<string> _networks;
     private IReadOnlyDictionary<int, string>? _errorTable;
@@ -200,6 +205,12 @@ public sealed partial class WebifiSession : DeviceSession
         return new DeviceException(kind, id, $"Webifi error {code} ({context}): {text}", target ?? this);
     }
 
+    void IWebifiLinkOwner.Deliver(int from, string dataType, byte[] data, WebifiMessageId? id) => OnReceived(from, dataType, data, id);
+
+    void IWebifiLinkOwner.Report(int code, string context) => OnReport(code, context);
+
+    void IWebifiLinkOwner.ChangeState(DeviceSessionState state) => ChangeState(state);
+
     private void OnReceived(int from, string dataType, byte[] data, WebifiMessageId? id)
     {
         if (id is { } messageId && !LazyInitializer.EnsureInitialized(ref _repeats).IsNew(from, messageId))
@@ -256,6 +267,7 @@ public sealed partial class WebifiSession : DeviceSession
     protected override async ValueTask CloseCoreAsync()
     {
         _closing.Cancel();
+        _closed.TrySetResult();
         if (_supervisor is not null) await _supervisor.ConfigureAwait(false);
         var link = _link;
         if (link is not null)
