@@ -50,6 +50,7 @@ public sealed class LabCommandLine
         ("webifi", "mailbox-capacity", "N: messages waiting per session, oldest dropped past it (10000)"),
         ("webifi", "mailbox-bytes", "N: bytes waiting per session, oldest dropped past it (16777216)"),
         ("webifi", "auth-timeout", "SECONDS: a WebSocket must authenticate within (10)"),
+        ("webifi", "startup-grace", "SECONDS: after a start, data for a network nobody listens to yet is kept this long for sessions logging in again (10)"),
         ("webifi", "max-memory", "MB: all mailboxes of the relay together, a send past it gets error 1 (256)"),
         ("webifi", "max-account-memory", "MB: the mailboxes of one account together, a send past it gets error 1 (64)"),
     ];

@@ -8,7 +8,7 @@ namespace DeviceShell.Lab.Webifi;
 /// The relay's limits and accounts. From the Lab command line: <c>--webifi-accounts FILE</c> (JSON list, replaces
 /// the default account), <c>--webifi-max-message-bytes N</c>, <c>--webifi-session-timeout SECONDS</c>,
 /// <c>--webifi-max-sessions-per-account N</c>, <c>--webifi-mailbox-capacity N</c>, <c>--webifi-mailbox-bytes N</c>,
-/// <c>--webifi-auth-timeout SECONDS</c>,
+/// <c>--webifi-auth-timeout SECONDS</c>, <c>--webifi-startup-grace SECONDS</c>,
 /// <c>--webifi-max-memory MB</c> and <c>--webifi-max-account-memory MB</c> (all mailboxes of the relay, of one account),
 /// <c>--webifi-certificate FILE.pfx</c> with <c>--webifi-certificate-password P</c> (serve HTTPS/WSS), or
 /// <c>--webifi-certificate self-signed</c> for a certificate made at start (its PEM file is the endpoint's caCertificate),
@@ -123,6 +123,7 @@ public sealed class WebifiRelayOptions
             MaxMemoryBytes = Number(options, "max-memory") is double relayMegabytes ? (long)(relayMegabytes * 1024 * 1024) : defaults.MaxMemoryBytes,
             MaxAccountMemoryBytes = Number(options, "max-account-memory") is double accountMegabytes ? (long)(accountMegabytes * 1024 * 1024) : defaults.MaxAccountMemoryBytes,
             AuthenticationTimeout = Number(options, "auth-timeout") is double authSeconds ? TimeSpan.FromSeconds(authSeconds) : defaults.AuthenticationTimeout,
+            StartupGrace = Number(options, "startup-grace") is double graceSeconds ? TimeSpan.FromSeconds(graceSeconds) : defaults.StartupGrace,
             Redis = options.Setting("redis") is string redis ? RedisEndpoint(redis) : null,
             Certificate = certificate switch
             {

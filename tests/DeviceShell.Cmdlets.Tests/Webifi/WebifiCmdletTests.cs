@@ -97,8 +97,10 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         Assert.Contains(send.Warnings, w => w.Contains("1 message(s) are not acknowledged yet", StringComparison.Ordinal));
         Assert.Equal(1, sender.Get("BufferedCount"));
 
-        _lab = new RunningLab(_shell, "-WebifiPort $Port", ("Port", port));
-        // Both sessions reconnect with back-off first, which took over 10 s at load 55; the receive ends when the data comes.
+        // Both sessions reconnect with back-off first (its pauses double to 6.4 and 12.8 s while the relay is down), so
+        // under load the receiver can join more than the default 10 s after the relay's start, when data parked for its
+        // network is no longer kept: the relay keeps it a minute here. The receive ends when the data comes.
+        _lab = new RunningLab(_shell, "-WebifiPort $Port -Setting @{ 'webifi-startup-grace' = 60 }", ("Port", port));
         var receive = Run("Receive-WebifiData -Count 1 -TimeoutSec 45 -Session $Session", receiver);
         Assert.Equal(new object[] { "queued" }, receive.Values("Data"));
         // The acknowledgement reaches the sender just after the data reached the receiver.
