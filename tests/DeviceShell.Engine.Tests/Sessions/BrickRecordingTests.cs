@@ -180,6 +180,8 @@ public sealed class BrickRecordingTests : IDisposable
             var second = await BrickFixture.NextEvent(session, e => e.Kind == BrickEventKind.Callback);
             Assert.Equal(("d204", "3a09"), (Convert.ToHexString(first.Payload).ToLowerInvariant(), Convert.ToHexString(second.Payload).ToLowerInvariant()));
             await Eventually.True(() => session.Reconnects == 1 && session.ConnectionState == BrickConnectionState.Connected, what: "the replayed drop and the daemon's return");
+            // StateChanged is raised off the reader through the session's queue, so the event may follow the state.
+            await Eventually.True(() => { lock (states) return states.Count >= 2; }, what: "the two state changes");
             lock (states) Assert.Equal(new[] { DeviceSessionState.Reconnecting, DeviceSessionState.Connected }, states);
         }
     }
