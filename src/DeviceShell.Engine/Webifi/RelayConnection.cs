@@ -192,6 +192,7 @@ internal static class RelayConnection
             if (answer.Length + chunkBytes > maxAnswerBytes) throw TooLong(maxAnswerBytes);
             byte[] chunk = new byte[chunkBytes + 2];
             await stream.ReadExactlyAsync(chunk, cancellationToken).ConfigureAwait(false);
+            if (!chunk.AsSpan(chunkBytes).SequenceEqual(LineEnd)) throw new IOException("The server sent a chunk longer than its chunk size says.");
             answer.Write(chunk, 0, chunkBytes);
         }
         // Trailer lines, if any, up to the empty line that ends the body.
