@@ -83,9 +83,7 @@ public sealed partial class BrickSession
         IPAddress[] addresses;
         try
         {
-            addresses = IPAddress.TryParse(_options.HostName, out var literal)
-                ? new[] { literal }
-                : await Dns.GetHostAddressesAsync(_options.HostName, cancellationToken).ConfigureAwait(false);
+            addresses = await BlockingSocket.ResolveAsync(_options.HostName, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
@@ -94,31 +92,23 @@ public sealed partial class BrickSession
         Exception? last = null;
         foreach (var address in addresses)
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attempt.CancelAfter(_options.ConnectTimeout);
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, _options.Port), attempt.Token).ConfigureAwait(false);
+                var socket = await BlockingSocket.ConnectAsync(address, _options.Port, attempt.Token).ConfigureAwait(false);
                 var link = new Link(this, socket);
                 link.Start();
                 return link;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                socket.Dispose();
                 last = BrickErrors.Create(DeviceErrorKind.Timeout, "ConnectTimeout",
                     $"Connecting to {address}:{_options.Port} took longer than {_options.ConnectTimeout.TotalSeconds:0.###} s.", Endpoint);
             }
             catch (SocketException ex)
             {
-                socket.Dispose();
                 last = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
             }
         }
         if (last is DeviceException timeout) throw timeout;

@@ -9,12 +9,12 @@ namespace DeviceShell.Engine.Bricks;
 /// </summary>
 public sealed partial class BrickSession
 {
-    /// <summary>Runs on the reader task: responses go straight to their waiting caller, callbacks into the queue.</summary>
+    /// <summary>Runs on the reader thread: responses go straight to their waiting caller, callbacks into the queue.</summary>
     private void Dispatch(Link link, TfpPacket packet)
     {
         if (packet.Sequence != 0)
         {
-            // Completes the caller inline, on this reader task: no thread-pool hand-off per round trip.
+            // Completes the caller inline, on this reader thread: no thread-pool hand-off per round trip.
             if (!_slots.TryGetValue(packet.Uid, out var slot) || !slot.TryAnswer(link, packet))
                 Interlocked.Increment(ref _staleResponses);
             return;
@@ -43,10 +43,15 @@ public sealed partial class BrickSession
         AssembleStreamCallback(packet);
     }
 
+    private const string WriteCancelled = "a write was cancelled before it completed";
+
     /// <summary>How often each link looks for requests past their deadline, stalled writes and the need to probe.</summary>
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>One TCP connection: its socket, its reader task, its sweep (timeouts, stalls, probe) and its sequence counter.</summary>
+    /// <summary>
+    /// One TCP connection: its socket, its reader thread (<see cref="BlockingSocket"/>: one wake-up per round trip), its
+    /// sweep (timeouts, stalls, probe) and its sequence counter.
+    /// </summary>
     private sealed class Link
     {
         private readonly BrickSession _session;
@@ -57,16 +62,16 @@ public sealed partial class BrickSession
         private long _writeLimitMs;
         private int _dead;
         private int _lossClaimed;
-        private int _awaitedResponses;
+        private readonly LinkReader _reader;
+        private readonly TfpFramer _framer = new(TfpPacket.MaxAcceptedLength);
+        private DeviceException? _malformed;
 
         public Link(BrickSession session, Socket socket)
         {
             _session = session;
             _socket = socket;
-            Stream = new NetworkStream(socket, ownsSocket: true);
+            _reader = new LinkReader(socket, Received);
         }
-
-        public NetworkStream Stream { get; }
 
         public SemaphoreSlim WriteLock { get; } = new(1, 1);
 
@@ -82,9 +87,6 @@ public sealed partial class BrickSession
         public byte NextSequence() => (byte)((uint)(Interlocked.Increment(ref _sequence) - 1) % 15 + 1);
 
         public void MarkTraffic() => Volatile.Write(ref _traffic, 1);
-
-        /// <summary>A caller starts (+1) or stops (-1) waiting for a response on this link; the reader polls while one waits.</summary>
-        public void CountAwaitedResponse(int change) => Interlocked.Add(ref _awaitedResponses, change);
 
         /// <summary>A write starts: the sweep drops the link if it is still running after <paramref name="timeout"/> or the probe interval.</summary>
         public void BeginWrite(TimeSpan timeout)
@@ -113,7 +115,8 @@ public sealed partial class BrickSession
 
         public void Start()
         {
-            _ = Task.Run(ReadLoopAsync);
+            _reader.Start();
+            _ = DropWhenReadingEndsAsync();
             _ = Task.Run(SweepLoopAsync);
         }
 
@@ -128,47 +131,50 @@ public sealed partial class BrickSession
             {
                 // Already gone.
             }
-            Stream.Dispose();
+            _socket.Dispose();
+            _reader.Stop();
         }
 
-        private async Task ReadLoopAsync()
+        /// <summary>Writes all of <paramref name="bytes"/>; a stalled write is ended by the sweep, which drops the link.</summary>
+        /// <exception cref="SocketException">The connection failed or was closed.</exception>
+        /// <exception cref="ObjectDisposedException">The link was closed.</exception>
+        public void Write(ReadOnlySpan<byte> bytes) => BlockingSocket.Send(_socket, bytes);
+
+        /// <summary>Ends a write whose caller gave up: the link goes, since part of a packet may be on the wire.</summary>
+        public void CancelWrite() => _session.Drop(this, BrickDisconnectReason.Error, WriteCancelled);
+
+        /// <summary>Runs on the reader thread: frames the bytes and dispatches each packet; false when the stream is broken.</summary>
+        private bool Received(ReadOnlySpan<byte> bytes)
         {
-            var framer = new TfpFramer();
-            var reason = BrickDisconnectReason.Error;
-            string why;
-            DeviceException? error = null;
+            MarkTraffic();
             try
             {
-                while (true)
+                while (!bytes.IsEmpty)
                 {
-                    // While a caller waits for a response, a short poll() on this thread takes it (AwaitedReplyPoll).
-                    int read = Volatile.Read(ref _awaitedResponses) > 0 && AwaitedReplyPoll.Readable(_socket)
-                        ? _socket.Receive(framer.FreeSpace.Span, SocketFlags.None)
-                        : await Stream.ReadAsync(framer.FreeSpace, Stop.Token).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        reason = BrickDisconnectReason.Shutdown;
-                        why = "the daemon closed the connection";
-                        break;
-                    }
-                    MarkTraffic();
-                    framer.Advance(read);
-                    while (framer.TryTake(out var packet)) _session.Dispatch(this, packet);
+                    bytes = bytes[_framer.Fill(bytes)..];
+                    while (_framer.TryTake(out var packet)) _session.Dispatch(this, packet);
                 }
+                return true;
             }
             catch (InvalidDataException ex)
             {
                 // There is no way to find the next header in a TCP stream once a length is wrong: start afresh.
-                why = "malformed packet: " + ex.Message;
                 // Not STREAM_OUT_OF_SYNC: the bindings mean chunks of a high-level stream by that (BrickSession.Streams.cs).
-                error = BrickErrors.Create(DeviceErrorKind.Protocol, "MalformedPacket",
+                _malformed = BrickErrors.Create(DeviceErrorKind.Protocol, "MalformedPacket",
                     $"The byte stream from {_session.Endpoint} is out of sync ({ex.Message}): the connection was dropped; is the peer a Brick Daemon?", _session.Endpoint, ex);
+                return false;
             }
-            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                why = "receive failed: " + ex.Message;
-            }
-            _session.Drop(this, reason, why, error);
+        }
+
+        private async Task DropWhenReadingEndsAsync()
+        {
+            var failure = await _reader.Completion.ConfigureAwait(false);
+            if (_malformed is not null)
+                _session.Drop(this, BrickDisconnectReason.Error, "malformed packet: " + _malformed.InnerException!.Message, _malformed);
+            else if (failure is null)
+                _session.Drop(this, BrickDisconnectReason.Shutdown, "the daemon closed the connection");
+            else
+                _session.Drop(this, BrickDisconnectReason.Error, "receive failed: " + failure.Message);
         }
 
         /// <summary>

@@ -10,7 +10,6 @@ public sealed partial class BrickSession
     {
         var slot = _slots.GetOrAdd(uid, static _ => new RequestSlot());
         if (!await slot.Lock.WaitAsync(timeout, cancellationToken).ConfigureAwait(false)) throw TimedOut(uid, functionId, timeout);
-        link.CountAwaitedResponse(1);
         try
         {
             var request = new TfpPacket(uid, functionId, link.NextSequence(), true, 0, payload);
@@ -47,7 +46,6 @@ public sealed partial class BrickSession
         }
         finally
         {
-            link.CountAwaitedResponse(-1);
             slot.Lock.Release();
         }
     }
@@ -74,14 +72,15 @@ public sealed partial class BrickSession
         {
             if (link.IsDead) throw link.LostError ?? LinkLost("closed");
             link.BeginWrite(timeout);
-            await link.Stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            using (cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(static state => ((Link)state!).CancelWrite(), link) : default)
+                link.Write(bytes);
             link.EndWrite();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             link.EndWrite();
             bool cancelled = cancellationToken.IsCancellationRequested;
-            Drop(link, BrickDisconnectReason.Error, cancelled ? "a write was cancelled before it completed" : "sending failed: " + ex.Message);
+            Drop(link, BrickDisconnectReason.Error, cancelled ? WriteCancelled : "sending failed: " + ex.Message);
             if (cancelled) throw new OperationCanceledException("The write was cancelled; the connection was dropped because part of a packet may have been sent.", ex, cancellationToken);
             throw link.LostError ?? LinkLost(ex.Message);
         }

@@ -70,12 +70,24 @@ internal readonly record struct TfpPacket(uint Uid, byte FunctionId, byte Sequen
 /// </summary>
 internal sealed class TfpFramer
 {
-    private readonly byte[] _buffer = new byte[4096];
+    private readonly byte[] _buffer;
     private int _filled;
+
+    /// <param name="capacity">Bytes it holds; at least <see cref="TfpPacket.MaxAcceptedLength"/>, so that a whole packet fits.</param>
+    public TfpFramer(int capacity = 4096) => _buffer = new byte[Math.Max(capacity, TfpPacket.MaxAcceptedLength)];
 
     public Memory<byte> FreeSpace => _buffer.AsMemory(_filled);
 
     public void Advance(int count) => _filled += count;
+
+    /// <summary>Copies as much of <paramref name="bytes"/> as fits and returns how much; take the packets, then fill again.</summary>
+    public int Fill(ReadOnlySpan<byte> bytes)
+    {
+        int count = Math.Min(bytes.Length, _buffer.Length - _filled);
+        bytes[..count].CopyTo(_buffer.AsSpan(_filled));
+        _filled += count;
+        return count;
+    }
 
     /// <summary>Takes the next complete packet. Returns false when more bytes are needed; throws <see cref="InvalidDataException"/> on a bad length.</summary>
     public bool TryTake(out TfpPacket packet)

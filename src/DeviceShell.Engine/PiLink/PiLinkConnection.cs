@@ -5,8 +5,9 @@ using DeviceShell.Engine.Sessions;
 namespace DeviceShell.Engine.PiLink;
 
 /// <summary>
-/// One TCP connection of a Pi link, the same on both sides: a single reader task that turns the byte stream into
-/// frames, and sends serialised by a gate so that concurrent senders never interleave their bytes.
+/// One TCP connection of a Pi link, the same on both sides: a reader thread that turns the byte stream into frames, and
+/// sends serialised by a gate so that concurrent senders never interleave their bytes. The socket is used with blocking
+/// calls only (<see cref="BlockingSocket"/>: one wake-up per round trip).
 /// </summary>
 internal sealed class PiLinkConnection
 {
@@ -16,16 +17,11 @@ internal sealed class PiLinkConnection
     /// </summary>
     internal static readonly TcpKeepAlive KeepAlive = new(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 3);
 
-    /// <summary>
-    /// Bytes taken from the shared pool for one read. The reader waits for data with a zero-byte read and only then
-    /// rents, so an idle connection holds no receive buffer (docs/design/decisions.md §13.4: small idle sessions).
-    /// </summary>
-    private const int ReadBufferBytes = 4096;
-
     private readonly Socket _socket;
     private readonly PiLinkOptions _options;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private int _closed;
+    private LinkReader? _reader;
 
     public PiLinkConnection(Socket socket, PiLinkOptions options)
     {
@@ -44,38 +40,25 @@ internal sealed class PiLinkConnection
 
     /// <summary>
     /// Reads until the peer closes, the socket fails or <see cref="Close"/> is called, handing each frame to
-    /// <paramref name="onFrame"/> in order. Returns normally in all those cases; the buffers it used are back in the
-    /// pool when it returns, whatever the peer sent.
+    /// <paramref name="onFrame"/> in order on the reader thread (<see cref="LinkReader"/>). Returns normally in all those
+    /// cases; the buffers the decoder used are back in the pool when it returns, whatever the peer sent.
     /// </summary>
-    public async Task ReadAsync(Func<PiLinkFrame, ValueTask> onFrame)
+    public async Task ReadAsync(Action<PiLinkFrame> onFrame)
     {
         var decoder = new PiLinkFrameDecoder(_options.Terminator, _options.MaxMessageBytes);
         var frames = new List<PiLinkFrame>();
+        var reader = new LinkReader(_socket, bytes =>
+        {
+            decoder.Push(bytes, frames);
+            foreach (var frame in frames) onFrame(frame);
+            frames.Clear();
+            return true;
+        });
+        Volatile.Write(ref _reader, reader);
+        reader.Start();
         try
         {
-            while (true)
-            {
-                // Closing the socket ends a pending read, so no cancellation token is needed (nor registered per read).
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
-                int read;
-                try
-                {
-                    read = await _socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
-                    decoder.Push(buffer.AsSpan(0, read), frames);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-                if (read == 0) return;
-                foreach (var frame in frames) await onFrame(frame).ConfigureAwait(false);
-                frames.Clear();
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            // Reset by the peer or closed by us: either way the connection is over.
+            await reader.Completion.ConfigureAwait(false);
         }
         finally
         {
@@ -83,14 +66,30 @@ internal sealed class PiLinkConnection
         }
     }
 
+    /// <summary>
+    /// Writes one framed message. A write still blocked (the peer stopped reading) when <paramref name="cancellationToken"/>
+    /// fires closes the connection: part of the message may be on the wire, so the stream could not go on.
+    /// </summary>
+    /// <exception cref="SocketException">The connection failed or was closed.</exception>
+    /// <exception cref="ObjectDisposedException">The connection was closed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before or during the write.</exception>
     public async Task SendAsync(byte[] bytes, CancellationToken cancellationToken)
     {
         await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            int sent = 0;
-            while (sent < bytes.Length)
-                sent += await _socket.SendAsync(bytes.AsMemory(sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            using var cancellation = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static state => ((PiLinkConnection)state!).Close(), this)
+                : default;
+            try
+            {
+                BlockingSocket.Send(_socket, bytes);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException && cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The send was cancelled; the link was closed because part of the message may have been sent.", ex, cancellationToken);
+            }
         }
         finally
         {
@@ -131,5 +130,6 @@ internal sealed class PiLinkConnection
             // Already reset by the peer.
         }
         _socket.Close();
+        Volatile.Read(ref _reader)?.Stop();
     }
 }

@@ -152,7 +152,7 @@ public sealed class PiLinkServer : PiLinkEndpoint
         using var idle = Options.IdleTimeout is TimeSpan limit
             ? new Timer(_ => EndLink(link), null, limit, Timeout.InfiniteTimeSpan)
             : null;
-        await link.Connection.ReadAsync(async frame =>
+        await link.Connection.ReadAsync(frame =>
         {
             if (frame.IsOversized)
             {
@@ -165,7 +165,9 @@ public sealed class PiLinkServer : PiLinkEndpoint
             if (answer is null) return;
             try
             {
-                await SendAsync(answer, _stopping.Token).ConfigureAwait(false);
+                // On the reader thread, as tcpcom's server thread answers: the send is a blocking write that completes
+                // at once unless the client stopped reading, and then the next message would wait for it anyway.
+                SendAsync(answer, _stopping.Token).GetAwaiter().GetResult();
             }
             catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
             {

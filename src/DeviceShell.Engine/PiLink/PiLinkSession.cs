@@ -126,17 +126,16 @@ public sealed class PiLinkSession : PiLinkEndpoint
         Report(PiLinkState.Connecting, peer, peer);
         SetState(DeviceSessionState.Connecting);
 
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        Socket socket;
         long handshakeStarted = Stopwatch.GetTimestamp();
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(Options.ConnectTimeout);
-            await socket.ConnectAsync(HostName, Port, deadline.Token).ConfigureAwait(false);
+            socket = await BlockingSocket.ConnectAsync(HostName, Port, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
-            socket.Dispose();
             cancellationToken.ThrowIfCancellationRequested();
             LastError = ex is SocketException socketError ? socketError.Message : $"no answer within {Options.ConnectTimeout.TotalSeconds:0.###} s";
             Report(PiLinkState.ConnectionFailed, peer, peer);
@@ -224,7 +223,6 @@ public sealed class PiLinkSession : PiLinkEndpoint
                 else
                     _heldBack.Add(frame.Text!);
             }
-            return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
         connection.Close();
         lock (_gate)

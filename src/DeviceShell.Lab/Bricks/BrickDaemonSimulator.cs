@@ -28,6 +28,7 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
 {
     private readonly ConcurrentDictionary<uint, SimulatedBrickDevice> _devices = new();
     private readonly List<Client> _clients = new();
+    private long _clientsTakenOn;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _callbacksChanged = new(0);
     private TcpListener? _listener;
@@ -73,6 +74,13 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
     {
         get { lock (_clients) { return _clients.Count; } }
     }
+
+    /// <summary>
+    /// Clients taken on since the start, never decreasing. A client's connect completes before the simulator has taken
+    /// it on (the kernel finishes the handshake), and a broadcast reaches only the clients taken on: a test waits for this
+    /// to grow before it makes the simulator broadcast.
+    /// </summary>
+    public long ClientsTakenOn => Interlocked.Read(ref _clientsTakenOn);
 
     /// <summary>Disconnect probes received (brickd drops them silently).</summary>
     public long ProbesReceived => Interlocked.Read(ref _probes);
@@ -130,6 +138,7 @@ public sealed partial class BrickDaemonSimulator : ILabSimulator, ILabControllab
             socket.NoDelay = true;
             var client = new Client(this, socket, _secret is not null ? AuthState.Enabled : _replay is not null ? AuthState.AnySecret : AuthState.Disabled);
             lock (_clients) { _clients.Add(client); }
+            Interlocked.Increment(ref _clientsTakenOn);
             _log.LogDebug("Client {Remote} connected", socket.RemoteEndPoint);
             client.Start(stop);
             _replay?.ClientConnected();

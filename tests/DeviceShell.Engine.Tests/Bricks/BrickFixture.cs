@@ -36,8 +36,14 @@ internal sealed class BrickFixture : SimulatorFixture<BrickSession>
         ReconnectInterval = TimeSpan.FromMilliseconds(50),
     };
 
-    public async Task<BrickSession> ConnectAsync(BrickConnectOptions? options = null) =>
-        Track(await BrickSession.ConnectAsync(options ?? Options()).Within());
+    /// <summary>A connected session that the daemon has taken on, so that what the daemon broadcasts next reaches it.</summary>
+    public async Task<BrickSession> ConnectAsync(BrickConnectOptions? options = null)
+    {
+        long takenOn = Daemon.ClientsTakenOn;
+        var session = Track(await BrickSession.ConnectAsync(options ?? Options()).Within());
+        await Eventually.True(() => Daemon.ClientsTakenOn > takenOn, what: "the daemon taking the client on");
+        return session;
+    }
 
     /// <summary>Stops the simulator (every client sees the connection drop) and starts a fresh one on the same port.</summary>
     public async Task RestartAsync(string? secret = null, TimeSpan? downtime = null)

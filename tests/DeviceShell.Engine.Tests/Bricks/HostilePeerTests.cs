@@ -121,13 +121,12 @@ public class HostilePeerTests
     }
 
     /// <summary>
-    /// docs/design/decisions.md §13.8: while a call waits, the reader polls for the response for a short while on its
-    /// own thread. Calls made back to back from the previous call's continuation (as a loop awaiting CallAsync makes
-    /// them) take that path; an answer slower than the poll and a daemon that closes while the reader polls must still
-    /// reach the waiting call.
+    /// docs/design/decisions.md §13.8: the link's reader thread completes a call inline, so calls made back to back
+    /// from the previous call's continuation (as a loop awaiting CallAsync makes them) are sent from the reader thread
+    /// itself; a slow answer and a daemon that closes while the reader is blocked must still reach the waiting call.
     /// </summary>
     [Fact]
-    public async Task Back_to_back_calls_get_slow_answers_and_hear_at_once_of_a_close_while_the_reader_polls()
+    public async Task Back_to_back_calls_from_the_reader_thread_get_slow_answers_and_hear_at_once_of_a_close()
     {
         const int Calls = 40;
         await using var peer = new HostilePeer(async (socket, index) =>

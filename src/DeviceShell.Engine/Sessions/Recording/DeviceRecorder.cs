@@ -8,10 +8,10 @@ namespace DeviceShell.Engine.Sessions.Recording;
 
 /// <summary>
 /// Writes what one session exchanges to a <c>.devrec</c> file (docs/recording-format.md). The session's threads only
-/// stamp a record and queue it; one writer task serializes and writes, so recording never holds up a reader. The file
-/// is flushed at most every <see cref="FlushInterval"/>, not after each record: a flush per record (one write call per
-/// message on a link doing one round trip at a time) cost the bench's round trips a quarter of their rate; a process
-/// that dies loses at most that interval's records.
+/// stamp a record and queue it; one writer task serializes and writes, so recording never holds up a reader. Records
+/// are written and flushed together once per <see cref="FlushInterval"/> while they come, not one by one: a write or a
+/// wake-up per record (a message per round trip on a link doing one at a time) cost the bench's round trips a quarter
+/// of their rate; a process that dies loses at most that interval's records.
 /// A write failure (a full disk) ends the recording, never the session: <see cref="StopAsync"/> reports it.
 /// </summary>
 public sealed class DeviceRecorder
@@ -19,9 +19,10 @@ public sealed class DeviceRecorder
     /// <summary>The format version this recorder writes.</summary>
     public const int FormatVersion = 1;
 
-    /// <summary>How long written records may wait in the file's buffer before they reach the disk.</summary>
+    /// <summary>How long a queued record may wait before it reaches the disk.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
+    private readonly TaskCompletionSource _stopping = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<RecordedLine> _queue = Channel.CreateUnbounded<RecordedLine>(new UnboundedChannelOptions { SingleReader = true });
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private readonly FileStream _file;
@@ -100,6 +101,7 @@ public sealed class DeviceRecorder
     internal async Task StopAsync()
     {
         _queue.Writer.TryComplete();
+        _stopping.TrySetResult();
         await _writer.ConfigureAwait(false);
         if (_failure is not null)
             throw new DeviceException(DeviceErrorKind.ResourceUnavailable, "DeviceRecordingFailed",
@@ -134,42 +136,18 @@ public sealed class DeviceRecorder
             using var json = new Utf8JsonWriter(_file);
             WriteHeader(json);
             long written = 0;
-            bool unflushed = true;
-            long lastFlush = Stopwatch.GetTimestamp();
-            while (true)
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                TimeSpan untilFlush = FlushInterval - Stopwatch.GetElapsedTime(lastFlush);
-                if (unflushed && untilFlush <= TimeSpan.Zero)
-                {
-                    await _file.FlushAsync().ConfigureAwait(false);
-                    unflushed = false;
-                    lastFlush = Stopwatch.GetTimestamp();
-                    continue;
-                }
-                bool more;
-                if (unflushed)
-                {
-                    using var flushDue = new CancellationTokenSource(untilFlush);
-                    try
-                    {
-                        more = await reader.WaitToReadAsync(flushDue.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        continue; // the flush is due
-                    }
-                }
-                else
-                {
-                    more = await reader.WaitToReadAsync().ConfigureAwait(false);
-                }
-                if (!more) break;
+                // The first record after a quiet spell wakes the writer; what follows within the interval is gathered
+                // and written with it. Woken per record, the writer cost a link doing one round trip at a time a
+                // quarter of its rate (a thread-pool wake-up per record on a busy machine).
+                await Task.WhenAny(Task.Delay(FlushInterval), _stopping.Task).ConfigureAwait(false);
                 while (reader.TryRead(out var line))
                 {
                     WriteLine(json, line);
                     written++;
                 }
-                unflushed = true;
+                await _file.FlushAsync().ConfigureAwait(false);
             }
             double end = Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
             WriteLine(json, new RecordedLine(end, "end", new[] { new RecordField("records", written) }));
