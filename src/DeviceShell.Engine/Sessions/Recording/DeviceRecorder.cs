@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -120,8 +121,6 @@ public sealed class DeviceRecorder
         json.WriteNumber("session", _sessionId);
         json.WriteString("state", _initialState.ToString());
         json.WriteEndObject();
-        json.Flush();
-        _file.WriteByte((byte)'\n');
     }
 
     private static readonly string ModuleVersion =
@@ -133,8 +132,12 @@ public sealed class DeviceRecorder
         var reader = _queue.Reader;
         try
         {
-            using var json = new Utf8JsonWriter(_file);
+            // Lines are made in memory and reach the file a batch at a time: a stream write per line cost the writer
+            // more than the JSON (the writer shares the machine's cores with the round trips it records).
+            var lines = new ArrayBufferWriter<byte>(LineBatchBytes);
+            using var json = new Utf8JsonWriter(lines, new JsonWriterOptions { SkipValidation = true });
             WriteHeader(json);
+            EndLine(json, lines);
             long written = 0;
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
@@ -145,12 +148,17 @@ public sealed class DeviceRecorder
                 while (reader.TryRead(out var line))
                 {
                     WriteLine(json, line);
+                    EndLine(json, lines);
                     written++;
+                    if (lines.WrittenCount >= LineBatchBytes) await WriteOutAsync(lines).ConfigureAwait(false);
                 }
+                await WriteOutAsync(lines).ConfigureAwait(false);
                 await _file.FlushAsync().ConfigureAwait(false);
             }
             double end = Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
             WriteLine(json, new RecordedLine(end, "end", new[] { new RecordField("records", written) }));
+            EndLine(json, lines);
+            await WriteOutAsync(lines).ConfigureAwait(false);
             await _file.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -169,16 +177,34 @@ public sealed class DeviceRecorder
         }
     }
 
-    private void WriteLine(Utf8JsonWriter json, RecordedLine line)
+    /// <summary>Bytes of lines made before they are written to the file.</summary>
+    private const int LineBatchBytes = 64 * 1024;
+
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("t");
+    private static readonly JsonEncodedText KindName = JsonEncodedText.Encode("kind");
+
+    private static void WriteLine(Utf8JsonWriter json, RecordedLine line)
     {
-        json.Reset(_file);
         json.WriteStartObject();
-        json.WriteNumber("t", Math.Round(line.Milliseconds, 3));
-        json.WriteString("kind", line.Kind);
+        json.WriteNumber(TimeName, Math.Round(line.Milliseconds, 3));
+        json.WriteString(KindName, line.Kind);
         foreach (var field in line.Fields) field.WriteTo(json);
         json.WriteEndObject();
+    }
+
+    /// <summary>Ends the line <paramref name="json"/> has made in <paramref name="lines"/>, ready for the next.</summary>
+    private static void EndLine(Utf8JsonWriter json, ArrayBufferWriter<byte> lines)
+    {
         json.Flush();
-        _file.WriteByte((byte)'\n');
+        json.Reset();
+        lines.GetSpan(1)[0] = (byte)'\n';
+        lines.Advance(1);
+    }
+
+    private async Task WriteOutAsync(ArrayBufferWriter<byte> lines)
+    {
+        await _file.WriteAsync(lines.WrittenMemory).ConfigureAwait(false);
+        lines.Clear();
     }
 
     private readonly record struct RecordedLine(double Milliseconds, string Kind, RecordField[] Fields);
@@ -225,6 +251,18 @@ internal readonly struct RecordField
         _value = bytes;
     }
 
+    private static void WriteHex(Utf8JsonWriter json, string name, byte[] bytes)
+    {
+        // Payloads are small (a TFP payload is at most 64 bytes): spelled on the stack, not in two strings per field.
+        Span<byte> hex = bytes.Length <= 256 ? stackalloc byte[bytes.Length * 2] : new byte[bytes.Length * 2];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            hex[2 * i] = (byte)"0123456789abcdef"[bytes[i] >> 4];
+            hex[2 * i + 1] = (byte)"0123456789abcdef"[bytes[i] & 0xf];
+        }
+        json.WriteString(name, hex);
+    }
+
     internal void WriteTo(Utf8JsonWriter json)
     {
         switch (_value)
@@ -237,7 +275,7 @@ internal readonly struct RecordField
                 json.WritePropertyName(_name);
                 json.WriteRawValue(raw.Text, skipInputValidation: true);
                 break;
-            case byte[] bytes: json.WriteString(_name, Convert.ToHexString(bytes).ToLowerInvariant()); break;
+            case byte[] bytes: WriteHex(json, _name, bytes); break;
         }
     }
 }
