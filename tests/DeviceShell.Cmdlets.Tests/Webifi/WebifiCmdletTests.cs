@@ -151,7 +151,8 @@ public sealed class WebifiCmdletTests : IClassFixture<ModuleRunspace>, IDisposab
         var device = Connect("-Network net1 -Name thermostat");
         Connect("-Network net1 -NotDiscoverable");
         var finder = Connect("-Network net2");
-        var run = Run("Find-WebifiDevice -Network net1 -WaitSec 0.5 -Session $Session", finder);
+        // -WaitSec also bounds the relay's acknowledgement of the request: 0.5 s was too short for a loaded CI machine.
+        var run = Run("Find-WebifiDevice -Network net1 -WaitSec 2 -Session $Session", finder);
         run.AssertNoErrors();
         var found = Assert.Single(run.Objects);
         Assert.Equal(("thermostat", device.Get("SessionId")), (found.Get("Name"), found.Get("SessionId")));
