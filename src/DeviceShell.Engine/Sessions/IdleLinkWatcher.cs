@@ -61,6 +61,12 @@ internal static class IdleLinkWatcher
             {
                 continue; // a parked link was closed since the list was made: the next list leaves it out
             }
+            catch (SocketException)
+            {
+                // poll() itself failed (out of memory): every parked link goes back to a reader thread of its own,
+                // which reads or parks again; this thread must not end the process by failing.
+                lock (Gate) { ready.Clear(); ready.AddRange(ParkedReaders.Keys); }
+            }
             foreach (var socket in ready)
             {
                 LinkReader? reader;

@@ -83,7 +83,19 @@ internal sealed class LinkReader
         if (Interlocked.CompareExchange(ref _state, Running, Parked) == Parked) StartThread();
     }
 
-    private void StartThread() => new Thread(Read) { IsBackground = true, Name = "DeviceShell link reader" }.UnsafeStart();
+    /// <summary>A process out of threads ends this link's reading with the reason (the link drops), not the process.</summary>
+    private void StartThread()
+    {
+        try
+        {
+            new Thread(Read) { IsBackground = true, Name = "DeviceShell link reader" }.UnsafeStart();
+        }
+        catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException)
+        {
+            Volatile.Write(ref _state, Ended);
+            _completion.TrySetResult(ex);
+        }
+    }
 
     private void Read()
     {
@@ -114,6 +126,12 @@ internal sealed class LinkReader
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             failure = ex; // reset by the peer or closed by us: either way the connection is over
+        }
+        catch (Exception ex)
+        {
+            // On a thread of our own an exception nobody catches would end the host process (pwsh): the link ends
+            // instead, with it as the reason.
+            failure = ex;
         }
         finally
         {

@@ -83,6 +83,20 @@ public sealed class LinkReaderTests : IAsyncDisposable
         Assert.IsAssignableFrom<Exception>(await reader.Completion.WaitAsync(TestTimeouts.Short));
     }
 
+    [Fact]
+    public async Task A_receiver_that_throws_ends_the_reading_with_its_exception_not_the_process()
+    {
+        _listener.Start();
+        var accepted = _listener.AcceptSocketAsync();
+        _client = await BlockingSocket.ConnectAsync("127.0.0.1", ((IPEndPoint)_listener.LocalEndpoint).Port, CancellationToken.None).WaitAsync(TestTimeouts.Short);
+        _server = await accepted.WaitAsync(TestTimeouts.Short);
+        var reader = new LinkReader(_client, _ => throw new InvalidOperationException("a receiver's bug"));
+        reader.Start();
+        _server.Send("x"u8);
+        var failure = await reader.Completion.WaitAsync(TestTimeouts.Short);
+        Assert.Equal("a receiver's bug", Assert.IsType<InvalidOperationException>(failure).Message);
+    }
+
     /// <summary>
     /// A Pi link send is a blocking write: one that a peer which stopped reading holds up must still end when the caller
     /// cancels, and the link with it, since part of the message may be on the wire.
