@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -38,18 +37,16 @@ public sealed class LinkReaderTests : IAsyncDisposable
     private string ReceivedText => string.Concat(_received);
 
     [Fact]
-    public async Task An_idle_reader_gives_up_its_thread_and_a_new_one_reads_the_next_bytes_at_once()
+    public async Task An_idle_reader_gives_up_its_thread_and_a_new_one_reads_the_next_bytes()
     {
         var reader = await ConnectedReaderAsync();
         _server!.Send("one"u8);
         await Eventually.True(() => ReceivedText == "one", what: "the first bytes");
         await Eventually.True(() => reader.IsParked, what: "the reader parked after a second of quiet");
 
-        var clock = Stopwatch.StartNew();
+        // Without the watcher nothing would read them: the parked reader has no thread.
         _server.Send("two"u8);
         await Eventually.True(() => ReceivedText == "onetwo", what: "the bytes sent to the parked link");
-        // The watcher polls every parked socket: bytes reach a new reader thread without waiting for any period.
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"the parked link's bytes took {clock.ElapsedMilliseconds} ms");
         Assert.False(reader.Completion.IsCompleted);
     }
 
