@@ -41,7 +41,7 @@ internal static class RelayConnection
         try
         {
             await socket.ConnectAsync(uri.IdnHost, uri.Port, cancellationToken).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
+            stream = new InlineSendStream(socket);
             if (uri.Scheme is "wss" or "https")
             {
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);

@@ -110,7 +110,7 @@ internal sealed partial class WebSocketLink
         }
     }
 
-    private void OnBroken()
+    protected override void OnBroken()
     {
         _client.IsReconnectionEnabled = false;
         FailWaiters(BreakReason, reopenGate: false);

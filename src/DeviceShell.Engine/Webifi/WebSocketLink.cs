@@ -54,7 +54,8 @@ internal sealed partial class WebSocketLink : WebifiLink, IObserver<ResponseMess
             ErrorReconnectTimeout = ReconnectBackoff.First,
             // Frames reach the tilde framer as bytes, text or binary alike (the relay sends binary, docs/design/webifi.md §3.2).
             IsTextMessageConversionEnabled = false,
-            Name = $"Webifi {credentials.SessionId}",
+            // The library names its client only in its own log lines, which nothing here collects: one name for all.
+            Name = "Webifi",
         };
         // The link observes the library itself: three delegates and their wrapping observers less per idle session.
         _subscriptions = new[]
@@ -63,7 +64,6 @@ internal sealed partial class WebSocketLink : WebifiLink, IObserver<ResponseMess
             _client.DisconnectionHappened.Subscribe(this),
             _client.ReconnectionHappened.Subscribe(this),
         };
-        BrokenToken.Register(OnBroken);
     }
 
     public override async Task<int> OpenAsync(IReadOnlyList<string> networks, CancellationToken cancellationToken)

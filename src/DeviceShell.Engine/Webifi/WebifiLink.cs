@@ -106,8 +106,20 @@ internal abstract class WebifiLink : IAsyncDisposable
 
     public void Break(Exception reason)
     {
-        if (_broken.TrySetException(reason)) _brokenToken.Cancel();
+        if (_broken.TrySetException(reason))
+        {
+            _brokenToken.Cancel();
+            OnBroken();
+        }
         _ = _broken.Task.Exception; // observed: the session reads the reason when it wants it
+    }
+
+    /// <summary>
+    /// Called once, by the call that broke the link, after <see cref="BrokenToken"/> was cancelled. A method rather
+    /// than a registration on the token: an idle link then keeps no registration (docs/benchmarks.md, "Webifi idle session").
+    /// </summary>
+    protected virtual void OnBroken()
+    {
     }
 
     /// <summary>The reason the link broke (or a generic one when it has not).</summary>

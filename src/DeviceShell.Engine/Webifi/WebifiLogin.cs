@@ -175,7 +175,7 @@ internal static class WebifiLogin
         string scheme = options.Encrypted ? "https" : "http";
         if (!Uri.TryCreate($"{scheme}://{hosts[0]}/", UriKind.Absolute, out _)
             || !Uri.TryCreate($"{scheme}://{hosts[1]}/", UriKind.Absolute, out _)
-            || !Uri.TryCreate($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket", UriKind.Absolute, out var webSocket))
+            || SharedWebSocketUri($"{(options.Encrypted ? "wss" : "ws")}://{hosts[0]}/api/WebSocket") is not { } webSocket)
             throw new DeviceException(DeviceErrorKind.Protocol, "WebifiProtocolError", $"The Webifi server at {server.Authority} named server addresses that are not host names (error 7).", server);
         return new WebifiCredentials(deviceId, sessionId, webSocket, hosts[1], ReadErrorTable(fields),
             fields.Find("mi") == "1" ? WebifiDialect.DeviceShell : WebifiDialect.Official);
@@ -210,6 +210,22 @@ internal static class WebifiLogin
     /// all, so they share one copy rather than keep half a KiB each (docs/benchmarks.md, "Webifi idle session").
     /// </summary>
     private static IReadOnlyDictionary<int, string>? s_lastErrorTable;
+
+    /// <summary>
+    /// The relay's WebSocket address: the sessions of a process mostly log in to one relay, which names the same
+    /// address to each, so they share one <see cref="Uri"/> (with its parsed parts and strings, about 0.35 KiB) rather
+    /// than keep one each (docs/benchmarks.md, "Webifi idle session"). Null when the text is not an absolute URI.
+    /// </summary>
+    private static Uri? SharedWebSocketUri(string text)
+    {
+        var last = Volatile.Read(ref s_lastWebSocketUri);
+        if (last is not null && string.Equals(last.OriginalString, text, StringComparison.Ordinal)) return last;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri)) return null;
+        Volatile.Write(ref s_lastWebSocketUri, uri);
+        return uri;
+    }
+
+    private static Uri? s_lastWebSocketUri;
 
     /// <summary>From the first key named <c>0</c> to the end, every field is "code → description".</summary>
     private static IReadOnlyDictionary<int, string>? ReadErrorTable(List<TildeField> fields)
