@@ -122,11 +122,12 @@ public class WebifiRedisLoginTests
         var sleep = redis.SleepAsync(3);
         var logins = Enumerable.Range(0, 30).Select(_ => WebifiSessionTests.PostAsync(Http, Server(relay), "~p=1~cn=webifi~cp=pswd")).ToArray();
         var slowest = TimeSpan.Zero;
-        int keepAlives = 0;
+        int keepAlives = 0, answeredWhileAsleep = 0;
         while (!sleep.IsCompleted)
         {
             var clock = Stopwatch.StartNew();
             Assert.Equal("~rt=k~t=1", await attached.AskAsync("~t=1"));
+            if (!sleep.IsCompleted) answeredWhileAsleep++;
             if (clock.Elapsed > slowest) slowest = clock.Elapsed;
             keepAlives++;
             await Task.Delay(100); // paces the keep-alives: each one measured while Redis sleeps
@@ -134,8 +135,10 @@ public class WebifiRedisLoginTests
         await sleep;
         var answers = await Task.WhenAll(logins).Within(TestTimeouts.Long);
         Assert.All(answers, a => Assert.Equal(WebifiErrorCode.Success, a.FindInt("e")));
-        // Redis sleeps 3 s: a keep-alive that waited on it takes seconds; 1.5 s leaves room for a busy 2-core machine.
-        Assert.True(slowest < TimeSpan.FromMilliseconds(1500), $"the slowest of {keepAlives} keep-alives took {slowest.TotalMilliseconds:F0} ms while Redis slept");
+        // A keep-alive that waited on Redis is answered only once Redis wakes, so the relay would answer none while it
+        // sleeps (about 25 at this pace on a quiet machine). Counted rather than timed: a busy 2-core machine once held
+        // one keep-alive 1.7 s, and a bound on the slowest failed where the relay waited on nothing.
+        Assert.True(answeredWhileAsleep >= 5, $"{answeredWhileAsleep} of {keepAlives} keep-alives were answered while Redis slept; the slowest took {slowest.TotalMilliseconds:F0} ms");
     }
 
     private static async Task<int> GuessAsync(DeviceLab relay, int attempt) =>
