@@ -19,6 +19,8 @@ internal static class IdleLinkWatcher
     private static bool s_running;
 
     /// <summary>Looks after a reader that has just parked (unless it was stopped meanwhile).</summary>
+    /// <exception cref="OutOfMemoryException">No thread could be started; the reader is not looked after.</exception>
+    /// <exception cref="ThreadStartException">The same.</exception>
     public static void Watch(LinkReader reader)
     {
         lock (Gate)
@@ -28,7 +30,20 @@ internal static class IdleLinkWatcher
             if (s_running) return;
             s_running = true;
         }
-        new Thread(Run) { IsBackground = true, Name = "DeviceShell idle link watcher" }.UnsafeStart();
+        try
+        {
+            new Thread(Run) { IsBackground = true, Name = "DeviceShell idle link watcher" }.UnsafeStart();
+        }
+        catch
+        {
+            // The next link to park tries again (and looks after every parked link); this one ends with the failure.
+            lock (Gate)
+            {
+                ParkedReaders.Remove(reader.Socket);
+                s_running = false;
+            }
+            throw;
+        }
     }
 
     /// <summary>Stops looking after a reader whose link was closed.</summary>
@@ -57,14 +72,12 @@ internal static class IdleLinkWatcher
             {
                 Socket.Select(ready, null, null, PollMicroseconds);
             }
-            catch (ObjectDisposedException)
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
             {
-                continue; // a parked link was closed since the list was made: the next list leaves it out
-            }
-            catch (SocketException)
-            {
-                // poll() itself failed (out of memory): every parked link goes back to a reader thread of its own,
-                // which reads or parks again; this thread must not end the process by failing.
+                // A parked socket was closed before poll() (by someone who did not stop its reader), or poll() itself
+                // failed: every parked link goes back to a reader thread of its own, which reads, parks again, or ends
+                // with the close. Listing the closed socket again would fail the same way for ever, and this thread
+                // must not end the process by failing.
                 lock (Gate) { ready.Clear(); ready.AddRange(ParkedReaders.Keys); }
             }
             foreach (var socket in ready)

@@ -71,6 +71,19 @@ public sealed class LinkReaderTests : IAsyncDisposable
         Assert.False(reader.IsParked);
     }
 
+    /// <summary>
+    /// A parked socket closed by someone who does not stop its reader: the watcher's poll() refuses the closed socket,
+    /// and must end that reader (with the close) rather than poll the same list again and again.
+    /// </summary>
+    [Fact]
+    public async Task A_parked_link_closed_without_stopping_its_reader_still_ends_its_reading()
+    {
+        var reader = await ConnectedReaderAsync();
+        await Eventually.True(() => reader.IsParked, what: "the reader parked");
+        _client!.Dispose();
+        Assert.IsType<ObjectDisposedException>(await reader.Completion.WaitAsync(TestTimeouts.Short));
+    }
+
     [Fact]
     public async Task Closing_a_link_that_is_read_ends_the_blocked_read_with_the_close()
     {
