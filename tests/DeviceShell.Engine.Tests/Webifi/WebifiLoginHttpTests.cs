@@ -50,6 +50,7 @@ public class WebifiLoginHttpTests
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", DeviceErrorKind.Connection, "WebifiConnectionFailed", "chunk size")]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n~e=0\r\n0\r\n\r\n", DeviceErrorKind.Connection, "WebifiConnectionFailed", "longer than its chunk size")]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n", DeviceErrorKind.Protocol, "WebifiAnswerTooLarge", "longer than 256 bytes")]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 63\r\n\r\n~e=0~id=101sabc~ip=no host~ip=127.0.0.1~dn=no host~dn=localhost", DeviceErrorKind.Protocol, "WebifiProtocolError", "not host names")]
     public async Task A_credentials_answer_that_is_not_a_login_fails_with_what_was_wrong(string answer, DeviceErrorKind kind, string errorId, string why)
     {
         await using var server = new FixedAnswerServer(answer);
